@@ -1,0 +1,244 @@
+#!/usr/bin/env bash
+# harness.sh — real PostgreSQL 15 + PostGIS, Redis and NATS for a test run.
+#
+#   harness.sh run [-- CMD ARGS...]   start all three on free 127.0.0.1 ports in a fresh
+#                                    temp dir, run CMD with their URLs in the environment,
+#                                    then tear everything down (always: on exit, on
+#                                    Ctrl-C, on SIGTERM) and exit with CMD's status.
+#   harness.sh restart|stop|start SERVER   (SERVER: postgres, redis, nats) for fault
+#                                    tests; needs VENTA_HARNESS_DIR from a running `run`.
+#   harness.sh sweep                  kill what a harness killed with SIGKILL left behind.
+#
+# CMD sees:
+#   VENTA_HARNESS_DIR          the run's state dir (pids, ports, logs, data)
+#   VENTA_HARNESS              this script, for restart/stop/start
+#   VENTA_TEST_PG_ADMIN_URL    superuser URL of the maintenance database
+#   VENTA_TEST_PG_TEMPLATE     a database with postgis and pg_trgm to copy per test
+#   VENTA_TEST_DATABASE_URL    a database for CMD itself (a copy of the template)
+#   VENTA_TEST_REDIS_URL, VENTA_TEST_NATS_URL
+#
+# PostgreSQL refuses to run as root, so when we are root it runs as the `postgres`
+# user (setpriv), in a data dir that user owns. Every server is tracked by a pid file
+# in the run's dir, also when a test restarts it. Teardown stops them all; should the
+# harness itself be SIGKILLed, a detached watchdog notices its death within a second
+# and sweeps the dir, and the next run sweeps any dir whose owner is gone.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+TMP_ROOT=${TMPDIR:-/tmp}
+SERVERS=(postgres redis nats)
+
+log() { printf 'harness: %s\n' "$*" >&2; }
+die() { log "$*"; exit 1; }
+
+free_port() {
+    # A tiny C helper from the build binds port 0; fall back to a random probe.
+    if [[ -n "${VENTA_FREE_PORT:-}" && -x "${VENTA_FREE_PORT}" ]]; then
+        "${VENTA_FREE_PORT}" 1
+        return
+    fi
+    local p
+    for _ in $(seq 1 50); do
+        p=$((20000 + RANDOM % 30000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+            echo "$p"
+            return
+        fi
+    done
+    die "no free port found"
+}
+
+as_pg_user() {
+    if [[ $(id -u) -eq 0 ]]; then
+        setpriv --reuid=postgres --regid=postgres --init-groups "$@"
+    else
+        "$@"
+    fi
+}
+
+wait_port() { # port seconds name
+    local deadline=$((SECONDS + $2))
+    while ((SECONDS < deadline)); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+        sleep 0.05
+    done
+    return 1
+}
+
+pid_alive() { [[ -n "${1:-}" ]] && kill -0 "$1" 2>/dev/null; }
+
+# ---- per-server start commands (run in the background, pid to $dir/NAME.pid) ----
+
+launch() { # name cmd...   — start a server in its own session, record its pid
+    local name=$1
+    shift
+    setsid "$@" >>"$dir/$name.log" 2>&1 </dev/null &
+    echo $! >"$dir/$name.pid"
+}
+
+start_postgres() {
+    local port
+    port=$(cat "$dir/postgres.port")
+    if [[ ! -f "$dir/pgdata/PG_VERSION" ]]; then
+        mkdir -p "$dir/pgdata" "$dir/pgsock"
+        [[ $(id -u) -eq 0 ]] && chown postgres:postgres "$dir/pgdata" "$dir/pgsock"
+        as_pg_user "$PG_BIN/initdb" -D "$dir/pgdata" -U venta -A trust -E UTF8 --locale=C \
+            --no-sync >>"$dir/postgres.log" 2>&1 || die "initdb failed: $(tail -5 "$dir/postgres.log")"
+    fi
+    local cmd=(env LC_ALL=C "$PG_BIN/postgres" -D "$dir/pgdata" -p "$port" -k "$dir/pgsock"
+        -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off
+        -c full_page_writes=off -c max_connections=300 -c shared_buffers=128MB
+        -c log_min_messages=warning)
+    if [[ $(id -u) -eq 0 ]]; then
+        cmd=(setpriv --reuid=postgres --regid=postgres --init-groups "${cmd[@]}")
+    fi
+    launch postgres "${cmd[@]}"
+    wait_port "$port" 30 postgres || die "postgres did not start: $(tail -5 "$dir/postgres.log")"
+    local i
+    for i in $(seq 1 100); do
+        "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$port" && return 0
+        sleep 0.1
+    done
+    die "postgres not ready: $(tail -5 "$dir/postgres.log")"
+}
+
+start_redis() {
+    local port
+    port=$(cat "$dir/redis.port")
+    mkdir -p "$dir/redis"
+    launch redis redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
+        --dir "$dir/redis" --daemonize no --protected-mode no
+    wait_port "$port" 15 redis || die "redis did not start: $(tail -5 "$dir/redis.log")"
+}
+
+start_nats() {
+    local port
+    port=$(cat "$dir/nats.port")
+    launch nats nats-server -a 127.0.0.1 -p "$port"
+    wait_port "$port" 15 nats || die "nats did not start: $(tail -5 "$dir/nats.log")"
+}
+
+stop_server() { # name
+    local pidfile="$dir/$1.pid" pid
+    [[ -f $pidfile ]] || return 0
+    pid=$(cat "$pidfile")
+    rm -f "$pidfile"
+    pid_alive "$pid" || return 0
+    kill -INT "$pid" 2>/dev/null || true # postgres: fast shutdown; others: exit
+    for _ in $(seq 1 100); do
+        pid_alive "$pid" || return 0
+        sleep 0.05
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    for _ in $(seq 1 40); do
+        pid_alive "$pid" || break
+        sleep 0.05
+    done
+    # A killed postmaster can leave backends behind; they hold the port until they go.
+    if [[ $1 == postgres ]]; then pkill -KILL -f -- "-D $dir/pgdata" 2>/dev/null || true; fi
+}
+
+teardown() {
+    local s
+    for s in "${SERVERS[@]}"; do stop_server "$s"; done
+    rm -rf "$dir"
+}
+
+# Dirs of harnesses that died without teardown: kill their servers, remove them.
+sweep() {
+    local d owner s pid
+    for d in "$TMP_ROOT"/venta-harness.*; do
+        [[ -d $d && -f $d/owner.pid ]] || continue
+        owner=$(cat "$d/owner.pid")
+        pid_alive "$owner" && continue
+        for s in "${SERVERS[@]}"; do
+            pid=$(cat "$d/$s.pid" 2>/dev/null || true)
+            pid_alive "$pid" && kill -KILL "$pid" 2>/dev/null || true
+        done
+        pkill -KILL -f -- "-D $d/pgdata" 2>/dev/null || true
+        rm -rf "$d"
+    done
+}
+
+psql_admin() {
+    psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$(cat "$dir/postgres.port")" -U venta -d postgres "$@"
+}
+
+cmd_run() {
+    sweep
+    dir=$(mktemp -d "$TMP_ROOT/venta-harness.XXXXXX")
+    chmod 755 "$dir"
+    echo $$ >"$dir/owner.pid"
+    trap 'teardown' EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+
+    local s
+    for s in "${SERVERS[@]}"; do free_port >"$dir/$s.port"; done
+    # The watchdog outlives a SIGKILLed harness by design: it is its own session.
+    setsid bash "$HERE/harness.sh" watchdog "$dir" $$ </dev/null >/dev/null 2>&1 &
+    start_postgres
+    start_redis
+    start_nats
+
+    local pg_port redis_port nats_port
+    pg_port=$(cat "$dir/postgres.port")
+    redis_port=$(cat "$dir/redis.port")
+    nats_port=$(cat "$dir/nats.port")
+    psql_admin -c "CREATE DATABASE venta_template" \
+        -c "ALTER DATABASE venta_template WITH is_template true" >/dev/null
+    psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$pg_port" -U venta -d venta_template \
+        -c "CREATE EXTENSION postgis" -c "CREATE EXTENSION pg_trgm" >/dev/null
+    psql_admin -c "CREATE DATABASE venta TEMPLATE venta_template" >/dev/null
+
+    export VENTA_HARNESS_DIR=$dir
+    export VENTA_HARNESS="$HERE/harness.sh"
+    export VENTA_TEST_PG_ADMIN_URL="postgresql://venta@127.0.0.1:$pg_port/postgres"
+    export VENTA_TEST_PG_TEMPLATE=venta_template
+    export VENTA_TEST_DATABASE_URL="postgresql://venta@127.0.0.1:$pg_port/venta"
+    export VENTA_TEST_REDIS_URL="redis://127.0.0.1:$redis_port"
+    export VENTA_TEST_NATS_URL="nats://127.0.0.1:$nats_port"
+    log "postgres :$pg_port, redis :$redis_port, nats :$nats_port in $dir"
+
+    local rc=0
+    if (($# > 0)); then
+        "$@" || rc=$?
+    fi
+    exit "$rc"
+}
+
+cmd_server() { # action name
+    dir=${VENTA_HARNESS_DIR:?restart/stop/start need VENTA_HARNESS_DIR from a running harness}
+    local action=$1 name=$2
+    case $name in postgres | redis | nats) ;; *) die "unknown server: $name" ;; esac
+    case $action in
+    stop) stop_server "$name" ;;
+    start) "start_$name" ;;
+    restart)
+        stop_server "$name"
+        "start_$name"
+        ;;
+    esac
+}
+
+case "${1:-}" in
+run)
+    shift
+    [[ ${1:-} == -- ]] && shift
+    cmd_run "$@"
+    ;;
+restart | stop | start)
+    [[ $# -eq 2 ]] || die "usage: harness.sh $1 postgres|redis|nats"
+    cmd_server "$1" "$2"
+    ;;
+sweep) sweep ;;
+watchdog) # dir owner-pid: wait for the owner to go, then sweep what it left
+    while kill -0 "$3" 2>/dev/null; do sleep 1; done
+    sweep
+    ;;
+*)
+    echo "usage: harness.sh run [-- CMD...] | restart|stop|start SERVER | sweep" >&2
+    exit 2
+    ;;
+esac

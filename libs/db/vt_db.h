@@ -1,0 +1,67 @@
+/*
+ * vt_db.h — PostgreSQL access shared by the services and venta-migrate.
+ *
+ * Connections are plain libpq PGconn handles: every worker thread of a service owns
+ * one, so nothing here locks. Migrations are the numbered files of prisma-free-sql/
+ * (NNNN_name.sql), applied in order, each in its own transaction together with its
+ * row in schema_migrations (version, name, SHA-256 checksum), under a session advisory
+ * lock so that replicas starting together apply each file exactly once. A file whose
+ * checksum differs from the recorded one stops the run: history is not rewritten.
+ */
+#ifndef VT_DB_H
+#define VT_DB_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The advisory lock key every migration run takes ("venta" in ASCII, 0x76656e7461). */
+#define VT_DB_MIGRATION_LOCK_KEY 508970840161LL
+
+/* Connect and check the connection; NULL with a reason in err on failure. */
+PGconn *vt_db_connect(const char *url, char *err, size_t errlen);
+
+/* Run one SQL text without parameters (DDL, BEGIN/COMMIT); 0 or VT_* with err set. */
+int vt_db_exec(PGconn *conn, const char *sql, char *err, size_t errlen);
+
+/* ---- migrations ---- */
+
+typedef struct {
+    char version[16]; /* "0001" */
+    char name[128];   /* "0001_init.sql" */
+    char checksum[65]; /* hex SHA-256 of the file's bytes */
+    char *sql;        /* file contents, owned by the list */
+} vt_migration;
+
+typedef struct {
+    vt_migration *items;
+    size_t count;
+} vt_migration_list;
+
+/* Read every NNNN_name.sql file of dir in version order. Other files are ignored;
+ * two files with one version are an error. Free with vt_migration_list_free. */
+int vt_migration_list_load(const char *dir, vt_migration_list *out, char *err, size_t errlen);
+void vt_migration_list_free(vt_migration_list *list);
+
+typedef enum {
+    VT_MIGRATION_PENDING,
+    VT_MIGRATION_APPLIED,
+    VT_MIGRATION_CHANGED, /* applied, but the file's checksum no longer matches */
+} vt_migration_state;
+
+/* Called once per file by vt_db_migrate (after applying or skipping it) and by
+ * vt_db_migration_status. ms is the time the apply took, 0 when not applied now. */
+typedef void (*vt_migration_report_fn)(const vt_migration *m, vt_migration_state state,
+                                       bool applied_now, long ms, void *user);
+
+/* Apply pending migrations of list. Returns 0, or a VT_* code with err naming the file
+ * and PostgreSQL's message; a failed file is rolled back whole and later files are not
+ * attempted. *applied (may be NULL) counts the files applied by this call. */
+int vt_db_migrate(PGconn *conn, const vt_migration_list *list, vt_migration_report_fn report,
+                  void *user, int *applied, char *err, size_t errlen);
+
+/* Report each file's state without changing anything. Returns 0 or a VT_* code. */
+int vt_db_migration_status(PGconn *conn, const vt_migration_list *list,
+                           vt_migration_report_fn report, void *user, char *err, size_t errlen);
+
+#endif
