@@ -25,7 +25,6 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 TMP_ROOT=${TMPDIR:-/tmp}
 SERVERS=(postgres redis nats)
 
@@ -49,95 +48,10 @@ free_port() {
     die "no free port found"
 }
 
-as_pg_user() {
-    if [[ $(id -u) -eq 0 ]]; then
-        setpriv --reuid=postgres --regid=postgres --init-groups "$@"
-    else
-        "$@"
-    fi
-}
-
-wait_port() { # port seconds name
-    local deadline=$((SECONDS + $2))
-    while ((SECONDS < deadline)); do
-        if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-        sleep 0.05
-    done
-    return 1
-}
-
-pid_alive() { [[ -n "${1:-}" ]] && kill -0 "$1" 2>/dev/null; }
-
-# ---- per-server start commands (run in the background, pid to $dir/NAME.pid) ----
-
-launch() { # name cmd...   — start a server in its own session, record its pid
-    local name=$1
-    shift
-    setsid "$@" >>"$dir/$name.log" 2>&1 </dev/null &
-    echo $! >"$dir/$name.pid"
-}
-
-start_postgres() {
-    local port
-    port=$(cat "$dir/postgres.port")
-    if [[ ! -f "$dir/pgdata/PG_VERSION" ]]; then
-        mkdir -p "$dir/pgdata" "$dir/pgsock"
-        [[ $(id -u) -eq 0 ]] && chown postgres:postgres "$dir/pgdata" "$dir/pgsock"
-        as_pg_user "$PG_BIN/initdb" -D "$dir/pgdata" -U venta -A trust -E UTF8 --locale=C \
-            --no-sync >>"$dir/postgres.log" 2>&1 || die "initdb failed: $(tail -5 "$dir/postgres.log")"
-    fi
-    local cmd=(env LC_ALL=C "$PG_BIN/postgres" -D "$dir/pgdata" -p "$port" -k "$dir/pgsock"
-        -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off
-        -c full_page_writes=off -c max_connections=300 -c shared_buffers=128MB
-        -c log_min_messages=warning)
-    if [[ $(id -u) -eq 0 ]]; then
-        cmd=(setpriv --reuid=postgres --regid=postgres --init-groups "${cmd[@]}")
-    fi
-    launch postgres "${cmd[@]}"
-    wait_port "$port" 30 postgres || die "postgres did not start: $(tail -5 "$dir/postgres.log")"
-    local i
-    for i in $(seq 1 100); do
-        "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$port" && return 0
-        sleep 0.1
-    done
-    die "postgres not ready: $(tail -5 "$dir/postgres.log")"
-}
-
-start_redis() {
-    local port
-    port=$(cat "$dir/redis.port")
-    mkdir -p "$dir/redis"
-    launch redis redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
-        --dir "$dir/redis" --daemonize no --protected-mode no
-    wait_port "$port" 15 redis || die "redis did not start: $(tail -5 "$dir/redis.log")"
-}
-
-start_nats() {
-    local port
-    port=$(cat "$dir/nats.port")
-    launch nats nats-server -a 127.0.0.1 -p "$port"
-    wait_port "$port" 15 nats || die "nats did not start: $(tail -5 "$dir/nats.log")"
-}
-
-stop_server() { # name
-    local pidfile="$dir/$1.pid" pid
-    [[ -f $pidfile ]] || return 0
-    pid=$(cat "$pidfile")
-    rm -f "$pidfile"
-    pid_alive "$pid" || return 0
-    kill -INT "$pid" 2>/dev/null || true # postgres: fast shutdown; others: exit
-    for _ in $(seq 1 100); do
-        pid_alive "$pid" || return 0
-        sleep 0.05
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-    for _ in $(seq 1 40); do
-        pid_alive "$pid" || break
-        sleep 0.05
-    done
-    # A killed postmaster can leave backends behind; they hold the port until they go.
-    if [[ $1 == postgres ]]; then pkill -KILL -f -- "-D $dir/pgdata" 2>/dev/null || true; fi
-}
+# shellcheck source=../../scripts/lib/servers.sh
+source "$HERE/../../scripts/lib/servers.sh"
+# Test servers trade durability for speed: their data dies with the run anyway.
+PG_EXTRA_OPTS=(-c fsync=off -c synchronous_commit=off -c full_page_writes=off)
 
 teardown() {
     local s
