@@ -1,0 +1,279 @@
+/*
+ * bus.c — the NATS connection of a process, on nats.c (see vt_bus.h for the contract).
+ *
+ * nats.c does the hard parts (reconnect, resubscribe, buffering); this file fixes the
+ * policy every Venta process shares — retry forever with jitter, a named connection,
+ * bounded buffers — and turns nats.c statuses into VT_* codes. The connected flag is
+ * written from nats.c's callbacks and read by health checks, hence the atomic.
+ */
+#include "vt_bus.h"
+
+#include "vt_core.h"
+
+#include <nats/nats.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct vt_bus {
+    natsConnection *conn;
+    natsOptions *opts;
+    atomic_bool connected;
+    vt_bus_state_fn on_state;
+    void *state_user;
+};
+
+struct vt_bus_sub {
+    natsSubscription *sub;
+    vt_bus_msg_fn fn;
+    void *user;
+    pthread_mutex_t lock; /* guards closed: set by nats.c once no callback can run */
+    pthread_cond_t closed_cond;
+    bool closed;
+};
+
+int vt_bus_urls_valid(const char *urls, char *err, size_t errlen)
+{
+    if (!urls || !*urls) {
+        snprintf(err, errlen, "is empty");
+        return VT_INVALID_ARGUMENT;
+    }
+    const char *p = urls;
+    while (*p) {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        char one[512];
+        if (n == 0 || n >= sizeof one || strncmp(p, "nats://", 7) != 0) {
+            snprintf(err, errlen, "must be a comma list of nats://host:port, got \"%.80s\"", urls);
+            return VT_INVALID_ARGUMENT;
+        }
+        memcpy(one, p + 7, n - 7);
+        one[n - 7] = '\0';
+        /* Credentials (user:pass@) may precede the host. */
+        char *hostport = strrchr(one, '@');
+        hostport = hostport ? hostport + 1 : one;
+        vt_addr addr;
+        char aerr[160];
+        if (vt_parse_addr(hostport, &addr, aerr, sizeof aerr) != VT_OK) {
+            snprintf(err, errlen, "has a bad server \"%.80s\": %s", hostport, aerr);
+            return VT_INVALID_ARGUMENT;
+        }
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    return VT_OK;
+}
+
+static void set_connected(vt_bus *bus, bool up)
+{
+    atomic_store(&bus->connected, up);
+    if (bus->on_state)
+        bus->on_state(up, bus->state_user);
+}
+
+static void on_connected(natsConnection *nc, void *closure)
+{
+    (void)nc;
+    vt_info(NULL, "nats: connected");
+    set_connected(closure, true);
+}
+
+static void on_disconnected(natsConnection *nc, void *closure)
+{
+    (void)nc;
+    vt_warn(NULL, "nats: disconnected, reconnecting");
+    set_connected(closure, false);
+}
+
+static void on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus err,
+                           void *closure)
+{
+    (void)nc, (void)sub, (void)closure;
+    /* Slow consumers land here; the drop is counted per subscription. */
+    vt_warn(NULL, "nats: %s", natsStatus_GetText(err));
+}
+
+int vt_bus_new(const vt_bus_options *o, vt_bus **out, char *err, size_t errlen)
+{
+    if (vt_bus_urls_valid(o->urls, err, errlen) != VT_OK)
+        return VT_INVALID_ARGUMENT;
+    vt_bus *bus = calloc(1, sizeof *bus);
+    if (!bus) {
+        snprintf(err, errlen, "out of memory");
+        return VT_RESOURCE_EXHAUSTED;
+    }
+    bus->on_state = o->on_state;
+    bus->state_user = o->state_user;
+    natsStatus s = natsOptions_Create(&bus->opts);
+    if (s == NATS_OK)
+        s = natsOptions_SetURL(bus->opts, o->urls);
+    if (s == NATS_OK && o->name)
+        s = natsOptions_SetName(bus->opts, o->name);
+    if (s == NATS_OK)
+        s = natsOptions_SetMaxReconnect(bus->opts, -1);
+    if (s == NATS_OK)
+        s = natsOptions_SetReconnectWait(bus->opts, 250);
+    if (s == NATS_OK)
+        s = natsOptions_SetReconnectJitter(bus->opts, 250, 1000);
+    if (s == NATS_OK)
+        s = natsOptions_SetTimeout(bus->opts, 2000);
+    if (s == NATS_OK)
+        s = natsOptions_SetPingInterval(bus->opts, 5000);
+    if (s == NATS_OK)
+        s = natsOptions_SetReconnectBufSize(bus->opts, o->reconnect_buffer_bytes > 0
+                                                           ? o->reconnect_buffer_bytes
+                                                           : 8 * 1024 * 1024);
+    if (s == NATS_OK)
+        s = natsOptions_SetDisconnectedCB(bus->opts, on_disconnected, bus);
+    if (s == NATS_OK)
+        s = natsOptions_SetReconnectedCB(bus->opts, on_connected, bus);
+    if (s == NATS_OK)
+        s = natsOptions_SetErrorHandler(bus->opts, on_async_error, bus);
+    if (s == NATS_OK)
+        s = natsOptions_SetRetryOnFailedConnect(bus->opts, true, on_connected, bus);
+    if (s != NATS_OK) {
+        snprintf(err, errlen, "nats options: %s", natsStatus_GetText(s));
+        goto fail;
+    }
+    s = natsConnection_Connect(&bus->conn, bus->opts);
+    if (s == NATS_OK) {
+        set_connected(bus, true);
+    } else if (s != NATS_NOT_YET_CONNECTED) {
+        snprintf(err, errlen, "nats connect: %s", natsStatus_GetText(s));
+        goto fail;
+    } else {
+        vt_warn(NULL, "nats: not reachable yet at %s, retrying in the background", o->urls);
+    }
+    *out = bus;
+    return VT_OK;
+fail:
+    natsOptions_Destroy(bus->opts);
+    free(bus);
+    return VT_UNAVAILABLE;
+}
+
+bool vt_bus_connected(const vt_bus *bus)
+{
+    return atomic_load(&((vt_bus *)bus)->connected);
+}
+
+static bool subject_valid(const char *subject)
+{
+    if (!subject || !*subject || strlen(subject) > 255)
+        return false;
+    for (const char *p = subject; *p; p++)
+        if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+            return false;
+    return subject[0] != '.' && subject[strlen(subject) - 1] != '.' && !strstr(subject, "..");
+}
+
+int vt_bus_publish(vt_bus *bus, const char *subject, const void *data, size_t len)
+{
+    if (!subject_valid(subject) || len > 1024 * 1024)
+        return VT_INVALID_ARGUMENT;
+    natsStatus s = natsConnection_Publish(bus->conn, subject, data, (int)len);
+    return s == NATS_OK ? VT_OK : VT_UNAVAILABLE;
+}
+
+int vt_bus_flush(vt_bus *bus, int timeout_ms)
+{
+    return natsConnection_FlushTimeout(bus->conn, timeout_ms) == NATS_OK ? VT_OK : VT_UNAVAILABLE;
+}
+
+static void deliver(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+{
+    (void)nc, (void)sub;
+    vt_bus_sub *s = closure;
+    s->fn(natsMsg_GetSubject(msg), natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg),
+          s->user);
+    natsMsg_Destroy(msg);
+}
+
+/* nats.c calls this after the subscription closed and its last callback returned. */
+static void on_complete(void *closure)
+{
+    vt_bus_sub *s = closure;
+    pthread_mutex_lock(&s->lock);
+    s->closed = true;
+    pthread_cond_signal(&s->closed_cond);
+    pthread_mutex_unlock(&s->lock);
+}
+
+int vt_bus_subscribe(vt_bus *bus, const char *subject, const char *queue_group,
+                     int pending_limit, vt_bus_msg_fn fn, void *user, vt_bus_sub **out)
+{
+    if (!subject_valid(subject) || (queue_group && !subject_valid(queue_group)))
+        return VT_INVALID_ARGUMENT;
+    vt_bus_sub *s = calloc(1, sizeof *s);
+    if (!s)
+        return VT_RESOURCE_EXHAUSTED;
+    s->fn = fn;
+    s->user = user;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->closed_cond, NULL);
+    natsStatus st = queue_group
+                        ? natsConnection_QueueSubscribe(&s->sub, bus->conn, subject, queue_group,
+                                                        deliver, s)
+                        : natsConnection_Subscribe(&s->sub, bus->conn, subject, deliver, s);
+    if (st == NATS_OK)
+        st = natsSubscription_SetOnCompleteCB(s->sub, on_complete, s);
+    if (st == NATS_OK && pending_limit > 0)
+        st = natsSubscription_SetPendingLimits(s->sub, pending_limit, -1);
+    if (st != NATS_OK) {
+        if (s->sub) {
+            natsSubscription_Unsubscribe(s->sub);
+            natsSubscription_Destroy(s->sub);
+        }
+        pthread_cond_destroy(&s->closed_cond);
+        pthread_mutex_destroy(&s->lock);
+        free(s);
+        return VT_UNAVAILABLE;
+    }
+    *out = s;
+    return VT_OK;
+}
+
+int64_t vt_bus_sub_dropped(vt_bus_sub *sub)
+{
+    int64_t dropped = 0;
+    natsSubscription_GetDropped(sub->sub, &dropped);
+    return dropped;
+}
+
+void vt_bus_unsubscribe(vt_bus_sub *sub)
+{
+    if (!sub)
+        return;
+    /* A callback may be running right now on a nats.c thread: wait for nats.c to say
+     * the last one returned before the caller frees what the callback uses. */
+    if (natsSubscription_Unsubscribe(sub->sub) == NATS_OK) {
+        pthread_mutex_lock(&sub->lock);
+        while (!sub->closed)
+            pthread_cond_wait(&sub->closed_cond, &sub->lock);
+        pthread_mutex_unlock(&sub->lock);
+    }
+    natsSubscription_Destroy(sub->sub);
+    pthread_cond_destroy(&sub->closed_cond);
+    pthread_mutex_destroy(&sub->lock);
+    free(sub);
+}
+
+void vt_bus_free(vt_bus *bus, int timeout_ms)
+{
+    if (!bus)
+        return;
+    if (atomic_load(&bus->connected))
+        natsConnection_DrainTimeout(bus->conn, timeout_ms);
+    natsConnection_Close(bus->conn);
+    natsConnection_Destroy(bus->conn);
+    natsOptions_Destroy(bus->opts);
+    free(bus);
+}
+
+void vt_bus_library_close(void)
+{
+    nats_Close();
+}
