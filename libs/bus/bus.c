@@ -21,6 +21,7 @@ struct vt_bus {
     natsConnection *conn;
     natsOptions *opts;
     atomic_bool connected;
+    atomic_bool closing; /* vt_bus_free under way: disconnects are expected */
     vt_bus_state_fn on_state;
     void *state_user;
 };
@@ -61,8 +62,10 @@ int vt_bus_urls_valid(const char *urls, char *err, size_t errlen)
             return VT_INVALID_ARGUMENT;
         }
         p += n;
-        if (*p == ',')
-            p++;
+        if (*p == ',' && *++p == '\0') {
+            snprintf(err, errlen, "ends with a comma: \"%.80s\"", urls);
+            return VT_INVALID_ARGUMENT;
+        }
     }
     return VT_OK;
 }
@@ -84,8 +87,10 @@ static void on_connected(natsConnection *nc, void *closure)
 static void on_disconnected(natsConnection *nc, void *closure)
 {
     (void)nc;
-    vt_warn(NULL, "nats: disconnected, reconnecting");
-    set_connected(closure, false);
+    vt_bus *bus = closure;
+    if (!atomic_load(&bus->closing))
+        vt_warn(NULL, "nats: disconnected, reconnecting");
+    set_connected(bus, false);
 }
 
 static void on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus err,
@@ -265,6 +270,7 @@ void vt_bus_free(vt_bus *bus, int timeout_ms)
 {
     if (!bus)
         return;
+    atomic_store(&bus->closing, true);
     if (atomic_load(&bus->connected))
         natsConnection_DrainTimeout(bus->conn, timeout_ms);
     natsConnection_Close(bus->conn);
