@@ -90,7 +90,8 @@ void vt_log_init_from_env(const char *service);
 bool vt_log_enabled(vt_log_level level);
 void vt_log(vt_log_level level, const vt_log_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-void vt_logv(vt_log_level level, const vt_log_ctx *ctx, const char *fmt, va_list ap);
+void vt_logv(vt_log_level level, const vt_log_ctx *ctx, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 #define vt_debug(ctx, ...) vt_log(VT_LOG_DEBUG, ctx, __VA_ARGS__)
 #define vt_info(ctx, ...) vt_log(VT_LOG_INFO, ctx, __VA_ARGS__)
