@@ -24,6 +24,57 @@ PGconn *vt_db_connect(const char *url, char *err, size_t errlen);
 /* Run one SQL text without parameters (DDL, BEGIN/COMMIT); 0 or VT_* with err set. */
 int vt_db_exec(PGconn *conn, const char *sql, char *err, size_t errlen);
 
+/* ---- service connections: prepared statements, transactions, reconnection ---- */
+
+/* A statement prepared on every (re)connection; name is how queries refer to it. */
+typedef struct {
+    const char *name;
+    const char *sql;
+} vt_db_statement;
+
+/* One worker's connection. It connects lazily and reconnects by itself: after a
+ * failure the next call tries again, no more often than the backoff allows (doubling
+ * from 100 ms to 5 s), and answers VT_UNAVAILABLE meanwhile. Not thread-safe: each
+ * worker thread owns one. */
+typedef struct vt_db_conn vt_db_conn;
+
+/* statements (borrowed, must outlive the connection) are prepared on each connect. */
+vt_db_conn *vt_db_conn_new(const char *url, const vt_db_statement *statements, size_t count);
+void vt_db_conn_free(vt_db_conn *c);
+/* Connect (or check) now; 0 or VT_UNAVAILABLE with err. */
+int vt_db_conn_ensure(vt_db_conn *c, char *err, size_t errlen);
+bool vt_db_conn_ok(const vt_db_conn *c);
+/* The raw connection, for code that needs libpq directly (NULL while down). */
+PGconn *vt_db_conn_pg(vt_db_conn *c);
+
+/* Run a prepared statement with text parameters (NULL = SQL NULL). On success *res
+ * holds the result (caller PQclears); otherwise a VT_* code mapped from SQLSTATE and
+ * a message in err. Outside a transaction a broken connection is re-established and
+ * the statement retried once. */
+int vt_db_query(vt_db_conn *c, const char *name, int nparams, const char *const *values,
+                PGresult **res, char *err, size_t errlen);
+
+/* Run fn inside BEGIN … COMMIT (isolation: "READ COMMITTED", "REPEATABLE READ" or
+ * "SERIALIZABLE"); fn returns 0 to commit or a VT_* code to roll back. Serialization
+ * failures and deadlocks (40001, 40P01) roll back and run fn again, up to attempts
+ * times, so fn must do nothing outside the database that it cannot repeat. */
+typedef int (*vt_db_tx_fn)(vt_db_conn *c, void *user, char *err, size_t errlen);
+int vt_db_tx(vt_db_conn *c, const char *isolation, int attempts, vt_db_tx_fn fn, void *user,
+             char *err, size_t errlen);
+
+/* VT_* code for a failed result: 23505 → ALREADY_EXISTS, 22xxx/23514 → INVALID_ARGUMENT,
+ * 23503 → FAILED_PRECONDITION, 40001/40P01 → ABORTED, 08xxx/57Pxx → UNAVAILABLE,
+ * anything else INTERNAL. */
+int vt_db_status_from_sqlstate(const char *sqlstate);
+
+/* A fixed set of connections, one per worker: worker i uses vt_db_pool_conn(pool, i). */
+typedef struct vt_db_pool vt_db_pool;
+vt_db_pool *vt_db_pool_new(const char *url, size_t size, const vt_db_statement *statements,
+                           size_t count);
+void vt_db_pool_free(vt_db_pool *pool);
+size_t vt_db_pool_size(const vt_db_pool *pool);
+vt_db_conn *vt_db_pool_conn(vt_db_pool *pool, size_t index);
+
 /* ---- migrations ---- */
 
 typedef struct {

@@ -1,0 +1,219 @@
+/*
+ * Integration tests of libs/db service connections against a real PostgreSQL:
+ * prepared statements, SQLSTATE → status mapping, serialization-failure retry, and
+ * recovery after PostgreSQL restarts (run alone: it restarts the harness's server).
+ */
+#include "vt_core.h"
+#include "vt_db.h"
+#include "vt_harness.h"
+#include "vt_test.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+static const vt_db_statement statements[] = {
+    {"put", "INSERT INTO items (id, label) VALUES ($1::int, $2)"},
+    {"get", "SELECT label FROM items WHERE id = $1::int"},
+    {"read_counter", "SELECT n FROM counter WHERE id = 1"},
+    {"write_counter", "UPDATE counter SET n = $1::int WHERE id = 1"},
+};
+#define NSTATEMENTS (sizeof statements / sizeof *statements)
+
+static char *url;
+
+static void setup_schema(void)
+{
+    url = vt_harness_db_new("dbconn");
+    char err[512];
+    PGconn *c = vt_db_connect(url, err, sizeof err);
+    VT_REQUIRE(c != NULL);
+    VT_REQUIRE(vt_db_exec(c,
+                          "CREATE TABLE items (id int PRIMARY KEY, label text NOT NULL "
+                          "CHECK (char_length(label) <= 10));"
+                          "CREATE TABLE counter (id int PRIMARY KEY, n int NOT NULL);"
+                          "INSERT INTO counter VALUES (1, 0)",
+                          err, sizeof err) == VT_OK);
+    PQfinish(c);
+}
+
+static void test_prepared_statements_and_errors(void)
+{
+    vt_db_conn *c = vt_db_conn_new(url, statements, NSTATEMENTS);
+    char err[512];
+    PGresult *r;
+    const char *put1[] = {"1", "hello"};
+    VT_CHECK_INT(vt_db_query(c, "put", 2, put1, &r, err, sizeof err), VT_OK);
+    PQclear(r);
+    const char *get1[] = {"1"};
+    VT_CHECK_INT(vt_db_query(c, "get", 1, get1, &r, err, sizeof err), VT_OK);
+    VT_CHECK(PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "hello") == 0);
+    PQclear(r);
+    /* SQL-looking input is only ever a value. */
+    const char *sneaky[] = {"2", "'; DROP--"};
+    VT_CHECK_INT(vt_db_query(c, "put", 2, sneaky, &r, err, sizeof err), VT_OK);
+    PQclear(r);
+    const char *get2[] = {"2"};
+    VT_CHECK_INT(vt_db_query(c, "get", 1, get2, &r, err, sizeof err), VT_OK);
+    VT_CHECK_STR(PQgetvalue(r, 0, 0), "'; DROP--");
+    PQclear(r);
+
+    VT_CHECK_INT(vt_db_query(c, "put", 2, put1, &r, err, sizeof err), VT_ALREADY_EXISTS);
+    VT_CHECK(strstr(err, "duplicate key") != NULL);
+    VT_CHECK(r == NULL);
+    const char *too_long[] = {"3", "far too long a label"};
+    VT_CHECK_INT(vt_db_query(c, "put", 2, too_long, &r, err, sizeof err), VT_INVALID_ARGUMENT);
+    const char *not_int[] = {"x", "a"};
+    VT_CHECK_INT(vt_db_query(c, "put", 2, not_int, &r, err, sizeof err), VT_INVALID_ARGUMENT);
+    VT_CHECK_INT(vt_db_query(c, "no_such_statement", 0, NULL, &r, err, sizeof err), VT_INTERNAL);
+    vt_db_conn_free(c);
+
+    /* A statement that does not prepare is reported by name. */
+    const vt_db_statement broken[] = {{"broken", "SELEKT 1"}};
+    vt_db_conn *b = vt_db_conn_new(url, broken, 1);
+    VT_CHECK_INT(vt_db_conn_ensure(b, err, sizeof err), VT_INTERNAL);
+    VT_CHECK(strstr(err, "preparing broken") != NULL);
+    vt_db_conn_free(b);
+
+    VT_CHECK_INT(vt_db_status_from_sqlstate("40P01"), VT_ABORTED);
+    VT_CHECK_INT(vt_db_status_from_sqlstate("57P01"), VT_UNAVAILABLE);
+    VT_CHECK_INT(vt_db_status_from_sqlstate("23503"), VT_FAILED_PRECONDITION);
+    VT_CHECK_INT(vt_db_status_from_sqlstate("42P01"), VT_INTERNAL);
+}
+
+typedef struct {
+    vt_db_conn *other;
+    int attempts;
+} increment;
+
+/* Read n, let another session change it on the first attempt, then write n+1. */
+static int increment_counter(vt_db_conn *c, void *user, char *err, size_t errlen)
+{
+    increment *inc = user;
+    inc->attempts++;
+    PGresult *r;
+    int rc = vt_db_query(c, "read_counter", 0, NULL, &r, err, errlen);
+    if (rc != VT_OK)
+        return rc;
+    int n = atoi(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    if (inc->attempts == 1) {
+        const char *v[] = {"100"};
+        VT_CHECK_INT(vt_db_query(inc->other, "write_counter", 1, v, &r, err, errlen), VT_OK);
+        PQclear(r);
+    }
+    char next[16];
+    snprintf(next, sizeof next, "%d", n + 1);
+    const char *v[] = {next};
+    rc = vt_db_query(c, "write_counter", 1, v, &r, err, errlen);
+    PQclear(r);
+    return rc;
+}
+
+static void test_serialization_failure_is_retried(void)
+{
+    vt_db_conn *a = vt_db_conn_new(url, statements, NSTATEMENTS);
+    vt_db_conn *b = vt_db_conn_new(url, statements, NSTATEMENTS);
+    increment inc = {.other = b};
+    char err[512];
+    VT_CHECK_INT(vt_db_tx(a, "REPEATABLE READ", 3, increment_counter, &inc, err, sizeof err),
+                 VT_OK);
+    VT_CHECK_INT(inc.attempts, 2);
+    PGresult *r;
+    VT_CHECK_INT(vt_db_query(a, "read_counter", 0, NULL, &r, err, sizeof err), VT_OK);
+    VT_CHECK_STR(PQgetvalue(r, 0, 0), "101"); /* the retry saw the other session's write */
+    PQclear(r);
+    /* With one attempt the conflict surfaces as ABORTED and nothing is written. */
+    inc.attempts = 0;
+    VT_CHECK_INT(vt_db_tx(a, "REPEATABLE READ", 1, increment_counter, &inc, err, sizeof err),
+                 VT_ABORTED);
+    VT_CHECK_INT(vt_db_query(a, "read_counter", 0, NULL, &r, err, sizeof err), VT_OK);
+    VT_CHECK_STR(PQgetvalue(r, 0, 0), "100");
+    PQclear(r);
+    vt_db_conn_free(a);
+    vt_db_conn_free(b);
+}
+
+static int fail_midway(vt_db_conn *c, void *user, char *err, size_t errlen)
+{
+    (void)user;
+    PGresult *r;
+    const char *v[] = {"50", "rolled"};
+    vt_db_query(c, "put", 2, v, &r, err, errlen);
+    PQclear(r);
+    snprintf(err, errlen, "validation failed");
+    return VT_INVALID_ARGUMENT;
+}
+
+static void test_failed_transaction_rolls_back(void)
+{
+    vt_db_conn *c = vt_db_conn_new(url, statements, NSTATEMENTS);
+    char err[512];
+    VT_CHECK_INT(vt_db_tx(c, "READ COMMITTED", 3, fail_midway, NULL, err, sizeof err),
+                 VT_INVALID_ARGUMENT);
+    VT_CHECK_STR(err, "validation failed");
+    PGresult *r;
+    const char *id[] = {"50"};
+    VT_CHECK_INT(vt_db_query(c, "get", 1, id, &r, err, sizeof err), VT_OK);
+    VT_CHECK_INT(PQntuples(r), 0);
+    PQclear(r);
+    vt_db_conn_free(c);
+}
+
+static void test_recovers_after_postgres_restart(void)
+{
+    vt_db_conn *c = vt_db_conn_new(url, statements, NSTATEMENTS);
+    char err[512];
+    PGresult *r;
+    const char *id[] = {"1"};
+    VT_CHECK_INT(vt_db_query(c, "get", 1, id, &r, err, sizeof err), VT_OK);
+    PQclear(r);
+    VT_REQUIRE(vt_harness_server("restart", "postgres") == 0);
+    /* The old session is gone; the statement is re-prepared on a new one. */
+    VT_CHECK_INT(vt_db_query(c, "get", 1, id, &r, err, sizeof err), VT_OK);
+    VT_CHECK(r && PQntuples(r) == 1);
+    PQclear(r);
+
+    VT_REQUIRE(vt_harness_server("stop", "postgres") == 0);
+    VT_CHECK_INT(vt_db_query(c, "get", 1, id, &r, err, sizeof err), VT_UNAVAILABLE);
+    VT_CHECK(!vt_db_conn_ok(c));
+    /* Within the backoff the answer is immediate and says why. */
+    int64_t t0 = vt_monotonic_ns();
+    VT_CHECK_INT(vt_db_query(c, "get", 1, id, &r, err, sizeof err), VT_UNAVAILABLE);
+    VT_CHECK(strstr(err, "unavailable") != NULL);
+    (void)t0;
+    VT_REQUIRE(vt_harness_server("start", "postgres") == 0);
+    int rc = VT_UNAVAILABLE;
+    for (int i = 0; i < 100 && rc != VT_OK; i++) {
+        rc = vt_db_query(c, "get", 1, id, &r, err, sizeof err);
+        if (rc != VT_OK)
+            usleep(100000);
+    }
+    VT_CHECK_INT(rc, VT_OK);
+    PQclear(r);
+    vt_db_conn_free(c);
+}
+
+static void test_pool(void)
+{
+    vt_db_pool *pool = vt_db_pool_new(url, 3, statements, NSTATEMENTS);
+    VT_REQUIRE(pool != NULL);
+    VT_CHECK_INT(vt_db_pool_size(pool), 3);
+    VT_CHECK(vt_db_pool_conn(pool, 0) != vt_db_pool_conn(pool, 2));
+    VT_CHECK(vt_db_pool_conn(pool, 3) == NULL);
+    char err[256];
+    VT_CHECK_INT(vt_db_conn_ensure(vt_db_pool_conn(pool, 1), err, sizeof err), VT_OK);
+    vt_db_pool_free(pool);
+}
+
+int main(void)
+{
+    vt_log_init("test-db", VT_LOG_ERROR);
+    setup_schema();
+    VT_RUN(test_prepared_statements_and_errors);
+    VT_RUN(test_serialization_failure_is_retried);
+    VT_RUN(test_failed_transaction_rolls_back);
+    VT_RUN(test_pool);
+    VT_RUN(test_recovers_after_postgres_restart);
+    free(url);
+    return VT_TEST_RESULT();
+}
