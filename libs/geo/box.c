@@ -59,3 +59,28 @@ int vt_geo_box_split_antimeridian(const vt_geo_box *box, vt_geo_box out[2], size
     *n = 2;
     return VT_OK;
 }
+
+int vt_geo_box_around(double lat, double lng, double radius_m, vt_geo_box *out)
+{
+    if (!out || !vt_geo_point_valid(lat, lng) || !isfinite(radius_m) || radius_m <= 0 ||
+        radius_m > 2.0e7)
+        return VT_INVALID_ARGUMENT;
+    const double deg = 180.0 / M_PI;
+    double angle = radius_m * 1.01 / VT_GEO_EARTH_RADIUS_M; /* radians of arc */
+    double south = lat - angle * deg, north = lat + angle * deg;
+    out->sw.lat = south < -90 ? -90 : south;
+    out->ne.lat = north > 90 ? 90 : north;
+    /* The widest longitude span of a spherical cap is asin(sin a / cos lat); a cap over a
+     * pole spans every longitude. */
+    double s = sin(angle) / cos(lat / deg);
+    if (south <= -90 || north >= 90 || angle >= M_PI / 2 || s >= 1) {
+        out->sw.lng = -180;
+        out->ne.lng = 180;
+        return VT_OK;
+    }
+    double dlng = asin(s) * deg;
+    double west = lng - dlng, east = lng + dlng;
+    out->sw.lng = west < -180 ? west + 360 : west;
+    out->ne.lng = east > 180 ? east - 360 : east;
+    return VT_OK;
+}

@@ -75,6 +75,12 @@ bool vt_geo_box_contains(const vt_geo_box *box, double lat, double lng);
  * [sw.lng, 180] and out[1] spans [-180, ne.lng]. VT_INVALID_ARGUMENT for a bad box. */
 int vt_geo_box_split_antimeridian(const vt_geo_box *box, vt_geo_box out[2], size_t *n);
 
+/* A box that contains every point within radius_m metres of (lat, lng), a little
+ * generous (1%, covering the sphere/ellipsoid difference), for index prefilters. It
+ * crosses the antimeridian when the circle does and spans all longitudes when the
+ * circle reaches a pole. VT_INVALID_ARGUMENT for a bad point or radius (<= 0, > 20,000 km). */
+int vt_geo_box_around(double lat, double lng, double radius_m, vt_geo_box *out);
+
 /* ---- geohash (geohash.c) ---- */
 
 /* True for 1..VT_GEO_HASH_MAX characters of the lower-case geohash alphabet. */

@@ -722,8 +722,56 @@ static void test_cover_property(void)
     VT_CHECK(fitted > 4000 && refused > 0 && crossing > 1000);
 }
 
+
+/* Every point within the radius lies in vt_geo_box_around's box: random centres
+ * (including near the poles and the antimeridian) and radii from metres to 3000 km. */
+static void test_box_around_contains_the_circle(void)
+{
+    uint64_t seed = 7;
+    int checked = 0;
+    for (int i = 0; i < 3000; i++) {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        double lat = ((double)(seed >> 11) / 9007199254740992.0) * 180 - 90;
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        double lng = ((double)(seed >> 11) / 9007199254740992.0) * 360 - 180;
+        if (i % 10 == 0)
+            lng = i % 20 ? 179.99 : -179.99;
+        if (i % 15 == 0)
+            lat = i % 30 ? 89.5 : -89.5;
+        double radius = pow(10, 1 + (i % 6)) * 3; /* 30 m .. 3000 km */
+        vt_geo_box box;
+        VT_CHECK_INT(vt_geo_box_around(lat, lng, radius, &box), VT_OK);
+        VT_CHECK(vt_geo_box_valid(&box));
+        for (int k = 0; k < 64; k++) {
+            /* A point at a random bearing, at up to the radius, by the sphere formula. */
+            double b = k * (2 * M_PI / 64), d = radius * (k % 4 + 1) / 4 / VT_GEO_EARTH_RADIUS_M;
+            double la = lat * M_PI / 180, lo = lng * M_PI / 180;
+            double la2 = asin(sin(la) * cos(d) + cos(la) * sin(d) * cos(b));
+            double lo2 = lo + atan2(sin(b) * sin(d) * cos(la), cos(d) - sin(la) * sin(la2));
+            double plat = la2 * 180 / M_PI, plng = fmod(lo2 * 180 / M_PI + 540, 360) - 180;
+            if (!vt_geo_box_contains(&box, plat, plng))
+                fprintf(stderr, "centre %.6f,%.6f r=%g: %.6f,%.6f outside\n", lat, lng, radius,
+                        plat, plng);
+            VT_CHECK(vt_geo_box_contains(&box, plat, plng));
+            checked++;
+        }
+    }
+    VT_CHECK(checked > 0);
+    vt_geo_box box;
+    VT_CHECK_INT(vt_geo_box_around(40.7, -74.0, 1000, &box), VT_OK);
+    VT_CHECK(box.ne.lat - box.sw.lat < 0.02); /* about 2 km tall, not the world */
+    VT_CHECK(!vt_geo_box_crosses_antimeridian(&box));
+    VT_CHECK_INT(vt_geo_box_around(0, 179.999, 1000, &box), VT_OK);
+    VT_CHECK(vt_geo_box_crosses_antimeridian(&box));
+    VT_CHECK_INT(vt_geo_box_around(NAN, 0, 10, &box), VT_INVALID_ARGUMENT);
+    VT_CHECK_INT(vt_geo_box_around(0, 0, 0, &box), VT_INVALID_ARGUMENT);
+    VT_CHECK_INT(vt_geo_box_around(0, 0, -5, &box), VT_INVALID_ARGUMENT);
+    VT_CHECK_INT(vt_geo_box_around(0, 0, INFINITY, &box), VT_INVALID_ARGUMENT);
+}
+
 int main(void)
 {
+    VT_RUN(test_box_around_contains_the_circle);
     VT_RUN(test_encode_known);
     VT_RUN(test_encode_invalid);
     VT_RUN(test_decode_known);
