@@ -1,0 +1,30 @@
+/*
+ * echo_service.h — venta.test.v1.Echo served by libs/rpc, for the rpc tests and the
+ * gRPC benchmark (which both link it through rpc_echo_dep).
+ *
+ * Unary echoes the message and payload and reports what the server saw (request id,
+ * user id, a metadata value, the deadline, the worker). Fields of EchoRequest steer it:
+ * sleep_ms (stopping early when the call is cancelled), status_code/status_message,
+ * response_size. A message "health-down:<dep>" or "health-up:<dep>" flips a
+ * dependency's health, so that clients in other processes can drive Watch.
+ */
+#ifndef RPC_ECHO_SERVICE_H
+#define RPC_ECHO_SERVICE_H
+
+#include <stdatomic.h>
+
+#include "venta/test/v1/echo.pb-c.h"
+#include "vt_rpc.h"
+
+typedef struct {
+    vt_rpc_server *srv;
+    atomic_int calls;     /* handler entries */
+    atomic_int sleeping;  /* handlers inside a sleep right now */
+    atomic_int cancelled; /* sleeps cut short by cancellation */
+    atomic_int finished_sleeps;
+} rpc_echo_state;
+
+/* Adds Echo/Unary with state as the handler's user pointer (state->srv = srv). */
+int rpc_echo_register(vt_rpc_server *srv, rpc_echo_state *state);
+
+#endif
