@@ -16,12 +16,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct vt_bus {
     natsConnection *conn;
     natsOptions *opts;
     atomic_bool connected;
     atomic_bool closing; /* vt_bus_free under way: disconnects are expected */
+    pthread_mutex_t close_lock; /* guards closed: nats.c's last callback sets it */
+    pthread_cond_t close_cond;
+    bool closed;
     vt_bus_state_fn on_state;
     void *state_user;
 };
@@ -93,6 +97,18 @@ static void on_disconnected(natsConnection *nc, void *closure)
     set_connected(bus, false);
 }
 
+/* nats.c delivers connection callbacks in order on one thread, closed last: once it has
+ * run, no callback will touch the vt_bus again and vt_bus_free may release it. */
+static void on_closed(natsConnection *nc, void *closure)
+{
+    (void)nc;
+    vt_bus *bus = closure;
+    pthread_mutex_lock(&bus->close_lock);
+    bus->closed = true;
+    pthread_cond_signal(&bus->close_cond);
+    pthread_mutex_unlock(&bus->close_lock);
+}
+
 static void on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus err,
                            void *closure)
 {
@@ -112,6 +128,8 @@ int vt_bus_new(const vt_bus_options *o, vt_bus **out, char *err, size_t errlen)
     }
     bus->on_state = o->on_state;
     bus->state_user = o->state_user;
+    pthread_mutex_init(&bus->close_lock, NULL);
+    pthread_cond_init(&bus->close_cond, NULL);
     natsStatus s = natsOptions_Create(&bus->opts);
     if (s == NATS_OK)
         s = natsOptions_SetURL(bus->opts, o->urls);
@@ -138,6 +156,8 @@ int vt_bus_new(const vt_bus_options *o, vt_bus **out, char *err, size_t errlen)
     if (s == NATS_OK)
         s = natsOptions_SetErrorHandler(bus->opts, on_async_error, bus);
     if (s == NATS_OK)
+        s = natsOptions_SetClosedCB(bus->opts, on_closed, bus);
+    if (s == NATS_OK)
         s = natsOptions_SetRetryOnFailedConnect(bus->opts, true, on_connected, bus);
     if (s != NATS_OK) {
         snprintf(err, errlen, "nats options: %s", natsStatus_GetText(s));
@@ -156,6 +176,8 @@ int vt_bus_new(const vt_bus_options *o, vt_bus **out, char *err, size_t errlen)
     return VT_OK;
 fail:
     natsOptions_Destroy(bus->opts);
+    pthread_cond_destroy(&bus->close_cond);
+    pthread_mutex_destroy(&bus->close_lock);
     free(bus);
     return VT_UNAVAILABLE;
 }
@@ -271,11 +293,31 @@ void vt_bus_free(vt_bus *bus, int timeout_ms)
     if (!bus)
         return;
     atomic_store(&bus->closing, true);
-    if (atomic_load(&bus->connected))
-        natsConnection_DrainTimeout(bus->conn, timeout_ms);
-    natsConnection_Close(bus->conn);
+    /* Drain delivers what is in flight and flushes publishes, then closes by itself;
+     * without a server (or if draining fails) close right away. Either way wait for
+     * nats.c's closed callback before freeing what its callbacks use. */
+    bool draining = atomic_load(&bus->connected) &&
+                    natsConnection_DrainTimeout(bus->conn, timeout_ms) == NATS_OK;
+    if (!draining)
+        natsConnection_Close(bus->conn);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += timeout_ms / 1000 + 2;
+    pthread_mutex_lock(&bus->close_lock);
+    while (!bus->closed) {
+        if (pthread_cond_timedwait(&bus->close_cond, &bus->close_lock, &until) != 0) {
+            pthread_mutex_unlock(&bus->close_lock);
+            natsConnection_Close(bus->conn); /* drain overran: force it */
+            pthread_mutex_lock(&bus->close_lock);
+            while (!bus->closed)
+                pthread_cond_wait(&bus->close_cond, &bus->close_lock);
+        }
+    }
+    pthread_mutex_unlock(&bus->close_lock);
     natsConnection_Destroy(bus->conn);
     natsOptions_Destroy(bus->opts);
+    pthread_cond_destroy(&bus->close_cond);
+    pthread_mutex_destroy(&bus->close_lock);
     free(bus);
 }
 

@@ -19,4 +19,19 @@ char *vt_harness_db_new(const char *prefix);
  * returns its exit status. */
 int vt_harness_server(const char *action, const char *server);
 
+/* A database with every migration of prisma-free-sql/ applied (VENTA_MIGRATIONS_DIR). */
+char *vt_harness_db_new_migrated(const char *prefix);
+
+/* A free TCP port on 127.0.0.1 (the kernel's choice). */
+int vt_harness_free_port(void);
+
+/* Start a service binary with the current environment plus env (NULL-terminated
+ * "NAME=value" strings, which win); its stderr goes to our stderr. */
+int vt_harness_spawn(const char *path, const char *const *env);
+/* Send sig (0: none) and wait up to timeout_ms for it to exit; SIGKILL after that.
+ * Returns its exit status, 128+signal when killed by one, -1 on error. */
+int vt_harness_stop(int pid, int sig, int timeout_ms);
+/* Poll until connect() to 127.0.0.1:port succeeds, for up to timeout_ms. */
+int vt_harness_wait_port(int port, int timeout_ms);
+
 #endif

@@ -1,0 +1,237 @@
+/*
+ * handlers.c — the LocationService methods (API.md §5).
+ *
+ * Reads go straight to PostgreSQL on the worker's own connection. A write
+ * (UpdateVendorLocation) does not touch the database: it publishes on the vendor's
+ * geohash subject exactly as the WebSocket edge does, and the ingest path stores it,
+ * so storage and live fan-out have one source. The stored position is read first only
+ * to learn the vendor's previous cell for the left-cell announcement.
+ */
+#include "handlers.h"
+
+#include "store.h"
+#include "venta/events/v1/events.pb-c.h"
+#include "venta/location/v1/location.pb-c.h"
+#include "vt_events.h"
+#include "vt_geo.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define DEFAULT_LIMIT 100
+#define MAX_LIMIT 1000
+#define MAX_RADIUS_M 100000.0
+
+enum { M_UPDATE, M_GET, M_BOUNDS, M_NEARBY };
+
+static vt_db_conn *db(vt_rpc_ctx *ctx)
+{
+    return vt_rpc_ctx_worker(ctx);
+}
+
+static void observe(location_service *svc, int method, int64_t t0)
+{
+    vt_histogram_observe(svc->latency[method], (double)(vt_monotonic_ns() - t0) / 1e9);
+}
+
+static int db_error(vt_rpc_ctx *ctx, int rc, const char *err)
+{
+    vt_warn(vt_rpc_ctx_log(ctx), "location query failed (%s): %s", vt_status_name(rc), err);
+    if (rc == VT_UNAVAILABLE)
+        return vt_rpc_ctx_error(ctx, rc, "location store unavailable, retry later");
+    return vt_rpc_ctx_error(ctx, rc == VT_INVALID_ARGUMENT ? rc : VT_INTERNAL,
+                            "location query failed");
+}
+
+static Venta__Location__V1__VendorPosition *position_from_row(vt_rpc_ctx *ctx, PGresult *res,
+                                                              int row)
+{
+    store_position p;
+    store_row(res, row, &p);
+    Venta__Location__V1__VendorPosition *v = vt_rpc_ctx_alloc(ctx, sizeof *v);
+    venta__location__v1__vendor_position__init(v);
+    v->vendor_id = vt_rpc_ctx_strdup(ctx, p.vendor_id);
+    v->lat = p.lat;
+    v->lng = p.lng;
+    v->heading = p.heading;
+    v->speed = p.speed;
+    v->accuracy = p.accuracy;
+    v->ts = p.ts;
+    v->online = p.online;
+    v->distance_meters = p.distance_m;
+    return v;
+}
+
+/* Fill a repeated VendorPosition field from every row of res. */
+static void positions_from_rows(vt_rpc_ctx *ctx, PGresult *res, size_t *n_out,
+                                Venta__Location__V1__VendorPosition ***out)
+{
+    int n = PQntuples(res);
+    *out = n ? vt_rpc_ctx_alloc(ctx, (size_t)n * sizeof **out) : NULL;
+    for (int i = 0; i < n; i++)
+        (*out)[i] = position_from_row(ctx, res, i);
+    *n_out = (size_t)n;
+}
+
+static int check_limit(vt_rpc_ctx *ctx, int32_t limit, int *out)
+{
+    if (limit < 0 || limit > MAX_LIMIT)
+        return vt_rpc_ctx_error(ctx, VT_INVALID_ARGUMENT, "limit must be between 1 and %d",
+                                MAX_LIMIT);
+    *out = limit ? limit : DEFAULT_LIMIT;
+    return VT_OK;
+}
+
+static int update_vendor_location(vt_rpc_ctx *ctx, const ProtobufCMessage *in_msg,
+                                  ProtobufCMessage *out_msg, void *user)
+{
+    location_service *svc = user;
+    int64_t t0 = vt_monotonic_ns();
+    const Venta__Location__V1__UpdateVendorLocationRequest *req = (const void *)in_msg;
+    Venta__Location__V1__UpdateVendorLocationResponse *out = (void *)out_msg;
+
+    Venta__Events__V1__VendorLocation loc = VENTA__EVENTS__V1__VENDOR_LOCATION__INIT;
+    loc.vendor_id = req->vendor_id;
+    loc.lat = req->lat;
+    loc.lng = req->lng;
+    loc.heading = req->heading;
+    loc.speed = req->speed;
+    loc.accuracy = req->accuracy;
+    loc.ts = req->ts ? req->ts : vt_now_ms();
+    char err[256];
+    if (vt_events_location_valid(&loc, err, sizeof err) != VT_OK)
+        return vt_rpc_ctx_error(ctx, VT_INVALID_ARGUMENT, "%s", err);
+
+    char previous[VT_EVENTS_CELL_PRECISION + 1] = "";
+    PGresult *res = NULL;
+    if (store_get(db(ctx), req->vendor_id, 86400 * 365, &res, err, sizeof err) == VT_OK &&
+        PQntuples(res) == 1) {
+        store_position p;
+        store_row(res, 0, &p);
+        vt_geo_hash_encode(p.lat, p.lng, VT_EVENTS_CELL_PRECISION, previous);
+    }
+    PQclear(res);
+
+    int rc = vt_events_publish_location(svc->bus, &loc, previous, NULL);
+    if (rc != VT_OK)
+        return vt_rpc_ctx_error(ctx, VT_UNAVAILABLE, "live location bus unavailable");
+    Venta__Location__V1__VendorPosition *p = vt_rpc_ctx_alloc(ctx, sizeof *p);
+    venta__location__v1__vendor_position__init(p);
+    p->vendor_id = vt_rpc_ctx_strdup(ctx, req->vendor_id);
+    p->lat = loc.lat;
+    p->lng = loc.lng;
+    p->heading = loc.heading;
+    p->speed = loc.speed;
+    p->accuracy = loc.accuracy;
+    p->ts = loc.ts;
+    p->online = true;
+    out->position = p;
+    observe(svc, M_UPDATE, t0);
+    return VT_OK;
+}
+
+static int get_vendor_location(vt_rpc_ctx *ctx, const ProtobufCMessage *in_msg,
+                               ProtobufCMessage *out_msg, void *user)
+{
+    location_service *svc = user;
+    int64_t t0 = vt_monotonic_ns();
+    const Venta__Location__V1__GetVendorLocationRequest *req = (const void *)in_msg;
+    if (!vt_uuid_valid(req->vendor_id))
+        return vt_rpc_ctx_error(ctx, VT_INVALID_ARGUMENT, "vendorId must be a UUID");
+    char err[512];
+    PGresult *res;
+    int rc = store_get(db(ctx), req->vendor_id, svc->ttl_s, &res, err, sizeof err);
+    if (rc != VT_OK)
+        return db_error(ctx, rc, err);
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return vt_rpc_ctx_error(ctx, VT_NOT_FOUND, "vendor %s has no known location",
+                                req->vendor_id);
+    }
+    Venta__Location__V1__VendorPosition *p = position_from_row(ctx, res, 0);
+    PQclear(res);
+    /* The response message is pre-initialised; copy the fields over. */
+    Venta__Location__V1__VendorPosition *out = (void *)out_msg;
+    ProtobufCMessage base = out->base;
+    *out = *p;
+    out->base = base;
+    observe(svc, M_GET, t0);
+    return VT_OK;
+}
+
+static int vendors_in_bounds(vt_rpc_ctx *ctx, const ProtobufCMessage *in_msg,
+                             ProtobufCMessage *out_msg, void *user)
+{
+    location_service *svc = user;
+    int64_t t0 = vt_monotonic_ns();
+    const Venta__Location__V1__VendorsInBoundsRequest *req = (const void *)in_msg;
+    Venta__Location__V1__VendorsInBoundsResponse *out = (void *)out_msg;
+    vt_geo_box box = {.ne = {req->ne_lat, req->ne_lng}, .sw = {req->sw_lat, req->sw_lng}};
+    if (!vt_geo_box_valid(&box))
+        return vt_rpc_ctx_error(ctx, VT_INVALID_ARGUMENT,
+                                "bounds must be valid coordinates with neLat >= swLat");
+    int limit = DEFAULT_LIMIT;
+    if (check_limit(ctx, req->limit, &limit) != VT_OK)
+        return VT_INVALID_ARGUMENT;
+    char err[512];
+    PGresult *res;
+    int rc = store_in_bounds(db(ctx), &box, svc->ttl_s, limit, &res, err, sizeof err);
+    if (rc != VT_OK)
+        return db_error(ctx, rc, err);
+    positions_from_rows(ctx, res, &out->n_vendors, &out->vendors);
+    PQclear(res);
+    observe(svc, M_BOUNDS, t0);
+    return VT_OK;
+}
+
+static int vendors_nearby(vt_rpc_ctx *ctx, const ProtobufCMessage *in_msg,
+                          ProtobufCMessage *out_msg, void *user)
+{
+    location_service *svc = user;
+    int64_t t0 = vt_monotonic_ns();
+    const Venta__Location__V1__VendorsNearbyRequest *req = (const void *)in_msg;
+    Venta__Location__V1__VendorsNearbyResponse *out = (void *)out_msg;
+    if (!vt_geo_point_valid(req->lat, req->lng))
+        return vt_rpc_ctx_error(ctx, VT_INVALID_ARGUMENT,
+                                "lat must be in [-90, 90] and lng in [-180, 180]");
+    if (!(req->radius_meters > 0 && req->radius_meters <= MAX_RADIUS_M))
+        return vt_rpc_ctx_error(ctx, VT_INVALID_ARGUMENT,
+                                "radius must be more than 0 and at most %.0f metres",
+                                MAX_RADIUS_M);
+    int limit = DEFAULT_LIMIT;
+    if (check_limit(ctx, req->limit, &limit) != VT_OK)
+        return VT_INVALID_ARGUMENT;
+    char err[512];
+    PGresult *res;
+    int rc = store_nearby(db(ctx), req->lat, req->lng, req->radius_meters, svc->ttl_s, limit,
+                          &res, err, sizeof err);
+    if (rc != VT_OK)
+        return db_error(ctx, rc, err);
+    positions_from_rows(ctx, res, &out->n_vendors, &out->vendors);
+    PQclear(res);
+    observe(svc, M_NEARBY, t0);
+    return VT_OK;
+}
+
+int location_service_register(location_service *svc, vt_rpc_server *srv, vt_metrics *metrics)
+{
+    static const char *const names[] = {"UpdateVendorLocation", "GetVendorLocation",
+                                        "VendorsInBounds", "VendorsNearby"};
+    for (int i = 0; i < 4; i++) {
+        char labels[64];
+        snprintf(labels, sizeof labels, "method=\"%s\"", names[i]);
+        svc->latency[i] = vt_metrics_histogram(metrics, "venta_location_query_seconds",
+                                               "LocationService call latency (successful calls).",
+                                               labels, vt_metrics_latency_bounds,
+                                               vt_metrics_latency_nbounds);
+    }
+    static const vt_rpc_method_entry table[] = {
+        {"UpdateVendorLocation", update_vendor_location},
+        {"GetVendorLocation", get_vendor_location},
+        {"VendorsInBounds", vendors_in_bounds},
+        {"VendorsNearby", vendors_nearby},
+        {NULL, NULL},
+    };
+    return vt_rpc_server_add_service(srv, &venta__location__v1__location_service__descriptor, table,
+                                     svc);
+}

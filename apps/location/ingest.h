@@ -1,0 +1,38 @@
+/*
+ * ingest.h — live positions from NATS into PostgreSQL, in batches.
+ *
+ * Consumes loc.> and vendor.*.status in the queue group location-writers (each
+ * message reaches one replica), coalesces positions per vendor in a bounded buffer,
+ * and a writer thread flushes the buffer every batch window with one multi-row upsert.
+ * When PostgreSQL is slow or down the buffer keeps the latest position per vendor and
+ * drops the oldest arrivals past its capacity (counted in metrics); the writer
+ * reconnects by itself.
+ */
+#ifndef VENTA_LOCATION_INGEST_H
+#define VENTA_LOCATION_INGEST_H
+
+#include "vt_bus.h"
+#include "vt_metrics.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct ingest ingest;
+
+typedef struct {
+    vt_bus *bus;
+    const char *database_url;
+    vt_metrics *metrics;
+    size_t capacity;  /* vendors buffered at most (default 200000) */
+    int batch_ms;     /* flush window (default 50) */
+    size_t batch_max; /* rows per upsert at most (default 5000) */
+    /* Told (from the writer thread) when PostgreSQL goes up or down. */
+    void (*on_database)(bool up, void *user);
+    void *user;
+} ingest_opts;
+
+int ingest_start(const ingest_opts *opts, ingest **out, char *err, size_t errlen);
+/* Stop consuming, write what is buffered (for up to flush_ms), stop the writer, free. */
+void ingest_stop(ingest *in, int flush_ms);
+
+#endif

@@ -1,0 +1,59 @@
+/*
+ * venta-location — live vendor positions: batched ingest from NATS into PostGIS and
+ * the LocationService reads (API.md §5–7).
+ *
+ * Configuration (besides vt_service's): VENTA_LOCATION_TTL_S (600) how long a stored
+ * position counts as live; VENTA_LOCATION_BATCH_MS (50) the ingest flush window;
+ * VENTA_LOCATION_BUFFER (200000) vendors buffered while PostgreSQL is slow or down.
+ */
+#include "handlers.h"
+#include "ingest.h"
+#include "store.h"
+#include "vt_service.h"
+
+static void on_database(bool up, void *user)
+{
+    (void)user;
+    vt_log(up ? VT_LOG_INFO : VT_LOG_WARN, NULL, "ingest: database %s",
+           up ? "writable" : "unavailable, buffering");
+}
+
+int main(void)
+{
+    vt_service_spec spec = {
+        .name = "venta-location",
+        .addr_var = "VENTA_LOCATION_ADDR",
+        .addr_default = "127.0.0.1:50053",
+        .metrics_default = "127.0.0.1:9103",
+        .statements = store_statements,
+    };
+    spec.nstatements = store_nstatements;
+    vt_service svc;
+    vt_service_init(&svc, &spec);
+    location_service app = {
+        .bus = svc.bus,
+        .ttl_s = (int)vt_config_int("VENTA_LOCATION_TTL_S", 600, 1, 30 * 86400),
+    };
+    ingest_opts io = {
+        .bus = svc.bus,
+        .database_url = svc.database_url,
+        .metrics = svc.metrics,
+        .capacity = (size_t)vt_config_int("VENTA_LOCATION_BUFFER", 200000, 1000, 50000000),
+        .batch_ms = (int)vt_config_int("VENTA_LOCATION_BATCH_MS", 50, 1, 10000),
+        .on_database = on_database,
+    };
+    if (location_service_register(&app, svc.rpc, svc.metrics) != VT_OK) {
+        vt_error(NULL, "cannot register LocationService");
+        return 1;
+    }
+    ingest *in = NULL;
+    char err[256];
+    if (ingest_start(&io, &in, err, sizeof err) != VT_OK) {
+        vt_error(NULL, "ingest: %s", err);
+        return 1;
+    }
+    int rc = vt_service_run(&svc);
+    ingest_stop(in, 5000); /* write what is buffered before NATS drains */
+    vt_service_close(&svc);
+    return rc;
+}

@@ -1,0 +1,245 @@
+/*
+ * store.c — see store.h.
+ *
+ * The batch upsert sends each column as one array parameter and unnests it server-side:
+ * one statement, one round trip and one WAL flush for thousands of positions, which is
+ * what lets ingest keep up with tens of thousands of updates a second. The WHERE on
+ * the conflict branch makes an out-of-order update a no-op instead of a regression.
+ *
+ * Boxes are `&&` against ST_MakeEnvelope on the GiST index, split in two across the
+ * antimeridian; radius queries prefilter with the same index (a box around the circle
+ * from libs/geo), then ST_DWithin on geography is exact and `<->` on geography orders
+ * nearest first in metres.
+ */
+#include "store.h"
+
+#include "vt_core.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define POSITION_COLUMNS                                                                   \
+    "vendor_id::text, ST_Y(position), ST_X(position), coalesce(heading, 0), "              \
+    "coalesce(speed, 0), coalesce(accuracy, 0), "                                          \
+    "(extract(epoch FROM reported_at) * 1000)::int8, "                                     \
+    "online AND updated_at > now() - make_interval(secs => $1::float8)"
+#define FRESH " updated_at > now() - make_interval(secs => $1::float8) "
+#define ENVELOPE(a, b, c, d) " position && ST_MakeEnvelope(" a ", " b ", " c ", " d ", 4326) "
+
+const vt_db_statement store_statements[] = {
+    {"upsert",
+     "INSERT INTO location.vendor_locations AS l "
+     "(vendor_id, position, heading, speed, accuracy, online, reported_at, updated_at) "
+     "SELECT t.v, ST_SetSRID(ST_MakePoint(t.lng, t.lat), 4326), t.h, t.s, t.a, true, "
+     "to_timestamp(t.ts / 1000.0), now() "
+     "FROM unnest($1::uuid[], $2::float8[], $3::float8[], $4::real[], $5::real[], $6::real[], "
+     "$7::int8[]) AS t(v, lat, lng, h, s, a, ts) "
+     "ON CONFLICT (vendor_id) DO UPDATE SET position = EXCLUDED.position, "
+     "heading = EXCLUDED.heading, speed = EXCLUDED.speed, accuracy = EXCLUDED.accuracy, "
+     "online = true, reported_at = EXCLUDED.reported_at, updated_at = EXCLUDED.updated_at "
+     "WHERE l.reported_at <= EXCLUDED.reported_at"},
+    {"set_online",
+     "UPDATE location.vendor_locations SET online = $2::bool WHERE vendor_id = $1::uuid "
+     "AND ($2::bool OR updated_at <= to_timestamp($3::int8 / 1000.0))"},
+    {"ping", "SELECT 1"},
+    {"get", "SELECT " POSITION_COLUMNS " FROM location.vendor_locations WHERE vendor_id = $2::uuid"},
+    {"in_bounds",
+     "SELECT " POSITION_COLUMNS " FROM location.vendor_locations WHERE" ENVELOPE(
+         "$2::float8", "$3::float8", "$4::float8", "$5::float8") "AND" FRESH "LIMIT $6::int"},
+    {"in_bounds_split",
+     "SELECT " POSITION_COLUMNS " FROM location.vendor_locations WHERE (" ENVELOPE(
+         "$2::float8", "$3::float8", "$4::float8", "$5::float8") "OR" ENVELOPE("$6::float8",
+                                                                              "$7::float8",
+                                                                              "$8::float8",
+                                                                              "$9::float8") ") "
+                                                                                            "AND" FRESH
+     "LIMIT $10::int"},
+    {"nearby",
+     "WITH c AS (SELECT ST_SetSRID(ST_MakePoint($11::float8, $10::float8), 4326)::geography AS g) "
+     "SELECT " POSITION_COLUMNS ", ST_Distance(position::geography, c.g) "
+     "FROM location.vendor_locations, c WHERE (" ENVELOPE(
+         "$2::float8", "$3::float8", "$4::float8", "$5::float8") "OR" ENVELOPE("$6::float8",
+                                                                              "$7::float8",
+                                                                              "$8::float8",
+                                                                              "$9::float8") ") "
+     "AND ST_DWithin(position::geography, c.g, $12::float8) AND" FRESH
+     "ORDER BY position::geography <-> c.g LIMIT $13::int"},
+};
+const size_t store_nstatements = sizeof store_statements / sizeof store_statements[0];
+
+/* ---- text arrays for the batch upsert ---- */
+
+typedef struct {
+    char *buf;
+    size_t len, cap;
+} strbuf;
+
+static bool sb_reserve(strbuf *b, size_t more)
+{
+    if (b->len + more < b->cap)
+        return true;
+    size_t cap = (b->cap + more) * 2;
+    char *grown = realloc(b->buf, cap);
+    if (!grown)
+        return false;
+    b->buf = grown;
+    b->cap = cap;
+    return true;
+}
+
+static bool sb_double(strbuf *b, double v, bool first)
+{
+    if (!sb_reserve(b, 32))
+        return false;
+    b->len += (size_t)snprintf(b->buf + b->len, b->cap - b->len, "%s%.17g", first ? "" : ",", v);
+    return true;
+}
+
+int store_upsert_batch(vt_db_conn *c, const loc_update *rows, size_t n, char *err, size_t errlen)
+{
+    if (n == 0)
+        return VT_OK;
+    strbuf cols[7] = {{0}};
+    bool ok = true;
+    for (int k = 0; k < 7 && ok; k++)
+        ok = sb_reserve(&cols[k], n * (k == 0 ? 38 : 26) + 4) &&
+             (cols[k].buf[cols[k].len++] = '{', true);
+    for (size_t i = 0; i < n && ok; i++) {
+        const loc_update *r = &rows[i];
+        bool first = i == 0;
+        ok = sb_reserve(&cols[0], VT_UUID_LEN + 2);
+        if (ok)
+            cols[0].len += (size_t)snprintf(cols[0].buf + cols[0].len, cols[0].cap - cols[0].len,
+                                            "%s%s", first ? "" : ",", r->vendor_id);
+        ok = ok && sb_double(&cols[1], r->lat, first) && sb_double(&cols[2], r->lng, first) &&
+             sb_double(&cols[3], r->heading, first) && sb_double(&cols[4], r->speed, first) &&
+             sb_double(&cols[5], r->accuracy, first);
+        if (ok && sb_reserve(&cols[6], 24))
+            cols[6].len += (size_t)snprintf(cols[6].buf + cols[6].len, cols[6].cap - cols[6].len,
+                                            "%s%lld", first ? "" : ",", (long long)r->ts);
+        else
+            ok = false;
+    }
+    const char *params[7];
+    for (int k = 0; k < 7 && ok; k++) {
+        ok = sb_reserve(&cols[k], 2);
+        if (ok) {
+            cols[k].buf[cols[k].len++] = '}';
+            cols[k].buf[cols[k].len] = '\0';
+            params[k] = cols[k].buf;
+        }
+    }
+    int rc = VT_RESOURCE_EXHAUSTED;
+    if (ok) {
+        PGresult *res;
+        rc = vt_db_query(c, "upsert", 7, params, &res, err, errlen);
+        PQclear(res);
+    } else {
+        snprintf(err, errlen, "out of memory building a batch of %zu", n);
+    }
+    for (int k = 0; k < 7; k++)
+        free(cols[k].buf);
+    return rc;
+}
+
+int store_set_online(vt_db_conn *c, const char *vendor_id, bool online, int64_t ts_ms, char *err,
+                     size_t errlen)
+{
+    char ts[24];
+    snprintf(ts, sizeof ts, "%lld", (long long)ts_ms);
+    const char *params[3] = {vendor_id, online ? "true" : "false", ts};
+    PGresult *res;
+    int rc = vt_db_query(c, "set_online", 3, params, &res, err, errlen);
+    PQclear(res);
+    return rc;
+}
+
+int store_ping(vt_db_conn *c, char *err, size_t errlen)
+{
+    PGresult *res;
+    int rc = vt_db_query(c, "ping", 0, NULL, &res, err, errlen);
+    PQclear(res);
+    return rc;
+}
+
+static void fmt_double(char *out, double v)
+{
+    snprintf(out, 32, "%.17g", v);
+}
+
+int store_get(vt_db_conn *c, const char *vendor_id, int ttl_s, PGresult **res, char *err,
+              size_t errlen)
+{
+    char ttl[16];
+    snprintf(ttl, sizeof ttl, "%d", ttl_s);
+    const char *params[2] = {ttl, vendor_id};
+    return vt_db_query(c, "get", 2, params, res, err, errlen);
+}
+
+/* Envelope parameters xmin, ymin, xmax, ymax of up to two boxes into v[1..8]. */
+static size_t envelopes(const vt_geo_box *box, char v[][32])
+{
+    vt_geo_box parts[2];
+    size_t n = 1;
+    vt_geo_box_split_antimeridian(box, parts, &n);
+    for (size_t i = 0; i < 2; i++) {
+        const vt_geo_box *b = &parts[i < n ? i : 0];
+        fmt_double(v[1 + 4 * i], b->sw.lng);
+        fmt_double(v[2 + 4 * i], b->sw.lat);
+        fmt_double(v[3 + 4 * i], b->ne.lng);
+        fmt_double(v[4 + 4 * i], b->ne.lat);
+    }
+    return n;
+}
+
+int store_in_bounds(vt_db_conn *c, const vt_geo_box *box, int ttl_s, int limit, PGresult **res,
+                    char *err, size_t errlen)
+{
+    char v[10][32];
+    snprintf(v[0], 32, "%d", ttl_s);
+    size_t parts = envelopes(box, v);
+    const char *params[10];
+    for (int i = 0; i < 10; i++)
+        params[i] = v[i];
+    if (parts == 1) {
+        snprintf(v[5], 32, "%d", limit);
+        return vt_db_query(c, "in_bounds", 6, params, res, err, errlen);
+    }
+    snprintf(v[9], 32, "%d", limit);
+    return vt_db_query(c, "in_bounds_split", 10, params, res, err, errlen);
+}
+
+int store_nearby(vt_db_conn *c, double lat, double lng, double radius_m, int ttl_s, int limit,
+                 PGresult **res, char *err, size_t errlen)
+{
+    vt_geo_box box;
+    if (vt_geo_box_around(lat, lng, radius_m, &box) != VT_OK) {
+        snprintf(err, errlen, "bad point or radius");
+        return VT_INVALID_ARGUMENT;
+    }
+    char v[13][32];
+    snprintf(v[0], 32, "%d", ttl_s);
+    envelopes(&box, v);
+    fmt_double(v[9], lat);
+    fmt_double(v[10], lng);
+    fmt_double(v[11], radius_m);
+    snprintf(v[12], 32, "%d", limit);
+    const char *params[13];
+    for (int i = 0; i < 13; i++)
+        params[i] = v[i];
+    return vt_db_query(c, "nearby", 13, params, res, err, errlen);
+}
+
+void store_row(PGresult *res, int row, store_position *out)
+{
+    out->vendor_id = PQgetvalue(res, row, 0);
+    out->lat = strtod(PQgetvalue(res, row, 1), NULL);
+    out->lng = strtod(PQgetvalue(res, row, 2), NULL);
+    out->heading = strtod(PQgetvalue(res, row, 3), NULL);
+    out->speed = strtod(PQgetvalue(res, row, 4), NULL);
+    out->accuracy = strtod(PQgetvalue(res, row, 5), NULL);
+    out->ts = strtoll(PQgetvalue(res, row, 6), NULL, 10);
+    out->online = PQgetvalue(res, row, 7)[0] == 't';
+    out->distance_m = PQnfields(res) > 8 ? strtod(PQgetvalue(res, row, 8), NULL) : 0;
+}

@@ -1,0 +1,42 @@
+/*
+ * store.h — venta-location's SQL: the batched upsert of live positions, presence, and
+ * the box, radius and single-vendor reads. Every statement is prepared on each
+ * connection (vt_db_statement) and takes bound parameters only.
+ */
+#ifndef VENTA_LOCATION_STORE_H
+#define VENTA_LOCATION_STORE_H
+
+#include "pending.h"
+#include "vt_db.h"
+#include "vt_geo.h"
+
+extern const vt_db_statement store_statements[];
+extern const size_t store_nstatements;
+
+/* One row of get/in_bounds/nearby (see store_row). */
+typedef struct {
+    const char *vendor_id; /* points into the PGresult */
+    double lat, lng, heading, speed, accuracy, distance_m;
+    int64_t ts;
+    bool online;
+} store_position;
+
+/* One multi-row upsert; rows must have distinct vendor ids. Updates older than the
+ * stored position (by vendor timestamp) leave it as it is. */
+int store_upsert_batch(vt_db_conn *c, const loc_update *rows, size_t n, char *err, size_t errlen);
+/* Presence from vendor.<id>.status: offline only wins over positions stored before it. */
+int store_set_online(vt_db_conn *c, const char *vendor_id, bool online, int64_t ts_ms, char *err,
+                     size_t errlen);
+int store_ping(vt_db_conn *c, char *err, size_t errlen);
+
+/* Reads: *res holds the rows (decode with store_row, then PQclear). ttl_s bounds how old
+ * a stored position may be to count as live. */
+int store_get(vt_db_conn *c, const char *vendor_id, int ttl_s, PGresult **res, char *err,
+              size_t errlen);
+int store_in_bounds(vt_db_conn *c, const vt_geo_box *box, int ttl_s, int limit, PGresult **res,
+                    char *err, size_t errlen);
+int store_nearby(vt_db_conn *c, double lat, double lng, double radius_m, int ttl_s, int limit,
+                 PGresult **res, char *err, size_t errlen);
+void store_row(PGresult *res, int row, store_position *out);
+
+#endif

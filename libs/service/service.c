@@ -1,0 +1,150 @@
+/*
+ * service.c — see vt_service.h.
+ *
+ * Signals: SIGTERM and SIGINT are blocked before any thread exists, so every thread
+ * inherits the mask and the main thread alone receives them, synchronously, in
+ * sigwait(); no async-signal-safety puzzles, and a stop is an ordinary code path.
+ */
+#include "vt_service.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void *worker_conn(int index, void *arg)
+{
+    return vt_db_pool_conn(((vt_service *)arg)->db, (size_t)index);
+}
+
+static void on_nats(bool up, void *user)
+{
+    vt_service *svc = user;
+    vt_rpc_health_set_dependency(svc->rpc, "nats", up);
+}
+
+/* Pings PostgreSQL every two seconds on a connection of its own. */
+static void *health_main(void *arg)
+{
+    vt_service *svc = arg;
+    static const vt_db_statement ping[] = {{"health_ping", "SELECT 1"}};
+    vt_db_conn *conn = vt_db_conn_new(svc->database_url, ping, 1);
+    bool last = false, first = true;
+    while (!atomic_load(&svc->stopping)) {
+        char err[256];
+        PGresult *res = NULL;
+        bool up = vt_db_query(conn, "health_ping", 0, NULL, &res, err, sizeof err) == VT_OK;
+        PQclear(res);
+        if (up != last || first) {
+            vt_rpc_health_set_dependency(svc->rpc, "postgres", up);
+            if (up)
+                vt_info(NULL, "postgres: reachable");
+            else
+                vt_warn(NULL, "postgres: unreachable (%s)", err);
+            last = up;
+            first = false;
+        }
+        for (int i = 0; i < 20 && !atomic_load(&svc->stopping); i++)
+            usleep(100000);
+    }
+    vt_db_conn_free(conn);
+    return NULL;
+}
+
+static void die(const char *what, const char *err)
+{
+    vt_error(NULL, "%s: %s", what, err);
+    exit(1);
+}
+
+int vt_service_init(vt_service *svc, const vt_service_spec *spec)
+{
+    memset(svc, 0, sizeof *svc);
+    svc->spec = spec;
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    vt_log_init_from_env(spec->name);
+    svc->database_url = vt_config_require("VENTA_DATABASE_URL");
+    svc->nats_url = vt_config_require("VENTA_NATS_URL");
+    char err[512];
+    if (vt_bus_urls_valid(svc->nats_url, err, sizeof err) != VT_OK)
+        vt_config_fail("VENTA_NATS_URL", err);
+    svc->addr = vt_config_addr(spec->addr_var, spec->addr_default);
+    svc->metrics_addr = vt_config_addr("VENTA_METRICS_ADDR", spec->metrics_default);
+    svc->threads = (int)vt_config_int("VENTA_RPC_THREADS", 4, 1, 256);
+    svc->grace_ms = (int)vt_config_int("VENTA_SHUTDOWN_GRACE_MS", 10000, 0, 600000);
+
+    svc->metrics = vt_metrics_new();
+    if (!svc->metrics)
+        die("metrics", "out of memory");
+    if (vt_metrics_server_start(svc->metrics, &svc->metrics_addr, &svc->metrics_server, err,
+                                sizeof err) != VT_OK)
+        die("metrics", err);
+    svc->db = vt_db_pool_new(svc->database_url, (size_t)svc->threads, spec->statements,
+                             spec->nstatements);
+    if (!svc->db)
+        die("database", "out of memory");
+    vt_rpc_server_opts opts = {.threads = svc->threads, .worker_init = worker_conn,
+                               .worker_arg = svc};
+    svc->rpc = vt_rpc_server_new(&opts);
+    if (!svc->rpc)
+        die("grpc", "cannot create the server");
+    vt_rpc_health_set_dependency(svc->rpc, "postgres", false);
+    vt_rpc_health_set_dependency(svc->rpc, "nats", false);
+    vt_bus_options bus_opts = {.urls = svc->nats_url, .name = spec->name, .on_state = on_nats,
+                               .state_user = svc};
+    if (vt_bus_new(&bus_opts, &svc->bus, err, sizeof err) != VT_OK)
+        die("nats", err);
+    if (pthread_create(&svc->health_thread, NULL, health_main, svc) != 0)
+        die("health", "cannot start the health thread");
+    return VT_OK;
+}
+
+int vt_service_run(vt_service *svc)
+{
+    char listen[300];
+    snprintf(listen, sizeof listen, "%s%s%s:%u", strchr(svc->addr.host, ':') ? "[" : "",
+             svc->addr.host, strchr(svc->addr.host, ':') ? "]" : "", svc->addr.port);
+    if (vt_rpc_server_listen(svc->rpc, listen, &svc->port) != VT_OK) {
+        vt_error(NULL, "cannot listen on %s", listen);
+        return 1;
+    }
+    if (vt_rpc_server_start(svc->rpc) != VT_OK) {
+        vt_error(NULL, "cannot start the gRPC server");
+        return 1;
+    }
+    vt_info(NULL, "serving gRPC on %s, metrics on %s:%d", listen, svc->metrics_addr.host,
+            vt_metrics_server_port(svc->metrics_server));
+
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    int sig = 0;
+    sigwait(&set, &sig);
+    vt_info(NULL, "%s: draining (grace %d ms)", sig == SIGTERM ? "SIGTERM" : "SIGINT",
+            svc->grace_ms);
+    vt_rpc_server_shutdown(svc->rpc, svc->grace_ms);
+    return 0;
+}
+
+void vt_service_close(vt_service *svc)
+{
+    atomic_store(&svc->stopping, true);
+    pthread_join(svc->health_thread, NULL);
+    /* The server was shut down in vt_service_run, so no handler publishes any more; the
+     * bus goes first because its disconnect callback reports to the server's health. */
+    vt_bus_free(svc->bus, 5000);
+    vt_bus_library_close();
+    vt_rpc_server_free(svc->rpc); /* joins the workers: nothing uses the pool after this */
+    vt_db_pool_free(svc->db);
+    vt_metrics_server_stop(svc->metrics_server);
+    vt_metrics_free(svc->metrics);
+    vt_info(NULL, "stopped");
+}

@@ -1,0 +1,71 @@
+/*
+ * vt_service.h — the process skeleton shared by venta-user, venta-vendor and
+ * venta-location: configuration, logging, /metrics, the gRPC server with one
+ * PostgreSQL connection per worker, NATS, per-dependency health, and a graceful stop
+ * on SIGTERM.
+ *
+ *     vt_service svc;
+ *     vt_service_init(&svc, &spec);            // first thing in main(): dies on bad config
+ *     ... register methods on svc.rpc, start app threads ...
+ *     vt_service_run(&svc);                     // serves until SIGTERM/SIGINT, then drains
+ *     ... stop app threads ...
+ *     vt_service_close(&svc);
+ *
+ * Health: "postgres" follows a ping on a connection of the service's own every two
+ * seconds, "nats" follows the NATS connection; while either is down grpc.health.v1
+ * reports NOT_SERVING, so Kubernetes takes the pod out of rotation until it recovers.
+ */
+#ifndef VT_SERVICE_H
+#define VT_SERVICE_H
+
+#include "vt_bus.h"
+#include "vt_core.h"
+#include "vt_db.h"
+#include "vt_metrics.h"
+#include "vt_rpc.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+typedef struct {
+    const char *name;            /* "venta-location": logs, NATS connection name */
+    const char *addr_var;        /* "VENTA_LOCATION_ADDR" */
+    const char *addr_default;    /* "127.0.0.1:50053" */
+    const char *metrics_default; /* "127.0.0.1:9103" */
+    const vt_db_statement *statements; /* prepared on every worker connection */
+    size_t nstatements;
+} vt_service_spec;
+
+typedef struct {
+    /* Read from the environment by vt_service_init. */
+    const char *database_url; /* VENTA_DATABASE_URL */
+    const char *nats_url;     /* VENTA_NATS_URL */
+    vt_addr addr;             /* spec->addr_var */
+    vt_addr metrics_addr;     /* VENTA_METRICS_ADDR */
+    int threads;              /* VENTA_RPC_THREADS, default 4 */
+    int grace_ms;             /* VENTA_SHUTDOWN_GRACE_MS, default 10000 */
+
+    vt_metrics *metrics;
+    vt_rpc_server *rpc; /* add methods before vt_service_run */
+    vt_bus *bus;
+    vt_db_pool *db; /* worker i's connection is vt_rpc_ctx_worker(ctx) */
+
+    /* private */
+    const vt_service_spec *spec;
+    vt_metrics_server *metrics_server;
+    pthread_t health_thread;
+    atomic_bool stopping;
+    int port;
+} vt_service;
+
+/* Reads configuration (exits 2 naming a bad variable), blocks SIGTERM/SIGINT for every
+ * thread, starts /metrics, creates the gRPC server, the worker connections and the NATS
+ * connection. Returns 0, or exits 1 with a log line when something cannot start. */
+int vt_service_init(vt_service *svc, const vt_service_spec *spec);
+/* Listens, serves, waits for SIGTERM or SIGINT, then shuts the gRPC server down
+ * gracefully. Returns 0, or 1 when the address cannot be bound. */
+int vt_service_run(vt_service *svc);
+/* Drains NATS, stops /metrics and the health thread, frees everything. */
+void vt_service_close(vt_service *svc);
+
+#endif

@@ -1,0 +1,519 @@
+/*
+ * Integration tests of venta-location as a real process against the harness's
+ * PostgreSQL+PostGIS and NATS, called over gRPC: NATS updates end up stored; out of
+ * order and duplicate updates; boxes across the antimeridian and near the poles;
+ * nearby ordering; invalid input; stale positions; UpdateVendorLocation's publish with
+ * the left-cell copy; health; NATS and PostgreSQL restarted mid-stream; SIGTERM
+ * flushing the buffer. Runs alone: it restarts the shared servers.
+ */
+#include "grpc/health/v1/health.pb-c.h"
+#include "venta/events/v1/events.pb-c.h"
+#include "venta/location/v1/location.pb-c.h"
+#include "vt_bus.h"
+#include "vt_core.h"
+#include "vt_db.h"
+#include "vt_events.h"
+#include "vt_harness.h"
+#include "vt_rpc.h"
+#include "vt_test.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <unistd.h>
+
+static char *db_url;
+static int service_pid, grpc_port, metrics_port;
+static vt_rpc_channel *channel;
+static vt_bus *bus;
+
+static const ProtobufCServiceDescriptor *svc = &venta__location__v1__location_service__descriptor;
+
+static void start_service(void)
+{
+    grpc_port = vt_harness_free_port();
+    metrics_port = vt_harness_free_port();
+    static char e1[512], e2[128], e3[128], e4[512];
+    snprintf(e1, sizeof e1, "VENTA_DATABASE_URL=%s", db_url);
+    snprintf(e2, sizeof e2, "VENTA_LOCATION_ADDR=127.0.0.1:%d", grpc_port);
+    snprintf(e3, sizeof e3, "VENTA_METRICS_ADDR=127.0.0.1:%d", metrics_port);
+    snprintf(e4, sizeof e4, "VENTA_NATS_URL=%s", vt_harness_env("VENTA_TEST_NATS_URL"));
+    const char *env[] = {e1, e2, e3, e4, "VENTA_LOCATION_TTL_S=600", "VENTA_LOG_LEVEL=warn",
+                         "VENTA_RPC_THREADS=2", NULL};
+    service_pid = vt_harness_spawn(vt_harness_env("VENTA_LOCATION_BIN"), env);
+    VT_REQUIRE(vt_harness_wait_port(grpc_port, 20000) == 0);
+    char target[64];
+    snprintf(target, sizeof target, "127.0.0.1:%d", grpc_port);
+    channel = vt_rpc_channel_new(target, NULL);
+}
+
+static int health(const char *service)
+{
+    Grpc__Health__V1__HealthCheckRequest req = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
+    req.service = (char *)service;
+    vt_rpc_reply *reply;
+    vt_rpc_call_opts o = {.timeout_ms = 2000};
+    int rc = vt_rpc_call_unary(channel, &grpc__health__v1__health__descriptor, "Check", &req.base,
+                               &o, &reply);
+    int status = rc == VT_OK
+                     ? (int)((const Grpc__Health__V1__HealthCheckResponse *)vt_rpc_reply_response(
+                                 reply))
+                           ->status
+                     : -rc;
+    vt_rpc_reply_free(reply);
+    return status;
+}
+
+static bool wait_serving(int ms)
+{
+    for (int i = 0; i < ms / 50; i++) {
+        if (health("") == GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING)
+            return true;
+        usleep(50000);
+    }
+    return false;
+}
+
+static void vendor_id(int n, char *out)
+{
+    snprintf(out, VT_UUID_LEN + 1, "00000000-0000-4000-8000-%012d", n);
+}
+
+static void publish(int vendor, double lat, double lng, int64_t ts)
+{
+    char id[VT_UUID_LEN + 1];
+    vendor_id(vendor, id);
+    Venta__Events__V1__VendorLocation loc = VENTA__EVENTS__V1__VENDOR_LOCATION__INIT;
+    loc.vendor_id = id;
+    loc.lat = lat;
+    loc.lng = lng;
+    loc.heading = 90;
+    loc.speed = 3.5;
+    loc.accuracy = 5;
+    loc.ts = ts;
+    VT_CHECK_INT(vt_events_publish_location(bus, &loc, NULL, NULL), VT_OK);
+}
+
+/* GetVendorLocation: status, and the position when OK. */
+static int get(int vendor, Venta__Location__V1__VendorPosition *out)
+{
+    char id[VT_UUID_LEN + 1];
+    vendor_id(vendor, id);
+    Venta__Location__V1__GetVendorLocationRequest req =
+        VENTA__LOCATION__V1__GET_VENDOR_LOCATION_REQUEST__INIT;
+    req.vendor_id = id;
+    vt_rpc_reply *reply;
+    vt_rpc_call_opts o = {.timeout_ms = 5000};
+    int rc = vt_rpc_call_unary(channel, svc, "GetVendorLocation", &req.base, &o, &reply);
+    if (rc == VT_OK && out)
+        *out = *(const Venta__Location__V1__VendorPosition *)vt_rpc_reply_response(reply);
+    if (out)
+        out->vendor_id = NULL; /* points into the freed reply */
+    vt_rpc_reply_free(reply);
+    return rc;
+}
+
+/* Wait until vendor's stored ts equals ts. */
+static bool wait_stored(int vendor, int64_t ts, int ms)
+{
+    Venta__Location__V1__VendorPosition p;
+    for (int i = 0; i < ms / 20; i++) {
+        if (get(vendor, &p) == VT_OK && p.ts == ts)
+            return true;
+        usleep(20000);
+    }
+    return false;
+}
+
+static PGconn *db(void)
+{
+    static PGconn *c;
+    char err[256];
+    if (c) { /* the harness may have restarted PostgreSQL under us */
+        PGresult *r = PQexec(c, "SELECT 1");
+        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+            PQfinish(c);
+            c = NULL;
+        }
+        PQclear(r);
+    }
+    if (!c)
+        c = vt_db_connect(db_url, err, sizeof err);
+    VT_REQUIRE(c != NULL);
+    return c;
+}
+
+static void clear_positions(void)
+{
+    char err[256];
+    VT_REQUIRE(vt_db_exec(db(), "DELETE FROM location.vendor_locations", err, sizeof err) == VT_OK);
+}
+
+static void test_health_and_nats_to_storage(void)
+{
+    VT_CHECK(wait_serving(20000));
+    VT_CHECK_INT(health("venta.location.v1.LocationService"),
+                 GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING);
+    VT_CHECK_INT(health("postgres"), GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING);
+    VT_CHECK_INT(get(1, NULL), VT_NOT_FOUND);
+    publish(1, 40.7128, -74.006, 1700000000000);
+    VT_CHECK(wait_stored(1, 1700000000000, 10000));
+    Venta__Location__V1__VendorPosition p;
+    VT_CHECK_INT(get(1, &p), VT_OK);
+    VT_CHECK_NEAR(p.lat, 40.7128, 1e-9);
+    VT_CHECK_NEAR(p.lng, -74.006, 1e-9);
+    VT_CHECK_NEAR(p.heading, 90, 1e-6);
+    VT_CHECK_NEAR(p.speed, 3.5, 1e-6);
+    VT_CHECK(p.online);
+}
+
+static void test_out_of_order_and_duplicates(void)
+{
+    publish(2, 10, 10, 2000000000000);
+    VT_CHECK(wait_stored(2, 2000000000000, 10000));
+    publish(2, 11, 11, 1999999999000); /* older: ignored */
+    publish(2, 10, 10, 2000000000000); /* duplicate */
+    publish(3, 1, 1, 1700000000001);   /* sentinel after them on the same stream */
+    VT_CHECK(wait_stored(3, 1700000000001, 10000));
+    Venta__Location__V1__VendorPosition p;
+    VT_CHECK_INT(get(2, &p), VT_OK);
+    VT_CHECK_INT(p.ts, 2000000000000);
+    VT_CHECK_NEAR(p.lat, 10, 1e-9);
+    PGresult *r = PQexec(db(), "SELECT count(*) FROM location.vendor_locations WHERE vendor_id = "
+                               "'00000000-0000-4000-8000-000000000002'");
+    VT_CHECK_STR(PQgetvalue(r, 0, 0), "1");
+    PQclear(r);
+    /* A burst for one vendor coalesces to its latest. */
+    for (int i = 0; i < 200; i++)
+        publish(4, 20 + i * 0.001, 20, 1700000001000 + i);
+    VT_CHECK(wait_stored(4, 1700000001199, 10000));
+    VT_CHECK_INT(get(4, &p), VT_OK);
+    VT_CHECK_NEAR(p.lat, 20.199, 1e-9);
+}
+
+typedef struct {
+    size_t n;
+    char ids[64][VT_UUID_LEN + 1];
+    double dist[64];
+} found;
+
+static int in_bounds(double ne_lat, double ne_lng, double sw_lat, double sw_lng, int limit,
+                     found *f)
+{
+    Venta__Location__V1__VendorsInBoundsRequest req =
+        VENTA__LOCATION__V1__VENDORS_IN_BOUNDS_REQUEST__INIT;
+    req.ne_lat = ne_lat, req.ne_lng = ne_lng, req.sw_lat = sw_lat, req.sw_lng = sw_lng;
+    req.limit = limit;
+    vt_rpc_reply *reply;
+    vt_rpc_call_opts o = {.timeout_ms = 5000};
+    int rc = vt_rpc_call_unary(channel, svc, "VendorsInBounds", &req.base, &o, &reply);
+    if (rc == VT_OK && f) {
+        const Venta__Location__V1__VendorsInBoundsResponse *res =
+            (const void *)vt_rpc_reply_response(reply);
+        f->n = res->n_vendors < 64 ? res->n_vendors : 64;
+        for (size_t i = 0; i < f->n; i++)
+            snprintf(f->ids[i], sizeof f->ids[i], "%s", res->vendors[i]->vendor_id);
+    }
+    vt_rpc_reply_free(reply);
+    return rc;
+}
+
+static bool has(const found *f, int vendor)
+{
+    char id[VT_UUID_LEN + 1];
+    vendor_id(vendor, id);
+    for (size_t i = 0; i < f->n; i++)
+        if (strcmp(f->ids[i], id) == 0)
+            return true;
+    return false;
+}
+
+static void test_boxes(void)
+{
+    clear_positions();
+    int64_t ts = vt_now_ms();
+    publish(10, 40.75, -73.99, ts);     /* Manhattan */
+    publish(11, 40.60, -73.80, ts);     /* JFK, outside the small box */
+    publish(12, -16.5, 179.5, ts);      /* Fiji, east of the antimeridian's west side */
+    publish(13, -16.5, -179.5, ts);     /* just across */
+    publish(14, -16.5, 0.0, ts);        /* far away */
+    publish(15, 89.95, 45.0, ts);       /* near the north pole */
+    publish(16, 90.0, -120.0, ts);      /* on it */
+    VT_CHECK(wait_stored(16, ts, 10000));
+    VT_CHECK(wait_stored(10, ts, 10000));
+    found f;
+    VT_CHECK_INT(in_bounds(40.80, -73.95, 40.70, -74.05, 0, &f), VT_OK);
+    VT_CHECK_INT(f.n, 1);
+    VT_CHECK(has(&f, 10));
+    /* Across the antimeridian: sw.lng > ne.lng. */
+    VT_CHECK_INT(in_bounds(-16, -179, -17, 179, 0, &f), VT_OK);
+    VT_CHECK_INT(f.n, 2);
+    VT_CHECK(has(&f, 12) && has(&f, 13) && !has(&f, 14));
+    /* The same longitudes without crossing: the whole world between them. */
+    VT_CHECK_INT(in_bounds(-16, 179, -17, -179, 0, &f), VT_OK);
+    VT_CHECK(has(&f, 14) && !has(&f, 12) && !has(&f, 13));
+    /* A polar cap. */
+    VT_CHECK_INT(in_bounds(90, 180, 89.9, -180, 0, &f), VT_OK);
+    VT_CHECK_INT(f.n, 2);
+    VT_CHECK(has(&f, 15) && has(&f, 16));
+    /* Limit. */
+    VT_CHECK_INT(in_bounds(90, 180, -90, -180, 3, &f), VT_OK);
+    VT_CHECK_INT(f.n, 3);
+}
+
+static int nearby(double lat, double lng, double radius, int limit, found *f)
+{
+    Venta__Location__V1__VendorsNearbyRequest req = VENTA__LOCATION__V1__VENDORS_NEARBY_REQUEST__INIT;
+    req.lat = lat, req.lng = lng, req.radius_meters = radius, req.limit = limit;
+    vt_rpc_reply *reply;
+    vt_rpc_call_opts o = {.timeout_ms = 5000};
+    int rc = vt_rpc_call_unary(channel, svc, "VendorsNearby", &req.base, &o, &reply);
+    if (rc == VT_OK && f) {
+        const Venta__Location__V1__VendorsNearbyResponse *res =
+            (const void *)vt_rpc_reply_response(reply);
+        f->n = res->n_vendors < 64 ? res->n_vendors : 64;
+        for (size_t i = 0; i < f->n; i++) {
+            snprintf(f->ids[i], sizeof f->ids[i], "%s", res->vendors[i]->vendor_id);
+            f->dist[i] = res->vendors[i]->distance_meters;
+        }
+    }
+    vt_rpc_reply_free(reply);
+    return rc;
+}
+
+static void test_nearby(void)
+{
+    clear_positions();
+    int64_t ts = vt_now_ms();
+    /* Vendors 1..5 km north of a point in Paris, published far-first. */
+    for (int k = 5; k >= 1; k--)
+        publish(20 + k, 48.8566 + k * 0.009, 2.3522, ts);
+    publish(30, 0.0, 179.999, ts); /* across the antimeridian from the next query */
+    VT_CHECK(wait_stored(21, ts, 10000));
+    VT_CHECK(wait_stored(30, ts, 10000));
+    found f;
+    VT_CHECK_INT(nearby(48.8566, 2.3522, 3500, 0, &f), VT_OK);
+    VT_CHECK_INT(f.n, 3);
+    VT_CHECK(has(&f, 21) && has(&f, 22) && has(&f, 23));
+    char first[VT_UUID_LEN + 1];
+    vendor_id(21, first);
+    VT_CHECK_STR(f.ids[0], first);
+    for (size_t i = 1; i < f.n; i++)
+        VT_CHECK(f.dist[i] > f.dist[i - 1]);
+    VT_CHECK(f.dist[0] > 990 && f.dist[0] < 1010); /* 0.009° of latitude ≈ 1000 m */
+    VT_CHECK_INT(nearby(48.8566, 2.3522, 10000, 2, &f), VT_OK);
+    VT_CHECK_INT(f.n, 2);
+    VT_CHECK_INT(nearby(0.0, -179.999, 1000, 0, &f), VT_OK);
+    VT_CHECK_INT(f.n, 1);
+    VT_CHECK(has(&f, 30));
+}
+
+static void test_invalid_input(void)
+{
+    VT_CHECK_INT(in_bounds(91, 0, 0, 0, 0, NULL), VT_INVALID_ARGUMENT);
+    VT_CHECK_INT(in_bounds(10, 0, 20, 0, 0, NULL), VT_INVALID_ARGUMENT); /* ne below sw */
+    VT_CHECK_INT(in_bounds(NAN, 0, 0, 0, 0, NULL), VT_INVALID_ARGUMENT);
+    VT_CHECK_INT(in_bounds(10, 10, 0, 0, -1, NULL), VT_INVALID_ARGUMENT);
+    VT_CHECK_INT(in_bounds(10, 10, 0, 0, 100000, NULL), VT_INVALID_ARGUMENT);
+    VT_CHECK_INT(nearby(0, 0, 0, 0, NULL), VT_INVALID_ARGUMENT);
+    VT_CHECK_INT(nearby(0, 0, -5, 0, NULL), VT_INVALID_ARGUMENT);
+    VT_CHECK_INT(nearby(0, 200, 5, 0, NULL), VT_INVALID_ARGUMENT);
+    VT_CHECK_INT(nearby(INFINITY, 0, 5, 0, NULL), VT_INVALID_ARGUMENT);
+    Venta__Location__V1__GetVendorLocationRequest g =
+        VENTA__LOCATION__V1__GET_VENDOR_LOCATION_REQUEST__INIT;
+    g.vendor_id = (char *)"'; DROP TABLE location.vendor_locations; --";
+    vt_rpc_reply *reply;
+    VT_CHECK_INT(vt_rpc_call_unary(channel, svc, "GetVendorLocation", &g.base, NULL, &reply),
+                 VT_INVALID_ARGUMENT);
+    VT_CHECK(strstr(vt_rpc_reply_message(reply), "vendorId") != NULL);
+    vt_rpc_reply_free(reply);
+    Venta__Location__V1__UpdateVendorLocationRequest u =
+        VENTA__LOCATION__V1__UPDATE_VENDOR_LOCATION_REQUEST__INIT;
+    char id[VT_UUID_LEN + 1];
+    vendor_id(40, id);
+    u.vendor_id = id;
+    u.lat = 95;
+    VT_CHECK_INT(vt_rpc_call_unary(channel, svc, "UpdateVendorLocation", &u.base, NULL, &reply),
+                 VT_INVALID_ARGUMENT);
+    VT_CHECK(strstr(vt_rpc_reply_message(reply), "lat") != NULL);
+    vt_rpc_reply_free(reply);
+    /* Garbage on the bus is counted and ignored; the service keeps going. */
+    VT_CHECK_INT(vt_bus_publish(bus, "loc.d.r.5.r.k.n.00000000-0000-4000-8000-000000000041",
+                                "\xff\xff\xff garbage", 12),
+                 VT_OK);
+    VT_CHECK(wait_serving(5000));
+}
+
+static void test_stale_positions_are_excluded(void)
+{
+    clear_positions();
+    int64_t ts = vt_now_ms();
+    publish(50, 1, 1, ts);
+    publish(51, 1.001, 1.001, ts);
+    VT_CHECK(wait_stored(51, ts, 10000));
+    VT_CHECK(wait_stored(50, ts, 10000));
+    char err[256];
+    VT_REQUIRE(vt_db_exec(db(),
+                          "UPDATE location.vendor_locations SET updated_at = now() - interval "
+                          "'11 minutes' WHERE vendor_id = '00000000-0000-4000-8000-000000000050'",
+                          err, sizeof err) == VT_OK);
+    found f;
+    VT_CHECK_INT(in_bounds(2, 2, 0, 0, 0, &f), VT_OK);
+    VT_CHECK_INT(f.n, 1);
+    VT_CHECK(has(&f, 51));
+    VT_CHECK_INT(nearby(1, 1, 1000, 0, &f), VT_OK);
+    VT_CHECK(!has(&f, 50));
+    Venta__Location__V1__VendorPosition p;
+    VT_CHECK_INT(get(50, &p), VT_OK); /* last known, but not live */
+    VT_CHECK(!p.online);
+}
+
+typedef struct {
+    pthread_mutex_t lock;
+    int count;
+    char subjects[8][VT_EVENTS_SUBJECT_MAX];
+    bool left[8];
+} captured;
+
+static void capture(const char *subject, const void *data, size_t len, void *user)
+{
+    captured *c = user;
+    Venta__Events__V1__VendorLocation *m = venta__events__v1__vendor_location__unpack(NULL, len, data);
+    pthread_mutex_lock(&c->lock);
+    if (c->count < 8) {
+        snprintf(c->subjects[c->count], VT_EVENTS_SUBJECT_MAX, "%s", subject);
+        c->left[c->count] = m && m->left_cell;
+        c->count++;
+    }
+    pthread_mutex_unlock(&c->lock);
+    if (m)
+        venta__events__v1__vendor_location__free_unpacked(m, NULL);
+}
+
+static int update(int vendor, double lat, double lng)
+{
+    char id[VT_UUID_LEN + 1];
+    vendor_id(vendor, id);
+    Venta__Location__V1__UpdateVendorLocationRequest u =
+        VENTA__LOCATION__V1__UPDATE_VENDOR_LOCATION_REQUEST__INIT;
+    u.vendor_id = id;
+    u.lat = lat;
+    u.lng = lng;
+    vt_rpc_reply *reply;
+    int rc = vt_rpc_call_unary(channel, svc, "UpdateVendorLocation", &u.base, NULL, &reply);
+    vt_rpc_reply_free(reply);
+    return rc;
+}
+
+static void test_update_publishes_like_the_edge(void)
+{
+    captured c = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    vt_bus_sub *sub;
+    VT_REQUIRE(vt_bus_subscribe(bus, "loc.>", NULL, 0, capture, &c, &sub) == VT_OK);
+    vt_bus_flush(bus, 2000);
+    VT_CHECK_INT(update(60, 48.8566, 2.3522), VT_OK); /* Paris: u09tvw */
+    Venta__Location__V1__VendorPosition p;
+    for (int i = 0; i < 500 && get(60, &p) != VT_OK; i++)
+        usleep(20000);
+    VT_CHECK_NEAR(p.lat, 48.8566, 1e-9);
+    VT_CHECK_INT(update(60, 51.5074, -0.1278), VT_OK); /* London: gcpvj0 */
+    for (int i = 0; i < 500; i++) {
+        pthread_mutex_lock(&c.lock);
+        int n = c.count;
+        pthread_mutex_unlock(&c.lock);
+        if (n >= 3)
+            break;
+        usleep(10000);
+    }
+    vt_bus_unsubscribe(sub);
+    VT_CHECK_INT(c.count, 3);
+    VT_CHECK_STR(c.subjects[0], "loc.u.0.9.t.v.w.00000000-0000-4000-8000-000000000060");
+    VT_CHECK(!c.left[0]);
+    VT_CHECK_STR(c.subjects[1], "loc.g.c.p.v.j.0.00000000-0000-4000-8000-000000000060");
+    VT_CHECK(!c.left[1]);
+    VT_CHECK_STR(c.subjects[2], "loc.u.0.9.t.v.w.00000000-0000-4000-8000-000000000060");
+    VT_CHECK(c.left[2]); /* told the old cell it left */
+}
+
+static void test_survives_nats_and_postgres_restarts(void)
+{
+    VT_REQUIRE(vt_harness_server("restart", "nats") == 0);
+    int64_t ts = vt_now_ms();
+    bool stored = false;
+    for (int i = 0; i < 100 && !stored; i++) { /* our own bus reconnects too */
+        publish(70, 5, 5, ts + i);
+        stored = wait_stored(70, ts + i, 200);
+    }
+    VT_CHECK(stored);
+
+    VT_REQUIRE(vt_harness_server("stop", "postgres") == 0);
+    publish(71, 6, 6, ts); /* buffered while the database is down */
+    usleep(300000);
+    VT_CHECK_INT(get(71, NULL), VT_UNAVAILABLE);
+    bool down = false;
+    for (int i = 0; i < 100 && !down; i++) {
+        down = health("") == GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING;
+        usleep(50000);
+    }
+    VT_CHECK(down);
+    VT_REQUIRE(vt_harness_server("start", "postgres") == 0);
+    VT_CHECK(wait_stored(71, ts, 20000));
+    VT_CHECK(wait_serving(10000));
+}
+
+static void test_metrics(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "curl -sf http://127.0.0.1:%d/metrics", metrics_port);
+    FILE *p = popen(cmd, "r");
+    char text[65536];
+    size_t n = fread(text, 1, sizeof text - 1, p);
+    text[n] = '\0';
+    pclose(p);
+    VT_CHECK(strstr(text, "venta_location_ingest_received_total ") != NULL);
+    VT_CHECK(strstr(text, "venta_location_ingest_invalid_total ") != NULL);
+    VT_CHECK(strstr(text, "venta_location_ingest_invalid_total 0\n") == NULL);
+    VT_CHECK(strstr(text, "venta_location_ingest_dropped_total ") != NULL);
+    VT_CHECK(strstr(text, "venta_location_ingest_batch_size_bucket") != NULL);
+    VT_CHECK(strstr(text, "venta_location_query_seconds_count{method=\"VendorsInBounds\"}") != NULL);
+}
+
+static void test_sigterm_flushes_and_exits_cleanly(void)
+{
+    int64_t ts = vt_now_ms();
+    publish(80, 7, 7, ts);
+    vt_bus_flush(bus, 2000);
+    vt_rpc_channel_free(channel);
+    channel = NULL;
+    VT_CHECK_INT(vt_harness_stop(service_pid, SIGTERM, 20000), 0);
+    PGresult *r = PQexec(db(), "SELECT count(*) FROM location.vendor_locations WHERE vendor_id = "
+                               "'00000000-0000-4000-8000-000000000080'");
+    VT_CHECK_STR(PQgetvalue(r, 0, 0), "1");
+    PQclear(r);
+}
+
+int main(void)
+{
+    vt_log_init("test-location", VT_LOG_ERROR);
+    db_url = vt_harness_db_new_migrated("location");
+    vt_bus_options o = {.urls = vt_harness_env("VENTA_TEST_NATS_URL"), .name = "test-location"};
+    char err[256];
+    VT_REQUIRE(vt_bus_new(&o, &bus, err, sizeof err) == VT_OK);
+    start_service();
+    VT_RUN(test_health_and_nats_to_storage);
+    VT_RUN(test_out_of_order_and_duplicates);
+    VT_RUN(test_boxes);
+    VT_RUN(test_nearby);
+    VT_RUN(test_invalid_input);
+    VT_RUN(test_stale_positions_are_excluded);
+    VT_RUN(test_update_publishes_like_the_edge);
+    VT_RUN(test_survives_nats_and_postgres_restarts);
+    VT_RUN(test_metrics);
+    VT_RUN(test_sigterm_flushes_and_exits_cleanly);
+    vt_bus_free(bus, 1000);
+    vt_bus_library_close();
+    PQfinish(db());
+    free(db_url);
+    return VT_TEST_RESULT();
+}
