@@ -66,21 +66,21 @@ bash "$HARNESS" run -- bash -c 'kill -KILL $$' >/dev/null 2>&1
 check "no leftovers after the command was killed" no_leftovers
 
 # 4. A harness stopped by SIGTERM (a timeout) tears down; one SIGKILLed is swept.
-bash "$HARNESS" run -- sleep 60 >/dev/null 2>&1 &
+bash "$HARNESS" run -- sleep 60.0917 >/dev/null 2>&1 &
 pid=$!
 for _ in $(seq 1 200); do compgen -G "$TMPDIR/venta-harness.*/nats.pid" >/dev/null && break; sleep 0.1; done
 sleep 0.5
 kill -TERM "$pid"
 wait "$pid" 2>/dev/null
-pkill -f "sleep 60" 2>/dev/null
+pkill -f "sleep 60.0917" 2>/dev/null
 check "no leftovers after the harness got SIGTERM" no_leftovers
 
-bash "$HARNESS" run -- sleep 61 >/dev/null 2>&1 &
+bash "$HARNESS" run -- sleep 61.0917 >/dev/null 2>&1 &
 pid=$!
 for _ in $(seq 1 200); do compgen -G "$TMPDIR/venta-harness.*/nats.pid" >/dev/null && break; sleep 0.1; done
 sleep 0.5
 kill -KILL "$pid"
-pkill -f "sleep 61" 2>/dev/null
+pkill -f "sleep 61.0917" 2>/dev/null
 wait "$pid" 2>/dev/null
 sleep 1.5 # the watchdog polls once a second
 check "no leftovers after the harness was SIGKILLed" no_leftovers
