@@ -25,15 +25,17 @@
 
 #define STATUS_QUEUE 4096
 
+/* A presence change, or (removed) a deleted vendor to take off the map. */
 typedef struct {
     char vendor_id[VT_UUID_LEN + 1];
     bool online;
+    bool removed;
     int64_t ts;
 } status_update;
 
 struct ingest {
     ingest_opts opts;
-    vt_bus_sub *loc_sub, *status_sub;
+    vt_bus_sub *loc_sub, *status_sub, *deleted_sub;
     vt_db_conn *db;
 
     pthread_mutex_t lock; /* guards everything below */
@@ -102,6 +104,19 @@ static void on_location(const char *subject, const void *data, size_t len, void 
         vt_counter_add(in->dropped, dropped);
 }
 
+static void enqueue_status(ingest *in, const status_update *s)
+{
+    pthread_mutex_lock(&in->lock);
+    if (in->status_count == STATUS_QUEUE) { /* full: the oldest change is the least useful */
+        in->status_head = (in->status_head + 1) % STATUS_QUEUE;
+        in->status_count--;
+        vt_counter_inc(in->dropped);
+    }
+    in->statuses[(in->status_head + in->status_count) % STATUS_QUEUE] = *s;
+    in->status_count++;
+    pthread_mutex_unlock(&in->lock);
+}
+
 static void on_status(const char *subject, const void *data, size_t len, void *user)
 {
     ingest *in = user;
@@ -118,15 +133,24 @@ static void on_status(const char *subject, const void *data, size_t len, void *u
     status_update s = {.online = msg->online, .ts = msg->ts > 0 ? msg->ts : vt_now_ms()};
     memcpy(s.vendor_id, vendor_id, sizeof s.vendor_id);
     venta__events__v1__vendor_status__free_unpacked(msg, NULL);
-    pthread_mutex_lock(&in->lock);
-    if (in->status_count == STATUS_QUEUE) { /* full: the oldest change is the least useful */
-        in->status_head = (in->status_head + 1) % STATUS_QUEUE;
-        in->status_count--;
-        vt_counter_inc(in->dropped);
+    enqueue_status(in, &s);
+}
+
+static void on_vendor_deleted(const char *subject, const void *data, size_t len, void *user)
+{
+    (void)subject;
+    ingest *in = user;
+    Venta__Events__V1__VendorEvent *msg = venta__events__v1__vendor_event__unpack(NULL, len, data);
+    if (!msg || !vt_uuid_valid(msg->vendor_id)) {
+        vt_counter_inc(in->invalid);
+        if (msg)
+            venta__events__v1__vendor_event__free_unpacked(msg, NULL);
+        return;
     }
-    in->statuses[(in->status_head + in->status_count) % STATUS_QUEUE] = s;
-    in->status_count++;
-    pthread_mutex_unlock(&in->lock);
+    status_update s = {.removed = true, .ts = vt_now_ms()};
+    memcpy(s.vendor_id, msg->vendor_id, sizeof s.vendor_id);
+    venta__events__v1__vendor_event__free_unpacked(msg, NULL);
+    enqueue_status(in, &s);
 }
 
 static void set_db_state(ingest *in, bool up)
@@ -179,8 +203,10 @@ static int apply_statuses(ingest *in)
             return VT_OK;
         for (size_t i = 0; i < n; i++) {
             char err[256];
-            int rc = store_set_online(in->db, batch[i].vendor_id, batch[i].online, batch[i].ts,
-                                      err, sizeof err);
+            int rc = batch[i].removed
+                         ? store_remove(in->db, batch[i].vendor_id, err, sizeof err)
+                         : store_set_online(in->db, batch[i].vendor_id, batch[i].online,
+                                            batch[i].ts, err, sizeof err);
             if (rc == VT_UNAVAILABLE)
                 return rc; /* presence is rebuilt by the next position anyway */
         }
@@ -314,6 +340,9 @@ int ingest_start(const ingest_opts *opts, ingest **out, char *err, size_t errlen
     if (rc == VT_OK)
         rc = vt_bus_subscribe(opts->bus, VT_EVENTS_STATUS_ALL, VT_EVENTS_LOCATION_QUEUE, 16384,
                               on_status, in, &in->status_sub);
+    if (rc == VT_OK)
+        rc = vt_bus_subscribe(opts->bus, "evt.vendor.deleted", VT_EVENTS_LOCATION_QUEUE, 16384,
+                              on_vendor_deleted, in, &in->deleted_sub);
     if (rc != VT_OK) {
         snprintf(err, errlen, "cannot subscribe to %s", VT_EVENTS_LOC_ALL);
         ingest_stop(in, 0);
@@ -329,6 +358,7 @@ void ingest_stop(ingest *in, int flush_ms)
         return;
     vt_bus_unsubscribe(in->loc_sub);
     vt_bus_unsubscribe(in->status_sub);
+    vt_bus_unsubscribe(in->deleted_sub);
     pthread_mutex_lock(&in->lock);
     in->stopping = true;
     in->flush_ms = flush_ms;

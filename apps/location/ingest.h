@@ -1,7 +1,8 @@
 /*
  * ingest.h — live positions from NATS into PostgreSQL, in batches.
  *
- * Consumes loc.> and vendor.*.status in the queue group location-writers (each
+ * Consumes loc.>, vendor.*.status and evt.vendor.deleted (a deleted vendor leaves the
+ * map) in the queue group location-writers (each
  * message reaches one replica), coalesces positions per vendor in a bounded buffer,
  * and a writer thread flushes the buffer every batch window with one multi-row upsert.
  * When PostgreSQL is slow or down the buffer keeps the latest position per vendor and

@@ -42,6 +42,7 @@ const vt_db_statement store_statements[] = {
     {"set_online",
      "UPDATE location.vendor_locations SET online = $2::bool WHERE vendor_id = $1::uuid "
      "AND ($2::bool OR updated_at <= to_timestamp($3::int8 / 1000.0))"},
+    {"remove", "DELETE FROM location.vendor_locations WHERE vendor_id = $1::uuid"},
     {"ping", "SELECT 1"},
     {"get", "SELECT " POSITION_COLUMNS " FROM location.vendor_locations WHERE vendor_id = $2::uuid"},
     {"in_bounds",
@@ -151,6 +152,15 @@ int store_set_online(vt_db_conn *c, const char *vendor_id, bool online, int64_t 
     const char *params[3] = {vendor_id, online ? "true" : "false", ts};
     PGresult *res;
     int rc = vt_db_query(c, "set_online", 3, params, &res, err, errlen);
+    PQclear(res);
+    return rc;
+}
+
+int store_remove(vt_db_conn *c, const char *vendor_id, char *err, size_t errlen)
+{
+    const char *params[1] = {vendor_id};
+    PGresult *res;
+    int rc = vt_db_query(c, "remove", 1, params, &res, err, errlen);
     PQclear(res);
     return rc;
 }

@@ -27,6 +27,8 @@ int store_upsert_batch(vt_db_conn *c, const loc_update *rows, size_t n, char *er
 /* Presence from vendor.<id>.status: offline only wins over positions stored before it. */
 int store_set_online(vt_db_conn *c, const char *vendor_id, bool online, int64_t ts_ms, char *err,
                      size_t errlen);
+/* A deleted vendor leaves the live map at once. */
+int store_remove(vt_db_conn *c, const char *vendor_id, char *err, size_t errlen);
 int store_ping(vt_db_conn *c, char *err, size_t errlen);
 
 /* Reads: *res holds the rows (decode with store_row, then PQclear). ttl_s bounds how old

@@ -436,6 +436,41 @@ static void test_update_publishes_like_the_edge(void)
     VT_CHECK(c.left[2]); /* told the old cell it left */
 }
 
+
+static void test_presence_and_deleted_vendors(void)
+{
+    int64_t ts = vt_now_ms();
+    publish(90, 8, 8, ts);
+    publish(91, 8.001, 8.001, ts);
+    VT_CHECK(wait_stored(90, ts, 10000));
+    VT_CHECK(wait_stored(91, ts, 10000));
+    char id[VT_UUID_LEN + 1];
+    vendor_id(90, id);
+    VT_CHECK_INT(vt_events_publish_status(bus, id, false, vt_now_ms() + 1000), VT_OK);
+    Venta__Location__V1__VendorPosition p = {0};
+    bool offline = false;
+    for (int i = 0; i < 500 && !offline; i++) {
+        offline = get(90, &p) == VT_OK && !p.online;
+        usleep(20000);
+    }
+    VT_CHECK(offline);
+    /* evt.vendor.deleted takes the vendor off the map. */
+    Venta__Events__V1__VendorEvent ev = VENTA__EVENTS__V1__VENDOR_EVENT__INIT;
+    vendor_id(91, id);
+    ev.type = (char *)"deleted";
+    ev.vendor_id = id;
+    VT_CHECK_INT(vt_events_publish_message(bus, "evt.vendor.deleted", &ev.base), VT_OK);
+    int rc = VT_OK;
+    for (int i = 0; i < 500 && rc == VT_OK; i++) {
+        rc = get(91, NULL);
+        usleep(20000);
+    }
+    VT_CHECK_INT(rc, VT_NOT_FOUND);
+    found f;
+    VT_CHECK_INT(in_bounds(9, 9, 7, 7, 0, &f), VT_OK);
+    VT_CHECK(has(&f, 90) && !has(&f, 91));
+}
+
 static void test_survives_nats_and_postgres_restarts(void)
 {
     VT_REQUIRE(vt_harness_server("restart", "nats") == 0);
@@ -508,6 +543,7 @@ int main(void)
     VT_RUN(test_invalid_input);
     VT_RUN(test_stale_positions_are_excluded);
     VT_RUN(test_update_publishes_like_the_edge);
+    VT_RUN(test_presence_and_deleted_vendors);
     VT_RUN(test_survives_nats_and_postgres_restarts);
     VT_RUN(test_metrics);
     VT_RUN(test_sigterm_flushes_and_exits_cleanly);
