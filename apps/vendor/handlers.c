@@ -1,0 +1,488 @@
+/*
+ * handlers.c — the VendorService methods (API.md §3, §5).
+ *
+ * Identity: writes act for the caller named by x-user-id metadata (set by the gateways
+ * from a verified JWT); without it Create, Update and Delete answer UNAUTHENTICATED.
+ * Get, List and Search are reads of public profiles and need no identity.
+ *
+ * Every handler validates first (INVALID_ARGUMENT naming the field by its JSON name),
+ * then runs one statement on the worker's own connection, then publishes the domain
+ * event after the statement committed. Database trouble maps to UNAVAILABLE ("retry
+ * later") or INTERNAL; PostgreSQL's own text stays in the log, not in the reply.
+ *
+ * Decisions where API.md is silent:
+ * - UpdateVendor with no field present returns the vendor unchanged (after the same
+ *   identity and ownership checks), publishes nothing and does not touch updated_at:
+ *   an empty PATCH is a no-op, as in most REST APIs, not an error.
+ * - CreateVendorRequest.owner_id may be left empty (the owner is always the caller);
+ *   when set it must equal x-user-id, else PERMISSION_DENIED.
+ * - Setting email, phone, website or profileImage to "" clears it; description "" is
+ *   an empty description; name cannot be cleared.
+ * - pageSize/limit 0 means 20; above 100 is lowered to 100 (AIP-158); negative is
+ *   INVALID_ARGUMENT.
+ * - SearchVendors needs a non-blank q; lat, lng and radiusMeters come all three or
+ *   not at all.
+ */
+#include "handlers.h"
+
+#include "page_token.h"
+#include "store.h"
+#include "validate.h"
+#include "venta/common/v1/common.pb-c.h"
+#include "venta/vendor/v1/vendor.pb-c.h"
+#include "vt_geo.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define DEFAULT_PAGE 20
+#define MAX_PAGE 100
+#define MAX_RADIUS_M 100000.0
+
+typedef Venta__Vendor__V1__Vendor Vendor;
+
+enum { M_CREATE, M_GET, M_UPDATE, M_DELETE, M_LIST, M_SEARCH };
+static const char *const method_names[VENDOR_METHODS] = {
+    "CreateVendor", "GetVendor", "UpdateVendor", "DeleteVendor", "ListVendors", "SearchVendors"};
+
+static vt_db_conn *db(vt_rpc_ctx *ctx)
+{
+    return vt_rpc_ctx_worker(ctx);
+}
+
+static int db_error(vt_rpc_ctx *ctx, int rc, const char *err)
+{
+    vt_warn(vt_rpc_ctx_log(ctx), "vendor query failed (%s): %s", vt_status_name(rc), err);
+    if (rc == VT_UNAVAILABLE)
+        return vt_rpc_ctx_error(ctx, rc, "vendor store unavailable, retry later");
+    if (rc == VT_INVALID_ARGUMENT) /* only reachable if validation missed a constraint */
+        return vt_rpc_ctx_error(ctx, rc, "vendor fields rejected by the store");
+    return vt_rpc_ctx_error(ctx, VT_INTERNAL, "vendor query failed");
+}
+
+static int invalid(vt_rpc_ctx *ctx, const char *err)
+{
+    return vt_rpc_ctx_error(ctx, VT_INVALID_ARGUMENT, "%s", err);
+}
+
+/* The caller's identity for a write. */
+static int caller(vt_rpc_ctx *ctx, const char **out)
+{
+    const char *user = vt_rpc_ctx_user_id(ctx);
+    if (!user || !*user)
+        return vt_rpc_ctx_error(ctx, VT_UNAUTHENTICATED, "x-user-id metadata is required");
+    char err[128];
+    if (validate_owner_id("x-user-id", user, err, sizeof err) != VT_OK)
+        return vt_rpc_ctx_error(ctx, VT_UNAUTHENTICATED, "%s", err);
+    *out = user;
+    return VT_OK;
+}
+
+static int check_id(vt_rpc_ctx *ctx, const char *id)
+{
+    if (!vt_uuid_valid(id))
+        return vt_rpc_ctx_error(ctx, VT_INVALID_ARGUMENT, "id must be a UUID");
+    return VT_OK;
+}
+
+static int check_page_size(vt_rpc_ctx *ctx, const char *field, int32_t size, int *out)
+{
+    if (size < 0)
+        return vt_rpc_ctx_error(ctx, VT_INVALID_ARGUMENT, "%s must not be negative", field);
+    *out = size == 0 ? DEFAULT_PAGE : size > MAX_PAGE ? MAX_PAGE : size;
+    return VT_OK;
+}
+
+/* Copy a row into a Vendor message; strings go to the call arena. */
+static void fill_vendor(vt_rpc_ctx *ctx, Vendor *v, const store_vendor *r)
+{
+    v->id = vt_rpc_ctx_strdup(ctx, r->id);
+    v->owner_id = vt_rpc_ctx_strdup(ctx, r->owner_id);
+    v->name = vt_rpc_ctx_strdup(ctx, r->name);
+    v->description = vt_rpc_ctx_strdup(ctx, r->description);
+    v->email = vt_rpc_ctx_strdup(ctx, r->email);
+    v->phone = vt_rpc_ctx_strdup(ctx, r->phone);
+    v->website = vt_rpc_ctx_strdup(ctx, r->website);
+    v->profile_image = vt_rpc_ctx_strdup(ctx, r->profile_image);
+    v->is_open = r->is_open;
+    v->created_at = vt_rpc_ctx_strdup(ctx, r->created_at);
+    v->updated_at = vt_rpc_ctx_strdup(ctx, r->updated_at);
+    if (r->has_location) {
+        Venta__Common__V1__Location *loc = vt_rpc_ctx_alloc(ctx, sizeof *loc);
+        venta__common__v1__location__init(loc);
+        loc->lat = r->lat;
+        loc->lng = r->lng;
+        loc->updated_at = vt_rpc_ctx_strdup(ctx, r->location_at);
+        v->location = loc;
+    }
+}
+
+static Vendor *new_vendor(vt_rpc_ctx *ctx, const store_vendor *r)
+{
+    Vendor *v = vt_rpc_ctx_alloc(ctx, sizeof *v);
+    venta__vendor__v1__vendor__init(v);
+    fill_vendor(ctx, v, r);
+    return v;
+}
+
+static int validate_profile(const store_profile *p, char *err, size_t errlen)
+{
+    int rc = VT_OK;
+    if (p->name)
+        rc = validate_name(p->name, err, errlen);
+    if (rc == VT_OK && p->description)
+        rc = validate_description(p->description, err, errlen);
+    if (rc == VT_OK && p->email)
+        rc = validate_email(p->email, err, errlen);
+    if (rc == VT_OK && p->phone)
+        rc = validate_phone(p->phone, err, errlen);
+    if (rc == VT_OK && p->website)
+        rc = validate_url("website", p->website, err, errlen);
+    if (rc == VT_OK && p->profile_image)
+        rc = validate_url("profileImage", p->profile_image, err, errlen);
+    return rc;
+}
+
+/* After a write matched no row: NOT_FOUND, or PERMISSION_DENIED when someone else owns
+ * the vendor. */
+static int missing_or_foreign(vt_rpc_ctx *ctx, const char *id, const char *verb)
+{
+    char err[512];
+    PGresult *res;
+    int rc = store_owner(db(ctx), id, &res, err, sizeof err);
+    if (rc != VT_OK)
+        return db_error(ctx, rc, err);
+    bool exists = PQntuples(res) == 1;
+    PQclear(res);
+    if (!exists)
+        return vt_rpc_ctx_error(ctx, VT_NOT_FOUND, "vendor %s not found", id);
+    return vt_rpc_ctx_error(ctx, VT_PERMISSION_DENIED, "only the vendor's owner may %s it", verb);
+}
+
+/* ---------------------------------------------------------------- methods ---- */
+
+static int create_vendor(vt_rpc_ctx *ctx, vendor_service *svc,
+                         const Venta__Vendor__V1__CreateVendorRequest *req, Vendor *out)
+{
+    const char *owner;
+    if (caller(ctx, &owner) != VT_OK)
+        return VT_UNAUTHENTICATED;
+    if (*req->owner_id && strcmp(req->owner_id, owner) != 0)
+        return vt_rpc_ctx_error(ctx, VT_PERMISSION_DENIED,
+                                "ownerId must be the caller's own id (or empty)");
+    store_profile p = {.name = req->name,
+                       .description = req->description,
+                       .email = req->email,
+                       .phone = req->phone,
+                       .website = req->website,
+                       .profile_image = req->profile_image,
+                       .is_open = req->is_open};
+    char err[512];
+    if (validate_profile(&p, err, sizeof err) != VT_OK)
+        return invalid(ctx, err);
+    PGresult *res;
+    int rc = store_insert(db(ctx), owner, &p, &res, err, sizeof err);
+    if (rc != VT_OK)
+        return db_error(ctx, rc, err);
+    store_vendor r;
+    store_row(res, 0, &r);
+    fill_vendor(ctx, out, &r);
+    PQclear(res);
+    vendor_publish(svc->events, VENDOR_CREATED, out->id, out->owner_id, out->name, out->is_open,
+                   vt_rpc_ctx_request_id(ctx));
+    return VT_OK;
+}
+
+static int get_vendor(vt_rpc_ctx *ctx, vendor_service *svc,
+                      const Venta__Vendor__V1__GetVendorRequest *req, Vendor *out)
+{
+    (void)svc;
+    if (check_id(ctx, req->id) != VT_OK)
+        return VT_INVALID_ARGUMENT;
+    char err[512];
+    PGresult *res;
+    int rc = store_get(db(ctx), req->id, &res, err, sizeof err);
+    if (rc != VT_OK)
+        return db_error(ctx, rc, err);
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return vt_rpc_ctx_error(ctx, VT_NOT_FOUND, "vendor %s not found", req->id);
+    }
+    store_vendor r;
+    store_row(res, 0, &r);
+    fill_vendor(ctx, out, &r);
+    PQclear(res);
+    return VT_OK;
+}
+
+static int update_vendor(vt_rpc_ctx *ctx, vendor_service *svc,
+                         const Venta__Vendor__V1__UpdateVendorRequest *req, Vendor *out)
+{
+    const char *owner;
+    if (caller(ctx, &owner) != VT_OK)
+        return VT_UNAUTHENTICATED;
+    if (check_id(ctx, req->id) != VT_OK)
+        return VT_INVALID_ARGUMENT;
+    store_patch p = {
+        .has_name = req->opt_name_case == VENTA__VENDOR__V1__UPDATE_VENDOR_REQUEST__OPT_NAME_NAME,
+        .has_description = req->opt_description_case ==
+                           VENTA__VENDOR__V1__UPDATE_VENDOR_REQUEST__OPT_DESCRIPTION_DESCRIPTION,
+        .has_email =
+            req->opt_email_case == VENTA__VENDOR__V1__UPDATE_VENDOR_REQUEST__OPT_EMAIL_EMAIL,
+        .has_phone =
+            req->opt_phone_case == VENTA__VENDOR__V1__UPDATE_VENDOR_REQUEST__OPT_PHONE_PHONE,
+        .has_website =
+            req->opt_website_case == VENTA__VENDOR__V1__UPDATE_VENDOR_REQUEST__OPT_WEBSITE_WEBSITE,
+        .has_profile_image =
+            req->opt_profile_image_case ==
+            VENTA__VENDOR__V1__UPDATE_VENDOR_REQUEST__OPT_PROFILE_IMAGE_PROFILE_IMAGE,
+        .has_is_open =
+            req->opt_is_open_case == VENTA__VENDOR__V1__UPDATE_VENDOR_REQUEST__OPT_IS_OPEN_IS_OPEN,
+    };
+    p.v.name = p.has_name ? req->name : NULL;
+    p.v.description = p.has_description ? req->description : NULL;
+    p.v.email = p.has_email ? req->email : NULL;
+    p.v.phone = p.has_phone ? req->phone : NULL;
+    p.v.website = p.has_website ? req->website : NULL;
+    p.v.profile_image = p.has_profile_image ? req->profile_image : NULL;
+    p.v.is_open = p.has_is_open && req->is_open;
+    char err[512];
+    if (validate_profile(&p.v, err, sizeof err) != VT_OK)
+        return invalid(ctx, err);
+
+    bool any = p.has_name || p.has_description || p.has_email || p.has_phone || p.has_website ||
+               p.has_profile_image || p.has_is_open;
+    PGresult *res;
+    store_vendor r = {0};
+    int rc = any ? store_update(db(ctx), req->id, owner, &p, &res, err, sizeof err)
+                 : store_get(db(ctx), req->id, &res, err, sizeof err);
+    if (rc != VT_OK)
+        return db_error(ctx, rc, err);
+    if (PQntuples(res) == 1)
+        store_row(res, 0, &r);
+    if (PQntuples(res) == 0 || (!any && strcmp(r.owner_id, owner) != 0)) {
+        PQclear(res);
+        return missing_or_foreign(ctx, req->id, "update");
+    }
+    fill_vendor(ctx, out, &r);
+    PQclear(res);
+    if (any)
+        vendor_publish(svc->events, VENDOR_UPDATED, out->id, out->owner_id, out->name, out->is_open,
+                       vt_rpc_ctx_request_id(ctx));
+    return VT_OK;
+}
+
+static int delete_vendor(vt_rpc_ctx *ctx, vendor_service *svc,
+                         const Venta__Vendor__V1__DeleteVendorRequest *req,
+                         Venta__Vendor__V1__DeleteVendorResponse *out)
+{
+    const char *owner;
+    if (caller(ctx, &owner) != VT_OK)
+        return VT_UNAUTHENTICATED;
+    if (check_id(ctx, req->id) != VT_OK)
+        return VT_INVALID_ARGUMENT;
+    char err[512];
+    PGresult *res;
+    int rc = store_delete(db(ctx), req->id, owner, &res, err, sizeof err);
+    if (rc != VT_OK)
+        return db_error(ctx, rc, err);
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return missing_or_foreign(ctx, req->id, "delete");
+    }
+    out->id = vt_rpc_ctx_strdup(ctx, PQgetvalue(res, 0, 0));
+    vendor_publish(svc->events, VENDOR_DELETED, out->id, PQgetvalue(res, 0, 1),
+                   PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3)[0] == 't',
+                   vt_rpc_ctx_request_id(ctx));
+    PQclear(res);
+    return VT_OK;
+}
+
+/* Rows of res (at most limit of them) into a repeated Vendor field. */
+static void vendors_from_rows(vt_rpc_ctx *ctx, PGresult *res, int limit, size_t *n_out,
+                              Vendor ***out)
+{
+    int n = PQntuples(res) < limit ? PQntuples(res) : limit;
+    *out = n ? vt_rpc_ctx_alloc(ctx, (size_t)n * sizeof **out) : NULL;
+    for (int i = 0; i < n; i++) {
+        store_vendor r;
+        store_row(res, i, &r);
+        (*out)[i] = new_vendor(ctx, &r);
+    }
+    *n_out = (size_t)n;
+}
+
+/* The token that continues after row (limit - 1) when the query returned more. */
+static char *next_token(vt_rpc_ctx *ctx, PGresult *res, int limit, char kind, uint64_t fp)
+{
+    if (PQntuples(res) <= limit)
+        return (char *)"";
+    store_vendor r;
+    store_row(res, limit - 1, &r);
+    page_token t = {.kind = kind, .fingerprint = fp};
+    snprintf(t.key, sizeof t.key, "%s", kind == 'L' ? r.created_key : r.score);
+    snprintf(t.id, sizeof t.id, "%s", r.id);
+    char *out = vt_rpc_ctx_alloc(ctx, PAGE_TOKEN_MAX);
+    if (page_token_encode(&t, out, PAGE_TOKEN_MAX) != VT_OK)
+        return (char *)"";
+    return out;
+}
+
+static int list_vendors(vt_rpc_ctx *ctx, vendor_service *svc,
+                        const Venta__Vendor__V1__ListVendorsRequest *req,
+                        Venta__Vendor__V1__ListVendorsResponse *out)
+{
+    (void)svc;
+    char err[512];
+    if (*req->owner_id && validate_owner_id("ownerId", req->owner_id, err, sizeof err) != VT_OK)
+        return invalid(ctx, err);
+    int limit = DEFAULT_PAGE;
+    if (check_page_size(ctx, "pageSize", req->page_size, &limit) != VT_OK)
+        return VT_INVALID_ARGUMENT;
+    const char *parts[] = {"list", req->owner_id, NULL};
+    uint64_t fp = page_fingerprint(parts);
+    page_token t = {0};
+    bool after = *req->page_token != '\0';
+    if (after && page_token_decode(req->page_token, 'L', &t) != VT_OK)
+        return vt_rpc_ctx_error(ctx, VT_INVALID_ARGUMENT, "pageToken is malformed");
+    if (after && t.fingerprint != fp)
+        return vt_rpc_ctx_error(ctx, VT_INVALID_ARGUMENT,
+                                "pageToken belongs to a different ownerId");
+    PGresult *res;
+    int rc = store_list(db(ctx), req->owner_id, after ? t.key : NULL, after ? t.id : NULL,
+                        limit + 1, &res, err, sizeof err);
+    if (rc != VT_OK)
+        return db_error(ctx, rc, err);
+    vendors_from_rows(ctx, res, limit, &out->n_vendors, &out->vendors);
+    out->next_page_token = next_token(ctx, res, limit, 'L', fp);
+    PQclear(res);
+    return VT_OK;
+}
+
+static int search_vendors(vt_rpc_ctx *ctx, vendor_service *svc,
+                          const Venta__Vendor__V1__SearchVendorsRequest *req,
+                          Venta__Vendor__V1__SearchVendorsResponse *out)
+{
+    (void)svc;
+    char err[512];
+    if (validate_query(req->q, err, sizeof err) != VT_OK)
+        return invalid(ctx, err);
+    int present = (req->opt_lat_case == VENTA__VENDOR__V1__SEARCH_VENDORS_REQUEST__OPT_LAT_LAT) +
+                  (req->opt_lng_case == VENTA__VENDOR__V1__SEARCH_VENDORS_REQUEST__OPT_LNG_LNG) +
+                  (req->opt_radius_meters_case ==
+                   VENTA__VENDOR__V1__SEARCH_VENDORS_REQUEST__OPT_RADIUS_METERS_RADIUS_METERS);
+    if (present != 0 && present != 3)
+        return vt_rpc_ctx_error(ctx, VT_INVALID_ARGUMENT,
+                                "lat, lng and radiusMeters must be given together or not at all");
+    store_search_args a = {.q = req->q, .near = present == 3};
+    if (a.near) {
+        if (!vt_geo_point_valid(req->lat, req->lng))
+            return vt_rpc_ctx_error(ctx, VT_INVALID_ARGUMENT,
+                                    "lat must be in [-90, 90] and lng in [-180, 180]");
+        if (!(req->radius_meters > 0 && req->radius_meters <= MAX_RADIUS_M))
+            return vt_rpc_ctx_error(ctx, VT_INVALID_ARGUMENT,
+                                    "radiusMeters must be more than 0 and at most %.0f",
+                                    MAX_RADIUS_M);
+        a.lat = req->lat, a.lng = req->lng, a.radius_m = req->radius_meters;
+    }
+    if (check_page_size(ctx, "limit", req->limit, &a.limit) != VT_OK)
+        return VT_INVALID_ARGUMENT;
+    char where[96];
+    snprintf(where, sizeof where, "%d|%.17g|%.17g|%.17g", a.near, a.lat, a.lng, a.radius_m);
+    const char *parts[] = {"search", req->q, where, NULL};
+    uint64_t fp = page_fingerprint(parts);
+    page_token t = {0};
+    bool after = *req->cursor != '\0';
+    if (after && page_token_decode(req->cursor, 'S', &t) != VT_OK)
+        return vt_rpc_ctx_error(ctx, VT_INVALID_ARGUMENT, "cursor is malformed");
+    if (after && t.fingerprint != fp)
+        return vt_rpc_ctx_error(ctx, VT_INVALID_ARGUMENT, "cursor belongs to a different search");
+    if (after)
+        a.after_score = t.key, a.after_id = t.id;
+    int limit = a.limit;
+    a.limit = limit + 1;
+    PGresult *res;
+    int rc = store_search(db(ctx), &a, &res, err, sizeof err);
+    if (rc != VT_OK)
+        return db_error(ctx, rc, err);
+    vendors_from_rows(ctx, res, limit, &out->n_vendors, &out->vendors);
+    out->next_cursor = next_token(ctx, res, limit, 'S', fp);
+    PQclear(res);
+    return VT_OK;
+}
+
+/* ------------------------------------------------------------- instrumentation ---- */
+
+static void record(vendor_service *svc, int method, int code, int64_t t0)
+{
+    if (code < 0 || code >= VT_STATUS_COUNT)
+        code = VT_UNKNOWN;
+    vt_counter *c = atomic_load_explicit(&svc->calls[method][code], memory_order_acquire);
+    if (!c) {
+        char labels[96];
+        snprintf(labels, sizeof labels, "method=\"%s\",code=\"%s\"", method_names[method],
+                 vt_status_name(code));
+        /* Registering twice returns the same handle, so a race here is harmless. */
+        c = vt_metrics_counter(svc->metrics, "venta_vendor_calls_total",
+                               "VendorService calls by method and status code.", labels);
+        atomic_store_explicit(&svc->calls[method][code], c, memory_order_release);
+    }
+    if (c)
+        vt_counter_inc(c);
+    vt_histogram_observe(svc->latency[method], (double)(vt_monotonic_ns() - t0) / 1e9);
+}
+
+#define INSTRUMENTED(fn, method, in_type, out_type)                                                \
+    static int fn##_call(vt_rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage *out,       \
+                         void *user)                                                               \
+    {                                                                                              \
+        int64_t t0 = vt_monotonic_ns();                                                            \
+        int rc = fn(ctx, user, (const in_type *)in, (out_type *)out);                              \
+        record(user, method, rc, t0);                                                              \
+        return rc;                                                                                 \
+    }
+
+INSTRUMENTED(create_vendor, M_CREATE, Venta__Vendor__V1__CreateVendorRequest, Vendor)
+INSTRUMENTED(get_vendor, M_GET, Venta__Vendor__V1__GetVendorRequest, Vendor)
+INSTRUMENTED(update_vendor, M_UPDATE, Venta__Vendor__V1__UpdateVendorRequest, Vendor)
+INSTRUMENTED(delete_vendor, M_DELETE, Venta__Vendor__V1__DeleteVendorRequest,
+             Venta__Vendor__V1__DeleteVendorResponse)
+INSTRUMENTED(list_vendors, M_LIST, Venta__Vendor__V1__ListVendorsRequest,
+             Venta__Vendor__V1__ListVendorsResponse)
+INSTRUMENTED(search_vendors, M_SEARCH, Venta__Vendor__V1__SearchVendorsRequest,
+             Venta__Vendor__V1__SearchVendorsResponse)
+
+int vendor_service_register(vendor_service *svc, vt_rpc_server *srv, vt_metrics *metrics,
+                            vendor_publisher *events)
+{
+    svc->events = events;
+    svc->metrics = metrics;
+    for (int i = 0; i < VENDOR_METHODS; i++) {
+        char labels[64];
+        snprintf(labels, sizeof labels, "method=\"%s\"", method_names[i]);
+        svc->latency[i] = vt_metrics_histogram(
+            metrics, "venta_vendor_call_seconds", "VendorService call latency, every outcome.",
+            labels, vt_metrics_latency_bounds, vt_metrics_latency_nbounds);
+        for (int c = 0; c < VT_STATUS_COUNT; c++)
+            atomic_init(&svc->calls[i][c], NULL);
+    }
+    /* The common outcomes exist from the start, so dashboards see zeros, not gaps. */
+    for (int i = 0; i < VENDOR_METHODS; i++) {
+        char labels[96];
+        snprintf(labels, sizeof labels, "method=\"%s\",code=\"OK\"", method_names[i]);
+        atomic_store(&svc->calls[i][VT_OK],
+                     vt_metrics_counter(metrics, "venta_vendor_calls_total",
+                                        "VendorService calls by method and status code.", labels));
+    }
+    static const vt_rpc_method_entry table[] = {
+        {"CreateVendor", create_vendor_call},
+        {"GetVendor", get_vendor_call},
+        {"UpdateVendor", update_vendor_call},
+        {"DeleteVendor", delete_vendor_call},
+        {"ListVendors", list_vendors_call},
+        {"SearchVendors", search_vendors_call},
+        {NULL, NULL},
+    };
+    return vt_rpc_server_add_service(srv, &venta__vendor__v1__vendor_service__descriptor, table,
+                                     svc);
+}

@@ -1,0 +1,72 @@
+/*
+ * venta-vendor — vendor profiles: VendorService over gRPC (API.md §5), the domain
+ * events evt.vendor.* (§6), the last-known location cache fed by loc.>, and the
+ * clean-up of a deleted user's vendors from evt.user.deleted.
+ *
+ * Configuration (besides vt_service's VENTA_DATABASE_URL, VENTA_NATS_URL,
+ * VENTA_METRICS_ADDR (127.0.0.1:9102), VENTA_RPC_THREADS, VENTA_SHUTDOWN_GRACE_MS,
+ * VENTA_LOG_LEVEL): VENTA_VENDOR_ADDR (127.0.0.1:50052);
+ * VENTA_VENDOR_LOCATION_INTERVAL_MS (5000) how often, at most, a vendor's last-known
+ * location is written; VENTA_VENDOR_LOCATION_BUFFER (100000) vendors whose position
+ * may wait for that write.
+ *
+ * Stop order on SIGTERM: the gRPC server drains (vt_service_run), then the consumers
+ * stop — the location cache writes what it holds, deleted users still queued are
+ * processed — while NATS is still up to carry their events, then vt_service_close
+ * drains NATS and frees the rest.
+ */
+#include "handlers.h"
+#include "location_cache.h"
+#include "publish.h"
+#include "store.h"
+#include "user_events.h"
+#include "vt_service.h"
+
+int main(void)
+{
+    vt_service_spec spec = {
+        .name = "venta-vendor",
+        .addr_var = "VENTA_VENDOR_ADDR",
+        .addr_default = "127.0.0.1:50052",
+        .metrics_default = "127.0.0.1:9102",
+        .statements = store_statements,
+    };
+    spec.nstatements = store_nstatements;
+    location_cache_opts lo = {
+        .interval_ms = (int)vt_config_int("VENTA_VENDOR_LOCATION_INTERVAL_MS", 5000, 10, 3600000),
+        .capacity = (size_t)vt_config_int("VENTA_VENDOR_LOCATION_BUFFER", 100000, 100, 10000000),
+    };
+    vt_service svc;
+    vt_service_init(&svc, &spec);
+
+    vendor_publisher events;
+    vendor_publisher_init(&events, svc.bus, svc.metrics);
+    static vendor_service app; /* large (per-method counter table), lives as long as main */
+    if (vendor_service_register(&app, svc.rpc, svc.metrics, &events) != VT_OK) {
+        vt_error(NULL, "cannot register VendorService");
+        return 1;
+    }
+    lo.bus = svc.bus;
+    lo.database_url = svc.database_url;
+    lo.metrics = svc.metrics;
+    user_events_opts uo = {.bus = svc.bus,
+                           .database_url = svc.database_url,
+                           .metrics = svc.metrics,
+                           .events = &events};
+    location_cache *cache = NULL;
+    user_events *users = NULL;
+    char err[256];
+    if (location_cache_start(&lo, &cache, err, sizeof err) != VT_OK) {
+        vt_error(NULL, "location cache: %s", err);
+        return 1;
+    }
+    if (user_events_start(&uo, &users, err, sizeof err) != VT_OK) {
+        vt_error(NULL, "user events: %s", err);
+        return 1;
+    }
+    int rc = vt_service_run(&svc);
+    user_events_stop(users, 3000);
+    location_cache_stop(cache);
+    vt_service_close(&svc);
+    return rc;
+}

@@ -1,0 +1,99 @@
+/*
+ * store.h — venta-vendor's SQL over vendor.vendors (prisma-free-sql/0003_vendor.sql).
+ *
+ * Every statement is prepared on each connection (vt_db_statement) and takes bound
+ * parameters only. Rows that are soft-deleted (deleted_at set) are invisible to every
+ * read and write here. Reads return the columns that store_row decodes; functions
+ * return 0 or a VT_* code with a message in err, and on success leave a PGresult in
+ * *res for the caller to PQclear.
+ */
+#ifndef VENTA_VENDOR_STORE_H
+#define VENTA_VENDOR_STORE_H
+
+#include "vt_db.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+extern const vt_db_statement store_statements[];
+extern const size_t store_nstatements;
+
+/* One decoded row; every string points into the PGresult. Optional profile fields
+ * that are NULL in the table come back as "". */
+typedef struct {
+    const char *id, *owner_id, *name, *description, *email, *phone, *website, *profile_image;
+    bool is_open;
+    bool has_location;
+    double lat, lng;
+    const char *location_at; /* RFC 3339 with milliseconds, "" without a location */
+    const char *created_at, *updated_at;
+    const char *created_key; /* created_at with microseconds: List's exact sort key */
+    const char *score;       /* Search rank (text of a float8), "" for other queries */
+} store_vendor;
+
+void store_row(PGresult *res, int row, store_vendor *out);
+
+/* The profile fields of a create; "" means none for email, phone, website and
+ * profile_image (stored as NULL). */
+typedef struct {
+    const char *name, *description, *email, *phone, *website, *profile_image;
+    bool is_open;
+} store_profile;
+
+/* A partial update: a field changes only when its has_ flag is set. */
+typedef struct {
+    bool has_name, has_description, has_email, has_phone, has_website, has_profile_image,
+        has_is_open;
+    store_profile v;
+} store_patch;
+
+int store_insert(vt_db_conn *c, const char *owner_id, const store_profile *p, PGresult **res,
+                 char *err, size_t errlen);
+int store_get(vt_db_conn *c, const char *id, PGresult **res, char *err, size_t errlen);
+/* Updates the live vendor id when owner_id owns it; no row when it is missing or owned
+ * by someone else (store_owner tells which). */
+int store_update(vt_db_conn *c, const char *id, const char *owner_id, const store_patch *p,
+                 PGresult **res, char *err, size_t errlen);
+/* Soft-deletes the live vendor id when owner_id owns it; returns the row (id, owner_id,
+ * name, is_open) or no row. */
+int store_delete(vt_db_conn *c, const char *id, const char *owner_id, PGresult **res, char *err,
+                 size_t errlen);
+/* Soft-deletes every live vendor of owner_id; one row (id, owner_id, name, is_open) each. */
+int store_delete_by_owner(vt_db_conn *c, const char *owner_id, PGresult **res, char *err,
+                          size_t errlen);
+/* Owner of the live vendor id: one row (owner_id), or none. */
+int store_owner(vt_db_conn *c, const char *id, PGresult **res, char *err, size_t errlen);
+
+/* Page of live vendors ordered by (created_at, id), after the key (after_created,
+ * after_id) when after_id is non-NULL (after_created is a created_key); owner_id ""
+ * means every owner. limit rows at most. */
+int store_list(vt_db_conn *c, const char *owner_id, const char *after_created, const char *after_id,
+               int limit, PGresult **res, char *err, size_t errlen);
+
+typedef struct {
+    const char *q;
+    bool near; /* filter by radius_m around (lat, lng) */
+    double lat, lng, radius_m;
+    const char *after_score, *after_id; /* keyset: NULL for the first page */
+    int limit;
+} store_search_args;
+
+/* Full-text match (websearch syntax) or trigram word similarity on the name, ranked by
+ * ts_rank + word_similarity, then id, both descending. */
+int store_search(vt_db_conn *c, const store_search_args *a, PGresult **res, char *err,
+                 size_t errlen);
+
+/* One coalesced last-known position for the location cache. */
+typedef struct {
+    char vendor_id[37];
+    double lat, lng;
+    int64_t ts; /* vendor's fix time, ms */
+} store_location;
+
+/* One UPDATE for n positions (distinct vendor ids); a position older than the stored
+ * one, or of a deleted or unknown vendor, changes nothing. *written (may be NULL)
+ * receives the rows changed. */
+int store_write_locations(vt_db_conn *c, const store_location *rows, size_t n, long *written,
+                          char *err, size_t errlen);
+
+#endif
