@@ -162,10 +162,18 @@ static void set_db_state(ingest *in, bool up)
         in->opts.on_database(up, in->opts.user);
 }
 
-/* Write one batch; on failure put it back where there is room. */
+static int by_vendor(const void *a, const void *b)
+{
+    return strcmp(((const loc_update *)a)->vendor_id, ((const loc_update *)b)->vendor_id);
+}
+
+/* Write one batch; on failure put it back where there is room. Rows go in vendor id
+ * order, so two replicas upserting overlapping vendors lock rows in the same order
+ * and cannot deadlock each other. */
 static int write_batch(ingest *in, loc_update *batch, size_t n)
 {
     char err[512];
+    qsort(batch, n, sizeof *batch, by_vendor);
     int64_t t0 = vt_monotonic_ns();
     int rc = store_upsert_batch(in->db, batch, n, err, sizeof err);
     if (rc == VT_OK) {

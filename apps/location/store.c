@@ -34,7 +34,7 @@ const vt_db_statement store_statements[] = {
      "SELECT t.v, ST_SetSRID(ST_MakePoint(t.lng, t.lat), 4326), t.h, t.s, t.a, true, "
      "to_timestamp(t.ts / 1000.0), now() "
      "FROM unnest($1::uuid[], $2::float8[], $3::float8[], $4::real[], $5::real[], $6::real[], "
-     "$7::int8[]) AS t(v, lat, lng, h, s, a, ts) "
+     "$7::int8[]) WITH ORDINALITY AS t(v, lat, lng, h, s, a, ts, n) ORDER BY t.n "
      "ON CONFLICT (vendor_id) DO UPDATE SET position = EXCLUDED.position, "
      "heading = EXCLUDED.heading, speed = EXCLUDED.speed, accuracy = EXCLUDED.accuracy, "
      "online = true, reported_at = EXCLUDED.reported_at, updated_at = EXCLUDED.updated_at "
