@@ -38,6 +38,7 @@ int main(void)
     };
     vt_service svc;
     vt_service_init(&svc, &spec);
+    vt_db_pool_set_session_sql(svc.db, store_session_sql);
 
     vendor_publisher events;
     vendor_publisher_init(&events, svc.bus, svc.metrics);

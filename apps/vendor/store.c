@@ -14,9 +14,8 @@
  * Search matches a websearch_to_tsquery on the weighted search_vector (name A,
  * description B), or a trigram word similarity of the query to the name (`<%`, which
  * the GIN trigram index serves) for typos: "tacso" has a word similarity of 0.5 to
- * "Tacos El Gordo". The threshold is a session setting, set by the statement run just
- * before each search (a reconnect between the two only makes that one search
- * stricter). The rank adds ts_rank and the word similarity.
+ * "Tacos El Gordo". The threshold is a session setting (store_session_sql), set on
+ * every connection as it is made. The rank adds ts_rank and the word similarity.
  *
  * The location cache writes last_location with one UPDATE … FROM unnest(arrays) per
  * batch, like venta-location's upsert: one round trip for thousands of vendors. Every
@@ -80,8 +79,6 @@ const vt_db_statement store_statements[] = {
     {"list_all", "SELECT " VENDOR_COLUMNS " FROM vendor.vendors v WHERE v.deleted_at IS NULL "
                  "AND (v.created_at, v.id) > ($1::timestamptz, $2::uuid) "
                  "ORDER BY v.created_at, v.id LIMIT $3::int"},
-    {"search_threshold",
-     "SELECT set_config('pg_trgm.word_similarity_threshold', '" SIMILARITY_THRESHOLD "', false)"},
     {"search",
      "SELECT * FROM (SELECT " VENDOR_COLUMNS ", "
      "(ts_rank(v.search_vector, q.tsq) + word_similarity($1::text, v.name))::float8 AS score, "
@@ -101,6 +98,8 @@ const vt_db_statement store_statements[] = {
      "AND (v.last_location_at IS NULL OR v.last_location_at < to_timestamp(t.ts / 1000.0))"},
 };
 const size_t store_nstatements = sizeof store_statements / sizeof store_statements[0];
+const char *const store_session_sql =
+    "SET pg_trgm.word_similarity_threshold = " SIMILARITY_THRESHOLD;
 
 void store_row(PGresult *res, int row, store_vendor *out)
 {
@@ -204,11 +203,6 @@ int store_list(vt_db_conn *c, const char *owner_id, const char *after_created, c
 int store_search(vt_db_conn *c, const store_search_args *a, PGresult **res, char *err,
                  size_t errlen)
 {
-    PGresult *set = NULL;
-    int rc = vt_db_query(c, "search_threshold", 0, NULL, &set, err, errlen);
-    PQclear(set);
-    if (rc != VT_OK)
-        return rc;
     char lat[32], lng[32], radius[32], lim[16];
     snprintf(lat, sizeof lat, "%.17g", a->lat);
     snprintf(lng, sizeof lng, "%.17g", a->lng);

@@ -25,6 +25,7 @@ struct vt_db_conn {
     char *url;
     const vt_db_statement *statements;
     size_t nstatements;
+    char *session_sql;     /* run on each connect, may be NULL */
     PGconn *pg;            /* NULL while disconnected */
     bool in_tx;            /* inside vt_db_tx: never silently reconnect */
     int64_t next_try_ns;   /* earliest next connect attempt */
@@ -83,12 +84,26 @@ void vt_db_conn_free(vt_db_conn *c)
     if (!c)
         return;
     drop(c);
+    free(c->session_sql);
     free(c->url);
     free(c);
 }
 
+int vt_db_conn_set_session_sql(vt_db_conn *c, const char *sql)
+{
+    char *copy = sql ? strdup(sql) : NULL;
+    if (sql && !copy)
+        return VT_RESOURCE_EXHAUSTED;
+    free(c->session_sql);
+    c->session_sql = copy;
+    drop(c); /* the next use connects with the new settings */
+    return VT_OK;
+}
+
 static int prepare_all(vt_db_conn *c, char *err, size_t errlen)
 {
+    if (c->session_sql && vt_db_exec(c->pg, c->session_sql, err, errlen) != VT_OK)
+        return VT_INTERNAL;
     for (size_t i = 0; i < c->nstatements; i++) {
         PGresult *r = PQprepare(c->pg, c->statements[i].name, c->statements[i].sql, 0, NULL);
         bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
@@ -251,6 +266,16 @@ void vt_db_pool_free(vt_db_pool *pool)
         vt_db_conn_free(pool->conns[i]);
     free(pool->conns);
     free(pool);
+}
+
+int vt_db_pool_set_session_sql(vt_db_pool *pool, const char *sql)
+{
+    for (size_t i = 0; i < pool->size; i++) {
+        int rc = vt_db_conn_set_session_sql(pool->conns[i], sql);
+        if (rc != VT_OK)
+            return rc;
+    }
+    return VT_OK;
 }
 
 size_t vt_db_pool_size(const vt_db_pool *pool)

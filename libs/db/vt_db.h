@@ -41,6 +41,10 @@ typedef struct vt_db_conn vt_db_conn;
 /* statements (borrowed, must outlive the connection) are prepared on each connect. */
 vt_db_conn *vt_db_conn_new(const char *url, const vt_db_statement *statements, size_t count);
 void vt_db_conn_free(vt_db_conn *c);
+/* SQL run on every (re)connection before the statements are prepared, for session
+ * settings (e.g. "SET pg_trgm.word_similarity_threshold = 0.4"); copied. Call before
+ * first use. */
+int vt_db_conn_set_session_sql(vt_db_conn *c, const char *sql);
 /* Connect (or check) now; 0 or VT_UNAVAILABLE with err. */
 int vt_db_conn_ensure(vt_db_conn *c, char *err, size_t errlen);
 bool vt_db_conn_ok(const vt_db_conn *c);
@@ -72,6 +76,8 @@ typedef struct vt_db_pool vt_db_pool;
 vt_db_pool *vt_db_pool_new(const char *url, size_t size, const vt_db_statement *statements,
                            size_t count);
 void vt_db_pool_free(vt_db_pool *pool);
+/* vt_db_conn_set_session_sql for every connection of the pool. */
+int vt_db_pool_set_session_sql(vt_db_pool *pool, const char *sql);
 size_t vt_db_pool_size(const vt_db_pool *pool);
 vt_db_conn *vt_db_pool_conn(vt_db_pool *pool, size_t index);
 

@@ -193,6 +193,30 @@ static void test_recovers_after_postgres_restart(void)
     vt_db_conn_free(c);
 }
 
+static void test_session_sql_survives_reconnects(void)
+{
+    static const vt_db_statement show[] = {{"show", "SELECT current_setting('application_name')"}};
+    vt_db_conn *c = vt_db_conn_new(url, show, 1);
+    char err[256];
+    VT_CHECK_INT(vt_db_conn_set_session_sql(c, "SET application_name = 'venta-test'"), VT_OK);
+    PGresult *r;
+    VT_CHECK_INT(vt_db_query(c, "show", 0, NULL, &r, err, sizeof err), VT_OK);
+    VT_CHECK_STR(PQgetvalue(r, 0, 0), "venta-test");
+    PQclear(r);
+    /* Kill the session server-side: the reconnect runs the session SQL again. */
+    PGconn *admin = vt_db_connect(url, err, sizeof err);
+    PGresult *k = PQexec(admin, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                "WHERE application_name = 'venta-test'");
+    PQclear(k);
+    PQfinish(admin);
+    VT_CHECK_INT(vt_db_query(c, "show", 0, NULL, &r, err, sizeof err), VT_OK);
+    VT_CHECK(r && strcmp(PQgetvalue(r, 0, 0), "venta-test") == 0);
+    PQclear(r);
+    VT_CHECK_INT(vt_db_conn_set_session_sql(c, "SELEKT nonsense"), VT_OK);
+    VT_CHECK_INT(vt_db_query(c, "show", 0, NULL, &r, err, sizeof err), VT_INTERNAL);
+    vt_db_conn_free(c);
+}
+
 static void test_pool(void)
 {
     vt_db_pool *pool = vt_db_pool_new(url, 3, statements, NSTATEMENTS);
@@ -213,6 +237,7 @@ int main(void)
     VT_RUN(test_serialization_failure_is_retried);
     VT_RUN(test_failed_transaction_rolls_back);
     VT_RUN(test_pool);
+    VT_RUN(test_session_sql_survives_reconnects);
     VT_RUN(test_recovers_after_postgres_restart);
     free(url);
     return VT_TEST_RESULT();
