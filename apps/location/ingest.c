@@ -2,12 +2,20 @@
  * ingest.c — see ingest.h.
  *
  * Threads: nats.c delivers each subscription's messages on its own thread; those
- * callbacks only decode, validate and put into the buffer under `lock` (a few hundred
- * nanoseconds). One writer thread owns the PostgreSQL connection: it sleeps until the
- * batch window passes (or the buffer holds a full batch), takes the oldest arrivals
- * out under the lock, and writes them without holding it, so NATS delivery never
- * waits on the database. A failed batch goes back into the buffer where there is room
- * (newer positions that arrived meanwhile win), and the writer backs off.
+ * callbacks only decode, validate and put into a shard's buffer under that shard's
+ * lock (a few hundred nanoseconds). Vendors are split over `writers` shards by a hash
+ * of their id, so one vendor always lands in the same shard and its updates stay in
+ * order. Each shard has one writer thread owning one PostgreSQL connection: it sleeps
+ * until the batch window passes (or its buffer holds a full batch), takes the oldest
+ * arrivals out under the lock, and writes them without holding it, so NATS delivery
+ * never waits on the database. Several shards write in parallel, because one backend
+ * tops out at a few tens of thousands of row versions a second. A failed batch goes
+ * back into its buffer where there is room (newer positions that arrived meanwhile
+ * win), and that writer backs off.
+ *
+ * The writers' sessions run with synchronous_commit off: a crash may lose the last
+ * fraction of a second of positions, which every vendor's next fix replaces anyway;
+ * the rest of the system keeps full durability.
  */
 #include "ingest.h"
 
@@ -33,12 +41,9 @@ typedef struct {
     int64_t ts;
 } status_update;
 
-struct ingest {
-    ingest_opts opts;
-    vt_bus_sub *loc_sub, *status_sub, *deleted_sub;
-    vt_db_conn *db;
-
-    pthread_mutex_t lock; /* guards everything below */
+typedef struct shard {
+    struct ingest *in;
+    pthread_mutex_t lock; /* guards buffer, statuses and stopping */
     pthread_cond_t wake;
     pending *buffer;
     status_update statuses[STATUS_QUEUE]; /* ring: presence changes to apply */
@@ -46,8 +51,19 @@ struct ingest {
     bool stopping;
 
     pthread_t writer;
+    bool started;
+    vt_db_conn *db; /* the writer thread's alone */
     bool db_up;
+} shard;
+
+struct ingest {
+    ingest_opts opts;
+    vt_bus_sub *loc_sub, *status_sub, *deleted_sub;
+    shard *shards;
+    size_t nshards;
     int flush_ms;
+    pthread_mutex_t state_lock; /* guards shards_down (writers report from their threads) */
+    size_t shards_down;
 
     vt_counter *received, *coalesced, *stale, *invalid, *dropped, *batches, *rows, *errors;
     vt_counter *status_received;
@@ -59,10 +75,21 @@ static const double batch_bounds[] = {1, 10, 50, 100, 250, 500, 1000, 2500, 5000
 static double buffered(void *user)
 {
     ingest *in = user;
-    pthread_mutex_lock(&in->lock);
-    double n = (double)pending_count(in->buffer);
-    pthread_mutex_unlock(&in->lock);
+    double n = 0;
+    for (size_t i = 0; i < in->nshards; i++) {
+        pthread_mutex_lock(&in->shards[i].lock);
+        n += (double)pending_count(in->shards[i].buffer);
+        pthread_mutex_unlock(&in->shards[i].lock);
+    }
     return n;
+}
+
+static shard *shard_of(ingest *in, const char *vendor_id)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (const char *p = vendor_id; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    return &in->shards[h % in->nshards];
 }
 
 static void on_location(const char *subject, const void *data, size_t len, void *user)
@@ -90,12 +117,13 @@ static void on_location(const char *subject, const void *data, size_t len, void 
     venta__events__v1__vendor_location__free_unpacked(msg, NULL);
 
     uint64_t dropped = 0;
-    pthread_mutex_lock(&in->lock);
-    pending_result r = pending_put(in->buffer, &u, &dropped);
-    bool full_batch = pending_count(in->buffer) >= in->opts.batch_max;
-    pthread_mutex_unlock(&in->lock);
+    shard *sh = shard_of(in, u.vendor_id);
+    pthread_mutex_lock(&sh->lock);
+    pending_result r = pending_put(sh->buffer, &u, &dropped);
+    bool full_batch = pending_count(sh->buffer) >= in->opts.batch_max;
+    pthread_mutex_unlock(&sh->lock);
     if (full_batch)
-        pthread_cond_signal(&in->wake);
+        pthread_cond_signal(&sh->wake);
     if (r == PENDING_COALESCED)
         vt_counter_inc(in->coalesced);
     else if (r == PENDING_STALE)
@@ -106,15 +134,16 @@ static void on_location(const char *subject, const void *data, size_t len, void 
 
 static void enqueue_status(ingest *in, const status_update *s)
 {
-    pthread_mutex_lock(&in->lock);
-    if (in->status_count == STATUS_QUEUE) { /* full: the oldest change is the least useful */
-        in->status_head = (in->status_head + 1) % STATUS_QUEUE;
-        in->status_count--;
+    shard *sh = shard_of(in, s->vendor_id); /* same shard as the vendor's positions */
+    pthread_mutex_lock(&sh->lock);
+    if (sh->status_count == STATUS_QUEUE) { /* full: the oldest change is the least useful */
+        sh->status_head = (sh->status_head + 1) % STATUS_QUEUE;
+        sh->status_count--;
         vt_counter_inc(in->dropped);
     }
-    in->statuses[(in->status_head + in->status_count) % STATUS_QUEUE] = *s;
-    in->status_count++;
-    pthread_mutex_unlock(&in->lock);
+    sh->statuses[(sh->status_head + sh->status_count) % STATUS_QUEUE] = *s;
+    sh->status_count++;
+    pthread_mutex_unlock(&sh->lock);
 }
 
 static void on_status(const char *subject, const void *data, size_t len, void *user)
@@ -153,13 +182,22 @@ static void on_vendor_deleted(const char *subject, const void *data, size_t len,
     enqueue_status(in, &s);
 }
 
-static void set_db_state(ingest *in, bool up)
+/* A shard's writer reports its connection; the callback hears when all writers can
+ * write again or when the first one cannot. */
+static void set_db_state(shard *sh, bool up)
 {
-    if (in->db_up == up)
+    if (sh->db_up == up)
         return;
-    in->db_up = up;
-    if (in->opts.on_database)
-        in->opts.on_database(up, in->opts.user);
+    sh->db_up = up;
+    ingest *in = sh->in;
+    pthread_mutex_lock(&in->state_lock);
+    size_t before = in->shards_down;
+    in->shards_down = up ? in->shards_down - 1 : in->shards_down + 1;
+    bool changed = (before == 0) != (in->shards_down == 0);
+    bool all_up = in->shards_down == 0;
+    pthread_mutex_unlock(&in->state_lock);
+    if (changed && in->opts.on_database)
+        in->opts.on_database(all_up, in->opts.user);
 }
 
 static int by_vendor(const void *a, const void *b)
@@ -170,12 +208,13 @@ static int by_vendor(const void *a, const void *b)
 /* Write one batch; on failure put it back where there is room. Rows go in vendor id
  * order, so two replicas upserting overlapping vendors lock rows in the same order
  * and cannot deadlock each other. */
-static int write_batch(ingest *in, loc_update *batch, size_t n)
+static int write_batch(shard *sh, loc_update *batch, size_t n)
 {
+    ingest *in = sh->in;
     char err[512];
     qsort(batch, n, sizeof *batch, by_vendor);
     int64_t t0 = vt_monotonic_ns();
-    int rc = store_upsert_batch(in->db, batch, n, err, sizeof err);
+    int rc = store_upsert_batch(sh->db, batch, n, err, sizeof err);
     if (rc == VT_OK) {
         vt_counter_inc(in->batches);
         vt_counter_add(in->rows, n);
@@ -186,34 +225,34 @@ static int write_batch(ingest *in, loc_update *batch, size_t n)
     vt_counter_inc(in->errors);
     vt_warn(NULL, "ingest: writing %zu positions failed (%s): %s", n, vt_status_name(rc), err);
     uint64_t lost = 0;
-    pthread_mutex_lock(&in->lock);
+    pthread_mutex_lock(&sh->lock);
     for (size_t i = 0; i < n; i++)
-        if (pending_put_if_room(in->buffer, &batch[i]) == PENDING_FULL)
+        if (pending_put_if_room(sh->buffer, &batch[i]) == PENDING_FULL)
             lost++;
-    pthread_mutex_unlock(&in->lock);
+    pthread_mutex_unlock(&sh->lock);
     vt_counter_add(in->dropped, lost);
     return rc;
 }
 
-static int apply_statuses(ingest *in)
+static int apply_statuses(shard *sh)
 {
     status_update batch[64];
     for (;;) {
         size_t n = 0;
-        pthread_mutex_lock(&in->lock);
-        while (n < 64 && in->status_count > 0) {
-            batch[n++] = in->statuses[in->status_head];
-            in->status_head = (in->status_head + 1) % STATUS_QUEUE;
-            in->status_count--;
+        pthread_mutex_lock(&sh->lock);
+        while (n < 64 && sh->status_count > 0) {
+            batch[n++] = sh->statuses[sh->status_head];
+            sh->status_head = (sh->status_head + 1) % STATUS_QUEUE;
+            sh->status_count--;
         }
-        pthread_mutex_unlock(&in->lock);
+        pthread_mutex_unlock(&sh->lock);
         if (n == 0)
             return VT_OK;
         for (size_t i = 0; i < n; i++) {
             char err[256];
             int rc = batch[i].removed
-                         ? store_remove(in->db, batch[i].vendor_id, err, sizeof err)
-                         : store_set_online(in->db, batch[i].vendor_id, batch[i].online,
+                         ? store_remove(sh->db, batch[i].vendor_id, err, sizeof err)
+                         : store_set_online(sh->db, batch[i].vendor_id, batch[i].online,
                                             batch[i].ts, err, sizeof err);
             if (rc == VT_UNAVAILABLE)
                 return rc; /* presence is rebuilt by the next position anyway */
@@ -231,49 +270,50 @@ static void deadline_in(struct timespec *ts, int ms)
 
 static void *writer_main(void *arg)
 {
-    ingest *in = arg;
+    shard *sh = arg;
+    ingest *in = sh->in;
     loc_update *batch = malloc(in->opts.batch_max * sizeof *batch);
     if (!batch)
         abort();
     int backoff_ms = 0;
     int64_t last_ping = 0;
     for (;;) {
-        pthread_mutex_lock(&in->lock);
-        if (!in->stopping && pending_count(in->buffer) < in->opts.batch_max) {
+        pthread_mutex_lock(&sh->lock);
+        if (!sh->stopping && pending_count(sh->buffer) < in->opts.batch_max) {
             struct timespec until;
             deadline_in(&until, backoff_ms > 0 ? backoff_ms : in->opts.batch_ms);
-            pthread_cond_timedwait(&in->wake, &in->lock, &until);
+            pthread_cond_timedwait(&sh->wake, &sh->lock, &until);
         }
-        bool stopping = in->stopping;
-        size_t n = pending_take(in->buffer, batch, in->opts.batch_max);
-        pthread_mutex_unlock(&in->lock);
+        bool stopping = sh->stopping;
+        size_t n = pending_take(sh->buffer, batch, in->opts.batch_max);
+        pthread_mutex_unlock(&sh->lock);
 
         int rc = VT_OK;
         if (n > 0)
-            rc = write_batch(in, batch, n);
+            rc = write_batch(sh, batch, n);
         if (rc == VT_OK)
-            rc = apply_statuses(in);
+            rc = apply_statuses(sh);
         if (rc == VT_OK && n == 0 && vt_monotonic_ns() - last_ping > 1000000000) {
             char err[256];
-            rc = store_ping(in->db, err, sizeof err);
+            rc = store_ping(sh->db, err, sizeof err);
             last_ping = vt_monotonic_ns();
         }
-        set_db_state(in, rc == VT_OK || (rc != VT_UNAVAILABLE && vt_db_conn_ok(in->db)));
+        set_db_state(sh, rc == VT_OK || (rc != VT_UNAVAILABLE && vt_db_conn_ok(sh->db)));
         backoff_ms = rc == VT_OK ? 0 : (backoff_ms ? (backoff_ms * 2 > 2000 ? 2000 : backoff_ms * 2)
                                                    : 100);
         if (stopping) {
             /* Final flush: keep writing while it works and time allows. */
             int64_t until = vt_monotonic_ns() + (int64_t)in->flush_ms * 1000000;
             while (rc == VT_OK && vt_monotonic_ns() < until) {
-                pthread_mutex_lock(&in->lock);
-                n = pending_take(in->buffer, batch, in->opts.batch_max);
-                pthread_mutex_unlock(&in->lock);
+                pthread_mutex_lock(&sh->lock);
+                n = pending_take(sh->buffer, batch, in->opts.batch_max);
+                pthread_mutex_unlock(&sh->lock);
                 if (n == 0)
                     break;
-                rc = write_batch(in, batch, n);
+                rc = write_batch(sh, batch, n);
             }
             if (rc == VT_OK)
-                apply_statuses(in);
+                apply_statuses(sh);
             break;
         }
     }
@@ -311,6 +351,32 @@ static void register_metrics(ingest *in, vt_metrics *m)
                         NULL, buffered, in);
 }
 
+static void shard_free(shard *sh)
+{
+    vt_db_conn_free(sh->db);
+    pending_free(sh->buffer);
+    pthread_cond_destroy(&sh->wake);
+    pthread_mutex_destroy(&sh->lock);
+}
+
+static int shard_init(ingest *in, shard *sh, size_t capacity)
+{
+    sh->in = in;
+    sh->db_up = true; /* counted down on the first failure, see set_db_state */
+    sh->buffer = pending_new(capacity);
+    sh->db = vt_db_conn_new(in->opts.database_url, store_statements, store_nstatements);
+    pthread_mutex_init(&sh->lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&sh->wake, &ca);
+    pthread_condattr_destroy(&ca);
+    if (!sh->buffer || !sh->db ||
+        vt_db_conn_set_session_sql(sh->db, "SET synchronous_commit = off") != VT_OK)
+        return VT_RESOURCE_EXHAUSTED;
+    return VT_OK;
+}
+
 int ingest_start(const ingest_opts *opts, ingest **out, char *err, size_t errlen)
 {
     ingest *in = calloc(1, sizeof *in);
@@ -325,26 +391,29 @@ int ingest_start(const ingest_opts *opts, ingest **out, char *err, size_t errlen
         in->opts.batch_ms = 50;
     if (!in->opts.batch_max)
         in->opts.batch_max = 5000;
-    in->buffer = pending_new(in->opts.capacity);
-    in->db = vt_db_conn_new(opts->database_url, store_statements, store_nstatements);
-    if (!in->buffer || !in->db) {
+    in->nshards = in->opts.writers > 0 ? (size_t)in->opts.writers : 2;
+    pthread_mutex_init(&in->state_lock, NULL);
+    in->shards = calloc(in->nshards, sizeof *in->shards);
+    size_t per_shard = (in->opts.capacity + in->nshards - 1) / in->nshards;
+    int rc = in->shards ? VT_OK : VT_RESOURCE_EXHAUSTED;
+    for (size_t i = 0; rc == VT_OK && i < in->nshards; i++)
+        rc = shard_init(in, &in->shards[i], per_shard);
+    if (rc != VT_OK) {
         snprintf(err, errlen, "out of memory for an ingest buffer of %zu", in->opts.capacity);
-        pending_free(in->buffer);
-        vt_db_conn_free(in->db);
+        for (size_t i = 0; in->shards && i < in->nshards; i++)
+            shard_free(&in->shards[i]);
+        free(in->shards);
+        pthread_mutex_destroy(&in->state_lock);
         free(in);
-        return VT_RESOURCE_EXHAUSTED;
+        return rc;
     }
-    pthread_mutex_init(&in->lock, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&in->wake, &ca);
-    pthread_condattr_destroy(&ca);
     register_metrics(in, opts->metrics);
-    pthread_create(&in->writer, NULL, writer_main, in);
+    for (size_t i = 0; i < in->nshards; i++)
+        in->shards[i].started =
+            pthread_create(&in->shards[i].writer, NULL, writer_main, &in->shards[i]) == 0;
 
-    int rc = vt_bus_subscribe(opts->bus, VT_EVENTS_LOC_ALL, VT_EVENTS_LOCATION_QUEUE, 65536,
-                              on_location, in, &in->loc_sub);
+    rc = vt_bus_subscribe(opts->bus, VT_EVENTS_LOC_ALL, VT_EVENTS_LOCATION_QUEUE, 65536,
+                          on_location, in, &in->loc_sub);
     if (rc == VT_OK)
         rc = vt_bus_subscribe(opts->bus, VT_EVENTS_STATUS_ALL, VT_EVENTS_LOCATION_QUEUE, 16384,
                               on_status, in, &in->status_sub);
@@ -367,15 +436,20 @@ void ingest_stop(ingest *in, int flush_ms)
     vt_bus_unsubscribe(in->loc_sub);
     vt_bus_unsubscribe(in->status_sub);
     vt_bus_unsubscribe(in->deleted_sub);
-    pthread_mutex_lock(&in->lock);
-    in->stopping = true;
     in->flush_ms = flush_ms;
-    pthread_mutex_unlock(&in->lock);
-    pthread_cond_signal(&in->wake);
-    pthread_join(in->writer, NULL);
-    vt_db_conn_free(in->db);
-    pending_free(in->buffer);
-    pthread_cond_destroy(&in->wake);
-    pthread_mutex_destroy(&in->lock);
+    for (size_t i = 0; i < in->nshards; i++) {
+        shard *sh = &in->shards[i];
+        pthread_mutex_lock(&sh->lock);
+        sh->stopping = true;
+        pthread_mutex_unlock(&sh->lock);
+        pthread_cond_signal(&sh->wake);
+    }
+    for (size_t i = 0; i < in->nshards; i++) {
+        if (in->shards[i].started)
+            pthread_join(in->shards[i].writer, NULL);
+        shard_free(&in->shards[i]);
+    }
+    free(in->shards);
+    pthread_mutex_destroy(&in->state_lock);
     free(in);
 }

@@ -27,6 +27,7 @@ typedef struct {
     size_t capacity;  /* vendors buffered at most (default 200000) */
     int batch_ms;     /* flush window (default 50) */
     size_t batch_max; /* rows per upsert at most (default 5000) */
+    int writers;      /* writer threads/connections, vendors sharded by id (default 2) */
     /* Told (from the writer thread) when PostgreSQL goes up or down. */
     void (*on_database)(bool up, void *user);
     void *user;

@@ -4,7 +4,8 @@
  *
  * Configuration (besides vt_service's): VENTA_LOCATION_TTL_S (600) how long a stored
  * position counts as live; VENTA_LOCATION_BATCH_MS (50) the ingest flush window;
- * VENTA_LOCATION_BUFFER (200000) vendors buffered while PostgreSQL is slow or down.
+ * VENTA_LOCATION_BUFFER (200000) vendors buffered while PostgreSQL is slow or down;
+ * VENTA_LOCATION_WRITERS (2) parallel writer connections, vendors sharded by id.
  */
 #include "handlers.h"
 #include "ingest.h"
@@ -40,6 +41,7 @@ int main(void)
         .metrics = svc.metrics,
         .capacity = (size_t)vt_config_int("VENTA_LOCATION_BUFFER", 200000, 1000, 50000000),
         .batch_ms = (int)vt_config_int("VENTA_LOCATION_BATCH_MS", 50, 1, 10000),
+        .writers = (int)vt_config_int("VENTA_LOCATION_WRITERS", 2, 1, 64),
         .on_database = on_database,
     };
     if (location_service_register(&app, svc.rpc, svc.metrics) != VT_OK) {

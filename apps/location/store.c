@@ -9,7 +9,8 @@
  * Boxes are `&&` against ST_MakeEnvelope on the GiST index, split in two across the
  * antimeridian; radius queries prefilter with the same index (a box around the circle
  * from libs/geo), then ST_DWithin on geography is exact and `<->` on geography orders
- * nearest first in metres.
+ * nearest first in metres. Distances are on the sphere (use_spheroid false, as `<->`
+ * is): within 0.5% of the ellipsoid, and about half the cost per candidate row.
  */
 #include "store.h"
 
@@ -58,13 +59,13 @@ const vt_db_statement store_statements[] = {
      "LIMIT $10::int"},
     {"nearby",
      "WITH c AS (SELECT ST_SetSRID(ST_MakePoint($11::float8, $10::float8), 4326)::geography AS g) "
-     "SELECT " POSITION_COLUMNS ", ST_Distance(position::geography, c.g) "
+     "SELECT " POSITION_COLUMNS ", ST_Distance(position::geography, c.g, false) "
      "FROM location.vendor_locations, c WHERE (" ENVELOPE(
          "$2::float8", "$3::float8", "$4::float8", "$5::float8") "OR" ENVELOPE("$6::float8",
                                                                               "$7::float8",
                                                                               "$8::float8",
                                                                               "$9::float8") ") "
-     "AND ST_DWithin(position::geography, c.g, $12::float8) AND" FRESH
+     "AND ST_DWithin(position::geography, c.g, $12::float8, false) AND" FRESH
      "ORDER BY position::geography <-> c.g LIMIT $13::int"},
 };
 const size_t store_nstatements = sizeof store_statements / sizeof store_statements[0];

@@ -1,0 +1,614 @@
+/*
+ * handlers.c — UpsertUser, DeleteUser, GetUser and ListUserVendors (API.md §3, §5), the
+ * outbox of domain events (§6) and the per-call metrics every method shares.
+ *
+ * Clerk webhooks. Each one is a READ COMMITTED transaction: record the svix id in
+ * account.webhook_events (ON CONFLICT DO NOTHING), then apply the effect. When the
+ * record already existed the delivery is a duplicate and nothing else happens, so a
+ * redelivery changes nothing and, because the record commits with the effect, a crash
+ * before the commit loses nothing (the sender retries and finds no record).
+ *
+ * Ordering. Clerk sends the whole user each time with its updated_at; the row keeps the
+ * updated_at it was built from (clerk_updated_at) and an older profile is not applied.
+ * A deleted user stays as a tombstone (deleted_at, personal data cleared, subscription
+ * removed): GetUser answers NOT_FOUND, user.updated changes nothing (UpsertUser then
+ * answers OK without a user, so that Clerk stops retrying), and only a
+ * user.created whose timestamp is newer than the deletion revives the row (a
+ * redelivered user.created from before the deletion therefore cannot undo it). A
+ * user.deleted for an id never seen leaves a tombstone for the same reason.
+ *
+ * Events: evt.user.created when a call creates or revives a row, evt.user.updated when it
+ * changes a live one, evt.user.deleted when a user (or an unknown id) becomes deleted —
+ * venta-vendor takes the owner's vendors offline on it. Published after the commit;
+ * duplicates and stale events publish nothing.
+ */
+#include "user_service.h"
+
+#include "store.h"
+#include "validate.h"
+#include "venta/vendor/v1/vendor.pb-c.h"
+#include "vt_events.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const method_names[M_COUNT] = {
+    "UpsertUser", "DeleteUser", "GetUser", "ApplySubscriptionEvent", "ListUserVendors",
+};
+static const char *const event_subjects[EV_COUNT] = {
+    "evt.user.created",
+    "evt.user.updated",
+    "evt.user.deleted",
+    "evt.subscription.changed",
+};
+
+static vt_db_conn *db(vt_rpc_ctx *ctx)
+{
+    return vt_rpc_ctx_worker(ctx);
+}
+
+/* SQL NULL for an absent (empty) optional string. */
+static const char *nullable(const char *s)
+{
+    return s && *s ? s : NULL;
+}
+
+int user_db_error(vt_rpc_ctx *ctx, int rc, const char *err)
+{
+    vt_warn(vt_rpc_ctx_log(ctx), "user store: %s (%s)", err, vt_status_name(rc));
+    switch (rc) {
+    case VT_UNAVAILABLE:
+        return vt_rpc_ctx_error(ctx, rc, "user store unavailable, retry later");
+    case VT_ABORTED:
+        return vt_rpc_ctx_error(ctx, rc, "conflicting concurrent change, retry");
+    case VT_INVALID_ARGUMENT:
+        return vt_rpc_ctx_error(ctx, rc, "value refused by the user store: %s", err);
+    default:
+        return vt_rpc_ctx_error(ctx, VT_INTERNAL, "user store error");
+    }
+}
+
+/* ---- reading users ---- */
+
+static char *col(vt_rpc_ctx *ctx, PGresult *res, int c)
+{
+    return vt_rpc_ctx_strdup(ctx, PQgetvalue(res, 0, c));
+}
+
+int user_load(vt_rpc_ctx *ctx, vt_db_conn *c, const char *id, Venta__User__V1__User **out,
+              int64_t *expires_ms, char *err, size_t errlen)
+{
+    *out = NULL;
+    PGresult *res;
+    const char *params[] = {id};
+    int rc = vt_db_query(c, "user_get", 1, params, &res, err, errlen);
+    if (rc != VT_OK)
+        return rc;
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        snprintf(err, errlen, "user %s not found", id);
+        return VT_NOT_FOUND;
+    }
+    Venta__User__V1__User *u = vt_rpc_ctx_alloc(ctx, sizeof *u);
+    venta__user__v1__user__init(u);
+    u->id = col(ctx, res, STORE_U_ID);
+    u->email = col(ctx, res, STORE_U_EMAIL);
+    u->first_name = col(ctx, res, STORE_U_FIRST_NAME);
+    u->last_name = col(ctx, res, STORE_U_LAST_NAME);
+    u->image_url = col(ctx, res, STORE_U_IMAGE_URL);
+    u->created_at = col(ctx, res, STORE_U_CREATED_AT);
+    u->updated_at = col(ctx, res, STORE_U_UPDATED_AT);
+    u->entitled = strcmp(PQgetvalue(res, 0, STORE_S_ENTITLED), "t") == 0;
+
+    Venta__User__V1__Subscription *s = vt_rpc_ctx_alloc(ctx, sizeof *s);
+    venta__user__v1__subscription__init(s);
+    s->status = col(ctx, res, STORE_S_STATUS);
+    s->product_id = col(ctx, res, STORE_S_PRODUCT_ID);
+    s->expires_at = col(ctx, res, STORE_S_EXPIRES_AT);
+    s->purchased_at = col(ctx, res, STORE_S_PURCHASED_AT);
+    s->period_type = col(ctx, res, STORE_S_PERIOD_TYPE);
+    s->store = col(ctx, res, STORE_S_STORE);
+    s->environment = col(ctx, res, STORE_S_ENVIRONMENT);
+    s->updated_at = col(ctx, res, STORE_S_UPDATED_AT);
+    const char *literal = PQgetvalue(res, 0, STORE_S_ENTITLEMENT_IDS);
+    size_t len = strlen(literal);
+    char *buf = vt_rpc_ctx_alloc(ctx, len + 1);
+    char **items = vt_rpc_ctx_alloc(ctx, (len / 2 + 1) * sizeof *items);
+    long n = store_text_array_decode(literal, buf, items);
+    if (n > 0) {
+        s->n_entitlement_ids = (size_t)n;
+        s->entitlement_ids = items;
+        s->entitlement = items[0];
+    }
+    if (expires_ms)
+        *expires_ms = strtoll(PQgetvalue(res, 0, STORE_S_EXPIRES_MS), NULL, 10);
+    u->subscription = s;
+    PQclear(res);
+    *out = u;
+    return VT_OK;
+}
+
+/* ---- the outbox ---- */
+
+static bool outbox_add(outbox *o, int kind, ProtobufCMessage *msg)
+{
+    if (o->n >= sizeof o->msgs / sizeof o->msgs[0]) {
+        o->dropped++;
+        return false;
+    }
+    o->kinds[o->n] = kind;
+    o->msgs[o->n++] = msg;
+    return true;
+}
+
+void outbox_user_event(vt_rpc_ctx *ctx, outbox *o, int kind, const char *user_id,
+                       const Venta__User__V1__User *profile)
+{
+    static const char *const types[] = {"created", "updated", "deleted"};
+    Venta__Events__V1__UserEvent *e = vt_rpc_ctx_alloc(ctx, sizeof *e);
+    venta__events__v1__user_event__init(e);
+    e->type = (char *)types[kind];
+    e->user_id = vt_rpc_ctx_strdup(ctx, user_id);
+    if (profile) {
+        e->email = profile->email;
+        e->first_name = profile->first_name;
+        e->last_name = profile->last_name;
+    }
+    e->ts = vt_now_ms();
+    e->request_id = (char *)vt_rpc_ctx_request_id(ctx);
+    outbox_add(o, kind, &e->base);
+}
+
+void outbox_subscription_changed(vt_rpc_ctx *ctx, outbox *o, const Venta__User__V1__User *user,
+                                 int64_t expires_ms, const char *event_type,
+                                 const char *provider_event_id)
+{
+    Venta__Events__V1__SubscriptionChanged *e = vt_rpc_ctx_alloc(ctx, sizeof *e);
+    venta__events__v1__subscription_changed__init(e);
+    e->user_id = user->id;
+    e->status = user->subscription->status;
+    e->product_id = user->subscription->product_id;
+    e->n_entitlement_ids = user->subscription->n_entitlement_ids;
+    e->entitlement_ids = user->subscription->entitlement_ids;
+    e->entitled = user->entitled;
+    e->expires_at_ms = expires_ms;
+    e->event_type = vt_rpc_ctx_strdup(ctx, event_type);
+    e->provider_event_id = vt_rpc_ctx_strdup(ctx, provider_event_id);
+    e->ts = vt_now_ms();
+    e->request_id = (char *)vt_rpc_ctx_request_id(ctx);
+    outbox_add(o, EV_SUBSCRIPTION_CHANGED, &e->base);
+}
+
+void outbox_publish(user_service *svc, vt_rpc_ctx *ctx, const outbox *o)
+{
+    for (size_t i = 0; i < o->n; i++) {
+        int kind = o->kinds[i];
+        int rc = vt_events_publish_message(svc->bus, event_subjects[kind], o->msgs[i]);
+        if (rc == VT_OK) {
+            vt_counter_inc(svc->published[kind]);
+        } else {
+            vt_counter_inc(svc->publish_failed[kind]);
+            vt_error(vt_rpc_ctx_log(ctx), "publish %s failed (%s): the change is committed",
+                     event_subjects[kind], vt_status_name(rc));
+        }
+    }
+    if (o->dropped)
+        vt_error(vt_rpc_ctx_log(ctx), "outbox full: %zu events not published", o->dropped);
+}
+
+/* ---- shared checks ---- */
+
+static int check_clerk_event(vt_rpc_ctx *ctx, const char *event_id, const char *provider)
+{
+    char err[160];
+    if (validate_id("webhookEventId", event_id, EVENT_ID_MAX, true, err, sizeof err) != VT_OK)
+        return vt_rpc_ctx_error(ctx, VT_INVALID_ARGUMENT, "%s", err);
+    if (*provider && strcmp(provider, "clerk") != 0)
+        return vt_rpc_ctx_error(ctx, VT_INVALID_ARGUMENT, "provider must be \"clerk\"");
+    return VT_OK;
+}
+
+int user_record_event(vt_db_conn *c, const char *provider, const char *event_id, const char *type,
+                      bool *first, char *err, size_t errlen)
+{
+    const char *params[] = {provider, event_id, type};
+    PGresult *res;
+    int rc = vt_db_query(c, "event_record", 3, params, &res, err, errlen);
+    if (rc != VT_OK)
+        return rc;
+    *first = PQntuples(res) == 1;
+    PQclear(res);
+    return VT_OK;
+}
+
+int user_lock_row(vt_db_conn *c, const char *clerk_id, char *row_id, bool *deleted,
+                  int64_t *deleted_ms, int64_t *version_ms, char *err, size_t errlen)
+{
+    const char *params[] = {clerk_id};
+    PGresult *res;
+    int rc = vt_db_query(c, "user_lock", 1, params, &res, err, errlen);
+    if (rc != VT_OK)
+        return rc;
+    if (PQntuples(res) != 1) { /* rows are never removed; a tombstone at least is there */
+        PQclear(res);
+        snprintf(err, errlen, "user %s vanished while locking it", clerk_id);
+        return VT_INTERNAL;
+    }
+    snprintf(row_id, VT_UUID_LEN + 1, "%s", PQgetvalue(res, 0, 0));
+    *deleted = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+    *deleted_ms = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+    *version_ms = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
+    PQclear(res);
+    return VT_OK;
+}
+
+/* ---- UpsertUser ---- */
+
+typedef struct {
+    vt_rpc_ctx *ctx;
+    const Venta__User__V1__UpsertUserRequest *req;
+    outbox ob;
+    bool duplicate;
+    Venta__User__V1__User *user; /* NULL when the user is deleted */
+} upsert_job;
+
+static int upsert_tx(vt_db_conn *c, void *arg, char *err, size_t errlen)
+{
+    upsert_job *job = arg;
+    const Venta__User__V1__UpsertUserRequest *req = job->req;
+    job->ob.n = job->ob.dropped = 0;
+    job->duplicate = false;
+    job->user = NULL;
+
+    bool first;
+    int rc =
+        user_record_event(c, "clerk", req->webhook_event_id,
+                          *req->event_type ? req->event_type : "user.updated", &first, err, errlen);
+    if (rc != VT_OK)
+        return rc;
+    if (!first) {
+        job->duplicate = true;
+        rc = user_load(job->ctx, c, req->id, &job->user, NULL, err, errlen);
+        return rc == VT_NOT_FOUND ? VT_OK : rc;
+    }
+
+    int64_t version = req->updated_at_ms > 0 ? req->updated_at_ms : req->created_at_ms;
+    char version_text[24], created_text[24];
+    const char *params[] = {
+        req->id,
+        nullable(req->email),
+        nullable(req->first_name),
+        nullable(req->last_name),
+        nullable(req->image_url),
+        store_ms(version, version_text),
+        store_ms(req->created_at_ms, created_text),
+    };
+    PGresult *res;
+    rc = vt_db_query(c, "user_insert", 7, params, &res, err, errlen);
+    if (rc != VT_OK)
+        return rc;
+    bool created = PQntuples(res) == 1;
+    PQclear(res);
+
+    int kind = EV_USER_CREATED;
+    if (!created) {
+        char row_id[VT_UUID_LEN + 1];
+        bool deleted;
+        int64_t deleted_ms, stored_ms;
+        rc = user_lock_row(c, req->id, row_id, &deleted, &deleted_ms, &stored_ms, err, errlen);
+        if (rc != VT_OK)
+            return rc;
+        bool apply;
+        if (deleted) {
+            apply = strcmp(req->event_type, "user.created") == 0 && version > deleted_ms;
+            kind = EV_USER_CREATED;
+        } else {
+            apply = version <= 0 || stored_ms <= 0 || version >= stored_ms;
+            kind = EV_USER_UPDATED;
+        }
+        if (!apply) {
+            vt_info(vt_rpc_ctx_log(job->ctx),
+                    "user %s: %s event %s is older than the stored "
+                    "state, not applied",
+                    req->id, deleted ? "deleted user," : "stale", req->webhook_event_id);
+            if (!deleted) {
+                rc = user_load(job->ctx, c, req->id, &job->user, NULL, err, errlen);
+                return rc;
+            }
+            return VT_OK;
+        }
+        const char *update[] = {row_id,    params[1], params[2], params[3],
+                                params[4], params[5], params[6]};
+        rc = vt_db_query(c, "user_update", 7, update, &res, err, errlen);
+        if (rc != VT_OK)
+            return rc;
+        PQclear(res);
+    }
+    rc = user_load(job->ctx, c, req->id, &job->user, NULL, err, errlen);
+    if (rc != VT_OK)
+        return rc;
+    outbox_user_event(job->ctx, &job->ob, kind, req->id, job->user);
+    return VT_OK;
+}
+
+static int upsert_user(vt_rpc_ctx *ctx, const ProtobufCMessage *in_msg, ProtobufCMessage *out_msg,
+                       void *user)
+{
+    user_service *svc = user;
+    const Venta__User__V1__UpsertUserRequest *req = (const void *)in_msg;
+    Venta__User__V1__UpsertUserResponse *out = (void *)out_msg;
+    int rc = check_clerk_event(ctx, req->webhook_event_id, req->provider);
+    if (rc != VT_OK)
+        return rc;
+    char err[512];
+    if (validate_id("id", req->id, USER_ID_MAX, true, err, sizeof err) != VT_OK ||
+        validate_email("email", req->email, err, sizeof err) != VT_OK ||
+        validate_text("firstName", req->first_name, NAME_MAX_CHARS, err, sizeof err) != VT_OK ||
+        validate_text("lastName", req->last_name, NAME_MAX_CHARS, err, sizeof err) != VT_OK ||
+        validate_text("imageUrl", req->image_url, IMAGE_URL_MAX, err, sizeof err) != VT_OK)
+        return vt_rpc_ctx_error(ctx, VT_INVALID_ARGUMENT, "%s", err);
+    if (*req->event_type && strcmp(req->event_type, "user.created") != 0 &&
+        strcmp(req->event_type, "user.updated") != 0)
+        return vt_rpc_ctx_error(ctx, VT_INVALID_ARGUMENT,
+                                "eventType must be \"user.created\" or \"user.updated\"");
+    if (req->created_at_ms < 0 || req->updated_at_ms < 0)
+        return vt_rpc_ctx_error(ctx, VT_INVALID_ARGUMENT,
+                                "createdAt and updatedAt must not be negative");
+
+    upsert_job job = {.ctx = ctx, .req = req};
+    rc = vt_db_tx(db(ctx), "READ COMMITTED", 5, upsert_tx, &job, err, sizeof err);
+    if (rc != VT_OK)
+        return user_db_error(ctx, rc, err);
+    if (job.duplicate)
+        vt_counter_inc(svc->duplicates[0]);
+    outbox_publish(svc, ctx, &job.ob);
+    out->user = job.user;
+    out->duplicate = job.duplicate;
+    return VT_OK;
+}
+
+/* ---- DeleteUser ---- */
+
+typedef struct {
+    vt_rpc_ctx *ctx;
+    const Venta__User__V1__DeleteUserRequest *req;
+    outbox ob;
+    bool duplicate, deleted;
+} delete_job;
+
+static int delete_tx(vt_db_conn *c, void *arg, char *err, size_t errlen)
+{
+    delete_job *job = arg;
+    const char *id = job->req->id;
+    job->ob.n = job->ob.dropped = 0;
+    job->duplicate = job->deleted = false;
+
+    bool first;
+    int rc = user_record_event(c, "clerk", job->req->webhook_event_id, "user.deleted", &first, err,
+                               errlen);
+    if (rc != VT_OK || !first) {
+        job->duplicate = rc == VT_OK;
+        return rc;
+    }
+    const char *params[] = {id};
+    PGresult *res;
+    rc = vt_db_query(c, "user_tombstone", 1, params, &res, err, errlen);
+    if (rc != VT_OK)
+        return rc;
+    bool unknown = PQntuples(res) == 1;
+    PQclear(res);
+    if (!unknown) {
+        char row_id[VT_UUID_LEN + 1];
+        bool deleted;
+        int64_t deleted_ms, version_ms;
+        rc = user_lock_row(c, id, row_id, &deleted, &deleted_ms, &version_ms, err, errlen);
+        if (rc != VT_OK || deleted)
+            return rc; /* already deleted: nothing changes, nothing to announce */
+        const char *row[] = {row_id};
+        rc = vt_db_query(c, "user_delete", 1, row, &res, err, errlen);
+        if (rc != VT_OK)
+            return rc;
+        PQclear(res);
+        rc = vt_db_query(c, "sub_delete_all", 1, row, &res, err, errlen);
+        if (rc != VT_OK)
+            return rc;
+        PQclear(res);
+        job->deleted = true;
+    }
+    /* Also for an id we never saw: venta-vendor may hold vendors of that owner. */
+    outbox_user_event(job->ctx, &job->ob, EV_USER_DELETED, id, NULL);
+    return VT_OK;
+}
+
+static int delete_user(vt_rpc_ctx *ctx, const ProtobufCMessage *in_msg, ProtobufCMessage *out_msg,
+                       void *user)
+{
+    user_service *svc = user;
+    const Venta__User__V1__DeleteUserRequest *req = (const void *)in_msg;
+    Venta__User__V1__DeleteUserResponse *out = (void *)out_msg;
+    int rc = check_clerk_event(ctx, req->webhook_event_id, req->provider);
+    if (rc != VT_OK)
+        return rc;
+    char err[512];
+    if (validate_id("id", req->id, USER_ID_MAX, true, err, sizeof err) != VT_OK)
+        return vt_rpc_ctx_error(ctx, VT_INVALID_ARGUMENT, "%s", err);
+    delete_job job = {.ctx = ctx, .req = req};
+    rc = vt_db_tx(db(ctx), "READ COMMITTED", 5, delete_tx, &job, err, sizeof err);
+    if (rc != VT_OK)
+        return user_db_error(ctx, rc, err);
+    if (job.duplicate)
+        vt_counter_inc(svc->duplicates[0]);
+    outbox_publish(svc, ctx, &job.ob);
+    out->deleted = job.deleted;
+    out->duplicate = job.duplicate;
+    return VT_OK;
+}
+
+/* ---- GetUser ---- */
+
+static int get_user(vt_rpc_ctx *ctx, const ProtobufCMessage *in_msg, ProtobufCMessage *out_msg,
+                    void *user)
+{
+    const Venta__User__V1__GetUserRequest *req = (const void *)in_msg;
+    char err[512];
+    if (validate_id("id", req->id, USER_ID_MAX, true, err, sizeof err) != VT_OK)
+        return vt_rpc_ctx_error(ctx, VT_INVALID_ARGUMENT, "%s", err);
+    Venta__User__V1__User *u;
+    int rc = user_load(ctx, db(ctx), req->id, &u, NULL, err, sizeof err);
+    if (rc == VT_NOT_FOUND)
+        return vt_rpc_ctx_error(ctx, rc, "user %s not found", req->id);
+    if (rc != VT_OK)
+        return user_db_error(ctx, rc, err);
+    /* The response message is pre-initialised; copy the fields over. */
+    Venta__User__V1__User *out = (void *)out_msg;
+    ProtobufCMessage base = out->base;
+    *out = *u;
+    out->base = base;
+    return VT_OK;
+}
+
+/* ---- ListUserVendors ---- */
+
+static int list_user_vendors(vt_rpc_ctx *ctx, const ProtobufCMessage *in_msg,
+                             ProtobufCMessage *out_msg, void *user)
+{
+    user_service *svc = user;
+    const Venta__User__V1__ListUserVendorsRequest *req = (const void *)in_msg;
+    Venta__User__V1__ListUserVendorsResponse *out = (void *)out_msg;
+    char err[512];
+    if (validate_id("userId", req->user_id, USER_ID_MAX, true, err, sizeof err) != VT_OK)
+        return vt_rpc_ctx_error(ctx, VT_INVALID_ARGUMENT, "%s", err);
+    if (req->page_size < 0)
+        return vt_rpc_ctx_error(ctx, VT_INVALID_ARGUMENT, "pageSize must not be negative");
+
+    const char *params[] = {req->user_id};
+    PGresult *res;
+    int rc = vt_db_query(db(ctx), "user_exists", 1, params, &res, err, sizeof err);
+    if (rc != VT_OK)
+        return user_db_error(ctx, rc, err);
+    bool exists = PQntuples(res) == 1;
+    PQclear(res);
+    if (!exists)
+        return vt_rpc_ctx_error(ctx, VT_NOT_FOUND, "user %s not found", req->user_id);
+
+    Venta__Vendor__V1__ListVendorsRequest lv = VENTA__VENDOR__V1__LIST_VENDORS_REQUEST__INIT;
+    lv.owner_id = req->user_id;
+    lv.page_size = req->page_size;
+    lv.page_token = req->page_token;
+    /* The caller's deadline and request id travel on (parent); a read is safe to retry
+     * while the vendor service restarts, within that deadline. */
+    vt_rpc_call_opts o = {
+        .timeout_ms = svc->vendor_timeout_ms, .parent = ctx, .idempotent = true, .max_attempts = 3};
+    vt_rpc_reply *reply;
+    rc = vt_rpc_call_unary(svc->vendor, &venta__vendor__v1__vendor_service__descriptor,
+                           "ListVendors", &lv.base, &o, &reply);
+    if (rc != VT_OK) {
+        vt_warn(vt_rpc_ctx_log(ctx), "vendor service ListVendors: %s %s", vt_status_name(rc),
+                vt_rpc_reply_message(reply));
+        switch (rc) {
+        case VT_UNAVAILABLE:
+        case VT_DEADLINE_EXCEEDED:
+        case VT_CANCELLED:
+        case VT_RESOURCE_EXHAUSTED:
+        case VT_INVALID_ARGUMENT:
+            rc = vt_rpc_ctx_error(ctx, rc, "vendor service: %s", vt_rpc_reply_message(reply));
+            break;
+        default:
+            rc = vt_rpc_ctx_error(ctx, VT_INTERNAL, "vendor service failed (%s)",
+                                  vt_status_name(rc));
+        }
+        vt_rpc_reply_free(reply);
+        return rc;
+    }
+    /* The reply is freed here; the response must live in the call's arena. */
+    const ProtobufCMessage *resp = vt_rpc_reply_response(reply);
+    size_t len = protobuf_c_message_get_packed_size(resp);
+    uint8_t *bytes = vt_rpc_ctx_alloc(ctx, len ? len : 1);
+    protobuf_c_message_pack(resp, bytes);
+    vt_rpc_reply_free(reply);
+    Venta__Vendor__V1__ListVendorsResponse *copy =
+        venta__vendor__v1__list_vendors_response__unpack(vt_rpc_ctx_allocator(ctx), len, bytes);
+    if (!copy)
+        return vt_rpc_ctx_error(ctx, VT_INTERNAL, "cannot copy the vendor list");
+    out->n_vendors = copy->n_vendors;
+    out->vendors = copy->vendors;
+    out->next_page_token = copy->next_page_token;
+    return VT_OK;
+}
+
+/* ---- registration and per-call metrics ---- */
+
+static vt_counter *calls_counter(user_service *svc, int method, int code)
+{
+    vt_counter *c = atomic_load(&svc->calls[method][code]);
+    if (!c) {
+        char labels[96];
+        snprintf(labels, sizeof labels, "method=\"%s\",code=\"%s\"", method_names[method],
+                 vt_status_name(code));
+        c = vt_metrics_counter(svc->metrics, "venta_user_calls_total",
+                               "UserService calls by method and status code.", labels);
+        if (c)
+            atomic_store(&svc->calls[method][code], c);
+    }
+    return c;
+}
+
+static int instrumented(vt_rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage *out,
+                        void *user)
+{
+    user_method *m = user;
+    int64_t t0 = vt_monotonic_ns();
+    int code = m->fn(ctx, in, out, m->svc);
+    int label = code >= 0 && code < VT_STATUS_COUNT ? code : VT_UNKNOWN;
+    vt_counter *c = calls_counter(m->svc, m->method, label);
+    if (c)
+        vt_counter_inc(c);
+    vt_histogram_observe(m->svc->latency[m->method], (double)(vt_monotonic_ns() - t0) / 1e9);
+    return code;
+}
+
+int user_service_register(user_service *svc, vt_rpc_server *srv)
+{
+    static const vt_rpc_handler handlers[M_COUNT] = {
+        upsert_user, delete_user, get_user, apply_subscription_event, list_user_vendors,
+    };
+    char labels[96];
+    for (int i = 0; i < M_COUNT; i++) {
+        snprintf(labels, sizeof labels, "method=\"%s\"", method_names[i]);
+        svc->latency[i] = vt_metrics_histogram(
+            svc->metrics, "venta_user_call_seconds", "UserService call latency, every outcome.",
+            labels, vt_metrics_latency_bounds, vt_metrics_latency_nbounds);
+        calls_counter(svc, i, VT_OK); /* so that the series exists before the first call */
+    }
+    for (int i = 0; i < EV_COUNT; i++) {
+        snprintf(labels, sizeof labels, "subject=\"%s\"", event_subjects[i]);
+        svc->published[i] = vt_metrics_counter(svc->metrics, "venta_user_events_published_total",
+                                               "Domain events published on NATS.", labels);
+        svc->publish_failed[i] = vt_metrics_counter(
+            svc->metrics, "venta_user_events_publish_failed_total",
+            "Domain events that could not be published (change committed).", labels);
+    }
+    svc->duplicates[0] =
+        vt_metrics_counter(svc->metrics, "venta_user_webhook_duplicates_total",
+                           "Webhook events delivered again and ignored.", "provider=\"clerk\"");
+    svc->duplicates[1] = vt_metrics_counter(svc->metrics, "venta_user_webhook_duplicates_total",
+                                            "Webhook events delivered again and ignored.",
+                                            "provider=\"revenuecat\"");
+    for (int i = 0; i < M_COUNT; i++)
+        if (!svc->latency[i])
+            return VT_INTERNAL;
+    for (int i = 0; i < EV_COUNT; i++)
+        if (!svc->published[i] || !svc->publish_failed[i])
+            return VT_INTERNAL;
+    if (!svc->duplicates[0] || !svc->duplicates[1])
+        return VT_INTERNAL;
+    for (int i = 0; i < M_COUNT; i++) {
+        svc->methods[i] = (user_method){.svc = svc, .method = i, .fn = handlers[i]};
+        int rc = vt_rpc_server_add_method(srv, &venta__user__v1__user_service__descriptor,
+                                          method_names[i], instrumented, &svc->methods[i]);
+        if (rc != VT_OK)
+            return rc;
+    }
+    return VT_OK;
+}

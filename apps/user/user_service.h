@@ -1,0 +1,101 @@
+/*
+ * user_service.h — venta.user.v1.UserService over libs/rpc: what the handler files
+ * (handlers.c, subscriptions.c) share.
+ *
+ * Every webhook-driven method runs as one database transaction that records the
+ * provider's event id and applies its effect together; the domain events it causes are
+ * collected in an outbox while the transaction runs and published on NATS only after
+ * it commits (a rolled-back or retried attempt publishes nothing).
+ */
+#ifndef VENTA_USER_SERVICE_H
+#define VENTA_USER_SERVICE_H
+
+#include "venta/events/v1/events.pb-c.h"
+#include "venta/user/v1/user.pb-c.h"
+#include "vt_bus.h"
+#include "vt_db.h"
+#include "vt_metrics.h"
+#include "vt_rpc.h"
+
+#include <stdatomic.h>
+
+enum {
+    M_UPSERT_USER,
+    M_DELETE_USER,
+    M_GET_USER,
+    M_APPLY_SUBSCRIPTION_EVENT,
+    M_LIST_USER_VENDORS,
+    M_COUNT
+};
+
+enum { EV_USER_CREATED, EV_USER_UPDATED, EV_USER_DELETED, EV_SUBSCRIPTION_CHANGED, EV_COUNT };
+
+typedef struct user_service user_service;
+
+/* One registered method: the instrumented wrapper's user pointer. */
+typedef struct {
+    user_service *svc;
+    int method;
+    vt_rpc_handler fn; /* called with svc as its user pointer */
+} user_method;
+
+struct user_service {
+    vt_bus *bus;
+    vt_rpc_channel *vendor; /* VENTA_VENDOR_ADDR */
+    int vendor_timeout_ms;  /* cap of a ListVendors call, below the caller's deadline */
+
+    /* metrics */
+    vt_metrics *metrics;
+    _Atomic(vt_counter *) calls[M_COUNT][VT_STATUS_COUNT]; /* registered on first use */
+    vt_histogram *latency[M_COUNT];
+    vt_counter *published[EV_COUNT];
+    vt_counter *publish_failed[EV_COUNT];
+    vt_counter *duplicates[2]; /* clerk, revenuecat */
+    user_method methods[M_COUNT];
+};
+
+/* Registers metrics and every UserService method on srv. Each worker's state
+ * (vt_rpc_ctx_worker) must be its vt_db_conn. */
+int user_service_register(user_service *svc, vt_rpc_server *srv);
+
+/* ---- shared by the handler files ---- */
+
+/* Domain events waiting for the commit. Memory comes from the call's arena. */
+typedef struct {
+    int kinds[128];
+    ProtobufCMessage *msgs[128];
+    size_t n, dropped;
+} outbox;
+
+/* Queue evt.user.<type> for user_id (profile fields may be NULL). */
+void outbox_user_event(vt_rpc_ctx *ctx, outbox *o, int kind, const char *user_id,
+                       const Venta__User__V1__User *profile);
+/* Queue evt.subscription.changed from a user's state after the change. */
+void outbox_subscription_changed(vt_rpc_ctx *ctx, outbox *o, const Venta__User__V1__User *user,
+                                 int64_t expires_ms, const char *event_type,
+                                 const char *provider_event_id);
+/* Publish everything queued (after commit); failures are counted and logged. */
+void outbox_publish(user_service *svc, vt_rpc_ctx *ctx, const outbox *o);
+
+/* Read a live user with its subscription into a new arena User: VT_OK, VT_NOT_FOUND,
+ * or a database status with err. expires_ms (may be NULL) gets expires_at in ms. */
+int user_load(vt_rpc_ctx *ctx, vt_db_conn *c, const char *id, Venta__User__V1__User **out,
+              int64_t *expires_ms, char *err, size_t errlen);
+
+/* Answer a failed transaction or query: UNAVAILABLE stays (retry later), a value the
+ * database refused is INVALID_ARGUMENT, anything else INTERNAL with a generic message. */
+int user_db_error(vt_rpc_ctx *ctx, int rc, const char *err);
+
+/* Record a webhook event in the current transaction; *first is false when it had been
+ * recorded before (a redelivery). */
+int user_record_event(vt_db_conn *c, const char *provider, const char *event_id, const char *type,
+                      bool *first, char *err, size_t errlen);
+/* Lock an existing user row (FOR UPDATE): its id (VT_UUID_LEN + 1 bytes), whether it
+ * is deleted, deleted_at and clerk_updated_at in ms (0 when NULL). */
+int user_lock_row(vt_db_conn *c, const char *clerk_id, char *row_id, bool *deleted,
+                  int64_t *deleted_ms, int64_t *version_ms, char *err, size_t errlen);
+
+int apply_subscription_event(vt_rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage *out,
+                             void *user);
+
+#endif
