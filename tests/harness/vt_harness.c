@@ -106,6 +106,27 @@ char *vt_harness_db_new_migrated(const char *prefix)
     return url;
 }
 
+PGconn *vt_harness_pg(PGconn **cache, const char *url)
+{
+    if (*cache) {
+        PGresult *r = PQexec(*cache, "SELECT 1");
+        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+            PQfinish(*cache);
+            *cache = NULL;
+        }
+        PQclear(r);
+    }
+    if (!*cache) {
+        char err[512];
+        *cache = vt_db_connect(url, err, sizeof err);
+        if (!*cache) {
+            fprintf(stderr, "harness: %s\n", err);
+            exit(1);
+        }
+    }
+    return *cache;
+}
+
 int vt_harness_free_port(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);

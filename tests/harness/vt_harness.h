@@ -8,6 +8,8 @@
 #ifndef VT_HARNESS_H
 #define VT_HARNESS_H
 
+#include <libpq-fe.h>
+
 /* The value of a harness variable (VENTA_TEST_REDIS_URL…); exits 1 if unset. */
 const char *vt_harness_env(const char *name);
 
@@ -21,6 +23,10 @@ int vt_harness_server(const char *action, const char *server);
 
 /* A database with every migration of prisma-free-sql/ applied (VENTA_MIGRATIONS_DIR). */
 char *vt_harness_db_new_migrated(const char *prefix);
+
+/* A live connection to url kept in *cache: reconnected when the harness restarted
+ * PostgreSQL under it. Exits 1 when it cannot connect. */
+PGconn *vt_harness_pg(PGconn **cache, const char *url);
 
 /* A free TCP port on 127.0.0.1 (the kernel's choice). */
 int vt_harness_free_port(void);

@@ -16,6 +16,7 @@
 #include "vt_core.h"
 #include "vt_db.h"
 #include "vt_harness.h"
+#include "vt_harness_rpc.h"
 #include "vt_rpc.h"
 #include "vt_test.h"
 
@@ -57,6 +58,22 @@ static void start_vendor(void)
     VT_REQUIRE(vt_harness_wait_port(vendor_port, 20000) == 0);
 }
 
+static int health(const char *service)
+{
+    return vt_harness_health(channel, service);
+}
+
+static bool wait_serving(int ms)
+{
+    return vt_harness_wait_serving(channel, ms);
+}
+
+static PGconn *db(void)
+{
+    static PGconn *conn;
+    return vt_harness_pg(&conn, db_url);
+}
+
 static void start_service(void)
 {
     grpc_port = vt_harness_free_port();
@@ -73,51 +90,6 @@ static void start_service(void)
     char target[64];
     snprintf(target, sizeof target, "127.0.0.1:%d", grpc_port);
     channel = vt_rpc_channel_new(target, NULL);
-}
-
-static int health(const char *service)
-{
-    Grpc__Health__V1__HealthCheckRequest req = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
-    req.service = (char *)service;
-    vt_rpc_reply *reply;
-    vt_rpc_call_opts o = {.timeout_ms = 2000};
-    int rc = vt_rpc_call_unary(channel, &grpc__health__v1__health__descriptor, "Check", &req.base,
-                               &o, &reply);
-    int status =
-        rc == VT_OK
-            ? (int)((const Grpc__Health__V1__HealthCheckResponse *)vt_rpc_reply_response(reply))
-                  ->status
-            : -rc;
-    vt_rpc_reply_free(reply);
-    return status;
-}
-
-static bool wait_serving(int ms)
-{
-    for (int i = 0; i < ms / 50; i++) {
-        if (health("") == GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING)
-            return true;
-        usleep(50000);
-    }
-    return false;
-}
-
-static PGconn *db(void)
-{
-    static PGconn *c;
-    char err[256];
-    if (c) { /* the harness may have restarted PostgreSQL under us */
-        PGresult *r = PQexec(c, "SELECT 1");
-        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-            PQfinish(c);
-            c = NULL;
-        }
-        PQclear(r);
-    }
-    if (!c)
-        c = vt_db_connect(db_url, err, sizeof err);
-    VT_REQUIRE(c != NULL);
-    return c;
 }
 
 /* One value of a query with one text parameter, into out ("(null)" for NULL, "" when

@@ -16,6 +16,7 @@
 #include "vt_db.h"
 #include "vt_events.h"
 #include "vt_harness.h"
+#include "vt_harness_rpc.h"
 #include "vt_rpc.h"
 #include "vt_test.h"
 
@@ -34,6 +35,22 @@ static char msg[1024]; /* status message of the last call() */
 static const ProtobufCServiceDescriptor *svc = &venta__vendor__v1__vendor_service__descriptor;
 
 /* ------------------------------------------------------------------ plumbing ---- */
+
+static int health(const char *service)
+{
+    return vt_harness_health(channel, service);
+}
+
+static bool wait_serving(int ms)
+{
+    return vt_harness_wait_serving(channel, ms);
+}
+
+static PGconn *db(void)
+{
+    static PGconn *conn;
+    return vt_harness_pg(&conn, db_url);
+}
 
 static void start_service(void)
 {
@@ -57,33 +74,6 @@ static void start_service(void)
     char target[64];
     snprintf(target, sizeof target, "127.0.0.1:%d", grpc_port);
     channel = vt_rpc_channel_new(target, NULL);
-}
-
-static int health(const char *service)
-{
-    Grpc__Health__V1__HealthCheckRequest req = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
-    req.service = (char *)service;
-    vt_rpc_reply *reply;
-    vt_rpc_call_opts o = {.timeout_ms = 2000};
-    int rc = vt_rpc_call_unary(channel, &grpc__health__v1__health__descriptor, "Check", &req.base,
-                               &o, &reply);
-    int status =
-        rc == VT_OK
-            ? (int)((const Grpc__Health__V1__HealthCheckResponse *)vt_rpc_reply_response(reply))
-                  ->status
-            : -rc;
-    vt_rpc_reply_free(reply);
-    return status;
-}
-
-static bool wait_serving(int ms)
-{
-    for (int i = 0; i < ms / 50; i++) {
-        if (health("") == GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING)
-            return true;
-        usleep(50000);
-    }
-    return false;
 }
 
 /* One call as `user` (NULL: no x-user-id). The status message lands in msg; on OK and
@@ -148,24 +138,6 @@ static int del(const char *user, const char *id)
     Venta__Vendor__V1__DeleteVendorRequest req = VENTA__VENDOR__V1__DELETE_VENDOR_REQUEST__INIT;
     req.id = (char *)id;
     return call("DeleteVendor", &req.base, user, NULL, NULL);
-}
-
-static PGconn *db(void)
-{
-    static PGconn *c;
-    char err[256];
-    if (c) { /* the test restarts PostgreSQL */
-        PGresult *r = PQexec(c, "SELECT 1");
-        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-            PQfinish(c);
-            c = NULL;
-        }
-        PQclear(r);
-    }
-    if (!c)
-        c = vt_db_connect(db_url, err, sizeof err);
-    VT_REQUIRE(c != NULL);
-    return c;
 }
 
 static long count_rows(const char *owner)
