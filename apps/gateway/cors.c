@@ -1,0 +1,55 @@
+/*
+ * cors.c — Cross-Origin Resource Sharing for the web apps (VENTA_CORS_ORIGINS).
+ *
+ * An Origin in the configured list (exact match; "*" allows any) gets
+ * Access-Control-Allow-Origin echoing that origin (never a literal "*", so that
+ * credentials keep working), Vary: Origin, and Access-Control-Expose-Headers for the
+ * headers a browser app wants to read (request id, rate limits). A preflight
+ * (OPTIONS with Access-Control-Request-Method) on a known path answers 204 with the
+ * path's methods and the requested headers; from a disallowed origin it answers 204
+ * without any Access-Control-* header, which the browser treats as a refusal.
+ */
+#include "gateway.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+void gw_cors_classify(gw_req *req)
+{
+    const gw_config *cfg = &req->app->cfg;
+    req->cors_ok = false;
+    if (!req->origin[0])
+        return;
+    if (cfg->origin_any) {
+        req->cors_ok = true;
+        return;
+    }
+    for (int i = 0; i < cfg->norigins; i++)
+        if (strcmp(cfg->origins[i], req->origin) == 0)
+            req->cors_ok = true;
+}
+
+static bool header_list_sane(const char *v)
+{
+    for (; *v; v++)
+        if (!isalnum((unsigned char)*v) && !strchr("-_, ", *v))
+            return false;
+    return true;
+}
+
+void gw_cors_preflight(gw_req *req, const char *allow)
+{
+    const char *acrm = gw_req_header(req, "access-control-request-method");
+    gw_add_header(req, "allow", allow);
+    if (acrm && req->cors_ok) {
+        gw_add_header(req, "access-control-allow-methods", allow);
+        const char *acrh = gw_req_header(req, "access-control-request-headers");
+        gw_add_header(req, "access-control-allow-headers",
+                      acrh && header_list_sane(acrh) && strlen(acrh) < 256
+                          ? acrh
+                          : "authorization, content-type, x-request-id");
+        gw_add_header(req, "access-control-max-age", "600");
+    }
+    gw_respond(req, 204, NULL, NULL, 0);
+}

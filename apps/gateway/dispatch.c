@@ -1,0 +1,283 @@
+/*
+ * dispatch.c — one request's way through the gateway once its headers (and body) are
+ * in: route, then for API routes verify the bearer token, count the request against
+ * the rate limits, build the gRPC request from body + path + query + caller with the
+ * generic transcoder, call, and transcode the reply (defaults emitted).
+ *
+ * The order matters: the rate limit counts a request before a bad token is refused,
+ * so guessing tokens costs the guesser its IP budget; the token is verified first
+ * only because the user's own window needs its `sub`.
+ */
+#include "gateway.h"
+
+#include "venta/location/v1/location.pb-c.h"
+#include "venta/vendor/v1/vendor.pb-c.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void on_api_reply(gw_req *req, vt_rpc_reply *reply)
+{
+    if (vt_rpc_reply_status(reply) != VT_OK) {
+        gw_respond_rpc_error(req, reply);
+        vt_rpc_reply_free(reply);
+        return;
+    }
+    const gw_route *r = req->route;
+    if (r->ok_status == 204) {
+        vt_rpc_reply_free(reply);
+        gw_respond(req, 204, NULL, NULL, 0);
+        return;
+    }
+    char *out = NULL;
+    size_t len = 0;
+    const ProtobufCMessage *resp = vt_rpc_reply_response(reply);
+    int rc = resp ? vt_json_encode(resp, NULL, &out, &len) : VT_INTERNAL;
+    vt_rpc_reply_free(reply);
+    if (rc != VT_OK) {
+        gw_respond_error(req, VT_INTERNAL, "cannot encode the response");
+        return;
+    }
+    gw_respond(req, r->ok_status, "application/json", out, len);
+}
+
+/* Every key in required must be present (and not null) in the body object. */
+static const char *missing_key(const gw_req *req, const char *const *required)
+{
+    json_error_t jerr;
+    json_t *root = json_loadb(req->body, req->body_len, 0, &jerr);
+    const char *missing = NULL;
+    for (const char *const *k = required; *k && !missing; k++) {
+        json_t *v = root ? json_object_get(root, *k) : NULL;
+        if (!v || json_is_null(v))
+            missing = *k;
+    }
+    json_decref(root);
+    return missing;
+}
+
+/* Build the method's request message; on failure the error response is sent. */
+static ProtobufCMessage *build_request(gw_req *req, const ProtobufCServiceDescriptor *svc,
+                                       const char *rpc)
+{
+    const gw_route *r = req->route;
+    const ProtobufCMethodDescriptor *md =
+        protobuf_c_service_descriptor_get_method_by_name(svc, rpc);
+    if (!md) {
+        gw_respond_error(req, VT_INTERNAL, "route %s has no method %s", r->path, rpc);
+        return NULL;
+    }
+    char err[256];
+    ProtobufCMessage *msg = NULL;
+    if (r->body && svc == r->svc) {
+        if (req->body_len == 0) {
+            gw_respond_error(req, VT_INVALID_ARGUMENT, "a JSON object body is required");
+            return NULL;
+        }
+        int rc = vt_json_decode(md->input, req->body, req->body_len, NULL, &msg, err,
+                                sizeof err);
+        if (rc != VT_OK) {
+            gw_respond_error(req, rc, "%s", err);
+            return NULL;
+        }
+        if (r->required) {
+            const char *missing = missing_key(req, r->required);
+            if (missing) {
+                protobuf_c_message_free_unpacked(msg, NULL);
+                gw_respond_error(req, VT_INVALID_ARGUMENT, "%s is required", missing);
+                return NULL;
+            }
+        }
+    } else {
+        msg = malloc(md->input->sizeof_message);
+        if (!msg) {
+            gw_respond_error(req, VT_RESOURCE_EXHAUSTED, "out of memory");
+            return NULL;
+        }
+        protobuf_c_message_init(md->input, msg);
+    }
+    if (svc == r->svc) {
+        for (const gw_query_map *q = r->query; q && q->param; q++) {
+            const char *v = gw_req_query(req, q->param);
+            if (!v || !v[0])
+                continue;
+            if (vt_json_set_field(msg, q->field, v, NULL, err, sizeof err) != VT_OK) {
+                protobuf_c_message_free_unpacked(msg, NULL);
+                gw_respond_error(req, VT_INVALID_ARGUMENT, "query parameter %s: %s", q->param,
+                                 err);
+                return NULL;
+            }
+        }
+    }
+    const char *id_field = svc == r->svc ? r->id_field : "id";
+    const char *user_field = svc == r->svc ? r->user_field : NULL;
+    if ((id_field && vt_json_set_field(msg, id_field, req->id, NULL, err, sizeof err)) ||
+        (user_field &&
+         vt_json_set_field(msg, user_field, req->user_id, NULL, err, sizeof err))) {
+        protobuf_c_message_free_unpacked(msg, NULL);
+        gw_respond_error(req, VT_INVALID_ARGUMENT, "%s", err);
+        return NULL;
+    }
+    return msg;
+}
+
+static void call_or_fail(gw_req *req, gw_upstream up, const ProtobufCServiceDescriptor *svc,
+                         const char *rpc, ProtobufCMessage *msg, gw_rpc_done done)
+{
+    int rc = gw_upstream_call(req, up, svc, rpc, msg, done);
+    if (rc != VT_OK) {
+        gw_metrics_upstream_error(req->app->m, up, rc);
+        gw_respond_error(req, VT_UNAVAILABLE, "%s service: cannot start the call (%s)",
+                         gw_upstream_name(up), vt_status_name(rc));
+    }
+}
+
+/* PUT /api/v1/vendors/{id}/location, step 2: the vendor exists; is it the caller's? */
+static void on_owner_reply(gw_req *req, vt_rpc_reply *reply)
+{
+    if (vt_rpc_reply_status(reply) != VT_OK) {
+        gw_respond_rpc_error(req, reply);
+        vt_rpc_reply_free(reply);
+        return;
+    }
+    const Venta__Vendor__V1__Vendor *v =
+        (const Venta__Vendor__V1__Vendor *)vt_rpc_reply_response(reply);
+    bool owner = v && v->owner_id && strcmp(v->owner_id, req->user_id) == 0;
+    vt_rpc_reply_free(reply);
+    if (!owner) {
+        gw_respond_error(req, VT_PERMISSION_DENIED, "vendor %s is not owned by the caller",
+                         req->id);
+        return;
+    }
+    ProtobufCMessage *msg = req->held;
+    req->held = NULL;
+    call_or_fail(req, GW_UP_LOCATION, req->route->svc, req->route->rpc, msg, on_api_reply);
+}
+
+static void api_call(gw_req *req)
+{
+    const gw_route *r = req->route;
+    ProtobufCMessage *msg = build_request(req, r->svc, r->rpc);
+    if (!msg)
+        return;
+    if (r->kind == GW_H_LOCATION_PUT) {
+        req->held = msg;
+        ProtobufCMessage *get =
+            build_request(req, &venta__vendor__v1__vendor_service__descriptor, "GetVendor");
+        if (!get)
+            return;
+        call_or_fail(req, GW_UP_VENDOR, &venta__vendor__v1__vendor_service__descriptor,
+                     "GetVendor", get, on_owner_reply);
+        return;
+    }
+    call_or_fail(req, r->upstream, r->svc, r->rpc, msg, on_api_reply);
+}
+
+static void after_ratelimit(gw_req *req, bool allowed)
+{
+    if (!req->wsi || req->responded)
+        return;
+    if (!allowed) {
+        gw_respond_error(req, VT_RESOURCE_EXHAUSTED, "rate limit exceeded, retry after %ld s",
+                         req->rl_reset_s);
+        return;
+    }
+    if (req->auth_error) {
+        gw_metrics_auth_failure(req->app->m);
+        gw_add_header(req, "www-authenticate", "Bearer");
+        gw_respond_error(req, VT_UNAUTHENTICATED, "%s", req->auth_error);
+        return;
+    }
+    api_call(req);
+}
+
+static void api_start(gw_req *req)
+{
+    char err[256] = "";
+    const char *token = NULL;
+    size_t len = 0;
+    int rc;
+    if (!req->authorization)
+        rc = VT_UNAUTHENTICATED, snprintf(err, sizeof err, "missing Authorization header");
+    else
+        rc = vt_auth_bearer_token(req->authorization, &token, &len, err, sizeof err);
+    if (rc == VT_OK) {
+        vt_auth_identity id;
+        rc = vt_auth_verify(req->app->verifier, token, len, (int64_t)time(NULL), &id, err,
+                            sizeof err);
+        if (rc == VT_OK)
+            snprintf(req->user_id, sizeof req->user_id, "%s", id.sub);
+    }
+    if (rc != VT_OK) {
+        req->auth_error = strdup(err[0] ? err : "invalid token");
+        if (!req->auth_error) {
+            gw_respond_error(req, VT_UNAUTHENTICATED, "invalid token");
+            return;
+        }
+    }
+    gw_ratelimit_check(req, after_ratelimit);
+}
+
+static void serve_metrics(gw_req *req)
+{
+    char *text = NULL;
+    size_t len = vt_metrics_render(req->app->metrics, &text);
+    gw_respond(req, 200, "text/plain; version=0.0.4; charset=utf-8", text, text ? len : 0);
+}
+
+void gw_dispatch(gw_req *req)
+{
+    if (req->responded)
+        return;
+    if (req->app->draining) {
+        req->close_after = true;
+        gw_respond_error(req, VT_UNAVAILABLE, "the gateway is shutting down");
+        return;
+    }
+    char allow[128];
+    const gw_route *r = NULL;
+    switch (gw_route_match(req->method, req->path, &r, req->id, sizeof req->id, allow,
+                           sizeof allow)) {
+    case GW_MATCH_NONE:
+        gw_respond_error(req, VT_NOT_FOUND, "no route for %s %s", gw_method_name(req->method),
+                         req->path);
+        return;
+    case GW_MATCH_METHOD:
+        if (req->method == GW_OPTIONS) {
+            gw_cors_preflight(req, allow);
+            return;
+        }
+        gw_add_header(req, "allow", allow);
+        gw_respond_error_http(req, 405, "UNIMPLEMENTED", "method %s is not allowed on %s",
+                              gw_method_name(req->method), req->path);
+        return;
+    case GW_MATCH_OK:
+        break;
+    }
+    req->route = r;
+    req->route_index = (int)(r - gw_routes);
+    switch (r->kind) {
+    case GW_H_HEALTHZ:
+        gw_respond_json(req, 200, "{\"status\":\"ok\"}");
+        return;
+    case GW_H_READYZ:
+        gw_readyz_start(req);
+        return;
+    case GW_H_METRICS:
+        serve_metrics(req);
+        return;
+    case GW_H_WEBHOOK_CLERK:
+        gw_webhook_clerk(req);
+        return;
+    case GW_H_WEBHOOK_REVENUECAT:
+        gw_webhook_revenuecat(req);
+        return;
+    case GW_H_RPC:
+    case GW_H_LOCATION_PUT:
+        api_start(req);
+        return;
+    }
+}

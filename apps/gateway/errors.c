@@ -1,0 +1,97 @@
+/*
+ * errors.c — how every response is queued, and the error body of API.md §3:
+ *
+ *     {"error":{"code":"NOT_FOUND","message":"vendor 123 not found","requestId":"…"}}
+ *
+ * A response is only recorded here (status, headers, body) and the connection asked
+ * for a writeable callback; server.c writes it. When the client has already gone
+ * (req->wsi == NULL) the body is dropped. Metrics count the response either way, so a
+ * disconnect mid-call still shows up by route and status.
+ */
+#include "gateway.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void gw_add_header(gw_req *req, const char *name, const char *value)
+{
+    size_t nl = strlen(name) + 1, vl = strlen(value) + 1;
+    if (req->extra_len + nl + vl > sizeof req->extra)
+        return;
+    memcpy(req->extra + req->extra_len, name, nl);
+    memcpy(req->extra + req->extra_len + nl, value, vl);
+    req->extra_len += nl + vl;
+}
+
+void gw_respond(gw_req *req, int http_status, const char *content_type, char *body, size_t len)
+{
+    if (req->responded) {
+        free(body);
+        return;
+    }
+    req->responded = true;
+    req->status = http_status;
+    req->content_type = content_type;
+    req->resp = body;
+    req->resp_len = body ? len : 0;
+    double secs = (double)(vt_monotonic_ns() - req->start_ns) / 1e9;
+    gw_metrics_request(req->app->m, req->route_index, http_status, secs);
+    if (vt_log_enabled(VT_LOG_DEBUG)) {
+        vt_log_ctx lc = {req->request_id, req->user_id[0] ? req->user_id : NULL};
+        vt_debug(&lc, "%s %s -> %d", gw_method_name(req->method), req->path ? req->path : "",
+                 http_status);
+    }
+    if (req->wsi)
+        lws_callback_on_writable(req->wsi);
+}
+
+void gw_respond_json(gw_req *req, int http_status, const char *literal_json)
+{
+    size_t n = strlen(literal_json);
+    char *b = malloc(n + 1);
+    if (b)
+        memcpy(b, literal_json, n + 1);
+    gw_respond(req, http_status, "application/json", b, b ? n : 0);
+}
+
+static void respond_error_v(gw_req *req, int http_status, const char *code, const char *fmt,
+                            va_list ap)
+{
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    vt_json_buf b;
+    vt_json_buf_init(&b);
+    vt_json_buf_puts(&b, "{\"error\":{\"code\":");
+    vt_json_buf_put_string(&b, code, strlen(code));
+    vt_json_buf_puts(&b, ",\"message\":");
+    vt_json_buf_put_string(&b, msg, strlen(msg));
+    vt_json_buf_puts(&b, ",\"requestId\":");
+    vt_json_buf_put_string(&b, req->request_id, strlen(req->request_id));
+    vt_json_buf_puts(&b, "}}");
+    size_t len = 0;
+    char *text = vt_json_buf_take(&b, &len);
+    if (http_status >= 500) {
+        vt_log_ctx lc = {req->request_id, req->user_id[0] ? req->user_id : NULL};
+        vt_warn(&lc, "%s %s -> %d %s: %s", gw_method_name(req->method),
+                req->path ? req->path : "", http_status, code, msg);
+    }
+    gw_respond(req, http_status, "application/json", text, text ? len : 0);
+}
+
+void gw_respond_error(gw_req *req, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    respond_error_v(req, vt_status_http(code), vt_status_name(code), fmt, ap);
+    va_end(ap);
+}
+
+void gw_respond_error_http(gw_req *req, int http_status, const char *code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    respond_error_v(req, http_status, code, fmt, ap);
+    va_end(ap);
+}

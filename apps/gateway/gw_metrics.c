@@ -1,0 +1,154 @@
+/*
+ * gw_metrics.c — what the gateway counts, served on its own GET /metrics:
+ *
+ *   venta_gateway_requests_total{route,status}        every response
+ *   venta_gateway_request_duration_seconds{route}     headers-in to response queued
+ *   venta_gateway_upstream_errors_total{upstream,code} non-OK gRPC replies
+ *   venta_gateway_ratelimited_total{scope}            429s by window (ip, user)
+ *   venta_gateway_ratelimit_failopen_total            requests let through, Redis away
+ *   venta_gateway_auth_failures_total                 401s on API routes
+ *   venta_gateway_webhooks_total{provider,outcome}    webhook outcomes
+ *
+ * The route label is the template ("GET /api/v1/vendors/{id}"), never the raw path, so
+ * the series count is bounded; unmatched requests go to route="unmatched". Handles are
+ * looked up once per (route, status) and cached: the hot path is an atomic add.
+ */
+#include "gateway.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define STATUS_SLOTS 600
+
+struct gw_metrics {
+    vt_metrics *reg;
+    int nroutes;
+    vt_counter **requests; /* [(nroutes + 1) * STATUS_SLOTS] */
+    vt_histogram **latency;
+    vt_counter *upstream[GW_UP_COUNT][VT_STATUS_COUNT];
+    vt_counter *ratelimited[2];
+    vt_counter *failopen;
+    vt_counter *auth_failures;
+};
+
+static void route_label(int i, int nroutes, char *out, size_t outlen)
+{
+    if (i < 0 || i >= nroutes)
+        snprintf(out, outlen, "route=\"unmatched\"");
+    else
+        snprintf(out, outlen, "route=\"%s %s\"", gw_method_name(gw_routes[i].method),
+                 gw_routes[i].path);
+}
+
+gw_metrics *gw_metrics_new(vt_metrics *reg)
+{
+    gw_metrics *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    m->reg = reg;
+    m->nroutes = gw_nroutes;
+    m->requests = calloc((size_t)(m->nroutes + 1) * STATUS_SLOTS, sizeof *m->requests);
+    m->latency = calloc((size_t)(m->nroutes + 1), sizeof *m->latency);
+    if (!m->requests || !m->latency) {
+        gw_metrics_free(m);
+        return NULL;
+    }
+    char labels[256];
+    for (int i = 0; i <= m->nroutes; i++) {
+        route_label(i, m->nroutes, labels, sizeof labels);
+        m->latency[i] = vt_metrics_histogram(
+            reg, "venta_gateway_request_duration_seconds",
+            "Time from request headers to response, by route", labels,
+            vt_metrics_latency_bounds, vt_metrics_latency_nbounds);
+    }
+    m->ratelimited[0] = vt_metrics_counter(reg, "venta_gateway_ratelimited_total",
+                                           "Requests refused by a rate limit", "scope=\"ip\"");
+    m->ratelimited[1] = vt_metrics_counter(reg, "venta_gateway_ratelimited_total",
+                                           "Requests refused by a rate limit", "scope=\"user\"");
+    m->failopen = vt_metrics_counter(reg, "venta_gateway_ratelimit_failopen_total",
+                                     "Requests let through unchecked because Redis was away",
+                                     NULL);
+    m->auth_failures = vt_metrics_counter(reg, "venta_gateway_auth_failures_total",
+                                          "API requests refused for a missing or bad token",
+                                          NULL);
+    return m;
+}
+
+void gw_metrics_free(gw_metrics *m)
+{
+    if (!m)
+        return;
+    free(m->requests);
+    free(m->latency);
+    free(m);
+}
+
+void gw_metrics_request(gw_metrics *m, int route_index, int status, double seconds)
+{
+    if (!m)
+        return;
+    int r = route_index < 0 || route_index >= m->nroutes ? m->nroutes : route_index;
+    if (status < 0 || status >= STATUS_SLOTS)
+        status = 0;
+    vt_counter **slot = &m->requests[r * STATUS_SLOTS + status];
+    if (!*slot) {
+        char labels[300], rl[256];
+        route_label(r, m->nroutes, rl, sizeof rl);
+        snprintf(labels, sizeof labels, "%s,status=\"%d\"", rl, status);
+        *slot = vt_metrics_counter(m->reg, "venta_gateway_requests_total",
+                                   "HTTP responses by route and status", labels);
+    }
+    if (*slot)
+        vt_counter_inc(*slot);
+    if (m->latency[r])
+        vt_histogram_observe(m->latency[r], seconds);
+}
+
+void gw_metrics_upstream_error(gw_metrics *m, gw_upstream up, int code)
+{
+    if (!m || up >= GW_UP_COUNT)
+        return;
+    if (code < 0 || code >= VT_STATUS_COUNT)
+        code = VT_UNKNOWN;
+    vt_counter **slot = &m->upstream[up][code];
+    if (!*slot) {
+        char labels[128];
+        snprintf(labels, sizeof labels, "upstream=\"%s\",code=\"%s\"", gw_upstream_name(up),
+                 vt_status_name(code));
+        *slot = vt_metrics_counter(m->reg, "venta_gateway_upstream_errors_total",
+                                   "Non-OK gRPC replies by upstream and code", labels);
+    }
+    if (*slot)
+        vt_counter_inc(*slot);
+}
+
+void gw_metrics_ratelimit_failopen(gw_metrics *m)
+{
+    if (m && m->failopen)
+        vt_counter_inc(m->failopen);
+}
+
+void gw_metrics_ratelimited(gw_metrics *m, bool user)
+{
+    if (m && m->ratelimited[user])
+        vt_counter_inc(m->ratelimited[user]);
+}
+
+void gw_metrics_auth_failure(gw_metrics *m)
+{
+    if (m && m->auth_failures)
+        vt_counter_inc(m->auth_failures);
+}
+
+void gw_metrics_webhook(gw_metrics *m, const char *provider, const char *outcome)
+{
+    if (!m)
+        return;
+    char labels[128];
+    snprintf(labels, sizeof labels, "provider=\"%s\",outcome=\"%s\"", provider, outcome);
+    vt_counter *c = vt_metrics_counter(m->reg, "venta_gateway_webhooks_total",
+                                       "Webhook deliveries by provider and outcome", labels);
+    if (c)
+        vt_counter_inc(c);
+}

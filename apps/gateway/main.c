@@ -1,0 +1,219 @@
+/*
+ * venta-gateway — the REST edge of the mesh (API.md §1–3): JSON over HTTP for web apps,
+ * Clerk and RevenueCat webhooks, transcoded to gRPC calls on UserService,
+ * VendorService and LocationService.
+ *
+ * One libuv loop runs the HTTP server (libwebsockets), Redis (rate limits, readiness)
+ * and the handoff that brings gRPC completions back from the rpc queue threads; so no
+ * lock guards any request state. Scale across cores with replicas.
+ *
+ * Configuration (environment only; a bad value stops the start with a line naming it):
+ *   VENTA_GATEWAY_ADDR (127.0.0.1:8080), VENTA_USER_ADDR (:50051), VENTA_VENDOR_ADDR
+ *   (:50052), VENTA_LOCATION_ADDR (:50053), VENTA_REDIS_URL (required),
+ *   CLERK_JWT_KEY | VENTA_JWKS_FILE (+ VENTA_JWT_ISSUER, VENTA_JWT_AUTHORIZED_PARTIES,
+ *   VENTA_JWT_CLOCK_SKEW_S), CLERK_WEBHOOK_SIGNING_SECRET (alias CLERK_WEBHOOK_SECRET),
+ *   REVENUECAT_WEBHOOK_AUTH, VENTA_CORS_ORIGINS, VENTA_RATE_LIMIT_IP (600),
+ *   VENTA_RATE_LIMIT_USER (300), VENTA_RATE_LIMIT_WINDOW_S (60),
+ *   VENTA_TRUST_FORWARDED_FOR (false), VENTA_UPSTREAM_TIMEOUT_MS (5000),
+ *   VENTA_HTTP_HEADER_TIMEOUT_S (10), VENTA_HTTP_BODY_TIMEOUT_S (10),
+ *   VENTA_HTTP_KEEPALIVE_S (5), VENTA_SHUTDOWN_GRACE_MS (10000). See docs/gateway.md.
+ *
+ * SIGTERM/SIGINT: stop listening, answer new requests on open connections with 503 and
+ * close them, let requests in flight finish (up to the grace period), then exit 0.
+ */
+#include "gateway.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void read_origins(gw_config *cfg)
+{
+    const char *list = vt_config_str("VENTA_CORS_ORIGINS", NULL);
+    if (!list)
+        return;
+    char *copy = strdup(list);
+    if (!copy)
+        vt_config_fail("VENTA_CORS_ORIGINS", "out of memory");
+    char *save = NULL;
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        while (*tok == ' ')
+            tok++;
+        size_t n = strlen(tok);
+        while (n && tok[n - 1] == ' ')
+            tok[--n] = '\0';
+        if (!n)
+            continue;
+        if (strcmp(tok, "*") == 0) {
+            cfg->origin_any = true;
+            continue;
+        }
+        if (cfg->norigins == GW_MAX_ORIGINS)
+            vt_config_fail("VENTA_CORS_ORIGINS", "more than 32 origins");
+        if (strncmp(tok, "http://", 7) != 0 && strncmp(tok, "https://", 8) != 0)
+            vt_config_fail("VENTA_CORS_ORIGINS", "origins must start with http:// or https://");
+        cfg->origins[cfg->norigins++] = strdup(tok);
+    }
+    free(copy);
+}
+
+static void read_config(gw_app *app)
+{
+    gw_config *cfg = &app->cfg;
+    cfg->addr = vt_config_addr("VENTA_GATEWAY_ADDR", "127.0.0.1:8080");
+    cfg->upstream_addr[GW_UP_USER] = vt_config_addr("VENTA_USER_ADDR", "127.0.0.1:50051");
+    cfg->upstream_addr[GW_UP_VENDOR] = vt_config_addr("VENTA_VENDOR_ADDR", "127.0.0.1:50052");
+    cfg->upstream_addr[GW_UP_LOCATION] =
+        vt_config_addr("VENTA_LOCATION_ADDR", "127.0.0.1:50053");
+    cfg->redis_url = vt_config_require("VENTA_REDIS_URL");
+    char host[256], err[256];
+    int port, db;
+    if (vt_kv_url_parse(cfg->redis_url, host, sizeof host, &port, &db, err, sizeof err))
+        vt_config_fail("VENTA_REDIS_URL", err);
+    cfg->upstream_timeout_ms = vt_config_int("VENTA_UPSTREAM_TIMEOUT_MS", 5000, 50, 600000);
+    cfg->rate_ip = vt_config_int("VENTA_RATE_LIMIT_IP", 600, 0, 1000000000);
+    cfg->rate_user = vt_config_int("VENTA_RATE_LIMIT_USER", 300, 0, 1000000000);
+    cfg->rate_window_s = vt_config_int("VENTA_RATE_LIMIT_WINDOW_S", 60, 1, 86400);
+    cfg->trust_forwarded = vt_config_bool("VENTA_TRUST_FORWARDED_FOR", false);
+    cfg->header_timeout_s = (int)vt_config_int("VENTA_HTTP_HEADER_TIMEOUT_S", 10, 1, 600);
+    cfg->body_timeout_s = (int)vt_config_int("VENTA_HTTP_BODY_TIMEOUT_S", 10, 1, 600);
+    cfg->keepalive_s = (int)vt_config_int("VENTA_HTTP_KEEPALIVE_S", 5, 1, 3600);
+    cfg->grace_ms = vt_config_int("VENTA_SHUTDOWN_GRACE_MS", 10000, 0, 600000);
+    read_origins(cfg);
+
+    const char *secret_var = "CLERK_WEBHOOK_SIGNING_SECRET";
+    const char *secret = vt_config_str(secret_var, NULL);
+    if (!secret) {
+        secret_var = "CLERK_WEBHOOK_SECRET";
+        secret = vt_config_str(secret_var, NULL);
+    }
+    if (secret) {
+        if (vt_auth_svix_key_parse(secret, &cfg->svix_key, err, sizeof err))
+            vt_config_fail(secret_var, err);
+        cfg->svix_configured = true;
+    }
+    cfg->revenuecat_auth = vt_config_str("REVENUECAT_WEBHOOK_AUTH", NULL);
+
+    const char *bad = NULL;
+    if (vt_auth_verifier_new_from_env(&app->verifier, &bad, err, sizeof err))
+        vt_config_fail(bad ? bad : "CLERK_JWT_KEY", err);
+}
+
+/* ---- shutdown ---- */
+
+static uv_signal_t sig_term, sig_int;
+static uv_timer_t drain_timer;
+static int64_t drain_deadline_ns;
+
+static void close_all(gw_app *app)
+{
+    uv_timer_stop(&drain_timer);
+    uv_close((uv_handle_t *)&drain_timer, NULL);
+    uv_close((uv_handle_t *)&sig_term, NULL);
+    uv_close((uv_handle_t *)&sig_int, NULL);
+    gw_server_destroy(app); /* closes what is left; their calls are cancelled */
+    for (int i = 0; i < GW_UP_COUNT; i++) {
+        vt_rpc_channel_free(app->up[i]); /* completions go into the handoff */
+        app->up[i] = NULL;
+    }
+    vt_handoff_close(app->handoff); /* runs them with closing = true */
+    app->handoff = NULL;
+    vt_kv_free(app->kv);
+    app->kv = NULL;
+}
+
+static void on_drain_tick(uv_timer_t *t)
+{
+    gw_app *app = t->data;
+    if (app->inflight > 0 && vt_monotonic_ns() < drain_deadline_ns)
+        return;
+    if (app->inflight > 0)
+        vt_warn(NULL, "grace period over with %d requests in flight", app->inflight);
+    close_all(app);
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+    gw_app *app = s->data;
+    if (app->draining)
+        return;
+    vt_info(NULL, "signal %d: draining %d requests in flight", signum, app->inflight);
+    app->draining = true;
+    gw_server_drain(app);
+    drain_deadline_ns = vt_monotonic_ns() + app->cfg.grace_ms * 1000000;
+    drain_timer.data = app;
+    uv_timer_start(&drain_timer, on_drain_tick, 0, 50);
+}
+
+static void on_kv_state(bool connected, void *user)
+{
+    (void)user;
+    vt_log(connected ? VT_LOG_INFO : VT_LOG_WARN, NULL, "redis %s",
+           connected ? "connected" : "unavailable; rate limits fail open");
+}
+
+int main(void)
+{
+    vt_log_init_from_env("venta-gateway");
+    static gw_app app;
+    read_config(&app);
+    signal(SIGPIPE, SIG_IGN);
+
+    uv_loop_t loop;
+    if (uv_loop_init(&loop) != 0) {
+        vt_error(NULL, "cannot create the event loop");
+        return 1;
+    }
+    app.loop = &loop;
+    app.metrics = vt_metrics_new();
+    app.m = app.metrics ? gw_metrics_new(app.metrics) : NULL;
+    app.handoff = vt_handoff_new(&loop, NULL, &app);
+    if (!app.m || !app.handoff) {
+        vt_error(NULL, "out of memory at start");
+        return 1;
+    }
+    for (int i = 0; i < GW_UP_COUNT; i++) {
+        char target[300];
+        snprintf(target, sizeof target, "%s:%u", app.cfg.upstream_addr[i].host,
+                 app.cfg.upstream_addr[i].port);
+        app.up[i] = vt_rpc_channel_new(target, NULL);
+        if (!app.up[i]) {
+            vt_error(NULL, "cannot create a channel to %s", target);
+            return 1;
+        }
+    }
+    char err[256];
+    if (vt_kv_new(&loop, app.cfg.redis_url, on_kv_state, &app, &app.kv, err, sizeof err))
+        vt_config_fail("VENTA_REDIS_URL", err);
+    if (gw_server_start(&app, err, sizeof err) != VT_OK) {
+        vt_error(NULL, "%s", err);
+        return 1;
+    }
+    uv_timer_init(&loop, &drain_timer);
+    uv_signal_init(&loop, &sig_term);
+    uv_signal_init(&loop, &sig_int);
+    sig_term.data = sig_int.data = &app;
+    uv_signal_start(&sig_term, on_signal, SIGTERM);
+    uv_signal_start(&sig_int, on_signal, SIGINT);
+    vt_info(NULL, "listening on %s:%d (user %s:%u, vendor %s:%u, location %s:%u)",
+            app.cfg.addr.host, app.port, app.cfg.upstream_addr[0].host,
+            app.cfg.upstream_addr[0].port, app.cfg.upstream_addr[1].host,
+            app.cfg.upstream_addr[1].port, app.cfg.upstream_addr[2].host,
+            app.cfg.upstream_addr[2].port);
+
+    uv_run(&loop, UV_RUN_DEFAULT);
+
+    if (uv_loop_close(&loop) != 0) {
+        uv_run(&loop, UV_RUN_DEFAULT);
+        uv_loop_close(&loop);
+    }
+    vt_auth_verifier_free(app.verifier);
+    vt_auth_svix_key_clear(&app.cfg.svix_key);
+    for (int i = 0; i < app.cfg.norigins; i++)
+        free(app.cfg.origins[i]);
+    gw_metrics_free(app.m);
+    vt_metrics_free(app.metrics);
+    vt_info(NULL, "stopped");
+    return 0;
+}

@@ -1,0 +1,142 @@
+/*
+ * ratelimit.c — fixed-window rate limits in Redis, per client IP and per user.
+ *
+ * One EVAL per request counts it in both windows atomically: INCR each key, give a
+ * key its PEXPIRE on the first hit of a window (and repair a key that lost its TTL),
+ * and return every count with its remaining TTL. vt_kv exposes no array replies, so
+ * the script returns them as one string "count ttl_ms [count ttl_ms]". Redis runs the
+ * script as one unit, so concurrent gateways sharing a Redis share the windows
+ * exactly.
+ *
+ * The response carries X-RateLimit-Limit/-Remaining/-Reset of the tighter window, and
+ * a 429 carries Retry-After (seconds until the window that refused it resets).
+ *
+ * Redis away: the request is let through (fail open) and counted in
+ * venta_gateway_ratelimit_failopen_total. Rate limits protect the services from
+ * abuse; refusing every user because a cache is restarting would be the larger outage.
+ */
+#include "gateway.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char script[] =
+    "local out = {}\n"
+    "for i, k in ipairs(KEYS) do\n"
+    "  local c = redis.call('INCR', k)\n"
+    "  local t = redis.call('PTTL', k)\n"
+    "  if c == 1 or t < 0 then redis.call('PEXPIRE', k, ARGV[1]); t = tonumber(ARGV[1]) end\n"
+    "  out[#out + 1] = c .. ' ' .. t\n"
+    "end\n"
+    "return table.concat(out, ' ')\n";
+
+typedef struct {
+    gw_req *req;
+    void (*next)(gw_req *req, bool allowed);
+    long limits[2];
+    bool user_is[2];
+    int nkeys;
+} rl_ctx;
+
+static void on_reply(int status, const vt_kv_reply *reply, void *user)
+{
+    rl_ctx *c = user;
+    gw_req *req = c->req;
+    gw_app *app = req->app;
+    bool allowed = true;
+    long counts[2] = {0, 0}, ttls[2] = {0, 0};
+    int got = 0;
+    if (status == VT_OK && reply && reply->type == VT_KV_STRING && reply->str) {
+        char buf[128];
+        size_t n = reply->len < sizeof buf - 1 ? reply->len : sizeof buf - 1;
+        memcpy(buf, reply->str, n);
+        buf[n] = '\0';
+        got = sscanf(buf, "%ld %ld %ld %ld", &counts[0], &ttls[0], &counts[1], &ttls[1]);
+    }
+    if (got < 2 * c->nkeys) {
+        gw_metrics_ratelimit_failopen(app->m);
+        if (status == VT_OK && reply && reply->type == VT_KV_ERROR)
+            vt_warn(NULL, "ratelimit: redis error: %.*s", (int)reply->len, reply->str);
+    } else {
+        int pick = -1;
+        long best_remaining = 0;
+        for (int i = 0; i < c->nkeys; i++) {
+            long remaining = c->limits[i] - counts[i];
+            bool blocked = counts[i] > c->limits[i];
+            if (remaining < 0)
+                remaining = 0;
+            if (blocked && allowed) {
+                allowed = false;
+                gw_metrics_ratelimited(app->m, c->user_is[i]);
+                pick = i;
+                best_remaining = -1;
+            }
+            if (allowed && (pick < 0 || remaining < best_remaining)) {
+                pick = i;
+                best_remaining = remaining;
+            }
+        }
+        long remaining = c->limits[pick] - counts[pick];
+        req->rl_have = true;
+        req->rl_limit = c->limits[pick];
+        req->rl_remaining = remaining < 0 ? 0 : remaining;
+        req->rl_reset_s = (ttls[pick] + 999) / 1000;
+        if (req->rl_reset_s < 1)
+            req->rl_reset_s = 1;
+        if (!allowed) {
+            char v[32];
+            snprintf(v, sizeof v, "%ld", req->rl_reset_s);
+            gw_add_header(req, "retry-after", v);
+        }
+    }
+    void (*next)(gw_req *, bool) = c->next;
+    free(c);
+    next(req, allowed);
+    gw_req_unref(req);
+}
+
+void gw_ratelimit_check(gw_req *req, void (*next)(gw_req *req, bool allowed))
+{
+    gw_app *app = req->app;
+    rl_ctx *c = calloc(1, sizeof *c);
+    if (!c) {
+        next(req, true);
+        return;
+    }
+    c->req = req;
+    c->next = next;
+    char ipkey[128], userkey[VT_AUTH_SUB_MAX + 32], window[32];
+    const char *argv[6];
+    size_t argvlen[6];
+    int argc = 0;
+    argv[argc++] = "EVAL";
+    argv[argc++] = script;
+    int nkeys_at = argc++;
+    if (app->cfg.rate_ip > 0) {
+        snprintf(ipkey, sizeof ipkey, "venta:rl:ip:%s", req->client_ip);
+        argv[argc++] = ipkey;
+        c->limits[c->nkeys] = app->cfg.rate_ip;
+        c->user_is[c->nkeys++] = false;
+    }
+    if (app->cfg.rate_user > 0 && req->user_id[0]) {
+        snprintf(userkey, sizeof userkey, "venta:rl:user:%s", req->user_id);
+        argv[argc++] = userkey;
+        c->limits[c->nkeys] = app->cfg.rate_user;
+        c->user_is[c->nkeys++] = true;
+    }
+    if (c->nkeys == 0) {
+        free(c);
+        next(req, true);
+        return;
+    }
+    char nk[8];
+    snprintf(nk, sizeof nk, "%d", c->nkeys);
+    argv[nkeys_at] = nk;
+    snprintf(window, sizeof window, "%ld", app->cfg.rate_window_s * 1000);
+    argv[argc++] = window;
+    for (int i = 0; i < argc; i++)
+        argvlen[i] = strlen(argv[i]);
+    gw_req_ref(req);
+    vt_kv_command_argv(app->kv, on_reply, c, argc, argv, argvlen);
+}

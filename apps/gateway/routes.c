@@ -1,0 +1,162 @@
+/*
+ * routes.c — the REST surface of API.md §3 as data.
+ *
+ * Each row says which gRPC method serves a method + path template and where the
+ * request's pieces go: the JSON body is decoded into the method's input message by the
+ * generic transcoder (libs/json), the path's {id} and the caller's `sub` are set into
+ * named fields afterwards (so a body can never override them), and whitelisted query
+ * parameters are set by name. Nothing here knows a message's layout.
+ *
+ * Matching: a path matches a template segment by segment; "{id}" matches any one
+ * non-empty segment. When several templates match, the one with literal segments
+ * furthest to the left wins (so /vendors/nearby beats /vendors/{id}); its methods are
+ * the Allow list of a 405.
+ */
+#include "gateway.h"
+
+#include "venta/location/v1/location.pb-c.h"
+#include "venta/user/v1/user.pb-c.h"
+#include "venta/vendor/v1/vendor.pb-c.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const gw_query_map q_none[] = {{NULL, NULL}};
+static const gw_query_map q_page[] = {
+    {"pageSize", "page_size"}, {"pageToken", "page_token"}, {NULL, NULL}};
+static const gw_query_map q_bounds[] = {{"neLat", "ne_lat"}, {"neLng", "ne_lng"},
+                                        {"swLat", "sw_lat"}, {"swLng", "sw_lng"},
+                                        {"limit", "limit"},  {NULL, NULL}};
+static const gw_query_map q_nearby[] = {{"lat", "lat"},
+                                        {"lng", "lng"},
+                                        {"radius", "radius_meters"},
+                                        {"limit", "limit"},
+                                        {NULL, NULL}};
+static const gw_query_map q_search[] = {{"q", "q"},           {"lat", "lat"},
+                                        {"lng", "lng"},       {"radius", "radius_meters"},
+                                        {"limit", "limit"},   {"cursor", "cursor"},
+                                        {NULL, NULL}};
+
+static const char *const req_latlng[] = {"lat", "lng", NULL};
+
+#define USER_SVC &venta__user__v1__user_service__descriptor
+#define VENDOR_SVC &venta__vendor__v1__vendor_service__descriptor
+#define LOCATION_SVC &venta__location__v1__location_service__descriptor
+
+const gw_route gw_routes[] = {
+    {GW_GET, "/healthz", GW_H_HEALTHZ, .ok_status = 200, .query = q_none},
+    {GW_GET, "/readyz", GW_H_READYZ, .ok_status = 200, .query = q_none},
+    {GW_GET, "/metrics", GW_H_METRICS, .ok_status = 200, .query = q_none},
+    {GW_POST, "/webhooks/clerk", GW_H_WEBHOOK_CLERK, .ok_status = 200, .query = q_none},
+    {GW_POST, "/webhooks/revenuecat", GW_H_WEBHOOK_REVENUECAT, .ok_status = 200,
+     .query = q_none},
+    {GW_GET, "/api/v1/users/me", GW_H_RPC, true, GW_UP_USER, USER_SVC, "GetUser",
+     .user_field = "id", .query = q_none, .ok_status = 200},
+    {GW_GET, "/api/v1/users/me/vendors", GW_H_RPC, true, GW_UP_USER, USER_SVC,
+     "ListUserVendors", .user_field = "user_id", .query = q_page, .ok_status = 200},
+    {GW_POST, "/api/v1/vendors", GW_H_RPC, true, GW_UP_VENDOR, VENDOR_SVC, "CreateVendor",
+     .body = true, .user_field = "owner_id", .query = q_none, .ok_status = 201},
+    {GW_GET, "/api/v1/vendors/in-bounds", GW_H_RPC, true, GW_UP_LOCATION, LOCATION_SVC,
+     "VendorsInBounds", .query = q_bounds, .ok_status = 200},
+    {GW_GET, "/api/v1/vendors/nearby", GW_H_RPC, true, GW_UP_LOCATION, LOCATION_SVC,
+     "VendorsNearby", .query = q_nearby, .ok_status = 200},
+    {GW_GET, "/api/v1/vendors/search", GW_H_RPC, true, GW_UP_VENDOR, VENDOR_SVC,
+     "SearchVendors", .query = q_search, .ok_status = 200},
+    {GW_GET, "/api/v1/vendors/{id}", GW_H_RPC, true, GW_UP_VENDOR, VENDOR_SVC, "GetVendor",
+     .id_field = "id", .query = q_none, .ok_status = 200},
+    {GW_PATCH, "/api/v1/vendors/{id}", GW_H_RPC, true, GW_UP_VENDOR, VENDOR_SVC,
+     "UpdateVendor", .body = true, .id_field = "id", .query = q_none, .ok_status = 200},
+    {GW_DELETE, "/api/v1/vendors/{id}", GW_H_RPC, true, GW_UP_VENDOR, VENDOR_SVC,
+     "DeleteVendor", .id_field = "id", .query = q_none, .ok_status = 204},
+    {GW_PUT, "/api/v1/vendors/{id}/location", GW_H_LOCATION_PUT, true, GW_UP_LOCATION,
+     LOCATION_SVC, "UpdateVendorLocation", .body = true, .required = req_latlng,
+     .id_field = "vendor_id", .query = q_none, .ok_status = 200},
+};
+const int gw_nroutes = (int)(sizeof gw_routes / sizeof gw_routes[0]);
+
+static const char *const method_names[GW_METHOD_COUNT] = {"GET",     "POST",    "PUT", "PATCH",
+                                                          "DELETE",  "OPTIONS", "HEAD"};
+
+const char *gw_method_name(int m)
+{
+    return m >= 0 && m < GW_METHOD_COUNT ? method_names[m] : "OTHER";
+}
+
+/* Does path match tmpl? Returns -1 for no, else a score whose higher bits mark literal
+ * segments nearer the start; the {id} segment is copied to id. */
+static long template_match(const char *tmpl, const char *path, char *id, size_t idlen)
+{
+    long score = 0;
+    int depth = 0;
+    const char *t = tmpl, *p = path;
+    while (*t && *p) {
+        if (*t != '/' || *p != '/')
+            return -1;
+        t++;
+        p++;
+        const char *te = strchr(t, '/'), *pe = strchr(p, '/');
+        size_t tl = te ? (size_t)(te - t) : strlen(t);
+        size_t pl = pe ? (size_t)(pe - p) : strlen(p);
+        if (pl == 0)
+            return -1;
+        if (tl == 4 && memcmp(t, "{id}", 4) == 0) {
+            if (pl >= idlen)
+                return -1;
+            memcpy(id, p, pl);
+            id[pl] = '\0';
+        } else {
+            if (tl != pl || memcmp(t, p, tl) != 0)
+                return -1;
+            score |= 1L << (30 - depth);
+        }
+        depth++;
+        t += tl;
+        p += pl;
+    }
+    return (*t || *p) ? -1 : score;
+}
+
+gw_match_result gw_route_match(int method, const char *path, const gw_route **route,
+                               char *id, size_t idlen, char *allow, size_t allowlen)
+{
+    long best = -1;
+    char tmp[GW_ID_MAX + 1] = "";
+    for (int i = 0; i < gw_nroutes; i++) {
+        long s = template_match(gw_routes[i].path, path, tmp, sizeof tmp);
+        if (s > best)
+            best = s;
+    }
+    if (best < 0)
+        return GW_MATCH_NONE;
+    bool methods[GW_METHOD_COUNT] = {false};
+    const gw_route *found = NULL;
+    for (int i = 0; i < gw_nroutes; i++) {
+        tmp[0] = '\0';
+        if (template_match(gw_routes[i].path, path, tmp, sizeof tmp) != best)
+            continue;
+        methods[gw_routes[i].method] = true;
+        if (gw_routes[i].method == method && !found) {
+            found = &gw_routes[i];
+            snprintf(id, idlen, "%s", tmp);
+        }
+    }
+    if (found) {
+        *route = found;
+        return GW_MATCH_OK;
+    }
+    size_t n = 0;
+    allow[0] = '\0';
+    for (int m = 0; m < GW_METHOD_COUNT; m++) {
+        if (!methods[m])
+            continue;
+        n += (size_t)snprintf(allow + n, n < allowlen ? allowlen - n : 0, "%s%s",
+                              n ? ", " : "", method_names[m]);
+        if (n >= allowlen)
+            break;
+    }
+    /* OPTIONS is always answered on a known path (CORS preflight). */
+    if (n < allowlen)
+        snprintf(allow + n, allowlen - n, ", OPTIONS");
+    *route = NULL;
+    return GW_MATCH_METHOD;
+}

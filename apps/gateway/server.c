@@ -1,0 +1,539 @@
+/*
+ * server.c — the HTTP server: libwebsockets on the process's libuv loop.
+ *
+ * lws parses HTTP/1.1 (request line, headers up to 16 KiB, keep-alive) and calls
+ * callback_http. At LWS_CALLBACK_HTTP we capture what the request needs (method, path,
+ * query fragments, the few headers we read) into a gw_req, because lws may recycle its
+ * header storage once the body starts; then either dispatch at once or collect the
+ * body (LWS_CALLBACK_HTTP_BODY) up to 64 KiB. A larger body is read and dropped (a
+ * declared one over GW_MAX_DISCARD is refused at once and the connection closed), so
+ * the 413 reaches clients that write their whole body before reading.
+ *
+ * Responses are written from LWS_CALLBACK_HTTP_WRITEABLE: headers in one callback,
+ * then the body in slices, one lws_write per callback as lws asks; then the
+ * transaction completes and the connection waits for the next request (keep-alive).
+ *
+ * Slow clients: lws closes a connection whose headers do not arrive within
+ * VENTA_HTTP_HEADER_TIMEOUT_S (its "ah idle" timeout) and an idle keep-alive
+ * connection after VENTA_HTTP_KEEPALIVE_S; a body that does not arrive within
+ * VENTA_HTTP_BODY_TIMEOUT_S closes the connection (PENDING_TIMEOUT_HTTP_CONTENT).
+ */
+#include "gateway.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    gw_req *req;
+} pss_t;
+
+/* ---- request lifetime ---- */
+
+gw_req *gw_req_new(gw_app *app, struct lws *wsi)
+{
+    gw_req *req = calloc(1, sizeof *req);
+    if (!req)
+        return NULL;
+    req->refs = 1;
+    req->app = app;
+    req->wsi = wsi;
+    req->route_index = -1;
+    req->start_ns = vt_monotonic_ns();
+    app->inflight++;
+    return req;
+}
+
+void gw_req_ref(gw_req *req)
+{
+    req->refs++;
+}
+
+static void req_free(gw_req *req)
+{
+    free(req->path);
+    free(req->query);
+    free(req->authorization);
+    for (int i = 0; i < req->nhdrs; i++)
+        free(req->hdrs[i].value);
+    for (int i = 0; i < req->nqargs; i++)
+        free(req->qargs[i]);
+    free(req->qargs);
+    free(req->body);
+    free(req->resp);
+    free(req->auth_error);
+    if (req->held)
+        protobuf_c_message_free_unpacked(req->held, NULL);
+    for (int i = 0; i <= GW_UP_COUNT; i++)
+        free(req->ready_result[i]);
+    if (req->pending)
+        vt_rpc_async_free(req->pending);
+    free(req);
+}
+
+void gw_req_unref(gw_req *req)
+{
+    if (--req->refs == 0)
+        req_free(req);
+}
+
+/* The connection is done with req (response written or connection closed). */
+static void req_detach(gw_req *req)
+{
+    if (!req->wsi)
+        return;
+    req->wsi = NULL;
+    req->app->inflight--;
+    if (req->pending)
+        vt_rpc_async_cancel(req->pending);
+    gw_req_unref(req);
+}
+
+const char *gw_req_header(gw_req *req, const char *name)
+{
+    if (strcmp(name, "authorization") == 0)
+        return req->authorization;
+    for (int i = 0; i < req->nhdrs; i++)
+        if (strcmp(req->hdrs[i].name, name) == 0)
+            return req->hdrs[i].value;
+    return NULL;
+}
+
+const char *gw_req_query(gw_req *req, const char *name)
+{
+    size_t n = strlen(name);
+    for (int i = 0; i < req->nqargs; i++)
+        if (strncmp(req->qargs[i], name, n) == 0 && req->qargs[i][n] == '=')
+            return req->qargs[i] + n + 1;
+    return NULL;
+}
+
+/* ---- capturing the request ---- */
+
+static char *hdr_dup(struct lws *wsi, enum lws_token_indexes t)
+{
+    int n = lws_hdr_total_length(wsi, t);
+    if (n <= 0)
+        return NULL;
+    char *s = malloc((size_t)n + 1);
+    if (!s)
+        return NULL;
+    if (lws_hdr_copy(wsi, s, n + 1, t) < 0) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+static void capture_custom(gw_req *req, struct lws *wsi, const char *name)
+{
+    char key[32];
+    int kl = snprintf(key, sizeof key, "%s:", name);
+    int n = lws_hdr_custom_length(wsi, key, kl);
+    if (n <= 0 || req->nhdrs >= GW_HDR_MAX)
+        return;
+    char *v = malloc((size_t)n + 1);
+    if (!v)
+        return;
+    if (lws_hdr_custom_copy(wsi, v, n + 1, key, kl) < 0) {
+        free(v);
+        return;
+    }
+    gw_header *h = &req->hdrs[req->nhdrs++];
+    snprintf(h->name, sizeof h->name, "%s", name);
+    h->value = v;
+}
+
+static void capture_token(gw_req *req, struct lws *wsi, const char *name,
+                          enum lws_token_indexes t)
+{
+    if (req->nhdrs >= GW_HDR_MAX)
+        return;
+    char *v = hdr_dup(wsi, t);
+    if (!v)
+        return;
+    gw_header *h = &req->hdrs[req->nhdrs++];
+    snprintf(h->name, sizeof h->name, "%s", name);
+    h->value = v;
+}
+
+static int detect_method(struct lws *wsi)
+{
+    static const struct {
+        enum lws_token_indexes t;
+        int m;
+    } map[] = {
+        {WSI_TOKEN_GET_URI, GW_GET},       {WSI_TOKEN_POST_URI, GW_POST},
+        {WSI_TOKEN_PUT_URI, GW_PUT},       {WSI_TOKEN_PATCH_URI, GW_PATCH},
+        {WSI_TOKEN_DELETE_URI, GW_DELETE}, {WSI_TOKEN_OPTIONS_URI, GW_OPTIONS},
+        {WSI_TOKEN_HEAD_URI, GW_HEAD},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (lws_hdr_total_length(wsi, map[i].t) > 0)
+            return map[i].m;
+    return GW_METHOD_OTHER;
+}
+
+static void capture_query(gw_req *req, struct lws *wsi)
+{
+    char frag[2048];
+    for (int i = 0; i < 64; i++) {
+        int n = lws_hdr_copy_fragment(wsi, frag, sizeof frag, WSI_TOKEN_HTTP_URI_ARGS, i);
+        if (n < 0)
+            break;
+        char **grown = realloc(req->qargs, sizeof(char *) * (size_t)(req->nqargs + 1));
+        if (!grown)
+            break;
+        req->qargs = grown;
+        req->qargs[req->nqargs] = strdup(frag);
+        if (!req->qargs[req->nqargs])
+            break;
+        req->nqargs++;
+    }
+}
+
+static void client_ip(gw_req *req, struct lws *wsi)
+{
+    req->client_ip[0] = '\0';
+    if (req->app->cfg.trust_forwarded) {
+        char *xff = hdr_dup(wsi, WSI_TOKEN_X_FORWARDED_FOR);
+        if (xff) {
+            /* The last entry is the address our own proxy saw. */
+            char *last = strrchr(xff, ',');
+            last = last ? last + 1 : xff;
+            while (*last == ' ')
+                last++;
+            size_t n = strcspn(last, " ");
+            if (n > 0 && n < sizeof req->client_ip) {
+                memcpy(req->client_ip, last, n);
+                req->client_ip[n] = '\0';
+            }
+            free(xff);
+        }
+    }
+    if (!req->client_ip[0])
+        lws_get_peer_simple(wsi, req->client_ip, sizeof req->client_ip);
+}
+
+static int on_http(gw_app *app, struct lws *wsi, pss_t *pss, const char *uri)
+{
+    if (pss->req) { /* a previous transaction never finished: drop it */
+        gw_req *old = pss->req;
+        pss->req = NULL;
+        req_detach(old);
+    }
+    gw_req *req = gw_req_new(app, wsi);
+    if (!req)
+        return -1;
+    pss->req = req;
+    req->method = detect_method(wsi);
+    req->path = strdup(uri ? uri : "/");
+    req->authorization = hdr_dup(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
+    char *origin = hdr_dup(wsi, WSI_TOKEN_ORIGIN);
+    if (origin) {
+        snprintf(req->origin, sizeof req->origin, "%s", origin);
+        free(origin);
+    }
+    static const char *const custom[] = {"x-request-id",     "svix-id",
+                                         "svix-timestamp",   "svix-signature",
+                                         "webhook-id",       "webhook-timestamp",
+                                         "webhook-signature", "access-control-request-method"};
+    for (size_t i = 0; i < sizeof custom / sizeof custom[0]; i++)
+        capture_custom(req, wsi, custom[i]);
+    capture_token(req, wsi, "access-control-request-headers",
+                  WSI_TOKEN_HTTP_AC_REQUEST_HEADERS);
+    capture_query(req, wsi);
+    client_ip(req, wsi);
+    const char *rid = gw_req_header(req, "x-request-id");
+    if (rid && vt_request_id_sane(rid))
+        snprintf(req->request_id, sizeof req->request_id, "%s", rid);
+    else
+        vt_request_id_new(req->request_id);
+    gw_cors_classify(req);
+    if (!req->path)
+        return -1;
+
+    /* Body: Content-Length decides. */
+    char cl[32];
+    long long declared = 0;
+    if (lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0) {
+        char *end = NULL;
+        declared = strtoll(cl, &end, 10);
+        if (!end || *end || declared < 0) {
+            req->close_after = true;
+            gw_respond_error_http(req, 400, "INVALID_ARGUMENT", "malformed Content-Length");
+            return 0;
+        }
+    }
+    if (declared > GW_MAX_DISCARD) {
+        req->close_after = true;
+        gw_respond_error_http(req, 413, "RESOURCE_EXHAUSTED",
+                              "request body of %lld bytes exceeds the limit of %d bytes",
+                              declared, GW_MAX_BODY);
+        return 0;
+    }
+    if (declared > 0) {
+        req->expect_body = true;
+        req->body_expected = (size_t)declared;
+        if (declared > GW_MAX_BODY)
+            req->body_too_large = true;
+        else {
+            req->body = malloc((size_t)declared + 1);
+            if (!req->body)
+                return -1;
+            req->body_cap = (size_t)declared;
+        }
+        lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, app->cfg.body_timeout_s);
+        return 0;
+    }
+    gw_dispatch(req);
+    return 0;
+}
+
+static void on_body(gw_req *req, const void *in, size_t len)
+{
+    if (req->body_too_large || req->responded || !req->body || len == 0)
+        return;
+    if (req->body_len + len > req->body_cap) {
+        req->body_too_large = true;
+        return;
+    }
+    memcpy(req->body + req->body_len, in, len);
+    req->body_len += len;
+    req->body[req->body_len] = '\0';
+}
+
+static void on_body_done(gw_req *req)
+{
+    if (req->wsi)
+        lws_set_timeout(req->wsi, NO_PENDING_TIMEOUT, 0);
+    if (req->responded)
+        return;
+    if (req->body_too_large) {
+        gw_respond_error_http(req, 413, "RESOURCE_EXHAUSTED",
+                              "request body exceeds the limit of %d bytes", GW_MAX_BODY);
+        return;
+    }
+    gw_dispatch(req);
+}
+
+/* ---- writing the response ---- */
+
+/* Small responses (the common case) go out as one write: status line, headers and
+ * body in one buffer, so one syscall per response. The content length is written by
+ * name, so lws does not count body bytes against it; we complete the transaction
+ * ourselves. Larger bodies get headers first and the body in later callbacks. */
+#define GW_INLINE_MAX 12288
+
+static int write_headers(struct lws *wsi, gw_req *req)
+{
+    unsigned char buf[LWS_PRE + 4096 + GW_INLINE_MAX];
+    unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + LWS_PRE + 4096 - 1;
+    bool no_body = req->status == 204 || req->status == 304 || req->method == GW_HEAD;
+    bool inline_body = !no_body && req->resp_len <= GW_INLINE_MAX;
+    if (lws_add_http_header_status(wsi, (unsigned int)req->status, &p, end))
+        return -1;
+    if (!no_body) {
+        const char *ct = req->content_type ? req->content_type : "application/json";
+        if (lws_add_http_header_by_name(wsi, (const unsigned char *)"content-type:",
+                                        (const unsigned char *)ct, (int)strlen(ct), &p, end))
+            return -1;
+        if (inline_body) {
+            char cl[32];
+            int n = snprintf(cl, sizeof cl, "%zu", req->resp_len);
+            if (lws_add_http_header_by_name(wsi, (const unsigned char *)"content-length:",
+                                            (const unsigned char *)cl, n, &p, end))
+                return -1;
+        } else if (lws_add_http_header_content_length(wsi, req->resp_len, &p, end)) {
+            return -1;
+        }
+    }
+#define ADD(name, value)                                                                   \
+    do {                                                                                   \
+        const char *v_ = (value);                                                          \
+        if (lws_add_http_header_by_name(wsi, (const unsigned char *)(name),                \
+                                        (const unsigned char *)v_, (int)strlen(v_), &p,    \
+                                        end))                                              \
+            return -1;                                                                     \
+    } while (0)
+    ADD("x-request-id:", req->request_id);
+    if (req->rl_have) {
+        char v[32];
+        snprintf(v, sizeof v, "%ld", req->rl_limit);
+        ADD("x-ratelimit-limit:", v);
+        snprintf(v, sizeof v, "%ld", req->rl_remaining);
+        ADD("x-ratelimit-remaining:", v);
+        snprintf(v, sizeof v, "%ld", req->rl_reset_s);
+        ADD("x-ratelimit-reset:", v);
+    }
+    if (req->cors_ok) {
+        ADD("access-control-allow-origin:", req->origin);
+        ADD("vary:", "Origin");
+        ADD("access-control-expose-headers:",
+            "X-Request-ID, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, "
+            "Retry-After");
+    }
+    for (size_t off = 0; off < req->extra_len;) {
+        const char *name = req->extra + off;
+        const char *value = name + strlen(name) + 1;
+        char key[64];
+        size_t kn = strlen(name);
+        if (kn + 2 > sizeof key)
+            return -1;
+        memcpy(key, name, kn);
+        memcpy(key + kn, ":", 2);
+        ADD(key, value);
+        off += strlen(name) + 1 + strlen(value) + 1;
+    }
+    if (req->close_after || req->app->draining)
+        ADD("connection:", "close");
+#undef ADD
+    if (!inline_body)
+        return lws_finalize_write_http_header(wsi, start, &p, end) ? -1 : 0;
+    if (lws_finalize_http_header(wsi, &p, end))
+        return -1;
+    if (req->resp_len) {
+        memcpy(p, req->resp, req->resp_len);
+        p += req->resp_len;
+    }
+    req->resp_sent = req->resp_len;
+    size_t n = (size_t)(p - start);
+    return lws_write(wsi, start, n, LWS_WRITE_HTTP_FINAL) == (int)n ? 0 : -1;
+}
+
+/* After the last byte: 0 to keep the connection for the next request, -1 to close. */
+static int finish(struct lws *wsi, pss_t *pss)
+{
+    gw_req *req = pss->req;
+    bool close_it = req->close_after || req->app->draining;
+    pss->req = NULL;
+    req_detach(req);
+    if (close_it)
+        return -1;
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+static int on_writeable(struct lws *wsi, pss_t *pss)
+{
+    gw_req *req = pss->req;
+    if (!req || !req->responded)
+        return 0;
+    if (!req->headers_sent) {
+        if (write_headers(wsi, req))
+            return -1;
+        req->headers_sent = true;
+        if (req->resp_sent < req->resp_len && req->method != GW_HEAD && req->status != 204) {
+            lws_callback_on_writable(wsi);
+            return 0;
+        }
+        return finish(wsi, pss);
+    }
+    unsigned char buf[LWS_PRE + 16384];
+    size_t n = req->resp_len - req->resp_sent;
+    if (n > sizeof buf - LWS_PRE)
+        n = sizeof buf - LWS_PRE;
+    memcpy(buf + LWS_PRE, req->resp + req->resp_sent, n);
+    bool last = req->resp_sent + n == req->resp_len;
+    if (lws_write(wsi, buf + LWS_PRE, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) !=
+        (int)n)
+        return -1;
+    req->resp_sent += n;
+    if (!last) {
+        lws_callback_on_writable(wsi);
+        return 0;
+    }
+    return finish(wsi, pss);
+}
+
+static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                         size_t len)
+{
+    pss_t *pss = user;
+    struct lws_context *ctx = lws_get_context(wsi);
+    gw_app *app = ctx ? lws_context_user(ctx) : NULL;
+    switch (reason) {
+    case LWS_CALLBACK_HTTP:
+        return on_http(app, wsi, pss, in);
+    case LWS_CALLBACK_HTTP_BODY:
+        if (pss->req)
+            on_body(pss->req, in, len);
+        return 0;
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        if (pss->req)
+            on_body_done(pss->req);
+        return 0;
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+        return pss ? on_writeable(wsi, pss) : 0;
+    case LWS_CALLBACK_CLOSED_HTTP:
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+        if (pss && pss->req) {
+            gw_req *req = pss->req;
+            pss->req = NULL;
+            req_detach(req);
+        }
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
+    default:
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
+    }
+}
+
+static const struct lws_protocols protocols[] = {
+    {"http", callback_http, sizeof(pss_t), 0, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+int gw_server_start(gw_app *app, char *err, size_t errlen)
+{
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    void *foreign[1] = {app->loop};
+    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_DISABLE_IPV6 |
+                   LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+    info.foreign_loops = foreign;
+    info.protocols = protocols;
+    info.user = app;
+    info.gid = -1;
+    info.uid = -1;
+    info.count_threads = 1;
+    info.max_http_header_data = GW_MAX_HEADERS;
+    info.max_http_header_pool = 0;
+    info.timeout_secs_ah_idle = (unsigned int)app->cfg.header_timeout_s;
+    info.timeout_secs = (unsigned int)app->cfg.header_timeout_s;
+    info.keepalive_timeout = app->cfg.keepalive_s;
+    info.server_string = "venta-gateway";
+    info.pt_serv_buf_size = 32 * 1024;
+    app->lws = lws_create_context(&info);
+    if (!app->lws) {
+        snprintf(err, errlen, "libwebsockets: cannot create context");
+        return VT_INTERNAL;
+    }
+    info.port = app->cfg.addr.port;
+    info.iface = app->cfg.addr.host;
+    info.vhost_name = "default";
+    app->vhost = lws_create_vhost(app->lws, &info);
+    if (!app->vhost) {
+        snprintf(err, errlen, "cannot listen on %s:%u", app->cfg.addr.host, app->cfg.addr.port);
+        return VT_UNAVAILABLE;
+    }
+    app->port = lws_get_vhost_listen_port(app->vhost);
+    return 0;
+}
+
+static int on_deprecated(void)
+{
+    return 0;
+}
+
+void gw_server_drain(gw_app *app)
+{
+    if (app->lws)
+        lws_context_deprecate(app->lws, on_deprecated);
+}
+
+void gw_server_destroy(gw_app *app)
+{
+    if (app->lws) {
+        lws_context_destroy(app->lws);
+        app->lws = NULL;
+    }
+}

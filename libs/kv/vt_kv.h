@@ -1,0 +1,71 @@
+/*
+ * vt_kv.h — Redis for the edges: one hiredis async connection on a libuv loop that
+ * reconnects by itself.
+ *
+ * Redis holds what may be lost and rebuilt (presence, rate limits, caches), so the
+ * policy is simple: while Redis is away, commands fail at once with VT_UNAVAILABLE
+ * (their callback still runs, on a later loop turn), and a timer redials with
+ * exponential backoff (100 ms doubling to 5 s). Callers that need the state back after
+ * a restart write it again on their next refresh, which every user of presence does
+ * anyway.
+ *
+ * Threads: everything here runs on the loop thread, callbacks included.
+ */
+#ifndef VT_KV_H
+#define VT_KV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+typedef struct vt_kv vt_kv;
+
+/* A reply, valid only during the callback. */
+typedef enum {
+    VT_KV_NIL = 0,
+    VT_KV_STRING,  /* str/len */
+    VT_KV_INTEGER, /* integer */
+    VT_KV_STATUS,  /* str: "OK" */
+    VT_KV_ARRAY,   /* elements are not exposed: none of our commands need them */
+    VT_KV_ERROR,   /* str: Redis's error text */
+} vt_kv_type;
+
+typedef struct {
+    vt_kv_type type;
+    const char *str;
+    size_t len;
+    long long integer;
+} vt_kv_reply;
+
+/* status: 0 with a reply (which may be VT_KV_ERROR), or VT_UNAVAILABLE with reply NULL
+ * when the connection was down or dropped before the answer. */
+typedef void (*vt_kv_reply_fn)(int status, const vt_kv_reply *reply, void *user);
+/* Connection up/down, on the loop thread. */
+typedef void (*vt_kv_state_fn)(bool connected, void *user);
+
+/* Check a VENTA_REDIS_URL value, redis://host:port[/db]. 0 or VT_INVALID_ARGUMENT. */
+int vt_kv_url_parse(const char *url, char *host, size_t hostlen, int *port, int *db, char *err,
+                    size_t errlen);
+
+/* Start connecting to url on loop (loop thread). 0 or VT_INVALID_ARGUMENT (bad url). */
+int vt_kv_new(uv_loop_t *loop, const char *url, vt_kv_state_fn on_state, void *state_user,
+              vt_kv **out, char *err, size_t errlen);
+bool vt_kv_connected(const vt_kv *kv);
+
+/* Any command as an argument vector (binary safe); fn may be NULL. 0 when sent or
+ * queued; VT_UNAVAILABLE when disconnected (fn then still runs, later, with
+ * VT_UNAVAILABLE, so callers have one code path). */
+int vt_kv_command_argv(vt_kv *kv, vt_kv_reply_fn fn, void *user, int argc, const char **argv,
+                       const size_t *argvlen);
+
+/* SET key value EX ttl_s / DEL key: the presence primitives. */
+int vt_kv_set_ex(vt_kv *kv, const char *key, const char *value, int ttl_s, vt_kv_reply_fn fn,
+                 void *user);
+int vt_kv_del(vt_kv *kv, const char *key, vt_kv_reply_fn fn, void *user);
+
+/* Disconnect (pending callbacks run with VT_UNAVAILABLE), stop redialling, and free
+ * once libuv has released the handles: the loop must keep running for that. */
+void vt_kv_free(vt_kv *kv);
+
+#endif
