@@ -263,6 +263,9 @@ void gw_dispatch(gw_req *req)
     case GW_H_HEALTHZ:
         gw_respond_json(req, 200, "{\"status\":\"ok\"}");
         return;
+    case GW_H_STATIC:
+        gw_static_serve(req, r->file);
+        return;
     case GW_H_READYZ:
         gw_readyz_start(req);
         return;

@@ -197,6 +197,7 @@ typedef enum {
     GW_H_METRICS,
     GW_H_WEBHOOK_CLERK,
     GW_H_WEBHOOK_REVENUECAT,
+    GW_H_STATIC, /* a file of the live map page (static.c) */
 } gw_handler_kind;
 
 struct gw_route {
@@ -213,6 +214,7 @@ struct gw_route {
     const char *user_field;        /* caller's sub goes here */
     const gw_query_map *query;     /* {NULL, NULL}-terminated */
     int ok_status;                 /* 200, 201, 204 */
+    const char *file;              /* GW_H_STATIC: which file of web/ */
 };
 
 extern const gw_route gw_routes[];
@@ -239,6 +241,13 @@ void gw_readyz_start(gw_req *req);
 void gw_respond_rpc_error(gw_req *req, vt_rpc_reply *reply);
 
 /* ---- webhooks.c ---- */
+
+/* ---- the live map page (static.c) ---- */
+
+/* Read web/'s files into memory; returns how many were found. */
+int gw_static_load(const char *dir);
+void gw_static_free(void);
+void gw_static_serve(gw_req *req, const char *name);
 
 void gw_webhook_clerk(gw_req *req);
 void gw_webhook_revenuecat(gw_req *req);

@@ -153,6 +153,10 @@ static void on_kv_state(bool connected, void *user)
            connected ? "connected" : "unavailable; rate limits fail open");
 }
 
+#ifndef VENTA_DEFAULT_WEB_DIR
+#define VENTA_DEFAULT_WEB_DIR "/usr/share/venta/web"
+#endif
+
 int main(void)
 {
     vt_log_init_from_env("venta-gateway");
@@ -183,6 +187,7 @@ int main(void)
             return 1;
         }
     }
+    gw_static_load(vt_config_str("VENTA_WEB_DIR", VENTA_DEFAULT_WEB_DIR));
     char err[256];
     if (vt_kv_new(&loop, app.cfg.redis_url, on_kv_state, &app, &app.kv, err, sizeof err))
         vt_config_fail("VENTA_REDIS_URL", err);
@@ -214,6 +219,7 @@ int main(void)
         free(app.cfg.origins[i]);
     gw_metrics_free(app.m);
     vt_metrics_free(app.metrics);
+    gw_static_free();
     vt_info(NULL, "stopped");
     return 0;
 }

@@ -44,6 +44,9 @@ static const char *const req_latlng[] = {"lat", "lng", NULL};
 #define LOCATION_SVC &venta__location__v1__location_service__descriptor
 
 const gw_route gw_routes[] = {
+    {GW_GET, "/", GW_H_STATIC, .ok_status = 200, .query = q_none, .file = "index.html"},
+    {GW_GET, "/map.js", GW_H_STATIC, .ok_status = 200, .query = q_none, .file = "map.js"},
+    {GW_GET, "/map.css", GW_H_STATIC, .ok_status = 200, .query = q_none, .file = "map.css"},
     {GW_GET, "/healthz", GW_H_HEALTHZ, .ok_status = 200, .query = q_none},
     {GW_GET, "/readyz", GW_H_READYZ, .ok_status = 200, .query = q_none},
     {GW_GET, "/metrics", GW_H_METRICS, .ok_status = 200, .query = q_none},
@@ -86,6 +89,8 @@ const char *gw_method_name(int m)
  * segments nearer the start; the {id} segment is copied to id. */
 static long template_match(const char *tmpl, const char *path, char *id, size_t idlen)
 {
+    if (strcmp(tmpl, "/") == 0) /* the root has no segments to compare */
+        return strcmp(path, "/") == 0 ? 1L << 30 : -1;
     long score = 0;
     int depth = 0;
     const char *t = tmpl, *p = path;

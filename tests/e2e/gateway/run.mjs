@@ -188,6 +188,21 @@ async function main() {
     assert.match(m.text, /venta_gateway_request_duration_seconds_bucket\{route="GET \/healthz"/);
   });
 
+  await test('the live map page is served at /', async () => {
+    const page = await api('GET', '/');
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('content-type'), /text\/html/);
+    assert.match(page.text, /<canvas id="map">/);
+    const js = await api('GET', '/map.js');
+    assert.equal(js.status, 200);
+    assert.match(js.headers.get('content-type'), /javascript/);
+    assert.match(js.text, /watch\.bounds/);
+    assert.equal((await api('GET', '/map.css')).status, 200);
+    const post = await api('POST', '/');
+    assert.equal(post.status, 405);
+    assert.equal((await api('GET', '/nothing.js')).status, 404);
+  });
+
   await test('X-Request-ID accepted, generated and echoed', async () => {
     const a = await api('GET', '/healthz', { headers: { 'x-request-id': 'req-abc.123:x' } });
     assert.equal(a.headers.get('x-request-id'), 'req-abc.123:x');
