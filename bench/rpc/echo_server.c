@@ -3,24 +3,25 @@
  *
  *   rpc-echo-server [threads]   listens on 127.0.0.1:<free port>, prints "PORT <n>",
  *                               serves until SIGTERM/SIGINT, then shuts down gracefully.
+ *
+ * SIGTERM/SIGINT are blocked before grpc and the workers start (threads inherit the
+ * mask) and taken with sigwait on the main thread: with a handler + pause(), a signal
+ * delivered to a busy worker thread left main asleep and the server running.
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include "echo_service.h"
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop = 1;
-}
-
 int main(int argc, char **argv)
 {
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
     vt_log_init("rpc-echo-server", VT_LOG_WARN);
     vt_rpc_server_opts o = {.threads = argc > 1 ? atoi(argv[1]) : 2};
     vt_rpc_server *srv = vt_rpc_server_new(&o);
@@ -31,12 +32,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "rpc-echo-server: cannot start\n");
         return 1;
     }
-    signal(SIGTERM, on_signal);
-    signal(SIGINT, on_signal);
     printf("PORT %d\n", port);
     fflush(stdout);
-    while (!stop)
-        pause();
+    int sig;
+    sigwait(&stop_signals, &sig);
     vt_rpc_server_shutdown(srv, 2000);
     vt_rpc_server_free(srv);
     fprintf(stderr, "rpc-echo-server: %d calls served\n", atomic_load(&echo.calls));
