@@ -179,6 +179,12 @@
     requestAnimationFrame(frame);
   }
 
+  // Read-only view of what the map shows, for the browser e2e test and for debugging.
+  window.ventaMap = {
+    positions: () => [...vendors].map(([id, v]) => ({ id, at: position(v, performance.now()), online: v.online })),
+    name: (id) => names.get(id) || "",
+  };
+
   addEventListener("resize", resize);
   resize();
   connect();
