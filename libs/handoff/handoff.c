@@ -11,6 +11,7 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 typedef struct {
     vt_handoff_fn fn;
@@ -29,18 +30,43 @@ struct vt_handoff {
     item_vec out; /* loop thread only */
     bool closing; /* guarded by lock */
     size_t max_depth;
+    size_t max_batch;
     uint64_t pushed, rejected, batches;
     vt_handoff_batch_fn on_batch;
     void *user;
 };
 
+static bool grow_out(vt_handoff *h)
+{
+    item *v = realloc(h->out.v, h->max_batch * sizeof *v);
+    if (!v)
+        return false;
+    h->out.v = v;
+    h->out.cap = h->max_batch;
+    return true;
+}
+
 static void run_batch(vt_handoff *h, bool closing)
 {
+    bool more = false;
     pthread_mutex_lock(&h->lock);
-    item_vec tmp = h->in;
-    h->in = h->out;
-    h->out = tmp;
+    if (!closing && h->max_batch && h->in.n > h->max_batch &&
+        (h->out.cap >= h->max_batch || grow_out(h))) {
+        /* Take the oldest max_batch items; the rest wait for the next loop turn, so
+         * that sockets get written between batches. */
+        memcpy(h->out.v, h->in.v, h->max_batch * sizeof *h->in.v);
+        h->out.n = h->max_batch;
+        h->in.n -= h->max_batch;
+        memmove(h->in.v, h->in.v + h->max_batch, h->in.n * sizeof *h->in.v);
+        more = true;
+    } else {
+        item_vec tmp = h->in;
+        h->in = h->out;
+        h->out = tmp;
+    }
     pthread_mutex_unlock(&h->lock);
+    if (more)
+        uv_async_send(&h->async);
     size_t n = h->out.n;
     for (size_t i = 0; i < n; i++)
         h->out.v[i].fn(h->out.v[i].payload, h->user, closing);
@@ -116,6 +142,13 @@ out:
     if (wake)
         uv_async_send(&h->async);
     return rc;
+}
+
+void vt_handoff_set_max_batch(vt_handoff *h, size_t max_batch)
+{
+    pthread_mutex_lock(&h->lock);
+    h->max_batch = max_batch;
+    pthread_mutex_unlock(&h->lock);
 }
 
 size_t vt_handoff_depth(vt_handoff *h)

@@ -46,6 +46,11 @@ int vt_handoff_push(vt_handoff *h, vt_handoff_fn fn, void *payload);
  * VT_RESOURCE_EXHAUSTED instead of growing memory without limit. */
 void vt_handoff_set_max_depth(vt_handoff *h, size_t max_depth);
 
+/* Run at most max_batch items per loop turn (0 = all, the default); the rest run on
+ * the next turn, after the loop has polled its sockets. Bounds how much work one
+ * burst queues up before anything is written. Loop thread. */
+void vt_handoff_set_max_batch(vt_handoff *h, size_t max_batch);
+
 /* Items queued right now. Any thread. */
 size_t vt_handoff_depth(vt_handoff *h);
 

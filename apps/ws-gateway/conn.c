@@ -1,0 +1,402 @@
+/*
+ * conn.c — one WebSocket connection: who it is, what it may do, what it asked for.
+ *
+ * Authentication (API.md §2): the Authorization header or the access_token query
+ * parameter at the upgrade, or else a first message {"op":"auth"} within
+ * auth_timeout_s. A bad token closes with 1008 and a reason saying why; so does a
+ * first message that is not auth, or silence past the timer.
+ *
+ * Limits: a token bucket on client messages (rate_per_s, rate_burst); messages over
+ * max_frame bytes close with 1009; every error sent back is a strike, a good message
+ * takes one back, and max_strikes outstanding close with 1008. The connection object
+ * is refcounted: lws holds one reference until LWS_CALLBACK_CLOSED, each gRPC call in
+ * flight holds another, so completions arriving after the socket closed find a live
+ * (if inert) object.
+ */
+#include "gateway.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static vt_log_ctx log_ctx(const conn *c)
+{
+    return (vt_log_ctx){c->request_id, c->user_id};
+}
+
+conn *conn_new(gw *g, struct lws *wsi)
+{
+    conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->wsi = wsi;
+    c->g = g;
+    c->refs = 1;
+    c->state = CONN_AUTH_WAIT;
+    c->role = ROLE_PENDING;
+    c->tokens = g->cfg.rate_burst;
+    c->tokens_ms = vt_now_ms();
+    vt_request_id_new(c->request_id);
+    c->next = g->conns;
+    if (g->conns)
+        g->conns->prev = c;
+    g->conns = c;
+    g->nconns++;
+    vt_gauge_add(g->m.connections[ROLE_PENDING], 1);
+    return c;
+}
+
+void conn_ref(conn *c)
+{
+    c->refs++;
+}
+
+void conn_unref(conn *c)
+{
+    if (--c->refs > 0)
+        return;
+    free(c->user_id);
+    free(c);
+}
+
+void conn_set_role(conn *c, enum conn_role role)
+{
+    /* A connection that streams a vendor counts as a vendor even if it also watches. */
+    if (c->role == role || c->role == ROLE_VENDOR)
+        return;
+    vt_gauge_add(c->g->m.connections[c->role], -1);
+    vt_gauge_add(c->g->m.connections[role], 1);
+    c->role = role;
+}
+
+void conn_closed(conn *c)
+{
+    gw *g = c->g;
+    if (c->state == CONN_GONE)
+        return;
+    c->state = CONN_GONE;
+    c->wsi = NULL;
+    vt_gauge_add(g->m.connections[c->role], -1);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        g->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    g->nconns--;
+    fanout_conn_gone(c);
+    vendor_conn_gone(c);
+    outq_clear(c);
+    free(c->rx);
+    c->rx = NULL;
+    conn_unref(c);
+}
+
+void conn_want_write(conn *c)
+{
+    if (!c->wsi || c->write_requested)
+        return;
+    c->write_requested = true;
+    lws_callback_on_writable(c->wsi);
+}
+
+void conn_close(conn *c, int code, const char *reason)
+{
+    if (c->close_code || c->state == CONN_GONE)
+        return;
+    c->close_code = (uint16_t)code;
+    c->close_reason = reason;
+    c->state = CONN_CLOSING;
+    if (code == LWS_CLOSE_STATUS_POLICY_VIOLATION)
+        vt_counter_inc(c->g->m.closes_policy);
+    vt_log_ctx lc = log_ctx(c);
+    vt_debug(&lc, "ws: closing %d: %s", code, reason);
+    if (c->wsi) {
+        c->write_requested = true;
+        lws_callback_on_writable(c->wsi);
+    }
+}
+
+static void send_msg(conn *c, msgbuf *m)
+{
+    if (!m)
+        return;
+    outq_push(c, m);
+    msg_unref(m);
+}
+
+void conn_send_error(conn *c, const char *code, const char *message, const char *ref)
+{
+    vt_counter_inc(c->g->m.errors_sent);
+    send_msg(c, msg_encode_error(code, message, ref));
+}
+
+void conn_send_ack(conn *c, const char *ref)
+{
+    send_msg(c, msg_encode_ack(ref));
+}
+
+void conn_strike(conn *c)
+{
+    if (++c->strikes > c->g->cfg.max_strikes)
+        conn_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, "too many bad messages");
+}
+
+/* 0 with c->user_id set, or VT_UNAUTHENTICATED with the reason in err. */
+static int verify(conn *c, const char *token, size_t len, char *err, size_t errlen)
+{
+    vt_auth_identity id;
+    int rc = vt_auth_verify(c->g->auth, token, len, vt_now_ms() / 1000, &id, err, errlen);
+    if (rc != VT_OK) {
+        vt_counter_inc(c->g->m.auth_failures);
+        return VT_UNAUTHENTICATED;
+    }
+    if (c->user_id && strcmp(c->user_id, id.sub) != 0) {
+        snprintf(err, errlen, "this connection is already authenticated as another user");
+        return VT_PERMISSION_DENIED;
+    }
+    if (!c->user_id)
+        c->user_id = strdup(id.sub);
+    return c->user_id ? VT_OK : VT_RESOURCE_EXHAUSTED;
+}
+
+/* Close reasons are at most 123 bytes; keep ours well inside that. */
+static void close_unauthenticated(conn *c, const char *why)
+{
+    static char reasons[8][120]; /* static text for conn_close: a small rotating pool */
+    static int next;
+    char *r = reasons[next++ % 8];
+    snprintf(r, sizeof reasons[0], "UNAUTHENTICATED: %.90s", why);
+    conn_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, r);
+}
+
+int conn_established(conn *c)
+{
+    gw *g = c->g;
+    if (g->stopping) {
+        conn_close(c, LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down");
+        return -1;
+    }
+    char *buf = malloc(VT_AUTH_TOKEN_MAX + 64);
+    if (!buf)
+        return -1;
+    const char *token = NULL;
+    size_t tlen = 0;
+    char err[200] = "";
+    int hlen = lws_hdr_total_length(c->wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
+    if (hlen > 0) {
+        if (hlen >= VT_AUTH_TOKEN_MAX + 64 ||
+            lws_hdr_copy(c->wsi, buf, VT_AUTH_TOKEN_MAX + 64, WSI_TOKEN_HTTP_AUTHORIZATION) < 0) {
+            snprintf(err, sizeof err, "Authorization header too long");
+        } else if (vt_auth_bearer_token(buf, &token, &tlen, err, sizeof err) != VT_OK) {
+            token = NULL;
+        }
+        if (!token) {
+            vt_counter_inc(g->m.auth_failures);
+            close_unauthenticated(c, err);
+            free(buf);
+            return -1;
+        }
+    } else {
+        const char *q = lws_get_urlarg_by_name(c->wsi, "access_token=", buf, VT_AUTH_TOKEN_MAX + 64);
+        if (q) {
+            token = q;
+            tlen = strlen(q);
+        }
+    }
+    if (token) {
+        int rc = verify(c, token, tlen, err, sizeof err);
+        free(buf);
+        if (rc != VT_OK) {
+            close_unauthenticated(c, err);
+            return -1;
+        }
+        c->state = CONN_OPEN;
+        return 0;
+    }
+    free(buf);
+    c->auth_deadline_ms = vt_now_ms() + (int64_t)g->cfg.auth_timeout_s * 1000;
+    return 0;
+}
+
+void conn_sweep(gw *g, int64_t now_ms)
+{
+    for (conn *c = g->conns; c; c = c->next)
+        if (c->state == CONN_AUTH_WAIT && c->auth_deadline_ms && now_ms >= c->auth_deadline_ms)
+            conn_timer(c);
+}
+
+int conn_timer(conn *c)
+{
+    if (c->state == CONN_AUTH_WAIT) {
+        vt_counter_inc(c->g->m.auth_failures);
+        close_unauthenticated(c, "no auth message in time");
+        /* The close frame goes out from the writeable callback; lws drops the socket
+         * without one when a timer callback returns -1. */
+    }
+    return 0;
+}
+
+static bool take_token(conn *c)
+{
+    int64_t now = vt_now_ms();
+    gw_config *cfg = &c->g->cfg;
+    c->tokens += (double)(now - c->tokens_ms) * cfg->rate_per_s / 1000.0;
+    if (c->tokens > cfg->rate_burst)
+        c->tokens = cfg->rate_burst;
+    c->tokens_ms = now;
+    if (c->tokens < 1)
+        return false;
+    c->tokens -= 1;
+    return true;
+}
+
+static void handle_auth(conn *c, const client_msg *m)
+{
+    char err[200];
+    int rc = verify(c, m->token, m->token_len, err, sizeof err);
+    if (c->state == CONN_AUTH_WAIT) {
+        if (rc != VT_OK) {
+            close_unauthenticated(c, err);
+            return;
+        }
+        c->state = CONN_OPEN;
+        conn_send_ack(c, m->ref);
+        return;
+    }
+    /* Re-authentication on an open connection (a refreshed token). */
+    if (rc != VT_OK) {
+        conn_send_error(c, rc == VT_UNAUTHENTICATED ? "UNAUTHENTICATED" : "PERMISSION_DENIED", err,
+                        m->ref);
+        conn_strike(c);
+        return;
+    }
+    conn_send_ack(c, m->ref);
+}
+
+static void handle_message(conn *c, const char *text, size_t len)
+{
+    gw *g = c->g;
+    vt_counter_inc(g->m.msgs_in);
+    if (!take_token(c)) {
+        vt_counter_inc(g->m.dropped_rate);
+        /* One error per second of flooding: answering each dropped message would let
+         * a flood fill the client's own queue with our replies. */
+        int64_t now = vt_now_ms();
+        if (now - c->rate_error_ms >= 1000) {
+            c->rate_error_ms = now;
+            char msg[96];
+            snprintf(msg, sizeof msg, "rate limit: at most %d messages per second",
+                     g->cfg.rate_per_s);
+            conn_send_error(c, "RESOURCE_EXHAUSTED", msg, NULL);
+        }
+        conn_strike(c);
+        return;
+    }
+    client_msg m;
+    char err[256];
+    int rc = msg_parse(text, len, &m, err, sizeof err);
+    if (rc != VT_OK) {
+        if (c->state == CONN_AUTH_WAIT) {
+            close_unauthenticated(c, "the first message must be {\"op\":\"auth\",\"token\":...}");
+        } else {
+            conn_send_error(c, "INVALID_ARGUMENT", err, m.ref);
+            conn_strike(c);
+        }
+        msg_parse_done(&m);
+        return;
+    }
+    if (c->state == CONN_AUTH_WAIT && m.op != OP_AUTH) {
+        close_unauthenticated(c, "the first message must be {\"op\":\"auth\",\"token\":...}");
+        msg_parse_done(&m);
+        return;
+    }
+    bool ok = true;
+    switch (m.op) {
+    case OP_AUTH:
+        handle_auth(c, &m);
+        ok = false; /* strikes handled inside */
+        break;
+    case OP_LOCATION:
+        vendor_location(c, &m);
+        ok = false;
+        break;
+    case OP_WATCH_BOUNDS:
+        conn_set_role(c, ROLE_VIEWER);
+        if ((rc = fanout_watch_bounds(c, &m.box, err, sizeof err)) == VT_OK) {
+            conn_send_ack(c, m.ref);
+            snapshot_request(c);
+        }
+        break;
+    case OP_WATCH_VENDOR:
+        conn_set_role(c, ROLE_VIEWER);
+        if ((rc = fanout_watch_vendor(c, m.vendor_id, err, sizeof err)) == VT_OK)
+            conn_send_ack(c, m.ref);
+        break;
+    case OP_UNWATCH_VENDOR:
+        if ((rc = fanout_unwatch_vendor(c, m.vendor_id, err, sizeof err)) == VT_OK)
+            conn_send_ack(c, m.ref);
+        break;
+    case OP_PING:
+        conn_send_ack(c, m.ref);
+        break;
+    case OP_UNKNOWN:
+        break;
+    }
+    if (ok && rc != VT_OK) {
+        conn_send_error(c, vt_status_name(rc), err, m.ref);
+        conn_strike(c);
+    } else if (ok && c->strikes) {
+        c->strikes--;
+    }
+    msg_parse_done(&m);
+}
+
+int conn_receive(conn *c, const void *in, size_t len, bool first, bool final, bool binary)
+{
+    gw *g = c->g;
+    if (c->state >= CONN_CLOSING)
+        return 0; /* the close is on its way; ignore what crosses it */
+    if (c->state == CONN_GONE)
+        return -1;
+    if (first)
+        c->rxlen = 0;
+    if ((size_t)c->rxlen + len > (size_t)g->cfg.max_frame) {
+        vt_counter_inc(g->m.closes_too_big);
+        static char reason[64];
+        snprintf(reason, sizeof reason, "message too big (limit %d bytes)", g->cfg.max_frame);
+        conn_close(c, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, reason);
+        return -1;
+    }
+    if (first && final) {
+        if (binary) {
+            conn_send_error(c, "INVALID_ARGUMENT", "binary frames are not supported", NULL);
+            conn_strike(c);
+        } else {
+            handle_message(c, in, len);
+        }
+    } else {
+        if (!c->rx && !(c->rx = malloc((size_t)g->cfg.max_frame)))
+            return -1;
+        memcpy(c->rx + c->rxlen, in, len);
+        c->rxlen += (uint32_t)len;
+        if (final) {
+            if (binary) {
+                conn_send_error(c, "INVALID_ARGUMENT", "binary frames are not supported", NULL);
+                conn_strike(c);
+            } else {
+                handle_message(c, c->rx, c->rxlen);
+            }
+            free(c->rx);
+            c->rx = NULL;
+            c->rxlen = 0;
+        }
+    }
+    /* Any other close waits for the writeable callback, which first flushes what is
+     * queued (the errors that explain it) and then sends the close frame. */
+    return 0;
+}
+
+int gw_handoff(gw *g, vt_handoff_fn fn, void *payload)
+{
+    return vt_handoff_push(g->handoff, fn, payload);
+}

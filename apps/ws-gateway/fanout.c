@@ -1,0 +1,606 @@
+/*
+ * fanout.c — from NATS to the viewers who should see it.
+ *
+ * Interest-based routing (DESIGN.md): a viewer's box becomes a bounded set of geohash
+ * cells (vt_geo_cover); each cell is one NATS subscription `loc.<tokens>.>` shared by
+ * every connection of this process that watches it, refcounted by the connections in
+ * its list, and unsubscribed when the last one leaves. watch.vendor works the same
+ * with `loc.*.*.*.*.*.*.<id>` per vendor. Status events (`vendor.*.status`) are rare
+ * and come from one process-wide subscription.
+ *
+ * nats.c calls fanout_on_nats on its threads; it copies the message into one
+ * allocation and hands it to the loop through the handoff queue, which runs
+ * handle_item in batches. Everything after that is loop-only:
+ *
+ *  - Stale updates: each vendor keeps the newest ts seen; an older (or duplicate)
+ *    position is dropped. Duplicates are normal: overlapping subscriptions (cells of
+ *    two precisions, a cell and a vendor watch) each deliver the same message.
+ *    Left-cell copies carry the same ts as their main message and may arrive before
+ *    it, so they are tracked with a ts of their own.
+ *  - Enter/leave: each viewer knows which vendors are inside its box (the inside set,
+ *    a member object linked from both the vendor and the connection). A position is
+ *    matched against the exact box (antimeridian included) of every connection in the
+ *    cells that are prefixes of the subject's cell, plus every connection that had the
+ *    vendor inside: in and was in → location, in and was not → enter, out and was in
+ *    → leave. A left-cell copy only ever produces leaves.
+ *  - Each outgoing message is encoded at most once per NATS message and shared.
+ *  - While a viewer waits for its snapshot, its inside set is kept up to date but
+ *    nothing is queued for it: snapshot.c merges that live state into the snapshot.
+ */
+#include "gateway.h"
+
+#include "vt_events.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define VENDOR_IDLE_MS 120000
+
+typedef struct {
+    int64_t t_in_ns;
+    uint32_t subject_len, len;
+    char data[]; /* subject, NUL, payload */
+} nats_item;
+
+/* -------------------------------------------------------------------- vendor table */
+
+ventry *fanout_vendor_get(gw *g, const char *id, bool create)
+{
+    uint64_t h = hmap_hash(id);
+    hnode *n = hmap_get(&g->vendors, id, h);
+    if (n || !create)
+        return (ventry *)n;
+    ventry *v = calloc(1, sizeof *v);
+    if (!v)
+        return NULL;
+    memcpy(v->id, id, VT_UUID_LEN + 1);
+    v->node.key = v->id;
+    v->node.hash = h;
+    v->online = true;
+    v->touched_ms = vt_now_ms();
+    if (hmap_put(&g->vendors, &v->node) != VT_OK) {
+        free(v);
+        return NULL;
+    }
+    return v;
+}
+
+static void vendor_free(gw *g, ventry *v)
+{
+    hmap_del(&g->vendors, &v->node);
+    if (v->sub) {
+        vt_bus_unsubscribe(v->sub);
+        vt_gauge_add(g->m.vendor_subs, -1);
+    }
+    free(v->inside);
+    free(v->watchers);
+    free(v);
+}
+
+/* ------------------------------------------------------------------ inside members */
+
+static bool grow_ptrs(void *arrp, uint32_t n, uint32_t *cap)
+{
+    void ***arr = arrp;
+    if (n < *cap)
+        return true;
+    uint32_t nc = *cap ? *cap * 2 : 4;
+    void **a = realloc(*arr, nc * sizeof *a);
+    if (!a)
+        return false;
+    *arr = a;
+    *cap = nc;
+    return true;
+}
+
+void fanout_member_add(conn *c, ventry *v)
+{
+    viewer *vw = c->view;
+    if (!grow_ptrs(&v->inside, v->ninside, &v->capinside) ||
+        !grow_ptrs(&vw->inside, vw->ninside, &vw->capinside))
+        return;
+    member *m = malloc(sizeof *m);
+    if (!m)
+        return;
+    m->c = c;
+    m->v = v;
+    m->vi = v->ninside;
+    m->ci = vw->ninside;
+    v->inside[v->ninside++] = m;
+    vw->inside[vw->ninside++] = m;
+}
+
+static void member_remove(member *m)
+{
+    ventry *v = m->v;
+    viewer *vw = m->c->view;
+    member *last = v->inside[--v->ninside];
+    v->inside[m->vi] = last;
+    last->vi = m->vi;
+    last = vw->inside[--vw->ninside];
+    vw->inside[m->ci] = last;
+    last->ci = m->ci;
+    free(m);
+}
+
+static void clear_inside(conn *c)
+{
+    viewer *vw = c->view;
+    while (vw->ninside)
+        member_remove(vw->inside[vw->ninside - 1]);
+}
+
+/* --------------------------------------------------------------------------- cells */
+
+static cell *cell_get(gw *g, const char *hash, char *err, size_t errlen)
+{
+    uint64_t h = hmap_hash(hash);
+    hnode *n = hmap_get(&g->cells, hash, h);
+    if (n)
+        return (cell *)n;
+    cell *ce = calloc(1, sizeof *ce);
+    if (!ce)
+        return NULL;
+    snprintf(ce->hash, sizeof ce->hash, "%s", hash);
+    ce->node.key = ce->hash;
+    ce->node.hash = h;
+    char subject[VT_EVENTS_SUBJECT_MAX];
+    if (vt_events_cell_subject(hash, subject, sizeof subject) != VT_OK ||
+        vt_bus_subscribe(g->bus, subject, NULL, 0, fanout_on_nats, g, &ce->sub) != VT_OK ||
+        hmap_put(&g->cells, &ce->node) != VT_OK) {
+        if (ce->sub)
+            vt_bus_unsubscribe(ce->sub);
+        free(ce);
+        snprintf(err, errlen, "cannot subscribe to cell %s", hash);
+        return NULL;
+    }
+    vt_gauge_add(g->m.cells, 1);
+    return ce;
+}
+
+static bool cell_add_conn(cell *ce, conn *c, cell_ref *ref)
+{
+    if (!grow_ptrs(&ce->conns, ce->n, &ce->cap))
+        return false;
+    ref->c = ce;
+    ref->idx = ce->n;
+    ce->conns[ce->n++] = c;
+    return true;
+}
+
+static void cell_remove_conn(gw *g, cell_ref *ref)
+{
+    cell *ce = ref->c;
+    uint32_t last = --ce->n;
+    if (ref->idx != last) {
+        conn *moved = ce->conns[last];
+        ce->conns[ref->idx] = moved;
+        viewer *mv = moved->view;
+        for (uint32_t i = 0; i < mv->ncells; i++)
+            if (mv->cells[i].c == ce) {
+                mv->cells[i].idx = ref->idx;
+                break;
+            }
+    }
+    if (ce->n == 0) {
+        hmap_del(&g->cells, &ce->node);
+        vt_bus_unsubscribe(ce->sub);
+        vt_gauge_add(g->m.cells, -1);
+        free(ce->conns);
+        free(ce);
+    }
+}
+
+static viewer *viewer_of(conn *c)
+{
+    if (!c->view)
+        c->view = calloc(1, sizeof *c->view);
+    return c->view;
+}
+
+int fanout_watch_bounds(conn *c, const vt_geo_box *box, char *err, size_t errlen)
+{
+    gw *g = c->g;
+    size_t max = (size_t)g->cfg.max_cells, n = 0;
+    int precision = 0;
+    vt_geo_cell *cells = malloc(max * sizeof *cells);
+    cell_ref *refs = calloc(max ? max : 1, sizeof *refs);
+    viewer *vw = viewer_of(c);
+    if (!cells || !refs || !vw) {
+        free(cells);
+        free(refs);
+        snprintf(err, errlen, "out of memory");
+        return VT_INTERNAL;
+    }
+    int rc = vt_geo_cover(box, max, cells, &n, &precision);
+    if (rc != VT_OK) {
+        free(cells);
+        free(refs);
+        snprintf(err, errlen, "the box cannot be covered with %zu cells", max);
+        return VT_INVALID_ARGUMENT;
+    }
+    /* Both lists are sorted: merge, so that a cell in both keeps its place (and its
+     * subscription), new cells are added first and old ones released last. */
+    uint32_t i = 0, j = 0, k = 0;
+    cell_ref *old = vw->cells;
+    uint32_t nold = vw->ncells;
+    while (i < n || j < nold) {
+        int cmp = i >= n ? 1 : j >= nold ? -1 : strcmp(cells[i].hash, old[j].c->hash);
+        if (cmp == 0) {
+            refs[k++] = old[j++];
+            i++;
+        } else if (cmp < 0) {
+            cell *ce = cell_get(g, cells[i].hash, err, errlen);
+            if (ce && cell_add_conn(ce, c, &refs[k]))
+                k++;
+            i++;
+        } else {
+            j++;
+        }
+    }
+    /* Install the new list before releasing the old cells: cell_remove_conn fixes up
+     * indices through moved->view->cells, which must hold this conn's current refs. */
+    vw->cells = refs;
+    vw->ncells = k;
+    for (j = 0; j < nold; j++) {
+        bool kept = false;
+        for (uint32_t r = 0; r < k && !kept; r++)
+            kept = refs[r].c == old[j].c;
+        if (!kept)
+            cell_remove_conn(g, &old[j]);
+    }
+    free(old);
+    free(cells);
+    clear_inside(c);
+    vw->box = *box;
+    vw->has_box = true;
+    vw->snapshot_pending = true;
+    vw->snapshot_seq++;
+    return VT_OK;
+}
+
+/* ------------------------------------------------------------------ vendor watches */
+
+int fanout_watch_vendor(conn *c, const char *vendor_id, char *err, size_t errlen)
+{
+    gw *g = c->g;
+    viewer *vw = viewer_of(c);
+    if (!vw)
+        return VT_INTERNAL;
+    for (uint32_t i = 0; i < vw->nwatched; i++)
+        if (strcmp(vw->watched[i]->id, vendor_id) == 0)
+            return VT_OK; /* already watched: idempotent */
+    if (vw->nwatched >= (uint32_t)g->cfg.max_watched_vendors) {
+        snprintf(err, errlen, "at most %d watched vendors per connection",
+                 g->cfg.max_watched_vendors);
+        return VT_RESOURCE_EXHAUSTED;
+    }
+    ventry *v = fanout_vendor_get(g, vendor_id, true);
+    ventry **w = v ? realloc(vw->watched, (vw->nwatched + 1) * sizeof *w) : NULL;
+    if (!w || !grow_ptrs(&v->watchers, v->nwatchers, &v->capwatchers)) {
+        if (w)
+            vw->watched = w;
+        snprintf(err, errlen, "out of memory");
+        return VT_INTERNAL;
+    }
+    vw->watched = w;
+    if (!v->sub) {
+        char subject[VT_EVENTS_SUBJECT_MAX];
+        snprintf(subject, sizeof subject, "loc.*.*.*.*.*.*.%s", vendor_id);
+        if (vt_bus_subscribe(g->bus, subject, NULL, 0, fanout_on_nats, g, &v->sub) != VT_OK) {
+            snprintf(err, errlen, "cannot subscribe to vendor %s", vendor_id);
+            return VT_INTERNAL;
+        }
+        vt_gauge_add(g->m.vendor_subs, 1);
+    }
+    v->watchers[v->nwatchers++] = c;
+    vw->watched[vw->nwatched++] = v;
+    return VT_OK;
+}
+
+static void unwatch(gw *g, conn *c, uint32_t idx)
+{
+    viewer *vw = c->view;
+    ventry *v = vw->watched[idx];
+    vw->watched[idx] = vw->watched[--vw->nwatched];
+    for (uint32_t i = 0; i < v->nwatchers; i++)
+        if (v->watchers[i] == c) {
+            v->watchers[i] = v->watchers[--v->nwatchers];
+            break;
+        }
+    if (v->nwatchers == 0 && v->sub) {
+        vt_bus_unsubscribe(v->sub);
+        v->sub = NULL;
+        vt_gauge_add(g->m.vendor_subs, -1);
+    }
+    v->touched_ms = vt_now_ms();
+}
+
+int fanout_unwatch_vendor(conn *c, const char *vendor_id, char *err, size_t errlen)
+{
+    viewer *vw = c->view;
+    for (uint32_t i = 0; vw && i < vw->nwatched; i++)
+        if (strcmp(vw->watched[i]->id, vendor_id) == 0) {
+            unwatch(c->g, c, i);
+            return VT_OK;
+        }
+    snprintf(err, errlen, "vendor %s is not watched", vendor_id);
+    return VT_INVALID_ARGUMENT;
+}
+
+void fanout_conn_gone(conn *c)
+{
+    viewer *vw = c->view;
+    if (!vw)
+        return;
+    clear_inside(c);
+    while (vw->ncells) {
+        /* Remove from the end so that the fix-ups in cell_remove_conn see valid refs. */
+        cell_ref ref = vw->cells[--vw->ncells];
+        cell_remove_conn(c->g, &ref);
+    }
+    while (vw->nwatched)
+        unwatch(c->g, c, vw->nwatched - 1);
+    free(vw->cells);
+    free(vw->inside);
+    free(vw->watched);
+    free(vw);
+    c->view = NULL;
+}
+
+/* ---------------------------------------------------------------------- delivering */
+
+typedef struct {
+    gw *g;
+    ventry *v;
+    const Venta__Events__V1__VendorLocation *loc;
+    int64_t t_in_ns;
+    uint64_t seq;
+    msgbuf *location, *enter, *leave;
+} delivery;
+
+static msgbuf *lazy(delivery *d, msgbuf **slot, const char *op)
+{
+    if (!*slot) {
+        const Venta__Events__V1__VendorLocation *l = d->loc;
+        *slot = op ? msg_encode_position(op, d->v->id, l->lat, l->lng, l->heading, l->speed, l->ts)
+                   : msg_encode_leave(d->v->id);
+        if (*slot) {
+            (*slot)->t_in_ns = d->t_in_ns;
+            if (op && strcmp(op, "location") == 0)
+                (*slot)->coalesce = d->v;
+        }
+    }
+    return *slot;
+}
+
+static void deliver(conn *c, msgbuf *m)
+{
+    if (m && !(c->view && c->view->snapshot_pending))
+        outq_push(c, m);
+}
+
+static void consider(delivery *d, conn *c)
+{
+    viewer *vw = c->view;
+    if (!vw || !vw->has_box || c->state >= CONN_CLOSING)
+        return;
+    const Venta__Events__V1__VendorLocation *l = d->loc;
+    bool now_in = vt_geo_box_contains(&vw->box, l->lat, l->lng);
+    bool was_in = c->mark_in == d->seq;
+    if (now_in && !l->left_cell) {
+        if (!was_in) {
+            fanout_member_add(c, d->v);
+            deliver(c, lazy(d, &d->enter, "enter"));
+        } else {
+            deliver(c, lazy(d, &d->location, "location"));
+        }
+        c->mark_sent = d->seq;
+    } else if (!now_in && was_in) {
+        for (uint32_t i = 0; i < d->v->ninside; i++)
+            if (d->v->inside[i]->c == c) {
+                member_remove(d->v->inside[i]);
+                break;
+            }
+        deliver(c, lazy(d, &d->leave, NULL));
+    }
+}
+
+static void handle_location(gw *g, const char *cell6, const Venta__Events__V1__VendorLocation *l,
+                            int64_t t_in_ns)
+{
+    if (!vt_geo_point_valid(l->lat, l->lng))
+        return;
+    ventry *v = fanout_vendor_get(g, l->vendor_id, true);
+    if (!v)
+        return;
+    if (l->left_cell) {
+        if (l->ts <= v->last_left_ts || l->ts < v->last_ts) {
+            vt_counter_inc(g->m.dropped_stale);
+            return;
+        }
+        v->last_left_ts = l->ts;
+    } else {
+        if (v->has_pos && l->ts <= v->last_ts) {
+            vt_counter_inc(g->m.dropped_stale);
+            return;
+        }
+        v->last_ts = l->ts;
+    }
+    v->lat = l->lat;
+    v->lng = l->lng;
+    v->heading = l->heading;
+    v->speed = l->speed;
+    v->has_pos = true;
+    v->touched_ms = vt_now_ms();
+
+    delivery d = {.g = g, .v = v, .loc = l, .t_in_ns = t_in_ns, .seq = ++g->seq};
+    for (uint32_t i = 0; i < v->ninside; i++)
+        v->inside[i]->c->mark_in = d.seq;
+    char prefix[VT_EVENTS_CELL_PRECISION + 1];
+    for (int p = 1; p <= VT_EVENTS_CELL_PRECISION; p++) {
+        memcpy(prefix, cell6, (size_t)p);
+        prefix[p] = '\0';
+        cell *ce = (cell *)hmap_get(&g->cells, prefix, hmap_hash(prefix));
+        if (!ce)
+            continue;
+        for (uint32_t i = 0; i < ce->n; i++) {
+            conn *c = ce->conns[i];
+            if (c->mark_seen == d.seq)
+                continue;
+            c->mark_seen = d.seq;
+            consider(&d, c);
+        }
+    }
+    /* Viewers that had it inside but do not watch the subject's cell: it left them. */
+    for (uint32_t i = v->ninside; i-- > 0;) {
+        conn *c = v->inside[i]->c;
+        if (c->mark_seen == d.seq)
+            continue;
+        c->mark_seen = d.seq;
+        consider(&d, c);
+    }
+    if (!l->left_cell)
+        for (uint32_t i = 0; i < v->nwatchers; i++) {
+            conn *c = v->watchers[i];
+            if (c->mark_sent != d.seq && c->state < CONN_CLOSING) {
+                c->mark_sent = d.seq;
+                if (lazy(&d, &d.location, "location"))
+                    outq_push(c, d.location);
+            }
+        }
+    msg_unref(d.location);
+    msg_unref(d.enter);
+    msg_unref(d.leave);
+}
+
+static void handle_status(gw *g, const Venta__Events__V1__VendorStatus *st, int64_t t_in_ns)
+{
+    ventry *v = fanout_vendor_get(g, st->vendor_id, false);
+    if (!v)
+        return; /* nobody here knows this vendor */
+    if (st->ts < v->status_ts) {
+        vt_counter_inc(g->m.dropped_stale);
+        return;
+    }
+    v->status_ts = st->ts;
+    v->online = st->online;
+    if (!v->ninside && !v->nwatchers)
+        return;
+    msgbuf *m = msg_encode_status(v->id, st->online);
+    if (!m)
+        return;
+    m->t_in_ns = t_in_ns;
+    uint64_t seq = ++g->seq;
+    for (uint32_t i = 0; i < v->ninside; i++) {
+        conn *c = v->inside[i]->c;
+        c->mark_seen = seq;
+        deliver(c, m);
+    }
+    for (uint32_t i = 0; i < v->nwatchers; i++) {
+        conn *c = v->watchers[i];
+        if (c->mark_seen != seq) {
+            c->mark_seen = seq;
+            outq_push(c, m);
+        }
+    }
+    msg_unref(m);
+}
+
+static void handle_item(void *payload, void *user, bool closing)
+{
+    nats_item *it = payload;
+    gw *g = user;
+    if (closing) {
+        free(it);
+        return;
+    }
+    const char *subject = it->data;
+    const uint8_t *data = (const uint8_t *)it->data + it->subject_len + 1;
+    if (strncmp(subject, "loc.", 4) == 0) {
+        char cell6[VT_EVENTS_CELL_PRECISION + 1], vid[VT_UUID_LEN + 1];
+        Venta__Events__V1__VendorLocation *l;
+        if (vt_events_parse_loc_subject(subject, cell6, vid) == VT_OK &&
+            (l = venta__events__v1__vendor_location__unpack(NULL, it->len, data))) {
+            if (l->vendor_id && strcmp(l->vendor_id, vid) == 0)
+                handle_location(g, cell6, l, it->t_in_ns);
+            venta__events__v1__vendor_location__free_unpacked(l, NULL);
+        }
+    } else {
+        char vid[VT_UUID_LEN + 1];
+        Venta__Events__V1__VendorStatus *st;
+        if (vt_events_parse_status_subject(subject, vid) == VT_OK &&
+            (st = venta__events__v1__vendor_status__unpack(NULL, it->len, data))) {
+            if (st->vendor_id && strcmp(st->vendor_id, vid) == 0)
+                handle_status(g, st, it->t_in_ns);
+            venta__events__v1__vendor_status__free_unpacked(st, NULL);
+        }
+    }
+    free(it);
+}
+
+void fanout_on_nats(const char *subject, const void *data, size_t len, void *user)
+{
+    gw *g = user;
+    size_t slen = strlen(subject);
+    nats_item *it = malloc(sizeof *it + slen + 1 + len);
+    if (!it) {
+        vt_counter_inc(g->m.dropped_nats);
+        return;
+    }
+    it->t_in_ns = vt_monotonic_ns();
+    it->subject_len = (uint32_t)slen;
+    it->len = (uint32_t)len;
+    memcpy(it->data, subject, slen + 1);
+    memcpy(it->data + slen + 1, data, len);
+    vt_counter_inc(g->m.nats_in);
+    if (vt_handoff_push(g->handoff, handle_item, it) != VT_OK) {
+        vt_counter_inc(g->m.dropped_nats);
+        free(it);
+    }
+}
+
+int fanout_init(gw *g)
+{
+    return vt_bus_subscribe(g->bus, VT_EVENTS_STATUS_ALL, NULL, 0, fanout_on_nats, g,
+                            &g->status_sub);
+}
+
+void fanout_sweep(gw *g, int64_t now_ms)
+{
+    size_t i;
+    hnode *n = hmap_first(&g->vendors, &i);
+    while (n) {
+        hnode *next = hmap_next(&g->vendors, n, &i);
+        ventry *v = (ventry *)n;
+        if (!v->ninside && !v->nwatchers && now_ms - v->touched_ms > VENDOR_IDLE_MS)
+            vendor_free(g, v);
+        n = next;
+    }
+}
+
+void fanout_close(gw *g)
+{
+    if (g->status_sub)
+        vt_bus_unsubscribe(g->status_sub);
+    g->status_sub = NULL;
+    size_t i;
+    hnode *n = hmap_first(&g->vendors, &i);
+    while (n) {
+        hnode *next = hmap_next(&g->vendors, n, &i);
+        vendor_free(g, (ventry *)n);
+        n = next;
+    }
+    hmap_free(&g->vendors);
+    /* Cells die with their last connection; connections are gone by now. */
+    n = hmap_first(&g->cells, &i);
+    while (n) {
+        hnode *next = hmap_next(&g->cells, n, &i);
+        cell *ce = (cell *)n;
+        vt_bus_unsubscribe(ce->sub);
+        free(ce->conns);
+        free(ce);
+        n = next;
+    }
+    hmap_free(&g->cells);
+}

@@ -1,0 +1,193 @@
+/*
+ * venta-ws-gateway — the WebSocket edge (API.md §4): vendors stream positions in,
+ * viewers watch boxes and vendors move live.
+ *
+ * Process model (DESIGN.md): one libuv loop runs libwebsockets, hiredis and timers;
+ * NATS messages and gRPC completions arrive on their libraries' threads and reach the
+ * loop through one handoff queue, drained in batches; after that nothing takes a lock.
+ * Scale across cores with processes.
+ *
+ * Configuration: see docs/ws.md. Stop: SIGTERM/SIGINT closes every WebSocket with 1001
+ * (vendors go offline), waits up to VENTA_WS_SHUTDOWN_GRACE_MS for the closes to
+ * finish, drains NATS and exits 0.
+ */
+#include "gateway.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TICK_MS 25
+
+static void read_config(gw_config *c)
+{
+    c->addr = vt_config_addr("VENTA_WS_ADDR", "127.0.0.1:8081");
+    c->nats_url = vt_config_require("VENTA_NATS_URL");
+    char err[256];
+    if (vt_bus_urls_valid(c->nats_url, err, sizeof err) != VT_OK)
+        vt_config_fail("VENTA_NATS_URL", err);
+    c->redis_url = vt_config_require("VENTA_REDIS_URL");
+    char host[256];
+    int port, db;
+    if (vt_kv_url_parse(c->redis_url, host, sizeof host, &port, &db, err, sizeof err) != VT_OK)
+        vt_config_fail("VENTA_REDIS_URL", err);
+    static char vendor_addr[300], location_addr[300];
+    vt_addr a = vt_config_addr("VENTA_VENDOR_ADDR", "127.0.0.1:50052");
+    snprintf(vendor_addr, sizeof vendor_addr, "%s:%u", a.host, a.port);
+    a = vt_config_addr("VENTA_LOCATION_ADDR", "127.0.0.1:50053");
+    snprintf(location_addr, sizeof location_addr, "%s:%u", a.host, a.port);
+    c->vendor_addr = vendor_addr;
+    c->location_addr = location_addr;
+    c->presence_ttl_s = (int)vt_config_int("VENTA_PRESENCE_TTL_S", 30, 1, 86400);
+    c->auth_timeout_s = (int)vt_config_int("VENTA_WS_AUTH_TIMEOUT_S", 10, 1, 600);
+    c->max_frame = (int)vt_config_int("VENTA_WS_MAX_MESSAGE_BYTES", 16384, 256, 1 << 20);
+    c->max_cells = (int)vt_config_int("VENTA_WS_MAX_CELLS", 64, 32, 1024);
+    c->max_watched_vendors = (int)vt_config_int("VENTA_WS_MAX_WATCHED_VENDORS", 100, 1, 10000);
+    c->max_streamed_vendors = (int)vt_config_int("VENTA_WS_MAX_STREAMED_VENDORS", 8, 1, 255);
+    c->queue_max = (int)vt_config_int("VENTA_WS_QUEUE_MAX", 1024, 16, 1 << 20);
+    c->frame_bytes = (int)vt_config_int("VENTA_WS_FRAME_BYTES", 65536, 1024, 1 << 24);
+    c->rate_per_s = (int)vt_config_int("VENTA_WS_RATE", 50, 1, 1000000);
+    c->rate_burst = (int)vt_config_int("VENTA_WS_RATE_BURST", 100, 1, 1000000);
+    c->max_strikes = (int)vt_config_int("VENTA_WS_MAX_STRIKES", 20, 1, 1000000);
+    c->vendor_interval_ms = (int)vt_config_int("VENTA_WS_VENDOR_INTERVAL_MS", 100, 0, 60000);
+    c->ping_s = (int)vt_config_int("VENTA_WS_PING_S", 30, 1, 3600);
+    c->snapshot_limit = (int)vt_config_int("VENTA_WS_SNAPSHOT_LIMIT", 500, 1, 10000);
+    c->rx_buffer = (int)vt_config_int("VENTA_WS_RX_BUFFER", 1024, 128, 1 << 20);
+    c->shutdown_grace_ms = (int)vt_config_int("VENTA_WS_SHUTDOWN_GRACE_MS", 5000, 0, 600000);
+    c->rpc_timeout_ms = (int)vt_config_int("VENTA_WS_RPC_TIMEOUT_MS", 3000, 100, 60000);
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    gw *g = t->data;
+    int64_t now = vt_now_ms();
+    static int64_t last_sweep;
+    vendor_tick(g, now);
+    if (now - last_sweep >= 250) {
+        last_sweep = now;
+        vendor_presence_sweep(g, now);
+        conn_sweep(g, now);
+        fanout_sweep(g, now);
+    }
+}
+
+static void finish(gw *g)
+{
+    uv_timer_stop(&g->stop_timer);
+    uv_timer_stop(&g->tick);
+    server_destroy(g); /* closes what is left: vendors publish offline here */
+    fanout_close(g);
+    vt_bus_free(g->bus, 5000); /* flushes the offline statuses */
+    g->bus = NULL;
+    vt_rpc_channel_free(g->vendor_ch); /* completions still due run into the handoff */
+    vt_rpc_channel_free(g->location_ch);
+    g->vendor_ch = g->location_ch = NULL;
+    vt_handoff_close(g->handoff);
+    g->handoff = NULL;
+    vt_kv_free(g->kv);
+    g->kv = NULL;
+    uv_close((uv_handle_t *)&g->tick, NULL);
+    uv_close((uv_handle_t *)&g->stop_timer, NULL);
+    uv_close((uv_handle_t *)&g->sigterm, NULL);
+    uv_close((uv_handle_t *)&g->sigint, NULL);
+}
+
+static void on_stop_timer(uv_timer_t *t)
+{
+    gw *g = t->data;
+    static int waited;
+    waited += 50;
+    if (g->nconns == 0 || waited >= g->cfg.shutdown_grace_ms)
+        finish(g);
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+    gw *g = s->data;
+    if (g->stopping)
+        return;
+    g->stopping = true;
+    vt_info(NULL, "ws: signal %d, closing %llu connections", signum, (unsigned long long)g->nconns);
+    server_close_all(g);
+    uv_timer_start(&g->stop_timer, on_stop_timer, 50, 50);
+}
+
+static void on_bus_state(bool up, void *user)
+{
+    (void)user; /* logged by vt_bus; nats.c resubscribes every cell and vendor itself */
+    (void)up;
+}
+
+int main(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    vt_log_init_from_env("venta-ws-gateway");
+    static gw g;
+    read_config(&g.cfg);
+    const char *bad_var = NULL;
+    char err[256];
+    if (vt_auth_verifier_new_from_env(&g.auth, &bad_var, err, sizeof err) != VT_OK)
+        vt_config_fail(bad_var ? bad_var : "CLERK_JWT_KEY", err);
+    vt_request_id_new(g.instance);
+
+    static uv_loop_t loop;
+    uv_loop_init(&loop);
+    g.loop = &loop;
+    g.reg = vt_metrics_new();
+    if (!g.reg || gw_metrics_init(&g) != VT_OK) {
+        vt_error(NULL, "cannot register metrics");
+        return 1;
+    }
+    g.handoff = vt_handoff_new(g.loop, NULL, &g);
+    if (g.handoff)
+        vt_handoff_set_max_batch(g.handoff, (size_t)vt_config_int("VENTA_WS_BATCH", 512, 1, 1 << 20));
+    g.wbuf = malloc(LWS_PRE + (size_t)g.cfg.frame_bytes);
+    if (!g.handoff || !g.wbuf) {
+        vt_error(NULL, "out of memory");
+        return 1;
+    }
+    vt_bus_options bo = {.urls = g.cfg.nats_url, .name = "venta-ws-gateway",
+                         .on_state = on_bus_state, .state_user = &g};
+    if (vt_bus_new(&bo, &g.bus, err, sizeof err) != VT_OK)
+        vt_config_fail("VENTA_NATS_URL", err);
+    if (vt_kv_new(g.loop, g.cfg.redis_url, NULL, NULL, &g.kv, err, sizeof err) != VT_OK)
+        vt_config_fail("VENTA_REDIS_URL", err);
+    vt_rpc_channel_opts co = {.async_threads = 1};
+    g.vendor_ch = vt_rpc_channel_new(g.cfg.vendor_addr, &co);
+    g.location_ch = vt_rpc_channel_new(g.cfg.location_addr, &co);
+    if (!g.vendor_ch || !g.location_ch || fanout_init(&g) != VT_OK) {
+        vt_error(NULL, "cannot set up gRPC channels or NATS subscriptions");
+        return 1;
+    }
+    if (server_start(&g, err, sizeof err) != VT_OK) {
+        vt_error(NULL, "ws: %s", err);
+        return 1;
+    }
+    uv_timer_init(g.loop, &g.tick);
+    g.tick.data = &g;
+    uv_timer_start(&g.tick, on_tick, TICK_MS, TICK_MS);
+    uv_timer_init(g.loop, &g.stop_timer);
+    g.stop_timer.data = &g;
+    uv_signal_init(g.loop, &g.sigterm);
+    g.sigterm.data = &g;
+    uv_signal_start(&g.sigterm, on_signal, SIGTERM);
+    uv_signal_init(g.loop, &g.sigint);
+    g.sigint.data = &g;
+    uv_signal_start(&g.sigint, on_signal, SIGINT);
+    vt_info(NULL, "ws: listening on %s:%u (GET /ws, /metrics, /healthz)", g.cfg.addr.host,
+            g.cfg.addr.port);
+
+    uv_run(g.loop, UV_RUN_DEFAULT);
+    server_free(&g);
+    uv_run(g.loop, UV_RUN_DEFAULT);
+    int rc = uv_loop_close(g.loop);
+    if (rc != 0)
+        vt_warn(NULL, "ws: loop closed with handles open: %s", uv_err_name(rc));
+    vt_auth_verifier_free(g.auth);
+    vt_metrics_free(g.reg);
+    free(g.wbuf);
+    vt_bus_library_close();
+    vt_info(NULL, "ws: stopped");
+    return 0;
+}

@@ -1,0 +1,188 @@
+/*
+ * outqueue.c — what each connection still has to receive, and how it gets it.
+ *
+ * A ring of msgbuf pointers per connection, bounded by queue_max. A location message
+ * for a vendor that already has one waiting replaces it in place (latest wins, keeping
+ * the older slot so per-vendor order holds); other messages (enter, leave, status,
+ * replies) are never merged. So a client that reads slowly receives fewer, fresher
+ * positions instead of an ever longer backlog, and its memory stays bounded. When even
+ * that does not fit — the ring is full — the reader is too far behind and is closed
+ * with 1013; nobody else waits for it, because nothing on the loop ever blocks on a
+ * socket.
+ *
+ * lws allows one lws_write per writeable callback, so the callback packs as many
+ * queued messages as fit in frame_bytes into one text frame, separated by '\n'
+ * (API.md §4): with a backlog, one syscall carries hundreds of updates. The frame is
+ * assembled in one buffer shared by every connection (we are single-threaded and
+ * lws copies what the kernel does not take).
+ */
+#include "gateway.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static bool grow(outq *q, uint32_t max)
+{
+    uint32_t cap = q->cap ? q->cap * 2 : 8;
+    if (cap > max)
+        cap = max;
+    msgbuf **v = malloc(cap * sizeof *v);
+    if (!v)
+        return false;
+    for (uint32_t i = 0; i < q->n; i++)
+        v[i] = q->v[(q->head + i) % q->cap];
+    free(q->v);
+    q->v = v;
+    q->head = 0;
+    q->cap = cap;
+    return true;
+}
+
+bool outq_push(conn *c, msgbuf *m)
+{
+    gw *g = c->g;
+    outq *q = &c->q;
+    if (c->state >= CONN_CLOSING || !c->wsi) {
+        vt_counter_inc(g->m.dropped_closed);
+        return false;
+    }
+    if (m->coalesce) {
+        for (uint32_t i = 0; i < q->n; i++) {
+            msgbuf **slot = &q->v[(q->head + i) % q->cap];
+            if ((*slot)->coalesce == m->coalesce) {
+                msg_unref(*slot);
+                *slot = msg_ref(m);
+                vt_counter_inc(g->m.coalesced);
+                return true;
+            }
+        }
+    }
+    /* Full: a reader whose socket still takes data is only behind by the burst being
+     * processed (it will be written after this batch) and may use up to 4× the bound;
+     * one whose socket is choked has stayed behind. */
+    if (q->n >= (uint32_t)g->cfg.queue_max &&
+        (q->n >= 4 * (uint32_t)g->cfg.queue_max || lws_send_pipe_choked(c->wsi))) {
+        vt_counter_inc(g->m.slow_closes);
+        vt_info(&(vt_log_ctx){c->request_id, c->user_id},
+                "ws: closing a reader %u messages behind (1013)", q->n);
+        outq_clear(c);
+        conn_close(c, (enum lws_close_status)1013, "too slow: reader fell too far behind");
+        return false;
+    }
+    if (q->n == q->cap && !grow(q, 4 * (uint32_t)g->cfg.queue_max)) {
+        conn_close(c, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
+        return false;
+    }
+    q->v[(q->head + q->n) % q->cap] = msg_ref(m);
+    q->n++;
+    g->queued++;
+    conn_want_write(c);
+    return true;
+}
+
+void outq_clear(conn *c)
+{
+    outq *q = &c->q;
+    for (uint32_t i = 0; i < q->n; i++)
+        msg_unref(q->v[(q->head + i) % q->cap]);
+    c->g->queued -= q->n;
+    free(q->v);
+    memset(q, 0, sizeof *q);
+}
+
+int outq_close_frame(conn *c)
+{
+    /* Written by hand: lws 4.1 drops the socket without a close frame when a writeable
+     * (or timer) callback returns -1 after lws_close_reason, and the client would see
+     * 1006 instead of our code and reason. Opcode 4 is lws's internal "close". */
+    unsigned char buf[LWS_PRE + 125];
+    size_t rlen = c->close_reason ? strlen(c->close_reason) : 0;
+    if (rlen > 120)
+        rlen = 120;
+    buf[LWS_PRE] = (unsigned char)(c->close_code >> 8);
+    buf[LWS_PRE + 1] = (unsigned char)(c->close_code & 0xff);
+    if (rlen)
+        memcpy(buf + LWS_PRE + 2, c->close_reason, rlen);
+    lws_write(c->wsi, buf + LWS_PRE, rlen + 2, (enum lws_write_protocol)4);
+    c->close_sent = true;
+    /* Wait for the client's close before dropping the socket: closing with unread
+     * input (a client still flooding us) sends a RST, which can destroy our close
+     * frame in flight and leave the client with 1006. lws ends it on the client's
+     * close, or on this timeout. */
+    lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_ACK, 3);
+    return 0;
+}
+
+static msgbuf *pop(outq *q)
+{
+    msgbuf *m = q->v[q->head];
+    q->head = (q->head + 1) % q->cap;
+    q->n--;
+    return m;
+}
+
+int outq_write(conn *c)
+{
+    gw *g = c->g;
+    outq *q = &c->q;
+    c->write_requested = false;
+    if (c->close_sent)
+        return 0;
+    if (c->close_code && q->n == 0)
+        return outq_close_frame(c);
+    if (q->n == 0)
+        return 0;
+    if (lws_send_pipe_choked(c->wsi)) {
+        conn_want_write(c);
+        return 0;
+    }
+    unsigned char *frame = g->wbuf + LWS_PRE, *big = NULL;
+    size_t total = 0, count = 0, cap = (size_t)g->cfg.frame_bytes;
+    int64_t now = vt_monotonic_ns();
+    if (q->v[q->head]->len > cap) {
+        /* One message larger than a frame (a big snapshot): send it alone. */
+        msgbuf *m = pop(q);
+        big = malloc(LWS_PRE + m->len);
+        if (!big) {
+            msg_unref(m);
+            return -1;
+        }
+        frame = big + LWS_PRE;
+        memcpy(frame, m->data, m->len);
+        total = m->len;
+        count = 1;
+        msg_unref(m);
+    } else {
+        while (q->n > 0) {
+            msgbuf *m = q->v[q->head];
+            size_t need = m->len + (count ? 1 : 0);
+            if (total + need > cap)
+                break;
+            if (count)
+                frame[total++] = '\n';
+            memcpy(frame + total, m->data, m->len);
+            total += m->len;
+            count++;
+            if (m->t_in_ns)
+                vt_histogram_observe(g->m.latency, (double)(now - m->t_in_ns) / 1e9);
+            msg_unref(pop(q));
+        }
+    }
+    g->queued -= count;
+    int n = lws_write(c->wsi, frame, total, LWS_WRITE_TEXT);
+    free(big);
+    if (n < (int)total)
+        return -1;
+    vt_counter_add(g->m.msgs_out, count);
+    vt_counter_inc(g->m.frames_out);
+    vt_counter_add(g->m.bytes_out, total);
+    if (q->n > 0 || c->close_code)
+        conn_want_write(c);
+    else if (q->cap > 64) { /* a burst is over: give its memory back */
+        free(q->v);
+        q->v = NULL;
+        q->cap = 0;
+        q->head = 0;
+    }
+    return 0;
+}

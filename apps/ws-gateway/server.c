@@ -1,0 +1,205 @@
+/*
+ * server.c — libwebsockets on our libuv loop: one port for GET /ws (the WebSocket
+ * edge), GET /metrics, /healthz and /readyz.
+ *
+ * One protocol, "venta.v1.json", is listed first, so it is also what a client gets
+ * when it asks for no subprotocol (API.md §4: it is the default). Its callback
+ * answers the plain HTTP routes itself and hands WebSocket events to conn.c and
+ * outqueue.c. The per-session data is a pointer to our conn, allocated by us so that
+ * it can outlive the socket while gRPC calls for it are in flight.
+ *
+ * Idle connections: lws's validity policy pings a connection silent for ping_s and
+ * hangs up when nothing (a pong included) came back within 2 × ping_s.
+ */
+#include "gateway.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define PROTOCOL "venta.v1.json"
+
+typedef struct {
+    conn *c;
+    unsigned char *body; /* LWS_PRE + len, for HTTP answers */
+    size_t len;
+} pss_t;
+
+static int http_answer(struct lws *wsi, pss_t *pss, unsigned int status, const char *ctype,
+                       char *text, size_t len)
+{
+    unsigned char hdr[LWS_PRE + 512], *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof hdr - 1;
+    pss->body = malloc(LWS_PRE + len + 1);
+    if (!pss->body)
+        return -1;
+    memcpy(pss->body + LWS_PRE, text, len);
+    pss->len = len;
+    if (lws_add_http_common_headers(wsi, status, ctype, (lws_filepos_t)len, &p, end) ||
+        lws_finalize_write_http_header(wsi, start, &p, end))
+        return -1;
+    lws_callback_on_writable(wsi);
+    return 0;
+}
+
+static int on_http(gw *g, struct lws *wsi, pss_t *pss, const char *uri)
+{
+    if (strcmp(uri, "/metrics") == 0) {
+        char *text = NULL;
+        size_t n = vt_metrics_render(g->reg, &text);
+        int rc = http_answer(wsi, pss, HTTP_STATUS_OK, "text/plain; version=0.0.4", text, n);
+        free(text);
+        return rc;
+    }
+    if (strcmp(uri, "/healthz") == 0) {
+        char ok[] = "{\"status\":\"ok\"}";
+        return http_answer(wsi, pss, HTTP_STATUS_OK, "application/json", ok, strlen(ok));
+    }
+    if (strcmp(uri, "/readyz") == 0) {
+        char text[160];
+        bool nats = vt_bus_connected(g->bus), redis = vt_kv_connected(g->kv);
+        int n = snprintf(text, sizeof text, "{\"status\":\"%s\",\"nats\":%s,\"redis\":%s}",
+                         nats && redis && !g->stopping ? "ok" : "unavailable",
+                         nats ? "true" : "false", redis ? "true" : "false");
+        return http_answer(wsi, pss, nats && redis && !g->stopping ? HTTP_STATUS_OK : 503,
+                           "application/json", text, (size_t)n);
+    }
+    if (strcmp(uri, "/ws") == 0) {
+        char text[] = "{\"error\":{\"code\":\"INVALID_ARGUMENT\",\"message\":\"GET /ws upgrades to "
+                      "a WebSocket (subprotocol venta.v1.json)\"}}";
+        return http_answer(wsi, pss, 426, "application/json", text, strlen(text));
+    }
+    char text[] = "{\"error\":{\"code\":\"NOT_FOUND\",\"message\":\"no such route\"}}";
+    return http_answer(wsi, pss, HTTP_STATUS_NOT_FOUND, "application/json", text, strlen(text));
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                    size_t len)
+{
+    gw *g = lws_context_user(lws_get_context(wsi));
+    pss_t *pss = user;
+    switch (reason) {
+    case LWS_CALLBACK_HTTP:
+        return on_http(g, wsi, pss, in ? (const char *)in : "");
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+        if (!pss || !pss->body)
+            return 0;
+        if (lws_write(wsi, pss->body + LWS_PRE, pss->len, LWS_WRITE_HTTP_FINAL) != (int)pss->len) {
+            free(pss->body);
+            pss->body = NULL;
+            return -1;
+        }
+        free(pss->body);
+        pss->body = NULL;
+        return lws_http_transaction_completed(wsi) ? -1 : 0;
+    case LWS_CALLBACK_CLOSED_HTTP:
+        if (pss && pss->body) {
+            free(pss->body);
+            pss->body = NULL;
+        }
+        return 0;
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
+        char uri[64];
+        if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 || strcmp(uri, "/ws") != 0)
+            return 1; /* only /ws upgrades */
+        return 0;
+    }
+    case LWS_CALLBACK_ESTABLISHED:
+        pss->c = conn_new(g, wsi);
+        if (!pss->c)
+            return -1;
+        if (conn_established(pss->c) < 0) {
+            conn *c = pss->c;
+            if (c->close_code)
+                outq_close_frame(c);
+            return c->close_code ? 0 : -1;
+        }
+        return 0;
+    case LWS_CALLBACK_RECEIVE:
+        if (!pss->c)
+            return -1;
+        if (conn_receive(pss->c, in, len, lws_is_first_fragment(wsi), lws_is_final_fragment(wsi),
+                         lws_frame_is_binary(wsi)) < 0) {
+            conn *c = pss->c;
+            if (c->close_code)
+                outq_close_frame(c);
+            return c->close_code ? 0 : -1;
+        }
+        return 0;
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return pss->c ? outq_write(pss->c) : -1;
+    case LWS_CALLBACK_TIMER:
+        return pss->c ? conn_timer(pss->c) : 0;
+    case LWS_CALLBACK_CLOSED:
+        if (pss->c)
+            conn_closed(pss->c);
+        pss->c = NULL;
+        return 0;
+    default:
+        break;
+    }
+    return 0;
+}
+
+static struct lws_protocols protocols[] = {
+    {PROTOCOL, callback, sizeof(pss_t), 0, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+static void lws_to_log(int level, const char *line)
+{
+    size_t n = strlen(line);
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        n--;
+    vt_log(level == LLL_ERR ? VT_LOG_ERROR : VT_LOG_WARN, NULL, "lws: %.*s", (int)n, line);
+}
+
+static lws_retry_bo_t idle_policy;
+
+int server_start(gw *g, char *err, size_t errlen)
+{
+    lws_set_log_level(getenv("VENTA_WS_LWS_LOG") ? atoi(getenv("VENTA_WS_LWS_LOG")) : LLL_ERR | (vt_log_enabled(VT_LOG_DEBUG) ? LLL_WARN : 0), lws_to_log);
+    protocols[0].rx_buffer_size = (size_t)g->cfg.rx_buffer;
+    idle_policy.secs_since_valid_ping = (uint16_t)g->cfg.ping_s;
+    idle_policy.secs_since_valid_hangup = (uint16_t)(2 * g->cfg.ping_s);
+    static void *loops[1];
+    loops[0] = g->loop;
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.port = g->cfg.addr.port;
+    info.iface = g->cfg.addr.host;
+    info.protocols = protocols;
+    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_VALIDATE_UTF8 |
+                   LWS_SERVER_OPTION_DISABLE_IPV6;
+    info.foreign_loops = loops;
+    info.user = g;
+    info.max_http_header_data = 10240; /* a JWT in a header or the query string */
+    info.retry_and_idle_policy = &idle_policy;
+    info.timeout_secs = 10;
+    g->lws = lws_create_context(&info);
+    if (!g->lws) {
+        snprintf(err, errlen, "cannot listen on %s:%u", g->cfg.addr.host, g->cfg.addr.port);
+        return VT_UNAVAILABLE;
+    }
+    return VT_OK;
+}
+
+void server_close_all(gw *g)
+{
+    for (conn *c = g->conns; c; c = c->next)
+        conn_close(c, LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down");
+}
+
+/* With a foreign libuv loop, lws_context_destroy only starts: it closes lws's handles,
+ * and once the loop has run their close callbacks a second call frees the context
+ * (server_free, after uv_run returns). */
+void server_destroy(gw *g)
+{
+    if (g->lws)
+        lws_context_destroy(g->lws);
+}
+
+void server_free(gw *g)
+{
+    if (g->lws)
+        lws_context_destroy(g->lws);
+    g->lws = NULL;
+}

@@ -1,0 +1,182 @@
+/*
+ * snapshot.c — the answer to watch.bounds: who is in the box right now.
+ *
+ * Order is what makes it correct. fanout_watch_bounds subscribed the box's cells
+ * first; nats.c writes SUB before any later PUB on the connection, so from then on
+ * every position published reaches us. Only then is LocationService.VendorsInBounds
+ * asked (async, on the rpc queue thread; the reply comes back through the handoff).
+ * Meanwhile live updates keep the connection's inside set current but are not queued
+ * (fanout.c). The snapshot sent is the merge of both: each vendor from the database
+ * unless we hold a newer live position for it, plus every vendor that went live
+ * inside the box while we waited, all filtered by the exact box. The inside set then
+ * equals the snapshot, and live messages continue from there: nothing falls between.
+ * A position that reached NATS before our SUB but not yet PostGIS when the query ran
+ * (the ingest window, ~50 ms) is missed until that vendor's next update.
+ */
+#include "gateway.h"
+
+#include "venta/location/v1/location.pb-c.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    conn *c;
+    uint32_t seq;
+    vt_rpc_reply *reply;
+} snap_call;
+
+typedef struct {
+    char *buf;
+    size_t len, cap;
+    size_t count;
+} sbuf;
+
+static void put_vendor(sbuf *b, const char *id, double lat, double lng, int64_t ts, bool online)
+{
+    if (b->cap - b->len < 200) {
+        size_t cap = b->cap * 2;
+        char *nb = realloc(b->buf, cap);
+        if (!nb)
+            return;
+        b->buf = nb;
+        b->cap = cap;
+    }
+    char la[32], lo[32];
+    msg_format_double(lat, la, sizeof la);
+    msg_format_double(lng, lo, sizeof lo);
+    b->len += (size_t)snprintf(b->buf + b->len, b->cap - b->len,
+                               "%s{\"vendorId\":\"%s\",\"lat\":%s,\"lng\":%s,\"ts\":%lld,"
+                               "\"online\":%s}",
+                               b->count ? "," : "", id, la, lo, (long long)ts,
+                               online ? "true" : "false");
+    b->count++;
+}
+
+static void send_snapshot(conn *c, const Venta__Location__V1__VendorsInBoundsResponse *resp)
+{
+    gw *g = c->g;
+    viewer *vw = c->view;
+    uint64_t mark = ++g->seq;
+    sbuf b = {.cap = 4096};
+    if (!(b.buf = malloc(b.cap)))
+        return;
+    b.len = (size_t)snprintf(b.buf, b.cap, "{\"op\":\"snapshot\",\"vendors\":[");
+    for (size_t i = 0; resp && i < resp->n_vendors; i++) {
+        const Venta__Location__V1__VendorPosition *p = resp->vendors[i];
+        if (!p->vendor_id || !vt_uuid_valid(p->vendor_id))
+            continue;
+        ventry *v = fanout_vendor_get(g, p->vendor_id, true);
+        if (!v || v->mark == mark)
+            continue;
+        v->mark = mark;
+        double lat = p->lat, lng = p->lng;
+        int64_t ts = p->ts;
+        bool online = p->online;
+        if (v->has_pos && v->last_ts >= p->ts) { /* live news is newer than the database */
+            lat = v->lat;
+            lng = v->lng;
+            ts = v->last_ts;
+            online = v->online;
+        } else if (!v->has_pos) {
+            v->lat = lat;
+            v->lng = lng;
+            v->heading = p->heading;
+            v->speed = p->speed;
+            v->last_ts = ts;
+            v->has_pos = true;
+            v->online = online;
+        }
+        if (!vt_geo_box_contains(&vw->box, lat, lng))
+            continue;
+        bool is_member = false;
+        for (uint32_t k = 0; k < v->ninside && !is_member; k++)
+            is_member = v->inside[k]->c == c;
+        if (!is_member)
+            fanout_member_add(c, v);
+        put_vendor(&b, v->id, lat, lng, ts, online);
+    }
+    for (uint32_t i = 0; i < vw->ninside; i++) {
+        ventry *v = vw->inside[i]->v;
+        if (v->mark != mark) {
+            v->mark = mark;
+            put_vendor(&b, v->id, v->lat, v->lng, v->last_ts, v->online);
+        }
+    }
+    msgbuf *m = msg_new(b.len + 2);
+    if (m) {
+        memcpy(m->data, b.buf, b.len);
+        memcpy(m->data + b.len, "]}", 2);
+        m->len = (uint32_t)(b.len + 2);
+        vw->snapshot_pending = false;
+        vt_counter_inc(g->m.snapshots);
+        outq_push(c, m);
+        msg_unref(m);
+    }
+    free(b.buf);
+}
+
+static void on_loop(void *payload, void *user, bool closing)
+{
+    snap_call *sc = payload;
+    conn *c = sc->c;
+    if (!closing && c->state < CONN_CLOSING && c->view && c->view->snapshot_seq == sc->seq) {
+        int rc = vt_rpc_reply_status(sc->reply);
+        if (rc != VT_OK) {
+            char msg[200];
+            snprintf(msg, sizeof msg, "snapshot unavailable (%s: %.120s); live updates follow",
+                     vt_status_name(rc), vt_rpc_reply_message(sc->reply));
+            conn_send_error(c, "INTERNAL", msg, NULL);
+        }
+        send_snapshot(c, rc == VT_OK ? (const Venta__Location__V1__VendorsInBoundsResponse *)
+                                           vt_rpc_reply_response(sc->reply)
+                                     : NULL);
+    }
+    vt_rpc_reply_free(sc->reply);
+    conn_unref(c);
+    free(sc);
+}
+
+static void on_done(vt_rpc_reply *reply, void *user)
+{
+    snap_call *sc = user;
+    sc->reply = reply;
+    if (gw_handoff(sc->c->g, on_loop, sc) != VT_OK) {
+        /* Only while shutting down; the conn reference is released with the loop. */
+        vt_rpc_reply_free(reply);
+        free(sc);
+    }
+}
+
+void snapshot_request(conn *c)
+{
+    gw *g = c->g;
+    viewer *vw = c->view;
+    Venta__Location__V1__VendorsInBoundsRequest req =
+        VENTA__LOCATION__V1__VENDORS_IN_BOUNDS_REQUEST__INIT;
+    req.ne_lat = vw->box.ne.lat;
+    req.ne_lng = vw->box.ne.lng;
+    req.sw_lat = vw->box.sw.lat;
+    req.sw_lng = vw->box.sw.lng;
+    req.limit = g->cfg.snapshot_limit;
+    snap_call *sc = calloc(1, sizeof *sc);
+    if (!sc)
+        return;
+    sc->c = c;
+    sc->seq = vw->snapshot_seq;
+    conn_ref(c);
+    vt_rpc_call_opts o = {.timeout_ms = g->cfg.rpc_timeout_ms,
+                          .request_id = c->request_id,
+                          .user_id = c->user_id,
+                          .idempotent = true,
+                          .max_attempts = 2};
+    int rc = vt_rpc_call_async(g->location_ch, &venta__location__v1__location_service__descriptor,
+                               "VendorsInBounds", &req.base, &o, on_done, sc, NULL);
+    if (rc != VT_OK) {
+        free(sc);
+        conn_unref(c);
+        conn_send_error(c, "INTERNAL", "snapshot unavailable; live updates follow", NULL);
+        send_snapshot(c, NULL);
+    }
+}

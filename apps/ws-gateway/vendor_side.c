@@ -1,0 +1,349 @@
+/*
+ * vendor_side.c — a vendor app streaming its position (API.md §4, §6).
+ *
+ * Ownership: the first location for a vendorId on a connection asks
+ * VendorService.GetVendor (async, as the authenticated user) and remembers the answer
+ * for the life of the connection. While the answer is on its way the newest position
+ * is held (and up to four refs); then it is published and acked, or every held
+ * message gets PERMISSION_DENIED. An unavailable VendorService is not remembered: the
+ * next message asks again.
+ *
+ * Rate limit without errors: a vendor publishes at most once per vendor_interval_ms.
+ * A faster update is acked and kept as the pending one (latest wins); a 25 ms tick
+ * publishes it when its slot comes. Old timestamps (ts not newer than the last
+ * accepted) are acked and dropped.
+ *
+ * Presence: on its first publish a stream goes online — `vendor.<id>.status` online
+ * and Redis `presence:vendor:<id>` SET with EX presence_ttl_s, refreshed every third
+ * of the TTL while updates flow. It goes offline (status offline, key deleted) when
+ * the connection closes, and when no update came for presence_ttl_s (the key expires
+ * by itself; the tick publishes the status). The next update brings it back online.
+ */
+#include "gateway.h"
+
+#include "venta/vendor/v1/vendor.pb-c.h"
+#include "vt_events.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    conn *c;
+    char vendor_id[VT_UUID_LEN + 1];
+    vt_rpc_reply *reply;
+} own_call;
+
+static void presence_set(gw *g, vstream *s, int64_t now)
+{
+    char key[64];
+    snprintf(key, sizeof key, "presence:vendor:%s", s->vendor_id);
+    vt_kv_set_ex(g->kv, key, g->instance, g->cfg.presence_ttl_s, NULL, NULL);
+    s->presence_ms = now;
+}
+
+static void go_online(gw *g, vstream *s, int64_t now)
+{
+    s->online = true;
+    vt_events_publish_status(g->bus, s->vendor_id, true, vt_now_ms());
+    presence_set(g, s, now);
+}
+
+static void go_offline(gw *g, vstream *s, bool del_key)
+{
+    s->online = false;
+    vt_events_publish_status(g->bus, s->vendor_id, false, vt_now_ms());
+    if (del_key) {
+        char key[64];
+        snprintf(key, sizeof key, "presence:vendor:%s", s->vendor_id);
+        vt_kv_del(g->kv, key, NULL, NULL);
+    }
+}
+
+static void publish_now(gw *g, vstream *s, int64_t now)
+{
+    if (!s->online)
+        go_online(g, s, now);
+    else if (now - s->presence_ms > (int64_t)g->cfg.presence_ttl_s * 1000 / 3)
+        presence_set(g, s, now);
+    Venta__Events__V1__VendorLocation loc = VENTA__EVENTS__V1__VENDOR_LOCATION__INIT;
+    loc.vendor_id = s->vendor_id;
+    loc.lat = s->lat;
+    loc.lng = s->lng;
+    loc.heading = s->heading;
+    loc.speed = s->speed;
+    loc.accuracy = s->accuracy;
+    loc.ts = s->ts;
+    char new_cell[8] = "";
+    int rc = vt_events_publish_location(g->bus, &loc, s->cell, new_cell);
+    if (rc == VT_OK) {
+        memcpy(s->cell, new_cell, sizeof s->cell);
+        vt_counter_inc(g->m.published);
+    } else {
+        vt_warn(&(vt_log_ctx){s->owner->request_id, s->owner->user_id},
+                "ws: publish of vendor %s failed: %s", s->vendor_id, vt_status_name(rc));
+    }
+    s->last_pub_ms = now;
+    s->has_pending = false;
+}
+
+static void pending_remove(gw *g, vstream *s)
+{
+    if (!s->in_pending_list)
+        return;
+    for (vstream **p = &g->pending; *p; p = &(*p)->next_pending)
+        if (*p == s) {
+            *p = s->next_pending;
+            break;
+        }
+    s->in_pending_list = false;
+}
+
+/* Take a validated position from an owner; false when it is older than what we have. */
+static bool accept_position(gw *g, vstream *s, const client_msg *m, int64_t now)
+{
+    if (m->ts <= s->last_ts)
+        return false;
+    s->last_ts = m->ts;
+    s->lat = m->lat;
+    s->lng = m->lng;
+    s->heading = m->heading;
+    s->speed = m->speed;
+    s->accuracy = m->accuracy;
+    s->ts = m->ts;
+    s->last_seen_ms = now;
+    if (now - s->last_pub_ms >= g->cfg.vendor_interval_ms) {
+        publish_now(g, s, now);
+    } else {
+        if (s->has_pending)
+            vt_counter_inc(g->m.publish_coalesced);
+        s->has_pending = true;
+        if (!s->in_pending_list) {
+            s->next_pending = g->pending;
+            g->pending = s;
+            s->in_pending_list = true;
+        }
+    }
+    return true;
+}
+
+static void deny(conn *c, vstream *s, const char *ref)
+{
+    char msg[160];
+    if (s->own == OWN_NO_NOT_FOUND)
+        snprintf(msg, sizeof msg, "vendor %s not found", s->vendor_id);
+    else
+        snprintf(msg, sizeof msg, "you do not own vendor %s", s->vendor_id);
+    conn_send_error(c, "PERMISSION_DENIED", msg, ref);
+}
+
+static void on_owner_loop(void *payload, void *user, bool closing)
+{
+    own_call *oc = payload;
+    conn *c = oc->c;
+    gw *g = c->g;
+    vstream *s = NULL;
+    for (int i = 0; !closing && c->state < CONN_CLOSING && i < c->nstreams; i++)
+        if (strcmp(c->streams[i]->vendor_id, oc->vendor_id) == 0)
+            s = c->streams[i];
+    if (s && s->own == OWN_CHECKING) {
+        int rc = vt_rpc_reply_status(oc->reply);
+        const Venta__Vendor__V1__Vendor *v =
+            (const Venta__Vendor__V1__Vendor *)vt_rpc_reply_response(oc->reply);
+        if (rc == VT_OK && v && v->owner_id && strcmp(v->owner_id, c->user_id) == 0)
+            s->own = OWN_YES;
+        else if (rc == VT_OK)
+            s->own = OWN_NO_NOT_OWNER;
+        else if (rc == VT_NOT_FOUND || rc == VT_INVALID_ARGUMENT)
+            s->own = OWN_NO_NOT_FOUND;
+        else
+            s->own = OWN_UNKNOWN;
+        vt_log_ctx lc = {c->request_id, c->user_id};
+        vt_debug(&lc, "ws: ownership of vendor %s: %s", s->vendor_id,
+                 s->own == OWN_YES ? "owner" : vt_status_name(rc));
+        int n = s->nheld;
+        for (int i = 0; i < n; i++) {
+            const char *ref = i < 4 ? s->held_refs[i] : "";
+            if (s->own == OWN_YES) {
+                conn_send_ack(c, ref);
+            } else if (s->own == OWN_UNKNOWN) {
+                char msg[200];
+                snprintf(msg, sizeof msg, "cannot check vendor ownership now (%s); retry",
+                         vt_status_name(rc));
+                conn_send_error(c, "INTERNAL", msg, ref);
+            } else {
+                deny(c, s, ref);
+                conn_strike(c);
+            }
+        }
+        if (s->own == OWN_YES && s->has_held) {
+            client_msg m = {.lat = s->lat, .lng = s->lng, .heading = s->heading,
+                            .speed = s->speed, .accuracy = s->accuracy, .ts = s->ts};
+            int64_t held_ts = s->ts;
+            s->last_ts = 0;
+            m.ts = held_ts;
+            accept_position(g, s, &m, vt_now_ms());
+        }
+        s->nheld = 0;
+        s->has_held = false;
+    }
+    vt_rpc_reply_free(oc->reply);
+    conn_unref(c);
+    free(oc);
+}
+
+static void on_owner_done(vt_rpc_reply *reply, void *user)
+{
+    own_call *oc = user;
+    oc->reply = reply;
+    if (gw_handoff(oc->c->g, on_owner_loop, oc) != VT_OK) {
+        vt_rpc_reply_free(reply);
+        free(oc);
+    }
+}
+
+static int check_owner(conn *c, vstream *s)
+{
+    gw *g = c->g;
+    own_call *oc = calloc(1, sizeof *oc);
+    if (!oc)
+        return VT_RESOURCE_EXHAUSTED;
+    oc->c = c;
+    memcpy(oc->vendor_id, s->vendor_id, sizeof oc->vendor_id);
+    Venta__Vendor__V1__GetVendorRequest req = VENTA__VENDOR__V1__GET_VENDOR_REQUEST__INIT;
+    req.id = s->vendor_id;
+    vt_rpc_call_opts o = {.timeout_ms = g->cfg.rpc_timeout_ms,
+                          .request_id = c->request_id,
+                          .user_id = c->user_id,
+                          .idempotent = true,
+                          .max_attempts = 2};
+    conn_ref(c);
+    int rc = vt_rpc_call_async(g->vendor_ch, &venta__vendor__v1__vendor_service__descriptor,
+                               "GetVendor", &req.base, &o, on_owner_done, oc, NULL);
+    if (rc != VT_OK) {
+        conn_unref(c);
+        free(oc);
+        return rc;
+    }
+    s->own = OWN_CHECKING;
+    return VT_OK;
+}
+
+static vstream *stream_for(conn *c, const char *vendor_id, char *err, size_t errlen)
+{
+    for (int i = 0; i < c->nstreams; i++)
+        if (strcmp(c->streams[i]->vendor_id, vendor_id) == 0)
+            return c->streams[i];
+    if (c->nstreams >= c->g->cfg.max_streamed_vendors) {
+        snprintf(err, errlen, "at most %d vendors per connection",
+                 c->g->cfg.max_streamed_vendors);
+        return NULL;
+    }
+    vstream **a = realloc(c->streams, (size_t)(c->nstreams + 1) * sizeof *a);
+    if (!a)
+        return NULL;
+    c->streams = a;
+    vstream *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    memcpy(s->vendor_id, vendor_id, VT_UUID_LEN + 1);
+    s->owner = c;
+    c->streams[c->nstreams++] = s;
+    return s;
+}
+
+void vendor_location(conn *c, const client_msg *m)
+{
+    gw *g = c->g;
+    char err[160] = "out of memory";
+    vstream *s = stream_for(c, m->vendor_id, err, sizeof err);
+    if (!s) {
+        conn_send_error(c, "RESOURCE_EXHAUSTED", err, m->ref);
+        conn_strike(c);
+        return;
+    }
+    conn_set_role(c, ROLE_VENDOR);
+    int64_t now = vt_now_ms();
+    switch (s->own) {
+    case OWN_YES:
+        accept_position(g, s, m, now);
+        conn_send_ack(c, m->ref);
+        if (c->strikes)
+            c->strikes--;
+        return;
+    case OWN_NO_NOT_OWNER:
+    case OWN_NO_NOT_FOUND:
+        deny(c, s, m->ref);
+        conn_strike(c);
+        return;
+    case OWN_UNKNOWN:
+        if (check_owner(c, s) != VT_OK) {
+            conn_send_error(c, "INTERNAL", "cannot check vendor ownership now; retry", m->ref);
+            return;
+        }
+        /* hold this message until the answer */
+        __attribute__((fallthrough));
+    case OWN_CHECKING:
+        if (s->nheld >= 4) {
+            conn_send_error(c, "RESOURCE_EXHAUSTED", "ownership check in progress; retry",
+                            m->ref);
+            return;
+        }
+        snprintf(s->held_refs[s->nheld++], sizeof s->held_refs[0], "%s", m->ref);
+        if (!s->has_held || m->ts > s->ts) {
+            s->lat = m->lat;
+            s->lng = m->lng;
+            s->heading = m->heading;
+            s->speed = m->speed;
+            s->accuracy = m->accuracy;
+            s->ts = m->ts;
+            s->has_held = true;
+        }
+        return;
+    }
+}
+
+void vendor_conn_gone(conn *c)
+{
+    gw *g = c->g;
+    for (int i = 0; i < c->nstreams; i++) {
+        vstream *s = c->streams[i];
+        pending_remove(g, s);
+        if (s->has_pending && s->own == OWN_YES)
+            publish_now(g, s, vt_now_ms()); /* the latest position is not lost */
+        if (s->online)
+            go_offline(g, s, true);
+        free(s);
+    }
+    free(c->streams);
+    c->streams = NULL;
+    c->nstreams = 0;
+}
+
+void vendor_tick(gw *g, int64_t now_ms)
+{
+    vstream **p = &g->pending;
+    while (*p) {
+        vstream *s = *p;
+        if (now_ms - s->last_pub_ms >= g->cfg.vendor_interval_ms) {
+            *p = s->next_pending;
+            s->in_pending_list = false;
+            if (s->has_pending)
+                publish_now(g, s, now_ms);
+        } else {
+            p = &s->next_pending;
+        }
+    }
+}
+
+/* Once a second: streams silent for the presence TTL go offline. */
+void vendor_presence_sweep(gw *g, int64_t now_ms)
+{
+    int64_t ttl = (int64_t)g->cfg.presence_ttl_s * 1000;
+    for (conn *c = g->conns; c; c = c->next)
+        for (int i = 0; i < c->nstreams; i++) {
+            vstream *s = c->streams[i];
+            if (s->online && now_ms - s->last_seen_ms > ttl)
+                go_offline(g, s, false);
+        }
+}

@@ -1,0 +1,531 @@
+// ws_e2e.js — the WebSocket edge (API.md §4) end to end with the npm `ws` client.
+// Started by run_e2e.sh, which provides two gateways (WS_A, WS_B) on one NATS, the
+// location and vendor services, and the JWT signing key. Each check prints a line;
+// the first failure stops the run with a non-zero exit. No timing is asserted: every
+// wait is for an event, with a generous timeout.
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const http = require('http');
+const { execFileSync } = require('child_process');
+const WebSocket = require('ws');
+const jose = require('jose');
+const grpc = require('@grpc/grpc-js');
+const protoLoader = require('@grpc/proto-loader');
+const protobuf = require('protobufjs');
+const { connect: natsConnect } = require('nats');
+
+const { WS_A, WS_B, WS_A_PID, JWT_PRIVATE_KEY_FILE, PROTO_ROOT, VENTA_VENDOR_ADDR,
+        VENTA_TEST_NATS_URL, VENTA_TEST_REDIS_URL, VENTA_HARNESS } = process.env;
+
+let passed = 0;
+function ok(cond, what) {
+  if (!cond) {
+    console.log(`FAIL ${what}`);
+    throw new Error(`check failed: ${what}`);
+  }
+  passed++;
+  console.log(`ok   ${what}`);
+}
+
+// ---------------------------------------------------------------- tokens and vendors
+let privateKey;
+async function mint(sub, { exp = '10m' } = {}) {
+  if (!privateKey) privateKey = await jose.importPKCS8(fs.readFileSync(JWT_PRIVATE_KEY_FILE, 'utf8'), 'RS256');
+  return new jose.SignJWT({ sid: 'sess_test' }).setProtectedHeader({ alg: 'RS256' })
+    .setSubject(sub).setIssuedAt().setExpirationTime(exp).sign(privateKey);
+}
+
+const pkgDef = protoLoader.loadSync(['venta/vendor/v1/vendor.proto'],
+  { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true, includeDirs: [PROTO_ROOT] });
+const VendorService = grpc.loadPackageDefinition(pkgDef).venta.vendor.v1.VendorService;
+const vendorClient = new VendorService(VENTA_VENDOR_ADDR, grpc.credentials.createInsecure());
+function createVendor(owner, name) {
+  const md = new grpc.Metadata();
+  md.set('x-user-id', owner);
+  md.set('x-request-id', `ws-e2e-${name}`);
+  return new Promise((resolve, reject) => vendorClient.CreateVendor({ name, owner_id: owner }, md,
+    { deadline: new Date(Date.now() + 15000) }, (err, v) => (err ? reject(err) : resolve(v.id))));
+}
+
+// -------------------------------------------------------------------------- geohash
+const B32 = '0123456789bcdefghjkmnpqrstuvwxyz';
+function geohash(lat, lng, n = 6) {
+  let [la0, la1, lo0, lo1] = [-90, 90, -180, 180];
+  let out = '', bit = 0, ch = 0, even = true;
+  while (out.length < n) {
+    if (even) { const m = (lo0 + lo1) / 2; if (lng >= m) { ch = ch * 2 + 1; lo0 = m; } else { ch *= 2; lo1 = m; } }
+    else { const m = (la0 + la1) / 2; if (lat >= m) { ch = ch * 2 + 1; la0 = m; } else { ch *= 2; la1 = m; } }
+    even = !even;
+    if (++bit === 5) { out += B32[ch]; bit = 0; ch = 0; }
+  }
+  return out;
+}
+function cellBounds(hash) {
+  let [la0, la1, lo0, lo1] = [-90, 90, -180, 180], even = true;
+  for (const c of hash) {
+    const v = B32.indexOf(c);
+    for (let b = 4; b >= 0; b--) {
+      const bitv = (v >> b) & 1;
+      if (even) { const m = (lo0 + lo1) / 2; if (bitv) lo0 = m; else lo1 = m; }
+      else { const m = (la0 + la1) / 2; if (bitv) la0 = m; else la1 = m; }
+      even = !even;
+    }
+  }
+  return { sw: { lat: la0, lng: lo0 }, ne: { lat: la1, lng: lo1 } };
+}
+
+// --------------------------------------------------------------------------- client
+class Client {
+  constructor(addr, { token, query, protocol = 'venta.v1.json', name = 'client' } = {}) {
+    this.name = name;
+    this.msgs = [];
+    this.waiters = [];
+    this.frames = 0;
+    const url = `ws://${addr}/ws${query ? `?${query}` : ''}`;
+    const headers = token ? { Authorization: `Bearer ${token}` } : {};
+    this.ws = protocol ? new WebSocket(url, protocol, { headers }) : new WebSocket(url, { headers });
+    this.closed = new Promise((resolve) => this.ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    this.ws.on('error', () => {});
+    this.ws.on('message', (data) => {
+      this.frames++;
+      for (const line of data.toString().split('\n')) {
+        const m = JSON.parse(line);
+        this.count = (this.count || 0) + 1;
+        if (!this.keep || this.keep(m)) this.msgs.push(m);
+      }
+      this.wake();
+    });
+  }
+  opened() {
+    return new Promise((resolve, reject) => {
+      if (this.ws.readyState === WebSocket.OPEN) return resolve(this);
+      this.ws.once('open', () => resolve(this));
+      this.ws.once('unexpected-response', (req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+      this.ws.once('close', () => reject(new Error('closed before open')));
+    });
+  }
+  wake() {
+    for (const w of [...this.waiters]) {
+      const i = this.msgs.findIndex(w.pred);
+      if (i >= 0) {
+        const [m] = this.msgs.splice(i, 1);
+        this.waiters.splice(this.waiters.indexOf(w), 1);
+        clearTimeout(w.timer);
+        w.resolve(m);
+      }
+    }
+  }
+  // The first buffered or future message matching pred (removed from the buffer).
+  take(pred, what = 'a message', ms = 10000) {
+    return new Promise((resolve, reject) => {
+      const w = { pred, resolve };
+      w.timer = setTimeout(() => {
+        this.waiters.splice(this.waiters.indexOf(w), 1);
+        reject(new Error(`${this.name}: timed out waiting for ${what}; buffered: ${JSON.stringify(this.msgs.slice(-5))}`));
+      }, ms);
+      this.waiters.push(w);
+      this.wake();
+    });
+  }
+  op(op, extra = {}, ms) {
+    return this.take((m) => m.op === op && Object.entries(extra).every(([k, v]) => m[k] === v), `${op} ${JSON.stringify(extra)}`, ms);
+  }
+  send(obj) { this.ws.send(typeof obj === 'string' ? obj : JSON.stringify(obj)); }
+  async request(obj) {
+    const ref = `r${++Client.refs}`;
+    this.send({ ...obj, ref });
+    return this.take((m) => m.ref === ref && (m.op === 'ack' || m.op === 'error'), `reply to ${obj.op}`);
+  }
+  waitClose(ms = 10000) {
+    return Promise.race([this.closed, new Promise((_, rej) => setTimeout(() => rej(new Error(`${this.name}: no close`)), ms))]);
+  }
+  close() { try { this.ws.close(); } catch (e) { /* already closed */ } }
+}
+Client.refs = 0;
+
+async function connect(addr, sub, opts = {}) {
+  const c = new Client(addr, { token: await mint(sub), ...opts });
+  return c.opened();
+}
+
+let tsNow = Date.now();
+const nextTs = () => ++tsNow;
+async function move(vendorConn, vendorId, lat, lng) {
+  const r = await vendorConn.request({ op: 'location', vendorId, lat, lng, heading: 90, speed: 3.2, accuracy: 5, ts: nextTs() });
+  if (r.op !== 'ack') throw new Error(`location not acked: ${JSON.stringify(r)}`);
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const inVendors = (snap, id) => snap.vendors.find((v) => v.vendorId === id);
+
+// ------------------------------------------------------------------------- the checks
+const NYC = { sw: { lat: 40.70, lng: -74.02 }, ne: { lat: 40.80, lng: -73.93 } };
+
+async function testAuth() {
+  // Header, query parameter, first message.
+  const h = await connect(WS_A, 'user_auth');
+  ok((await h.request({ op: 'ping' })).op === 'ack', 'auth by Authorization header');
+  h.close();
+  const q = await new Client(WS_A, { query: `access_token=${await mint('user_auth')}` }).opened();
+  ok((await q.request({ op: 'ping' })).op === 'ack', 'auth by access_token query parameter');
+  q.close();
+  const m = await new Client(WS_A, { protocol: null }).opened();
+  ok((await m.request({ op: 'auth', token: await mint('user_auth') })).op === 'ack',
+    'auth by first message (no subprotocol requested: venta.v1.json is the default)');
+  ok((await m.request({ op: 'ping' })).op === 'ack', 'authenticated connection serves requests');
+  m.close();
+  // Failures close with 1008 and a reason.
+  const bad = new Client(WS_A, { token: 'not.a.jwt' });
+  let c = await bad.waitClose();
+  ok(c.code === 1008 && /UNAUTHENTICATED/.test(c.reason), `bad header token closes 1008 (${c.reason})`);
+  const expired = new Client(WS_A, { token: await mint('user_x', { exp: Math.floor(Date.now() / 1000) - 3600 }) });
+  c = await expired.waitClose();
+  ok(c.code === 1008 && /expired/.test(c.reason), `expired token closes 1008 (${c.reason})`);
+  const first = await new Client(WS_A).opened();
+  first.send({ op: 'watch.vendor', vendorId: '00000000-0000-4000-8000-000000000001' });
+  c = await first.waitClose();
+  ok(c.code === 1008 && /first message must be/.test(c.reason), `first message not auth closes 1008 (${c.reason})`);
+  const silent = await new Client(WS_A).opened();
+  c = await silent.waitClose(15000);
+  ok(c.code === 1008 && /in time/.test(c.reason), `no auth within the limit closes 1008 (${c.code} ${c.reason})`);
+  const badAuth = await new Client(WS_A).opened();
+  badAuth.send({ op: 'auth', token: 'x.y.z' });
+  c = await badAuth.waitClose();
+  ok(c.code === 1008 && /UNAUTHENTICATED/.test(c.reason), `bad auth message closes 1008 (${c.reason})`);
+}
+
+async function testVendorAndViewer(v) {
+  // Vendor on gateway B, viewer on gateway A: two processes, one NATS.
+  const viewer = await connect(WS_A, 'user_viewer', { name: 'viewer' });
+  const ack = await viewer.request({ op: 'watch.bounds', ...NYC });
+  ok(ack.op === 'ack', 'watch.bounds acked');
+  const snap = await viewer.op('snapshot');
+  ok(Array.isArray(snap.vendors), 'snapshot follows watch.bounds');
+
+  const vendor = await connect(WS_B, 'user_alice', { name: 'vendor' });
+  await move(vendor, v.alice1, 40.75, -73.98);
+  const enter = await viewer.op('enter', { vendorId: v.alice1 });
+  ok(enter.lat === 40.75 && enter.lng === -73.98 && enter.heading === 90 && enter.speed === 3.2 && enter.ts > 0,
+    'vendor on gateway B → enter on a viewer of gateway A with all fields');
+  await move(vendor, v.alice1, 40.76, -73.97);
+  const loc = await viewer.op('location', { vendorId: v.alice1 });
+  ok(loc.lat === 40.76, 'a move inside the box → location');
+
+  // Old timestamps are dropped: publish an old one straight on NATS, then a new one.
+  await natsPublishLoc(v.alice1, 40.77, -73.96, 1000);
+  await move(vendor, v.alice1, 40.761, -73.971);
+  const next = await viewer.op('location', { vendorId: v.alice1 });
+  ok(next.lat === 40.761, 'an old-timestamp update is dropped (the next message is the newer one)');
+
+  // Box edge: out → leave, back in → enter.
+  await move(vendor, v.alice1, 40.85, -73.97);
+  await viewer.op('leave', { vendorId: v.alice1 });
+  ok(true, 'leaving the box → leave');
+  await move(vendor, v.alice1, 40.75, -73.98);
+  await viewer.op('enter', { vendorId: v.alice1 });
+  ok(true, 'coming back → enter');
+
+  // Cell edge: a viewer on gateway B whose box lies inside one cell sees the vendor
+  // leave through the left-cell copy when it moves to the neighbouring cell.
+  const p1 = { lat: 40.75, lng: -73.98 };
+  const c1 = cellBounds(geohash(p1.lat, p1.lng));
+  const inner = { sw: { lat: c1.sw.lat + 1e-4, lng: c1.sw.lng + 1e-4 }, ne: { lat: c1.ne.lat - 1e-4, lng: c1.ne.lng - 1e-4 } };
+  const p2 = { lat: p1.lat, lng: c1.ne.lng + 0.002 };
+  ok(geohash(p2.lat, p2.lng) !== geohash(p1.lat, p1.lng), 'test points lie in two cells');
+  const cellViewer = await connect(WS_B, 'user_cellviewer', { name: 'cellviewer' });
+  await cellViewer.request({ op: 'watch.bounds', ...inner });
+  await cellViewer.op('snapshot');
+  await move(vendor, v.alice1, p1.lat, p1.lng + 1e-5);
+  await cellViewer.take((m) => (m.op === 'enter' || m.op === 'location') && m.vendorId === v.alice1, 'vendor in the cell');
+  await move(vendor, v.alice1, p2.lat, p2.lng);
+  await cellViewer.op('leave', { vendorId: v.alice1 });
+  ok(true, 'crossing a cell edge → leave for a viewer of the old cell only (left-cell copy, other process)');
+  const stay = await viewer.take((m) => m.vendorId === v.alice1 && m.lng === p2.lng, 'the cell-crossing move');
+  ok(stay.op === 'location' && !viewer.msgs.some((m) => m.op === 'leave' && m.vendorId === v.alice1),
+    'crossing a cell edge inside a big box → location, not leave');
+  cellViewer.close();
+
+  // A fresh viewer gets the vendor in its snapshot (after the database caught up).
+  let found = null;
+  for (let i = 0; i < 50 && !found; i++) {
+    const v2 = await connect(WS_A, 'user_viewer2');
+    await v2.request({ op: 'watch.bounds', ...NYC });
+    const s = await v2.op('snapshot');
+    found = inVendors(s, v.alice1);
+    v2.close();
+    if (!found) await sleep(100);
+  }
+  ok(found && found.online === true && Math.abs(found.lng - p2.lng) < 1e-9 && found.ts > 0,
+    'snapshot holds the streaming vendor with its latest position, online');
+  return { viewer, vendor };
+}
+
+async function testNonOwner(v) {
+  const bob = await connect(WS_B, 'user_bob', { name: 'bob' });
+  const r = await bob.request({ op: 'location', vendorId: v.alice1, lat: 40.75, lng: -73.98, ts: nextTs() });
+  ok(r.op === 'error' && r.code === 'PERMISSION_DENIED', `a non-owner streaming as a vendor gets PERMISSION_DENIED (${r.message})`);
+  const r2 = await bob.request({ op: 'location', vendorId: v.alice1, lat: 40.75, lng: -73.98, ts: nextTs() });
+  ok(r2.op === 'error' && r2.code === 'PERMISSION_DENIED', 'the denial is remembered for the connection');
+  const r3 = await bob.request({ op: 'location', vendorId: '11111111-1111-4111-8111-111111111111', lat: 1, lng: 1 });
+  ok(r3.op === 'error' && r3.code === 'PERMISSION_DENIED' && /not found/.test(r3.message), 'an unknown vendor is PERMISSION_DENIED (not found)');
+  ok((await bob.request({ op: 'location', vendorId: v.bob1, lat: 48.85, lng: 2.35 })).op === 'ack', 'the owner of another vendor streams it');
+  bob.close();
+}
+
+async function testAntimeridian(v) {
+  const box = { sw: { lat: -20, lng: 170 }, ne: { lat: -10, lng: -170 } };
+  const viewer = await connect(WS_A, 'user_fiji', { name: 'fiji' });
+  ok((await viewer.request({ op: 'watch.bounds', ...box })).op === 'ack', 'antimeridian box accepted');
+  await viewer.op('snapshot');
+  const vendor = await connect(WS_B, 'user_alice');
+  await move(vendor, v.alice2, -15, 179.5);
+  ok((await viewer.op('enter', { vendorId: v.alice2 })).lng === 179.5, 'enter at lng 179.5 (west half)');
+  await move(vendor, v.alice2, -15, -179.5);
+  ok((await viewer.op('location', { vendorId: v.alice2 })).lng === -179.5, 'location at lng -179.5 (east half, across the antimeridian)');
+  await move(vendor, v.alice2, -15, 0);
+  await viewer.op('leave', { vendorId: v.alice2 });
+  ok(true, 'leave at lng 0 (outside the box)');
+  await move(vendor, v.alice2, -15, 175);
+  await viewer.op('enter', { vendorId: v.alice2 });
+  let snapOk = false;
+  for (let i = 0; i < 50 && !snapOk; i++) {
+    const v2 = await connect(WS_A, 'user_fiji2');
+    await v2.request({ op: 'watch.bounds', ...box });
+    snapOk = !!inVendors(await v2.op('snapshot'), v.alice2);
+    v2.close();
+    if (!snapOk) await sleep(100);
+  }
+  ok(snapOk, 'snapshot of an antimeridian box holds the vendor');
+  viewer.close();
+  vendor.close();
+}
+
+async function testWatchVendor(v) {
+  const watcher = await connect(WS_A, 'user_watcher', { name: 'watcher' });
+  ok((await watcher.request({ op: 'watch.vendor', vendorId: v.alice3 })).op === 'ack', 'watch.vendor acked');
+  const vendor = await connect(WS_B, 'user_alice');
+  for (const [city, lat, lng] of [['New York', 40.71, -74.0], ['London', 51.5, -0.12], ['Tokyo', 35.68, 139.69]]) {
+    await move(vendor, v.alice3, lat, lng);
+    const m = await watcher.op('location', { vendorId: v.alice3 });
+    ok(m.lat === lat && m.lng === lng, `watch.vendor follows it to ${city}`);
+  }
+  // Online/offline: closing the vendor connection makes it offline.
+  vendor.close();
+  ok((await watcher.op('status', { vendorId: v.alice3, online: false })).online === false, 'vendor disconnect → status offline');
+  const again = await connect(WS_B, 'user_alice');
+  await move(again, v.alice3, 35.68, 139.7);
+  await watcher.op('status', { vendorId: v.alice3, online: true });
+  ok(true, 'vendor back → status online');
+  const key = execFileSync('redis-cli', ['-u', VENTA_TEST_REDIS_URL, 'TTL', `presence:vendor:${v.alice3}`]).toString().trim();
+  ok(Number(key) > 0, `presence key in Redis with a TTL (${key} s)`);
+  // Silent past the presence TTL (3 s in this run) → offline, while still connected.
+  await watcher.op('status', { vendorId: v.alice3, online: false }, 15000);
+  ok(true, 'silent past the presence TTL → status offline');
+  await move(again, v.alice3, 35.68, 139.71);
+  await watcher.op('status', { vendorId: v.alice3, online: true });
+  ok(true, 'next update → status online');
+  ok((await watcher.request({ op: 'unwatch.vendor', vendorId: v.alice3 })).op === 'ack', 'unwatch.vendor acked');
+  const r = await watcher.request({ op: 'unwatch.vendor', vendorId: v.alice3 });
+  ok(r.op === 'error' && r.code === 'INVALID_ARGUMENT', 'unwatching an unwatched vendor is an error');
+  again.close();
+  watcher.close();
+}
+
+async function testBadInput() {
+  const c = await connect(WS_A, 'user_bad', { name: 'bad' });
+  for (const [text, what] of [
+    ['{nope', 'malformed JSON'],
+    ['[1,2]', 'not an object'],
+    [JSON.stringify({ op: 'dance', ref: 'x1' }), 'unknown op'],
+    [JSON.stringify({ op: 'location', vendorId: 'abc', lat: 1, lng: 2, ref: 'x2' }), 'bad vendorId'],
+    [JSON.stringify({ op: 'location', vendorId: '11111111-1111-4111-8111-111111111111', lat: 91, lng: 2, ref: 'x3' }), 'lat out of range'],
+    [JSON.stringify({ op: 'watch.bounds', ne: { lat: 1 }, sw: { lat: 0, lng: 0 }, ref: 'x4' }), 'box without lng'],
+    [JSON.stringify({ op: 'watch.bounds', ne: { lat: 0, lng: 1 }, sw: { lat: 5, lng: 0 }, ref: 'x5' }), 'box upside down'],
+  ]) {
+    c.send(text);
+    const e = await c.op('error');
+    ok(e.code === 'INVALID_ARGUMENT' && e.message.length > 0, `${what} → error INVALID_ARGUMENT (${e.message})`);
+  }
+  c.ws.send(Buffer.from([1, 2, 3]), { binary: true });
+  ok((await c.op('error')).code === 'INVALID_ARGUMENT', 'binary frame → error');
+  const r = await c.request({ op: 'dance' });
+  ok(r.op === 'error' && r.ref === `r${Client.refs}`, 'error echoes ref');
+  ok((await c.request({ op: 'ping' })).op === 'ack', 'the connection stays up after bad input');
+  c.close();
+
+  const big = await connect(WS_A, 'user_big');
+  big.send(JSON.stringify({ op: 'ping', pad: 'x'.repeat(20000) }));
+  const bc = await big.waitClose();
+  ok(bc.code === 1009, `a 20 KiB message closes with 1009 (${bc.reason})`);
+
+  const flood = await connect(WS_A, 'user_flood');
+  for (let i = 0; i < 50; i++) flood.send('garbage');
+  const fc = await flood.waitClose();
+  ok(fc.code === 1008 && /too many/.test(fc.reason), `persistent garbage closes with 1008 (${fc.reason})`);
+
+  const rate = await connect(WS_A, 'user_rate');
+  for (let i = 0; i < 40 && rate.ws.readyState === WebSocket.OPEN; i++) {
+    for (let j = 0; j < 25; j++) rate.send('{"op":"ping"}');
+    await sleep(5);
+  }
+  const re = await rate.take((m) => m.op === 'error' && m.code === 'RESOURCE_EXHAUSTED', 'rate error');
+  ok(/rate limit/.test(re.message), 'a message flood → RESOURCE_EXHAUSTED');
+  const rc = await rate.waitClose();
+  ok(rc.code === 1008, `a persistent flood closes with 1008 (${rc.reason})`);
+}
+
+// --------------------------------------------------------- direct NATS (slow reader)
+let nc, VendorLocation;
+const lastCell = new Map();
+// What vt_events_publish_location does: the position on its cell and, after a cell
+// change, a left_cell copy on the old cell.
+async function natsPublishLoc(vendorId, lat, lng, ts, flush = true) {
+  const cell = geohash(lat, lng);
+  const subj = (c) => `loc.${c.split('').join('.')}.${vendorId}`;
+  const msg = { vendorId, lat, lng, heading: 1, speed: 1, ts, geohash: cell };
+  nc.publish(subj(cell), VendorLocation.encode(msg).finish());
+  const prev = lastCell.get(vendorId);
+  if (prev && prev !== cell) {
+    nc.publish(subj(prev), VendorLocation.encode({ ...msg, leftCell: true, previousCell: prev }).finish());
+  }
+  lastCell.set(vendorId, cell);
+  if (flush) await nc.flush();
+}
+
+async function testSlowReader() {
+  const box = { sw: { lat: 10, lng: 10 }, ne: { lat: 10.5, lng: 10.5 } };
+  const fast = await connect(WS_A, 'user_fast', { name: 'fast' });
+  const slow = await connect(WS_A, 'user_slow', { name: 'slow' });
+  for (const c of [fast, slow]) {
+    await c.request({ op: 'watch.bounds', ...box });
+    await c.op('snapshot');
+  }
+  const sentinel = '33333333-3333-4333-8333-333333333333';
+  fast.keep = (m) => m.vendorId === sentinel; // keep the buffer small: count the rest
+  slow.keep = fast.keep;
+  slow.ws._socket.pause(); // stops reading: the kernel buffers fill, then the gateway's queue
+  const ids = Array.from({ length: 100 }, (_, i) => `22222222-2222-4222-8222-${String(i).padStart(12, '0')}`);
+  let ts = Date.now();
+  // Enter and leave are never coalesced: alternate in and out of the box.
+  // 100,000 messages (~11 MB): more than loopback's socket buffers can hide.
+  for (let round = 0; round < 1000; round++) {
+    for (const id of ids) await natsPublishLoc(id, round % 2 ? 10.25 : 11, 10.25, ++ts, false);
+    await nc.flush();
+    await sleep(2); // this one thread also reads the fast client: let it
+  }
+  await natsPublishLoc(sentinel, 10.2, 10.2, ++ts);
+  try {
+    await fast.op('enter', { vendorId: sentinel }, 30000);
+  } catch (e) {
+    const d = await getMetrics(WS_A);
+    console.log(d.split('\n').filter((l) => /^venta_ws_(dropped|nats|slow|queue|handoff|messages_out)/.test(l)).join('\n'), 'fast got', fast.count);
+    throw e;
+  }
+  ok(true, 'a fast reader gets every update while a slow one is stuck (100,000 enter/leave)');
+  const mm = await getMetrics(WS_A);
+  console.log(`     (gateway A: ${(mm.match(/^venta_ws_slow_client_closes_total .*$/m) || [''])[0]}, ${(mm.match(/^venta_ws_queue_depth .*$/m) || [''])[0]})`);
+  slow.ws._socket.resume();
+  const sc = await slow.waitClose(30000);
+  ok(sc.code === 1013, `the slow reader is closed with 1013 (${sc.reason})`);
+
+  // Coalescing: a reader that falls behind on one vendor gets the latest position.
+  const lag = await connect(WS_A, 'user_lag', { name: 'lag' });
+  await lag.request({ op: 'watch.bounds', ...box });
+  await lag.op('snapshot');
+  await natsPublishLoc(sentinel, 10.21, 10.2, ++ts);
+  await lag.take((m) => m.vendorId === sentinel, 'sentinel first position');
+  lag.ws._socket.pause();
+  for (let i = 0; i < 30000; i++) await natsPublishLoc(sentinel, 10.2 + (i % 1000) * 1e-5, 10.3, ++ts, false);
+  await natsPublishLoc(sentinel, 10.4, 10.4, ++ts);
+  await fast.take((m) => m.vendorId === sentinel && m.lat === 10.4, 'fast final', 30000);
+  lag.ws._socket.resume();
+  const last = await lag.take((m) => m.vendorId === sentinel && m.lat === 10.4, 'lag final', 30000);
+  ok(last && lag.ws.readyState === WebSocket.OPEN, 'a reader behind on one vendor stays open and ends on the latest position');
+  const metrics = await getMetrics(WS_A);
+  const coalesced = Number((metrics.match(/^venta_ws_coalesced_total (\d+)/m) || [])[1]);
+  ok(coalesced > 0, `coalesced updates are counted (${coalesced})`);
+  ok(fast.frames < fast.count, 'messages are packed several per frame under load');
+  fast.close();
+  lag.close();
+}
+
+function getMetrics(addr) {
+  return new Promise((resolve, reject) => http.get(`http://${addr}/metrics`, (res) => {
+    let body = '';
+    res.on('data', (d) => { body += d; });
+    res.on('end', () => resolve(body));
+  }).on('error', reject));
+}
+
+async function testMetrics() {
+  const m = await getMetrics(WS_A);
+  for (const name of ['venta_ws_connections{role="viewer"}', 'venta_ws_messages_in_total', 'venta_ws_messages_out_total',
+    'venta_ws_coalesced_total', 'venta_ws_dropped_total{reason="stale"}', 'venta_ws_queue_depth',
+    'venta_ws_slow_client_closes_total', 'venta_ws_delivery_latency_seconds_bucket']) {
+    ok(m.includes(name), `/metrics has ${name}`);
+  }
+  const h = await new Promise((resolve) => http.get(`http://${WS_A}/healthz`, (res) => resolve(res.statusCode)));
+  ok(h === 200, '/healthz is 200');
+}
+
+async function testNatsRestart(v, viewer, vendor) {
+  const watcher = await connect(WS_A, 'user_watcher2', { name: 'watcher2' });
+  await watcher.request({ op: 'watch.vendor', vendorId: v.alice1 });
+  execFileSync('bash', [VENTA_HARNESS, 'restart', 'nats'], { stdio: 'inherit' });
+  await nc.close().catch(() => {});
+  // Keep moving until both watches deliver again: the gateways resubscribe by themselves.
+  let got = false, gotWatch = false;
+  for (let i = 0; i < 100 && !(got && gotWatch); i++) {
+    const lat = 40.75 + i * 1e-5;
+    await move(vendor, v.alice1, lat, -73.98);
+    try {
+      const m = await viewer.take((x) => x.vendorId === v.alice1 && x.lat === lat, 'after restart', 300);
+      got = got || !!m;
+    } catch (e) { /* not yet */ }
+    try {
+      gotWatch = gotWatch || !!(await watcher.take((x) => x.vendorId === v.alice1 && x.op === 'location', 'watch after restart', 50));
+    } catch (e) { /* not yet */ }
+  }
+  ok(got, 'after a NATS restart the viewer keeps its box watch (no client action)');
+  ok(gotWatch, 'after a NATS restart watch.vendor keeps working');
+  watcher.close();
+}
+
+async function testSigterm() {
+  const c = await connect(WS_A, 'user_last');
+  process.kill(Number(WS_A_PID), 'SIGTERM');
+  const cl = await c.waitClose(10000);
+  ok(cl.code === 1001, `SIGTERM closes clients with 1001 (${cl.reason})`);
+}
+
+async function main() {
+  const root = protobuf.loadSync(path.join(PROTO_ROOT, 'venta/events/v1/events.proto'));
+  VendorLocation = root.lookupType('venta.events.v1.VendorLocation');
+  nc = await natsConnect({ servers: VENTA_TEST_NATS_URL.replace('nats://', '') });
+  const v = {
+    alice1: await createVendor('user_alice', 'Alice Tacos'),
+    alice2: await createVendor('user_alice', 'Alice Kava'),
+    alice3: await createVendor('user_alice', 'Alice Ramen'),
+    bob1: await createVendor('user_bob', 'Bob Crepes'),
+  };
+  ok(Object.values(v).every((id) => /^[0-9a-f-]{36}$/.test(id)), 'vendors created through VendorService');
+  await testAuth();
+  const { viewer, vendor } = await testVendorAndViewer(v);
+  await testNonOwner(v);
+  await testAntimeridian(v);
+  await testWatchVendor(v);
+  await testBadInput();
+  await testSlowReader();
+  await testMetrics();
+  await testNatsRestart(v, viewer, vendor);
+  viewer.close();
+  vendor.close();
+  await testSigterm();
+  console.log(`${passed} checks passed`);
+  process.exit(0);
+}
+
+main().catch((e) => {
+  console.log(`FAIL ${e.stack || e}`);
+  process.exit(1);
+});
