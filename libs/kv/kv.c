@@ -1,5 +1,5 @@
 /*
- * kv.c — the hiredis async connection of vt_kv.h on the libuv adapter.
+ * kv.c — the hiredis async connection of vt_kv.h on the libuv loop (uv_adapter.c).
  *
  * hiredis owns its context: after the disconnect callback (or a failed connect) it
  * frees it, so `ac` is cleared there and never touched again. Each command carries a
@@ -11,11 +11,10 @@
  */
 #include "vt_kv.h"
 
+#include "kv_internal.h"
 #include "vt_core.h"
 
-#include <hiredis/async.h>
 #include <hiredis/hiredis.h>
-#include <hiredis/adapters/libuv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,7 +135,11 @@ static void dial(vt_kv *kv)
         return;
     }
     ac->data = kv;
-    redisLibuvAttach(ac, kv->loop);
+    if (kv_uv_attach(ac, kv->loop) != 0) {
+        redisAsyncFree(ac);
+        uv_timer_start(&kv->redial, on_redial, (uint64_t)kv->backoff_ms, 0);
+        return;
+    }
     redisAsyncSetConnectCallback(ac, on_connect);
     redisAsyncSetDisconnectCallback(ac, on_disconnect);
     kv->ac = ac;
