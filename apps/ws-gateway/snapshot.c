@@ -2,9 +2,12 @@
  * snapshot.c — the answer to watch.bounds: who is in the box right now.
  *
  * Order is what makes it correct. fanout_watch_bounds subscribed the box's cells
- * first; nats.c writes SUB before any later PUB on the connection, so from then on
- * every position published reaches us. Only then is LocationService.VendorsInBounds
- * asked (async, on the rpc queue thread; the reply comes back through the handoff).
+ * first; then a NATS flush (off the loop, vt_bus_flush_async) waits until the server
+ * has those subscriptions — a vendor on another connection or another gateway
+ * publishes through the server, so queued-but-unsent SUBs would not be enough — and
+ * from then on every position published reaches us. Only then is
+ * LocationService.VendorsInBounds asked (async, on the rpc queue thread; the reply
+ * comes back through the handoff).
  * Meanwhile live updates keep the connection's inside set current but are not queued
  * (fanout.c). The snapshot sent is the merge of both: each vendor from the database
  * unless we hold a newer live position for it, plus every vendor that went live
@@ -149,7 +152,8 @@ static void on_done(vt_rpc_reply *reply, void *user)
     }
 }
 
-void snapshot_request(conn *c)
+/* Second step, on the loop once the subscriptions are in force: ask for the snapshot. */
+static void query(conn *c, snap_call *sc)
 {
     gw *g = c->g;
     viewer *vw = c->view;
@@ -160,12 +164,6 @@ void snapshot_request(conn *c)
     req.sw_lat = vw->box.sw.lat;
     req.sw_lng = vw->box.sw.lng;
     req.limit = g->cfg.snapshot_limit;
-    snap_call *sc = calloc(1, sizeof *sc);
-    if (!sc)
-        return;
-    sc->c = c;
-    sc->seq = vw->snapshot_seq;
-    conn_ref(c);
     vt_rpc_call_opts o = {.timeout_ms = g->cfg.rpc_timeout_ms,
                           .request_id = c->request_id,
                           .user_id = c->user_id,
@@ -179,4 +177,37 @@ void snapshot_request(conn *c)
         conn_send_error(c, "INTERNAL", "snapshot unavailable; live updates follow", NULL);
         send_snapshot(c, NULL);
     }
+}
+
+static void on_flushed_loop(void *payload, void *user, bool closing)
+{
+    (void)user;
+    snap_call *sc = payload;
+    conn *c = sc->c;
+    if (!closing && c->state < CONN_CLOSING && c->view && c->view->snapshot_seq == sc->seq) {
+        query(c, sc); /* takes over sc and the conn reference */
+        return;
+    }
+    conn_unref(c);
+    free(sc);
+}
+
+static void on_flushed(int status, void *user)
+{
+    (void)status; /* NATS down: the snapshot still comes from the database */
+    snap_call *sc = user;
+    if (gw_handoff(sc->c->g, on_flushed_loop, sc) != VT_OK)
+        free(sc); /* only while shutting down; the conn reference goes with the loop */
+}
+
+void snapshot_request(conn *c)
+{
+    snap_call *sc = calloc(1, sizeof *sc);
+    if (!sc)
+        return;
+    sc->c = c;
+    sc->seq = c->view->snapshot_seq;
+    conn_ref(c);
+    if (vt_bus_flush_async(c->g->bus, c->g->cfg.rpc_timeout_ms, on_flushed, sc) != VT_OK)
+        query(c, sc);
 }

@@ -18,11 +18,23 @@
 #include <string.h>
 #include <time.h>
 
+typedef struct flush_request {
+    struct flush_request *next;
+    void (*done)(int status, void *user);
+    void *user;
+    int timeout_ms;
+} flush_request;
+
 struct vt_bus {
     natsConnection *conn;
     natsOptions *opts;
     atomic_bool connected;
     atomic_bool closing; /* vt_bus_free under way: disconnects are expected */
+    pthread_mutex_t flush_lock; /* guards the flush queue and flusher state */
+    pthread_cond_t flush_cond;
+    flush_request *flush_head, **flush_tail;
+    bool flusher_started, flusher_stop;
+    pthread_t flusher;
     pthread_mutex_t close_lock; /* guards closed: nats.c's last callback sets it */
     pthread_cond_t close_cond;
     bool closed;
@@ -130,6 +142,9 @@ int vt_bus_new(const vt_bus_options *o, vt_bus **out, char *err, size_t errlen)
     bus->state_user = o->state_user;
     pthread_mutex_init(&bus->close_lock, NULL);
     pthread_cond_init(&bus->close_cond, NULL);
+    pthread_mutex_init(&bus->flush_lock, NULL);
+    pthread_cond_init(&bus->flush_cond, NULL);
+    bus->flush_tail = &bus->flush_head;
     natsStatus s = natsOptions_Create(&bus->opts);
     if (s == NATS_OK)
         s = natsOptions_SetURL(bus->opts, o->urls);
@@ -176,6 +191,8 @@ int vt_bus_new(const vt_bus_options *o, vt_bus **out, char *err, size_t errlen)
     return VT_OK;
 fail:
     natsOptions_Destroy(bus->opts);
+    pthread_cond_destroy(&bus->flush_cond);
+    pthread_mutex_destroy(&bus->flush_lock);
     pthread_cond_destroy(&bus->close_cond);
     pthread_mutex_destroy(&bus->close_lock);
     free(bus);
@@ -208,6 +225,67 @@ int vt_bus_publish(vt_bus *bus, const char *subject, const void *data, size_t le
 int vt_bus_flush(vt_bus *bus, int timeout_ms)
 {
     return natsConnection_FlushTimeout(bus->conn, timeout_ms) == NATS_OK ? VT_OK : VT_UNAVAILABLE;
+}
+
+/* The flusher thread: one PING/PONG round trip answers every request queued before it
+ * started, so a burst of watches costs one flush, not one each. */
+static void *flusher_main(void *arg)
+{
+    vt_bus *bus = arg;
+    pthread_mutex_lock(&bus->flush_lock);
+    for (;;) {
+        while (!bus->flush_head && !bus->flusher_stop)
+            pthread_cond_wait(&bus->flush_cond, &bus->flush_lock);
+        flush_request *batch = bus->flush_head;
+        bus->flush_head = NULL;
+        bus->flush_tail = &bus->flush_head;
+        bool stop = bus->flusher_stop;
+        pthread_mutex_unlock(&bus->flush_lock);
+        int timeout = 0;
+        for (flush_request *r = batch; r; r = r->next)
+            timeout = r->timeout_ms > timeout ? r->timeout_ms : timeout;
+        int status = VT_UNAVAILABLE;
+        if (batch && !stop)
+            status = natsConnection_FlushTimeout(bus->conn, timeout > 0 ? timeout : 1000) == NATS_OK
+                         ? VT_OK
+                         : VT_UNAVAILABLE;
+        while (batch) {
+            flush_request *next = batch->next;
+            batch->done(status, batch->user);
+            free(batch);
+            batch = next;
+        }
+        pthread_mutex_lock(&bus->flush_lock);
+        if (stop && !bus->flush_head)
+            break;
+    }
+    pthread_mutex_unlock(&bus->flush_lock);
+    return NULL;
+}
+
+int vt_bus_flush_async(vt_bus *bus, int timeout_ms, void (*done)(int status, void *user),
+                       void *user)
+{
+    flush_request *r = calloc(1, sizeof *r);
+    if (!r)
+        return VT_RESOURCE_EXHAUSTED;
+    r->done = done;
+    r->user = user;
+    r->timeout_ms = timeout_ms;
+    pthread_mutex_lock(&bus->flush_lock);
+    if (!bus->flusher_started && !bus->flusher_stop) {
+        bus->flusher_started = pthread_create(&bus->flusher, NULL, flusher_main, bus) == 0;
+    }
+    if (!bus->flusher_started || bus->flusher_stop) {
+        pthread_mutex_unlock(&bus->flush_lock);
+        free(r);
+        return VT_RESOURCE_EXHAUSTED;
+    }
+    *bus->flush_tail = r;
+    bus->flush_tail = &r->next;
+    pthread_cond_signal(&bus->flush_cond);
+    pthread_mutex_unlock(&bus->flush_lock);
+    return VT_OK;
 }
 
 static void deliver(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
@@ -292,6 +370,14 @@ void vt_bus_free(vt_bus *bus, int timeout_ms)
 {
     if (!bus)
         return;
+    /* Requests still queued are answered (UNAVAILABLE) before the connection goes. */
+    pthread_mutex_lock(&bus->flush_lock);
+    bus->flusher_stop = true;
+    bool flusher = bus->flusher_started;
+    pthread_cond_signal(&bus->flush_cond);
+    pthread_mutex_unlock(&bus->flush_lock);
+    if (flusher)
+        pthread_join(bus->flusher, NULL);
     atomic_store(&bus->closing, true);
     /* Drain delivers what is in flight and flushes publishes, then closes by itself;
      * without a server (or if draining fails) close right away. Either way wait for
@@ -316,6 +402,8 @@ void vt_bus_free(vt_bus *bus, int timeout_ms)
     pthread_mutex_unlock(&bus->close_lock);
     natsConnection_Destroy(bus->conn);
     natsOptions_Destroy(bus->opts);
+    pthread_cond_destroy(&bus->flush_cond);
+    pthread_mutex_destroy(&bus->flush_lock);
     pthread_cond_destroy(&bus->close_cond);
     pthread_mutex_destroy(&bus->close_lock);
     free(bus);

@@ -45,6 +45,13 @@ int vt_bus_publish(vt_bus *bus, const char *subject, const void *data, size_t le
 /* Wait until the server has processed everything published so far. */
 int vt_bus_flush(vt_bus *bus, int timeout_ms);
 
+/* The same without blocking the caller (an event loop): done(status, user) runs on the
+ * bus's flusher thread once the server has processed everything published or
+ * subscribed before this call (one round trip serves every flush asked for meanwhile).
+ * Returns VT_RESOURCE_EXHAUSTED when it cannot queue; done then never runs. */
+int vt_bus_flush_async(vt_bus *bus, int timeout_ms, void (*done)(int status, void *user),
+                       void *user);
+
 /* Subscribe (queue group NULL: every subscriber gets every message). pending_limit
  * bounds messages queued for a slow callback (0: nats.c's default); past it nats.c
  * drops and vt_bus_sub_dropped counts. */

@@ -110,6 +110,43 @@ static void test_publish_subscribe_and_queue_groups(void)
     vt_bus_free(b, 2000);
 }
 
+typedef struct {
+    atomic_int done, status;
+} flushed;
+
+static void on_flushed(int status, void *user)
+{
+    flushed *f = user;
+    atomic_store(&f->status, status);
+    atomic_store(&f->done, 1);
+}
+
+/* After vt_bus_flush_async reports, a subscription made before it is in force at the
+ * server: a message from another connection reaches it without any waiting. */
+static void test_flush_async_makes_subscriptions_effective(void)
+{
+    vt_bus *viewer = connect_bus("test-viewer");
+    vt_bus *vendor = connect_bus("test-vendor");
+    for (int round = 0; round < 20; round++) {
+        inbox in = {.lock = PTHREAD_MUTEX_INITIALIZER};
+        char subject[64];
+        snprintf(subject, sizeof subject, "loc.flush.%d", round);
+        vt_bus_sub *sub;
+        VT_REQUIRE(vt_bus_subscribe(viewer, subject, NULL, 0, collect, &in, &sub) == VT_OK);
+        flushed f = {0};
+        VT_CHECK_INT(vt_bus_flush_async(viewer, 5000, on_flushed, &f), VT_OK);
+        for (int i = 0; i < 500 && !atomic_load(&f.done); i++)
+            usleep(10000);
+        VT_CHECK_INT(atomic_load(&f.status), VT_OK);
+        vt_bus_publish(vendor, subject, "x", 1);
+        vt_bus_flush(vendor, 5000);
+        VT_CHECK(wait_count(&in, 1, 5000));
+        vt_bus_unsubscribe(sub);
+    }
+    vt_bus_free(viewer, 2000);
+    vt_bus_free(vendor, 2000);
+}
+
 static atomic_int state_changes;
 static void count_state(bool up, void *user)
 {
@@ -159,6 +196,7 @@ int main(void)
     vt_log_init("test-bus", VT_LOG_WARN);
     VT_RUN(test_url_validation);
     VT_RUN(test_publish_subscribe_and_queue_groups);
+    VT_RUN(test_flush_async_makes_subscriptions_effective);
     VT_RUN(test_start_while_down_and_survive_restart);
     vt_bus_library_close();
     return VT_TEST_RESULT();
