@@ -57,7 +57,8 @@ typedef struct {
     int max_cells;              /* cells one watch.bounds may cover */
     int max_watched_vendors;    /* watch.vendor entries per connection */
     int max_streamed_vendors;   /* vendors one connection may stream as owner */
-    int queue_max;              /* messages pending per connection; beyond → 1013 */
+    int queue_max;              /* messages pending per connection before it counts as behind */
+    int slow_ms;                /* behind this long (queue over queue_max) → 1013 */
     int frame_bytes;            /* largest batched frame the server sends */
     int rate_per_s;             /* client messages per second (token bucket) */
     int rate_burst;
@@ -226,6 +227,7 @@ void snapshot_request(conn *c);
 typedef struct {
     msgbuf **v;
     uint32_t head, n, cap;
+    int64_t behind_since_ns; /* when the queue last went over queue_max; 0 = not behind */
 } outq;
 
 /* Queue m for c (takes a reference). False when c is closing or was just closed as

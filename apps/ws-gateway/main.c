@@ -46,6 +46,7 @@ static void read_config(gw_config *c)
     c->max_watched_vendors = (int)vt_config_int("VENTA_WS_MAX_WATCHED_VENDORS", 100, 1, 10000);
     c->max_streamed_vendors = (int)vt_config_int("VENTA_WS_MAX_STREAMED_VENDORS", 8, 1, 255);
     c->queue_max = (int)vt_config_int("VENTA_WS_QUEUE_MAX", 1024, 16, 1 << 20);
+    c->slow_ms = (int)vt_config_int("VENTA_WS_SLOW_MS", 3000, 100, 600000);
     c->frame_bytes = (int)vt_config_int("VENTA_WS_FRAME_BYTES", 65536, 1024, 1 << 24);
     c->rate_per_s = (int)vt_config_int("VENTA_WS_RATE", 50, 1, 1000000);
     c->rate_burst = (int)vt_config_int("VENTA_WS_RATE_BURST", 100, 1, 1000000);

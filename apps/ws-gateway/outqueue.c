@@ -5,10 +5,11 @@
  * for a vendor that already has one waiting replaces it in place (latest wins, keeping
  * the older slot so per-vendor order holds); other messages (enter, leave, status,
  * replies) are never merged. So a client that reads slowly receives fewer, fresher
- * positions instead of an ever longer backlog, and its memory stays bounded. When even
- * that does not fit — the ring is full — the reader is too far behind and is closed
- * with 1013; nobody else waits for it, because nothing on the loop ever blocks on a
- * socket.
+ * positions instead of an ever longer backlog, and its memory stays bounded. A reader
+ * is "behind" while more than queue_max messages wait for it; one that stays behind
+ * for slow_ms (a burst of enter/leave passes in well under that), or whose backlog
+ * reaches the hard cap of 16 × queue_max (memory), is closed with 1013. Nobody else
+ * waits for it, because nothing on the loop ever blocks on a socket.
  *
  * lws allows one lws_write per writeable callback, so the callback packs as many
  * queued messages as fit in frame_bytes into one text frame, separated by '\n'
@@ -57,11 +58,15 @@ bool outq_push(conn *c, msgbuf *m)
             }
         }
     }
-    /* Full: a reader whose socket still takes data is only behind by the burst being
-     * processed (it will be written after this batch) and may use up to 4× the bound;
-     * one whose socket is choked has stayed behind. */
-    if (q->n >= (uint32_t)g->cfg.queue_max &&
-        (q->n >= 4 * (uint32_t)g->cfg.queue_max || lws_send_pipe_choked(c->wsi))) {
+    /* Behind: over the bound. A burst passes; staying behind does not. */
+    uint32_t bound = (uint32_t)g->cfg.queue_max;
+    int64_t now = 0;
+    if (q->n >= bound && !q->behind_since_ns)
+        q->behind_since_ns = now = vt_monotonic_ns();
+    bool stayed = q->behind_since_ns &&
+                  (now ? now : vt_monotonic_ns()) - q->behind_since_ns >=
+                      (int64_t)g->cfg.slow_ms * 1000000;
+    if (q->n >= bound && (stayed || q->n >= 16 * bound)) {
         vt_counter_inc(g->m.slow_closes);
         vt_info(&(vt_log_ctx){c->request_id, c->user_id},
                 "ws: closing a reader %u messages behind (1013)", q->n);
@@ -69,7 +74,7 @@ bool outq_push(conn *c, msgbuf *m)
         conn_close(c, (enum lws_close_status)1013, "too slow: reader fell too far behind");
         return false;
     }
-    if (q->n == q->cap && !grow(q, 4 * (uint32_t)g->cfg.queue_max)) {
+    if (q->n == q->cap && !grow(q, 16 * bound)) {
         conn_close(c, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
         return false;
     }
@@ -169,6 +174,8 @@ int outq_write(conn *c)
         }
     }
     g->queued -= count;
+    if (q->n < (uint32_t)g->cfg.queue_max / 2)
+        q->behind_since_ns = 0; /* caught up */
     int n = lws_write(c->wsi, frame, total, LWS_WRITE_TEXT);
     free(big);
     if (n < (int)total)

@@ -409,15 +409,27 @@ async function testSlowReader() {
   // Enter and leave are never coalesced: alternate in and out of the box.
   // 100,000 messages (~11 MB): more than loopback's socket buffers can hide. They are
   // published from a worker thread so this thread keeps reading the fast client.
-  let ts = await new Promise((resolve, reject) => {
-    const w = new Worker(path.join(__dirname, 'burst_worker.js'), {
-      workerData: { natsServers: VENTA_TEST_NATS_URL.replace('nats://', ''), protoRoot: PROTO_ROOT,
-        ids, cellIn: geohash(10.25, 10.25), cellOut: geohash(11, 10.25), tsStart: Date.now(),
-        rounds: 1000 },
-    });
+  // Ten chunks of 100 rounds; between chunks the fast reader is given time to take what
+  // was sent (it receives an enter or a leave per vendor per round), so it is fast by
+  // construction however slow this machine is, while the paused reader only falls
+  // further behind.
+  const w = new Worker(path.join(__dirname, 'burst_worker.js'), {
+    workerData: { natsServers: VENTA_TEST_NATS_URL.replace('nats://', ''), protoRoot: PROTO_ROOT,
+      ids, cellIn: geohash(10.25, 10.25), cellOut: geohash(11, 10.25), tsStart: Date.now() },
+  });
+  const chunk = (rounds) => new Promise((resolve, reject) => {
     w.once('message', resolve);
     w.once('error', reject);
+    w.postMessage({ rounds });
   });
+  const start = fast.count || 0;
+  let ts = 0;
+  for (let k = 1; k <= 10; k++) {
+    ts = await chunk(100);
+    const want = start + 100 * 100 * k - 200; // the first round only enters half of them
+    for (let i = 0; i < 300 && fast.count < want && fast.ws.readyState === WebSocket.OPEN; i++) await sleep(100);
+  }
+  w.postMessage({ done: true });
   // The sentinel is sent again until it arrives: on a loaded machine (or under ASan) the
   // gateway's own NATS subscription may shed part of the burst as a slow consumer, which
   // is allowed; what must hold is that the fast reader stays connected and gets it.
