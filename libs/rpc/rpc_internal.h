@@ -47,10 +47,15 @@ void rpc_arena_release(rpc_arena *a);
 
 /* ---- metadata, messages, time (util.c) ---- */
 
-/* A growable list of outgoing metadata whose slices this side owns. */
+/* A growable list of outgoing metadata whose slices this side owns. All-zero is an
+ * empty list. The first RPC_MD_INLINE entries live inside the struct (a call's request
+ * id plus a few handler entries need no malloc), so the struct must not be moved or
+ * copied while it holds entries. */
+#define RPC_MD_INLINE 4
 typedef struct {
-    grpc_metadata *items;
+    grpc_metadata *items; /* inline_items, a malloc'd array, or NULL */
     size_t count, cap;
+    grpc_metadata inline_items[RPC_MD_INLINE];
 } rpc_md_out;
 
 int rpc_md_out_add(rpc_md_out *md, const char *key, const char *value);
@@ -60,7 +65,8 @@ bool rpc_md_key_valid(const char *key);
 /* First value of key in a received array, copied into out (outlen), or false. */
 bool rpc_md_find(const grpc_metadata_array *arr, const char *key, char *out, size_t outlen);
 
-/* Whole byte buffer as one slice (a ref on the only slice when not compressed). */
+/* Whole byte buffer as one slice: a ref on its only slice when it has one and is not
+ * compressed, else a flattened copy. The caller unrefs it. */
 grpc_slice rpc_buffer_flatten(grpc_byte_buffer *bb);
 /* Packs msg into a new byte buffer; NULL when larger than max. */
 grpc_byte_buffer *rpc_message_pack(const ProtobufCMessage *msg, size_t max, size_t *size_out);

@@ -42,10 +42,20 @@ int rpc_md_out_add(rpc_md_out *md, const char *key, const char *value)
     if (!rpc_md_key_valid(key) || !value || !md_value_valid(value))
         return VT_INVALID_ARGUMENT;
     if (md->count == md->cap) {
-        size_t cap = md->cap ? md->cap * 2 : 4;
-        grpc_metadata *items = realloc(md->items, cap * sizeof *items);
-        if (!items)
-            return VT_RESOURCE_EXHAUSTED;
+        grpc_metadata *items;
+        size_t cap;
+        if (md->cap == 0) { /* first use: the inline slots, no malloc */
+            items = md->inline_items;
+            cap = RPC_MD_INLINE;
+        } else {
+            cap = md->cap * 2;
+            items = malloc(cap * sizeof *items);
+            if (!items)
+                return VT_RESOURCE_EXHAUSTED;
+            memcpy(items, md->items, md->count * sizeof *items);
+            if (md->items != md->inline_items)
+                free(md->items);
+        }
         md->items = items;
         md->cap = cap;
     }
@@ -62,7 +72,8 @@ void rpc_md_out_release(rpc_md_out *md)
         grpc_slice_unref(md->items[i].key);
         grpc_slice_unref(md->items[i].value);
     }
-    free(md->items);
+    if (md->items != md->inline_items)
+        free(md->items);
     md->items = NULL;
     md->count = md->cap = 0;
 }
@@ -87,6 +98,11 @@ bool rpc_md_find(const grpc_metadata_array *arr, const char *key, char *out, siz
 
 grpc_slice rpc_buffer_flatten(grpc_byte_buffer *bb)
 {
+    /* A small message arrives as one uncompressed slice: share it instead of copying it
+     * (grpc_byte_buffer_reader_readall always mallocs and copies). */
+    if (bb->type == GRPC_BB_RAW && bb->data.raw.compression == GRPC_COMPRESS_NONE &&
+        bb->data.raw.slice_buffer.count == 1)
+        return grpc_slice_ref(bb->data.raw.slice_buffer.slices[0]);
     grpc_byte_buffer_reader r;
     if (!grpc_byte_buffer_reader_init(&r, bb))
         return grpc_empty_slice();
