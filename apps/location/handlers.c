@@ -90,14 +90,9 @@ static int update_vendor_location(vt_rpc_ctx *ctx, const ProtobufCMessage *in_ms
     const Venta__Location__V1__UpdateVendorLocationRequest *req = (const void *)in_msg;
     Venta__Location__V1__UpdateVendorLocationResponse *out = (void *)out_msg;
 
-    Venta__Events__V1__VendorLocation loc = VENTA__EVENTS__V1__VENDOR_LOCATION__INIT;
-    loc.vendor_id = req->vendor_id;
-    loc.lat = req->lat;
-    loc.lng = req->lng;
-    loc.heading = req->heading;
-    loc.speed = req->speed;
-    loc.accuracy = req->accuracy;
-    loc.ts = req->ts ? req->ts : vt_now_ms();
+    Venta__Events__V1__VendorLocation loc =
+        vt_events_location(req->vendor_id, req->lat, req->lng, req->heading, req->speed,
+                           req->accuracy, req->ts ? req->ts : vt_now_ms());
     char err[256];
     if (vt_events_location_valid(&loc, err, sizeof err) != VT_OK)
         return vt_rpc_ctx_error(ctx, VT_INVALID_ARGUMENT, "%s", err);

@@ -149,14 +149,8 @@ static int parse_location(json_t *doc, client_msg *out, char *err, size_t errlen
     } else {
         return bad(err, errlen, "ts must be an integer (Unix epoch milliseconds)");
     }
-    Venta__Events__V1__VendorLocation loc = VENTA__EVENTS__V1__VENDOR_LOCATION__INIT;
-    loc.vendor_id = out->vendor_id;
-    loc.lat = out->lat;
-    loc.lng = out->lng;
-    loc.heading = out->heading;
-    loc.speed = out->speed;
-    loc.accuracy = out->accuracy;
-    loc.ts = out->ts;
+    Venta__Events__V1__VendorLocation loc = vt_events_location(
+        out->vendor_id, out->lat, out->lng, out->heading, out->speed, out->accuracy, out->ts);
     return vt_events_location_valid(&loc, err, errlen);
 }
 

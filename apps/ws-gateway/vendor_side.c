@@ -66,14 +66,8 @@ static void publish_now(gw *g, vstream *s, int64_t now)
         go_online(g, s, now);
     else if (now - s->presence_ms > (int64_t)g->cfg.presence_ttl_s * 1000 / 3)
         presence_set(g, s, now);
-    Venta__Events__V1__VendorLocation loc = VENTA__EVENTS__V1__VENDOR_LOCATION__INIT;
-    loc.vendor_id = s->vendor_id;
-    loc.lat = s->lat;
-    loc.lng = s->lng;
-    loc.heading = s->heading;
-    loc.speed = s->speed;
-    loc.accuracy = s->accuracy;
-    loc.ts = s->ts;
+    Venta__Events__V1__VendorLocation loc = vt_events_location(
+        s->vendor_id, s->lat, s->lng, s->heading, s->speed, s->accuracy, s->ts);
     char new_cell[8] = "";
     int rc = vt_events_publish_location(g->bus, &loc, s->cell, new_cell);
     if (rc == VT_OK) {

@@ -75,6 +75,21 @@ int vt_events_parse_status_subject(const char *subject, char *vendor_id)
     return vt_uuid_valid(vendor_id) ? VT_OK : VT_INVALID_ARGUMENT;
 }
 
+Venta__Events__V1__VendorLocation vt_events_location(const char *vendor_id, double lat, double lng,
+                                                     double heading, double speed,
+                                                     double accuracy, int64_t ts_ms)
+{
+    Venta__Events__V1__VendorLocation loc = VENTA__EVENTS__V1__VENDOR_LOCATION__INIT;
+    loc.vendor_id = (char *)vendor_id;
+    loc.lat = lat;
+    loc.lng = lng;
+    loc.heading = heading;
+    loc.speed = speed;
+    loc.accuracy = accuracy;
+    loc.ts = ts_ms;
+    return loc;
+}
+
 int vt_events_location_valid(const Venta__Events__V1__VendorLocation *loc, char *err,
                              size_t errlen)
 {

@@ -36,6 +36,11 @@ int vt_events_parse_loc_subject(const char *subject, char *cell, char *vendor_id
 /* Vendor id of a "vendor.<id>.status" subject (VT_UUID_LEN + 1 bytes). */
 int vt_events_parse_status_subject(const char *subject, char *vendor_id);
 
+/* A VendorLocation holding these fields (vendor_id is borrowed, not copied). */
+Venta__Events__V1__VendorLocation vt_events_location(const char *vendor_id, double lat, double lng,
+                                                     double heading, double speed,
+                                                     double accuracy, int64_t ts_ms);
+
 /* Check a position before it goes anywhere: vendor id a UUID, coordinates valid, heading
  * in [0,360) or unset, speed and accuracy finite and >= 0, ts > 0. */
 int vt_events_location_valid(const Venta__Events__V1__VendorLocation *loc, char *err,
