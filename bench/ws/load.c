@@ -1,0 +1,1047 @@
+/*
+ * load.c — ws-load: the WebSocket fan-out load generator of bench/ws/run.
+ *
+ * One thread, one epoll, non-blocking sockets, and just enough RFC 6455 to drive a
+ * server: an HTTP/1.1 upgrade, masked text frames out, unmasked frames in (text,
+ * continuation, ping → pong, close). Two dialects behind --proto:
+ *
+ *   venta  GET /ws, subprotocol venta.v1.json, `Authorization: Bearer <jwt>`. Viewers
+ *          send one {"op":"watch.bounds",…} and are ready at their `snapshot`; vendor
+ *          connections stream {"op":"location",…} for the vendors they own (--vendors-per-
+ *          conn each) and are ready when the first location of each is acked (the
+ *          gateway's ownership check through VendorService.GetVendor is then done).
+ *          Server frames may carry several messages separated by '\n'.
+ *   sio    socket.io 4 / Engine.IO 4 over the websocket transport only
+ *          (GET /socket.io/?EIO=4&transport=websocket): the server's `0{…}` open packet,
+ *          our `40` namespace connect, its `40{…}`; viewers send `420["watch",{box}]`
+ *          and are ready at the ack `430…`; vendors send `42["location",{…}]`, the same
+ *          JSON object as venta's; viewers get `42["location",{…}]`, one per frame.
+ *          Engine.IO pings (`2`) are answered with `3`.
+ *
+ * Connections are bound to source addresses 127.0.0.2 … 127.0.0.(1+--src) in turn
+ * (IP_BIND_ADDRESS_NO_PORT), so far more than one address's ~28k ephemeral ports fit.
+ *
+ * Latency: each location carries the vendor's `ts` (Unix ms, strictly increasing per
+ * vendor); the generator keeps the CLOCK_MONOTONIC send time in a per-vendor ring keyed
+ * by that ts, and on arrival (time taken once per read()) looks up (vendorId, ts). So
+ * the number is vendor send → viewer receive, through the whole server path (gateway:
+ * JSON in, NATS publish, NATS back, box filter, queue, frame out), in nanoseconds.
+ *
+ * Modes:
+ *   fanout  vendors first (ownership warm-up, paced), then viewers, then for each rate of
+ *           --rates (aggregate location messages/s over all vendors, round-robin) a step
+ *           of --step seconds: deliveries (location/enter messages received by all
+ *           viewers) per second, and p50/p99/max latency of deliveries received in the
+ *           step's last (step - warm) seconds; between steps the generator waits until
+ *           the servers' queues have drained. One line per step on stdout (key=value).
+ *   idle    open --viewers viewers (each with one small watch unless --no-watch),
+ *           print `READY …` and hold them (answering pings) until SIGTERM/SIGINT or
+ *           --hold seconds.
+ *
+ * With --server-pid the server's CPU seconds per step are read from /proc/PID/stat.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef IP_BIND_ADDRESS_NO_PORT
+#define IP_BIND_ADDRESS_NO_PORT 24
+#endif
+
+enum { PROTO_VENTA, PROTO_SIO };
+enum { ST_CONNECTING, ST_HANDSHAKE, ST_OPEN, ST_READY, ST_CLOSED };
+enum { ROLE_VIEWER, ROLE_VENDOR };
+
+#define RING 1024                /* send times kept per vendor */
+#define HIST_US 10               /* histogram bucket width */
+#define HIST_N (10 * 1000 * 100) /* 10 s in 10 µs buckets */
+#define RBUF (1 << 20)
+
+typedef struct {
+    int64_t ts;
+    int64_t sent_ns;
+} sendrec;
+
+typedef struct {
+    int64_t last_ts;
+    double lat, lng;
+    sendrec ring[RING];
+} vendor_t;
+
+typedef struct conn {
+    int fd;
+    uint8_t state, role, sio_open;
+    uint32_t idx; /* viewers: index; vendors: connection number */
+    char *carry;  /* partial frame left from the last read */
+    size_t ncarry;
+    char *frag; /* a fragmented message being reassembled */
+    size_t nfrag;
+    char *out; /* bytes not yet written */
+    size_t nout, capout;
+    uint32_t acks;
+} conn;
+
+static struct {
+    int proto;
+    const char *host;
+    int port;
+    const char *path;
+    int viewers, vconns, per_conn, src;
+    const char *viewer_token, *vendor_token;
+    double rates[32];
+    int nrates;
+    double step_s, warm_s, hold_s;
+    double stop_below; /* stop the steps once delivered/offered falls below this */
+    int pending_max;
+    bool idle, no_watch;
+    int server_pid;
+    double warm_rate; /* ownership warm-up: first locations per second */
+} opt = {.proto = PROTO_VENTA,
+         .host = "127.0.0.1",
+         .port = 8081,
+         .viewers = 1000,
+         .vconns = 4,
+         .per_conn = 250,
+         .src = 8,
+         .step_s = 6,
+         .warm_s = 2,
+         .pending_max = 256,
+         .warm_rate = 2000};
+
+static int ep;
+static conn *conns;
+static int nconns;
+static vendor_t *vendors;
+static int nvendors;
+static char *rbuf;
+static volatile sig_atomic_t stop_flag;
+static bool warm_outside; /* ownership warm-up: positions far outside every viewer's box */
+static double last_ratio = 1;
+
+/* counters; reset per step where it says so */
+static uint64_t deliveries, unmatched, errors_seen, other_msgs, frames_in;
+static uint64_t ready_viewers, ready_vendor_conns, closed_conns, failed_conns;
+static uint64_t
+    closes_by_code[5]; /* 1000..1013 folded: [0]=1000/1001 [1]=1008 [2]=1009 [3]=1013 [4]=other */
+static uint32_t *hist;
+static uint64_t hist_n, hist_max_ns;
+static int64_t measure_from_ns; /* deliveries before this are not in the histogram */
+static uint64_t measured_deliveries;
+static int printed_errors;
+
+static int64_t now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static uint32_t rnd_state = 2463534242u;
+static uint32_t rnd(void)
+{
+    rnd_state ^= rnd_state << 13;
+    rnd_state ^= rnd_state >> 17;
+    rnd_state ^= rnd_state << 5;
+    return rnd_state;
+}
+
+static void die(const char *what)
+{
+    perror(what);
+    exit(2);
+}
+
+/* ------------------------------------------------------------------ output, masking */
+
+static void conn_arm(conn *c, bool want_out)
+{
+    struct epoll_event ev = {.events = EPOLLIN | (want_out ? EPOLLOUT : 0), .data.ptr = c};
+    epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+static void conn_close(conn *c)
+{
+    if (c->state == ST_CLOSED)
+        return;
+    if (c->state < ST_OPEN)
+        failed_conns++;
+    if (c->state == ST_READY) {
+        if (c->role == ROLE_VIEWER)
+            ready_viewers--;
+        else
+            ready_vendor_conns--;
+    }
+    c->state = ST_CLOSED;
+    closed_conns++;
+    epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+    close(c->fd);
+    free(c->carry);
+    free(c->frag);
+    free(c->out);
+    c->carry = c->frag = c->out = NULL;
+    c->ncarry = c->nfrag = c->nout = c->capout = 0;
+}
+
+static void conn_flush(conn *c)
+{
+    while (c->nout) {
+        ssize_t n = send(c->fd, c->out, c->nout, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EINTR) {
+                conn_arm(c, true);
+                return;
+            }
+            conn_close(c);
+            return;
+        }
+        memmove(c->out, c->out + n, c->nout - (size_t)n);
+        c->nout -= (size_t)n;
+    }
+    conn_arm(c, false);
+}
+
+static void out_append(conn *c, const void *p, size_t n)
+{
+    if (c->nout + n > c->capout) {
+        size_t cap = c->capout ? c->capout : 1024;
+        while (cap < c->nout + n)
+            cap *= 2;
+        char *o = realloc(c->out, cap);
+        if (!o)
+            die("realloc");
+        c->out = o;
+        c->capout = cap;
+    }
+    memcpy(c->out + c->nout, p, n);
+    c->nout += n;
+}
+
+/* Queue one masked client frame and try to send it now. */
+static void send_frame(conn *c, int opcode, const char *payload, size_t len)
+{
+    if (c->state == ST_CLOSED)
+        return;
+    unsigned char hdr[14];
+    size_t h = 0;
+    hdr[h++] = (unsigned char)(0x80 | opcode);
+    if (len < 126) {
+        hdr[h++] = (unsigned char)(0x80 | len);
+    } else if (len < 65536) {
+        hdr[h++] = 0x80 | 126;
+        hdr[h++] = (unsigned char)(len >> 8);
+        hdr[h++] = (unsigned char)len;
+    } else {
+        hdr[h++] = 0x80 | 127;
+        for (int i = 7; i >= 0; i--)
+            hdr[h++] = (unsigned char)((uint64_t)len >> (8 * i));
+    }
+    uint32_t key = rnd();
+    unsigned char mk[4];
+    memcpy(mk, &key, 4);
+    memcpy(hdr + h, mk, 4);
+    h += 4;
+    bool was_empty = c->nout == 0;
+    out_append(c, hdr, h);
+    size_t at = c->nout;
+    out_append(c, payload, len);
+    unsigned char *p = (unsigned char *)c->out + at;
+    for (size_t i = 0; i < len; i++)
+        p[i] ^= mk[i & 3];
+    if (was_empty)
+        conn_flush(c);
+}
+
+/* ------------------------------------------------------------------ messages */
+
+#define BOX_S 40.70
+#define BOX_W (-74.00)
+#define BOX_N 40.80
+#define BOX_E (-73.90)
+
+static void vendor_id(int i, char out[37])
+{
+    snprintf(out, 37, "b0000000-0000-4000-8000-%012x", i);
+}
+
+static void send_watch(conn *c)
+{
+    char m[256];
+    double s = BOX_S, w = BOX_W, n = BOX_N, e = BOX_E;
+    if (opt.idle) { /* a small box: one cell, few vendors */
+        n = s + 0.01;
+        e = w + 0.01;
+    }
+    int len;
+    if (opt.proto == PROTO_VENTA)
+        len = snprintf(m, sizeof m,
+                       "{\"op\":\"watch.bounds\",\"ne\":{\"lat\":%.4f,\"lng\":%.4f},"
+                       "\"sw\":{\"lat\":%.4f,\"lng\":%.4f}}",
+                       n, e, s, w);
+    else
+        len = snprintf(m, sizeof m,
+                       "420[\"watch\",{\"ne\":{\"lat\":%.4f,\"lng\":%.4f},\"sw\":{\"lat\":%.4f,"
+                       "\"lng\":%.4f}}]",
+                       n, e, s, w);
+    send_frame(c, 1, m, (size_t)len);
+}
+
+/* One location of vendor vi on its connection, send time recorded. */
+static void send_location(int vi)
+{
+    vendor_t *v = &vendors[vi];
+    conn *c = &conns[opt.viewers + vi / opt.per_conn];
+    if (c->state != ST_READY && c->state != ST_OPEN)
+        return;
+    int64_t ts = wall_ms();
+    if (ts <= v->last_ts)
+        ts = v->last_ts + 1;
+    v->last_ts = ts;
+    double lat = v->lat + (double)(rnd() % 1000) * 1e-6 - (warm_outside ? 5.0 : 0),
+           lng = v->lng + (double)(rnd() % 1000) * 1e-6;
+    char id[37];
+    vendor_id(vi, id);
+    char m[320];
+    int len = snprintf(m, sizeof m,
+                       "%s{\"op\":\"location\",\"vendorId\":\"%s\",\"lat\":%.6f,\"lng\":%.6f,"
+                       "\"heading\":%u,\"speed\":3.5,\"accuracy\":5,\"ts\":%" PRId64 "}%s",
+                       opt.proto == PROTO_SIO ? "42[\"location\"," : "", id, lat, lng, rnd() % 360,
+                       ts, opt.proto == PROTO_SIO ? "]" : "");
+    sendrec *r = &v->ring[ts % RING];
+    r->ts = ts;
+    r->sent_ns = now_ns();
+    send_frame(c, 1, m, (size_t)len);
+}
+
+static void record_latency(int64_t lat_ns, int64_t arrived)
+{
+    if (arrived < measure_from_ns)
+        return;
+    measured_deliveries++;
+    if (lat_ns < 0)
+        lat_ns = 0;
+    uint64_t b = (uint64_t)lat_ns / (HIST_US * 1000);
+    if (b >= HIST_N)
+        b = HIST_N - 1;
+    hist[b]++;
+    hist_n++;
+    if ((uint64_t)lat_ns > hist_max_ns)
+        hist_max_ns = (uint64_t)lat_ns;
+}
+
+static uint64_t hex12(const char *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 12; i++) {
+        char ch = p[i];
+        v = v * 16 + (uint64_t)(ch <= '9' ? ch - '0' : (ch | 0x20) - 'a' + 10);
+    }
+    return v;
+}
+
+/* A location/enter message (venta) or the object of a sio location event. */
+static void on_delivery(const char *m, size_t len, int64_t arrived)
+{
+    deliveries++;
+    const char *id = memmem(m, len, "\"vendorId\":\"", 12);
+    const char *ts = memmem(m, len, "\"ts\":", 5);
+    if (!id || !ts || id + 12 + 36 > m + len) {
+        unmatched++;
+        return;
+    }
+    uint64_t vi = hex12(id + 12 + 24);
+    int64_t t = strtoll(ts + 5, NULL, 10);
+    if (vi >= (uint64_t)nvendors) {
+        unmatched++;
+        return;
+    }
+    sendrec *r = &vendors[vi].ring[t % RING];
+    if (r->ts != t) {
+        unmatched++;
+        return;
+    }
+    record_latency(arrived - r->sent_ns, arrived);
+}
+
+static void on_error_msg(const char *m, size_t len)
+{
+    errors_seen++;
+    if (printed_errors++ < 5)
+        fprintf(stderr, "ws-load: server error: %.*s\n", (int)(len > 300 ? 300 : len), m);
+}
+
+static void on_venta_message(conn *c, const char *m, size_t len, int64_t arrived)
+{
+    if (len > 8 && memcmp(m, "{\"op\":\"", 7) == 0) {
+        const char *op = m + 7;
+        size_t rest = len - 7;
+        if ((rest > 9 && memcmp(op, "location\"", 9) == 0) ||
+            (rest > 6 && memcmp(op, "enter\"", 6) == 0)) {
+            on_delivery(m, len, arrived);
+            return;
+        }
+        if (rest > 4 && memcmp(op, "ack\"", 4) == 0) {
+            c->acks++;
+            if (c->role == ROLE_VENDOR && c->state == ST_OPEN &&
+                c->acks >= (uint32_t)opt.per_conn) {
+                c->state = ST_READY;
+                ready_vendor_conns++;
+            }
+            return;
+        }
+        if (rest > 9 && memcmp(op, "snapshot\"", 9) == 0) {
+            if (c->role == ROLE_VIEWER && c->state == ST_OPEN) {
+                c->state = ST_READY;
+                ready_viewers++;
+            }
+            return;
+        }
+        if (rest > 6 && memcmp(op, "error\"", 6) == 0) {
+            on_error_msg(m, len);
+            return;
+        }
+    }
+    other_msgs++;
+}
+
+static void on_sio_message(conn *c, const char *m, size_t len, int64_t arrived)
+{
+    if (len >= 1 && m[0] == '2' && len == 1) { /* Engine.IO ping */
+        send_frame(c, 1, "3", 1);
+        return;
+    }
+    if (len >= 2 && m[0] == '0' && m[1] == '{') { /* Engine.IO open */
+        send_frame(c, 1, "40", 2);
+        return;
+    }
+    if (len >= 2 && m[0] == '4' && m[1] == '0') { /* namespace connected */
+        if (c->sio_open)
+            return;
+        c->sio_open = 1;
+        if (c->role == ROLE_VIEWER) {
+            if (!opt.no_watch)
+                send_watch(c);
+            else {
+                c->state = ST_READY;
+                ready_viewers++;
+            }
+        } else {
+            c->state = ST_READY;
+            ready_vendor_conns++;
+        }
+        return;
+    }
+    if (len >= 3 && m[0] == '4' && m[1] == '3') { /* ack of our watch */
+        if (c->role == ROLE_VIEWER && c->state == ST_OPEN) {
+            c->state = ST_READY;
+            ready_viewers++;
+        }
+        return;
+    }
+    if (len > 14 && memcmp(m, "42[\"location\",", 14) == 0) {
+        on_delivery(m + 14, len - 14, arrived);
+        return;
+    }
+    if (len >= 2 && m[0] == '4' && m[1] == '4') {
+        on_error_msg(m, len);
+        return;
+    }
+    other_msgs++;
+}
+
+static void on_text(conn *c, const char *p, size_t len, int64_t arrived)
+{
+    if (opt.proto == PROTO_SIO) {
+        on_sio_message(c, p, len, arrived);
+        return;
+    }
+    const char *end = p + len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        if (n)
+            on_venta_message(c, p, n, arrived);
+        p += n + (nl ? 1 : 0);
+    }
+}
+
+static void on_open(conn *c)
+{
+    c->state = ST_OPEN;
+    if (opt.proto == PROTO_SIO)
+        return; /* waits for the Engine.IO open packet */
+    if (c->role == ROLE_VIEWER) {
+        if (opt.no_watch) {
+            c->state = ST_READY;
+            ready_viewers++;
+        } else {
+            send_watch(c);
+        }
+    }
+}
+
+/* Parse whole frames in buf; returns bytes consumed. */
+static size_t parse_frames(conn *c, char *buf, size_t n, int64_t arrived)
+{
+    size_t at = 0;
+    while (c->state != ST_CLOSED) {
+        if (n - at < 2)
+            break;
+        unsigned char *f = (unsigned char *)buf + at;
+        bool fin = f[0] & 0x80;
+        int opcode = f[0] & 0x0f;
+        bool masked = f[1] & 0x80;
+        uint64_t len = f[1] & 0x7f;
+        size_t h = 2;
+        if (len == 126) {
+            if (n - at < 4)
+                break;
+            len = ((uint64_t)f[2] << 8) | f[3];
+            h = 4;
+        } else if (len == 127) {
+            if (n - at < 10)
+                break;
+            len = 0;
+            for (int i = 0; i < 8; i++)
+                len = (len << 8) | f[2 + i];
+            h = 10;
+        }
+        if (masked)
+            h += 4; /* servers do not mask; tolerate it anyway (payload left masked) */
+        if (len > (64u << 20)) {
+            conn_close(c);
+            break;
+        }
+        if (n - at < h + len)
+            break;
+        char *payload = buf + at + h;
+        frames_in++;
+        if (opcode == 1 || opcode == 0) {
+            if (!fin || c->nfrag) {
+                char *fr = realloc(c->frag, c->nfrag + len);
+                if (!fr)
+                    die("realloc");
+                memcpy(fr + c->nfrag, payload, len);
+                c->frag = fr;
+                c->nfrag += len;
+                if (fin) {
+                    on_text(c, c->frag, c->nfrag, arrived);
+                    free(c->frag);
+                    c->frag = NULL;
+                    c->nfrag = 0;
+                }
+            } else {
+                on_text(c, payload, len, arrived);
+            }
+        } else if (opcode == 9) {
+            send_frame(c, 10, payload, len);
+        } else if (opcode == 8) {
+            int code = len >= 2 ? ((unsigned char)payload[0] << 8) | (unsigned char)payload[1] : 0;
+            int k = code == 1000 || code == 1001 ? 0
+                    : code == 1008               ? 1
+                    : code == 1009               ? 2
+                    : code == 1013               ? 3
+                                                 : 4;
+            closes_by_code[k]++;
+            if (closes_by_code[k] <= 3)
+                fprintf(stderr, "ws-load: close %d %.*s\n", code, (int)(len > 2 ? len - 2 : 0),
+                        payload + 2);
+            conn_close(c);
+            return at + h + len;
+        }
+        at += h + len;
+    }
+    return at;
+}
+
+static void on_readable(conn *c)
+{
+    size_t have = c->ncarry;
+    if (have)
+        memcpy(rbuf, c->carry, have);
+    ssize_t r = recv(c->fd, rbuf + have, RBUF - have, 0);
+    if (r <= 0) {
+        if (r < 0 && (errno == EAGAIN || errno == EINTR))
+            return;
+        conn_close(c);
+        return;
+    }
+    int64_t arrived = now_ns();
+    size_t n = have + (size_t)r;
+    size_t at = 0;
+    if (c->state == ST_HANDSHAKE) {
+        char *e = memmem(rbuf, n, "\r\n\r\n", 4);
+        if (!e) {
+            at = 0;
+            goto keep;
+        }
+        if (n < 12 || memcmp(rbuf + 9, "101", 3) != 0) {
+            if (failed_conns < 3)
+                fprintf(stderr, "ws-load: upgrade refused: %.*s\n", (int)(e - rbuf), rbuf);
+            conn_close(c);
+            return;
+        }
+        at = (size_t)(e + 4 - rbuf);
+        on_open(c);
+    }
+    at += parse_frames(c, rbuf + at, n - at, arrived);
+    if (c->state == ST_CLOSED)
+        return;
+keep:
+    if (n - at > (size_t)RBUF / 2) { /* a frame larger than we take: give up on it */
+        conn_close(c);
+        return;
+    }
+    if (n - at) {
+        char *k = realloc(c->carry, n - at);
+        if (!k)
+            die("realloc");
+        memcpy(k, rbuf + at, n - at);
+        c->carry = k;
+    } else {
+        free(c->carry);
+        c->carry = NULL;
+    }
+    c->ncarry = n - at;
+}
+
+/* ------------------------------------------------------------------ connecting */
+
+static int pending;
+
+static void start_connect(conn *c, int src_i)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        die("socket");
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+    struct sockaddr_in src = {.sin_family = AF_INET};
+    src.sin_addr.s_addr = htonl(0x7f000002u + (uint32_t)(src_i % opt.src));
+    if (bind(fd, (struct sockaddr *)&src, sizeof src) < 0)
+        die("bind");
+    struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons((uint16_t)opt.port)};
+    inet_pton(AF_INET, opt.host, &dst.sin_addr);
+    c->fd = fd;
+    c->state = ST_CONNECTING;
+    int rc = connect(fd, (struct sockaddr *)&dst, sizeof dst);
+    if (rc < 0 && errno != EINPROGRESS) {
+        if (failed_conns < 3)
+            perror("ws-load: connect");
+        c->state = ST_CLOSED;
+        close(fd);
+        failed_conns++;
+        return;
+    }
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = c};
+    epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+    pending++;
+}
+
+static void on_connected(conn *c)
+{
+    int err = 0;
+    socklen_t el = sizeof err;
+    getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &el);
+    if (err) {
+        if (failed_conns < 3)
+            fprintf(stderr, "ws-load: connect: %s\n", strerror(err));
+        conn_close(c);
+        return;
+    }
+    char req[4096];
+    const char *tok = c->role == ROLE_VIEWER ? opt.viewer_token : opt.vendor_token;
+    int len;
+    if (opt.proto == PROTO_VENTA)
+        len = snprintf(req, sizeof req,
+                       "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\nConnection: "
+                       "Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                       "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: venta.v1.json\r\n"
+                       "%s%s%s\r\n",
+                       opt.path ? opt.path : "/ws", opt.host, opt.port,
+                       tok ? "Authorization: Bearer " : "", tok ? tok : "", tok ? "\r\n" : "");
+    else
+        len = snprintf(req, sizeof req,
+                       "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\nConnection: "
+                       "Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                       "Sec-WebSocket-Version: 13\r\n\r\n",
+                       opt.path ? opt.path : "/socket.io/?EIO=4&transport=websocket", opt.host,
+                       opt.port);
+    c->state = ST_HANDSHAKE;
+    out_append(c, req, (size_t)len);
+    conn_flush(c);
+}
+
+static void handle_event(struct epoll_event *e)
+{
+    conn *c = e->data.ptr;
+    if (c->state == ST_CLOSED)
+        return;
+    if (c->state == ST_CONNECTING) {
+        if (e->events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) {
+            on_connected(c);
+        }
+        return;
+    }
+    if (e->events & EPOLLOUT)
+        conn_flush(c);
+    if (c->state != ST_CLOSED && (e->events & (EPOLLIN | EPOLLERR | EPOLLHUP)))
+        on_readable(c);
+}
+
+static void poll_once(int timeout_ms)
+{
+    static struct epoll_event evs[1024];
+    int n = epoll_wait(ep, evs, 1024, timeout_ms);
+    for (int i = 0; i < n; i++) {
+        conn *c = evs[i].data.ptr;
+        bool was_pending = c->state == ST_CONNECTING || c->state == ST_HANDSHAKE ||
+                           (c->state == ST_OPEN && c->role == ROLE_VIEWER);
+        handle_event(&evs[i]);
+        bool now_pending = c->state == ST_CONNECTING || c->state == ST_HANDSHAKE ||
+                           (c->state == ST_OPEN && c->role == ROLE_VIEWER);
+        if (was_pending && !now_pending)
+            pending--;
+    }
+}
+
+/* Open conns [from, to): at most pending_max handshakes in flight. */
+static void open_all(int from, int to, int role, double timeout_s)
+{
+    int64_t t0 = now_ns();
+    int next = from;
+    while (!stop_flag) {
+        while (next < to && pending < opt.pending_max) {
+            conns[next].role = (uint8_t)role;
+            conns[next].idx = (uint32_t)(next - from);
+            start_connect(&conns[next], next);
+            next++;
+        }
+        if (next >= to && pending <= 0)
+            break;
+        if ((double)(now_ns() - t0) / 1e9 > timeout_s) {
+            fprintf(stderr, "ws-load: timeout opening connections (%d pending)\n", pending);
+            break;
+        }
+        poll_once(5);
+    }
+}
+
+/* ------------------------------------------------------------------ fan-out steps */
+
+static double cpu_of(int pid)
+{
+    if (pid <= 0)
+        return 0;
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *p = strrchr(buf, ')');
+    if (!p)
+        return 0;
+    unsigned long ut = 0, st = 0;
+    /* after ')': state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
+     */
+    if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+        return 0;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static double self_cpu(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+           ru.ru_stime.tv_usec / 1e6;
+}
+
+static double pct(double p)
+{
+    if (!hist_n)
+        return 0;
+    uint64_t want = (uint64_t)(p * (double)hist_n), acc = 0;
+    if (want >= hist_n)
+        want = hist_n - 1;
+    for (uint64_t b = 0; b < HIST_N; b++) {
+        acc += hist[b];
+        if (acc > want)
+            return (double)(b * HIST_US + HIST_US / 2) / 1000.0; /* ms, bucket middle */
+    }
+    return (double)hist_max_ns / 1e6;
+}
+
+static void run_step(double rate)
+{
+    memset(hist, 0, sizeof(uint32_t) * HIST_N);
+    hist_n = hist_max_ns = 0;
+    measured_deliveries = 0;
+    uint64_t unmatched0 = unmatched, err0 = errors_seen, closed0 = closed_conns;
+    int64_t t0 = now_ns();
+    int64_t t_end = t0 + (int64_t)(opt.step_s * 1e9);
+    measure_from_ns = t0 + (int64_t)(opt.warm_s * 1e9);
+    double srv0 = 0, self0 = 0;
+    bool measuring = false;
+    uint64_t sent = 0, sent_measured0 = 0;
+    int vi = 0;
+    while (!stop_flag) {
+        int64_t t = now_ns();
+        if (!measuring && t >= measure_from_ns) {
+            measuring = true;
+            srv0 = cpu_of(opt.server_pid);
+            self0 = self_cpu();
+            sent_measured0 = sent;
+        }
+        if (t >= t_end)
+            break;
+        uint64_t due = (uint64_t)(rate * (double)(t - t0) / 1e9);
+        int burst = 0;
+        while (sent < due && burst < 10000) {
+            send_location(vi);
+            vi = (vi + 1) % nvendors;
+            sent++;
+            burst++;
+        }
+        poll_once(1);
+    }
+    double srv = cpu_of(opt.server_pid) - srv0, self = self_cpu() - self0;
+    double secs = opt.step_s - opt.warm_s;
+    uint64_t sent_in = sent - sent_measured0;
+    uint64_t live = ready_viewers; /* viewers still open */
+    double p50 = pct(0.50), p99 = pct(0.99), p999 = pct(0.999);
+    double mx = (double)hist_max_ns / 1e6;
+    uint64_t got = measured_deliveries;
+    /* drain: until nothing arrived for 300 ms (or 15 s) */
+    int64_t quiet_from = now_ns(), dstart = quiet_from;
+    uint64_t last = deliveries;
+    while (!stop_flag && now_ns() - quiet_from < 300000000LL && now_ns() - dstart < 15000000000LL) {
+        poll_once(10);
+        if (deliveries != last) {
+            last = deliveries;
+            quiet_from = now_ns();
+        }
+    }
+    printf("step rate=%.0f viewers=%" PRIu64 " sent_per_s=%.0f offered_dps=%.0f delivered_dps=%.0f "
+           "p50_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f unmatched=%" PRIu64 " errors=%" PRIu64
+           " closed=%" PRIu64 " server_cpu=%.2f gen_cpu=%.2f drain_s=%.2f\n",
+           rate, live, (double)sent_in / secs, (double)sent_in / secs * (double)live,
+           (double)got / secs, p50, p99, p999, mx, unmatched - unmatched0, errors_seen - err0,
+           closed_conns - closed0, srv / secs, self / secs, (double)(now_ns() - dstart) / 1e9);
+    fflush(stdout);
+    last_ratio = sent_in && live ? (double)got / ((double)sent_in * (double)live) : 0;
+}
+
+/* ------------------------------------------------------------------ main */
+
+static void on_sig(int s)
+{
+    (void)s;
+    stop_flag = 1;
+}
+
+static const char *read_token(const char *arg)
+{
+    if (!arg || arg[0] != '@')
+        return arg;
+    FILE *f = fopen(arg + 1, "r");
+    if (!f)
+        die(arg + 1);
+    static char bufs[2][4096];
+    static int k;
+    char *b = bufs[k++ & 1];
+    size_t n = fread(b, 1, 4095, f);
+    fclose(f);
+    while (n && (b[n - 1] == '\n' || b[n - 1] == '\r' || b[n - 1] == ' '))
+        n--;
+    b[n] = 0;
+    return b;
+}
+
+static void usage(void)
+{
+    fprintf(stderr,
+            "usage: ws-load fanout|idle [--proto venta|sio] [--host H] [--port P] [--path P]\n"
+            "  [--viewers V] [--vendor-conns P] [--vendors-per-conn K] [--src S]\n"
+            "  [--viewer-token T|@file] [--vendor-token T|@file] [--rates r1,r2,...]\n"
+            "  [--step SECONDS] [--warm SECONDS] [--hold SECONDS] [--no-watch]\n"
+            "  [--server-pid PID] [--pending N] [--stop-below FRACTION]\n");
+    exit(2);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        usage();
+    opt.idle = strcmp(argv[1], "idle") == 0;
+    if (!opt.idle && strcmp(argv[1], "fanout") != 0)
+        usage();
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+#define ARG(name) (strcmp(a, name) == 0 && v && (i++, 1))
+        if (ARG("--proto"))
+            opt.proto = strcmp(v, "sio") == 0 ? PROTO_SIO : PROTO_VENTA;
+        else if (ARG("--host"))
+            opt.host = v;
+        else if (ARG("--port"))
+            opt.port = atoi(v);
+        else if (ARG("--path"))
+            opt.path = v;
+        else if (ARG("--viewers"))
+            opt.viewers = atoi(v);
+        else if (ARG("--vendor-conns"))
+            opt.vconns = atoi(v);
+        else if (ARG("--vendors-per-conn"))
+            opt.per_conn = atoi(v);
+        else if (ARG("--src"))
+            opt.src = atoi(v);
+        else if (ARG("--viewer-token"))
+            opt.viewer_token = read_token(v);
+        else if (ARG("--vendor-token"))
+            opt.vendor_token = read_token(v);
+        else if (ARG("--rates")) {
+            char *s = strdup(v), *save = NULL;
+            for (char *t = strtok_r(s, ",", &save); t && opt.nrates < 32;
+                 t = strtok_r(NULL, ",", &save))
+                opt.rates[opt.nrates++] = atof(t);
+            free(s);
+        } else if (ARG("--step"))
+            opt.step_s = atof(v);
+        else if (ARG("--warm"))
+            opt.warm_s = atof(v);
+        else if (ARG("--hold"))
+            opt.hold_s = atof(v);
+        else if (ARG("--server-pid"))
+            opt.server_pid = atoi(v);
+        else if (ARG("--stop-below"))
+            opt.stop_below = atof(v);
+        else if (ARG("--pending"))
+            opt.pending_max = atoi(v);
+        else if (strcmp(a, "--no-watch") == 0)
+            opt.no_watch = true;
+        else
+            usage();
+#undef ARG
+    }
+    if (opt.idle)
+        opt.vconns = 0;
+    if (opt.src < 1 || opt.src > 250 || opt.viewers < 0 || opt.vconns < 0 || opt.per_conn < 1)
+        usage();
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGTERM, on_sig);
+    signal(SIGINT, on_sig);
+    struct rlimit rl;
+    getrlimit(RLIMIT_NOFILE, &rl);
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+    if ((rlim_t)(opt.viewers + opt.vconns + 64) > rl.rlim_cur) {
+        fprintf(stderr, "ws-load: fd limit %lu < %d connections: raise ulimit -n\n",
+                (unsigned long)rl.rlim_cur, opt.viewers + opt.vconns);
+        return 2;
+    }
+    rnd_state ^= (uint32_t)getpid();
+    nconns = opt.viewers + opt.vconns;
+    conns = calloc((size_t)nconns + 1, sizeof *conns);
+    nvendors = opt.vconns * opt.per_conn;
+    vendors = calloc((size_t)nvendors + 1, sizeof *vendors);
+    hist = calloc(HIST_N, sizeof *hist);
+    rbuf = malloc(RBUF);
+    ep = epoll_create1(EPOLL_CLOEXEC);
+    if (!conns || !vendors || !hist || !rbuf || ep < 0)
+        die("setup");
+    for (int i = 0; i < nvendors; i++) { /* homes spread over the box's middle */
+        vendors[i].lat = BOX_S + 0.02 + 0.06 * (double)(rnd() % 10000) / 10000.0;
+        vendors[i].lng = BOX_W + 0.02 + 0.06 * (double)(rnd() % 10000) / 10000.0;
+    }
+    int64_t t0 = now_ns();
+
+    if (opt.idle) {
+        open_all(0, opt.viewers, ROLE_VIEWER, 600);
+        printf("READY conns=%" PRIu64 " failed=%" PRIu64 " closed=%" PRIu64 " open_s=%.1f\n",
+               ready_viewers, failed_conns, closed_conns, (double)(now_ns() - t0) / 1e9);
+        fflush(stdout);
+        int64_t until = opt.hold_s > 0 ? now_ns() + (int64_t)(opt.hold_s * 1e9) : INT64_MAX;
+        while (!stop_flag && now_ns() < until)
+            poll_once(100);
+        printf("HELD conns_open=%" PRIu64 " closed=%" PRIu64 " other_msgs=%" PRIu64 "\n",
+               ready_viewers, closed_conns, other_msgs);
+        return 0;
+    }
+
+    /* vendors first: connect, then the first location of each vendor, paced, and wait
+     * for every ack (ownership checked) before any viewer exists. */
+    open_all(opt.viewers, nconns, ROLE_VENDOR, 60);
+    int open_vendor = 0;
+    for (int i = opt.viewers; i < nconns; i++)
+        open_vendor += conns[i].state == ST_OPEN || conns[i].state == ST_READY;
+    if (opt.proto == PROTO_SIO) {
+        while (!stop_flag && ready_vendor_conns < (uint64_t)open_vendor &&
+               (now_ns() - t0) < 30000000000LL)
+            poll_once(5);
+    } else {
+        int64_t w0 = now_ns();
+        int sent = 0;
+        warm_outside = true;
+        while (!stop_flag && ready_vendor_conns < (uint64_t)open_vendor &&
+               now_ns() - w0 < 60000000000LL) {
+            int due = (int)(opt.warm_rate * (double)(now_ns() - w0) / 1e9);
+            while (sent < nvendors && sent < due)
+                send_location(sent++);
+            poll_once(2);
+        }
+    }
+    warm_outside = false;
+    fprintf(stderr, "ws-load: %" PRIu64 "/%d vendor connections ready (%d vendors) in %.1fs\n",
+            ready_vendor_conns, opt.vconns, nvendors, (double)(now_ns() - t0) / 1e9);
+    int64_t t1 = now_ns();
+    open_all(0, opt.viewers, ROLE_VIEWER, 300);
+    fprintf(stderr, "ws-load: %" PRIu64 "/%d viewers ready in %.1fs (failed %" PRIu64 ")\n",
+            ready_viewers, opt.viewers, (double)(now_ns() - t1) / 1e9, failed_conns);
+    printf("setup vendor_conns=%" PRIu64 " vendors=%d viewers=%" PRIu64 " failed=%" PRIu64
+           " viewers_open_s=%.1f server_cpu_s=%.2f\n",
+           ready_vendor_conns, nvendors, ready_viewers, failed_conns, (double)(now_ns() - t1) / 1e9,
+           cpu_of(opt.server_pid));
+    fflush(stdout);
+    if (ready_vendor_conns == 0 || ready_viewers == 0)
+        return 1;
+    /* let snapshots and enter messages settle */
+    for (int i = 0; i < 50 && !stop_flag; i++)
+        poll_once(10);
+    for (int s = 0; s < opt.nrates && !stop_flag; s++) {
+        run_step(opt.rates[s]);
+        if (last_ratio < opt.stop_below)
+            break;
+    }
+    printf("closes normal=%" PRIu64 " policy=%" PRIu64 " too_big=%" PRIu64 " too_slow=%" PRIu64
+           " other=%" PRIu64 " frames_in=%" PRIu64 " other_msgs=%" PRIu64 "\n",
+           closes_by_code[0], closes_by_code[1], closes_by_code[2], closes_by_code[3],
+           closes_by_code[4], frames_in, other_msgs);
+    return 0;
+}
