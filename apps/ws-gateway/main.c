@@ -54,7 +54,7 @@ static void read_config(gw_config *c)
     c->vendor_interval_ms = (int)vt_config_int("VENTA_WS_VENDOR_INTERVAL_MS", 100, 0, 60000);
     c->ping_s = (int)vt_config_int("VENTA_WS_PING_S", 30, 1, 3600);
     c->snapshot_limit = (int)vt_config_int("VENTA_WS_SNAPSHOT_LIMIT", 500, 1, 10000);
-    c->rx_buffer = (int)vt_config_int("VENTA_WS_RX_BUFFER", 1024, 128, 1 << 20);
+    c->rx_buffer = (int)vt_config_int("VENTA_WS_RX_BUFFER", 256, 128, 1 << 20);
     c->shutdown_grace_ms = (int)vt_config_int("VENTA_WS_SHUTDOWN_GRACE_MS", 5000, 0, 600000);
     c->rpc_timeout_ms = (int)vt_config_int("VENTA_WS_RPC_TIMEOUT_MS", 3000, 100, 60000);
 }
