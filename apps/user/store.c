@@ -58,7 +58,7 @@ const vt_db_statement store_statements[] = {
      "created_at = least(created_at, coalesce(" MS_TO_TS("$7") ", created_at)), "
      "deleted_at = NULL, updated_at = now() WHERE id = $1::uuid"},
     /* A user known only by id (first seen in a subscription event). */
-    {"user_placeholder",
+    {"user_from_subscription",
      "INSERT INTO account.users (clerk_id) VALUES ($1::text) "
      "ON CONFLICT (clerk_id) DO NOTHING RETURNING id::text"},
     /* user.deleted for an id never seen: a tombstone, so that a late user.created

@@ -104,7 +104,7 @@ static int ensure_user(apply_job *job, vt_db_conn *c, const char *clerk_id, char
 {
     const char *params[] = {clerk_id};
     PGresult *res;
-    int rc = vt_db_query(c, "user_placeholder", 1, params, &res, err, errlen);
+    int rc = vt_db_query(c, "user_from_subscription", 1, params, &res, err, errlen);
     if (rc != VT_OK)
         return rc;
     *deleted = false;
