@@ -8,7 +8,7 @@
  * Scale across cores with processes.
  *
  * Configuration: see docs/ws.md. Stop: SIGTERM/SIGINT closes every WebSocket with 1001
- * (vendors go offline), waits up to VENTA_WS_SHUTDOWN_GRACE_MS for the closes to
+ * (vendors go offline), waits up to VENTA_SHUTDOWN_GRACE_MS for the closes to
  * finish, drains NATS and exits 0.
  */
 #include "gateway.h"
@@ -55,7 +55,7 @@ static void read_config(gw_config *c)
     c->ping_s = (int)vt_config_int("VENTA_WS_PING_S", 30, 1, 3600);
     c->snapshot_limit = (int)vt_config_int("VENTA_WS_SNAPSHOT_LIMIT", 500, 1, 10000);
     c->rx_buffer = (int)vt_config_int("VENTA_WS_RX_BUFFER", 256, 128, 1 << 20);
-    c->shutdown_grace_ms = (int)vt_config_int("VENTA_WS_SHUTDOWN_GRACE_MS", 5000, 0, 600000);
+    c->shutdown_grace_ms = (int)vt_config_int("VENTA_SHUTDOWN_GRACE_MS", 5000, 0, 600000);
     c->rpc_timeout_ms = (int)vt_config_int("VENTA_WS_RPC_TIMEOUT_MS", 3000, 100, 60000);
 }
 

@@ -162,7 +162,7 @@ const apiVars = new Set([
   "VENTA_GATEWAY_ADDR", "VENTA_WS_ADDR", "VENTA_USER_ADDR", "VENTA_VENDOR_ADDR",
   "VENTA_LOCATION_ADDR", "VENTA_METRICS_ADDR", "VENTA_SHUTDOWN_GRACE_MS",
   "VENTA_RPC_THREADS", "VENTA_LOCATION_TTL_S", "VENTA_MIGRATIONS_DIR",
-  "VENTA_WS_SHUTDOWN_GRACE_MS", "VENTA_TRUST_FORWARDED_FOR",
+  "VENTA_TRUST_FORWARDED_FOR",
 ]);
 if (apiDocPath) {
   const api = readFileSync(apiDocPath, "utf8");
@@ -326,9 +326,7 @@ for (const w of workloads) {
         fail(where, `${dial}=${v}: Service ${host} does not select ${target}'s pods`);
       }
     }
-    // venta-ws-gateway names its drain time VENTA_WS_SHUTDOWN_GRACE_MS.
-    const graceVar = bin === "venta-ws-gateway" ? "VENTA_WS_SHUTDOWN_GRACE_MS" : "VENTA_SHUTDOWN_GRACE_MS";
-    for (const need of ["VENTA_NATS_URL", "VENTA_LOG_LEVEL", graceVar]) {
+    for (const need of ["VENTA_NATS_URL", "VENTA_LOG_LEVEL", "VENTA_SHUTDOWN_GRACE_MS"]) {
       if (!env.has(need)) fail(where, `${need} is not set`);
     }
     if (GRPC_SERVICES[bin]) {
@@ -357,13 +355,13 @@ for (const w of workloads) {
     }
 
     // SIGTERM grace: preStop sleep + the process's drain + 5 s for closing connections.
-    const grace = Number(env.get(graceVar)?.value);
+    const grace = Number(env.get("VENTA_SHUTDOWN_GRACE_MS")?.value);
     const sleepCmd = c.lifecycle?.preStop?.exec?.command || [];
     const preStop = sleepCmd[0]?.endsWith("sleep") ? Number(sleepCmd[1]) : 0;
     if (!c.lifecycle?.preStop) fail(where, "needs a preStop sleep so that it leaves the endpoints before SIGTERM");
     const tgps = pod.terminationGracePeriodSeconds ?? 30;
     if (Number.isFinite(grace) && tgps < preStop + grace / 1000 + 5) {
-      fail(where, `terminationGracePeriodSeconds ${tgps} < preStop ${preStop} s + ${graceVar} ${grace} ms + 5 s`);
+      fail(where, `terminationGracePeriodSeconds ${tgps} < preStop ${preStop} s + VENTA_SHUTDOWN_GRACE_MS ${grace} ms + 5 s`);
     }
   }
 }
