@@ -49,20 +49,12 @@ static PGconn *db(void)
 
 static void start_service(void)
 {
-    grpc_port = vt_harness_free_port();
-    metrics_port = vt_harness_free_port();
-    static char e1[512], e2[128], e3[128], e4[512];
-    snprintf(e1, sizeof e1, "VENTA_DATABASE_URL=%s", db_url);
-    snprintf(e2, sizeof e2, "VENTA_LOCATION_ADDR=127.0.0.1:%d", grpc_port);
-    snprintf(e3, sizeof e3, "VENTA_METRICS_ADDR=127.0.0.1:%d", metrics_port);
-    snprintf(e4, sizeof e4, "VENTA_NATS_URL=%s", vt_harness_env("VENTA_TEST_NATS_URL"));
-    const char *env[] = {e1, e2, e3, e4, "VENTA_LOCATION_TTL_S=600", "VENTA_LOG_LEVEL=warn",
-                         "VENTA_RPC_THREADS=2", NULL};
-    service_pid = vt_harness_spawn(vt_harness_env("VENTA_LOCATION_BIN"), env);
-    VT_REQUIRE(vt_harness_wait_port(grpc_port, 20000) == 0);
-    char target[64];
-    snprintf(target, sizeof target, "127.0.0.1:%d", grpc_port);
-    channel = vt_rpc_channel_new(target, NULL);
+    const char *env[] = {"VENTA_LOCATION_TTL_S=600", "VENTA_RPC_THREADS=2", NULL};
+    vt_harness_service s;
+    vt_harness_service_start(&s, vt_harness_env("VENTA_LOCATION_BIN"), "VENTA_LOCATION_ADDR",
+                             db_url, env);
+    service_pid = s.pid, grpc_port = s.grpc_port, metrics_port = s.metrics_port;
+    channel = s.channel;
 }
 
 static void vendor_id(int n, char *out)
