@@ -518,6 +518,38 @@ async function testNatsRestart(v, viewer, vendor) {
   watcher.close();
 }
 
+function readyz(addr) {
+  return new Promise((resolve, reject) => http.get(`http://${addr}/readyz`, (res) => {
+    let body = '';
+    res.on('data', (d) => { body += d; });
+    res.on('end', () => resolve({ status: res.statusCode, body }));
+  }).on('error', reject));
+}
+
+// Redis restarts empty (no persistence here): the gateways reconnect by themselves,
+// readiness says so meanwhile, and presence comes back with the next updates.
+async function testRedisRestart(v, vendor) {
+  execFileSync('bash', [VENTA_HARNESS, 'stop', 'redis'], { stdio: 'inherit' });
+  let down = null;
+  for (let i = 0; i < 50 && !down; i++) {
+    const r = await readyz(WS_B);
+    if (r.status === 503 && /"redis":false/.test(r.body)) down = r;
+    else await sleep(100);
+  }
+  ok(down, '/readyz is 503 and names Redis while it is down');
+  await move(vendor, v.alice1, 40.751, -73.98); // still acked: presence is best effort
+  ok(true, 'vendor updates are acknowledged while Redis is down');
+  execFileSync('bash', [VENTA_HARNESS, 'start', 'redis'], { stdio: 'inherit' });
+  let key = -2;
+  for (let i = 0; i < 100 && !(Number(key) > 0); i++) {
+    await move(vendor, v.alice1, 40.751 + i * 1e-5, -73.98);
+    key = execFileSync('redis-cli', ['-u', VENTA_TEST_REDIS_URL, 'TTL', `presence:vendor:${v.alice1}`]).toString().trim();
+    if (!(Number(key) > 0)) await sleep(200);
+  }
+  ok(Number(key) > 0, `after a Redis restart the vendor's presence is back (TTL ${key} s)`);
+  ok((await readyz(WS_B)).status === 200, '/readyz is 200 again');
+}
+
 async function testSigterm() {
   const c = await connect(WS_A, 'user_last');
   process.kill(Number(WS_A_PID), 'SIGTERM');
@@ -545,6 +577,7 @@ async function main() {
   await testSlowReader();
   await testMetrics();
   await testNatsRestart(v, viewer, vendor);
+  await testRedisRestart(v, vendor);
   viewer.close();
   vendor.close();
   await testSigterm();
