@@ -64,6 +64,7 @@ wait_port "$vendor_port" venta-vendor
 
 ws_a=$(free_port)
 ws_b=$(free_port)
+ws_c=$(free_port)
 # Small limits so that the limit tests stay short; a short presence TTL for expiry.
 gw_env=(VENTA_PRESENCE_TTL_S=3 VENTA_WS_AUTH_TIMEOUT_S=2 VENTA_WS_RATE=100 VENTA_WS_RATE_BURST=200
         VENTA_WS_MAX_STRIKES=10 VENTA_WS_QUEUE_MAX=256 VENTA_WS_VENDOR_INTERVAL_MS=0 ${WS_EXTRA_ENV:-})
@@ -75,9 +76,15 @@ env "${gw_env[@]}" VENTA_WS_ADDR=127.0.0.1:$ws_b "$BUILD/apps/ws-gateway/venta-w
     2>"$work/ws-b.log" &
 pids+=($!)
 wait_port "$ws_a" venta-ws-gateway
+# Gateway C pings after 1 s of silence (hang-up after 2 s), for the idle-timeout check
+# alone: a busy test process may answer late, which must not cost A's or B's clients.
+env "${gw_env[@]}" VENTA_WS_PING_S=1 VENTA_WS_ADDR=127.0.0.1:$ws_c \
+    "$BUILD/apps/ws-gateway/venta-ws-gateway" 2>"$work/ws-c.log" &
+pids+=($!)
 wait_port "$ws_b" venta-ws-gateway
+wait_port "$ws_c" venta-ws-gateway
 
-export WS_A=127.0.0.1:$ws_a WS_B=127.0.0.1:$ws_b WS_A_PID=$ws_a_pid
+export WS_A=127.0.0.1:$ws_a WS_B=127.0.0.1:$ws_b WS_C=127.0.0.1:$ws_c WS_A_PID=$ws_a_pid
 export JWT_PRIVATE_KEY_FILE=$work/jwt.key PROTO_ROOT=$SRC/proto
 export NODE_PATH=$SRC/node_modules
 node "$SRC/tests/e2e/ws/ws_e2e.js"

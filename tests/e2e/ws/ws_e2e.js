@@ -16,7 +16,7 @@ const protobuf = require('protobufjs');
 const { connect: natsConnect } = require('nats');
 const { Worker } = require('node:worker_threads');
 
-const { WS_A, WS_B, WS_A_PID, JWT_PRIVATE_KEY_FILE, PROTO_ROOT, VENTA_VENDOR_ADDR,
+const { WS_A, WS_B, WS_C, WS_A_PID, JWT_PRIVATE_KEY_FILE, PROTO_ROOT, VENTA_VENDOR_ADDR,
         VENTA_TEST_NATS_URL, VENTA_TEST_REDIS_URL, VENTA_HARNESS } = process.env;
 
 let passed = 0;
@@ -78,14 +78,15 @@ function cellBounds(hash) {
 
 // --------------------------------------------------------------------------- client
 class Client {
-  constructor(addr, { token, query, protocol = 'venta.v1.json', name = 'client' } = {}) {
+  constructor(addr, { token, query, protocol = 'venta.v1.json', name = 'client', autoPong = true } = {}) {
     this.name = name;
     this.msgs = [];
     this.waiters = [];
     this.frames = 0;
     const url = `ws://${addr}/ws${query ? `?${query}` : ''}`;
     const headers = token ? { Authorization: `Bearer ${token}` } : {};
-    this.ws = protocol ? new WebSocket(url, protocol, { headers }) : new WebSocket(url, { headers });
+    this.ws = protocol ? new WebSocket(url, protocol, { headers, autoPong })
+      : new WebSocket(url, { headers, autoPong });
     this.closed = new Promise((resolve) => this.ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
     this.ws.on('error', () => {});
     this.ws.on('message', (data) => {
@@ -526,6 +527,21 @@ function readyz(addr) {
   }).on('error', reject));
 }
 
+// Ping/pong keeps idle connections honest (gateway C pings after 1 s of silence and
+// hangs up after 2 s without an answer): a client that answers pings stays, one that
+// does not is dropped.
+async function testIdleTimeouts() {
+  const answers = await connect(WS_C, 'user_idle', { name: 'idle-ok' });
+  const silent = await connect(WS_C, 'user_idle', { name: 'idle-silent', autoPong: false });
+  let pinged = 0;
+  silent.ws.on('ping', () => { pinged++; });
+  const gone = await silent.waitClose(10000);
+  ok(pinged > 0 && gone, `a client that never answers pings is dropped (${pinged} ping(s), close ${gone.code})`);
+  ok(answers.ws.readyState === WebSocket.OPEN, 'an idle client that answers pings stays connected');
+  ok((await answers.request({ op: 'ping' })).op === 'ack', '…and is still served');
+  answers.close();
+}
+
 // Redis restarts empty (no persistence here): the gateways reconnect by themselves,
 // readiness says so meanwhile, and presence comes back with the next updates.
 async function testRedisRestart(v, vendor) {
@@ -578,6 +594,7 @@ async function main() {
   await testMetrics();
   await testNatsRestart(v, viewer, vendor);
   await testRedisRestart(v, vendor);
+  await testIdleTimeouts();
   viewer.close();
   vendor.close();
   await testSigterm();
