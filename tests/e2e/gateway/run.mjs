@@ -604,6 +604,27 @@ async function main() {
     assert.equal(ok.status, 200, ok.text);
   });
 
+  await test('a webhook while UserService is down answers 503; the sender\'s retry applies it once', async () => {
+    mesh.procs.user.kill('SIGKILL');
+    await mesh.procs.user.exited;
+    const id = `user_retry_${crypto.randomBytes(4).toString('hex')}`;
+    const payload = clerkUser('user.created', id);
+    const headers = clerkHeaders(msgId(), payload);
+    const down = await postClerk(payload, headers);
+    assert.equal(down.status, 503, down.text);
+    assert.equal(down.json.error.code, 'UNAVAILABLE');
+    mesh.start('user', 'user', { VENTA_METRICS_ADDR: `127.0.0.1:${mesh.ports.mu}` });
+    await mesh.waitReady();
+    const retry = await postClerk(payload, headers); // the same delivery, as Svix retries it
+    assert.equal(retry.status, 200, retry.text);
+    assert.deepEqual(retry.json, { status: 'ok' });
+    const again = await postClerk(payload, headers);
+    assert.deepEqual(again.json, { status: 'duplicate' });
+    const me = await api('GET', '/api/v1/users/me', { tok: await token(id) });
+    assert.equal(me.status, 200, me.text);
+    assert.equal(me.json.id, id);
+  });
+
   await test('Redis away: rate limits fail open, readyz names it', async () => {
     if (!process.env.VENTA_HARNESS) throw new Error('VENTA_HARNESS unset');
     execFileSync(process.env.VENTA_HARNESS, ['stop', 'redis'], { stdio: 'ignore' });
