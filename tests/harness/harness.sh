@@ -71,7 +71,13 @@ sweep() {
             pid_alive "$pid" && kill -KILL "$pid" 2>/dev/null || true
         done
         pkill -KILL -f -- "-D $d/pgdata" 2>/dev/null || true
-        rm -rf "$d"
+        # Dying servers may still write into the dir: wait for them, then remove it
+        # (again, should a last file appear meanwhile).
+        for _ in $(seq 1 50); do
+            pgrep -f -- "$d/" >/dev/null 2>&1 || break
+            sleep 0.1
+        done
+        rm -rf "$d" 2>/dev/null || { sleep 0.5; rm -rf "$d" 2>/dev/null || true; }
     done
 }
 

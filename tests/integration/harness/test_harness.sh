@@ -17,7 +17,7 @@ trap 'rm -rf "$TMPDIR"' EXIT
 
 no_leftovers() { # no harness dir and no server process from our TMPDIR
     local i
-    for i in $(seq 1 60); do
+    for i in $(seq 1 150); do
         if ! compgen -G "$TMPDIR/venta-harness.*" >/dev/null &&
             ! pgrep -f -- "$TMPDIR/venta-harness" >/dev/null; then
             return 0
