@@ -31,6 +31,7 @@ int main(void)
     spec.nstatements = store_nstatements;
     vt_service svc;
     vt_service_init(&svc, &spec);
+    vt_db_pool_set_session_sql(svc.db, store_read_session_sql);
     location_service app = {
         .bus = svc.bus,
         .ttl_s = (int)vt_config_int("VENTA_LOCATION_TTL_S", 600, 1, 30 * 86400),

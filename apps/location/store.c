@@ -11,6 +11,12 @@
  * from libs/geo), then ST_DWithin on geography is exact and `<->` on geography orders
  * nearest first in metres. Distances are on the sphere (use_spheroid false, as `<->`
  * is): within 0.5% of the ellipsoid, and about half the cost per candidate row.
+ *
+ * Reads come back in binary (uuid, float8, int8, bool as they are stored): printing a
+ * hundred rows of shortest-round-trip doubles in the server and parsing them back here
+ * cost more than the index scan. And the read connections use generic plans: with
+ * custom plans PostgreSQL re-plans every execution, and PostGIS's selectivity estimate
+ * (decompressing the column's statistics) cost about as much as running the query.
  */
 #include "store.h"
 
@@ -21,8 +27,8 @@
 #include <string.h>
 
 #define POSITION_COLUMNS                                                                   \
-    "vendor_id::text, ST_Y(position), ST_X(position), coalesce(heading, 0), "              \
-    "coalesce(speed, 0), coalesce(accuracy, 0), "                                          \
+    "vendor_id, ST_Y(position), ST_X(position), coalesce(heading, 0)::float8, "            \
+    "coalesce(speed, 0)::float8, coalesce(accuracy, 0)::float8, "                          \
     "(extract(epoch FROM reported_at) * 1000)::int8, "                                     \
     "online AND updated_at > now() - make_interval(secs => $1::float8)"
 #define FRESH " updated_at > now() - make_interval(secs => $1::float8) "
@@ -69,6 +75,7 @@ const vt_db_statement store_statements[] = {
      "ORDER BY position::geography <-> c.g LIMIT $13::int"},
 };
 const size_t store_nstatements = sizeof store_statements / sizeof store_statements[0];
+const char *const store_read_session_sql = "SET plan_cache_mode = force_generic_plan";
 
 /* ---- text arrays for the batch upsert ---- */
 
@@ -185,7 +192,7 @@ int store_get(vt_db_conn *c, const char *vendor_id, int ttl_s, PGresult **res, c
     char ttl[16];
     snprintf(ttl, sizeof ttl, "%d", ttl_s);
     const char *params[2] = {ttl, vendor_id};
-    return vt_db_query(c, "get", 2, params, res, err, errlen);
+    return vt_db_query_binary(c, "get", 2, params, res, err, errlen);
 }
 
 /* Envelope parameters xmin, ymin, xmax, ymax of up to two boxes into v[1..8]. */
@@ -215,10 +222,10 @@ int store_in_bounds(vt_db_conn *c, const vt_geo_box *box, int ttl_s, int limit, 
         params[i] = v[i];
     if (parts == 1) {
         snprintf(v[5], 32, "%d", limit);
-        return vt_db_query(c, "in_bounds", 6, params, res, err, errlen);
+        return vt_db_query_binary(c, "in_bounds", 6, params, res, err, errlen);
     }
     snprintf(v[9], 32, "%d", limit);
-    return vt_db_query(c, "in_bounds_split", 10, params, res, err, errlen);
+    return vt_db_query_binary(c, "in_bounds_split", 10, params, res, err, errlen);
 }
 
 int store_nearby(vt_db_conn *c, double lat, double lng, double radius_m, int ttl_s, int limit,
@@ -239,18 +246,18 @@ int store_nearby(vt_db_conn *c, double lat, double lng, double radius_m, int ttl
     const char *params[13];
     for (int i = 0; i < 13; i++)
         params[i] = v[i];
-    return vt_db_query(c, "nearby", 13, params, res, err, errlen);
+    return vt_db_query_binary(c, "nearby", 13, params, res, err, errlen);
 }
 
-void store_row(PGresult *res, int row, store_position *out)
+void store_row(const PGresult *res, int row, store_position *out)
 {
-    out->vendor_id = PQgetvalue(res, row, 0);
-    out->lat = strtod(PQgetvalue(res, row, 1), NULL);
-    out->lng = strtod(PQgetvalue(res, row, 2), NULL);
-    out->heading = strtod(PQgetvalue(res, row, 3), NULL);
-    out->speed = strtod(PQgetvalue(res, row, 4), NULL);
-    out->accuracy = strtod(PQgetvalue(res, row, 5), NULL);
-    out->ts = strtoll(PQgetvalue(res, row, 6), NULL, 10);
-    out->online = PQgetvalue(res, row, 7)[0] == 't';
-    out->distance_m = PQnfields(res) > 8 ? strtod(PQgetvalue(res, row, 8), NULL) : 0;
+    vt_db_bin_uuid(res, row, 0, out->vendor_id);
+    out->lat = vt_db_bin_float8(res, row, 1);
+    out->lng = vt_db_bin_float8(res, row, 2);
+    out->heading = vt_db_bin_float8(res, row, 3);
+    out->speed = vt_db_bin_float8(res, row, 4);
+    out->accuracy = vt_db_bin_float8(res, row, 5);
+    out->ts = vt_db_bin_int8(res, row, 6);
+    out->online = vt_db_bin_bool(res, row, 7);
+    out->distance_m = PQnfields(res) > 8 ? vt_db_bin_float8(res, row, 8) : 0;
 }

@@ -12,10 +12,12 @@
 
 extern const vt_db_statement store_statements[];
 extern const size_t store_nstatements;
+/* Session settings of the connections that run the reads (vt_db_pool_set_session_sql). */
+extern const char *const store_read_session_sql;
 
 /* One row of get/in_bounds/nearby (see store_row). */
 typedef struct {
-    const char *vendor_id; /* points into the PGresult */
+    char vendor_id[VT_UUID_LEN + 1];
     double lat, lng, heading, speed, accuracy, distance_m;
     int64_t ts;
     bool online;
@@ -39,6 +41,6 @@ int store_in_bounds(vt_db_conn *c, const vt_geo_box *box, int ttl_s, int limit, 
                     char *err, size_t errlen);
 int store_nearby(vt_db_conn *c, double lat, double lng, double radius_m, int ttl_s, int limit,
                  PGresult **res, char *err, size_t errlen);
-void store_row(PGresult *res, int row, store_position *out);
+void store_row(const PGresult *res, int row, store_position *out);
 
 #endif

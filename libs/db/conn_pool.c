@@ -167,15 +167,15 @@ static int result_status(vt_db_conn *c, PGresult *r, char *err, size_t errlen)
     return rc;
 }
 
-int vt_db_query(vt_db_conn *c, const char *name, int nparams, const char *const *values,
-                PGresult **res, char *err, size_t errlen)
+static int query(vt_db_conn *c, const char *name, int nparams, const char *const *values,
+                 int result_format, PGresult **res, char *err, size_t errlen)
 {
     *res = NULL;
     for (int attempt = 0; attempt < 2; attempt++) {
         int rc = vt_db_conn_ensure(c, err, errlen);
         if (rc != VT_OK)
             return rc;
-        PGresult *r = PQexecPrepared(c->pg, name, nparams, values, NULL, NULL, 0);
+        PGresult *r = PQexecPrepared(c->pg, name, nparams, values, NULL, NULL, result_format);
         rc = result_status(c, r, err, errlen);
         if (rc == VT_OK) {
             *res = r;
@@ -191,6 +191,18 @@ int vt_db_query(vt_db_conn *c, const char *name, int nparams, const char *const 
         c->next_try_ns = 0;
     }
     return VT_UNAVAILABLE;
+}
+
+int vt_db_query(vt_db_conn *c, const char *name, int nparams, const char *const *values,
+                PGresult **res, char *err, size_t errlen)
+{
+    return query(c, name, nparams, values, 0, res, err, errlen);
+}
+
+int vt_db_query_binary(vt_db_conn *c, const char *name, int nparams, const char *const *values,
+                       PGresult **res, char *err, size_t errlen)
+{
+    return query(c, name, nparams, values, 1, res, err, errlen);
 }
 
 static int exec_simple(vt_db_conn *c, const char *sql, char *err, size_t errlen)

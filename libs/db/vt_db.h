@@ -14,6 +14,7 @@
 #include <libpq-fe.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* The advisory lock key every migration run takes ("venta" in ASCII, 0x76656e7461). */
 #define VT_DB_MIGRATION_LOCK_KEY 508970840161LL
@@ -57,6 +58,18 @@ PGconn *vt_db_conn_pg(vt_db_conn *c);
  * the statement retried once. */
 int vt_db_query(vt_db_conn *c, const char *name, int nparams, const char *const *values,
                 PGresult **res, char *err, size_t errlen);
+/* The same with every result column in PostgreSQL's binary format: no number is
+ * printed by the server and parsed back here, which is most of the cost of a read that
+ * returns many rows. Decode the columns with the vt_db_bin_* functions below, which
+ * expect the exact column type named (cast in the SQL: `x::float8`). */
+int vt_db_query_binary(vt_db_conn *c, const char *name, int nparams, const char *const *values,
+                       PGresult **res, char *err, size_t errlen);
+/* One binary column of a row: float8, int8, bool, or a uuid as 36-character text into
+ * out[VT_UUID_LEN + 1]. A NULL or wrongly sized value decodes as 0/false/"". */
+double vt_db_bin_float8(const PGresult *res, int row, int col);
+int64_t vt_db_bin_int8(const PGresult *res, int row, int col);
+bool vt_db_bin_bool(const PGresult *res, int row, int col);
+void vt_db_bin_uuid(const PGresult *res, int row, int col, char *out);
 
 /* Run fn inside BEGIN … COMMIT (isolation: "READ COMMITTED", "REPEATABLE READ" or
  * "SERIALIZABLE"); fn returns 0 to commit or a VT_* code to roll back. Serialization

@@ -16,6 +16,7 @@ static const vt_db_statement statements[] = {
     {"get", "SELECT label FROM items WHERE id = $1::int"},
     {"read_counter", "SELECT n FROM counter WHERE id = 1"},
     {"write_counter", "UPDATE counter SET n = $1::int WHERE id = 1"},
+    {"binary_values", "SELECT $1::float8, $2::int8, $3::bool, $4::uuid, NULL::float8, 7::int4"},
 };
 #define NSTATEMENTS (sizeof statements / sizeof *statements)
 
@@ -217,6 +218,38 @@ static void test_session_sql_survives_reconnects(void)
     vt_db_conn_free(c);
 }
 
+static void test_binary_results(void)
+{
+    vt_db_conn *c = vt_db_conn_new(url, statements, NSTATEMENTS);
+    char err[256];
+    PGresult *r;
+    const char *in[] = {"-73.98765432101234", "-1700000000123", "true",
+                        "0f8fad5b-d9cb-469f-a165-70867728950e"};
+    VT_CHECK_INT(vt_db_query_binary(c, "binary_values", 4, in, &r, err, sizeof err), VT_OK);
+    VT_CHECK(vt_db_bin_float8(r, 0, 0) == -73.98765432101234);
+    VT_CHECK(vt_db_bin_int8(r, 0, 1) == -1700000000123LL);
+    VT_CHECK(vt_db_bin_bool(r, 0, 2));
+    char id[VT_UUID_LEN + 1];
+    vt_db_bin_uuid(r, 0, 3, id);
+    VT_CHECK_STR(id, "0f8fad5b-d9cb-469f-a165-70867728950e");
+    /* NULL, and a column of another width than asked for, decode as zero / empty. */
+    VT_CHECK(vt_db_bin_float8(r, 0, 4) == 0);
+    VT_CHECK(vt_db_bin_int8(r, 0, 5) == 0);
+    vt_db_bin_uuid(r, 0, 4, id);
+    VT_CHECK_STR(id, "");
+    PQclear(r);
+    const char *edge[] = {"NaN", "9223372036854775807", "false",
+                          "FFFFFFFF-0000-0000-0000-000000000001"};
+    VT_CHECK_INT(vt_db_query_binary(c, "binary_values", 4, edge, &r, err, sizeof err), VT_OK);
+    VT_CHECK(vt_db_bin_float8(r, 0, 0) != vt_db_bin_float8(r, 0, 0)); /* NaN */
+    VT_CHECK(vt_db_bin_int8(r, 0, 1) == INT64_MAX);
+    VT_CHECK(!vt_db_bin_bool(r, 0, 2));
+    vt_db_bin_uuid(r, 0, 3, id);
+    VT_CHECK_STR(id, "ffffffff-0000-0000-0000-000000000001");
+    PQclear(r);
+    vt_db_conn_free(c);
+}
+
 static void test_pool(void)
 {
     vt_db_pool *pool = vt_db_pool_new(url, 3, statements, NSTATEMENTS);
@@ -236,6 +269,7 @@ int main(void)
     VT_RUN(test_prepared_statements_and_errors);
     VT_RUN(test_serialization_failure_is_retried);
     VT_RUN(test_failed_transaction_rolls_back);
+    VT_RUN(test_binary_results);
     VT_RUN(test_pool);
     VT_RUN(test_session_sql_survives_reconnects);
     VT_RUN(test_recovers_after_postgres_restart);
