@@ -218,6 +218,17 @@ static void to_reply(const redisReply *r, vt_kv_reply *out)
         out->len = r->len;
     }
     out->integer = r->integer;
+    if (r->type == REDIS_REPLY_ARRAY)
+        out->nelements = r->elements;
+    out->impl = r;
+}
+
+int vt_kv_reply_element(const vt_kv_reply *reply, size_t i, vt_kv_reply *out)
+{
+    if (!reply || reply->type != VT_KV_ARRAY || i >= reply->nelements)
+        return VT_INVALID_ARGUMENT;
+    to_reply(((const redisReply *)reply->impl)->element[i], out);
+    return VT_OK;
 }
 
 static void on_reply(redisAsyncContext *ac, void *r, void *privdata)

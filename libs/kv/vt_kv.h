@@ -27,7 +27,7 @@ typedef enum {
     VT_KV_STRING,  /* str/len */
     VT_KV_INTEGER, /* integer */
     VT_KV_STATUS,  /* str: "OK" */
-    VT_KV_ARRAY,   /* elements are not exposed: none of our commands need them */
+    VT_KV_ARRAY,   /* nelements; read each with vt_kv_reply_element */
     VT_KV_ERROR,   /* str: Redis's error text */
 } vt_kv_type;
 
@@ -36,7 +36,14 @@ typedef struct {
     const char *str;
     size_t len;
     long long integer;
+    size_t nelements; /* VT_KV_ARRAY */
+    const void *impl; /* the hiredis reply behind it, for vt_kv_reply_element */
 } vt_kv_reply;
+
+/* Element i of an array reply (any type; a nested array is read the same way), valid
+ * as long as reply is. VT_OK, or VT_INVALID_ARGUMENT when reply is not an array or i is
+ * not below its nelements. */
+int vt_kv_reply_element(const vt_kv_reply *reply, size_t i, vt_kv_reply *out);
 
 /* status: 0 with a reply (which may be VT_KV_ERROR), or VT_UNAVAILABLE with reply NULL
  * when the connection was down or dropped before the answer. */

@@ -1,9 +1,9 @@
 /*
  * Integration tests of libs/kv against a real redis-server from the harness: commands
- * and replies, URL checks, commands refused while down, and reconnecting after Redis
- * restarts — including a restart that outlasts several refused redials, which once
- * left the client waiting forever (hiredis's libuv adapter ignored POLLERR).
- * Runs alone: it stops and starts the shared Redis.
+ * and replies (array elements included), URL checks, commands refused while down, and
+ * reconnecting after Redis restarts — including a restart that outlasts several refused
+ * redials, which once left the client waiting forever (hiredis's libuv adapter ignored
+ * POLLERR). Runs alone: it stops and starts the shared Redis.
  */
 #include "vt_core.h"
 #include "vt_harness.h"
@@ -76,14 +76,144 @@ static void test_url_parsing(void)
                      VT_INVALID_ARGUMENT);
 }
 
-static void test_commands_and_restarts(void)
+/* A client connected to the harness's Redis (the test stops here if it cannot be). */
+static vt_kv *connect_kv(vt_kv_state_fn on_state_fn)
 {
     vt_kv *kv;
     char err[128];
-    VT_REQUIRE(vt_kv_new(&loop, vt_harness_env("VENTA_TEST_REDIS_URL"), on_state, NULL, &kv, err,
+    VT_REQUIRE(vt_kv_new(&loop, vt_harness_env("VENTA_TEST_REDIS_URL"), on_state_fn, NULL, &kv, err,
                          sizeof err) == VT_OK);
     SPIN_UNTIL(vt_kv_connected(kv), 10000);
     VT_REQUIRE(vt_kv_connected(kv));
+    return kv;
+}
+
+/* What an array reply held, copied out during the callback (the reply dies with it). */
+typedef struct {
+    int done, status, type;
+    size_t n;
+    int types[8];
+    char str[8][16];
+    size_t lens[8];
+    long long integers[8];
+    int past_end;  /* vt_kv_reply_element one past the last element */
+    size_t nested; /* elements of a nested array (element 3 of the script's reply) */
+    char nested_str[16];
+} array_result;
+
+static void copy_element(const vt_kv_reply *e, array_result *res, size_t i)
+{
+    res->types[i] = e->type;
+    res->lens[i] = e->len;
+    res->integers[i] = e->integer;
+    if (e->str)
+        memcpy(res->str[i], e->str, e->len < 15 ? e->len : 15);
+}
+
+static void on_array(int status, const vt_kv_reply *r, void *user)
+{
+    array_result *res = user;
+    memset(res, 0, sizeof *res);
+    res->done = 1;
+    res->status = status;
+    if (!r)
+        return;
+    res->type = r->type;
+    res->n = r->nelements;
+    vt_kv_reply e;
+    for (size_t i = 0; i < r->nelements && i < 8; i++) {
+        if (vt_kv_reply_element(r, i, &e) != VT_OK)
+            return;
+        copy_element(&e, res, i);
+        vt_kv_reply inner;
+        if (e.type == VT_KV_ARRAY && vt_kv_reply_element(&e, 0, &inner) == VT_OK) {
+            res->nested = e.nelements;
+            snprintf(res->nested_str, sizeof res->nested_str, "%.*s", (int)inner.len, inner.str);
+        }
+    }
+    res->past_end = vt_kv_reply_element(r, r->nelements, &e);
+}
+
+static int array_command(vt_kv *kv, array_result *res, int argc, const char **argv,
+                         const size_t *lens)
+{
+    res->done = 0;
+    vt_kv_command_argv(kv, on_array, res, argc, argv, lens);
+    SPIN_UNTIL(res->done, 5000);
+    return res->done ? res->status : -1;
+}
+
+typedef struct {
+    int type;
+    const char *str; /* VT_KV_STRING: len bytes */
+    size_t len;
+    long long integer; /* VT_KV_INTEGER */
+} expected;
+
+static void check_array(const array_result *a, const expected *want, size_t n)
+{
+    VT_CHECK_INT(a->type, VT_KV_ARRAY);
+    VT_CHECK_INT(a->n, n);
+    for (size_t i = 0; i < n && i < a->n; i++) {
+        VT_CHECK_INT(a->types[i], want[i].type);
+        if (want[i].type == VT_KV_STRING) {
+            VT_CHECK_INT(a->lens[i], want[i].len);
+            VT_CHECK(memcmp(a->str[i], want[i].str, want[i].len) == 0);
+        }
+        if (want[i].type == VT_KV_INTEGER)
+            VT_CHECK_INT(a->integers[i], want[i].integer);
+    }
+    VT_CHECK_INT(a->past_end, VT_INVALID_ARGUMENT);
+}
+
+/* Array replies: their elements, of every type, binary safe; out-of-range and non-array
+ * reads refused. */
+static void test_array_replies(void)
+{
+    vt_kv *kv = connect_kv(NULL);
+    result r;
+    command(kv, &r, 2, (const char *[]){"DEL", "kv:list"});
+    /* "b\0c" is three bytes: the element's length comes from Redis, not strlen. */
+    const char *push[] = {"RPUSH", "kv:list", "one", "b\0c", ""};
+    size_t push_lens[] = {5, 7, 3, 3, 0};
+    array_result a;
+    VT_CHECK_INT(array_command(kv, &a, 5, push, push_lens), VT_OK);
+    VT_CHECK_INT(a.type, VT_KV_INTEGER);
+    VT_CHECK_INT(a.n, 0);
+    VT_CHECK_INT(a.past_end, VT_INVALID_ARGUMENT); /* not an array */
+
+    const char *range[] = {"LRANGE", "kv:list", "0", "-1"};
+    VT_CHECK_INT(array_command(kv, &a, 4, range, (size_t[]){6, 7, 1, 2}), VT_OK);
+    check_array(&a,
+                (expected[]){{.type = VT_KV_STRING, .str = "one", .len = 3},
+                             {.type = VT_KV_STRING, .str = "b\0c", .len = 3},
+                             {.type = VT_KV_STRING, .str = "", .len = 0}},
+                3);
+
+    const char *empty[] = {"LRANGE", "kv:nothing", "0", "-1"};
+    VT_CHECK_INT(array_command(kv, &a, 4, empty, (size_t[]){6, 10, 1, 2}), VT_OK);
+    check_array(&a, NULL, 0);
+
+    /* Mixed types from a script: string, integer, nil (Lua false), nested array. */
+    const char *script = "return {'x', 42, false, {'deep', 7}}";
+    const char *eval[] = {"EVAL", script, "0"};
+    VT_CHECK_INT(array_command(kv, &a, 3, eval, (size_t[]){4, strlen(script), 1}), VT_OK);
+    check_array(&a,
+                (expected[]){{.type = VT_KV_STRING, .str = "x", .len = 1},
+                             {.type = VT_KV_INTEGER, .integer = 42},
+                             {.type = VT_KV_NIL},
+                             {.type = VT_KV_ARRAY}},
+                4);
+    VT_CHECK_INT(a.nested, 2);
+    VT_CHECK_STR(a.nested_str, "deep");
+
+    vt_kv_free(kv);
+    uv_run(&loop, UV_RUN_DEFAULT);
+}
+
+static void test_commands_and_restarts(void)
+{
+    vt_kv *kv = connect_kv(on_state);
     result r;
     VT_CHECK_INT(command(kv, &r, 3, (const char *[]){"SET", "kv:test", "hello"}), VT_OK);
     VT_CHECK_INT(command(kv, &r, 2, (const char *[]){"GET", "kv:test"}), VT_OK);
@@ -114,6 +244,7 @@ int main(void)
 {
     uv_loop_init(&loop);
     VT_RUN(test_url_parsing);
+    VT_RUN(test_array_replies);
     VT_RUN(test_commands_and_restarts);
     VT_CHECK_INT(uv_loop_close(&loop), 0);
     return VT_TEST_RESULT();
