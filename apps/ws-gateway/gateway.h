@@ -16,6 +16,7 @@
  *                 filtering with enter/leave per connection, stale-update drops
  *   snapshot.c    watch.bounds snapshots from LocationService, merged with live state
  *   vendor_side.c vendor streams: ownership, rate limit, publish, presence, status
+ *   presence.c    presence in Redis: keys, the deadline set, claims of expired vendors
  *   hmap.c        the small intrusive hash table behind the cell and vendor tables
  *   gw_metrics.c  the Prometheus series
  */
@@ -252,7 +253,7 @@ struct vstream {
     int64_t last_ts;       /* newest ts accepted from the client */
     int64_t last_pub_ms;   /* when we last published (rate limit) */
     int64_t last_seen_ms;  /* last update from the client (presence TTL) */
-    int64_t presence_ms;   /* last presence refresh in Redis */
+    int64_t presence_deadline_ms; /* expiry of the last presence write (0: write again) */
     double lat, lng, heading, speed, accuracy;
     int64_t ts;
     char held_refs[4][80]; /* acks owed once ownership is known */
@@ -265,8 +266,25 @@ struct vstream {
 void vendor_location(conn *c, const client_msg *m);
 void vendor_conn_gone(conn *c);
 void vendor_tick(gw *g, int64_t now_ms);
-/* Once a second: streams silent for the presence TTL go offline. */
+/* Every 250 ms: rewrite presence that updates moved on, hand silent streams over. */
 void vendor_presence_sweep(gw *g, int64_t now_ms);
+/* Redis (re)connected, perhaps empty: the next sweep writes every online stream's
+ * presence again. */
+void vendor_presence_rewrite(gw *g);
+/* A presence write finished (ok: both commands succeeded); lost: the stream was online
+ * before it and its member in presence:deadlines was gone. */
+void vendor_presence_written(conn *c, const char *vendor_id, bool ok, bool lost);
+
+/* ------------------------------------------------------------------ presence.c */
+
+/* presence:vendor:<id> = instance, expiring at deadline_ms, and its member in
+ * presence:deadlines (s->presence_deadline_ms records it); refresh: s was online before.
+ * vendor_presence_written reports the outcome. */
+void presence_write(gw *g, vstream *s, int64_t deadline_ms, int64_t now_ms, bool refresh);
+/* A clean offline: DEL the key, ZREM the member. */
+void presence_release(gw *g, const char *vendor_id);
+/* Once a second: claim expired vendors from presence:deadlines, publish them offline. */
+void presence_claim(gw *g, int64_t now_ms);
 
 /* --------------------------------------------------------------------- conn.c */
 
@@ -333,7 +351,7 @@ typedef struct {
     vt_counter *msgs_in, *msgs_out, *frames_out, *bytes_out;
     vt_counter *coalesced, *dropped_stale, *dropped_closed, *dropped_nats, *dropped_rate;
     vt_counter *slow_closes, *nats_in, *published, *publish_coalesced, *auth_failures;
-    vt_counter *closes_policy, *closes_too_big, *errors_sent, *snapshots;
+    vt_counter *closes_policy, *closes_too_big, *errors_sent, *snapshots, *presence_expired;
     vt_gauge *cells, *vendor_subs;
     vt_histogram *latency;
 } gw_metrics;
@@ -365,6 +383,8 @@ struct gw {
     uv_signal_t sigterm, sigint;
     uv_timer_t stop_timer;
     bool stopping;
+    bool claim_busy;         /* a presence claim is on its way to Redis */
+    int64_t claim_warned_ms; /* last warning about a failed claim */
     char instance[VT_REQUEST_ID_LEN + 1];
 };
 

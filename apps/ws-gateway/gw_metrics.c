@@ -55,6 +55,9 @@ int gw_metrics_init(gw *g)
     m->closes_too_big = vt_metrics_counter(r, "venta_ws_closes_total", "Server-initiated closes by code", "code=\"1009\"");
     m->errors_sent = vt_metrics_counter(r, "venta_ws_errors_sent_total", "error messages sent to clients", NULL);
     m->snapshots = vt_metrics_counter(r, "venta_ws_snapshots_total", "Snapshots sent", NULL);
+    m->presence_expired = vt_metrics_counter(
+        r, "venta_ws_presence_expired_total",
+        "Offline statuses published for vendors whose presence expired (claimed here)", NULL);
     m->cells = vt_metrics_gauge(r, "venta_ws_cell_subscriptions", "Geohash cells subscribed in NATS", NULL);
     m->vendor_subs = vt_metrics_gauge(r, "venta_ws_vendor_subscriptions", "Single-vendor subscriptions in NATS", NULL);
     m->latency = vt_metrics_histogram(r, "venta_ws_delivery_latency_seconds",
@@ -66,5 +69,5 @@ int gw_metrics_init(gw *g)
     for (int i = 0; i < ROLE_COUNT; i++)
         if (!m->connections[i])
             return VT_INTERNAL;
-    return m->msgs_in && m->latency && m->cells ? VT_OK : VT_INTERNAL;
+    return m->msgs_in && m->latency && m->cells && m->presence_expired ? VT_OK : VT_INTERNAL;
 }

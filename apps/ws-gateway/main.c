@@ -63,13 +63,17 @@ static void on_tick(uv_timer_t *t)
 {
     gw *g = t->data;
     int64_t now = vt_now_ms();
-    static int64_t last_sweep;
+    static int64_t last_sweep, last_claim;
     vendor_tick(g, now);
     if (now - last_sweep >= 250) {
         last_sweep = now;
         vendor_presence_sweep(g, now);
         conn_sweep(g, now);
         fanout_sweep(g, now);
+    }
+    if (now - last_claim >= 1000) {
+        last_claim = now;
+        presence_claim(g, now);
     }
 }
 
@@ -114,6 +118,12 @@ static void on_signal(uv_signal_t *s, int signum)
     uv_timer_start(&g->stop_timer, on_stop_timer, 50, 50);
 }
 
+static void on_kv_state(bool up, void *user)
+{
+    if (up) /* a Redis that restarted empty has lost every key and deadline */
+        vendor_presence_rewrite(user);
+}
+
 static void on_bus_state(bool up, void *user)
 {
     (void)user; /* logged by vt_bus; nats.c resubscribes every cell and vendor itself */
@@ -152,7 +162,7 @@ int main(void)
                          .on_state = on_bus_state, .state_user = &g};
     if (vt_bus_new(&bo, &g.bus, err, sizeof err) != VT_OK)
         vt_config_fail("VENTA_NATS_URL", err);
-    if (vt_kv_new(g.loop, g.cfg.redis_url, NULL, NULL, &g.kv, err, sizeof err) != VT_OK)
+    if (vt_kv_new(g.loop, g.cfg.redis_url, on_kv_state, &g, &g.kv, err, sizeof err) != VT_OK)
         vt_config_fail("VENTA_REDIS_URL", err);
     vt_rpc_channel_opts co = {.async_threads = 1};
     g.vendor_ch = vt_rpc_channel_new(g.cfg.vendor_addr, &co);

@@ -13,11 +13,27 @@
  * publishes it when its slot comes. Old timestamps (ts not newer than the last
  * accepted) are acked and dropped.
  *
- * Presence: on its first publish a stream goes online — `vendor.<id>.status` online
- * and Redis `presence:vendor:<id>` SET with EX presence_ttl_s, refreshed every third
- * of the TTL while updates flow. It goes offline (status offline, key deleted) when
- * the connection closes, and when no update came for presence_ttl_s (the key expires
- * by itself; the tick publishes the status). The next update brings it back online.
+ * Presence (the Redis side, and why, is presence.c): on its first publish a stream goes
+ * online — `vendor.<id>.status` online and a presence write whose key expires at the
+ * stream's presence deadline, its last update + presence_ttl_s. The sweep (every 250 ms)
+ * rewrites it once a third of the TTL has passed since the last write and updates have
+ * moved the deadline on, so the key lives exactly as long as the contract says,
+ * whatever the rhythm of the updates.
+ *
+ * One offline per presence, by one rule: the owner publishes an offline itself only
+ * when the connection closes (then DEL and ZREM), and only up to HANDOVER_MS (or a
+ * third of the TTL, if shorter) before the deadline. Then the sweep hands the stream
+ * over: online = false, nothing published, key left to expire; whichever gateway's
+ * claim finds it expired publishes the offline, as it does for a gateway that died.
+ * So a close never races a claim, and a silent stream, closed or not, gets exactly
+ * the claim's offline. The next update brings it back online.
+ *
+ * Redis trouble: a failed write, and every stream when Redis (re)connects (it may
+ * have restarted empty), gets presence_deadline_ms = 0, which the next sweep rewrites.
+ * A stream handed over while Redis is unreachable, or before its presence could be
+ * written again, publishes its offline itself: nobody could claim it (a Redis that
+ * still holds the old key may then repeat it once — a repeat beats a vendor stuck
+ * online).
  */
 #include "gateway.h"
 
@@ -34,38 +50,41 @@ typedef struct {
     vt_rpc_reply *reply;
 } own_call;
 
-static void presence_set(gw *g, vstream *s, int64_t now)
+#define HANDOVER_MS 1000
+
+static int64_t presence_ttl_ms(const gw *g)
 {
-    char key[64];
-    snprintf(key, sizeof key, "presence:vendor:%s", s->vendor_id);
-    vt_kv_set_ex(g->kv, key, g->instance, g->cfg.presence_ttl_s, NULL, NULL);
-    s->presence_ms = now;
+    return (int64_t)g->cfg.presence_ttl_s * 1000;
 }
 
 static void go_online(gw *g, vstream *s, int64_t now)
 {
     s->online = true;
     vt_events_publish_status(g->bus, s->vendor_id, true, vt_now_ms());
-    presence_set(g, s, now);
+    presence_write(g, s, s->last_seen_ms + presence_ttl_ms(g), now, false);
 }
 
-static void go_offline(gw *g, vstream *s, bool del_key)
+/* The connection closed: the owner announces it and removes its presence. */
+static void go_offline(gw *g, vstream *s)
 {
     s->online = false;
     vt_events_publish_status(g->bus, s->vendor_id, false, vt_now_ms());
-    if (del_key) {
-        char key[64];
-        snprintf(key, sizeof key, "presence:vendor:%s", s->vendor_id);
-        vt_kv_del(g->kv, key, NULL, NULL);
-    }
+    presence_release(g, s->vendor_id);
+}
+
+/* Silent up to the margin before its deadline: the claim will publish the offline,
+ * unless Redis may not hold this presence (then nobody could claim it). */
+static void hand_over(gw *g, vstream *s)
+{
+    s->online = false;
+    if (!vt_kv_connected(g->kv) || s->presence_deadline_ms == 0)
+        vt_events_publish_status(g->bus, s->vendor_id, false, vt_now_ms());
 }
 
 static void publish_now(gw *g, vstream *s, int64_t now)
 {
     if (!s->online)
         go_online(g, s, now);
-    else if (now - s->presence_ms > (int64_t)g->cfg.presence_ttl_s * 1000 / 3)
-        presence_set(g, s, now);
     Venta__Events__V1__VendorLocation loc = vt_events_location(
         s->vendor_id, s->lat, s->lng, s->heading, s->speed, s->accuracy, s->ts);
     char new_cell[8] = "";
@@ -131,15 +150,20 @@ static void deny(conn *c, vstream *s, const char *ref)
     conn_send_error(c, "PERMISSION_DENIED", msg, ref);
 }
 
+static vstream *find_stream(const conn *c, const char *vendor_id)
+{
+    for (int i = 0; i < c->nstreams; i++)
+        if (strcmp(c->streams[i]->vendor_id, vendor_id) == 0)
+            return c->streams[i];
+    return NULL;
+}
+
 static void on_owner_loop(void *payload, void *user, bool closing)
 {
     own_call *oc = payload;
     conn *c = oc->c;
     gw *g = c->g;
-    vstream *s = NULL;
-    for (int i = 0; !closing && c->state < CONN_CLOSING && i < c->nstreams; i++)
-        if (strcmp(c->streams[i]->vendor_id, oc->vendor_id) == 0)
-            s = c->streams[i];
+    vstream *s = !closing && c->state < CONN_CLOSING ? find_stream(c, oc->vendor_id) : NULL;
     if (s && s->own == OWN_CHECKING) {
         int rc = vt_rpc_reply_status(oc->reply);
         const Venta__Vendor__V1__Vendor *v =
@@ -225,9 +249,9 @@ static int check_owner(conn *c, vstream *s)
 
 static vstream *stream_for(conn *c, const char *vendor_id, char *err, size_t errlen)
 {
-    for (int i = 0; i < c->nstreams; i++)
-        if (strcmp(c->streams[i]->vendor_id, vendor_id) == 0)
-            return c->streams[i];
+    vstream *found = find_stream(c, vendor_id);
+    if (found)
+        return found;
     if (c->nstreams >= c->g->cfg.max_streamed_vendors) {
         snprintf(err, errlen, "at most %d vendors per connection",
                  c->g->cfg.max_streamed_vendors);
@@ -306,7 +330,7 @@ void vendor_conn_gone(conn *c)
         if (s->has_pending && s->own == OWN_YES)
             publish_now(g, s, vt_now_ms()); /* the latest position is not lost */
         if (s->online)
-            go_offline(g, s, true);
+            go_offline(g, s);
         free(s);
     }
     free(c->streams);
@@ -330,14 +354,46 @@ void vendor_tick(gw *g, int64_t now_ms)
     }
 }
 
-/* Once a second: streams silent for the presence TTL go offline. */
+/* Every 250 ms: keep online streams' keys alive to their deadline, hand silent ones
+ * over. Writes wait while Redis is away. */
 void vendor_presence_sweep(gw *g, int64_t now_ms)
 {
-    int64_t ttl = (int64_t)g->cfg.presence_ttl_s * 1000;
+    int64_t ttl = presence_ttl_ms(g);
+    int64_t margin = ttl / 3 < HANDOVER_MS ? ttl / 3 : HANDOVER_MS;
+    bool redis = vt_kv_connected(g->kv);
     for (conn *c = g->conns; c; c = c->next)
         for (int i = 0; i < c->nstreams; i++) {
             vstream *s = c->streams[i];
-            if (s->online && now_ms - s->last_seen_ms > ttl)
-                go_offline(g, s, false);
+            if (!s->online)
+                continue;
+            int64_t deadline = s->last_seen_ms + ttl;
+            if (now_ms >= deadline - margin)
+                hand_over(g, s);
+            else if (redis && s->presence_deadline_ms < deadline &&
+                     s->presence_deadline_ms - now_ms < ttl - ttl / 3)
+                presence_write(g, s, deadline, now_ms, true);
         }
+}
+
+void vendor_presence_rewrite(gw *g)
+{
+    for (conn *c = g->conns; c; c = c->next)
+        for (int i = 0; i < c->nstreams; i++)
+            c->streams[i]->presence_deadline_ms = 0;
+}
+
+void vendor_presence_written(conn *c, const char *vendor_id, bool ok, bool lost)
+{
+    vstream *s = c->state < CONN_CLOSING ? find_stream(c, vendor_id) : NULL;
+    if (!s)
+        return;
+    if (!ok) {
+        s->presence_deadline_ms = 0; /* the sweep writes again */
+    } else if (lost && s->online) {
+        /* Its member was gone: the key was lost (evicted, Redis restarted, a failed
+         * write let it expire) and a claim may have published it offline. */
+        vt_debug(&(vt_log_ctx){c->request_id, c->user_id},
+                 "ws: presence of vendor %s was lost while streaming: online again", vendor_id);
+        vt_events_publish_status(c->g->bus, vendor_id, true, vt_now_ms());
+    }
 }

@@ -265,12 +265,12 @@ int vt_kv_command_argv(vt_kv *kv, vt_kv_reply_fn fn, void *user, int argc, const
     return VT_UNAVAILABLE;
 }
 
-int vt_kv_set_ex(vt_kv *kv, const char *key, const char *value, int ttl_s, vt_kv_reply_fn fn,
+int vt_kv_set_px(vt_kv *kv, const char *key, const char *value, int64_t ttl_ms, vt_kv_reply_fn fn,
                  void *user)
 {
     char ttl[24];
-    snprintf(ttl, sizeof ttl, "%d", ttl_s);
-    const char *argv[] = {"SET", key, value, "EX", ttl};
+    snprintf(ttl, sizeof ttl, "%lld", (long long)ttl_ms);
+    const char *argv[] = {"SET", key, value, "PX", ttl};
     size_t lens[] = {3, strlen(key), strlen(value), 2, strlen(ttl)};
     return vt_kv_command_argv(kv, fn, user, 5, argv, lens);
 }

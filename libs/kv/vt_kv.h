@@ -66,8 +66,8 @@ bool vt_kv_connected(const vt_kv *kv);
 int vt_kv_command_argv(vt_kv *kv, vt_kv_reply_fn fn, void *user, int argc, const char **argv,
                        const size_t *argvlen);
 
-/* SET key value EX ttl_s / DEL key: the presence primitives. */
-int vt_kv_set_ex(vt_kv *kv, const char *key, const char *value, int ttl_s, vt_kv_reply_fn fn,
+/* SET key value PX ttl_ms / DEL key: the presence primitives. */
+int vt_kv_set_px(vt_kv *kv, const char *key, const char *value, int64_t ttl_ms, vt_kv_reply_fn fn,
                  void *user);
 int vt_kv_del(vt_kv *kv, const char *key, vt_kv_reply_fn fn, void *user);
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # run_e2e.sh BUILD_ROOT SOURCE_ROOT — the WebSocket edge end to end, against the real
 # mesh: the harness's PostgreSQL, Redis and NATS, plus venta-migrate, venta-location,
-# venta-vendor and two venta-ws-gateway processes on free ports. The checks themselves
+# venta-vendor and four venta-ws-gateway processes on free ports (A, B, C; D is
+# SIGKILLed by the checks). The checks themselves
 # are ws_e2e.js, driving the gateways with the npm `ws` client. Everything started
 # here is stopped on exit, failure included. Restarts NATS mid-run: not parallel.
 set -euo pipefail
@@ -65,8 +66,10 @@ wait_port "$vendor_port" venta-vendor
 ws_a=$(free_port)
 ws_b=$(free_port)
 ws_c=$(free_port)
+ws_d=$(free_port)
 # Small limits so that the limit tests stay short; a short presence TTL for expiry.
-gw_env=(VENTA_PRESENCE_TTL_S=3 VENTA_WS_AUTH_TIMEOUT_S=2 VENTA_WS_RATE=100 VENTA_WS_RATE_BURST=200
+presence_ttl_s=3
+gw_env=(VENTA_PRESENCE_TTL_S=$presence_ttl_s VENTA_WS_AUTH_TIMEOUT_S=2 VENTA_WS_RATE=100 VENTA_WS_RATE_BURST=200
         VENTA_WS_MAX_STRIKES=10 VENTA_WS_QUEUE_MAX=256 VENTA_WS_VENDOR_INTERVAL_MS=0 ${WS_EXTRA_ENV:-})
 env "${gw_env[@]}" VENTA_WS_ADDR=127.0.0.1:$ws_a "$BUILD/apps/ws-gateway/venta-ws-gateway" \
     2>"$work/ws-a.log" &
@@ -81,10 +84,18 @@ wait_port "$ws_a" venta-ws-gateway
 env "${gw_env[@]}" VENTA_WS_PING_S=1 VENTA_WS_ADDR=127.0.0.1:$ws_c \
     "$BUILD/apps/ws-gateway/venta-ws-gateway" 2>"$work/ws-c.log" &
 pids+=($!)
+# Gateway D is killed with SIGKILL mid-run: its vendors' presence must still end.
+env "${gw_env[@]}" VENTA_WS_ADDR=127.0.0.1:$ws_d "$BUILD/apps/ws-gateway/venta-ws-gateway" \
+    2>"$work/ws-d.log" &
+pids+=($!)
+ws_d_pid=$!
+disown "$ws_d_pid" # its SIGKILL is expected: no "Killed" notice from bash
 wait_port "$ws_b" venta-ws-gateway
 wait_port "$ws_c" venta-ws-gateway
+wait_port "$ws_d" venta-ws-gateway
 
 export WS_A=127.0.0.1:$ws_a WS_B=127.0.0.1:$ws_b WS_C=127.0.0.1:$ws_c WS_A_PID=$ws_a_pid
+export WS_D=127.0.0.1:$ws_d WS_D_PID=$ws_d_pid PRESENCE_TTL_S=$presence_ttl_s
 export JWT_PRIVATE_KEY_FILE=$work/jwt.key PROTO_ROOT=$SRC/proto
 export NODE_PATH=$SRC/node_modules
 node "$SRC/tests/e2e/ws/ws_e2e.js"

@@ -1,6 +1,7 @@
 // ws_e2e.js — the WebSocket edge (API.md §4) end to end with the npm `ws` client.
-// Started by run_e2e.sh, which provides two gateways (WS_A, WS_B) on one NATS, the
-// location and vendor services, and the JWT signing key. Each check prints a line;
+// Started by run_e2e.sh, which provides four gateways (WS_A, WS_B, WS_C with a 1 s
+// ping, WS_D to be SIGKILLed) on one NATS and one Redis, the location and vendor
+// services, and the JWT signing key. Each check prints a line;
 // the first failure stops the run with a non-zero exit. No timing is asserted: every
 // wait is for an event, with a generous timeout.
 'use strict';
@@ -16,8 +17,10 @@ const protobuf = require('protobufjs');
 const { connect: natsConnect } = require('nats');
 const { Worker } = require('node:worker_threads');
 
-const { WS_A, WS_B, WS_C, WS_A_PID, JWT_PRIVATE_KEY_FILE, PROTO_ROOT, VENTA_VENDOR_ADDR,
-        VENTA_TEST_NATS_URL, VENTA_TEST_REDIS_URL, VENTA_HARNESS } = process.env;
+const { WS_A, WS_B, WS_C, WS_D, WS_A_PID, WS_D_PID, PRESENCE_TTL_S, JWT_PRIVATE_KEY_FILE,
+        PROTO_ROOT, VENTA_VENDOR_ADDR, VENTA_TEST_NATS_URL, VENTA_TEST_REDIS_URL,
+        VENTA_HARNESS } = process.env;
+const TTL_MS = Number(PRESENCE_TTL_S) * 1000;
 
 let passed = 0;
 function ok(cond, what) {
@@ -158,6 +161,7 @@ async function move(vendorConn, vendorId, lat, lng) {
   if (r.op !== 'ack') throw new Error(`location not acked: ${JSON.stringify(r)}`);
 }
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const redis = (...args) => execFileSync('redis-cli', ['-u', VENTA_TEST_REDIS_URL, ...args]).toString().trim();
 const inVendors = (snap, id) => snap.vendors.find((v) => v.vendorId === id);
 
 // ------------------------------------------------------------------------- the checks
@@ -318,7 +322,7 @@ async function testWatchVendor(v) {
   await move(again, v.alice3, 35.68, 139.7);
   await watcher.op('status', { vendorId: v.alice3, online: true });
   ok(true, 'vendor back → status online');
-  const key = execFileSync('redis-cli', ['-u', VENTA_TEST_REDIS_URL, 'TTL', `presence:vendor:${v.alice3}`]).toString().trim();
+  const key = redis('TTL', `presence:vendor:${v.alice3}`);
   ok(Number(key) > 0, `presence key in Redis with a TTL (${key} s)`);
   // Silent past the presence TTL (3 s in this run) → offline, while still connected.
   await watcher.op('status', { vendorId: v.alice3, online: false }, 15000);
@@ -326,10 +330,73 @@ async function testWatchVendor(v) {
   await move(again, v.alice3, 35.68, 139.71);
   await watcher.op('status', { vendorId: v.alice3, online: true });
   ok(true, 'next update → status online');
+  again.close();
+  await watcher.op('status', { vendorId: v.alice3, online: false });
+  ok(true, 'vendor disconnect after coming back → status offline');
   ok((await watcher.request({ op: 'unwatch.vendor', vendorId: v.alice3 })).op === 'ack', 'unwatch.vendor acked');
   const r = await watcher.request({ op: 'unwatch.vendor', vendorId: v.alice3 });
   ok(r.op === 'error' && r.code === 'INVALID_ARGUMENT', 'unwatching an unwatched vendor is an error');
-  again.close();
+  watcher.close();
+}
+
+// Presence in Redis is gone: the key and its member of presence:deadlines. Polled: the
+// DEL and ZREM of a close may trail its status.
+async function presenceGone(id) {
+  for (let i = 0; i < 50; i++) {
+    if (redis('EXISTS', `presence:vendor:${id}`) === '0' && redis('ZSCORE', 'presence:deadlines', id) === '') return true;
+    await sleep(100);
+  }
+  return false;
+}
+
+async function expiryClaims() {
+  let n = 0;
+  for (const addr of [WS_A, WS_B, WS_C]) {
+    n += Number(((await getMetrics(addr)).match(/^venta_ws_presence_expired_total (\d+)/m) || [])[1]);
+  }
+  return n;
+}
+
+// However a presence ends, viewers get exactly one offline: a clean close (the owner
+// publishes it), a stream that stays connected but silent (handed over to the expiry
+// claim), a gateway killed with SIGKILL (nothing left to publish: another gateway
+// claims the expired key). The viewer is on B; the three vendors expire together.
+async function testPresenceEnds(v) {
+  const watcher = await connect(WS_B, 'user_watcher3', { name: 'watcher3' });
+  const ids = [v.alice2, v.alice3, v.bob1];
+  for (const id of ids) await watcher.request({ op: 'watch.vendor', vendorId: id });
+  const onD = await connect(WS_D, 'user_alice', { name: 'vendor-on-d' });
+  const silent = await connect(WS_A, 'user_alice', { name: 'vendor-silent' });
+  const leaving = await connect(WS_A, 'user_bob', { name: 'vendor-leaving' });
+  await move(onD, v.alice2, 48.85, 2.35);
+  await move(silent, v.alice3, 48.86, 2.35);
+  await move(leaving, v.bob1, 48.87, 2.35);
+  for (const id of ids) await watcher.op('status', { vendorId: id, online: true });
+  ok(true, 'three vendors online (one streaming through gateway D)');
+  const pttl = Number(redis('PTTL', `presence:vendor:${v.alice2}`));
+  const score = Number(redis('ZSCORE', 'presence:deadlines', v.alice2));
+  ok(pttl > 0 && Math.abs(Date.now() + pttl - score) < 1000,
+    `presence:deadlines holds the vendor, scored at its key's expiry (PTTL ${pttl} ms)`);
+  const claimsBefore = await expiryClaims();
+
+  leaving.close();
+  await watcher.op('status', { vendorId: v.bob1, online: false });
+  ok(await presenceGone(v.bob1), 'vendor disconnect → status offline; its key and deadline are removed');
+  const killedAt = Date.now();
+  process.kill(Number(WS_D_PID), 'SIGKILL');
+  await watcher.op('status', { vendorId: v.alice2, online: false }, TTL_MS + 5000);
+  ok(true, `gateway D SIGKILLed → its vendor goes offline for a viewer on B (after ${((Date.now() - killedAt) / 1000).toFixed(1)} s, TTL ${PRESENCE_TTL_S} s)`);
+  ok(await presenceGone(v.alice2), "…and the dead gateway's key and deadline are gone");
+  await watcher.op('status', { vendorId: v.alice3, online: false }, TTL_MS + 5000);
+  ok(silent.ws.readyState === WebSocket.OPEN, 'a connected but silent vendor → status offline (claimed like an expiry)');
+  ok(await presenceGone(v.alice3), '…and its key and deadline are gone');
+  silent.close(); // handed over already: closing it announces nothing more
+
+  await sleep(TTL_MS + 2000);
+  const more = watcher.msgs.filter((m) => m.op === 'status');
+  ok(more.length === 0, `exactly one offline each: no other status within TTL + 2 s (${JSON.stringify(more)})`);
+  const claims = (await expiryClaims()) - claimsBefore;
+  ok(claims === 2, `each expiry was claimed by exactly one gateway (${claims} claims for 2 expiries)`);
   watcher.close();
 }
 
@@ -489,7 +556,8 @@ async function testMetrics() {
   const m = await getMetrics(WS_A);
   for (const name of ['venta_ws_connections{role="viewer"}', 'venta_ws_messages_in_total', 'venta_ws_messages_out_total',
     'venta_ws_coalesced_total', 'venta_ws_dropped_total{reason="stale"}', 'venta_ws_queue_depth',
-    'venta_ws_slow_client_closes_total', 'venta_ws_delivery_latency_seconds_bucket']) {
+    'venta_ws_slow_client_closes_total', 'venta_ws_delivery_latency_seconds_bucket',
+    'venta_ws_presence_expired_total']) {
     ok(m.includes(name), `/metrics has ${name}`);
   }
   const h = await new Promise((resolve) => http.get(`http://${WS_A}/healthz`, (res) => resolve(res.statusCode)));
@@ -559,7 +627,7 @@ async function testRedisRestart(v, vendor) {
   let key = -2;
   for (let i = 0; i < 100 && !(Number(key) > 0); i++) {
     await move(vendor, v.alice1, 40.751 + i * 1e-5, -73.98);
-    key = execFileSync('redis-cli', ['-u', VENTA_TEST_REDIS_URL, 'TTL', `presence:vendor:${v.alice1}`]).toString().trim();
+    key = redis('TTL', `presence:vendor:${v.alice1}`);
     if (!(Number(key) > 0)) await sleep(200);
   }
   ok(Number(key) > 0, `after a Redis restart the vendor's presence is back (TTL ${key} s)`);
@@ -589,6 +657,7 @@ async function main() {
   await testNonOwner(v);
   await testAntimeridian(v);
   await testWatchVendor(v);
+  await testPresenceEnds(v);
   await testBadInput();
   await testSlowReader();
   await testMetrics();

@@ -211,6 +211,20 @@ static void test_array_replies(void)
     uv_run(&loop, UV_RUN_DEFAULT);
 }
 
+/* vt_kv_set_px, the presence write: the key expires in milliseconds. */
+static void test_set_px(void)
+{
+    vt_kv *kv = connect_kv(NULL);
+    result r = {0};
+    VT_CHECK_INT(vt_kv_set_px(kv, "kv:px", "v", 60000, on_reply, &r), VT_OK);
+    SPIN_UNTIL(r.done, 5000);
+    VT_CHECK_INT(r.type, VT_KV_STATUS);
+    VT_CHECK_INT(command(kv, &r, 2, (const char *[]){"PTTL", "kv:px"}), VT_OK);
+    VT_CHECK(r.integer > 50000 && r.integer <= 60000);
+    vt_kv_free(kv);
+    uv_run(&loop, UV_RUN_DEFAULT);
+}
+
 static void test_commands_and_restarts(void)
 {
     vt_kv *kv = connect_kv(on_state);
@@ -245,6 +259,7 @@ int main(void)
     uv_loop_init(&loop);
     VT_RUN(test_url_parsing);
     VT_RUN(test_array_replies);
+    VT_RUN(test_set_px);
     VT_RUN(test_commands_and_restarts);
     VT_CHECK_INT(uv_loop_close(&loop), 0);
     return VT_TEST_RESULT();
