@@ -277,12 +277,14 @@ void vendor_presence_written(conn *c, const char *vendor_id, bool ok, bool lost)
 
 /* ------------------------------------------------------------------ presence.c */
 
-/* presence:vendor:<id> = instance, expiring at deadline_ms, and its member in
+/* presence:vendor:<id> = "<instance>/<connection>", expiring at deadline_ms, and its member in
  * presence:deadlines (s->presence_deadline_ms records it); refresh: s was online before.
  * vendor_presence_written reports the outcome. */
 void presence_write(gw *g, vstream *s, int64_t deadline_ms, int64_t now_ms, bool refresh);
-/* A clean offline: DEL the key, ZREM the member. */
-void presence_release(gw *g, const char *vendor_id);
+/* A clean offline: DEL the key and ZREM the member if s's connection still holds the
+ * presence, and then publish the offline; a vendor that came back through another
+ * connection meanwhile stays online. */
+void presence_release(gw *g, const vstream *s);
 /* Once a second: claim expired vendors from presence:deadlines, publish them offline. */
 void presence_claim(gw *g, int64_t now_ms);
 

@@ -1,7 +1,7 @@
 /*
  * presence.c — vendor presence in Redis, shared by every gateway (API.md §4, §6).
  *
- * Two structures: the key `presence:vendor:<id>` (value: the instance streaming it,
+ * Two structures: the key `presence:vendor:<id>` (value: "<instance>/<connection>",
  * expiring at the vendor's presence deadline) and the sorted set `presence:deadlines`
  * (member: the vendor id, score: that deadline in ms since the epoch). Every write is
  * SET … PX then ZADD on the same connection; a clean offline is DEL then ZREM.
@@ -42,6 +42,7 @@
 #define KEY_PREFIX "presence:vendor:"
 #define CLAIM_BATCH 256
 #define CLAIM_WARN_EVERY_MS 60000
+#define PRESENCE_HOLDER_LEN (2 * VT_REQUEST_ID_LEN + 2)
 
 /* KEYS[1] the deadlines; ARGV: now (ms), batch size, key prefix. Returns
  * {members examined, claimed vendor ids…}. PTTL -2: the key is gone (claim); -1: a key
@@ -63,6 +64,24 @@ static const char claim_script[] =
     "  end\n"
     "end\n"
     "return out\n";
+
+/* KEYS: the vendor's key, the deadlines; ARGV: this stream's holder value, the vendor
+ * id. Releases the presence only if this stream still holds it (1); a key held by
+ * another connection — the vendor came back through another gateway or connection
+ * before this one noticed its own close — is left alone (0). A key already gone
+ * counts as released: nobody holds the vendor. */
+static const char release_script[] =
+    "local v = redis.call('GET', KEYS[1])\n"
+    "if v and v ~= ARGV[1] then return 0 end\n"
+    "if v then redis.call('DEL', KEYS[1]) end\n"
+    "redis.call('ZREM', KEYS[2], ARGV[2])\n"
+    "return 1\n";
+
+/* The value of a presence key: the gateway instance and the connection that holds it. */
+static void presence_holder(const gw *g, const vstream *s, char *out, size_t outlen)
+{
+    snprintf(out, outlen, "%s/%s", g->instance, s->owner->request_id);
+}
 
 /* One presence write in flight: two replies (SET, ZADD) decide its outcome. */
 typedef struct {
@@ -137,16 +156,50 @@ void presence_write(gw *g, vstream *s, int64_t deadline_ms, int64_t now_ms, bool
     presence_key(s->vendor_id, key, sizeof key);
     snprintf(score, sizeof score, "%lld", (long long)deadline_ms);
     int64_t ttl_ms = deadline_ms > now_ms ? deadline_ms - now_ms : 1;
-    answer_unsent(vt_kv_set_px(g->kv, key, g->instance, ttl_ms, on_set, w), on_set, w);
+    char holder[PRESENCE_HOLDER_LEN];
+    presence_holder(g, s, holder, sizeof holder);
+    answer_unsent(vt_kv_set_px(g->kv, key, holder, ttl_ms, on_set, w), on_set, w);
     send_command(g, on_zadd, w, 4, (const char *[]){"ZADD", DEADLINES_KEY, score, s->vendor_id});
 }
 
-void presence_release(gw *g, const char *vendor_id)
+/* One release in flight: whether to announce the offline depends on its answer. */
+typedef struct {
+    gw *g;
+    char vendor_id[VT_UUID_LEN + 1];
+} release_call;
+
+static void publish_offline(gw *g, const char *vendor_id)
 {
-    char key[64];
-    presence_key(vendor_id, key, sizeof key);
-    vt_kv_del(g->kv, key, NULL, NULL);
-    send_command(g, NULL, NULL, 3, (const char *[]){"ZREM", DEADLINES_KEY, vendor_id});
+    if (g->bus)
+        vt_events_publish_status(g->bus, vendor_id, false, vt_now_ms());
+}
+
+static void on_released(int status, const vt_kv_reply *r, void *user)
+{
+    release_call *rc = user;
+    if (status == VT_OK && r->type == VT_KV_INTEGER && r->integer == 0)
+        vt_debug(NULL, "ws: vendor %s streams through another connection: no offline",
+                 rc->vendor_id);
+    else /* released, or Redis could not say: nobody else is known to hold it */
+        publish_offline(rc->g, rc->vendor_id);
+    free(rc);
+}
+
+void presence_release(gw *g, const vstream *s)
+{
+    char key[64], holder[PRESENCE_HOLDER_LEN];
+    presence_key(s->vendor_id, key, sizeof key);
+    presence_holder(g, s, holder, sizeof holder);
+    const char *argv[] = {"EVAL", release_script, "2", key, DEADLINES_KEY, holder, s->vendor_id};
+    release_call *rc = g->stopping ? NULL : malloc(sizeof *rc);
+    if (!rc) { /* shutting down (the bus goes before Redis answers) or out of memory */
+        publish_offline(g, s->vendor_id);
+        send_command(g, NULL, NULL, 7, argv);
+        return;
+    }
+    rc->g = g;
+    memcpy(rc->vendor_id, s->vendor_id, sizeof rc->vendor_id);
+    send_command(g, on_released, rc, 7, argv);
 }
 
 static void claim_failed(gw *g, const char *why, size_t len)

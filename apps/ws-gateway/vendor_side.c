@@ -21,7 +21,9 @@
  * whatever the rhythm of the updates.
  *
  * One offline per presence, by one rule: the owner publishes an offline itself only
- * when the connection closes (then DEL and ZREM), and only up to HANDOVER_MS (or a
+ * when the connection closes (then DEL and ZREM, if this connection still holds the
+ * key: a vendor that already came back through another connection or gateway stays
+ * online, and nothing is published), and only up to HANDOVER_MS (or a
  * third of the TTL, if shorter) before the deadline. Then the sweep hands the stream
  * over: online = false, nothing published, key left to expire; whichever gateway's
  * claim finds it expired publishes the offline, as it does for a gateway that died.
@@ -64,12 +66,12 @@ static void go_online(gw *g, vstream *s, int64_t now)
     presence_write(g, s, s->last_seen_ms + presence_ttl_ms(g), now, false);
 }
 
-/* The connection closed: the owner announces it and removes its presence. */
+/* The connection closed: the owner removes its presence and announces it, unless the
+ * vendor is already streaming through another connection. */
 static void go_offline(gw *g, vstream *s)
 {
     s->online = false;
-    vt_events_publish_status(g->bus, s->vendor_id, false, vt_now_ms());
-    presence_release(g, s->vendor_id);
+    presence_release(g, s);
 }
 
 /* Silent up to the margin before its deadline: the claim will publish the offline,

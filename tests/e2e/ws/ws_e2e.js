@@ -400,6 +400,34 @@ async function testPresenceEnds(v) {
   watcher.close();
 }
 
+// A phone that reconnects through another gateway before its old socket's close is
+// noticed: the late close must not take the vendor offline, nor remove the presence
+// the new connection holds. Closing the new connection then ends it as usual.
+async function testReconnectElsewhere(v) {
+  const watcher = await connect(WS_B, 'user_watcher4', { name: 'watcher4' });
+  await watcher.request({ op: 'watch.vendor', vendorId: v.bob1 });
+  const oldConn = await connect(WS_A, 'user_bob', { name: 'vendor-old-socket' });
+  await move(oldConn, v.bob1, 52.52, 13.40);
+  await watcher.op('status', { vendorId: v.bob1, online: true });
+  const newConn = await connect(WS_B, 'user_bob', { name: 'vendor-new-socket' });
+  await move(newConn, v.bob1, 52.521, 13.401);
+  await watcher.op('location', { vendorId: v.bob1, lat: 52.521 });
+  await watcher.op('status', { vendorId: v.bob1, online: true }); // the new stream says so too
+  const holder = redis('GET', `presence:vendor:${v.bob1}`);
+  oldConn.close();
+  await sleep(1500);
+  const statuses = watcher.msgs.filter((m) => m.op === 'status');
+  ok(statuses.length === 0, `the old socket's late close publishes no offline (${JSON.stringify(statuses)})`);
+  ok(redis('GET', `presence:vendor:${v.bob1}`) === holder && redis('ZSCORE', 'presence:deadlines', v.bob1) !== '',
+    "…and leaves the new connection's presence key and deadline in place");
+  await move(newConn, v.bob1, 52.522, 13.402);
+  await watcher.op('location', { vendorId: v.bob1, lat: 52.522 });
+  newConn.close();
+  await watcher.op('status', { vendorId: v.bob1, online: false });
+  ok(await presenceGone(v.bob1), 'closing the new connection → offline, key and deadline removed');
+  watcher.close();
+}
+
 async function testBadInput() {
   const c = await connect(WS_A, 'user_bad', { name: 'bad' });
   for (const [text, what] of [
@@ -658,6 +686,7 @@ async function main() {
   await testAntimeridian(v);
   await testWatchVendor(v);
   await testPresenceEnds(v);
+  await testReconnectElsewhere(v);
   await testBadInput();
   await testSlowReader();
   await testMetrics();
