@@ -685,16 +685,6 @@ void vt_rpc_async_free(vt_rpc_async *a)
 
 /* ---- channels ---- */
 
-static grpc_arg int_arg(const char *key, int value)
-{
-    grpc_arg a;
-    memset(&a, 0, sizeof a);
-    a.type = GRPC_ARG_INTEGER;
-    a.key = (char *)key;
-    a.value.integer = value;
-    return a;
-}
-
 vt_rpc_channel *vt_rpc_channel_new(const char *target, const vt_rpc_channel_opts *opts)
 {
     vt_rpc_channel *ch = calloc(1, sizeof *ch);
@@ -726,14 +716,18 @@ vt_rpc_channel *vt_rpc_channel_new(const char *target, const vt_rpc_channel_opts
 
     grpc_init();
     int backoff = ch->opts.reconnect_backoff_max_ms;
-    grpc_arg args[5] = {
-        int_arg(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, (int)ch->opts.max_message_bytes),
-        int_arg(GRPC_ARG_MAX_SEND_MESSAGE_LENGTH, (int)ch->opts.max_message_bytes),
-        int_arg(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, backoff < 100 ? backoff : 100),
-        int_arg(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, backoff < 100 ? backoff : 100),
-        int_arg(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, backoff),
+    grpc_arg args[] = {
+        rpc_int_arg(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, (int)ch->opts.max_message_bytes),
+        rpc_int_arg(GRPC_ARG_MAX_SEND_MESSAGE_LENGTH, (int)ch->opts.max_message_bytes),
+        rpc_int_arg(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, backoff < 100 ? backoff : 100),
+        rpc_int_arg(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, backoff < 100 ? backoff : 100),
+        rpc_int_arg(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, backoff),
+        /* Every address the name resolves to gets a connection and calls take turns:
+         * behind a headless Kubernetes Service that is every ready replica, where
+         * grpc's default (pick_first) would send all of them to one. */
+        rpc_string_arg(GRPC_ARG_LB_POLICY_NAME, "round_robin"),
     };
-    grpc_channel_args cargs = {.num_args = 5, .args = args};
+    grpc_channel_args cargs = {.num_args = sizeof args / sizeof args[0], .args = args};
     grpc_channel_credentials *creds = grpc_insecure_credentials_create();
     ch->channel = grpc_channel_create(target, creds, &cargs);
     grpc_channel_credentials_release(creds);

@@ -75,6 +75,10 @@ grpc_byte_buffer *rpc_message_pack(const ProtobufCMessage *msg, size_t max, size
 int64_t rpc_deadline_remaining_ms(gpr_timespec deadline);
 gpr_timespec rpc_deadline_in_ms(int64_t ms);
 
+/* Channel arguments for grpc_channel_create / grpc_server_create. */
+grpc_arg rpc_int_arg(const char *key, int value);
+grpc_arg rpc_string_arg(const char *key, const char *value);
+
 /* Find a method in a service descriptor. */
 const ProtobufCMethodDescriptor *rpc_service_method(const ProtobufCServiceDescriptor *svc,
                                                     const char *method);

@@ -39,6 +39,8 @@
 #define UNREGISTERED_REQUESTS 4
 #define CALL_INLINE_ARENA 2048
 #define USER_ID_MAX 256
+/* How long calls may still run on a connection told to go away for its age. */
+#define MAX_CONNECTION_AGE_GRACE_MS 30000
 
 typedef enum { METHOD_UNARY, METHOD_HEALTH_CHECK, METHOD_HEALTH_WATCH } method_kind;
 
@@ -565,16 +567,6 @@ int vt_rpc_server_add_service(vt_rpc_server *srv, const ProtobufCServiceDescript
     return 0;
 }
 
-static grpc_arg int_arg(const char *key, int value)
-{
-    grpc_arg a;
-    memset(&a, 0, sizeof a);
-    a.type = GRPC_ARG_INTEGER;
-    a.key = (char *)key;
-    a.value.integer = value;
-    return a;
-}
-
 vt_rpc_server *vt_rpc_server_new(const vt_rpc_server_opts *opts)
 {
     vt_rpc_server *srv = calloc(1, sizeof *srv);
@@ -600,11 +592,14 @@ vt_rpc_server *vt_rpc_server_new(const vt_rpc_server_opts *opts)
     srv->shutdown_tag.fn = on_shutdown;
 
     grpc_init();
-    grpc_arg args[2] = {
-        int_arg(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, (int)srv->opts.max_message_bytes),
-        int_arg(GRPC_ARG_MAX_SEND_MESSAGE_LENGTH, (int)srv->opts.max_message_bytes),
+    grpc_arg args[4] = {
+        rpc_int_arg(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, (int)srv->opts.max_message_bytes),
+        rpc_int_arg(GRPC_ARG_MAX_SEND_MESSAGE_LENGTH, (int)srv->opts.max_message_bytes),
+        rpc_int_arg(GRPC_ARG_MAX_CONNECTION_AGE_MS, srv->opts.max_connection_age_ms),
+        rpc_int_arg(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS, MAX_CONNECTION_AGE_GRACE_MS),
     };
-    grpc_channel_args cargs = {.num_args = 2, .args = args};
+    grpc_channel_args cargs = {.num_args = srv->opts.max_connection_age_ms > 0 ? 4 : 2,
+                               .args = args};
     srv->server = grpc_server_create(&cargs, NULL);
     srv->cq = grpc_completion_queue_create_for_next(NULL);
     srv->health = rpc_health_new();

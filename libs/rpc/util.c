@@ -1,6 +1,7 @@
 /*
  * util.c — small conversions between grpc core types and ours: outgoing metadata lists,
- * metadata lookup, byte buffers to and from protobuf-c messages, deadlines.
+ * metadata lookup, byte buffers to and from protobuf-c messages, deadlines, channel
+ * arguments.
  *
  * Outgoing metadata slices are copies owned by the list (grpc may keep its own refs),
  * released only after the batch that sent them has completed.
@@ -148,6 +149,26 @@ const ProtobufCMethodDescriptor *rpc_service_method(const ProtobufCServiceDescri
         if (strcmp(svc->methods[i].name, method) == 0)
             return &svc->methods[i];
     return NULL;
+}
+
+grpc_arg rpc_int_arg(const char *key, int value)
+{
+    grpc_arg a;
+    memset(&a, 0, sizeof a);
+    a.type = GRPC_ARG_INTEGER;
+    a.key = (char *)key;
+    a.value.integer = value;
+    return a;
+}
+
+grpc_arg rpc_string_arg(const char *key, const char *value)
+{
+    grpc_arg a;
+    memset(&a, 0, sizeof a);
+    a.type = GRPC_ARG_STRING;
+    a.key = (char *)key;
+    a.value.string = (char *)value;
+    return a;
 }
 
 int vt_rpc_method_path(const ProtobufCServiceDescriptor *svc, const char *method, char *out,

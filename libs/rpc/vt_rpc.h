@@ -65,6 +65,10 @@ typedef struct {
     size_t max_message_bytes;
     /* Calls requested from grpc ahead of time per method (default 2 * threads + 8). */
     int requests_per_method;
+    /* Connections older than this are asked to go away (GOAWAY; their calls get 30 s
+     * more), so that clients dial again, resolve the name again and spread over
+     * replicas that started since. 0: never (grpc's default). */
+    int max_connection_age_ms;
     /* Optional per-worker state (e.g. one PostgreSQL connection each): worker_init runs
      * on each worker thread before it serves anything, its result is what
      * vt_rpc_ctx_worker returns there, and worker_fini runs on the same thread when the
@@ -188,8 +192,12 @@ typedef struct {
     int reconnect_backoff_max_ms;
 } vt_rpc_channel_opts;
 
-/* A channel to one target ("host:port"): connections are made lazily and re-made after
- * failures. Thread-safe; share one per target in a process. NULL opts: defaults. */
+/* A channel to one target ("host:port", or any grpc target such as
+ * "ipv4:10.0.0.1:50052,10.0.0.2:50052"): connections are made lazily and re-made after
+ * failures. The name may resolve to several addresses: each gets a connection and calls
+ * take turns over the ready ones (round_robin), so a headless Kubernetes Service
+ * spreads calls over its replicas. Thread-safe; share one per target in a process.
+ * NULL opts: defaults. */
 vt_rpc_channel *vt_rpc_channel_new(const char *target, const vt_rpc_channel_opts *opts);
 /* Cancels async calls still running (their callbacks run, with CANCELLED), waits for
  * them, and releases the channel. Not from a callback. NULL is a no-op. */

@@ -79,6 +79,8 @@ int vt_service_init(vt_service *svc, const vt_service_spec *spec)
     svc->metrics_addr = vt_config_addr("VENTA_METRICS_ADDR", spec->metrics_default);
     svc->threads = (int)vt_config_int("VENTA_RPC_THREADS", 4, 1, 256);
     svc->grace_ms = (int)vt_config_int("VENTA_SHUTDOWN_GRACE_MS", 10000, 0, 600000);
+    svc->max_connection_age_s =
+        (int)vt_config_int("VENTA_RPC_MAX_CONNECTION_AGE_S", 300, 0, 7 * 86400);
 
     svc->metrics = vt_metrics_new();
     if (!svc->metrics)
@@ -90,7 +92,9 @@ int vt_service_init(vt_service *svc, const vt_service_spec *spec)
                              spec->nstatements);
     if (!svc->db)
         die("database", "out of memory");
-    vt_rpc_server_opts opts = {.threads = svc->threads, .worker_init = worker_conn,
+    vt_rpc_server_opts opts = {.threads = svc->threads,
+                               .max_connection_age_ms = svc->max_connection_age_s * 1000,
+                               .worker_init = worker_conn,
                                .worker_arg = svc};
     svc->rpc = vt_rpc_server_new(&opts);
     if (!svc->rpc)

@@ -43,6 +43,7 @@ typedef struct {
     vt_addr addr;             /* spec->addr_var */
     vt_addr metrics_addr;     /* VENTA_METRICS_ADDR */
     int threads;              /* VENTA_RPC_THREADS, default 4 */
+    int max_connection_age_s; /* VENTA_RPC_MAX_CONNECTION_AGE_S, default 300, 0: never */
     int grace_ms;             /* VENTA_SHUTDOWN_GRACE_MS, default 10000 */
 
     vt_metrics *metrics;

@@ -324,6 +324,10 @@ for (const w of workloads) {
       if (!svc) fail(where, `${dial}=${v} is not a Service name:port in this overlay`);
       else if (!selects({ matchLabels: svc.spec.selector }, targetPods)) {
         fail(where, `${dial}=${v}: Service ${host} does not select ${target}'s pods`);
+      } else if (svc.spec.clusterIP !== "None") {
+        // gRPC keeps one long-lived HTTP/2 connection: behind a ClusterIP every client
+        // would send everything to the one pod it first reached.
+        fail(where, `${dial}=${v}: Service ${host} must be headless (clusterIP: None) so that calls spread over its pods`);
       }
     }
     for (const need of ["VENTA_NATS_URL", "VENTA_LOG_LEVEL", "VENTA_SHUTDOWN_GRACE_MS"]) {

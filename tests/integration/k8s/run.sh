@@ -92,6 +92,8 @@ mutation "service listens on its Service name" base/kustomization.yaml \
     's/user.listen=0.0.0.0:50051/user.listen=venta-user:50051/' "VENTA_USER_ADDR must be 0.0.0.0:50051"
 mutation "gateway dials a Service that does not exist" base/kustomization.yaml \
     's/VENTA_VENDOR_ADDR=venta-vendor:50052/VENTA_VENDOR_ADDR=vendor:50052/' "is not a Service name:port"
+mutation "gRPC Service with a ClusterIP" base/vendor.yaml \
+    's/^  clusterIP: None$/  type: ClusterIP/' "Service venta-vendor must be headless"
 mutation "grace shorter than the drain" base/ws-gateway.yaml \
     's/terminationGracePeriodSeconds: 30/terminationGracePeriodSeconds: 20/' "terminationGracePeriodSeconds 20 <"
 mutation "schema violation" base/user.yaml \

@@ -2,8 +2,9 @@
  * test_rpc_server.c — libs/rpc under stress and at the edges of its life: many threads
  * calling at once, graceful shutdown with calls in flight (finishing within the grace
  * period, cancelled after it), garbage bytes on the port, retries of idempotent calls
- * while the server is still down, and health Watch streams (changes pushed, ended by
- * shutdown). Watch is driven by a minimal client written directly on grpc core, since
+ * while the server is still down, health Watch streams (changes pushed, ended by
+ * shutdown), calls spread over two servers behind one target, and connections aged out
+ * by the server without failing a call. Watch is driven by a minimal client written directly on grpc core, since
  * vt_rpc has no streaming client.
  */
 #include <arpa/inet.h>
@@ -232,7 +233,7 @@ static void send_and_close(int port, const void *data, size_t len, bool read_bac
     VT_CHECK(fd >= 0);
     if (fd < 0)
         return;
-    ssize_t w = write(fd, data, len);
+    ssize_t w = send(fd, data, len, MSG_NOSIGNAL); /* the server may hang up first */
     (void)w;
     if (read_back) {
         struct timeval tv = {.tv_sec = 2};
@@ -303,7 +304,7 @@ static void test_garbage_on_port(void)
     for (int round = 0; round < 8; round++)
         for (int i = 0; i < 16; i++)
             if (fds[i] >= 0) {
-                ssize_t w = write(fds[i], noise + round * 100 + i, 37);
+                ssize_t w = send(fds[i], noise + round * 100 + i, 37, MSG_NOSIGNAL);
                 (void)w;
             }
     for (int i = 0; i < 16; i++)
@@ -555,6 +556,76 @@ static void test_health_watch(void)
     grpc_shutdown();
 }
 
+/* ---- several replicas behind one target ---- */
+
+static int call_echo(vt_rpc_channel *ch, const char *msg)
+{
+    Venta__Test__V1__EchoRequest req = VENTA__TEST__V1__ECHO_REQUEST__INIT;
+    req.message = (char *)msg;
+    vt_rpc_call_opts o = {.timeout_ms = 5000, .idempotent = true};
+    vt_rpc_reply *r;
+    int rc = vt_rpc_call_unary(ch, ECHO, "Unary", &req.base, &o, &r);
+    vt_rpc_reply_free(r);
+    return rc;
+}
+
+/* A target naming two servers (as a headless Service's DNS name does) spreads calls
+ * over both; with one of them gone, every call still succeeds on the other. */
+static void test_calls_spread_over_replicas(void)
+{
+    server a, b;
+    server_start(&a, 2, 0);
+    server_start(&b, 2, 0);
+    char target[128];
+    snprintf(target, sizeof target, "ipv4:127.0.0.1:%d,127.0.0.1:%d", a.port, b.port);
+    vt_rpc_channel *ch = vt_rpc_channel_new(target, NULL);
+    VT_REQUIRE(ch);
+    int ok = 0;
+    for (int i = 0; i < 60; i++)
+        ok += call_echo(ch, "spread") == VT_OK;
+    VT_CHECK_INT(ok, 60);
+    int on_a = atomic_load(&a.echo.calls), on_b = atomic_load(&b.echo.calls);
+    VT_CHECK(on_a + on_b == 60);
+    VT_CHECK(on_a >= 20 && on_b >= 20); /* round robin: ~30 each once both are ready */
+
+    server_stop(&a, 0);
+    ok = 0;
+    for (int i = 0; i < 40; i++)
+        ok += call_echo(ch, "one left") == VT_OK;
+    VT_CHECK_INT(ok, 40);
+    VT_CHECK_INT(atomic_load(&b.echo.calls), on_b + 40);
+    vt_rpc_channel_free(ch);
+    server_stop(&b, 0);
+}
+
+/* A server that ages its connections out: the client's calls keep succeeding across
+ * the GOAWAYs (it dials again by itself), so replicas can be rebalanced this way. */
+static void test_max_connection_age(void)
+{
+    vt_rpc_server_opts o = {.threads = 2, .max_connection_age_ms = 200};
+    server s;
+    memset(&s, 0, sizeof s);
+    s.srv = vt_rpc_server_new(&o);
+    VT_REQUIRE(s.srv);
+    VT_REQUIRE(rpc_echo_register(s.srv, &s.echo) == 0);
+    VT_REQUIRE(vt_rpc_server_listen(s.srv, "127.0.0.1:0", &s.port) == 0);
+    VT_REQUIRE(vt_rpc_server_start(s.srv) == 0);
+    char target[64];
+    snprintf(target, sizeof target, "127.0.0.1:%d", s.port);
+    vt_rpc_channel *ch = vt_rpc_channel_new(target, NULL);
+    int ok = 0, calls = 0;
+    int64_t end = vt_monotonic_ns() + 1500 * 1000000LL; /* ~7 connection lifetimes */
+    while (vt_monotonic_ns() < end) {
+        ok += call_echo(ch, "aging") == VT_OK;
+        calls++;
+        sleep_ms(2);
+    }
+    VT_CHECK(calls > 50);
+    VT_CHECK_INT(ok, calls);
+    vt_rpc_channel_free(ch);
+    server_stop(&s, 0);
+}
+
 int main(void)
 {
     vt_log_init("test-rpc-server", VT_LOG_ERROR);
@@ -564,5 +635,7 @@ int main(void)
     VT_RUN(test_garbage_on_port);
     VT_RUN(test_retry_idempotent);
     VT_RUN(test_health_watch);
+    VT_RUN(test_calls_spread_over_replicas);
+    VT_RUN(test_max_connection_age);
     return VT_TEST_RESULT();
 }
