@@ -19,6 +19,7 @@
  * VENTA_HTTP_BODY_TIMEOUT_S closes the connection (PENDING_TIMEOUT_HTTP_CONTENT).
  */
 #include "gateway.h"
+#include "vt_http.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -484,6 +485,7 @@ static const struct lws_protocols protocols[] = {
 
 int gw_server_start(gw_app *app, char *err, size_t errlen)
 {
+    vt_http_route_lws_log();
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
     void *foreign[1] = {app->loop};

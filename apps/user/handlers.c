@@ -27,7 +27,6 @@
 #include "store.h"
 #include "validate.h"
 #include "venta/vendor/v1/vendor.pb-c.h"
-#include "vt_events.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -180,21 +179,36 @@ void outbox_subscription_changed(vt_rpc_ctx *ctx, outbox *o, const Venta__User__
     outbox_add(o, EV_SUBSCRIPTION_CHANGED, &e->base);
 }
 
-void outbox_publish(user_service *svc, vt_rpc_ctx *ctx, const outbox *o)
+typedef struct {
+    vt_db_tx_fn fn;
+    void *job;
+    outbox *ob;
+} outbox_tx;
+
+/* One attempt: fn with an empty outbox, then its events into account.outbox. */
+static int outbox_tx_attempt(vt_db_conn *c, void *arg, char *err, size_t errlen)
 {
-    for (size_t i = 0; i < o->n; i++) {
-        int kind = o->kinds[i];
-        int rc = vt_events_publish_message(svc->bus, event_subjects[kind], o->msgs[i]);
-        if (rc == VT_OK) {
-            vt_counter_inc(svc->published[kind]);
-        } else {
-            vt_counter_inc(svc->publish_failed[kind]);
-            vt_error(vt_rpc_ctx_log(ctx), "publish %s failed (%s): the change is committed",
-                     event_subjects[kind], vt_status_name(rc));
-        }
-    }
+    outbox_tx *t = arg;
+    t->ob->n = t->ob->dropped = 0;
+    int rc = t->fn(c, t->job, err, errlen);
+    for (size_t i = 0; rc == VT_OK && i < t->ob->n; i++)
+        rc = vt_outbox_put(c, event_subjects[t->ob->kinds[i]], t->ob->msgs[i], err, errlen);
+    return rc;
+}
+
+int user_tx(vt_rpc_ctx *ctx, vt_db_tx_fn fn, void *job, outbox *ob, char *err, size_t errlen)
+{
+    outbox_tx t = {.fn = fn, .job = job, .ob = ob};
+    return vt_db_tx(vt_rpc_ctx_worker(ctx), "READ COMMITTED", 5, outbox_tx_attempt, &t, err,
+                    errlen);
+}
+
+void outbox_committed(user_service *svc, vt_rpc_ctx *ctx, const outbox *o)
+{
+    if (o->n)
+        vt_outbox_relay_kick(svc->outbox);
     if (o->dropped)
-        vt_error(vt_rpc_ctx_log(ctx), "outbox full: %zu events not published", o->dropped);
+        vt_error(vt_rpc_ctx_log(ctx), "outbox full: %zu events not recorded", o->dropped);
 }
 
 /* ---- shared checks ---- */
@@ -257,7 +271,6 @@ static int upsert_tx(vt_db_conn *c, void *arg, char *err, size_t errlen)
 {
     upsert_job *job = arg;
     const Venta__User__V1__UpsertUserRequest *req = job->req;
-    job->ob.n = job->ob.dropped = 0;
     job->duplicate = false;
     job->user = NULL;
 
@@ -357,12 +370,12 @@ static int upsert_user(vt_rpc_ctx *ctx, const ProtobufCMessage *in_msg, Protobuf
                                 "createdAt and updatedAt must not be negative");
 
     upsert_job job = {.ctx = ctx, .req = req};
-    rc = vt_db_tx(db(ctx), "READ COMMITTED", 5, upsert_tx, &job, err, sizeof err);
+    rc = user_tx(ctx, upsert_tx, &job, &job.ob, err, sizeof err);
     if (rc != VT_OK)
         return user_db_error(ctx, rc, err);
     if (job.duplicate)
         vt_counter_inc(svc->duplicates[0]);
-    outbox_publish(svc, ctx, &job.ob);
+    outbox_committed(svc, ctx, &job.ob);
     out->user = job.user;
     out->duplicate = job.duplicate;
     return VT_OK;
@@ -381,7 +394,6 @@ static int delete_tx(vt_db_conn *c, void *arg, char *err, size_t errlen)
 {
     delete_job *job = arg;
     const char *id = job->req->id;
-    job->ob.n = job->ob.dropped = 0;
     job->duplicate = job->deleted = false;
 
     bool first;
@@ -434,12 +446,12 @@ static int delete_user(vt_rpc_ctx *ctx, const ProtobufCMessage *in_msg, Protobuf
     if (validate_id("id", req->id, USER_ID_MAX, true, err, sizeof err) != VT_OK)
         return vt_rpc_ctx_error(ctx, VT_INVALID_ARGUMENT, "%s", err);
     delete_job job = {.ctx = ctx, .req = req};
-    rc = vt_db_tx(db(ctx), "READ COMMITTED", 5, delete_tx, &job, err, sizeof err);
+    rc = user_tx(ctx, delete_tx, &job, &job.ob, err, sizeof err);
     if (rc != VT_OK)
         return user_db_error(ctx, rc, err);
     if (job.duplicate)
         vt_counter_inc(svc->duplicates[0]);
-    outbox_publish(svc, ctx, &job.ob);
+    outbox_committed(svc, ctx, &job.ob);
     out->deleted = job.deleted;
     out->duplicate = job.duplicate;
     return VT_OK;
@@ -482,16 +494,8 @@ static int list_user_vendors(vt_rpc_ctx *ctx, const ProtobufCMessage *in_msg,
     if (req->page_size < 0)
         return vt_rpc_ctx_error(ctx, VT_INVALID_ARGUMENT, "pageSize must not be negative");
 
-    const char *params[] = {req->user_id};
-    PGresult *res;
-    int rc = vt_db_query(db(ctx), "user_exists", 1, params, &res, err, sizeof err);
-    if (rc != VT_OK)
-        return user_db_error(ctx, rc, err);
-    bool exists = PQntuples(res) == 1;
-    PQclear(res);
-    if (!exists)
-        return vt_rpc_ctx_error(ctx, VT_NOT_FOUND, "user %s not found", req->user_id);
-
+    /* Ownership lives with the vendors: a caller with no user row yet (its Clerk
+     * webhook still on its way) may already own some, and a stranger owns none. */
     Venta__Vendor__V1__ListVendorsRequest lv = VENTA__VENDOR__V1__LIST_VENDORS_REQUEST__INIT;
     lv.owner_id = req->user_id;
     lv.page_size = req->page_size;
@@ -501,7 +505,7 @@ static int list_user_vendors(vt_rpc_ctx *ctx, const ProtobufCMessage *in_msg,
     vt_rpc_call_opts o = {
         .timeout_ms = svc->vendor_timeout_ms, .parent = ctx, .idempotent = true, .max_attempts = 3};
     vt_rpc_reply *reply;
-    rc = vt_rpc_call_unary(svc->vendor, &venta__vendor__v1__vendor_service__descriptor,
+    int rc = vt_rpc_call_unary(svc->vendor, &venta__vendor__v1__vendor_service__descriptor,
                            "ListVendors", &lv.base, &o, &reply);
     if (rc != VT_OK) {
         vt_warn(vt_rpc_ctx_log(ctx), "vendor service ListVendors: %s %s", vt_status_name(rc),
@@ -581,14 +585,6 @@ int user_service_register(user_service *svc, vt_rpc_server *srv)
             labels, vt_metrics_latency_bounds, vt_metrics_latency_nbounds);
         calls_counter(svc, i, VT_OK); /* so that the series exists before the first call */
     }
-    for (int i = 0; i < EV_COUNT; i++) {
-        snprintf(labels, sizeof labels, "subject=\"%s\"", event_subjects[i]);
-        svc->published[i] = vt_metrics_counter(svc->metrics, "venta_user_events_published_total",
-                                               "Domain events published on NATS.", labels);
-        svc->publish_failed[i] = vt_metrics_counter(
-            svc->metrics, "venta_user_events_publish_failed_total",
-            "Domain events that could not be published (change committed).", labels);
-    }
     svc->duplicates[0] =
         vt_metrics_counter(svc->metrics, "venta_user_webhook_duplicates_total",
                            "Webhook events delivered again and ignored.", "provider=\"clerk\"");
@@ -597,9 +593,6 @@ int user_service_register(user_service *svc, vt_rpc_server *srv)
                                             "provider=\"revenuecat\"");
     for (int i = 0; i < M_COUNT; i++)
         if (!svc->latency[i])
-            return VT_INTERNAL;
-    for (int i = 0; i < EV_COUNT; i++)
-        if (!svc->published[i] || !svc->publish_failed[i])
             return VT_INTERNAL;
     if (!svc->duplicates[0] || !svc->duplicates[1])
         return VT_INTERNAL;

@@ -23,6 +23,7 @@ int main(void)
         .addr_default = "127.0.0.1:50051",
         .metrics_default = "127.0.0.1:9101",
         .statements = store_statements,
+        .outbox_table = "account.outbox",
     };
     spec.nstatements = store_nstatements;
     /* Our own variables first, so that a bad one stops us before anything starts. */
@@ -36,7 +37,7 @@ int main(void)
     vt_service_init(&svc, &spec);
 
     user_service app = {
-        .bus = svc.bus,
+        .outbox = svc.outbox,
         .metrics = svc.metrics,
         .vendor_timeout_ms = vendor_timeout_ms,
     };

@@ -71,8 +71,6 @@ const vt_db_statement store_statements[] = {
      "UPDATE account.users SET deleted_at = now(), email = NULL, first_name = NULL, "
      "last_name = NULL, image_url = NULL, updated_at = now() WHERE id = $1::uuid"},
     {"sub_delete_all", "DELETE FROM account.subscriptions WHERE user_id = $1::uuid"},
-    {"user_exists",
-     "SELECT 1 FROM account.users WHERE clerk_id = $1::text AND deleted_at IS NULL"},
     {"user_get",
      "SELECT u.clerk_id, coalesce(u.email, ''), coalesce(u.first_name, ''), "
      "coalesce(u.last_name, ''), coalesce(u.image_url, ''), " RFC3339("u.created_at") ", "

@@ -261,7 +261,6 @@ static int apply_tx(vt_db_conn *c, void *arg, char *err, size_t errlen)
 {
     apply_job *job = arg;
     const Venta__User__V1__ApplySubscriptionEventRequest *req = job->req;
-    job->ob.n = job->ob.dropped = 0;
     job->nchanged = 0;
     job->result = R_IGNORED;
 
@@ -376,12 +375,12 @@ int apply_subscription_event(vt_rpc_ctx *ctx, const ProtobufCMessage *in_msg,
     job->event_id = event_id;
     job->user_id = *req->app_user_id ? req->app_user_id : req->original_app_user_id;
     job->ts = req->event_timestamp_ms > 0 ? req->event_timestamp_ms : vt_now_ms();
-    rc = vt_db_tx(vt_rpc_ctx_worker(ctx), "READ COMMITTED", 5, apply_tx, job, err, sizeof err);
+    rc = user_tx(ctx, apply_tx, job, &job->ob, err, sizeof err);
     if (rc != VT_OK)
         return user_db_error(ctx, rc, err);
     if (job->result == R_DUPLICATE)
         vt_counter_inc(svc->duplicates[1]);
-    outbox_publish(svc, ctx, &job->ob);
+    outbox_committed(svc, ctx, &job->ob);
 
     out->result = (char *)job->result;
     out->n_users = job->nchanged;

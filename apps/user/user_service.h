@@ -4,8 +4,9 @@
  *
  * Every webhook-driven method runs as one database transaction that records the
  * provider's event id and applies its effect together; the domain events it causes are
- * collected in an outbox while the transaction runs and published on NATS only after
- * it commits (a rolled-back or retried attempt publishes nothing).
+ * collected while the transaction runs and written to account.outbox in that same
+ * transaction (user_tx), so a committed change always gets its events and a rolled-back
+ * or retried attempt gets none; libs/outbox's relay publishes them on NATS.
  */
 #ifndef VENTA_USER_SERVICE_H
 #define VENTA_USER_SERVICE_H
@@ -15,6 +16,7 @@
 #include "vt_bus.h"
 #include "vt_db.h"
 #include "vt_metrics.h"
+#include "vt_outbox.h"
 #include "vt_rpc.h"
 
 #include <stdatomic.h>
@@ -40,7 +42,7 @@ typedef struct {
 } user_method;
 
 struct user_service {
-    vt_bus *bus;
+    vt_outbox_relay *outbox; /* kicked after a commit that wrote events */
     vt_rpc_channel *vendor; /* VENTA_VENDOR_ADDR */
     int vendor_timeout_ms;  /* cap of a ListVendors call, below the caller's deadline */
 
@@ -48,8 +50,6 @@ struct user_service {
     vt_metrics *metrics;
     _Atomic(vt_counter *) calls[M_COUNT][VT_STATUS_COUNT]; /* registered on first use */
     vt_histogram *latency[M_COUNT];
-    vt_counter *published[EV_COUNT];
-    vt_counter *publish_failed[EV_COUNT];
     vt_counter *duplicates[2]; /* clerk, revenuecat */
     user_method methods[M_COUNT];
 };
@@ -60,7 +60,7 @@ int user_service_register(user_service *svc, vt_rpc_server *srv);
 
 /* ---- shared by the handler files ---- */
 
-/* Domain events waiting for the commit. Memory comes from the call's arena. */
+/* Domain events of the running transaction. Memory comes from the call's arena. */
 typedef struct {
     int kinds[128];
     ProtobufCMessage *msgs[128];
@@ -74,8 +74,12 @@ void outbox_user_event(vt_rpc_ctx *ctx, outbox *o, int kind, const char *user_id
 void outbox_subscription_changed(vt_rpc_ctx *ctx, outbox *o, const Venta__User__V1__User *user,
                                  int64_t expires_ms, const char *event_type,
                                  const char *provider_event_id);
-/* Publish everything queued (after commit); failures are counted and logged. */
-void outbox_publish(user_service *svc, vt_rpc_ctx *ctx, const outbox *o);
+/* Run fn (with job) as one READ COMMITTED transaction, retried on serialization
+ * failures, and write the events it queued in ob to account.outbox in that same
+ * transaction. 0 or the transaction's status with err. */
+int user_tx(vt_rpc_ctx *ctx, vt_db_tx_fn fn, void *job, outbox *ob, char *err, size_t errlen);
+/* After user_tx committed: wake the relay (and log events that did not fit in ob). */
+void outbox_committed(user_service *svc, vt_rpc_ctx *ctx, const outbox *o);
 
 /* Read a live user with its subscription into a new arena User: VT_OK, VT_NOT_FOUND,
  * or a database status with err. expires_ms (may be NULL) gets expires_at in ms. */

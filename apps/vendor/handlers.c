@@ -78,10 +78,14 @@ static int caller(vt_rpc_ctx *ctx, const char **out)
     return VT_OK;
 }
 
+/* A missing id is a bad request; any other id that is not a UUID names no vendor
+ * (API.md: `{"code":"NOT_FOUND","message":"vendor 123 not found"}`). */
 static int check_id(vt_rpc_ctx *ctx, const char *id)
 {
+    if (!*id)
+        return vt_rpc_ctx_error(ctx, VT_INVALID_ARGUMENT, "id is required");
     if (!vt_uuid_valid(id))
-        return vt_rpc_ctx_error(ctx, VT_INVALID_ARGUMENT, "id must be a UUID");
+        return vt_rpc_ctx_error(ctx, VT_NOT_FOUND, "vendor %.64s not found", id);
     return VT_OK;
 }
 
@@ -161,6 +165,34 @@ static int missing_or_foreign(vt_rpc_ctx *ctx, const char *id, const char *verb)
 
 /* ---------------------------------------------------------------- methods ---- */
 
+/* The writes, as vendor_write runs them (with their events, in one transaction). */
+typedef struct {
+    const char *id, *owner;
+    const store_profile *profile;
+    const store_patch *patch;
+} write_args;
+
+static int write_insert(vt_db_conn *c, const void *args, PGresult **res, char *err,
+                        size_t errlen)
+{
+    const write_args *a = args;
+    return store_insert(c, a->owner, a->profile, res, err, errlen);
+}
+
+static int write_update(vt_db_conn *c, const void *args, PGresult **res, char *err,
+                        size_t errlen)
+{
+    const write_args *a = args;
+    return store_update(c, a->id, a->owner, a->patch, res, err, errlen);
+}
+
+static int write_delete(vt_db_conn *c, const void *args, PGresult **res, char *err,
+                        size_t errlen)
+{
+    const write_args *a = args;
+    return store_delete(c, a->id, a->owner, res, err, errlen);
+}
+
 static int create_vendor(vt_rpc_ctx *ctx, vendor_service *svc,
                          const Venta__Vendor__V1__CreateVendorRequest *req, Vendor *out)
 {
@@ -181,15 +213,15 @@ static int create_vendor(vt_rpc_ctx *ctx, vendor_service *svc,
     if (validate_profile(&p, err, sizeof err) != VT_OK)
         return invalid(ctx, err);
     PGresult *res;
-    int rc = store_insert(db(ctx), owner, &p, &res, err, sizeof err);
+    write_args a = {.owner = owner, .profile = &p};
+    int rc = vendor_write(db(ctx), svc->outbox, write_insert, &a, VENDOR_CREATED,
+                          STORE_IS_OPEN_COLUMN, vt_rpc_ctx_request_id(ctx), &res, err, sizeof err);
     if (rc != VT_OK)
         return db_error(ctx, rc, err);
     store_vendor r;
     store_row(res, 0, &r);
     fill_vendor(ctx, out, &r);
     PQclear(res);
-    vendor_publish(svc->events, VENDOR_CREATED, out->id, out->owner_id, out->name, out->is_open,
-                   vt_rpc_ctx_request_id(ctx));
     return VT_OK;
 }
 
@@ -197,8 +229,9 @@ static int get_vendor(vt_rpc_ctx *ctx, vendor_service *svc,
                       const Venta__Vendor__V1__GetVendorRequest *req, Vendor *out)
 {
     (void)svc;
-    if (check_id(ctx, req->id) != VT_OK)
-        return VT_INVALID_ARGUMENT;
+    int idrc = check_id(ctx, req->id);
+    if (idrc != VT_OK)
+        return idrc;
     char err[512];
     PGresult *res;
     int rc = store_get(db(ctx), req->id, &res, err, sizeof err);
@@ -221,8 +254,9 @@ static int update_vendor(vt_rpc_ctx *ctx, vendor_service *svc,
     const char *owner;
     if (caller(ctx, &owner) != VT_OK)
         return VT_UNAUTHENTICATED;
-    if (check_id(ctx, req->id) != VT_OK)
-        return VT_INVALID_ARGUMENT;
+    int idrc = check_id(ctx, req->id);
+    if (idrc != VT_OK)
+        return idrc;
     store_patch p = {
         .has_name = req->opt_name_case == VENTA__VENDOR__V1__UPDATE_VENDOR_REQUEST__OPT_NAME_NAME,
         .has_description = req->opt_description_case ==
@@ -254,7 +288,10 @@ static int update_vendor(vt_rpc_ctx *ctx, vendor_service *svc,
                p.has_profile_image || p.has_is_open;
     PGresult *res;
     store_vendor r = {0};
-    int rc = any ? store_update(db(ctx), req->id, owner, &p, &res, err, sizeof err)
+    write_args a = {.id = req->id, .owner = owner, .patch = &p};
+    int rc = any ? vendor_write(db(ctx), svc->outbox, write_update, &a, VENDOR_UPDATED,
+                                STORE_IS_OPEN_COLUMN, vt_rpc_ctx_request_id(ctx), &res, err,
+                                sizeof err)
                  : store_get(db(ctx), req->id, &res, err, sizeof err);
     if (rc != VT_OK)
         return db_error(ctx, rc, err);
@@ -266,9 +303,6 @@ static int update_vendor(vt_rpc_ctx *ctx, vendor_service *svc,
     }
     fill_vendor(ctx, out, &r);
     PQclear(res);
-    if (any)
-        vendor_publish(svc->events, VENDOR_UPDATED, out->id, out->owner_id, out->name, out->is_open,
-                       vt_rpc_ctx_request_id(ctx));
     return VT_OK;
 }
 
@@ -279,11 +313,15 @@ static int delete_vendor(vt_rpc_ctx *ctx, vendor_service *svc,
     const char *owner;
     if (caller(ctx, &owner) != VT_OK)
         return VT_UNAUTHENTICATED;
-    if (check_id(ctx, req->id) != VT_OK)
-        return VT_INVALID_ARGUMENT;
+    int idrc = check_id(ctx, req->id);
+    if (idrc != VT_OK)
+        return idrc;
     char err[512];
     PGresult *res;
-    int rc = store_delete(db(ctx), req->id, owner, &res, err, sizeof err);
+    write_args a = {.id = req->id, .owner = owner};
+    int rc = vendor_write(db(ctx), svc->outbox, write_delete, &a, VENDOR_DELETED,
+                          STORE_DELETED_IS_OPEN_COLUMN, vt_rpc_ctx_request_id(ctx), &res, err,
+                          sizeof err);
     if (rc != VT_OK)
         return db_error(ctx, rc, err);
     if (PQntuples(res) == 0) {
@@ -291,9 +329,6 @@ static int delete_vendor(vt_rpc_ctx *ctx, vendor_service *svc,
         return missing_or_foreign(ctx, req->id, "delete");
     }
     out->id = vt_rpc_ctx_strdup(ctx, PQgetvalue(res, 0, 0));
-    vendor_publish(svc->events, VENDOR_DELETED, out->id, PQgetvalue(res, 0, 1),
-                   PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3)[0] == 't',
-                   vt_rpc_ctx_request_id(ctx));
     PQclear(res);
     return VT_OK;
 }
@@ -453,9 +488,9 @@ INSTRUMENTED(search_vendors, M_SEARCH, Venta__Vendor__V1__SearchVendorsRequest,
              Venta__Vendor__V1__SearchVendorsResponse)
 
 int vendor_service_register(vendor_service *svc, vt_rpc_server *srv, vt_metrics *metrics,
-                            vendor_publisher *events)
+                            vt_outbox_relay *outbox)
 {
-    svc->events = events;
+    svc->outbox = outbox;
     svc->metrics = metrics;
     for (int i = 0; i < VENDOR_METHODS; i++) {
         char labels[64];

@@ -14,7 +14,7 @@
 #define VENDOR_METHODS 6
 
 typedef struct {
-    vendor_publisher *events;
+    vt_outbox_relay *outbox; /* publishes the events writes put in vendor.outbox */
     vt_metrics *metrics;
     vt_histogram *latency[VENDOR_METHODS];
     /* venta_vendor_calls_total{method,code}: registered on first use of each pair. */
@@ -24,6 +24,6 @@ typedef struct {
 /* Registers metrics and every VendorService method on srv. Each worker's state
  * (vt_rpc_ctx_worker) must be its vt_db_conn. */
 int vendor_service_register(vendor_service *svc, vt_rpc_server *srv, vt_metrics *metrics,
-                            vendor_publisher *events);
+                            vt_outbox_relay *outbox);
 
 #endif

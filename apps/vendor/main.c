@@ -30,6 +30,7 @@ int main(void)
         .addr_default = "127.0.0.1:50052",
         .metrics_default = "127.0.0.1:9102",
         .statements = store_statements,
+        .outbox_table = VENDOR_OUTBOX_TABLE,
     };
     spec.nstatements = store_nstatements;
     location_cache_opts lo = {
@@ -40,10 +41,8 @@ int main(void)
     vt_service_init(&svc, &spec);
     vt_db_pool_set_session_sql(svc.db, store_session_sql);
 
-    vendor_publisher events;
-    vendor_publisher_init(&events, svc.bus, svc.metrics);
     static vendor_service app; /* large (per-method counter table), lives as long as main */
-    if (vendor_service_register(&app, svc.rpc, svc.metrics, &events) != VT_OK) {
+    if (vendor_service_register(&app, svc.rpc, svc.metrics, svc.outbox) != VT_OK) {
         vt_error(NULL, "cannot register VendorService");
         return 1;
     }
@@ -53,7 +52,7 @@ int main(void)
     user_events_opts uo = {.bus = svc.bus,
                            .database_url = svc.database_url,
                            .metrics = svc.metrics,
-                           .events = &events};
+                           .outbox = svc.outbox};
     location_cache *cache = NULL;
     user_events *users = NULL;
     char err[256];

@@ -1,33 +1,39 @@
 /*
- * publish.h — the VendorService's domain events on NATS (API.md §6):
- * evt.vendor.created / evt.vendor.updated / evt.vendor.deleted, payload
- * venta.events.v1.VendorEvent.
+ * publish.h — the VendorService's domain events (API.md §6): evt.vendor.created /
+ * evt.vendor.updated / evt.vendor.deleted, payload venta.events.v1.VendorEvent.
  *
- * Events go out after the change has committed (each write is one autocommitted
- * statement, and publishing follows its success), so a subscriber never hears of a
- * change that did not happen. NATS core delivers at most once: an event published
- * while NATS is away waits in vt_bus's reconnect buffer, and one that cannot even be
- * buffered is counted in venta_vendor_events_failed_total and logged; the change
- * itself stands.
+ * A write and its events are one transaction (vendor_write): the statement, then one
+ * event per row it returned into vendor.outbox. libs/outbox's relay publishes them
+ * once committed — at least once, whatever happens to this process or to NATS in
+ * between — and a write that fails or rolls back announces nothing.
  */
 #ifndef VENTA_VENDOR_PUBLISH_H
 #define VENTA_VENDOR_PUBLISH_H
 
-#include "vt_bus.h"
-#include "vt_metrics.h"
+#include "vt_db.h"
+#include "vt_outbox.h"
 
 #include <stdbool.h>
 
+#define VENDOR_OUTBOX_TABLE "vendor.outbox"
+
 typedef enum { VENDOR_CREATED, VENDOR_UPDATED, VENDOR_DELETED } vendor_event_type;
 
-typedef struct {
-    vt_bus *bus;
-    vt_counter *published[3], *failed[3];
-} vendor_publisher;
+/* One write statement: runs on c, *res gets the rows it changed (caller PQclears). */
+typedef int (*vendor_write_fn)(vt_db_conn *c, const void *args, PGresult **res, char *err,
+                               size_t errlen);
 
-void vendor_publisher_init(vendor_publisher *p, vt_bus *bus, vt_metrics *metrics);
-/* Publish one event; request_id may be NULL. Returns the vt_bus status. */
-int vendor_publish(vendor_publisher *p, vendor_event_type type, const char *vendor_id,
-                   const char *owner_id, const char *name, bool is_open, const char *request_id);
+/* In one transaction on c (which must have the outbox statement, see
+ * vendor_statements_with_outbox): write(args), then a `type` event for every row it
+ * returned. Those rows start with id, owner_id, name; is_open is column is_open_col.
+ * request_id may be NULL. On success *res holds the rows and, when there are any,
+ * outbox (may be NULL) is kicked. */
+int vendor_write(vt_db_conn *c, vt_outbox_relay *outbox, vendor_write_fn write, const void *args,
+                 vendor_event_type type, int is_open_col, const char *request_id, PGresult **res,
+                 char *err, size_t errlen);
+
+/* store_statements plus the outbox's insert, for connections that write (a static
+ * array, built once; n gets its length). */
+const vt_db_statement *vendor_statements_with_outbox(size_t *n);
 
 #endif

@@ -111,7 +111,7 @@ void store_row(PGresult *res, int row, store_vendor *out)
     out->phone = PQgetvalue(res, row, 5);
     out->website = PQgetvalue(res, row, 6);
     out->profile_image = PQgetvalue(res, row, 7);
-    out->is_open = PQgetvalue(res, row, 8)[0] == 't';
+    out->is_open = PQgetvalue(res, row, STORE_IS_OPEN_COLUMN)[0] == 't';
     out->has_location = !PQgetisnull(res, row, 9);
     out->lat = out->has_location ? strtod(PQgetvalue(res, row, 9), NULL) : 0;
     out->lng = out->has_location ? strtod(PQgetvalue(res, row, 10), NULL) : 0;

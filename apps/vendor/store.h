@@ -34,6 +34,10 @@ typedef struct {
 } store_vendor;
 
 void store_row(PGresult *res, int row, store_vendor *out);
+/* Where is_open is in a full vendor row (store_row's) and in a deleted vendor's row
+ * (id, owner_id, name, is_open). */
+#define STORE_IS_OPEN_COLUMN 8
+#define STORE_DELETED_IS_OPEN_COLUMN 3
 
 /* The profile fields of a create; "" means none for email, phone, website and
  * profile_image (stored as NULL). */

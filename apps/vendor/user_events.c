@@ -77,12 +77,20 @@ static void on_user_deleted(const char *subject, const void *data, size_t len, v
     pthread_cond_signal(&ue->wake);
 }
 
-/* Soft-delete one owner's vendors and announce each. */
+static int write_delete_by_owner(vt_db_conn *c, const void *owner_id, PGresult **res, char *err,
+                                 size_t errlen)
+{
+    return store_delete_by_owner(c, owner_id, res, err, errlen);
+}
+
+/* Soft-delete one owner's vendors and announce each (one transaction). */
 static int handle(user_events *ue, const pending_user *p)
 {
     char err[512];
     PGresult *res = NULL;
-    int rc = store_delete_by_owner(ue->db, p->owner_id, &res, err, sizeof err);
+    int rc = vendor_write(ue->db, ue->opts.outbox, write_delete_by_owner, p->owner_id,
+                          VENDOR_DELETED, STORE_DELETED_IS_OPEN_COLUMN,
+                          *p->request_id ? p->request_id : NULL, &res, err, sizeof err);
     if (rc != VT_OK) {
         vt_counter_inc(ue->errors);
         vt_warn(NULL, "user events: deleting the vendors of %s failed (%s): %s", p->owner_id,
@@ -90,10 +98,6 @@ static int handle(user_events *ue, const pending_user *p)
         return rc;
     }
     int n = PQntuples(res);
-    for (int i = 0; i < n; i++)
-        vendor_publish(ue->opts.events, VENDOR_DELETED, PQgetvalue(res, i, 0),
-                       PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
-                       PQgetvalue(res, i, 3)[0] == 't', *p->request_id ? p->request_id : NULL);
     PQclear(res);
     vt_counter_inc(ue->handled);
     vt_counter_add(ue->vendors_deleted, (uint64_t)n);
@@ -192,8 +196,9 @@ int user_events_start(const user_events_opts *opts, user_events **out, char *err
     if (!ue->opts.capacity)
         ue->opts.capacity = 4096;
     ue->ring = calloc(ue->opts.capacity, sizeof *ue->ring);
-    ue->db =
-        ue->ring ? vt_db_conn_new(opts->database_url, store_statements, store_nstatements) : NULL;
+    size_t nstatements;
+    const vt_db_statement *statements = vendor_statements_with_outbox(&nstatements);
+    ue->db = ue->ring ? vt_db_conn_new(opts->database_url, statements, nstatements) : NULL;
     if (!ue->db) {
         snprintf(err, errlen, "out of memory");
         free(ue->ring);

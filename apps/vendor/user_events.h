@@ -30,7 +30,7 @@ typedef struct {
     vt_bus *bus;
     const char *database_url;
     vt_metrics *metrics;
-    vendor_publisher *events;
+    vt_outbox_relay *outbox; /* publishes the evt.vendor.deleted this writes */
     size_t capacity; /* users waiting at most (default 4096) */
 } user_events_opts;
 

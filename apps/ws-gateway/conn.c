@@ -35,7 +35,13 @@ conn *conn_new(gw *g, struct lws *wsi)
     c->role = ROLE_PENDING;
     c->tokens = g->cfg.rate_burst;
     c->tokens_ms = vt_now_ms();
-    vt_request_id_new(c->request_id);
+    vt_request_id_new(c->conn_id);
+    char rid[130];
+    int n = lws_hdr_custom_copy(wsi, rid, sizeof rid, "x-request-id:", 13);
+    if (n > 0 && vt_request_id_sane(rid))
+        memcpy(c->request_id, rid, (size_t)n + 1);
+    else
+        memcpy(c->request_id, c->conn_id, sizeof c->conn_id);
     c->next = g->conns;
     if (g->conns)
         g->conns->prev = c;

@@ -305,7 +305,8 @@ struct conn {
     uint16_t close_code;
     const char *close_reason; /* static text */
     char *user_id;
-    char request_id[VT_REQUEST_ID_LEN + 1];
+    char request_id[129]; /* the upgrade's X-Request-ID when sane, else generated: logs */
+    char conn_id[VT_REQUEST_ID_LEN + 1]; /* always generated: names this connection */
     double tokens;
     int64_t tokens_ms;
     int64_t auth_deadline_ms; /* while waiting for {"op":"auth"} */

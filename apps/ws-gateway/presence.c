@@ -80,7 +80,7 @@ static const char release_script[] =
 /* The value of a presence key: the gateway instance and the connection that holds it. */
 static void presence_holder(const gw *g, const vstream *s, char *out, size_t outlen)
 {
-    snprintf(out, outlen, "%s/%s", g->instance, s->owner->request_id);
+    snprintf(out, outlen, "%s/%s", g->instance, s->owner->conn_id);
 }
 
 /* One presence write in flight: two replies (SET, ZADD) decide its outcome. */

@@ -12,6 +12,7 @@
  * hangs up when nothing (a pong included) came back within 2 × ping_s.
  */
 #include "gateway.h"
+#include "vt_http.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -144,19 +145,11 @@ static struct lws_protocols protocols[] = {
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
-static void lws_to_log(int level, const char *line)
-{
-    size_t n = strlen(line);
-    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-        n--;
-    vt_log(level == LLL_ERR ? VT_LOG_ERROR : VT_LOG_WARN, NULL, "lws: %.*s", (int)n, line);
-}
-
 static lws_retry_bo_t idle_policy;
 
 int server_start(gw *g, char *err, size_t errlen)
 {
-    lws_set_log_level(getenv("VENTA_WS_LWS_LOG") ? atoi(getenv("VENTA_WS_LWS_LOG")) : LLL_ERR | (vt_log_enabled(VT_LOG_DEBUG) ? LLL_WARN : 0), lws_to_log);
+    vt_http_route_lws_log();
     protocols[0].rx_buffer_size = (size_t)g->cfg.rx_buffer;
     idle_policy.secs_since_valid_ping = (uint16_t)g->cfg.ping_s;
     idle_policy.secs_since_valid_hangup = (uint16_t)(2 * g->cfg.ping_s);

@@ -88,8 +88,17 @@ int vt_service_init(vt_service *svc, const vt_service_spec *spec)
     if (vt_metrics_server_start(svc->metrics, &svc->metrics_addr, &svc->metrics_server, err,
                                 sizeof err) != VT_OK)
         die("metrics", err);
-    svc->db = vt_db_pool_new(svc->database_url, (size_t)svc->threads, spec->statements,
-                             spec->nstatements);
+    size_t nstatements = spec->nstatements;
+    svc->statements = calloc(nstatements + 1, sizeof *svc->statements);
+    if (!svc->statements)
+        die("database", "out of memory");
+    memcpy(svc->statements, spec->statements, nstatements * sizeof *svc->statements);
+    if (spec->outbox_table &&
+        vt_outbox_put_statement(spec->outbox_table, svc->outbox_sql, sizeof svc->outbox_sql,
+                                &svc->statements[nstatements++]) != VT_OK)
+        die("outbox", "bad outbox table name");
+    svc->db = vt_db_pool_new(svc->database_url, (size_t)svc->threads, svc->statements,
+                             nstatements);
     if (!svc->db)
         die("database", "out of memory");
     vt_rpc_server_opts opts = {.threads = svc->threads,
@@ -105,6 +114,14 @@ int vt_service_init(vt_service *svc, const vt_service_spec *spec)
                                .state_user = svc};
     if (vt_bus_new(&bus_opts, &svc->bus, err, sizeof err) != VT_OK)
         die("nats", err);
+    if (spec->outbox_table) {
+        vt_outbox_relay_opts ro = {.database_url = svc->database_url,
+                                   .table = spec->outbox_table,
+                                   .bus = svc->bus,
+                                   .metrics = svc->metrics};
+        if (vt_outbox_relay_start(&ro, &svc->outbox, err, sizeof err) != VT_OK)
+            die("outbox", err);
+    }
     if (pthread_create(&svc->health_thread, NULL, health_main, svc) != 0)
         die("health", "cannot start the health thread");
     return VT_OK;
@@ -144,10 +161,12 @@ void vt_service_close(vt_service *svc)
     pthread_join(svc->health_thread, NULL);
     /* The server was shut down in vt_service_run, so no handler publishes any more; the
      * bus goes first because its disconnect callback reports to the server's health. */
+    vt_outbox_relay_stop(svc->outbox); /* publishes what committed, while NATS is here */
     vt_bus_free(svc->bus, 5000);
     vt_bus_library_close();
     vt_rpc_server_free(svc->rpc); /* joins the workers: nothing uses the pool after this */
     vt_db_pool_free(svc->db);
+    free(svc->statements);
     vt_metrics_server_stop(svc->metrics_server);
     vt_metrics_free(svc->metrics);
     vt_info(NULL, "stopped");

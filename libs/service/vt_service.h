@@ -11,6 +11,9 @@
  *     ... stop app threads ...
  *     vt_service_close(&svc);
  *
+ * Domain events (spec.outbox_table): handlers write them with vt_outbox_put inside
+ * their transaction and kick svc.outbox after the commit; the relay publishes them.
+ *
  * Health: "postgres" follows a ping on a connection of the service's own every two
  * seconds, "nats" follows the NATS connection; while either is down grpc.health.v1
  * reports NOT_SERVING, so Kubernetes takes the pod out of rotation until it recovers.
@@ -22,6 +25,7 @@
 #include "vt_core.h"
 #include "vt_db.h"
 #include "vt_metrics.h"
+#include "vt_outbox.h"
 #include "vt_rpc.h"
 
 #include <pthread.h>
@@ -34,6 +38,9 @@ typedef struct {
     const char *metrics_default; /* "127.0.0.1:9103" */
     const vt_db_statement *statements; /* prepared on every worker connection */
     size_t nstatements;
+    /* The service's outbox table ("account.outbox"), or NULL. With one, every worker
+     * connection can vt_outbox_put, and a relay (svc.outbox) publishes the rows. */
+    const char *outbox_table;
 } vt_service_spec;
 
 typedef struct {
@@ -50,8 +57,11 @@ typedef struct {
     vt_rpc_server *rpc; /* add methods before vt_service_run */
     vt_bus *bus;
     vt_db_pool *db; /* worker i's connection is vt_rpc_ctx_worker(ctx) */
+    vt_outbox_relay *outbox; /* spec->outbox_table's relay: kick it after a commit */
 
     /* private */
+    vt_db_statement *statements; /* spec's, plus the outbox's */
+    char outbox_sql[160];
     const vt_service_spec *spec;
     vt_metrics_server *metrics_server;
     pthread_t health_thread;

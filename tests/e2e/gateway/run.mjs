@@ -313,6 +313,10 @@ async function main() {
     assert.equal(r.status, 200);
     assert.equal(r.json.id, vendorId);
     expectError(await api('GET', `/api/v1/vendors/${crypto.randomUUID()}`, { tok: bobTok }), 404, 'NOT_FOUND');
+    // An id that is not even a UUID names no vendor either (API.md's own example).
+    const e123 = await api('GET', '/api/v1/vendors/123', { tok: bobTok });
+    expectError(e123, 404, 'NOT_FOUND');
+    assert.equal(e123.json.error.message, 'vendor 123 not found');
 
     r = await api('POST', '/api/v1/vendors', { tok: aliceTok, body: '{"name": "x",' });
     expectError(r, 400, 'INVALID_ARGUMENT');
@@ -351,6 +355,14 @@ async function main() {
     assert.equal(r.status, 200, r.text);
     assert.deepEqual(r.json.vendors, []);
     expectError(await api('GET', '/api/v1/users/me/vendors?pageSize=abc', { tok: aliceTok }), 400, 'INVALID_ARGUMENT');
+    // A caller whose Clerk webhook has not arrived yet still owns what it created.
+    const dana = 'user_dana_' + crypto.randomUUID().slice(0, 8);
+    const danaTok = await token(dana);
+    r = await api('POST', '/api/v1/vendors', { tok: danaTok, body: { name: 'Dana Dumplings' } });
+    assert.equal(r.status, 201, r.text);
+    r = await api('GET', '/api/v1/users/me/vendors', { tok: danaTok });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.json.vendors.map((v) => v.name), ['Dana Dumplings']);
 
     // The position becomes visible to reads (possibly after the batched write).
     let found = null;

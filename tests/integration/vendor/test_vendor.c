@@ -408,10 +408,11 @@ static void test_get_errors(void)
 {
     VT_CHECK_INT(get("6f1c1f8e-3c1a-4c1e-9a57-1d8a4b4ad000", NULL), VT_NOT_FOUND);
     VT_CHECK(strstr(msg, "6f1c1f8e-3c1a-4c1e-9a57-1d8a4b4ad000") != NULL);
-    VT_CHECK_INT(get("not-a-uuid", NULL), VT_INVALID_ARGUMENT);
-    VT_CHECK_STR(msg, "id must be a UUID");
-    VT_CHECK_INT(get("'; DROP TABLE vendor.vendors; --", NULL), VT_INVALID_ARGUMENT);
+    VT_CHECK_INT(get("not-a-uuid", NULL), VT_NOT_FOUND); /* no vendor has such an id */
+    VT_CHECK_STR(msg, "vendor not-a-uuid not found");
+    VT_CHECK_INT(get("'; DROP TABLE vendor.vendors; --", NULL), VT_NOT_FOUND);
     VT_CHECK_INT(get("", NULL), VT_INVALID_ARGUMENT);
+    VT_CHECK_STR(msg, "id is required");
 }
 
 static int update(const char *user, Venta__Vendor__V1__UpdateVendorRequest *req, Vendor **out)
@@ -523,8 +524,8 @@ static void test_update_partial(void)
     req.id = (char *)"6f1c1f8e-3c1a-4c1e-9a57-1d8a4b4ad001";
     VT_CHECK_INT(update("user_nora", &req, NULL), VT_NOT_FOUND);
     req.id = (char *)"nope";
-    VT_CHECK_INT(update("user_nora", &req, NULL), VT_INVALID_ARGUMENT);
-    VT_CHECK_STR(msg, "id must be a UUID");
+    VT_CHECK_INT(update("user_nora", &req, NULL), VT_NOT_FOUND);
+    VT_CHECK_STR(msg, "vendor nope not found");
 
     VT_CHECK_INT(get(id, &v), VT_OK); /* none of the failures changed anything */
     if (v) {
@@ -548,7 +549,7 @@ static void test_delete(void)
     create_id("user_dora", "Dumpling Stand", "", id);
     VT_CHECK_INT(del("user_mallory", id), VT_PERMISSION_DENIED);
     VT_CHECK_INT(del(NULL, id), VT_UNAUTHENTICATED);
-    VT_CHECK_INT(del("user_dora", "not-a-uuid"), VT_INVALID_ARGUMENT);
+    VT_CHECK_INT(del("user_dora", "not-a-uuid"), VT_NOT_FOUND);
     VT_CHECK_INT(get(id, NULL), VT_OK);
 
     Venta__Vendor__V1__DeleteVendorRequest req = VENTA__VENDOR__V1__DELETE_VENDOR_REQUEST__INIT;
@@ -912,8 +913,8 @@ static void test_metrics(void)
         strstr(t, "venta_vendor_calls_total{method=\"UpdateVendor\",code=\"PERMISSION_DENIED\"}") !=
         NULL);
     VT_CHECK(strstr(t, "venta_vendor_call_seconds_bucket{method=\"SearchVendors\"") != NULL);
-    VT_CHECK(metric("venta_vendor_events_published_total{type=\"created\"}") > 30);
-    VT_CHECK(metric("venta_vendor_events_failed_total{type=\"created\"}") == 0);
+    VT_CHECK(metric("venta_outbox_published_total{subject=\"evt.vendor.created\"}") > 30);
+    VT_CHECK(strstr(t, "venta_outbox_failed_rounds_total{table=\"vendor.outbox\"}") != NULL);
     VT_CHECK(metric("venta_vendor_location_cache_writes_total") >= 3);
     VT_CHECK(metric("venta_vendor_location_cache_invalid_total") == 0);
 }

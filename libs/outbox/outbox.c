@@ -1,0 +1,281 @@
+/*
+ * outbox.c — see vt_outbox.h.
+ *
+ * The relay is one thread with its own connection. A round is one transaction: take up
+ * to BATCH rows in id order (FOR UPDATE SKIP LOCKED: rows another replica is relaying
+ * are skipped, not waited for), publish each, flush (NATS answers the PING only after
+ * it has every message before it), delete them, commit. Any failure rolls the round
+ * back and the rows stay for the next one. Rounds start when a commit kicks the relay,
+ * and at least every idle_poll_ms (rows of a replica that died, or of a round that
+ * failed). While NATS is disconnected no round starts: publishing then would only fill
+ * nats.c's reconnect buffer with copies that the next round would add to again.
+ */
+#include "vt_outbox.h"
+
+#include "vt_core.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define BATCH 256
+#define FLUSH_TIMEOUT_MS 2000
+#define WARN_EVERY_MS 30000
+
+#define PUT_NAME "vt_outbox_put"
+
+static bool table_name_ok(const char *table)
+{
+    size_t n = strlen(table);
+    return n > 0 && n <= 64 && strspn(table, "abcdefghijklmnopqrstuvwxyz_.") == n;
+}
+
+int vt_outbox_put_statement(const char *table, char *sql, size_t sqllen, vt_db_statement *out)
+{
+    if (!table_name_ok(table))
+        return VT_INVALID_ARGUMENT;
+    snprintf(sql, sqllen, "INSERT INTO %s (subject, payload) VALUES ($1, decode($2, 'hex'))",
+             table);
+    *out = (vt_db_statement){PUT_NAME, sql};
+    return VT_OK;
+}
+
+int vt_outbox_put(vt_db_conn *c, const char *subject, const ProtobufCMessage *msg, char *err,
+                  size_t errlen)
+{
+    static const char hex_digits[] = "0123456789abcdef";
+    size_t n = protobuf_c_message_get_packed_size(msg);
+    uint8_t *bytes = malloc(n ? n : 1);
+    char *hex = malloc(2 * n + 1);
+    if (!bytes || !hex) {
+        free(bytes);
+        free(hex);
+        snprintf(err, errlen, "out of memory for a %zu-byte event", n);
+        return VT_RESOURCE_EXHAUSTED;
+    }
+    protobuf_c_message_pack(msg, bytes);
+    for (size_t i = 0; i < n; i++) {
+        hex[2 * i] = hex_digits[bytes[i] >> 4];
+        hex[2 * i + 1] = hex_digits[bytes[i] & 15];
+    }
+    hex[2 * n] = '\0';
+    const char *params[2] = {subject, hex};
+    PGresult *res;
+    int rc = vt_db_query(c, PUT_NAME, 2, params, &res, err, errlen);
+    PQclear(res);
+    free(bytes);
+    free(hex);
+    return rc;
+}
+
+/* ---- relay ---- */
+
+enum { ST_TAKE, ST_DONE, ST_COUNT };
+
+struct vt_outbox_relay {
+    vt_outbox_relay_opts opts;
+    char sql[ST_COUNT][256];
+    vt_db_statement statements[ST_COUNT];
+    vt_db_conn *db;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool kicked, stopping;
+    int64_t warned_ms;
+    size_t last_round; /* rows relayed by the last round */
+    vt_counter *failed_rounds;
+};
+
+/* venta_outbox_published_total{subject="…"}, found or added on first use. */
+static void count_published(vt_outbox_relay *r, const char *subject)
+{
+    char labels[192];
+    snprintf(labels, sizeof labels, "subject=\"%.160s\"", subject);
+    vt_counter *c = vt_metrics_counter(r->opts.metrics, "venta_outbox_published_total",
+                                       "Domain events published and confirmed by NATS.", labels);
+    if (c)
+        vt_counter_inc(c);
+}
+
+static void warn_limited(vt_outbox_relay *r, const char *what, const char *why)
+{
+    int64_t now = vt_now_ms();
+    if (now - r->warned_ms < WARN_EVERY_MS)
+        return;
+    r->warned_ms = now;
+    vt_warn(NULL, "outbox %s: %s (%s); the events stay queued", r->opts.table, what, why);
+}
+
+/* Text of an int8[] literal for ids of res's rows: "{1,2,3}". */
+static char *id_array(const PGresult *res, int n)
+{
+    char *out = malloc((size_t)n * 21 + 3);
+    if (!out)
+        return NULL;
+    size_t len = 0;
+    out[len++] = '{';
+    for (int i = 0; i < n; i++)
+        len += (size_t)sprintf(out + len, "%s%lld", i ? "," : "",
+                               (long long)vt_db_bin_int8(res, i, 0));
+    out[len++] = '}';
+    out[len] = '\0';
+    return out;
+}
+
+static int relay_round(vt_db_conn *c, void *arg, char *err, size_t errlen)
+{
+    vt_outbox_relay *r = arg;
+    r->last_round = 0;
+    PGresult *res;
+    int rc = vt_db_query_binary(c, "take", 0, NULL, &res, err, errlen);
+    if (rc != VT_OK)
+        return rc;
+    int n = PQntuples(res);
+    for (int i = 0; i < n && rc == VT_OK; i++) {
+        rc = vt_bus_publish(r->opts.bus, PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
+                            (size_t)PQgetlength(res, i, 2));
+        if (rc != VT_OK)
+            snprintf(err, errlen, "publish on %s failed", PQgetvalue(res, i, 1));
+    }
+    if (rc == VT_OK && n > 0 && (rc = vt_bus_flush(r->opts.bus, FLUSH_TIMEOUT_MS)) != VT_OK)
+        snprintf(err, errlen, "NATS did not confirm within %d ms", FLUSH_TIMEOUT_MS);
+    char *ids = rc == VT_OK && n > 0 ? id_array(res, n) : NULL;
+    if (rc == VT_OK && n > 0) {
+        PGresult *done = NULL;
+        const char *params[1] = {ids};
+        rc = ids ? vt_db_query(c, "done", 1, params, &done, err, errlen) : VT_RESOURCE_EXHAUSTED;
+        PQclear(done);
+    }
+    if (rc == VT_OK) {
+        r->last_round = (size_t)n;
+        for (int i = 0; i < n; i++)
+            count_published(r, PQgetvalue(res, i, 1));
+    }
+    free(ids);
+    PQclear(res);
+    return rc;
+}
+
+/* Rounds until the table is empty (or a round fails). */
+static void relay_drain(vt_outbox_relay *r)
+{
+    for (;;) {
+        if (!vt_bus_connected(r->opts.bus)) {
+            warn_limited(r, "not relaying", "NATS is disconnected");
+            return;
+        }
+        char err[256];
+        int rc = vt_db_tx(r->db, "READ COMMITTED", 1, relay_round, r, err, sizeof err);
+        if (rc != VT_OK) {
+            vt_counter_inc(r->failed_rounds);
+            warn_limited(r, "relay round failed", err);
+            return;
+        }
+        if (r->last_round < BATCH)
+            return;
+    }
+}
+
+static void *relay_main(void *arg)
+{
+    vt_outbox_relay *r = arg;
+    pthread_mutex_lock(&r->mu);
+    while (!r->stopping) {
+        if (!r->kicked) {
+            struct timespec until;
+            clock_gettime(CLOCK_MONOTONIC, &until);
+            until.tv_sec += r->opts.idle_poll_ms / 1000;
+            until.tv_nsec += (long)(r->opts.idle_poll_ms % 1000) * 1000000L;
+            if (until.tv_nsec >= 1000000000L) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&r->cv, &r->mu, &until);
+        }
+        r->kicked = false;
+        pthread_mutex_unlock(&r->mu);
+        relay_drain(r);
+        pthread_mutex_lock(&r->mu);
+    }
+    pthread_mutex_unlock(&r->mu);
+    relay_drain(r); /* what committed before the stop */
+    return NULL;
+}
+
+int vt_outbox_relay_start(const vt_outbox_relay_opts *opts, vt_outbox_relay **out, char *err,
+                          size_t errlen)
+{
+    *out = NULL;
+    if (!opts->database_url || !opts->table || !opts->bus || !opts->metrics) {
+        snprintf(err, errlen, "outbox relay needs a database URL, a table, a bus and metrics");
+        return VT_INVALID_ARGUMENT;
+    }
+    if (!table_name_ok(opts->table)) {
+        snprintf(err, errlen, "outbox table name \"%s\" is not schema.table", opts->table);
+        return VT_INVALID_ARGUMENT;
+    }
+    vt_outbox_relay *r = calloc(1, sizeof *r);
+    if (!r) {
+        snprintf(err, errlen, "out of memory");
+        return VT_RESOURCE_EXHAUSTED;
+    }
+    r->opts = *opts;
+    if (r->opts.idle_poll_ms <= 0)
+        r->opts.idle_poll_ms = 1000;
+    snprintf(r->sql[ST_TAKE], sizeof r->sql[ST_TAKE],
+             "SELECT id, subject, payload FROM %s ORDER BY id LIMIT %d FOR UPDATE SKIP LOCKED",
+             opts->table, BATCH);
+    snprintf(r->sql[ST_DONE], sizeof r->sql[ST_DONE], "DELETE FROM %s WHERE id = ANY($1::int8[])",
+             opts->table);
+    r->statements[ST_TAKE] = (vt_db_statement){"take", r->sql[ST_TAKE]};
+    r->statements[ST_DONE] = (vt_db_statement){"done", r->sql[ST_DONE]};
+    char labels[96];
+    snprintf(labels, sizeof labels, "table=\"%s\"", opts->table);
+    r->failed_rounds = vt_metrics_counter(
+        opts->metrics, "venta_outbox_failed_rounds_total",
+        "Outbox relay rounds rolled back (database or NATS trouble); retried.", labels);
+    r->db = vt_db_conn_new(opts->database_url, r->statements, ST_COUNT);
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&r->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    if (!r->db || pthread_create(&r->thread, NULL, relay_main, r) != 0) {
+        vt_db_conn_free(r->db);
+        pthread_mutex_destroy(&r->mu);
+        pthread_cond_destroy(&r->cv);
+        free(r);
+        snprintf(err, errlen, "cannot start the outbox relay");
+        return VT_RESOURCE_EXHAUSTED;
+    }
+    *out = r;
+    return VT_OK;
+}
+
+void vt_outbox_relay_kick(vt_outbox_relay *r)
+{
+    if (!r)
+        return;
+    pthread_mutex_lock(&r->mu);
+    r->kicked = true;
+    pthread_cond_signal(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+}
+
+void vt_outbox_relay_stop(vt_outbox_relay *r)
+{
+    if (!r)
+        return;
+    pthread_mutex_lock(&r->mu);
+    r->stopping = true;
+    pthread_cond_signal(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+    pthread_join(r->thread, NULL);
+    vt_db_conn_free(r->db);
+    pthread_mutex_destroy(&r->mu);
+    pthread_cond_destroy(&r->cv);
+    free(r);
+}
