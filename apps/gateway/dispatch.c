@@ -173,6 +173,10 @@ static void api_call(gw_req *req)
                      "GetVendor", get, on_owner_reply);
         return;
     }
+    if (r->kind == GW_H_VENDOR_GET) {
+        gw_vendor_get(req, msg);
+        return;
+    }
     call_or_fail(req, r->upstream, r->svc, r->rpc, msg, on_api_reply);
 }
 
@@ -280,6 +284,7 @@ void gw_dispatch(gw_req *req)
         return;
     case GW_H_RPC:
     case GW_H_LOCATION_PUT:
+    case GW_H_VENDOR_GET:
         api_start(req);
         return;
     }

@@ -141,6 +141,7 @@ struct gw_req {
     vt_rpc_async *pending; /* the main call, cancelled when the client goes */
     int64_t pending_id;    /* which call pending belongs to */
     ProtobufCMessage *held; /* a message kept for a later step (PUT location) */
+    vt_rpc_reply *held_reply; /* a reply kept for a later step (GET vendor) */
     char *auth_error;       /* why the bearer token was refused, NULL when accepted */
     /* rate limit outcome, for headers */
     bool rl_have;
@@ -192,6 +193,7 @@ typedef struct {
 typedef enum {
     GW_H_RPC = 0,       /* plain transcoded call */
     GW_H_LOCATION_PUT,  /* owner check, then LocationService.UpdateVendorLocation */
+    GW_H_VENDOR_GET,    /* GetVendor, then its live position (vendor_get.c) */
     GW_H_HEALTHZ,
     GW_H_READYZ,
     GW_H_METRICS,
@@ -239,6 +241,11 @@ int gw_upstream_call(gw_req *req, gw_upstream up, const ProtobufCServiceDescript
 void gw_readyz_start(gw_req *req);
 /* Respond for a non-OK rpc reply with the error body (and count it). */
 void gw_respond_rpc_error(gw_req *req, vt_rpc_reply *reply);
+
+/* ---- vendor_get.c ---- */
+
+/* GET /api/v1/vendors/{id} with get_vendor (a GetVendorRequest, owned from here). */
+void gw_vendor_get(gw_req *req, ProtobufCMessage *get_vendor);
 
 /* ---- webhooks.c ---- */
 

@@ -65,7 +65,7 @@ const gw_route gw_routes[] = {
      "VendorsNearby", .query = q_nearby, .ok_status = 200},
     {GW_GET, "/api/v1/vendors/search", GW_H_RPC, true, GW_UP_VENDOR, VENDOR_SVC,
      "SearchVendors", .query = q_search, .ok_status = 200},
-    {GW_GET, "/api/v1/vendors/{id}", GW_H_RPC, true, GW_UP_VENDOR, VENDOR_SVC, "GetVendor",
+    {GW_GET, "/api/v1/vendors/{id}", GW_H_VENDOR_GET, true, GW_UP_VENDOR, VENDOR_SVC, "GetVendor",
      .id_field = "id", .query = q_none, .ok_status = 200},
     {GW_PATCH, "/api/v1/vendors/{id}", GW_H_RPC, true, GW_UP_VENDOR, VENDOR_SVC,
      "UpdateVendor", .body = true, .id_field = "id", .query = q_none, .ok_status = 200},

@@ -65,6 +65,8 @@ static void req_free(gw_req *req)
     free(req->auth_error);
     if (req->held)
         protobuf_c_message_free_unpacked(req->held, NULL);
+    if (req->held_reply)
+        vt_rpc_reply_free(req->held_reply);
     for (int i = 0; i <= GW_UP_COUNT; i++)
         free(req->ready_result[i]);
     if (req->pending)

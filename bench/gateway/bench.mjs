@@ -42,9 +42,15 @@ try {
     body: JSON.stringify({ name: 'Bench Tacos', description: 'benchmark vendor', isOpen: true }) });
   const vendor = await created.json();
   if (created.status !== 201) throw new Error(`create vendor: ${created.status} ${JSON.stringify(vendor)}`);
+  // A vendor with a live position, so that both upstream calls of a GET return data.
+  const moved = await fetch(`${mesh.base}/api/v1/vendors/${vendor.id}/location`, { method: 'PUT',
+    headers: { authorization: `Bearer ${tok}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ lat: 40.7128, lng: -74.006 }) });
+  if (moved.status !== 200) throw new Error(`put location: ${moved.status} ${await moved.text()}`);
+  await sleep(500); /* the ingest batch */
   const nodePort = await freePort();
   node = spawn('node', [path.join(here, 'node_gateway.js')], { stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, PORT: String(nodePort), CLERK_JWT_KEY: pem, VENTA_VENDOR_ADDR: mesh.env.VENTA_VENDOR_ADDR,
+    env: { ...process.env, PORT: String(nodePort), CLERK_JWT_KEY: pem, VENTA_VENDOR_ADDR: mesh.env.VENTA_VENDOR_ADDR, VENTA_LOCATION_ADDR: mesh.env.VENTA_LOCATION_ADDR,
       VENTA_PROTO_ROOT: path.join(srcDir, 'proto') } });
   await new Promise((resolve) => node.stdout.once('data', resolve));
   const paths = { 'venta-gateway (C)': `${mesh.base}/api/v1/vendors/${vendor.id}`,

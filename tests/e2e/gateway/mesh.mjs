@@ -95,7 +95,9 @@ export class Mesh {
     };
     this.start('user', 'user', { VENTA_METRICS_ADDR: `127.0.0.1:${ports.mu}` });
     this.start('vendor', 'vendor', { VENTA_METRICS_ADDR: `127.0.0.1:${ports.mv}`,
-      VENTA_VENDOR_LOCATION_INTERVAL_MS: '100' });
+      // Slower than the 1 s within which GET /vendors/{id} must show a new position:
+      // that one must come from LocationService, not from VendorService's cache.
+      VENTA_VENDOR_LOCATION_INTERVAL_MS: '3000' });
     this.startLocation();
     this.gatewayEnv = gatewayEnv;
     this.start('gateway', 'gateway', gatewayEnv);

@@ -364,6 +364,19 @@ async function main() {
     assert.equal(r.status, 200, r.text);
     assert.deepEqual(r.json.vendors.map((v) => v.name), ['Dana Dumplings']);
 
+    // GET /vendors/{id} shows it as the vendor's last known location within a second
+    // (the ingest batch), long before VendorService's own cache (3 s here) catches up.
+    let located = null;
+    for (let i = 0; i < 20 && !located; i++) {
+      r = await api('GET', `/api/v1/vendors/${vendorId}`, { tok: bobTok });
+      assert.equal(r.status, 200, r.text);
+      if (r.json.location && r.json.location.lat === 40.7128) located = r.json.location;
+      else await sleep(50);
+    }
+    assert.ok(located, `GET /vendors/{id} has the new location: ${r.text}`);
+    assert.equal(located.lng, -74.006);
+    assert.match(located.updatedAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+
     // The position becomes visible to reads (possibly after the batched write).
     let found = null;
     for (let i = 0; i < 50 && !found; i++) {

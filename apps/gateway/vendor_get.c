@@ -1,0 +1,102 @@
+/*
+ * vendor_get.c — GET /api/v1/vendors/{id}: "one vendor with its last known location"
+ * (API.md §3).
+ *
+ * VendorService has the profile and a last-known location that its cache writes in
+ * batches (VENTA_VENDOR_LOCATION_INTERVAL_MS, 5 s), so right after a location update it
+ * can be seconds behind. LocationService has the live position. So: GetVendor, then
+ * LocationService.GetVendorLocation, and the newer of the two positions goes into the
+ * reply. A vendor that never reported a position (NOT_FOUND), or a location service
+ * that does not answer, leaves the vendor as VendorService gave it: the profile is
+ * the answer, the position a refinement.
+ */
+#include "gateway.h"
+
+#include "venta/location/v1/location.pb-c.h"
+#include "venta/vendor/v1/vendor.pb-c.h"
+#include "vt_json.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static void respond_vendor(gw_req *req, vt_rpc_reply *vendor_reply,
+                           const Venta__Location__V1__VendorPosition *live)
+{
+    Venta__Vendor__V1__Vendor *v = (Venta__Vendor__V1__Vendor *)vt_rpc_reply_response(vendor_reply);
+    Venta__Common__V1__Location *stored = v->location, fresh;
+    char at[32] = "";
+    if (live) {
+        /* RFC 3339 with milliseconds in UTC, as VendorService writes it: comparable as
+         * text with the stored one. */
+        time_t secs = (time_t)(live->ts / 1000);
+        struct tm tm;
+        gmtime_r(&secs, &tm);
+        size_t n = strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%S", &tm);
+        snprintf(at + n, sizeof at - n, ".%03dZ", (int)(live->ts % 1000));
+    }
+    if (live && (!stored || !stored->updated_at || strcmp(at, stored->updated_at) > 0)) {
+        venta__common__v1__location__init(&fresh);
+        fresh.lat = live->lat;
+        fresh.lng = live->lng;
+        fresh.updated_at = at;
+        v->location = &fresh;
+    }
+    char *out = NULL;
+    size_t len = 0;
+    int rc = vt_json_encode(&v->base, NULL, &out, &len);
+    v->location = stored; /* the reply frees what it owns, not our stack copy */
+    if (rc != VT_OK) {
+        gw_respond_error(req, VT_INTERNAL, "cannot encode the response");
+        return;
+    }
+    gw_respond(req, 200, "application/json", out, len);
+}
+
+static void on_location(gw_req *req, vt_rpc_reply *reply)
+{
+    vt_rpc_reply *vendor_reply = req->held_reply;
+    req->held_reply = NULL;
+    int status = vt_rpc_reply_status(reply);
+    if (status != VT_OK && status != VT_NOT_FOUND)
+        gw_metrics_upstream_error(req->app->m, GW_UP_LOCATION, status);
+    respond_vendor(req, vendor_reply,
+                   status == VT_OK
+                       ? (const Venta__Location__V1__VendorPosition *)vt_rpc_reply_response(reply)
+                       : NULL);
+    vt_rpc_reply_free(reply);
+    vt_rpc_reply_free(vendor_reply);
+}
+
+static void on_vendor(gw_req *req, vt_rpc_reply *reply)
+{
+    if (vt_rpc_reply_status(reply) != VT_OK || !vt_rpc_reply_response(reply)) {
+        gw_respond_rpc_error(req, reply);
+        vt_rpc_reply_free(reply);
+        return;
+    }
+    req->held_reply = reply;
+    Venta__Location__V1__GetVendorLocationRequest *q = malloc(sizeof *q);
+    if (q) {
+        venta__location__v1__get_vendor_location_request__init(q);
+        q->vendor_id = strdup(req->id);
+    }
+    if (!q || !q->vendor_id ||
+        gw_upstream_call(req, GW_UP_LOCATION, &venta__location__v1__location_service__descriptor,
+                         "GetVendorLocation", &q->base, on_location) != VT_OK) {
+        if (q && !q->vendor_id)
+            free(q);
+        req->held_reply = NULL;
+        respond_vendor(req, reply, NULL);
+        vt_rpc_reply_free(reply);
+    }
+}
+
+void gw_vendor_get(gw_req *req, ProtobufCMessage *get_vendor)
+{
+    if (gw_upstream_call(req, GW_UP_VENDOR, &venta__vendor__v1__vendor_service__descriptor,
+                         "GetVendor", get_vendor, on_vendor) != VT_OK) {
+        gw_metrics_upstream_error(req->app->m, GW_UP_VENDOR, VT_UNAVAILABLE);
+        gw_respond_error(req, VT_UNAVAILABLE, "vendor service: cannot start the call");
+    }
+}
