@@ -256,7 +256,16 @@ static int on_http(gw_app *app, struct lws *wsi, pss_t *pss, const char *uri)
     if (!req->path)
         return -1;
 
-    /* Body: Content-Length decides. */
+    /* Body: Content-Length decides. A chunked body cannot be framed here (libwebsockets
+     * hands it over undecoded): refuse it rather than read it as empty, and close,
+     * since where it ends is unknown. */
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
+        req->close_after = true;
+        gw_respond_error_http(req, 411, "INVALID_ARGUMENT",
+                              "Transfer-Encoding is not supported: send the body with "
+                              "Content-Length");
+        return 0;
+    }
     char cl[32];
     long long declared = 0;
     if (lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0) {

@@ -572,6 +572,10 @@ async function main() {
     assert.doesNotMatch(x.out, /^HTTP\/1\.[01] 2/);
     x = await raw(`POST /api/v1/vendors HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 70000\r\n\r\n${'{'.repeat(70000)}`);
     assert.match(x.out, /^HTTP\/1\.1 413/);
+    // A chunked body is refused with 411 (never read as an empty one), and nothing is created.
+    x = await raw(`POST /api/v1/vendors HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${aliceTok}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n11\r\n{"name":"Chunky"}\r\n0\r\n\r\n`);
+    assert.match(x.out, /^HTTP\/1\.1 411/);
+    assert.match(x.out, /Transfer-Encoding is not supported/);
     x = await raw(`POST /api/v1/vendors HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999\r\n\r\n`);
     assert.match(x.out, /^HTTP\/1\.1 413/);
     // Slowloris: headers trickle in and never finish; the server closes the connection.
