@@ -102,6 +102,12 @@ static ProtobufCMessage *build_request(gw_req *req, const ProtobufCServiceDescri
     if (svc == r->svc) {
         for (const gw_query_map *q = r->query; q && q->param; q++) {
             const char *v = gw_req_query(req, q->param);
+            if ((!v || !v[0]) && q->required) {
+                protobuf_c_message_free_unpacked(msg, NULL);
+                gw_respond_error(req, VT_INVALID_ARGUMENT, "query parameter %s is required",
+                                 q->param);
+                return NULL;
+            }
             if (!v || !v[0])
                 continue;
             if (vt_json_set_field(msg, q->field, v, NULL, err, sizeof err) != VT_OK) {

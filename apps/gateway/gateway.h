@@ -188,6 +188,7 @@ void gw_add_header(gw_req *req, const char *name, const char *value);
 typedef struct {
     const char *param; /* query parameter name */
     const char *field; /* request message field (either spelling) */
+    bool required;     /* absent or empty → 400 naming it */
 } gw_query_map;
 
 typedef enum {

@@ -21,21 +21,24 @@
 #include <stdio.h>
 #include <string.h>
 
-static const gw_query_map q_none[] = {{NULL, NULL}};
+static const gw_query_map q_none[] = {{NULL, NULL, false}};
 static const gw_query_map q_page[] = {
-    {"pageSize", "page_size"}, {"pageToken", "page_token"}, {NULL, NULL}};
-static const gw_query_map q_bounds[] = {{"neLat", "ne_lat"}, {"neLng", "ne_lng"},
-                                        {"swLat", "sw_lat"}, {"swLng", "sw_lng"},
-                                        {"limit", "limit"},  {NULL, NULL}};
-static const gw_query_map q_nearby[] = {{"lat", "lat"},
-                                        {"lng", "lng"},
-                                        {"radius", "radius_meters"},
-                                        {"limit", "limit"},
-                                        {NULL, NULL}};
-static const gw_query_map q_search[] = {{"q", "q"},           {"lat", "lat"},
-                                        {"lng", "lng"},       {"radius", "radius_meters"},
-                                        {"limit", "limit"},   {"cursor", "cursor"},
-                                        {NULL, NULL}};
+    {"pageSize", "page_size", false}, {"pageToken", "page_token", false}, {NULL, NULL, false}};
+/* The box and the circle have no sensible default: a missing one is a bad request, not
+ * an empty answer. */
+static const gw_query_map q_bounds[] = {{"neLat", "ne_lat", true}, {"neLng", "ne_lng", true},
+                                        {"swLat", "sw_lat", true}, {"swLng", "sw_lng", true},
+                                        {"limit", "limit", false}, {NULL, NULL, false}};
+static const gw_query_map q_nearby[] = {{"lat", "lat", true},
+                                        {"lng", "lng", true},
+                                        {"radius", "radius_meters", true},
+                                        {"limit", "limit", false},
+                                        {NULL, NULL, false}};
+static const gw_query_map q_search[] = {
+    {"q", "q", false},         {"lat", "lat", false},
+    {"lng", "lng", false},     {"radius", "radius_meters", false},
+    {"limit", "limit", false}, {"cursor", "cursor", false},
+    {NULL, NULL, false}};
 
 static const char *const req_latlng[] = {"lat", "lng", NULL};
 
@@ -51,34 +54,33 @@ const gw_route gw_routes[] = {
     {GW_GET, "/readyz", GW_H_READYZ, .ok_status = 200, .query = q_none},
     {GW_GET, "/metrics", GW_H_METRICS, .ok_status = 200, .query = q_none},
     {GW_POST, "/webhooks/clerk", GW_H_WEBHOOK_CLERK, .ok_status = 200, .query = q_none},
-    {GW_POST, "/webhooks/revenuecat", GW_H_WEBHOOK_REVENUECAT, .ok_status = 200,
-     .query = q_none},
+    {GW_POST, "/webhooks/revenuecat", GW_H_WEBHOOK_REVENUECAT, .ok_status = 200, .query = q_none},
     {GW_GET, "/api/v1/users/me", GW_H_RPC, true, GW_UP_USER, USER_SVC, "GetUser",
      .user_field = "id", .query = q_none, .ok_status = 200},
-    {GW_GET, "/api/v1/users/me/vendors", GW_H_RPC, true, GW_UP_USER, USER_SVC,
-     "ListUserVendors", .user_field = "user_id", .query = q_page, .ok_status = 200},
+    {GW_GET, "/api/v1/users/me/vendors", GW_H_RPC, true, GW_UP_USER, USER_SVC, "ListUserVendors",
+     .user_field = "user_id", .query = q_page, .ok_status = 200},
     {GW_POST, "/api/v1/vendors", GW_H_RPC, true, GW_UP_VENDOR, VENDOR_SVC, "CreateVendor",
      .body = true, .user_field = "owner_id", .query = q_none, .ok_status = 201},
     {GW_GET, "/api/v1/vendors/in-bounds", GW_H_RPC, true, GW_UP_LOCATION, LOCATION_SVC,
      "VendorsInBounds", .query = q_bounds, .ok_status = 200},
     {GW_GET, "/api/v1/vendors/nearby", GW_H_RPC, true, GW_UP_LOCATION, LOCATION_SVC,
      "VendorsNearby", .query = q_nearby, .ok_status = 200},
-    {GW_GET, "/api/v1/vendors/search", GW_H_RPC, true, GW_UP_VENDOR, VENDOR_SVC,
-     "SearchVendors", .query = q_search, .ok_status = 200},
+    {GW_GET, "/api/v1/vendors/search", GW_H_RPC, true, GW_UP_VENDOR, VENDOR_SVC, "SearchVendors",
+     .query = q_search, .ok_status = 200},
     {GW_GET, "/api/v1/vendors/{id}", GW_H_VENDOR_GET, true, GW_UP_VENDOR, VENDOR_SVC, "GetVendor",
      .id_field = "id", .query = q_none, .ok_status = 200},
-    {GW_PATCH, "/api/v1/vendors/{id}", GW_H_RPC, true, GW_UP_VENDOR, VENDOR_SVC,
-     "UpdateVendor", .body = true, .id_field = "id", .query = q_none, .ok_status = 200},
-    {GW_DELETE, "/api/v1/vendors/{id}", GW_H_RPC, true, GW_UP_VENDOR, VENDOR_SVC,
-     "DeleteVendor", .id_field = "id", .query = q_none, .ok_status = 204},
-    {GW_PUT, "/api/v1/vendors/{id}/location", GW_H_LOCATION_PUT, true, GW_UP_LOCATION,
-     LOCATION_SVC, "UpdateVendorLocation", .body = true, .required = req_latlng,
-     .id_field = "vendor_id", .query = q_none, .ok_status = 200},
+    {GW_PATCH, "/api/v1/vendors/{id}", GW_H_RPC, true, GW_UP_VENDOR, VENDOR_SVC, "UpdateVendor",
+     .body = true, .id_field = "id", .query = q_none, .ok_status = 200},
+    {GW_DELETE, "/api/v1/vendors/{id}", GW_H_RPC, true, GW_UP_VENDOR, VENDOR_SVC, "DeleteVendor",
+     .id_field = "id", .query = q_none, .ok_status = 204},
+    {GW_PUT, "/api/v1/vendors/{id}/location", GW_H_LOCATION_PUT, true, GW_UP_LOCATION, LOCATION_SVC,
+     "UpdateVendorLocation", .body = true, .required = req_latlng, .id_field = "vendor_id",
+     .query = q_none, .ok_status = 200},
 };
 const int gw_nroutes = (int)(sizeof gw_routes / sizeof gw_routes[0]);
 
-static const char *const method_names[GW_METHOD_COUNT] = {"GET",     "POST",    "PUT", "PATCH",
-                                                          "DELETE",  "OPTIONS", "HEAD"};
+static const char *const method_names[GW_METHOD_COUNT] = {"GET",    "POST",    "PUT", "PATCH",
+                                                          "DELETE", "OPTIONS", "HEAD"};
 
 const char *gw_method_name(int m)
 {
@@ -121,8 +123,8 @@ static long template_match(const char *tmpl, const char *path, char *id, size_t 
     return (*t || *p) ? -1 : score;
 }
 
-gw_match_result gw_route_match(int method, const char *path, const gw_route **route,
-                               char *id, size_t idlen, char *allow, size_t allowlen)
+gw_match_result gw_route_match(int method, const char *path, const gw_route **route, char *id,
+                               size_t idlen, char *allow, size_t allowlen)
 {
     long best = -1;
     char tmp[GW_ID_MAX + 1] = "";
@@ -154,8 +156,8 @@ gw_match_result gw_route_match(int method, const char *path, const gw_route **ro
     for (int m = 0; m < GW_METHOD_COUNT; m++) {
         if (!methods[m])
             continue;
-        n += (size_t)snprintf(allow + n, n < allowlen ? allowlen - n : 0, "%s%s",
-                              n ? ", " : "", method_names[m]);
+        n += (size_t)snprintf(allow + n, n < allowlen ? allowlen - n : 0, "%s%s", n ? ", " : "",
+                              method_names[m]);
         if (n >= allowlen)
             break;
     }

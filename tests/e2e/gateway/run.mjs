@@ -395,6 +395,13 @@ async function main() {
     assert.equal(r.status, 200);
     assert.ok(!r.json.vendors.some((v) => v.vendorId === vendorId));
     expectError(await api('GET', '/api/v1/vendors/in-bounds?neLat=north&neLng=1&swLat=0&swLng=0', { tok: bobTok }), 400, 'INVALID_ARGUMENT');
+    // A box or circle with a part missing is a bad request that names it, not an empty list.
+    let miss = await api('GET', '/api/v1/vendors/in-bounds?neLat=1&neLng=1&swLat=0', { tok: bobTok });
+    expectError(miss, 400, 'INVALID_ARGUMENT');
+    assert.match(miss.json.error.message, /swLng is required/);
+    miss = await api('GET', '/api/v1/vendors/nearby?lat=40.7&lng=-74', { tok: bobTok });
+    expectError(miss, 400, 'INVALID_ARGUMENT');
+    assert.match(miss.json.error.message, /radius is required/);
     r = await api('GET', '/api/v1/vendors/search?q=taco&limit=5', { tok: bobTok });
     assert.equal(r.status, 200, r.text);
     assert.ok(r.json.vendors.some((v) => v.id === vendorId));
