@@ -7,6 +7,7 @@
 #include "vt_core.h"
 #include "vt_harness.h"
 #include "vt_test.h"
+#include "vt_test_bus.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -37,22 +38,7 @@ static bool wait_count(inbox *in, int want, int ms)
     return atomic_load(&in->count) >= want;
 }
 
-static bool wait_connected(vt_bus *bus, int ms)
-{
-    for (int i = 0; i < ms / 10 && !vt_bus_connected(bus); i++)
-        usleep(10000);
-    return vt_bus_connected(bus);
-}
 
-static vt_bus *connect_bus(const char *name)
-{
-    vt_bus_options o = {.urls = vt_harness_env("VENTA_TEST_NATS_URL"), .name = name};
-    vt_bus *bus = NULL;
-    char err[256];
-    VT_REQUIRE(vt_bus_new(&o, &bus, err, sizeof err) == VT_OK);
-    VT_REQUIRE(wait_connected(bus, 10000));
-    return bus;
-}
 
 static void test_url_validation(void)
 {
@@ -72,8 +58,8 @@ static void test_url_validation(void)
 
 static void test_publish_subscribe_and_queue_groups(void)
 {
-    vt_bus *a = connect_bus("test-a");
-    vt_bus *b = connect_bus("test-b");
+    vt_bus *a = vt_test_bus_connect("test-a");
+    vt_bus *b = vt_test_bus_connect("test-b");
     inbox all = {.lock = PTHREAD_MUTEX_INITIALIZER};
     inbox q1 = {.lock = PTHREAD_MUTEX_INITIALIZER}, q2 = {.lock = PTHREAD_MUTEX_INITIALIZER};
     vt_bus_sub *s_all, *s_q1, *s_q2;
@@ -125,8 +111,8 @@ static void on_flushed(int status, void *user)
  * server: a message from another connection reaches it without any waiting. */
 static void test_flush_async_makes_subscriptions_effective(void)
 {
-    vt_bus *viewer = connect_bus("test-viewer");
-    vt_bus *vendor = connect_bus("test-vendor");
+    vt_bus *viewer = vt_test_bus_connect("test-viewer");
+    vt_bus *vendor = vt_test_bus_connect("test-vendor");
     for (int round = 0; round < 20; round++) {
         inbox in = {.lock = PTHREAD_MUTEX_INITIALIZER};
         char subject[64];
@@ -165,7 +151,7 @@ static void test_start_while_down_and_survive_restart(void)
     VT_REQUIRE(bus != NULL);
     VT_CHECK(!vt_bus_connected(bus));
     VT_REQUIRE(vt_harness_server("start", "nats") == 0);
-    VT_CHECK(wait_connected(bus, 15000));
+    VT_CHECK(vt_test_bus_wait_connected(bus, 15000));
 
     inbox in = {.lock = PTHREAD_MUTEX_INITIALIZER};
     vt_bus_sub *sub;
@@ -176,8 +162,8 @@ static void test_start_while_down_and_survive_restart(void)
 
     VT_REQUIRE(vt_harness_server("restart", "nats") == 0);
     /* Resubscribed by itself: a message published after the restart still arrives. */
-    VT_CHECK(wait_connected(bus, 15000));
-    vt_bus *other = connect_bus("test-other");
+    VT_CHECK(vt_test_bus_wait_connected(bus, 15000));
+    vt_bus *other = vt_test_bus_connect("test-other");
     bool got = false;
     for (int i = 0; i < 100 && !got; i++) {
         vt_bus_publish(other, "vendor.v2.status", "off", 3);

@@ -11,6 +11,7 @@
 #include "vt_harness.h"
 #include "vt_outbox.h"
 #include "vt_test.h"
+#include "vt_test_bus.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -124,22 +125,7 @@ static vt_outbox_relay *relay_start(vt_bus *bus)
     return r;
 }
 
-static bool wait_connected(vt_bus *bus, int ms)
-{
-    for (int i = 0; i < ms / 10 && !vt_bus_connected(bus); i++)
-        usleep(10000);
-    return vt_bus_connected(bus);
-}
 
-static vt_bus *bus_new(const char *name)
-{
-    vt_bus_options o = {.urls = vt_harness_env("VENTA_TEST_NATS_URL"), .name = name};
-    vt_bus *bus = NULL;
-    char err[256];
-    VT_REQUIRE(vt_bus_new(&o, &bus, err, sizeof err) == VT_OK);
-    VT_REQUIRE(wait_connected(bus, 10000));
-    return bus;
-}
 
 static void test_committed_events_only(void)
 {
@@ -175,7 +161,7 @@ static void test_nats_down(void)
     usleep(800000);
     VT_CHECK_INT(rows_left(), 4);
     VT_REQUIRE(vt_harness_server("start", "nats") == 0);
-    VT_CHECK(wait_connected(main_bus, 15000));
+    VT_CHECK(vt_test_bus_wait_connected(main_bus, 15000));
     VT_CHECK(wait_seen(4, 10000));
     usleep(300000);
     VT_CHECK_INT(seen_count(), 4);
@@ -205,7 +191,7 @@ static int compare_ids(const void *a, const void *b)
 static void test_two_relays_no_duplicates(void)
 {
     seen_reset();
-    vt_bus *other = bus_new("test-outbox-replica");
+    vt_bus *other = vt_test_bus_connect("test-outbox-replica");
     vt_outbox_relay *a = relay_start(main_bus), *b = relay_start(other);
     for (int k = 0; k < 6; k++) {
         VT_CHECK_INT(write_batch(writer, "pair", k * 100, (k + 1) * 100, false), VT_OK);
@@ -247,7 +233,7 @@ int main(void)
     metrics = vt_metrics_new();
     VT_REQUIRE(vt_outbox_put_statement(TABLE, put_sql, sizeof put_sql, &statements[0]) == VT_OK);
     writer = vt_db_conn_new(url, statements, 1);
-    main_bus = bus_new("test-outbox");
+    main_bus = vt_test_bus_connect("test-outbox");
     vt_bus_sub *sub = NULL;
     VT_REQUIRE(vt_bus_subscribe(main_bus, "evt.vendor.>", NULL, 0, on_event, NULL, &sub) == VT_OK);
     VT_REQUIRE(vt_bus_flush(main_bus, 5000) == VT_OK);
