@@ -21,6 +21,7 @@
 
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
+#define CLOSE_WAIT_MS 1000 /* how long vt_kv_free waits for replies still due */
 
 typedef struct pending {
     struct pending *next;
@@ -40,6 +41,7 @@ struct vt_kv {
     uv_idle_t refuse; /* answers refused commands on the next loop turn */
     pending *refused, **refused_tail;
     int open_handles;
+    bool handles_closing;
     vt_kv_state_fn on_state;
     void *state_user;
 };
@@ -114,6 +116,8 @@ static void on_connect(const redisAsyncContext *ac, int status)
     set_state(kv, true);
 }
 
+static void close_handles(vt_kv *kv);
+
 static void on_disconnect(const redisAsyncContext *ac, int status)
 {
     vt_kv *kv = ac->data;
@@ -121,6 +125,8 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
     set_state(kv, false);
     if (!kv->closing)
         uv_timer_start(&kv->redial, on_redial, (uint64_t)kv->backoff_ms, 0);
+    else
+        close_handles(kv); /* vt_kv_free was waiting for this */
 }
 
 static void dial(vt_kv *kv)
@@ -282,6 +288,30 @@ int vt_kv_del(vt_kv *kv, const char *key, vt_kv_reply_fn fn, void *user)
     return vt_kv_command_argv(kv, fn, user, 2, argv, lens);
 }
 
+static void close_handles(vt_kv *kv)
+{
+    if (kv->handles_closing)
+        return;
+    kv->handles_closing = true;
+    kv->connected = false;
+    uv_timer_stop(&kv->redial);
+    on_refuse(&kv->refuse);
+    uv_close((uv_handle_t *)&kv->redial, handle_closed);
+    uv_close((uv_handle_t *)&kv->refuse, handle_closed);
+}
+
+/* Redis did not answer the last commands within CLOSE_WAIT_MS: drop them. */
+static void on_close_timeout(uv_timer_t *t)
+{
+    vt_kv *kv = t->data;
+    if (kv->ac) {
+        redisAsyncContext *ac = kv->ac;
+        kv->ac = NULL;
+        redisAsyncFree(ac); /* on_reply(NULL) for each pending, then on_disconnect */
+    }
+    close_handles(kv);
+}
+
 void vt_kv_free(vt_kv *kv)
 {
     if (!kv)
@@ -289,13 +319,18 @@ void vt_kv_free(vt_kv *kv)
     kv->closing = true;
     kv->on_state = NULL; /* the owner is going away: no more state callbacks */
     uv_timer_stop(&kv->redial);
-    if (kv->ac) {
+    if (kv->ac && kv->connected) {
+        /* Commands already issued (a shutdown's last presence DELs) are still written
+         * and answered; hiredis closes once the last reply is in. */
+        redisAsyncDisconnect(kv->ac); /* may call on_disconnect right here */
+        if (kv->ac && !kv->handles_closing)
+            uv_timer_start(&kv->redial, on_close_timeout, CLOSE_WAIT_MS, 0);
+        return;
+    }
+    if (kv->ac) { /* still connecting: nothing of ours is in flight */
         redisAsyncContext *ac = kv->ac;
         kv->ac = NULL;
-        redisAsyncFree(ac); /* runs on_reply(NULL) for each pending, then on_disconnect */
+        redisAsyncFree(ac);
     }
-    kv->connected = false;
-    on_refuse(&kv->refuse);
-    uv_close((uv_handle_t *)&kv->redial, handle_closed);
-    uv_close((uv_handle_t *)&kv->refuse, handle_closed);
+    close_handles(kv);
 }

@@ -71,8 +71,11 @@ int vt_kv_set_px(vt_kv *kv, const char *key, const char *value, int64_t ttl_ms, 
                  void *user);
 int vt_kv_del(vt_kv *kv, const char *key, vt_kv_reply_fn fn, void *user);
 
-/* Disconnect (pending callbacks run with VT_UNAVAILABLE), stop redialling, and free
- * once libuv has released the handles: the loop must keep running for that. */
+/* Stop redialling and close: commands already issued are still written and answered
+ * (their callbacks run) for up to a second, so that a process's last writes (e.g. the
+ * presence DELs of a shutdown) are not lost; anything still due then gets
+ * VT_UNAVAILABLE. Freed once libuv has released the handles: the loop must keep
+ * running for that. New commands are refused from the call on. */
 void vt_kv_free(vt_kv *kv);
 
 #endif

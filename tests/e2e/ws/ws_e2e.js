@@ -662,11 +662,21 @@ async function testRedisRestart(v, vendor) {
   ok((await readyz(WS_B)).status === 200, '/readyz is 200 again');
 }
 
-async function testSigterm() {
+async function testSigterm(v) {
   const c = await connect(WS_A, 'user_last');
+  // A vendor streaming through A when it stops: its presence is removed on the way out
+  // (the last DEL and ZREM reach Redis before the process exits), not left to expire.
+  const streaming = await connect(WS_A, 'user_alice', { name: 'vendor-at-sigterm' });
+  await move(streaming, v.alice1, 40.752, -73.98);
+  for (let i = 0; i < 50 && redis('EXISTS', `presence:vendor:${v.alice1}`) !== '1'; i++) await sleep(50);
+  ok(redis('EXISTS', `presence:vendor:${v.alice1}`) === '1', 'a vendor streams through A before its SIGTERM');
   process.kill(Number(WS_A_PID), 'SIGTERM');
   const cl = await c.waitClose(10000);
   ok(cl.code === 1001, `SIGTERM closes clients with 1001 (${cl.reason})`);
+  // Well before the key would expire by itself (TTL 3 s after the last update).
+  const gone = () => redis('EXISTS', `presence:vendor:${v.alice1}`) === '0' && redis('ZSCORE', 'presence:deadlines', v.alice1) === '';
+  for (let i = 0; i < 30 && !gone(); i++) await sleep(50);
+  ok(gone(), "after the SIGTERM the vendor's presence key and deadline are gone (not left to expire)");
 }
 
 async function main() {
@@ -695,7 +705,7 @@ async function main() {
   await testIdleTimeouts();
   viewer.close();
   vendor.close();
-  await testSigterm();
+  await testSigterm(v);
   console.log(`${passed} checks passed`);
   process.exit(0);
 }

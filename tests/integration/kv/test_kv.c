@@ -225,6 +225,26 @@ static void test_set_px(void)
     uv_run(&loop, UV_RUN_DEFAULT);
 }
 
+/* Commands issued right before vt_kv_free still reach Redis and are answered (they
+ * used to be dropped unsent); the next connection sees their effect. */
+static void test_free_flushes_last_commands(void)
+{
+    vt_kv *kv = connect_kv(NULL);
+    result r = {0};
+    VT_CHECK_INT(vt_kv_set_px(kv, "kv:last", "written", 60000, NULL, NULL), VT_OK);
+    VT_CHECK_INT(vt_kv_set_px(kv, "kv:last2", "answered", 60000, on_reply, &r), VT_OK);
+    vt_kv_free(kv); /* nothing has been written to the socket yet */
+    uv_run(&loop, UV_RUN_DEFAULT);
+    VT_CHECK(r.done);
+    VT_CHECK_INT(r.type, VT_KV_STATUS);
+    vt_kv *again = connect_kv(NULL);
+    VT_CHECK_INT(command(again, &r, 2, (const char *[]){"GET", "kv:last"}), VT_OK);
+    VT_CHECK_INT(r.type, VT_KV_STRING);
+    VT_CHECK_STR(r.str, "written");
+    vt_kv_free(again);
+    uv_run(&loop, UV_RUN_DEFAULT);
+}
+
 static void test_commands_and_restarts(void)
 {
     vt_kv *kv = connect_kv(on_state);
@@ -260,6 +280,7 @@ int main(void)
     VT_RUN(test_url_parsing);
     VT_RUN(test_array_replies);
     VT_RUN(test_set_px);
+    VT_RUN(test_free_flushes_last_commands);
     VT_RUN(test_commands_and_restarts);
     VT_CHECK_INT(uv_loop_close(&loop), 0);
     return VT_TEST_RESULT();
