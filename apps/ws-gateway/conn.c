@@ -328,10 +328,8 @@ static void handle_message(conn *c, const char *text, size_t len)
         break;
     case OP_WATCH_BOUNDS:
         conn_set_role(c, ROLE_VIEWER);
-        if ((rc = fanout_watch_bounds(c, &m.box, err, sizeof err)) == VT_OK) {
-            conn_send_ack(c, m.ref);
-            snapshot_request(c);
-        }
+        if ((rc = fanout_watch_bounds(c, &m.box, err, sizeof err)) == VT_OK)
+            snapshot_request(c, m.ref); /* the snapshot, then the ack */
         break;
     case OP_WATCH_VENDOR:
         conn_set_role(c, ROLE_VIEWER);

@@ -220,8 +220,9 @@ void fanout_sweep(gw *g, int64_t now_ms);
 
 /* ----------------------------------------------------------------- snapshot (snapshot.c) */
 
-/* Ask LocationService for the box of c's current viewport (after its subscriptions). */
-void snapshot_request(conn *c);
+/* Ask LocationService for the box of c's current viewport (after its subscriptions),
+ * send the snapshot, then the ack of the watch.bounds whose ref is given. */
+void snapshot_request(conn *c, const char *ref);
 
 /* ------------------------------------------------------------------ outqueue.c */
 

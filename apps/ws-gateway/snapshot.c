@@ -15,6 +15,10 @@
  * equals the snapshot, and live messages continue from there: nothing falls between.
  * A position that reached NATS before our SUB but not yet PostGIS when the query ran
  * (the ingest window, ~50 ms) is missed until that vendor's next update.
+ *
+ * The snapshot is what answers watch.bounds (API.md §4: watch.bounds → snapshot), so it
+ * is the first message after it; the ack carrying the request's ref follows it. A
+ * watch.bounds replaced by a newer one before its snapshot came gets only its ack.
  */
 #include "gateway.h"
 
@@ -27,6 +31,7 @@
 typedef struct {
     conn *c;
     uint32_t seq;
+    char ref[sizeof((client_msg *)0)->ref]; /* of the watch.bounds, for its ack */
     vt_rpc_reply *reply;
 } snap_call;
 
@@ -49,11 +54,11 @@ static void put_vendor(sbuf *b, const char *id, double lat, double lng, int64_t 
     char la[32], lo[32];
     msg_format_double(lat, la, sizeof la);
     msg_format_double(lng, lo, sizeof lo);
-    b->len += (size_t)snprintf(b->buf + b->len, b->cap - b->len,
-                               "%s{\"vendorId\":\"%s\",\"lat\":%s,\"lng\":%s,\"ts\":%lld,"
-                               "\"online\":%s}",
-                               b->count ? "," : "", id, la, lo, (long long)ts,
-                               online ? "true" : "false");
+    b->len +=
+        (size_t)snprintf(b->buf + b->len, b->cap - b->len,
+                         "%s{\"vendorId\":\"%s\",\"lat\":%s,\"lng\":%s,\"ts\":%lld,"
+                         "\"online\":%s}",
+                         b->count ? "," : "", id, la, lo, (long long)ts, online ? "true" : "false");
     b->count++;
 }
 
@@ -120,11 +125,17 @@ static void send_snapshot(conn *c, const Venta__Location__V1__VendorsInBoundsRes
     free(b.buf);
 }
 
+/* Still there to be answered (its snapshot may have been superseded meanwhile). */
+static bool answerable(const conn *c, bool closing)
+{
+    return !closing && c->state < CONN_CLOSING && c->view;
+}
+
 static void on_loop(void *payload, void *user, bool closing)
 {
     snap_call *sc = payload;
     conn *c = sc->c;
-    if (!closing && c->state < CONN_CLOSING && c->view && c->view->snapshot_seq == sc->seq) {
+    if (answerable(c, closing) && c->view->snapshot_seq == sc->seq) {
         int rc = vt_rpc_reply_status(sc->reply);
         if (rc != VT_OK) {
             char msg[200];
@@ -136,6 +147,8 @@ static void on_loop(void *payload, void *user, bool closing)
                                            vt_rpc_reply_response(sc->reply)
                                      : NULL);
     }
+    if (answerable(c, closing))
+        conn_send_ack(c, sc->ref);
     vt_rpc_reply_free(sc->reply);
     conn_unref(c);
     free(sc);
@@ -172,10 +185,11 @@ static void query(conn *c, snap_call *sc)
     int rc = vt_rpc_call_async(g->location_ch, &venta__location__v1__location_service__descriptor,
                                "VendorsInBounds", &req.base, &o, on_done, sc, NULL);
     if (rc != VT_OK) {
-        free(sc);
-        conn_unref(c);
         conn_send_error(c, "INTERNAL", "snapshot unavailable; live updates follow", NULL);
         send_snapshot(c, NULL);
+        conn_send_ack(c, sc->ref);
+        free(sc);
+        conn_unref(c);
     }
 }
 
@@ -184,10 +198,12 @@ static void on_flushed_loop(void *payload, void *user, bool closing)
     (void)user;
     snap_call *sc = payload;
     conn *c = sc->c;
-    if (!closing && c->state < CONN_CLOSING && c->view && c->view->snapshot_seq == sc->seq) {
+    if (answerable(c, closing) && c->view->snapshot_seq == sc->seq) {
         query(c, sc); /* takes over sc and the conn reference */
         return;
     }
+    if (answerable(c, closing))
+        conn_send_ack(c, sc->ref); /* replaced by a newer watch.bounds */
     conn_unref(c);
     free(sc);
 }
@@ -200,11 +216,14 @@ static void on_flushed(int status, void *user)
         free(sc); /* only while shutting down; the conn reference goes with the loop */
 }
 
-void snapshot_request(conn *c)
+void snapshot_request(conn *c, const char *ref)
 {
     snap_call *sc = calloc(1, sizeof *sc);
-    if (!sc)
+    if (!sc) {
+        conn_send_ack(c, ref); /* the watch holds; only its snapshot is lost */
         return;
+    }
+    snprintf(sc->ref, sizeof sc->ref, "%s", ref);
     sc->c = c;
     sc->seq = c->view->snapshot_seq;
     conn_ref(c);

@@ -203,8 +203,13 @@ async function testAuth() {
 async function testVendorAndViewer(v) {
   // Vendor on gateway B, viewer on gateway A: two processes, one NATS.
   const viewer = await connect(WS_A, 'user_viewer', { name: 'viewer' });
+  const seenBefore = viewer.count || 0;
   const ack = await viewer.request({ op: 'watch.bounds', ...NYC });
   ok(ack.op === 'ack', 'watch.bounds acked');
+  // The snapshot answers watch.bounds: it is the first message, its ack comes after it
+  // (already buffered when the ack arrives).
+  ok(viewer.count - seenBefore === 2 && viewer.msgs.length === 1 && viewer.msgs[0].op === 'snapshot',
+    `watch.bounds → snapshot first, then the ack (${JSON.stringify(viewer.msgs.map((m) => m.op))})`);
   const snap = await viewer.op('snapshot');
   ok(Array.isArray(snap.vendors), 'snapshot follows watch.bounds');
 
