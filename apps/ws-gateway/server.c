@@ -151,6 +151,10 @@ int server_start(gw *g, char *err, size_t errlen)
 {
     vt_http_route_lws_log();
     protocols[0].rx_buffer_size = (size_t)g->cfg.rx_buffer;
+    /* Without it lws caps every send() at rx_buffer_size (256 bytes by default) and
+     * buffers the rest of a frame for later writeable callbacks: a batched frame of a
+     * few KiB then costs a dozen round trips through the event loop. One send per frame. */
+    protocols[0].tx_packet_size = (size_t)g->cfg.frame_bytes + LWS_PRE + 16;
     idle_policy.secs_since_valid_ping = (uint16_t)g->cfg.ping_s;
     idle_policy.secs_since_valid_hangup = (uint16_t)(2 * g->cfg.ping_s);
     static void *loops[1];
