@@ -112,6 +112,10 @@ static void close_all(gw_app *app)
     uv_close((uv_handle_t *)&drain_timer, NULL);
     uv_close((uv_handle_t *)&sig_term, NULL);
     uv_close((uv_handle_t *)&sig_int, NULL);
+    /* Closing them restored the default action: a second SIGTERM while the last calls
+     * and Redis writes drain must not turn our exit 0 into a kill. */
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGINT, SIG_IGN);
     gw_server_destroy(app); /* closes what is left; their calls are cancelled */
     for (int i = 0; i < GW_UP_COUNT; i++) {
         vt_rpc_channel_free(app->up[i]); /* completions go into the handoff */

@@ -96,6 +96,10 @@ static void finish(gw *g)
     uv_close((uv_handle_t *)&g->stop_timer, NULL);
     uv_close((uv_handle_t *)&g->sigterm, NULL);
     uv_close((uv_handle_t *)&g->sigint, NULL);
+    /* Closing them restored the default action: a second SIGTERM while the last Redis
+     * and NATS writes drain would kill us instead of letting us exit 0. */
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGINT, SIG_IGN);
 }
 
 static void on_stop_timer(uv_timer_t *t)

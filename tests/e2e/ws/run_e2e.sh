@@ -101,7 +101,9 @@ export NODE_PATH=$SRC/node_modules
 node "$SRC/tests/e2e/ws/ws_e2e.js"
 # SIGTERM: the gateway must close its clients and exit 0 (checked by the node script
 # for the close code; the exit status here).
-kill -TERM "$ws_a_pid" 2>/dev/null || true # ws_e2e.js sent it already
+# ws_e2e.js sent the SIGTERM; send another while it drains, as an impatient supervisor
+# might: it must still exit 0.
+kill -TERM "$ws_a_pid" 2>/dev/null || true
 for _ in $(seq 1 100); do kill -0 "$ws_a_pid" 2>/dev/null || break; sleep 0.1; done
 wait "$ws_a_pid" && echo "ok   venta-ws-gateway exited 0 after SIGTERM" ||
     { echo "FAIL venta-ws-gateway exit status $? after SIGTERM"; exit 1; }
