@@ -16,25 +16,18 @@
 #include "venta/vendor/v1/vendor.pb-c.h"
 #include "vt_json.h"
 
-#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static void respond_vendor(gw_req *req, vt_rpc_reply *vendor_reply,
                            const Venta__Location__V1__VendorPosition *live)
 {
     Venta__Vendor__V1__Vendor *v = (Venta__Vendor__V1__Vendor *)vt_rpc_reply_response(vendor_reply);
     Venta__Common__V1__Location *stored = v->location, fresh;
-    char at[32] = "";
-    if (live) {
-        /* RFC 3339 with milliseconds in UTC, as VendorService writes it: comparable as
-         * text with the stored one. */
-        time_t secs = (time_t)(live->ts / 1000);
-        struct tm tm;
-        gmtime_r(&secs, &tm);
-        size_t n = strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%S", &tm);
-        snprintf(at + n, sizeof at - n, ".%03dZ", (int)(live->ts % 1000));
-    }
+    /* The form VendorService writes too: comparable as text with the stored one. */
+    char at[VT_RFC3339_MS_LEN + 1] = "";
+    if (live)
+        vt_rfc3339_ms(live->ts, at);
     if (live && (!stored || !stored->updated_at || strcmp(at, stored->updated_at) > 0)) {
         venta__common__v1__location__init(&fresh);
         fresh.lat = live->lat;

@@ -7,6 +7,7 @@
 #include "vt_core.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -27,23 +28,21 @@ void vt_random_bytes(void *buf, size_t len)
     }
 }
 
-static void hex_encode(const unsigned char *in, size_t n, char *out)
+void vt_hex_encode(const void *in, size_t n, char *out)
 {
     static const char hex[] = "0123456789abcdef";
+    const unsigned char *b = in;
     for (size_t i = 0; i < n; i++) {
-        out[2 * i] = hex[in[i] >> 4];
-        out[2 * i + 1] = hex[in[i] & 15];
+        out[2 * i] = hex[b[i] >> 4];
+        out[2 * i + 1] = hex[b[i] & 15];
     }
+    out[2 * n] = '\0';
 }
 
-void vt_uuid_new(char *out)
+void vt_uuid_format(const unsigned char bytes[16], char *out)
 {
-    unsigned char b[16];
-    vt_random_bytes(b, sizeof b);
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
-    char hex[32];
-    hex_encode(b, 16, hex);
+    char hex[33];
+    vt_hex_encode(bytes, 16, hex);
     memcpy(out, hex, 8);
     out[8] = '-';
     memcpy(out + 9, hex + 8, 4);
@@ -54,6 +53,29 @@ void vt_uuid_new(char *out)
     out[23] = '-';
     memcpy(out + 24, hex + 20, 12);
     out[36] = '\0';
+}
+
+void vt_rfc3339_ms(int64_t epoch_ms, char *out)
+{
+    time_t secs = (time_t)(epoch_ms / 1000);
+    int ms = (int)(epoch_ms % 1000);
+    if (ms < 0) {
+        secs--;
+        ms += 1000;
+    }
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    size_t n = strftime(out, VT_RFC3339_MS_LEN + 1, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, VT_RFC3339_MS_LEN + 1 - n, ".%03dZ", ms);
+}
+
+void vt_uuid_new(char *out)
+{
+    unsigned char b[16];
+    vt_random_bytes(b, sizeof b);
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+    vt_uuid_format(b, out);
 }
 
 bool vt_uuid_valid(const char *text)
@@ -76,8 +98,7 @@ void vt_request_id_new(char *out)
 {
     unsigned char b[VT_REQUEST_ID_LEN / 2];
     vt_random_bytes(b, sizeof b);
-    hex_encode(b, sizeof b, out);
-    out[VT_REQUEST_ID_LEN] = '\0';
+    vt_hex_encode(b, sizeof b, out);
 }
 
 bool vt_request_id_sane(const char *text)

@@ -100,16 +100,11 @@ void vt_logv(vt_log_level level, const vt_log_ctx *ctx, const char *fmt, va_list
 {
     if (level < min_level)
         return;
-    char msg[2048], emsg[3072], ts[40], line[LINE_MAX_BYTES];
+    char msg[2048], emsg[3072], ts[VT_RFC3339_MS_LEN + 1], line[LINE_MAX_BYTES];
     vsnprintf(msg, sizeof msg, fmt, ap);
     vt_json_escape(msg, emsg, sizeof emsg);
 
-    struct timespec now;
-    struct tm tm;
-    clock_gettime(CLOCK_REALTIME, &now);
-    gmtime_r(&now.tv_sec, &tm);
-    size_t tl = strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(ts + tl, sizeof ts - tl, ".%03ldZ", now.tv_nsec / 1000000);
+    vt_rfc3339_ms(vt_now_ms(), ts);
 
     size_t used = 0;
     used = append(line, used, "{\"ts\":\"");

@@ -109,6 +109,10 @@ size_t vt_json_escape(const char *text, char *out, size_t outlen);
 
 /* Random UUID v4 text into out[VT_UUID_LEN + 1]. */
 void vt_uuid_new(char *out);
+/* The 8-4-4-4-12 lowercase text of 16 bytes into out[VT_UUID_LEN + 1]. */
+void vt_uuid_format(const unsigned char bytes[16], char *out);
+/* Lowercase hex of n bytes into out[2 * n + 1] (terminated). */
+void vt_hex_encode(const void *in, size_t n, char *out);
 /* True for the canonical 8-4-4-4-12 hex form (either case). */
 bool vt_uuid_valid(const char *text);
 /* Random 32-hex-digit request id into out[VT_REQUEST_ID_LEN + 1]. */
@@ -119,6 +123,10 @@ bool vt_request_id_sane(const char *text);
 void vt_random_bytes(void *buf, size_t len);
 
 int64_t vt_now_ms(void);       /* wall clock, Unix epoch milliseconds */
+/* RFC 3339 UTC with milliseconds ("2026-11-21T10:00:00.000Z") of epoch milliseconds into
+ * out[VT_RFC3339_MS_LEN + 1]: the form of every timestamp in logs and in the API. */
+#define VT_RFC3339_MS_LEN 24
+void vt_rfc3339_ms(int64_t epoch_ms, char *out);
 int64_t vt_monotonic_ns(void); /* monotonic clock for durations */
 
 #endif

@@ -49,17 +49,9 @@ bool vt_db_bin_bool(const PGresult *res, int row, int col)
 
 void vt_db_bin_uuid(const PGresult *res, int row, int col, char *out)
 {
-    static const char hex[] = "0123456789abcdef";
     const unsigned char *p = fixed(res, row, col, 16);
-    out[0] = '\0';
-    if (!p)
-        return;
-    char *o = out;
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            *o++ = '-';
-        *o++ = hex[p[i] >> 4];
-        *o++ = hex[p[i] & 15];
-    }
-    *o = '\0';
+    if (p)
+        vt_uuid_format(p, out);
+    else
+        out[0] = '\0';
 }

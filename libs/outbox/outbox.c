@@ -45,7 +45,6 @@ int vt_outbox_put_statement(const char *table, char *sql, size_t sqllen, vt_db_s
 int vt_outbox_put(vt_db_conn *c, const char *subject, const ProtobufCMessage *msg, char *err,
                   size_t errlen)
 {
-    static const char hex_digits[] = "0123456789abcdef";
     size_t n = protobuf_c_message_get_packed_size(msg);
     uint8_t *bytes = malloc(n ? n : 1);
     char *hex = malloc(2 * n + 1);
@@ -56,11 +55,7 @@ int vt_outbox_put(vt_db_conn *c, const char *subject, const ProtobufCMessage *ms
         return VT_RESOURCE_EXHAUSTED;
     }
     protobuf_c_message_pack(msg, bytes);
-    for (size_t i = 0; i < n; i++) {
-        hex[2 * i] = hex_digits[bytes[i] >> 4];
-        hex[2 * i + 1] = hex_digits[bytes[i] & 15];
-    }
-    hex[2 * n] = '\0';
+    vt_hex_encode(bytes, n, hex);
     const char *params[2] = {subject, hex};
     PGresult *res;
     int rc = vt_db_query(c, PUT_NAME, 2, params, &res, err, errlen);

@@ -50,8 +50,8 @@ static void test_parse_addr(void)
     VT_CHECK_STR(a.host, "::1");
     VT_CHECK_INT(a.port, 50051);
     VT_CHECK_INT(vt_parse_addr("localhost:1", &a, err, sizeof err), VT_OK);
-    const char *bad[] = {"", "127.0.0.1", "127.0.0.1:", ":80", "host:0", "host:65536",
-                         "host:80x", "::1:80", "[::1]80", "h:-1"};
+    const char *bad[] = {"",           "127.0.0.1", "127.0.0.1:", ":80",     "host:0",
+                         "host:65536", "host:80x",  "::1:80",     "[::1]80", "h:-1"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         err[0] = '\0';
         VT_CHECK_INT(vt_parse_addr(bad[i], &a, err, sizeof err), VT_INVALID_ARGUMENT);
@@ -186,6 +186,28 @@ static int count_lines(const char *s)
     return n;
 }
 
+static void test_formats(void)
+{
+    const unsigned char b[16] = {0x0f, 0x8f, 0xad, 0x5b, 0xd9, 0xcb, 0x46, 0x9f,
+                                 0xa1, 0x65, 0x70, 0x86, 0x77, 0x28, 0x95, 0x0e};
+    char id[VT_UUID_LEN + 1];
+    vt_uuid_format(b, id);
+    VT_CHECK_STR(id, "0f8fad5b-d9cb-469f-a165-70867728950e");
+    VT_CHECK(vt_uuid_valid(id));
+    char hex[9];
+    vt_hex_encode((const unsigned char[]){0x00, 0xff, 0x10, 0xab}, 4, hex);
+    VT_CHECK_STR(hex, "00ff10ab");
+    vt_hex_encode("", 0, hex);
+    VT_CHECK_STR(hex, "");
+    char ts[VT_RFC3339_MS_LEN + 1];
+    vt_rfc3339_ms(0, ts);
+    VT_CHECK_STR(ts, "1970-01-01T00:00:00.000Z");
+    vt_rfc3339_ms(1795315719788LL, ts);
+    VT_CHECK_STR(ts, "2026-11-22T02:48:39.788Z");
+    vt_rfc3339_ms(-1, ts); /* just before the epoch, not ".-01" */
+    VT_CHECK_STR(ts, "1969-12-31T23:59:59.999Z");
+}
+
 static void test_config_failures_name_the_variable(void)
 {
     char out[1024];
@@ -236,6 +258,7 @@ int main(void)
     VT_RUN(test_parse_int_and_bool);
     VT_RUN(test_json_escape);
     VT_RUN(test_ids);
+    VT_RUN(test_formats);
     VT_RUN(test_config_failures_name_the_variable);
     VT_RUN(test_log_line_is_json);
     return VT_TEST_RESULT();
