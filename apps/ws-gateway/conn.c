@@ -15,6 +15,7 @@
  */
 #include "gateway.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,7 +24,7 @@ static vt_log_ctx log_ctx(const conn *c)
     return (vt_log_ctx){c->request_id, c->user_id};
 }
 
-conn *conn_new(gw *g, struct lws *wsi)
+conn *conn_new(gw *g, struct lws *wsi, const char *request_id)
 {
     conn *c = calloc(1, sizeof *c);
     if (!c)
@@ -36,12 +37,7 @@ conn *conn_new(gw *g, struct lws *wsi)
     c->tokens = g->cfg.rate_burst;
     c->tokens_ms = vt_now_ms();
     vt_request_id_new(c->conn_id);
-    char rid[130];
-    int n = lws_hdr_custom_copy(wsi, rid, sizeof rid, "x-request-id:", 13);
-    if (n > 0 && vt_request_id_sane(rid))
-        memcpy(c->request_id, rid, (size_t)n + 1);
-    else
-        memcpy(c->request_id, c->conn_id, sizeof c->conn_id);
+    snprintf(c->request_id, sizeof c->request_id, "%s", request_id);
     c->next = g->conns;
     if (g->conns)
         g->conns->prev = c;

@@ -323,7 +323,7 @@ struct conn {
     conn *prev, *next;    /* every live connection, for shutdown */
 };
 
-conn *conn_new(gw *g, struct lws *wsi);
+conn *conn_new(gw *g, struct lws *wsi, const char *request_id);
 /* The socket closed (lws callback CLOSED). */
 void conn_closed(conn *c);
 void conn_ref(conn *c);

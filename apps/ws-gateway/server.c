@@ -23,7 +23,19 @@ typedef struct {
     conn *c;
     unsigned char *body; /* LWS_PRE + len, for HTTP answers */
     size_t len;
+    char request_id[129]; /* chosen when the upgrade is answered, echoed there */
 } pss_t;
+
+/* The upgrade's X-Request-ID when sane (API.md §2), else a new one. */
+static void choose_request_id(struct lws *wsi, char *out, size_t outlen)
+{
+    char rid[130];
+    int n = lws_hdr_custom_copy(wsi, rid, sizeof rid, "x-request-id:", 13);
+    if (n > 0 && (size_t)n < outlen && vt_request_id_sane(rid))
+        memcpy(out, rid, (size_t)n + 1);
+    else
+        vt_request_id_new(out);
+}
 
 static int http_answer(struct lws *wsi, pss_t *pss, unsigned int status, const char *ctype,
                        char *text, size_t len)
@@ -103,8 +115,20 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             return 1; /* only /ws upgrades */
         return 0;
     }
+    case LWS_CALLBACK_ADD_HEADERS: { /* the 101 answer to an upgrade: echo the id */
+        struct lws_process_html_args *args = in;
+        choose_request_id(wsi, pss->request_id, sizeof pss->request_id);
+        if (lws_add_http_header_by_name(
+                wsi, (const unsigned char *)"x-request-id:", (const unsigned char *)pss->request_id,
+                (int)strlen(pss->request_id), (unsigned char **)&args->p,
+                (unsigned char *)args->p + args->max_len))
+            return 1;
+        return 0;
+    }
     case LWS_CALLBACK_ESTABLISHED:
-        pss->c = conn_new(g, wsi);
+        if (!pss->request_id[0])
+            choose_request_id(wsi, pss->request_id, sizeof pss->request_id);
+        pss->c = conn_new(g, wsi, pss->request_id);
         if (!pss->c)
             return -1;
         if (conn_established(pss->c) < 0) {

@@ -200,6 +200,28 @@ async function testAuth() {
   ok(c.code === 1008 && /UNAUTHENTICATED/.test(c.reason), `bad auth message closes 1008 (${c.reason})`);
 }
 
+// API.md §2: a sane X-Request-ID on the upgrade is the connection's request id, and the
+// 101 answer says which one it uses (a generated one otherwise).
+async function testRequestId()
+{
+    const upgradeId = async (headers) => {
+        const ws = new WebSocket(
+            `ws://${WS_B}/ws`,
+            {headers : {Authorization : `Bearer ${await mint('user_rid')}`, ...headers}});
+        const id = await new Promise((resolve, reject) => {
+            ws.once('upgrade', (res) => resolve(res.headers['x-request-id']));
+            ws.once('error', reject);
+        });
+        ws.close();
+        return id;
+    };
+    ok((await upgradeId({'X-Request-ID' : 'ws-e2e.rid:1'})) === 'ws-e2e.rid:1',
+       'a sane X-Request-ID on the upgrade is kept and echoed');
+    ok(/^[0-9a-f]{32}$/.test(await upgradeId({'X-Request-ID' : 'not sane!'})),
+       'an unusable X-Request-ID is replaced by a generated one');
+    ok(/^[0-9a-f]{32}$/.test(await upgradeId({})), 'no X-Request-ID: one is generated and echoed');
+}
+
 async function testVendorAndViewer(v) {
   // Vendor on gateway B, viewer on gateway A: two processes, one NATS.
   const viewer = await connect(WS_A, 'user_viewer', { name: 'viewer' });
@@ -696,6 +718,7 @@ async function main() {
   };
   ok(Object.values(v).every((id) => /^[0-9a-f-]{36}$/.test(id)), 'vendors created through VendorService');
   await testAuth();
+  await testRequestId();
   const { viewer, vendor } = await testVendorAndViewer(v);
   await testNonOwner(v);
   await testAntimeridian(v);
