@@ -115,17 +115,23 @@ static void pending_remove(gw *g, vstream *s)
 }
 
 /* Take a validated position from an owner; false when it is older than what we have. */
-static bool accept_position(gw *g, vstream *s, const client_msg *m, int64_t now)
+/* The stream's position becomes m's. */
+static void take_position(vstream *s, const client_msg *m)
 {
-    if (m->ts <= s->last_ts)
-        return false;
-    s->last_ts = m->ts;
     s->lat = m->lat;
     s->lng = m->lng;
     s->heading = m->heading;
     s->speed = m->speed;
     s->accuracy = m->accuracy;
     s->ts = m->ts;
+}
+
+static bool accept_position(gw *g, vstream *s, const client_msg *m, int64_t now)
+{
+    if (m->ts <= s->last_ts)
+        return false;
+    s->last_ts = m->ts;
+    take_position(s, m);
     s->last_seen_ms = now;
     if (now - s->last_pub_ms >= g->cfg.vendor_interval_ms) {
         publish_now(g, s, now);
@@ -311,12 +317,7 @@ void vendor_location(conn *c, const client_msg *m)
         }
         snprintf(s->held_refs[s->nheld++], sizeof s->held_refs[0], "%s", m->ref);
         if (!s->has_held || m->ts > s->ts) {
-            s->lat = m->lat;
-            s->lng = m->lng;
-            s->heading = m->heading;
-            s->speed = m->speed;
-            s->accuracy = m->accuracy;
-            s->ts = m->ts;
+            take_position(s, m);
             s->has_held = true;
         }
         return;

@@ -129,6 +129,17 @@ static void on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus
     vt_warn(NULL, "nats: %s", natsStatus_GetText(err));
 }
 
+/* What vt_bus_new made besides the connection. */
+static void release(vt_bus *bus)
+{
+    natsOptions_Destroy(bus->opts);
+    pthread_cond_destroy(&bus->flush_cond);
+    pthread_mutex_destroy(&bus->flush_lock);
+    pthread_cond_destroy(&bus->close_cond);
+    pthread_mutex_destroy(&bus->close_lock);
+    free(bus);
+}
+
 int vt_bus_new(const vt_bus_options *o, vt_bus **out, char *err, size_t errlen)
 {
     if (vt_bus_urls_valid(o->urls, err, errlen) != VT_OK)
@@ -190,12 +201,7 @@ int vt_bus_new(const vt_bus_options *o, vt_bus **out, char *err, size_t errlen)
     *out = bus;
     return VT_OK;
 fail:
-    natsOptions_Destroy(bus->opts);
-    pthread_cond_destroy(&bus->flush_cond);
-    pthread_mutex_destroy(&bus->flush_lock);
-    pthread_cond_destroy(&bus->close_cond);
-    pthread_mutex_destroy(&bus->close_lock);
-    free(bus);
+    release(bus);
     return VT_UNAVAILABLE;
 }
 
@@ -401,12 +407,7 @@ void vt_bus_free(vt_bus *bus, int timeout_ms)
     }
     pthread_mutex_unlock(&bus->close_lock);
     natsConnection_Destroy(bus->conn);
-    natsOptions_Destroy(bus->opts);
-    pthread_cond_destroy(&bus->flush_cond);
-    pthread_mutex_destroy(&bus->flush_lock);
-    pthread_cond_destroy(&bus->close_cond);
-    pthread_mutex_destroy(&bus->close_lock);
-    free(bus);
+    release(bus);
 }
 
 void vt_bus_library_close(void)
