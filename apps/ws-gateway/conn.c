@@ -98,7 +98,17 @@ void conn_want_write(conn *c)
     if (!c->wsi || c->write_requested)
         return;
     c->write_requested = true;
-    lws_callback_on_writable(c->wsi);
+    gw *g = c->g;
+    if (g->flushing || !uv_is_active((uv_handle_t *)&g->flush_check)) {
+        lws_callback_on_writable(c->wsi); /* more than one frame, or shutting down */
+        return;
+    }
+    if (c->flush_listed)
+        return;
+    c->flush_listed = true;
+    conn_ref(c);
+    c->flush_next = g->flush;
+    g->flush = c;
 }
 
 void conn_close(conn *c, int code, const char *reason)

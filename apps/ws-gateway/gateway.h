@@ -235,9 +235,12 @@ typedef struct {
 /* Queue m for c (takes a reference). False when c is closing or was just closed as
  * too slow (1013). */
 bool outq_push(conn *c, msgbuf *m);
-/* In the writeable callback: pack queued messages into one frame and write it.
- * Returns -1 when the connection must close. */
+/* Pack queued messages into one frame and write it: from the writeable callback, or
+ * directly from outq_flush. Returns -1 when the connection must close. */
 int outq_write(conn *c);
+/* Start (at init) and stop (at shutdown) the end-of-iteration flush of gw.flush. */
+void outq_flush_start(gw *g);
+void outq_flush_stop(gw *g);
 void outq_clear(conn *c);
 /* Send c's close frame (code and reason) now and let lws wait for the client's close. */
 int outq_close_frame(conn *c);
@@ -301,6 +304,7 @@ struct conn {
     uint8_t state;
     uint8_t role;
     bool write_requested;
+    bool flush_listed;    /* on gw.flush: written at the end of this loop iteration */
     bool close_sent;
     uint16_t strikes;
     uint16_t close_code;
@@ -321,6 +325,7 @@ struct conn {
     uint8_t nstreams;
     uint64_t mark_in, mark_seen, mark_sent;
     conn *prev, *next;    /* every live connection, for shutdown */
+    conn *flush_next;     /* gw.flush */
 };
 
 conn *conn_new(gw *g, struct lws *wsi, const char *request_id);
@@ -343,7 +348,8 @@ void conn_send_ack(conn *c, const char *ref);
 /* An error counts against the client; too many close it with 1008. */
 void conn_strike(conn *c);
 void conn_set_role(conn *c, enum conn_role role);
-/* Ask lws for a writeable callback once. */
+/* c has something to send: it goes out at the end of this loop iteration (outq_flush),
+ * or, when that cannot take it all, from a writeable callback. */
 void conn_want_write(conn *c);
 /* Run fn on the loop thread from any thread (rpc completions). */
 int gw_handoff(gw *g, vt_handoff_fn fn, void *payload);
@@ -383,6 +389,9 @@ struct gw {
     uint64_t queued;      /* messages in every outqueue */
     vstream *pending;     /* vendor streams with a coalesced update */
     unsigned char *wbuf;  /* LWS_PRE + frame_bytes: the shared frame buffer */
+    conn *flush;          /* connections with new messages this loop iteration */
+    uv_check_t flush_check;
+    bool flushing;
     uv_timer_t tick;
     uv_signal_t sigterm, sigint;
     uv_timer_t stop_timer;

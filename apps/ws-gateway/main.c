@@ -81,6 +81,7 @@ static void finish(gw *g)
 {
     uv_timer_stop(&g->stop_timer);
     uv_timer_stop(&g->tick);
+    outq_flush_stop(g);
     server_destroy(g); /* closes what is left: vendors publish offline here */
     fanout_close(g);
     vt_bus_free(g->bus, 5000); /* flushes the offline statuses */
@@ -179,6 +180,7 @@ int main(void)
         vt_error(NULL, "ws: %s", err);
         return 1;
     }
+    outq_flush_start(&g);
     uv_timer_init(g.loop, &g.tick);
     g.tick.data = &g;
     uv_timer_start(&g.tick, on_tick, TICK_MS, TICK_MS);
