@@ -58,7 +58,12 @@ int vt_bus_urls_valid(const char *urls, char *err, size_t errlen)
         return VT_INVALID_ARGUMENT;
     }
     const char *p = urls;
+    int servers = 0;
     while (*p) {
+        if (++servers > VT_BUS_MAX_SERVERS) {
+            snprintf(err, errlen, "lists more than %d servers", VT_BUS_MAX_SERVERS);
+            return VT_INVALID_ARGUMENT;
+        }
         const char *end = strchr(p, ',');
         size_t n = end ? (size_t)(end - p) : strlen(p);
         char one[512];
@@ -84,6 +89,23 @@ int vt_bus_urls_valid(const char *urls, char *err, size_t errlen)
         }
     }
     return VT_OK;
+}
+
+/* natsOptions_SetURL takes one server: a cluster list given to it never connects.
+ * The list (already validated) becomes the server pool, tried in random order. */
+static natsStatus set_servers(natsOptions *opts, const char *urls)
+{
+    char *copy = strdup(urls);
+    const char *servers[VT_BUS_MAX_SERVERS];
+    int n = 0;
+    if (!copy)
+        return NATS_NO_MEMORY;
+    for (char *save = NULL, *one = strtok_r(copy, ",", &save); one && n < VT_BUS_MAX_SERVERS;
+         one = strtok_r(NULL, ",", &save))
+        servers[n++] = one;
+    natsStatus s = natsOptions_SetServers(opts, servers, n);
+    free(copy);
+    return s;
 }
 
 static void set_connected(vt_bus *bus, bool up)
@@ -158,7 +180,7 @@ int vt_bus_new(const vt_bus_options *o, vt_bus **out, char *err, size_t errlen)
     bus->flush_tail = &bus->flush_head;
     natsStatus s = natsOptions_Create(&bus->opts);
     if (s == NATS_OK)
-        s = natsOptions_SetURL(bus->opts, o->urls);
+        s = set_servers(bus->opts, o->urls);
     if (s == NATS_OK && o->name)
         s = natsOptions_SetName(bus->opts, o->name);
     if (s == NATS_OK)

@@ -31,8 +31,11 @@ typedef struct {
     int reconnect_buffer_bytes; /* default 8 MiB */
 } vt_bus_options;
 
-/* Check a VENTA_NATS_URL value: a comma list of nats://host:port. 0 or
- * VT_INVALID_ARGUMENT with the reason in err. */
+/* The most servers a VENTA_NATS_URL list may name. */
+#define VT_BUS_MAX_SERVERS 64
+
+/* Check a VENTA_NATS_URL value: a comma list of nats://host:port (a cluster), at most
+ * VT_BUS_MAX_SERVERS. 0 or VT_INVALID_ARGUMENT with the reason in err. */
 int vt_bus_urls_valid(const char *urls, char *err, size_t errlen);
 
 /* Create the connection and start connecting (in the background if the server is not

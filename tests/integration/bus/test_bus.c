@@ -47,7 +47,11 @@ static void test_url_validation(void)
     VT_CHECK_INT(vt_bus_urls_valid("nats://a:1,nats://b:2,nats://u:p@c:3", err, sizeof err),
                  VT_OK);
     const char *bad[] = {"", "127.0.0.1:4222", "http://x:1", "nats://x", "nats://x:1,",
-                         "nats://x:1,,nats://y:2", "nats://:4222"};
+                         "nats://x:1,,nats://y:2", "nats://:4222", NULL};
+    char many[66 * 16] = "nats://a:1"; /* more servers than a pool takes */
+    for (int i = 0; i < 64; i++)
+        strcat(many, ",nats://a:1");
+    bad[sizeof bad / sizeof *bad - 1] = many;
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         VT_CHECK_INT(vt_bus_urls_valid(bad[i], err, sizeof err), VT_INVALID_ARGUMENT);
     vt_bus_options o = {.urls = "redis://127.0.0.1:1"};
@@ -92,6 +96,35 @@ static void test_publish_subscribe_and_queue_groups(void)
     VT_CHECK_INT(atomic_load(&all.count), before);
     vt_bus_unsubscribe(s_q1);
     vt_bus_unsubscribe(s_q2);
+    vt_bus_free(a, 2000);
+    vt_bus_free(b, 2000);
+}
+
+/* API.md §1: VENTA_NATS_URL may list a cluster. A list with a dead server first or
+ * last connects to the live one (it used to reach nats.c as one URL and never connect). */
+static void test_cluster_list_connects(void)
+{
+    const char *live = vt_harness_env("VENTA_TEST_NATS_URL");
+    char dead_first[600], dead_last[600];
+    snprintf(dead_first, sizeof dead_first, "nats://127.0.0.1:1,%s", live);
+    snprintf(dead_last, sizeof dead_last, "%s,nats://127.0.0.1:1", live);
+    vt_bus_options o1 = {.urls = dead_first, .name = "test-list-1"};
+    vt_bus_options o2 = {.urls = dead_last, .name = "test-list-2"};
+    vt_bus *a = NULL, *b = NULL;
+    char err[256];
+    VT_REQUIRE(vt_bus_new(&o1, &a, err, sizeof err) == VT_OK);
+    VT_REQUIRE(vt_bus_new(&o2, &b, err, sizeof err) == VT_OK);
+    VT_CHECK(vt_test_bus_wait_connected(a, 10000));
+    VT_CHECK(vt_test_bus_wait_connected(b, 10000));
+    inbox in = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    vt_bus_sub *sub;
+    VT_REQUIRE(vt_bus_subscribe(b, "evt.list", NULL, 0, collect, &in, &sub) == VT_OK);
+    VT_CHECK_INT(vt_bus_flush(b, 5000), VT_OK);
+    VT_CHECK_INT(vt_bus_publish(a, "evt.list", "one", 3), VT_OK);
+    VT_CHECK_INT(vt_bus_flush(a, 5000), VT_OK);
+    VT_CHECK(wait_count(&in, 1, 10000));
+    VT_CHECK_STR(in.last, "evt.list=one");
+    vt_bus_unsubscribe(sub);
     vt_bus_free(a, 2000);
     vt_bus_free(b, 2000);
 }
@@ -182,6 +215,7 @@ int main(void)
     vt_log_init("test-bus", VT_LOG_WARN);
     VT_RUN(test_url_validation);
     VT_RUN(test_publish_subscribe_and_queue_groups);
+    VT_RUN(test_cluster_list_connects);
     VT_RUN(test_flush_async_makes_subscriptions_effective);
     VT_RUN(test_start_while_down_and_survive_restart);
     vt_bus_library_close();
