@@ -32,7 +32,7 @@ int cli_migrations(int argc, char **argv)
         fprintf(stderr, "usage: venta-cli migrations\n");
         return 2;
     }
-    const char *url = vt_config_require("VENTA_DATABASE_URL");
+    const char *url = vt_db_url_from_env();
     const char *dir = vt_config_str("VENTA_MIGRATIONS_DIR", VENTA_DEFAULT_MIGRATIONS_DIR);
     char err[1024];
     vt_migration_list list;

@@ -25,6 +25,12 @@ void gw_add_header(gw_req *req, const char *name, const char *value)
     req->extra_len += nl + vl;
 }
 
+static vt_log_ctx req_log_ctx(const gw_req *req)
+{
+    return (vt_log_ctx){.request_id = req->request_id,
+                        .user_id = req->user_id[0] ? req->user_id : NULL};
+}
+
 void gw_respond(gw_req *req, int http_status, const char *content_type, char *body, size_t len)
 {
     if (req->responded) {
@@ -39,7 +45,7 @@ void gw_respond(gw_req *req, int http_status, const char *content_type, char *bo
     double secs = (double)(vt_monotonic_ns() - req->start_ns) / 1e9;
     gw_metrics_request(req->app->m, req->route_index, http_status, secs);
     if (vt_log_enabled(VT_LOG_DEBUG)) {
-        vt_log_ctx lc = {req->request_id, req->user_id[0] ? req->user_id : NULL};
+        vt_log_ctx lc = req_log_ctx(req);
         vt_debug(&lc, "%s %s -> %d", gw_method_name(req->method), req->path ? req->path : "",
                  http_status);
     }
@@ -73,7 +79,7 @@ static void respond_error_v(gw_req *req, int http_status, const char *code, cons
     size_t len = 0;
     char *text = vt_json_buf_take(&b, &len);
     if (http_status >= 500) {
-        vt_log_ctx lc = {req->request_id, req->user_id[0] ? req->user_id : NULL};
+        vt_log_ctx lc = req_log_ctx(req);
         vt_warn(&lc, "%s %s -> %d %s: %s", gw_method_name(req->method),
                 req->path ? req->path : "", http_status, code, msg);
     }

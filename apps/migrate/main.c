@@ -54,7 +54,7 @@ int main(int argc, char **argv)
         return 2;
     }
     vt_log_init_from_env("venta-migrate");
-    const char *url = vt_config_require("VENTA_DATABASE_URL");
+    const char *url = vt_db_url_from_env();
     const char *dir = vt_config_str("VENTA_MIGRATIONS_DIR", VENTA_DEFAULT_MIGRATIONS_DIR);
 
     char err[2048];

@@ -21,7 +21,7 @@
 
 static vt_log_ctx log_ctx(const conn *c)
 {
-    return (vt_log_ctx){c->request_id, c->user_id};
+    return (vt_log_ctx){.request_id = c->request_id, .user_id = c->user_id};
 }
 
 conn *conn_new(gw *g, struct lws *wsi, const char *request_id)

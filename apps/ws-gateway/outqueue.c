@@ -75,7 +75,7 @@ bool outq_push(conn *c, msgbuf *m)
                       (int64_t)g->cfg.slow_ms * 1000000;
     if (q->n >= bound && (stayed || q->n >= 16 * bound)) {
         vt_counter_inc(g->m.slow_closes);
-        vt_info(&(vt_log_ctx){c->request_id, c->user_id},
+        vt_info(&(vt_log_ctx){.request_id = c->request_id, .user_id = c->user_id},
                 "ws: closing a reader %u messages behind (1013)", q->n);
         outq_clear(c);
         conn_close(c, (enum lws_close_status)1013, "too slow: reader fell too far behind");

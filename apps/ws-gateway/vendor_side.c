@@ -95,7 +95,7 @@ static void publish_now(gw *g, vstream *s, int64_t now)
         memcpy(s->cell, new_cell, sizeof s->cell);
         vt_counter_inc(g->m.published);
     } else {
-        vt_warn(&(vt_log_ctx){s->owner->request_id, s->owner->user_id},
+        vt_warn(&(vt_log_ctx){.request_id = s->owner->request_id, .user_id = s->owner->user_id},
                 "ws: publish of vendor %s failed: %s", s->vendor_id, vt_status_name(rc));
     }
     s->last_pub_ms = now;
@@ -184,7 +184,7 @@ static void on_owner_loop(void *payload, void *user, bool closing)
             s->own = OWN_NO_NOT_FOUND;
         else
             s->own = OWN_UNKNOWN;
-        vt_log_ctx lc = {c->request_id, c->user_id};
+        vt_log_ctx lc = {.request_id = c->request_id, .user_id = c->user_id};
         vt_debug(&lc, "ws: ownership of vendor %s: %s", s->vendor_id,
                  s->own == OWN_YES ? "owner" : vt_status_name(rc));
         int n = s->nheld;
@@ -395,7 +395,7 @@ void vendor_presence_written(conn *c, const char *vendor_id, bool ok, bool lost)
     } else if (lost && s->online) {
         /* Its member was gone: the key was lost (evicted, Redis restarted, a failed
          * write let it expire) and a claim may have published it offline. */
-        vt_debug(&(vt_log_ctx){c->request_id, c->user_id},
+        vt_debug(&(vt_log_ctx){.request_id = c->request_id, .user_id = c->user_id},
                  "ws: presence of vendor %s was lost while streaming: online again", vendor_id);
         vt_events_publish_status(c->g->bus, vendor_id, true, vt_now_ms());
     }

@@ -96,16 +96,8 @@ int vt_parse_addr(const char *text, vt_addr *out, char *err, size_t errlen)
 
 _Noreturn void vt_config_fail(const char *name, const char *reason)
 {
-    /* One JSON line like every other log line, readable in `kubectl logs`. */
-    char ename[128], ereason[384], line[640];
-    vt_json_escape(name, ename, sizeof ename);
-    vt_json_escape(reason, ereason, sizeof ereason);
-    int n = snprintf(line, sizeof line,
-                     "{\"level\":\"error\",\"msg\":\"config: %s %s\",\"variable\":\"%s\"}\n",
-                     ename, ereason, ename);
-    if (n > 0)
-        fwrite(line, 1, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1, stderr);
-    fflush(stderr);
+    /* One JSON line like every other log line (ts, service), readable in `kubectl logs`. */
+    vt_log(VT_LOG_ERROR, &(vt_log_ctx){.variable = name}, "config: %s %s", name, reason);
     exit(2);
 }
 

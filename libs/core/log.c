@@ -120,6 +120,8 @@ void vt_logv(vt_log_level level, const vt_log_ctx *ctx, const char *fmt, va_list
         used = append_field(line, used, "request_id", ctx->request_id);
     if (ctx && ctx->user_id)
         used = append_field(line, used, "user_id", ctx->user_id);
+    if (ctx && ctx->variable)
+        used = append_field(line, used, "variable", ctx->variable);
     line[used++] = '}';
     line[used++] = '\n';
     ssize_t w = write(STDERR_FILENO, line, used);

@@ -81,6 +81,7 @@ typedef enum { VT_LOG_DEBUG = 0, VT_LOG_INFO, VT_LOG_WARN, VT_LOG_ERROR } vt_log
 typedef struct {
     const char *request_id; /* may be NULL */
     const char *user_id;    /* may be NULL */
+    const char *variable;   /* may be NULL: the configuration variable a line is about */
 } vt_log_ctx;
 
 /* Set the process name shown in every line and the minimum level. */

@@ -21,6 +21,52 @@ static void one_line(char *text)
             *p = ' ';
 }
 
+static bool port_list_valid(const char *ports)
+{
+    /* "5432" or, for several hosts, "5432,5433"; empty entries mean the default. */
+    for (const char *p = ports; *p;) {
+        long v = 0;
+        const char *start = p;
+        while (*p >= '0' && *p <= '9' && v <= 65535)
+            v = v * 10 + (*p++ - '0');
+        if ((p != start && (v < 1 || v > 65535)) || (*p && *p != ','))
+            return false;
+        if (*p == ',')
+            p++;
+    }
+    return true;
+}
+
+int vt_db_url_valid(const char *url, char *err, size_t errlen)
+{
+    char *perr = NULL;
+    PQconninfoOption *opts = PQconninfoParse(url, &perr);
+    if (!opts) {
+        snprintf(err, errlen, "is not a libpq connection string or URI: %s",
+                 perr ? perr : "out of memory");
+        one_line(err);
+        PQfreemem(perr);
+        return VT_INVALID_ARGUMENT;
+    }
+    int rc = VT_OK;
+    for (PQconninfoOption *o = opts; o->keyword; o++)
+        if (o->val && strcmp(o->keyword, "port") == 0 && !port_list_valid(o->val)) {
+            snprintf(err, errlen, "has a bad port \"%.40s\"", o->val);
+            rc = VT_INVALID_ARGUMENT;
+        }
+    PQconninfoFree(opts);
+    return rc;
+}
+
+const char *vt_db_url_from_env(void)
+{
+    const char *url = vt_config_require("VENTA_DATABASE_URL");
+    char err[512];
+    if (vt_db_url_valid(url, err, sizeof err) != VT_OK)
+        vt_config_fail("VENTA_DATABASE_URL", err);
+    return url;
+}
+
 /* PostgreSQL's NOTICEs ("relation already exists, skipping") are debug-level news. */
 static void notice_to_log(void *arg, const char *message)
 {

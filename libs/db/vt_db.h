@@ -19,6 +19,13 @@
 /* The advisory lock key every migration run takes ("venta" in ASCII, 0x76656e7461). */
 #define VT_DB_MIGRATION_LOCK_KEY 508970840161LL
 
+/* Check a libpq connection string or URI without connecting: it must parse, and every
+ * port it names must be a number in 1..65535. 0 or VT_INVALID_ARGUMENT with err set. */
+int vt_db_url_valid(const char *url, char *err, size_t errlen);
+/* VENTA_DATABASE_URL, checked as above; a missing or malformed one stops the process
+ * with a one-line error naming the variable (API.md §1). */
+const char *vt_db_url_from_env(void);
+
 /* Connect and check the connection; NULL with a reason in err on failure. */
 PGconn *vt_db_connect(const char *url, char *err, size_t errlen);
 

@@ -70,7 +70,7 @@ int vt_service_init(vt_service *svc, const vt_service_spec *spec)
     signal(SIGPIPE, SIG_IGN);
 
     vt_log_init_from_env(spec->name);
-    svc->database_url = vt_config_require("VENTA_DATABASE_URL");
+    svc->database_url = vt_db_url_from_env();
     svc->nats_url = vt_config_require("VENTA_NATS_URL");
     char err[512];
     if (vt_bus_urls_valid(svc->nats_url, err, sizeof err) != VT_OK)

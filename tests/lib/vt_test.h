@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static int vt_test_failures;
 static int vt_test_checks;
@@ -79,5 +81,31 @@ static int vt_test_checks;
 #define VT_TEST_RESULT()                                                                     \
     (fprintf(stderr, "%d checks, %d failed\n", vt_test_checks, vt_test_failures),           \
      vt_test_failures ? 1 : 0)
+
+/* Run fn in a child process with its stderr captured into out (NUL-terminated); the
+ * child's exit status, or -1 when it did not exit (a signal). For code that exits. */
+static inline int vt_test_run_child(void (*fn)(void), char *out, size_t outlen)
+{
+    int fds[2];
+    VT_REQUIRE(pipe(fds) == 0);
+    pid_t pid = fork();
+    VT_REQUIRE(pid >= 0);
+    if (pid == 0) {
+        dup2(fds[1], 2);
+        close(fds[0]);
+        fn();
+        _exit(0);
+    }
+    close(fds[1]);
+    size_t used = 0;
+    ssize_t n;
+    while ((n = read(fds[0], out + used, outlen - 1 - used)) > 0)
+        used += (size_t)n;
+    out[used] = '\0';
+    close(fds[0]);
+    int status;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
 
 #endif

@@ -37,6 +37,43 @@ static void setup_schema(void)
     PQfinish(c);
 }
 
+static void malformed_url_from_env(void)
+{
+    setenv("VENTA_DATABASE_URL", "garbage=", 1);
+    vt_db_url_from_env();
+}
+
+/* API.md §1: a malformed VENTA_DATABASE_URL stops the process naming the variable
+ * (the services used to start and retry it as if the server were down). */
+static void test_url_validation(void)
+{
+    char err[256];
+    const char *good[] = {"postgresql://venta@127.0.0.1:55432/venta",
+                          "host=/tmp dbname=x",
+                          "postgresql:///venta?host=/run/pg",
+                          "postgresql://a:5432,b:5433/x",
+                          "host=a,b port=5432, dbname=x",
+                          url};
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+        VT_CHECK_INT(vt_db_url_valid(good[i], err, sizeof err), VT_OK);
+    const char *bad[] = {"garbage=",
+                         "http://foo/bar",
+                         "postgresql://venta@127.0.0.1:notaport/v",
+                         "host=a port=0",
+                         "host=a port=70000",
+                         "postgresql://h:5432x/v",
+                         "host=a nosuchoption=1"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        err[0] = '\0';
+        VT_CHECK_INT(vt_db_url_valid(bad[i], err, sizeof err), VT_INVALID_ARGUMENT);
+        VT_CHECK(err[0] != '\0' && strchr(err, '\n') == NULL);
+    }
+    char out[1024];
+    VT_CHECK_INT(vt_test_run_child(malformed_url_from_env, out, sizeof out), 2);
+    VT_CHECK(strstr(out, "VENTA_DATABASE_URL") != NULL);
+    VT_CHECK(strstr(out, "garbage") != NULL);
+}
+
 static void test_prepared_statements_and_errors(void)
 {
     vt_db_conn *c = vt_db_conn_new(url, statements, NSTATEMENTS);
@@ -266,6 +303,7 @@ int main(void)
 {
     vt_log_init("test-db", VT_LOG_ERROR);
     setup_schema();
+    VT_RUN(test_url_validation);
     VT_RUN(test_prepared_statements_and_errors);
     VT_RUN(test_serialization_failure_is_retried);
     VT_RUN(test_failed_transaction_rolls_back);

@@ -130,30 +130,6 @@ static void test_ids(void)
 }
 
 /* Run fn in a child with stderr captured; return its exit status and stderr. */
-static int run_child(void (*fn)(void), char *out, size_t outlen)
-{
-    int fds[2];
-    VT_REQUIRE(pipe(fds) == 0);
-    pid_t pid = fork();
-    VT_REQUIRE(pid >= 0);
-    if (pid == 0) {
-        dup2(fds[1], 2);
-        close(fds[0]);
-        fn();
-        _exit(0);
-    }
-    close(fds[1]);
-    size_t used = 0;
-    ssize_t n;
-    while ((n = read(fds[0], out + used, outlen - 1 - used)) > 0)
-        used += (size_t)n;
-    out[used] = '\0';
-    close(fds[0]);
-    int status;
-    waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 static void bad_int_config(void)
 {
     setenv("VENTA_LOCATION_TTL_S", "ten minutes", 1);
@@ -211,20 +187,24 @@ static void test_formats(void)
 static void test_config_failures_name_the_variable(void)
 {
     char out[1024];
-    VT_CHECK_INT(run_child(bad_int_config, out, sizeof out), 2);
+    VT_CHECK_INT(vt_test_run_child(bad_int_config, out, sizeof out), 2);
     VT_CHECK(strstr(out, "VENTA_LOCATION_TTL_S") != NULL);
     VT_CHECK(strstr(out, "not an integer") != NULL);
     VT_CHECK_INT(count_lines(out), 1);
+    /* The same shape as every other log line, with the variable as a field. */
+    VT_CHECK(strncmp(out, "{\"ts\":\"", 7) == 0);
+    VT_CHECK(strstr(out, "\"service\":\"") != NULL);
+    VT_CHECK(strstr(out, "\"variable\":\"VENTA_LOCATION_TTL_S\"") != NULL);
 
-    VT_CHECK_INT(run_child(missing_required_config, out, sizeof out), 2);
+    VT_CHECK_INT(vt_test_run_child(missing_required_config, out, sizeof out), 2);
     VT_CHECK(strstr(out, "VENTA_DATABASE_URL is required") != NULL);
     VT_CHECK_INT(count_lines(out), 1);
 
-    VT_CHECK_INT(run_child(bad_log_level, out, sizeof out), 2);
+    VT_CHECK_INT(vt_test_run_child(bad_log_level, out, sizeof out), 2);
     VT_CHECK(strstr(out, "VENTA_LOG_LEVEL") != NULL);
     VT_CHECK(strstr(out, "debug|info|warn|error") != NULL);
 
-    VT_CHECK_INT(run_child(bad_addr_config, out, sizeof out), 2);
+    VT_CHECK_INT(vt_test_run_child(bad_addr_config, out, sizeof out), 2);
     VT_CHECK(strstr(out, "VENTA_USER_ADDR") != NULL);
     VT_CHECK_INT(count_lines(out), 1);
 }
@@ -240,7 +220,7 @@ static void log_one_line(void)
 static void test_log_line_is_json(void)
 {
     char out[2048];
-    VT_CHECK_INT(run_child(log_one_line, out, sizeof out), 0);
+    VT_CHECK_INT(vt_test_run_child(log_one_line, out, sizeof out), 0);
     VT_CHECK_INT(count_lines(out), 1);
     VT_CHECK(strncmp(out, "{\"ts\":\"", 7) == 0);
     VT_CHECK(strstr(out, "\"level\":\"info\"") != NULL);
