@@ -39,6 +39,7 @@ typedef struct {
     bool online;
     bool removed;
     int64_t ts;
+    int64_t last_ts; /* offline: VendorStatus.last_ts */
 } status_update;
 
 typedef struct shard {
@@ -112,7 +113,8 @@ static void on_location(const char *subject, const void *data, size_t len, void 
         return;
     }
     loc_update u = {.lat = msg->lat, .lng = msg->lng, .heading = msg->heading,
-                    .speed = msg->speed, .accuracy = msg->accuracy, .ts = msg->ts};
+                    .speed = msg->speed, .accuracy = msg->accuracy, .ts = msg->ts,
+                    .live = msg->live};
     memcpy(u.vendor_id, msg->vendor_id, VT_UUID_LEN + 1);
     venta__events__v1__vendor_location__free_unpacked(msg, NULL);
 
@@ -159,7 +161,9 @@ static void on_status(const char *subject, const void *data, size_t len, void *u
             venta__events__v1__vendor_status__free_unpacked(msg, NULL);
         return;
     }
-    status_update s = {.online = msg->online, .ts = msg->ts > 0 ? msg->ts : vt_now_ms()};
+    status_update s = {.online = msg->online,
+                       .ts = msg->ts > 0 ? msg->ts : vt_now_ms(),
+                       .last_ts = msg->last_ts > 0 ? msg->last_ts : 0};
     memcpy(s.vendor_id, vendor_id, sizeof s.vendor_id);
     venta__events__v1__vendor_status__free_unpacked(msg, NULL);
     enqueue_status(in, &s);
@@ -253,7 +257,7 @@ static int apply_statuses(shard *sh)
             int rc = batch[i].removed
                          ? store_remove(sh->db, batch[i].vendor_id, err, sizeof err)
                          : store_set_online(sh->db, batch[i].vendor_id, batch[i].online,
-                                            batch[i].ts, err, sizeof err);
+                                            batch[i].ts, batch[i].last_ts, err, sizeof err);
             if (rc == VT_UNAVAILABLE)
                 return rc; /* presence is rebuilt by the next position anyway */
         }

@@ -20,6 +20,7 @@ typedef struct {
     char vendor_id[VT_UUID_LEN + 1];
     double lat, lng, heading, speed, accuracy;
     int64_t ts; /* vendor's fix time, ms */
+    bool live;  /* from a live vendor connection (VendorLocation.live) */
 } loc_update;
 
 typedef enum {

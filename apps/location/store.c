@@ -38,17 +38,27 @@ const vt_db_statement store_statements[] = {
     {"upsert",
      "INSERT INTO location.vendor_locations AS l "
      "(vendor_id, position, heading, speed, accuracy, online, reported_at, updated_at) "
-     "SELECT t.v, ST_SetSRID(ST_MakePoint(t.lng, t.lat), 4326), t.h, t.s, t.a, true, "
+     "SELECT t.v, ST_SetSRID(ST_MakePoint(t.lng, t.lat), 4326), t.h, t.s, t.a, t.live, "
      "to_timestamp(t.ts / 1000.0), now() "
      "FROM unnest($1::uuid[], $2::float8[], $3::float8[], $4::real[], $5::real[], $6::real[], "
-     "$7::int8[]) WITH ORDINALITY AS t(v, lat, lng, h, s, a, ts, n) ORDER BY t.n "
+     "$7::int8[], $8::bool[]) WITH ORDINALITY AS t(v, lat, lng, h, s, a, ts, live, n) "
+     "ORDER BY t.n "
      "ON CONFLICT (vendor_id) DO UPDATE SET position = EXCLUDED.position, "
      "heading = EXCLUDED.heading, speed = EXCLUDED.speed, accuracy = EXCLUDED.accuracy, "
-     "online = true, reported_at = EXCLUDED.reported_at, updated_at = EXCLUDED.updated_at "
+     "online = CASE WHEN EXCLUDED.online THEN l.offline_through IS NULL "
+     "OR EXCLUDED.reported_at > l.offline_through ELSE l.online END, "
+     "reported_at = EXCLUDED.reported_at, updated_at = EXCLUDED.updated_at "
      "WHERE l.reported_at <= EXCLUDED.reported_at"},
+    /* An offline with last_ts ($4) applies unless a newer position is stored, and
+     * remembers the boundary for positions still on their way; without one (an expired
+     * presence) it applies unless the row was written after the status ($3). */
     {"set_online",
-     "UPDATE location.vendor_locations SET online = $2::bool WHERE vendor_id = $1::uuid "
-     "AND ($2::bool OR updated_at <= to_timestamp($3::int8 / 1000.0))"},
+     "UPDATE location.vendor_locations SET online = $2::bool, offline_through = CASE "
+     "WHEN $2::bool OR $4::int8 <= 0 THEN offline_through "
+     "ELSE greatest(offline_through, to_timestamp($4::int8 / 1000.0)) END "
+     "WHERE vendor_id = $1::uuid AND ($2::bool OR CASE WHEN $4::int8 > 0 "
+     "THEN reported_at <= to_timestamp($4::int8 / 1000.0) "
+     "ELSE updated_at <= to_timestamp($3::int8 / 1000.0) END)"},
     {"remove", "DELETE FROM location.vendor_locations WHERE vendor_id = $1::uuid"},
     {"ping", "SELECT 1"},
     {"get", "SELECT " POSITION_COLUMNS " FROM location.vendor_locations WHERE vendor_id = $2::uuid"},
@@ -109,9 +119,9 @@ int store_upsert_batch(vt_db_conn *c, const loc_update *rows, size_t n, char *er
 {
     if (n == 0)
         return VT_OK;
-    strbuf cols[7] = {{0}};
+    strbuf cols[8] = {{0}};
     bool ok = true;
-    for (int k = 0; k < 7 && ok; k++)
+    for (int k = 0; k < 8 && ok; k++)
         ok = sb_reserve(&cols[k], n * (k == 0 ? 38 : 26) + 4) &&
              (cols[k].buf[cols[k].len++] = '{', true);
     for (size_t i = 0; i < n && ok; i++) {
@@ -129,9 +139,14 @@ int store_upsert_batch(vt_db_conn *c, const loc_update *rows, size_t n, char *er
                                             "%s%lld", first ? "" : ",", (long long)r->ts);
         else
             ok = false;
+        if (ok && sb_reserve(&cols[7], 2))
+            cols[7].len += (size_t)snprintf(cols[7].buf + cols[7].len, cols[7].cap - cols[7].len,
+                                            "%s%c", first ? "" : ",", r->live ? 't' : 'f');
+        else
+            ok = false;
     }
-    const char *params[7];
-    for (int k = 0; k < 7 && ok; k++) {
+    const char *params[8];
+    for (int k = 0; k < 8 && ok; k++) {
         ok = sb_reserve(&cols[k], 2);
         if (ok) {
             cols[k].buf[cols[k].len++] = '}';
@@ -142,24 +157,25 @@ int store_upsert_batch(vt_db_conn *c, const loc_update *rows, size_t n, char *er
     int rc = VT_RESOURCE_EXHAUSTED;
     if (ok) {
         PGresult *res;
-        rc = vt_db_query(c, "upsert", 7, params, &res, err, errlen);
+        rc = vt_db_query(c, "upsert", 8, params, &res, err, errlen);
         PQclear(res);
     } else {
         snprintf(err, errlen, "out of memory building a batch of %zu", n);
     }
-    for (int k = 0; k < 7; k++)
+    for (int k = 0; k < 8; k++)
         free(cols[k].buf);
     return rc;
 }
 
-int store_set_online(vt_db_conn *c, const char *vendor_id, bool online, int64_t ts_ms, char *err,
-                     size_t errlen)
+int store_set_online(vt_db_conn *c, const char *vendor_id, bool online, int64_t ts_ms,
+                     int64_t last_ts_ms, char *err, size_t errlen)
 {
-    char ts[24];
+    char ts[24], last_ts[24];
     snprintf(ts, sizeof ts, "%lld", (long long)ts_ms);
-    const char *params[3] = {vendor_id, online ? "true" : "false", ts};
+    snprintf(last_ts, sizeof last_ts, "%lld", (long long)last_ts_ms);
+    const char *params[4] = {vendor_id, online ? "true" : "false", ts, last_ts};
     PGresult *res;
-    int rc = vt_db_query(c, "set_online", 3, params, &res, err, errlen);
+    int rc = vt_db_query(c, "set_online", 4, params, &res, err, errlen);
     PQclear(res);
     return rc;
 }

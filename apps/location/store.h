@@ -24,11 +24,15 @@ typedef struct {
 } store_position;
 
 /* One multi-row upsert; rows must have distinct vendor ids. Updates older than the
- * stored position (by vendor timestamp) leave it as it is. */
+ * stored position (by vendor timestamp) leave it as it is. A live row marks the vendor
+ * online unless it is not newer than the last offline's boundary; others leave online
+ * as it was (false for a new vendor). */
 int store_upsert_batch(vt_db_conn *c, const loc_update *rows, size_t n, char *err, size_t errlen);
-/* Presence from vendor.<id>.status: offline only wins over positions stored before it. */
-int store_set_online(vt_db_conn *c, const char *vendor_id, bool online, int64_t ts_ms, char *err,
-                     size_t errlen);
+/* Presence from vendor.<id>.status. An offline with last_ts_ms (> 0) wins over the
+ * positions up to it, stored or still to come; without one, over positions stored
+ * before ts_ms. */
+int store_set_online(vt_db_conn *c, const char *vendor_id, bool online, int64_t ts_ms,
+                     int64_t last_ts_ms, char *err, size_t errlen);
 /* A deleted vendor leaves the live map at once. */
 int store_remove(vt_db_conn *c, const char *vendor_id, char *err, size_t errlen);
 int store_ping(vt_db_conn *c, char *err, size_t errlen);

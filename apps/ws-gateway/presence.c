@@ -166,12 +166,13 @@ void presence_write(gw *g, vstream *s, int64_t deadline_ms, int64_t now_ms, bool
 typedef struct {
     gw *g;
     char vendor_id[VT_UUID_LEN + 1];
+    int64_t last_ts; /* the stream's last accepted position */
 } release_call;
 
-static void publish_offline(gw *g, const char *vendor_id)
+static void publish_offline(gw *g, const char *vendor_id, int64_t last_ts)
 {
     if (g->bus)
-        vt_events_publish_status(g->bus, vendor_id, false, vt_now_ms());
+        vt_events_publish_status(g->bus, vendor_id, false, vt_now_ms(), last_ts);
 }
 
 static void on_released(int status, const vt_kv_reply *r, void *user)
@@ -181,7 +182,7 @@ static void on_released(int status, const vt_kv_reply *r, void *user)
         vt_debug(NULL, "ws: vendor %s streams through another connection: no offline",
                  rc->vendor_id);
     else /* released, or Redis could not say: nobody else is known to hold it */
-        publish_offline(rc->g, rc->vendor_id);
+        publish_offline(rc->g, rc->vendor_id, rc->last_ts);
     free(rc);
 }
 
@@ -193,11 +194,12 @@ void presence_release(gw *g, const vstream *s)
     const char *argv[] = {"EVAL", release_script, "2", key, DEADLINES_KEY, holder, s->vendor_id};
     release_call *rc = g->stopping ? NULL : malloc(sizeof *rc);
     if (!rc) { /* shutting down (the bus goes before Redis answers) or out of memory */
-        publish_offline(g, s->vendor_id);
+        publish_offline(g, s->vendor_id, s->ts);
         send_command(g, NULL, NULL, 7, argv);
         return;
     }
     rc->g = g;
+    rc->last_ts = s->ts;
     memcpy(rc->vendor_id, s->vendor_id, sizeof rc->vendor_id);
     send_command(g, on_released, rc, 7, argv);
 }
@@ -232,7 +234,7 @@ static void on_claimed(int status, const vt_kv_reply *r, void *user)
             continue; /* not a vendor id: nothing to announce */
         memcpy(id, e.str, VT_UUID_LEN);
         id[VT_UUID_LEN] = '\0';
-        int rc = vt_events_publish_status(g->bus, id, false, vt_now_ms());
+        int rc = vt_events_publish_status(g->bus, id, false, vt_now_ms(), 0);
         if (rc == VT_OK) {
             vt_counter_inc(g->m.presence_expired);
             vt_debug(NULL, "ws: vendor %s expired: published offline", id);

@@ -62,7 +62,7 @@ static int64_t presence_ttl_ms(const gw *g)
 static void go_online(gw *g, vstream *s, int64_t now)
 {
     s->online = true;
-    vt_events_publish_status(g->bus, s->vendor_id, true, vt_now_ms());
+    vt_events_publish_status(g->bus, s->vendor_id, true, vt_now_ms(), 0);
     presence_write(g, s, s->last_seen_ms + presence_ttl_ms(g), now, false);
 }
 
@@ -80,7 +80,7 @@ static void hand_over(gw *g, vstream *s)
 {
     s->online = false;
     if (!vt_kv_connected(g->kv) || s->presence_deadline_ms == 0)
-        vt_events_publish_status(g->bus, s->vendor_id, false, vt_now_ms());
+        vt_events_publish_status(g->bus, s->vendor_id, false, vt_now_ms(), s->ts);
 }
 
 static void publish_now(gw *g, vstream *s, int64_t now)
@@ -89,6 +89,7 @@ static void publish_now(gw *g, vstream *s, int64_t now)
         go_online(g, s, now);
     Venta__Events__V1__VendorLocation loc = vt_events_location(
         s->vendor_id, s->lat, s->lng, s->heading, s->speed, s->accuracy, s->ts);
+    loc.live = true; /* this connection is the vendor's presence */
     char new_cell[8] = "";
     int rc = vt_events_publish_location(g->bus, &loc, s->cell, new_cell);
     if (rc == VT_OK) {
@@ -397,6 +398,6 @@ void vendor_presence_written(conn *c, const char *vendor_id, bool ok, bool lost)
          * write let it expire) and a claim may have published it offline. */
         vt_debug(&(vt_log_ctx){.request_id = c->request_id, .user_id = c->user_id},
                  "ws: presence of vendor %s was lost while streaming: online again", vendor_id);
-        vt_events_publish_status(c->g->bus, vendor_id, true, vt_now_ms());
+        vt_events_publish_status(c->g->bus, vendor_id, true, vt_now_ms(), 0);
     }
 }

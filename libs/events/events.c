@@ -166,7 +166,8 @@ int vt_events_publish_location(vt_bus *bus, Venta__Events__V1__VendorLocation *l
     return rc;
 }
 
-int vt_events_publish_status(vt_bus *bus, const char *vendor_id, bool online, int64_t ts_ms)
+int vt_events_publish_status(vt_bus *bus, const char *vendor_id, bool online, int64_t ts_ms,
+                             int64_t last_ts_ms)
 {
     char subject[VT_EVENTS_SUBJECT_MAX];
     int rc = vt_events_status_subject(vendor_id, subject, sizeof subject);
@@ -176,5 +177,6 @@ int vt_events_publish_status(vt_bus *bus, const char *vendor_id, bool online, in
     st.vendor_id = (char *)vendor_id;
     st.online = online;
     st.ts = ts_ms;
+    st.last_ts = last_ts_ms;
     return vt_events_publish_message(bus, subject, &st.base);
 }

@@ -51,8 +51,10 @@ int vt_events_location_valid(const Venta__Events__V1__VendorLocation *loc, char 
  * cell_out (7 bytes, may be NULL) receives the new cell. */
 int vt_events_publish_location(vt_bus *bus, Venta__Events__V1__VendorLocation *loc,
                                const char *previous_cell, char *cell_out);
-/* vendor.<id>.status with online and ts. */
-int vt_events_publish_status(vt_bus *bus, const char *vendor_id, bool online, int64_t ts_ms);
+/* vendor.<id>.status with online and ts; last_ts_ms: see VendorStatus.last_ts (0 for an
+ * online status or when unknown). */
+int vt_events_publish_status(vt_bus *bus, const char *vendor_id, bool online, int64_t ts_ms,
+                             int64_t last_ts_ms);
 /* Any protobuf message on subject (domain events evt.*). */
 int vt_events_publish_message(vt_bus *bus, const char *subject, const ProtobufCMessage *msg);
 

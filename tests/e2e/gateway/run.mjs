@@ -386,6 +386,9 @@ async function main() {
       if (!found) await sleep(100);
     }
     assert.ok(found, 'vendor in bounds');
+    // A position set over REST places the vendor; only a live vendor connection makes
+    // it online (API.md §4), and nothing here would ever take it offline again.
+    assert.equal(found.online, false, `REST-placed vendor is not online: ${JSON.stringify(found)}`);
     r = await api('GET', '/api/v1/vendors/nearby?lat=40.713&lng=-74.005&radius=1000&limit=10', { tok: bobTok });
     assert.equal(r.status, 200, r.text);
     const near = r.json.vendors.find((v) => v.vendorId === vendorId);

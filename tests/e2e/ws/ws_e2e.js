@@ -360,6 +360,23 @@ async function testWatchVendor(v) {
   again.close();
   await watcher.op('status', { vendorId: v.alice3, online: false });
   ok(true, 'vendor disconnect after coming back → status offline');
+  // A last fix and a close right behind it: the fix reaches storage after (or while)
+  // the offline does, and the vendor must still end offline in snapshots.
+  const quick = await connect(WS_B, 'user_alice');
+  await move(quick, v.alice3, 35.69, 139.72);
+  quick.close();
+  await watcher.op('status', { vendorId: v.alice3, online: false });
+  const tokyo = { sw: { lat: 35.6, lng: 139.6 }, ne: { lat: 35.8, lng: 139.8 } };
+  let seen = null;
+  for (let i = 0; i < 30; i++) { // the location service writes in batches: look for 3 s
+    const snapViewer = await connect(WS_A, 'user_viewer3');
+    await snapViewer.request({ op: 'watch.bounds', ...tokyo });
+    seen = inVendors(await snapViewer.op('snapshot'), v.alice3) || seen;
+    snapViewer.close();
+    await sleep(100);
+  }
+  ok(seen && seen.lat === 35.69 && seen.online === false,
+    `last fix, then close at once → stored, and offline in snapshots (${JSON.stringify(seen)})`);
   ok((await watcher.request({ op: 'unwatch.vendor', vendorId: v.alice3 })).op === 'ack', 'unwatch.vendor acked');
   const r = await watcher.request({ op: 'unwatch.vendor', vendorId: v.alice3 });
   ok(r.op === 'error' && r.code === 'INVALID_ARGUMENT', 'unwatching an unwatched vendor is an error');

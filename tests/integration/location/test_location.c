@@ -62,7 +62,8 @@ static void vendor_id(int n, char *out)
     snprintf(out, VT_UUID_LEN + 1, "00000000-0000-4000-8000-%012d", n);
 }
 
-static void publish(int vendor, double lat, double lng, int64_t ts)
+/* A position as the WebSocket edge publishes it (live) or not. */
+static void publish_as(int vendor, double lat, double lng, int64_t ts, bool live)
 {
     char id[VT_UUID_LEN + 1];
     vendor_id(vendor, id);
@@ -74,7 +75,13 @@ static void publish(int vendor, double lat, double lng, int64_t ts)
     loc.speed = 3.5;
     loc.accuracy = 5;
     loc.ts = ts;
+    loc.live = live;
     VT_CHECK_INT(vt_events_publish_location(bus, &loc, NULL, NULL), VT_OK);
+}
+
+static void publish(int vendor, double lat, double lng, int64_t ts)
+{
+    publish_as(vendor, lat, lng, ts, true);
 }
 
 /* GetVendorLocation: status, and the position when OK. */
@@ -415,7 +422,7 @@ static void test_presence_and_deleted_vendors(void)
     VT_CHECK(wait_stored(91, ts, 10000));
     char id[VT_UUID_LEN + 1];
     vendor_id(90, id);
-    VT_CHECK_INT(vt_events_publish_status(bus, id, false, vt_now_ms() + 1000), VT_OK);
+    VT_CHECK_INT(vt_events_publish_status(bus, id, false, vt_now_ms() + 1000, 0), VT_OK);
     Venta__Location__V1__VendorPosition p = {0};
     bool offline = false;
     for (int i = 0; i < 500 && !offline; i++) {
@@ -438,6 +445,73 @@ static void test_presence_and_deleted_vendors(void)
     found f;
     VT_CHECK_INT(in_bounds(9, 9, 7, 7, 0, &f), VT_OK);
     VT_CHECK(has(&f, 90) && !has(&f, 91));
+}
+
+static bool wait_online(int vendor, bool online)
+{
+    Venta__Location__V1__VendorPosition p = {0};
+    for (int i = 0; i < 250; i++) {
+        if (get(vendor, &p) == VT_OK && p.online == online)
+            return true;
+        usleep(20000);
+    }
+    return false;
+}
+
+static void offline(int vendor, int64_t status_ts, int64_t last_ts)
+{
+    char id[VT_UUID_LEN + 1];
+    vendor_id(vendor, id);
+    VT_CHECK_INT(vt_events_publish_status(bus, id, false, status_ts, last_ts), VT_OK);
+}
+
+/* A phone sends its last fix and closes: whichever of the fix and the offline is
+ * stored first, the vendor ends offline (it used to stay online for good). */
+static void test_offline_wins_over_the_last_fix_in_flight(void)
+{
+    int64_t ts = vt_now_ms();
+    publish(92, 12, 12, ts);
+    VT_CHECK(wait_stored(92, ts, 10000));
+    VT_CHECK(wait_online(92, true));
+    /* The offline is applied before the connection's last fix (ts + 1) is stored. */
+    offline(92, vt_now_ms(), ts + 1);
+    VT_CHECK(wait_online(92, false));
+    publish(92, 12.001, 12.001, ts + 1);
+    VT_CHECK(wait_stored(92, ts + 1, 10000));
+    Venta__Location__V1__VendorPosition p = {0};
+    VT_CHECK_INT(get(92, &p), VT_OK);
+    VT_CHECK(!p.online);
+    /* A new connection's newer fix brings it back. */
+    publish(92, 12.002, 12.002, ts + 2);
+    VT_CHECK(wait_stored(92, ts + 2, 10000));
+    VT_CHECK(wait_online(92, true));
+    /* The offline is checked after the fix was written: the status's own time is
+     * earlier than the write, and that must not matter. */
+    offline(92, vt_now_ms() - 5000, ts + 2);
+    VT_CHECK(wait_online(92, false));
+}
+
+/* PUT …/location (UpdateVendorLocation) places the vendor without making it online:
+ * no connection holds a presence for it. A live vendor stays online through one. */
+static void test_rest_positions_do_not_claim_presence(void)
+{
+    VT_CHECK_INT(update(93, 13, 13), VT_OK);
+    Venta__Location__V1__VendorPosition p = {0};
+    int rc = VT_NOT_FOUND;
+    for (int i = 0; i < 500 && rc != VT_OK; i++) {
+        rc = get(93, &p);
+        usleep(20000);
+    }
+    VT_CHECK_INT(rc, VT_OK);
+    VT_CHECK(!p.online);
+    int64_t ts = vt_now_ms() + 1000;
+    publish(93, 13.001, 13.001, ts);
+    VT_CHECK(wait_stored(93, ts, 10000));
+    VT_CHECK(wait_online(93, true));
+    publish_as(93, 13.002, 13.002, ts + 1, false);
+    VT_CHECK(wait_stored(93, ts + 1, 10000));
+    VT_CHECK_INT(get(93, &p), VT_OK);
+    VT_CHECK(p.online);
 }
 
 static void test_survives_nats_and_postgres_restarts(void)
@@ -513,6 +587,8 @@ int main(void)
     VT_RUN(test_stale_positions_are_excluded);
     VT_RUN(test_update_publishes_like_the_edge);
     VT_RUN(test_presence_and_deleted_vendors);
+    VT_RUN(test_offline_wins_over_the_last_fix_in_flight);
+    VT_RUN(test_rest_positions_do_not_claim_presence);
     VT_RUN(test_survives_nats_and_postgres_restarts);
     VT_RUN(test_metrics);
     VT_RUN(test_sigterm_flushes_and_exits_cleanly);
