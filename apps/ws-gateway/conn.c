@@ -6,8 +6,9 @@
  * auth_timeout_s. A bad token closes with 1008 and a reason saying why; so does a
  * first message that is not auth, or silence past the timer.
  *
- * Limits: a token bucket on client messages (rate_per_s, rate_burst); messages over
- * max_frame bytes close with 1009; every error sent back is a strike, a good message
+ * Limits: a token bucket on client messages (rate_per_s, rate_burst), and a flood
+ * that outlasts rate_close_s seconds closes with 1008; messages over max_frame bytes
+ * close with 1009; every error sent back for bad input is a strike, a good message
  * takes one back, and max_strikes outstanding close with 1008. The connection object
  * is refcounted: lws holds one reference until LWS_CALLBACK_CLOSED, each gRPC call in
  * flight holds another, so completions arriving after the socket closed find a live
@@ -285,23 +286,37 @@ static void handle_auth(conn *c, const client_msg *m)
     conn_send_ack(c, m->ref);
 }
 
+/* A message dropped for the rate. One error per second of flooding, carrying the ref
+ * of the message that drew it (answering each dropped message would let a flood fill
+ * the client's own queue with our replies); a burst passes, and only a flood that lasts
+ * rate_close_s seconds in a row closes the connection (API.md §4: "persistently"). */
+static void rate_limited(conn *c, const char *text, size_t len)
+{
+    gw *g = c->g;
+    vt_counter_inc(g->m.dropped_rate);
+    int64_t now = vt_now_ms();
+    if (now - c->rate_error_ms < 1000)
+        return;
+    c->flood_seconds = now - c->rate_error_ms < 2000 ? c->flood_seconds + 1 : 1;
+    c->rate_error_ms = now;
+    if (c->flood_seconds >= g->cfg.rate_close_s) {
+        conn_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, "rate limit exceeded persistently");
+        return;
+    }
+    client_msg m;
+    char err[256], msg[96];
+    msg_parse(text, len, &m, err, sizeof err); /* for its ref only */
+    snprintf(msg, sizeof msg, "rate limit: at most %d messages per second", g->cfg.rate_per_s);
+    conn_send_error(c, "RESOURCE_EXHAUSTED", msg, m.ref);
+    msg_parse_done(&m);
+}
+
 static void handle_message(conn *c, const char *text, size_t len)
 {
     gw *g = c->g;
     vt_counter_inc(g->m.msgs_in);
     if (!take_token(c)) {
-        vt_counter_inc(g->m.dropped_rate);
-        /* One error per second of flooding: answering each dropped message would let
-         * a flood fill the client's own queue with our replies. */
-        int64_t now = vt_now_ms();
-        if (now - c->rate_error_ms >= 1000) {
-            c->rate_error_ms = now;
-            char msg[96];
-            snprintf(msg, sizeof msg, "rate limit: at most %d messages per second",
-                     g->cfg.rate_per_s);
-            conn_send_error(c, "RESOURCE_EXHAUSTED", msg, NULL);
-        }
-        conn_strike(c);
+        rate_limited(c, text, len);
         return;
     }
     client_msg m;

@@ -63,7 +63,8 @@ typedef struct {
     int frame_bytes;            /* largest batched frame the server sends */
     int rate_per_s;             /* client messages per second (token bucket) */
     int rate_burst;
-    int max_strikes;            /* errors (bad input, rate) before a 1008 close */
+    int max_strikes;            /* errors for bad input before a 1008 close */
+    int rate_close_s;           /* seconds in a row over the rate before a 1008 close */
     int vendor_interval_ms;     /* minimum gap between publishes of one vendor */
     int ping_s;                 /* ping after this much silence; hang up after 2× */
     int snapshot_limit;         /* vendors asked from VendorsInBounds */
@@ -316,6 +317,7 @@ struct conn {
     int64_t tokens_ms;
     int64_t auth_deadline_ms; /* while waiting for {"op":"auth"} */
     int64_t rate_error_ms;    /* last rate-limit error sent */
+    uint16_t flood_seconds;   /* seconds in a row with messages over the rate */
     char *rx;             /* assembly of a fragmented message */
     uint32_t rxlen;
     bool rx_discard;

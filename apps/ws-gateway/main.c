@@ -51,6 +51,7 @@ static void read_config(gw_config *c)
     c->rate_per_s = (int)vt_config_int("VENTA_WS_RATE", 50, 1, 1000000);
     c->rate_burst = (int)vt_config_int("VENTA_WS_RATE_BURST", 100, 1, 1000000);
     c->max_strikes = (int)vt_config_int("VENTA_WS_MAX_STRIKES", 20, 1, 1000000);
+    c->rate_close_s = (int)vt_config_int("VENTA_WS_RATE_CLOSE_S", 5, 1, 3600);
     c->vendor_interval_ms = (int)vt_config_int("VENTA_WS_VENDOR_INTERVAL_MS", 100, 0, 60000);
     c->ping_s = (int)vt_config_int("VENTA_WS_PING_S", 30, 1, 3600);
     c->snapshot_limit = (int)vt_config_int("VENTA_WS_SNAPSHOT_LIMIT", 500, 1, 10000);

@@ -504,15 +504,28 @@ async function testBadInput() {
   const fc = await flood.waitClose();
   ok(fc.code === 1008 && /too many/.test(fc.reason), `persistent garbage closes with 1008 (${fc.reason})`);
 
+  // One burst over the rate (burst 200 in this run): the rest is dropped with one error that names
+  // the message that drew it, and the connection stays (it used to count each dropped
+  // message as a bad one and close with 1008 "too many bad messages").
+  const burst = await connect(WS_A, 'user_burst');
+  for (let i = 0; i < 300; i++) burst.send(JSON.stringify({ op: 'ping', ref: `b${i}` }));
+  const be = await burst.take((m) => m.op === 'error' && m.code === 'RESOURCE_EXHAUSTED', 'rate error');
+  ok(/rate limit/.test(be.message) && /^b\d+$/.test(be.ref), `a burst over the rate → RESOURCE_EXHAUSTED with the ref of a dropped message (${be.ref})`);
+  await sleep(1500);
+  ok(burst.ws.readyState === WebSocket.OPEN && (await burst.request({ op: 'ping', ref: 'after' })).op === 'ack',
+    'a one-off burst does not close the connection');
+  burst.close();
+
   const rate = await connect(WS_A, 'user_rate');
-  for (let i = 0; i < 40 && rate.ws.readyState === WebSocket.OPEN; i++) {
+  const floodUntil = Date.now() + 12000;
+  while (Date.now() < floodUntil && rate.ws.readyState === WebSocket.OPEN) {
     for (let j = 0; j < 25; j++) rate.send('{"op":"ping"}');
-    await sleep(5);
+    await sleep(50);
   }
   const re = await rate.take((m) => m.op === 'error' && m.code === 'RESOURCE_EXHAUSTED', 'rate error');
   ok(/rate limit/.test(re.message), 'a message flood → RESOURCE_EXHAUSTED');
   const rc = await rate.waitClose();
-  ok(rc.code === 1008, `a persistent flood closes with 1008 (${rc.reason})`);
+  ok(rc.code === 1008 && /persistently/.test(rc.reason), `a flood that lasts closes with 1008 (${rc.reason})`);
 }
 
 // --------------------------------------------------------- direct NATS (slow reader)
