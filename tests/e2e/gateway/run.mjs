@@ -588,6 +588,14 @@ async function main() {
     assert.match(x.out, /Transfer-Encoding is not supported/);
     x = await raw(`POST /api/v1/vendors HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999\r\n\r\n`);
     assert.match(x.out, /^HTTP\/1\.1 413/);
+    // A WebSocket upgrade is refused in the error shape and the socket closed (lws used
+    // to switch protocols and hold the socket open, past auth and rate limits).
+    x = await raw('GET /api/v1/users/me HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n'
+      + 'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nX-Request-ID: up-1\r\n\r\n', { keepOpen: true, waitMs: 5000 });
+    assert.match(x.out, /^HTTP\/1\.[01] 400/);
+    assert.match(x.out, /x-request-id: up-1/i);
+    assert.match(x.out, /"code":"INVALID_ARGUMENT".*does not upgrade to WebSocket/);
+    assert.ok(x.closed, 'refused upgrade: connection closed');
     // Slowloris: headers trickle in and never finish; the server closes the connection.
     x = await raw(['GET /healthz HTTP/1.1\r\n', 500, 'Host: x\r\n', 500, 'X-A: 1\r\n'], { keepOpen: true, waitMs: 8000 });
     assert.ok(x.closed, 'slow headers: connection closed');
