@@ -515,8 +515,10 @@ static int list_user_vendors(vt_rpc_ctx *ctx, const ProtobufCMessage *in_msg,
         case VT_DEADLINE_EXCEEDED:
         case VT_CANCELLED:
         case VT_RESOURCE_EXHAUSTED:
-        case VT_INVALID_ARGUMENT:
             rc = vt_rpc_ctx_error(ctx, rc, "vendor service: %s", vt_rpc_reply_message(reply));
+            break;
+        case VT_INVALID_ARGUMENT: /* the caller's paging input: its own words, as they were */
+            rc = vt_rpc_ctx_error(ctx, rc, "%s", vt_rpc_reply_message(reply));
             break;
         default:
             rc = vt_rpc_ctx_error(ctx, VT_INTERNAL, "vendor service failed (%s)",

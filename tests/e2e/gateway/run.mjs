@@ -355,6 +355,10 @@ async function main() {
     assert.equal(r.status, 200, r.text);
     assert.deepEqual(r.json.vendors, []);
     expectError(await api('GET', '/api/v1/users/me/vendors?pageSize=abc', { tok: aliceTok }), 400, 'INVALID_ARGUMENT');
+    // A bad page token is the caller's mistake, told in its own words (no internal service names).
+    let bad = await api('GET', '/api/v1/users/me/vendors?pageToken=zzz', { tok: aliceTok });
+    expectError(bad, 400, 'INVALID_ARGUMENT');
+    assert.match(bad.json.error.message, /^pageToken/, bad.text);
     // A caller whose Clerk webhook has not arrived yet still owns what it created.
     const dana = 'user_dana_' + crypto.randomUUID().slice(0, 8);
     const danaTok = await token(dana);
