@@ -457,42 +457,6 @@ static int on_writeable(struct lws *wsi, pss_t *pss)
     return finish(wsi, pss);
 }
 
-/* A WebSocket upgrade: this gateway serves REST only (the WebSocket edge is
- * venta-ws-gateway), so it answers 400 in the usual error shape and closes, instead of
- * letting lws switch protocols and hold an idle socket past auth and rate limits.
- * Written here and now (lws takes the response from this callback, >0 = answered). */
-static int refuse_upgrade(struct lws *wsi)
-{
-    char rid[130], request_id[129];
-    int n = lws_hdr_custom_copy(wsi, rid, sizeof rid, "x-request-id:", 13);
-    if (n > 0 && (size_t)n < sizeof request_id && vt_request_id_sane(rid))
-        memcpy(request_id, rid, (size_t)n + 1);
-    else
-        vt_request_id_new(request_id);
-    char body[320];
-    int blen = snprintf(body, sizeof body,
-                        "{\"error\":{\"code\":\"INVALID_ARGUMENT\",\"message\":\"this REST "
-                        "endpoint does not upgrade to WebSocket (the WebSocket edge is GET /ws "
-                        "on venta-ws-gateway)\",\"requestId\":\"%s\"}}",
-                        request_id);
-    unsigned char buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start,
-                                         *end = buf + sizeof buf - 1;
-    if (lws_add_http_common_headers(wsi, HTTP_STATUS_BAD_REQUEST, "application/json",
-                                    (lws_filepos_t)blen, &p, end) ||
-        lws_add_http_header_by_name(wsi, (const unsigned char *)"x-request-id:",
-                                    (const unsigned char *)request_id, (int)strlen(request_id),
-                                    &p, end) ||
-        lws_add_http_header_by_name(wsi, (const unsigned char *)"connection:",
-                                    (const unsigned char *)"close", 5, &p, end) ||
-        lws_finalize_http_header(wsi, &p, end) || end - p < blen)
-        return -1;
-    memcpy(p, body, (size_t)blen);
-    p += blen;
-    if (lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_FINAL) != (int)(p - start))
-        return -1;
-    return 1;
-}
-
 static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                          size_t len)
 {
@@ -500,8 +464,10 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
     struct lws_context *ctx = lws_get_context(wsi);
     gw_app *app = ctx ? lws_context_user(ctx) : NULL;
     switch (reason) {
-    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
-        return refuse_upgrade(wsi);
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: /* REST only: the WebSocket edge is its own */
+        return vt_http_refuse_now(wsi, HTTP_STATUS_BAD_REQUEST, "INVALID_ARGUMENT",
+                                  "this REST endpoint does not upgrade to WebSocket (the "
+                                  "WebSocket edge is GET /ws on venta-ws-gateway)");
     case LWS_CALLBACK_HTTP:
         return on_http(app, wsi, pss, in);
     case LWS_CALLBACK_HTTP_BODY:

@@ -53,6 +53,35 @@ static int http_answer(struct lws *wsi, pss_t *pss, unsigned int status, const c
     return 0;
 }
 
+/* Whether the offered subprotocols (a comma list, or none: then the default) include ours. */
+static bool offers_our_protocol(struct lws *wsi)
+{
+    char offered[256];
+    int n = lws_hdr_copy(wsi, offered, sizeof offered, WSI_TOKEN_PROTOCOL);
+    if (n <= 0)
+        return n == 0 || lws_hdr_total_length(wsi, WSI_TOKEN_PROTOCOL) == 0;
+    for (char *save = NULL, *one = strtok_r(offered, ", \t", &save); one;
+         one = strtok_r(NULL, ", \t", &save))
+        if (strcmp(one, PROTOCOL) == 0)
+            return true;
+    return false;
+}
+
+/* Before lws answers 101: only GET /ws upgrades, and only to our subprotocol. A refusal
+ * is a plain HTTP answer in the error shape (lws would otherwise switch protocols and
+ * then drop the socket, which a client sees as 1006 with no reason). */
+static int confirm_upgrade(struct lws *wsi)
+{
+    char uri[64];
+    if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 || strcmp(uri, "/ws") != 0)
+        return vt_http_refuse_now(wsi, HTTP_STATUS_NOT_FOUND, "NOT_FOUND",
+                                  "no such route: WebSocket upgrades are at GET /ws");
+    if (!offers_our_protocol(wsi))
+        return vt_http_refuse_now(wsi, HTTP_STATUS_BAD_REQUEST, "INVALID_ARGUMENT",
+                                  "unsupported WebSocket subprotocol: this edge speaks " PROTOCOL);
+    return 0;
+}
+
 static int on_http(gw *g, struct lws *wsi, pss_t *pss, const char *uri)
 {
     if (strcmp(uri, "/metrics") == 0) {
@@ -109,12 +138,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             pss->body = NULL;
         }
         return 0;
-    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
-        char uri[64];
-        if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 || strcmp(uri, "/ws") != 0)
-            return 1; /* only /ws upgrades */
-        return 0;
-    }
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+        return confirm_upgrade(wsi);
     case LWS_CALLBACK_ADD_HEADERS: { /* the 101 answer to an upgrade: echo the id */
         struct lws_process_html_args *args = in;
         choose_request_id(wsi, pss->request_id, sizeof pss->request_id);

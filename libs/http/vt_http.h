@@ -4,10 +4,19 @@
 #ifndef VT_HTTP_H
 #define VT_HTTP_H
 
+#include <libwebsockets.h>
+
 /* Route libwebsockets' own log lines into our JSON-lines log (API.md §1: logs are JSON
  * lines on stderr): its errors always, its warnings when VENTA_LOG_LEVEL is debug.
  * VENTA_LWS_LOG (an lws LLL_* bit mask) overrides the selection, for debugging lws.
  * Call before creating the lws context. */
 void vt_http_route_lws_log(void);
+
+/* Refuse a WebSocket upgrade from lws's LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: write a
+ * complete `status` answer with the error body {"error":{code,message,requestId}},
+ * X-Request-ID and Connection: close. Returns what that callback must return (1, or -1
+ * to just hang up when the answer could not be written). */
+int vt_http_refuse_now(struct lws *wsi, unsigned int status, const char *code,
+                       const char *message);
 
 #endif

@@ -222,6 +222,28 @@ async function testRequestId()
     ok(/^[0-9a-f]{32}$/.test(await upgradeId({})), 'no X-Request-ID: one is generated and echoed');
 }
 
+// Only GET /ws upgrades, and only to venta.v1.json: other upgrades get an HTTP error in
+// the error shape before any 101 (they used to be switched, then dropped: 1006).
+async function testRefusedUpgrades()
+{
+    const refused = (path, protocols) => new Promise((resolve) => {
+        const ws = new WebSocket(`ws://${WS_A}${path}`, protocols);
+        ws.once('unexpected-response', (req, res) => {
+            let body = '';
+            res.on('data', (d) => { body += d; });
+            res.on('end', () => resolve({ status: res.statusCode, body, rid: res.headers['x-request-id'] }));
+        });
+        ws.once('open', () => { ws.close(); resolve({ status: 101 }); });
+        ws.once('error', () => {});
+    });
+    let r = await refused('/wsx');
+    ok(r.status === 404 && /"code":"NOT_FOUND"/.test(r.body) && r.rid, `an upgrade of another path → 404 (${r.status} ${r.body})`);
+    r = await refused('/ws', ['other.proto']);
+    ok(r.status === 400 && /subprotocol/.test(r.body), `only an unknown subprotocol offered → 400 (${r.status} ${r.body})`);
+    r = await refused('/ws', ['other.proto', 'venta.v1.json']);
+    ok(r.status === 101, 'venta.v1.json among others offered → upgraded');
+}
+
 async function testVendorAndViewer(v) {
   // Vendor on gateway B, viewer on gateway A: two processes, one NATS.
   const viewer = await connect(WS_A, 'user_viewer', { name: 'viewer' });
@@ -749,6 +771,7 @@ async function main() {
   ok(Object.values(v).every((id) => /^[0-9a-f-]{36}$/.test(id)), 'vendors created through VendorService');
   await testAuth();
   await testRequestId();
+  await testRefusedUpgrades();
   const { viewer, vendor } = await testVendorAndViewer(v);
   await testNonOwner(v);
   await testAntimeridian(v);
