@@ -67,7 +67,7 @@ size_t vt_json_escape(const char *text, char *out, size_t outlen)
         if (outlen && used + n < outlen) {
             memcpy(out + used, esc, n);
             used += n;
-        } else {
+        } else if (outlen) {
             outlen = used + 1; /* stop writing: never emit half an escape */
         }
     }

@@ -99,7 +99,8 @@ void vt_logv(vt_log_level level, const vt_log_ctx *ctx, const char *fmt, va_list
 #define vt_error(ctx, ...) vt_log(VT_LOG_ERROR, ctx, __VA_ARGS__)
 
 /* Append text to out as the inside of a JSON string (no quotes), escaping as needed.
- * Writes at most outlen-1 bytes and always terminates; returns the bytes needed. */
+ * Writes at most outlen-1 bytes and always terminates; returns the bytes needed. With
+ * outlen 0 it only measures (out may be NULL). */
 size_t vt_json_escape(const char *text, char *out, size_t outlen);
 
 /* ---- ids and clocks ---- */

@@ -95,6 +95,11 @@ static void test_json_escape(void)
     VT_CHECK_STR(tiny, "ab");
     vt_json_escape(NULL, out, sizeof out);
     VT_CHECK_STR(out, "");
+    /* outlen 0 only measures: nothing is written, not even the NUL. */
+    char keep[2] = "x";
+    VT_CHECK_INT(vt_json_escape("a\"b", keep, 0), 4);
+    VT_CHECK_STR(keep, "x");
+    VT_CHECK_INT(vt_json_escape("a\"b", NULL, 0), 4);
 }
 
 static void test_ids(void)
