@@ -99,24 +99,11 @@ static ProtobufCMessage *build_request(gw_req *req, const ProtobufCServiceDescri
         }
         protobuf_c_message_init(md->input, msg);
     }
-    if (svc == r->svc) {
-        for (const gw_query_map *q = r->query; q && q->param; q++) {
-            const char *v = gw_req_query(req, q->param);
-            if ((!v || !v[0]) && q->required) {
-                protobuf_c_message_free_unpacked(msg, NULL);
-                gw_respond_error(req, VT_INVALID_ARGUMENT, "query parameter %s is required",
-                                 q->param);
-                return NULL;
-            }
-            if (!v || !v[0])
-                continue;
-            if (vt_json_set_field(msg, q->field, v, NULL, err, sizeof err) != VT_OK) {
-                protobuf_c_message_free_unpacked(msg, NULL);
-                gw_respond_error(req, VT_INVALID_ARGUMENT, "query parameter %s: %s", q->param,
-                                 err);
-                return NULL;
-            }
-        }
+    if (svc == r->svc &&
+        gw_query_apply(r->query, req->qargs, req->nqargs, msg, err, sizeof err) != VT_OK) {
+        protobuf_c_message_free_unpacked(msg, NULL);
+        gw_respond_error(req, VT_INVALID_ARGUMENT, "%s", err);
+        return NULL;
     }
     const char *id_field = svc == r->svc ? r->id_field : "id";
     const char *user_field = svc == r->svc ? r->user_field : NULL;

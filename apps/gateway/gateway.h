@@ -165,8 +165,6 @@ void gw_req_ref(gw_req *req);
 void gw_req_unref(gw_req *req);
 /* Copy of a request header captured at LWS_CALLBACK_HTTP (lower-case name), or NULL. */
 const char *gw_req_header(gw_req *req, const char *name);
-/* Decoded value of a query parameter, or NULL. */
-const char *gw_req_query(gw_req *req, const char *name);
 
 /* ---- responses (errors.c) ---- */
 
@@ -229,6 +227,14 @@ typedef enum { GW_MATCH_NONE = 0, GW_MATCH_OK, GW_MATCH_METHOD } gw_match_result
  * but not for this method; allow receives "GET, PATCH" (allowlen bytes). */
 gw_match_result gw_route_match(int method, const char *path, const gw_route **route,
                                char *id, size_t idlen, char *allow, size_t allowlen);
+
+/* Set the query parameters of map (a route's, {NULL}-terminated) into msg from the
+ * request's decoded "name=value" fragments; the first fragment of a name counts.
+ * 0, or VT_INVALID_ARGUMENT with the reason for the client in err: a required parameter
+ * absent or empty, or a value its field refuses (msg may then hold the parameters set
+ * before it). */
+int gw_query_apply(const gw_query_map *map, char *const *qargs, int nqargs, ProtobufCMessage *msg,
+                   char *err, size_t errlen);
 
 /* ---- dispatch.c ---- */
 

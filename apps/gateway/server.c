@@ -102,15 +102,6 @@ const char *gw_req_header(gw_req *req, const char *name)
     return NULL;
 }
 
-const char *gw_req_query(gw_req *req, const char *name)
-{
-    size_t n = strlen(name);
-    for (int i = 0; i < req->nqargs; i++)
-        if (strncmp(req->qargs[i], name, n) == 0 && req->qargs[i][n] == '=')
-            return req->qargs[i] + n + 1;
-    return NULL;
-}
-
 /* ---- capturing the request ---- */
 
 static char *hdr_dup(struct lws *wsi, enum lws_token_indexes t)

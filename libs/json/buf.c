@@ -110,7 +110,7 @@ void vt_json_buf_put_string(vt_json_buf *b, const char *text, size_t n)
 
         unsigned char c = s[i];
         if (c >= 0x80) {
-            size_t k = jx_utf8_seq_len(s + i, n - i);
+            size_t k = vt_utf8_seq_len(s + i, n - i);
             if (k)
                 vt_json_buf_put(b, s + i, k);
             else

@@ -63,10 +63,6 @@ int jx_base64_decode(ProtobufCAllocator *alloc, const char *s, size_t n, uint8_t
 /* Standard padded base64 of data[0..n), as a quoted JSON string. */
 void jx_base64_put(vt_json_buf *b, const uint8_t *data, size_t n);
 
-/* Length of the valid UTF-8 sequence at s[0..n) (1-4), or 0 when s starts with a byte
- * that does not begin one (overlong forms, surrogates and > U+10FFFF are invalid). */
-size_t jx_utf8_seq_len(const unsigned char *s, size_t n);
-
 /* ---- errors (message.c) ---- */
 
 /* snprintf into err when err/errlen allow; returns status. */

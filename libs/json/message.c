@@ -164,45 +164,13 @@ int jx_errf(char *err, size_t errlen, int status, const char *fmt, ...)
     return status;
 }
 
-size_t jx_utf8_seq_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t need;
-    unsigned char lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        need = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        need = 3;
-        if (c == 0xE0)
-            lo = 0xA0; /* overlong */
-        else if (c == 0xED)
-            hi = 0x9F; /* UTF-16 surrogates */
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        need = 4;
-        if (c == 0xF0)
-            lo = 0x90; /* overlong */
-        else if (c == 0xF4)
-            hi = 0x8F; /* > U+10FFFF */
-    } else
-        return 0;
-    if (n < need || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < need; i++)
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-    return need;
-}
-
 void jx_sanitize(const char *text, size_t max, bool quoted, char *out)
 {
     const unsigned char *s = (const unsigned char *)text;
     size_t n = strlen(text), i = 0, o = 0;
 
     while (i < n) {
-        size_t k = jx_utf8_seq_len(s + i, n - i);
+        size_t k = vt_utf8_seq_len(s + i, n - i);
         if (k == 0) {
             k = 1;
             if (o + 1 > max)

@@ -11,6 +11,7 @@
  */
 #include "vt_auth.h"
 #include "vt_test.h"
+#include "vt_test_file.h"
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
@@ -175,16 +176,9 @@ static int verify_at(vt_auth_verifier *v, const char *token, int64_t now)
 
 static char *read_fixture(const char *name)
 {
-    char path[1024];
-    snprintf(path, sizeof(path), "%s/%s", VT_AUTH_FIXTURES, name);
-    FILE *f = fopen(path, "rb");
-    VT_REQUIRE(f);
-    char *buf = calloc(1, 65536);
-    size_t n = fread(buf, 1, 65535, f);
-    fclose(f);
-    while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-        buf[--n] = '\0';
-    return buf;
+    char *text = vt_test_read_file(VT_AUTH_FIXTURES, name);
+    VT_REQUIRE(text);
+    return text;
 }
 
 /* ---- constant-time compare ---- */

@@ -95,6 +95,21 @@ static void test_json_escape(void)
     VT_CHECK_STR(tiny, "ab");
     vt_json_escape(NULL, out, sizeof out);
     VT_CHECK_STR(out, "");
+    /* outlen 0 only measures: nothing is written, not even the NUL. */
+    char keep[2] = "x";
+    VT_CHECK_INT(vt_json_escape("a\"b", keep, 0), 4);
+    VT_CHECK_STR(keep, "x");
+    VT_CHECK_INT(vt_json_escape("a\"b", NULL, 0), 4);
+    /* The output is always UTF-8, so a JSON text or WebSocket text frame built from it
+     * is valid: truncation never splits a character, and bytes that are not UTF-8
+     * become U+FFFD. */
+    char three[3];
+    VT_CHECK_INT(vt_json_escape("a\xc3\xa9", three, sizeof three), 3);
+    VT_CHECK_STR(three, "a");
+    vt_json_escape("\xe4\xb8\xad|\xc3(|\xff|\xed\xa0\x80|\xf0\x9f\x98\x80", out, sizeof out);
+    VT_CHECK_STR(out, "\xe4\xb8\xad|\xef\xbf\xbd(|\xef\xbf\xbd|"
+                      "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd|\xf0\x9f\x98\x80");
+    VT_CHECK_INT(vt_json_escape("\xff", NULL, 0), 3);
 }
 
 static void test_ids(void)

@@ -1,5 +1,6 @@
 /*
- * fuzz_geo.c — libFuzzer target for libs/geo (clang only, not built by default).
+ * fuzz_geo.c — libFuzzer target for libs/geo (clang only, built by `ninja fuzz`, run by
+ * the 'fuzz' suite; see tests/run-fuzz).
  *
  * The input is read as raw doubles and bytes, so the fuzzer reaches NaNs, infinities,
  * subnormals, ±0, exact cell edges and garbage geohash text. For every input it checks
@@ -7,9 +8,9 @@
  * crashes; a valid box's cover is sorted, unique, bounded by max_cells and holds the
  * cells of the box's corners; encode/decode round-trip; tokens are well formed.
  *
- *   CC=clang meson setup build-fuzz -Db_sanitize=address,undefined
- *   ninja -C build-fuzz tests/unit/geo/fuzz-geo && build-fuzz/tests/unit/geo/fuzz-geo
- * -max_total_time=60
+ *   CC=clang meson setup build-fuzz -Db_sanitize=address,undefined -Dbenchmarks=false
+ *   ninja -C build-fuzz fuzz && build-fuzz/tests/unit/geo/fuzz-geo -max_total_time=60 \
+ *       tests/unit/geo/corpus
  */
 #include "vt_geo.h"
 

@@ -1,5 +1,6 @@
 /*
- * fuzz_json.c — libFuzzer target for vt_json_decode (clang only, not built by default).
+ * fuzz_json.c — libFuzzer target for vt_json_decode (clang only, built by `ninja fuzz`,
+ * run by the 'fuzz' suite; see tests/run-fuzz).
  *
  * The first input byte picks the message type (Vendor, CreateVendorRequest,
  * UpdateVendorRequest, ListVendorsResponse, ApplySubscriptionEventRequest or the
@@ -10,9 +11,9 @@
  * re-encodes to the same text (in both emission modes). Half the runs decode through a
  * counting allocator so the fuzzer also proves alloc/free balance on error paths.
  *
- *   CC=clang meson setup build-json-fuzz -Db_sanitize=address,undefined
- *   ninja -C build-json-fuzz tests/unit/json/fuzz-json
- *   build-json-fuzz/tests/unit/json/fuzz-json -max_total_time=60
+ *   CC=clang meson setup build-fuzz -Db_sanitize=address,undefined -Dbenchmarks=false
+ *   ninja -C build-fuzz fuzz && build-fuzz/tests/unit/json/fuzz-json -max_total_time=60 \
+ *       -dict=tests/unit/json/fuzz_json.dict tests/unit/json/corpus
  */
 #include "vt_json.h"
 
