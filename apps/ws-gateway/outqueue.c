@@ -216,7 +216,7 @@ static void flush(uv_check_t *h)
             /* gone, or a writeable callback came first */
         } else if (c->close_code) {
             lws_callback_on_writable(c->wsi); /* the close frame goes from the callback */
-        } else if (outq_write(c) < 0) {
+        } else if (outq_write(c) < 0 && c->wsi) { /* (lws may have closed it already) */
             lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
         }
         conn_unref(c);
