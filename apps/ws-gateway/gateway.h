@@ -65,6 +65,8 @@ typedef struct {
     int rate_burst;
     int max_strikes;            /* errors for bad input before a 1008 close */
     int rate_close_s;           /* seconds in a row over the rate before a 1008 close */
+    int flush_pace_pct;         /* after a long flush, pause this % of its length */
+    int flush_pace_min_us;      /* shorter flushes are not paced */
     int vendor_interval_ms;     /* minimum gap between publishes of one vendor */
     int ping_s;                 /* ping after this much silence; hang up after 2× */
     int snapshot_limit;         /* vendors asked from VendorsInBounds */
@@ -393,6 +395,8 @@ struct gw {
     unsigned char *wbuf;  /* LWS_PRE + frame_bytes: the shared frame buffer */
     conn *flush;          /* connections with new messages this loop iteration */
     uv_check_t flush_check;
+    uv_timer_t flush_timer;      /* a paced flush that is due */
+    int64_t flush_not_before_ns; /* pacing: no flush before this (monotonic) */
     bool flushing;
     uv_timer_t tick;
     uv_signal_t sigterm, sigint;

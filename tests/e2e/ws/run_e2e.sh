@@ -75,7 +75,9 @@ env "${gw_env[@]}" VENTA_WS_ADDR=127.0.0.1:$ws_a "$BUILD/apps/ws-gateway/venta-w
     2>"$work/ws-a.log" &
 pids+=($!)
 ws_a_pid=$!
-env "${gw_env[@]}" VENTA_WS_ADDR=127.0.0.1:$ws_b "$BUILD/apps/ws-gateway/venta-ws-gateway" \
+# B paces every flush (no minimum length): its deliveries go through the pacing timer.
+env "${gw_env[@]}" VENTA_WS_FLUSH_PACE_MIN_US=0 VENTA_WS_ADDR=127.0.0.1:$ws_b \
+    "$BUILD/apps/ws-gateway/venta-ws-gateway" \
     2>"$work/ws-b.log" &
 pids+=($!)
 wait_port "$ws_a" venta-ws-gateway
