@@ -51,7 +51,7 @@ static void read_config(gw_config *c)
     c->rate_per_s = (int)vt_config_int("VENTA_WS_RATE", 50, 1, 1000000);
     c->rate_burst = (int)vt_config_int("VENTA_WS_RATE_BURST", 100, 1, 1000000);
     c->max_strikes = (int)vt_config_int("VENTA_WS_MAX_STRIKES", 20, 1, 1000000);
-    c->rate_close_s = (int)vt_config_int("VENTA_WS_RATE_CLOSE_S", 5, 1, 3600);
+    c->rate_close_s = (int)vt_config_int("VENTA_WS_RATE_CLOSE_S", 3, 1, 3600);
     c->flush_pace_pct = (int)vt_config_int("VENTA_WS_FLUSH_PACE_PCT", 50, 0, 1000);
     c->flush_pace_min_us = (int)vt_config_int("VENTA_WS_FLUSH_PACE_MIN_US", 2000, 0, 10000000);
     c->vendor_interval_ms = (int)vt_config_int("VENTA_WS_VENDOR_INTERVAL_MS", 100, 0, 60000);

@@ -70,7 +70,7 @@ ws_d=$(free_port)
 # Small limits so that the limit tests stay short; a short presence TTL for expiry.
 presence_ttl_s=3
 gw_env=(VENTA_PRESENCE_TTL_S=$presence_ttl_s VENTA_WS_AUTH_TIMEOUT_S=2 VENTA_WS_RATE=100 VENTA_WS_RATE_BURST=200
-        VENTA_WS_MAX_STRIKES=10 VENTA_WS_RATE_CLOSE_S=3 VENTA_WS_QUEUE_MAX=256 VENTA_WS_VENDOR_INTERVAL_MS=0 ${WS_EXTRA_ENV:-})
+        VENTA_WS_MAX_STRIKES=10 VENTA_WS_QUEUE_MAX=256 VENTA_WS_VENDOR_INTERVAL_MS=0 ${WS_EXTRA_ENV:-})
 env "${gw_env[@]}" VENTA_WS_ADDR=127.0.0.1:$ws_a "$BUILD/apps/ws-gateway/venta-ws-gateway" \
     2>"$work/ws-a.log" &
 pids+=($!)
