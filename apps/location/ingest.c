@@ -264,14 +264,6 @@ static int apply_statuses(shard *sh)
     }
 }
 
-static void deadline_in(struct timespec *ts, int ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_nsec += (long)(ms % 1000) * 1000000;
-    ts->tv_sec += ms / 1000 + ts->tv_nsec / 1000000000;
-    ts->tv_nsec %= 1000000000;
-}
-
 static void *writer_main(void *arg)
 {
     shard *sh = arg;
@@ -284,8 +276,8 @@ static void *writer_main(void *arg)
     for (;;) {
         pthread_mutex_lock(&sh->lock);
         if (!sh->stopping && pending_count(sh->buffer) < in->opts.batch_max) {
-            struct timespec until;
-            deadline_in(&until, backoff_ms > 0 ? backoff_ms : in->opts.batch_ms);
+            struct timespec until = vt_monotonic_deadline(
+                (int64_t)(backoff_ms > 0 ? backoff_ms : in->opts.batch_ms) * 1000000);
             pthread_cond_timedwait(&sh->wake, &sh->lock, &until);
         }
         bool stopping = sh->stopping;
@@ -370,11 +362,7 @@ static int shard_init(ingest *in, shard *sh, size_t capacity)
     sh->buffer = pending_new(capacity);
     sh->db = vt_db_conn_new(in->opts.database_url, store_statements, store_nstatements);
     pthread_mutex_init(&sh->lock, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&sh->wake, &ca);
-    pthread_condattr_destroy(&ca);
+    vt_cond_init_monotonic(&sh->wake);
     if (!sh->buffer || !sh->db ||
         vt_db_conn_set_session_sql(sh->db, "SET synchronous_commit = off") != VT_OK)
         return VT_RESOURCE_EXHAUSTED;

@@ -171,20 +171,11 @@ static void write_table(location_cache *lc, table *t)
     table_clear(t);
 }
 
-static void deadline_in(struct timespec *ts, int ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_nsec += (long)(ms % 1000) * 1000000;
-    ts->tv_sec += ms / 1000 + ts->tv_nsec / 1000000000;
-    ts->tv_nsec %= 1000000000;
-}
-
 static void *writer_main(void *arg)
 {
     location_cache *lc = arg;
     for (;;) {
-        struct timespec until;
-        deadline_in(&until, lc->opts.interval_ms);
+        struct timespec until = vt_monotonic_deadline((int64_t)lc->opts.interval_ms * 1000000);
         pthread_mutex_lock(&lc->lock);
         while (!lc->stopping && pthread_cond_timedwait(&lc->wake, &lc->lock, &until) == 0)
             ; /* woken early only to stop */
@@ -256,11 +247,7 @@ int location_cache_start(const location_cache_opts *opts, location_cache **out, 
     }
     lc->active = &lc->tables[0];
     pthread_mutex_init(&lc->lock, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&lc->wake, &ca);
-    pthread_condattr_destroy(&ca);
+    vt_cond_init_monotonic(&lc->wake);
     if (pthread_create(&lc->writer, NULL, writer_main, lc) != 0) {
         snprintf(err, errlen, "cannot start the location cache writer");
         vt_db_conn_free(lc->db);

@@ -106,14 +106,6 @@ static int handle(user_events *ue, const pending_user *p)
     return VT_OK;
 }
 
-static void deadline_in(struct timespec *ts, int ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_nsec += (long)(ms % 1000) * 1000000;
-    ts->tv_sec += ms / 1000 + ts->tv_nsec / 1000000000;
-    ts->tv_nsec %= 1000000000;
-}
-
 static void *worker_main(void *arg)
 {
     user_events *ue = arg;
@@ -122,8 +114,8 @@ static void *worker_main(void *arg)
     for (;;) {
         pthread_mutex_lock(&ue->lock);
         if (!ue->stopping && (ue->count == 0 || backoff_ms > 0)) {
-            struct timespec until;
-            deadline_in(&until, backoff_ms > 0 ? backoff_ms : 1000);
+            struct timespec until =
+                vt_monotonic_deadline((int64_t)(backoff_ms > 0 ? backoff_ms : 1000) * 1000000);
             pthread_cond_timedwait(&ue->wake, &ue->lock, &until);
         }
         if (ue->stopping && stop_by == 0)
@@ -206,11 +198,7 @@ int user_events_start(const user_events_opts *opts, user_events **out, char *err
         return VT_RESOURCE_EXHAUSTED;
     }
     pthread_mutex_init(&ue->lock, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&ue->wake, &ca);
-    pthread_condattr_destroy(&ca);
+    vt_cond_init_monotonic(&ue->wake);
     if (pthread_create(&ue->worker, NULL, worker_main, ue) != 0) {
         snprintf(err, errlen, "cannot start the user events thread");
         vt_db_conn_free(ue->db);

@@ -174,7 +174,7 @@ int vt_bus_new(const vt_bus_options *o, vt_bus **out, char *err, size_t errlen)
     bus->on_state = o->on_state;
     bus->state_user = o->state_user;
     pthread_mutex_init(&bus->close_lock, NULL);
-    pthread_cond_init(&bus->close_cond, NULL);
+    vt_cond_init_monotonic(&bus->close_cond);
     pthread_mutex_init(&bus->flush_lock, NULL);
     pthread_cond_init(&bus->flush_cond, NULL);
     bus->flush_tail = &bus->flush_head;
@@ -414,9 +414,7 @@ void vt_bus_free(vt_bus *bus, int timeout_ms)
                     natsConnection_DrainTimeout(bus->conn, timeout_ms) == NATS_OK;
     if (!draining)
         natsConnection_Close(bus->conn);
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += timeout_ms / 1000 + 2;
+    struct timespec until = vt_monotonic_deadline(((int64_t)timeout_ms + 2000) * 1000000);
     pthread_mutex_lock(&bus->close_lock);
     while (!bus->closed) {
         if (pthread_cond_timedwait(&bus->close_cond, &bus->close_lock, &until) != 0) {

@@ -13,6 +13,7 @@
 #ifndef VT_CORE_H
 #define VT_CORE_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -136,5 +137,10 @@ int64_t vt_now_ms(void);       /* wall clock, Unix epoch milliseconds */
 #define VT_RFC3339_MS_LEN 24
 void vt_rfc3339_ms(int64_t epoch_ms, char *out);
 int64_t vt_monotonic_ns(void); /* monotonic clock for durations */
+
+/* Timed waits (waits.c): a condition variable whose pthread_cond_timedwait deadlines
+ * are on CLOCK_MONOTONIC, and such a deadline from_now_ns from now (negative = now). */
+void vt_cond_init_monotonic(pthread_cond_t *cv);
+struct timespec vt_monotonic_deadline(int64_t from_now_ns);
 
 #endif

@@ -179,14 +179,8 @@ static void *relay_main(void *arg)
     pthread_mutex_lock(&r->mu);
     while (!r->stopping) {
         if (!r->kicked) {
-            struct timespec until;
-            clock_gettime(CLOCK_MONOTONIC, &until);
-            until.tv_sec += r->opts.idle_poll_ms / 1000;
-            until.tv_nsec += (long)(r->opts.idle_poll_ms % 1000) * 1000000L;
-            if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-            }
+            struct timespec until =
+                vt_monotonic_deadline((int64_t)r->opts.idle_poll_ms * 1000000);
             pthread_cond_timedwait(&r->cv, &r->mu, &until);
         }
         r->kicked = false;
@@ -233,11 +227,7 @@ int vt_outbox_relay_start(const vt_outbox_relay_opts *opts, vt_outbox_relay **ou
         "Outbox relay rounds rolled back (database or NATS trouble); retried.", labels);
     r->db = vt_db_conn_new(opts->database_url, r->statements, ST_COUNT);
     pthread_mutex_init(&r->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&r->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    vt_cond_init_monotonic(&r->cv);
     if (!r->db || pthread_create(&r->thread, NULL, relay_main, r) != 0) {
         vt_db_conn_free(r->db);
         pthread_mutex_destroy(&r->mu);

@@ -574,15 +574,7 @@ static void *timer_main(void *arg)
         if (next == INT64_MAX) {
             pthread_cond_wait(&ch->timer_cv, &ch->mu);
         } else {
-            struct timespec until;
-            clock_gettime(CLOCK_MONOTONIC, &until);
-            int64_t wait = next - now;
-            until.tv_sec += wait / 1000000000;
-            until.tv_nsec += wait % 1000000000;
-            if (until.tv_nsec >= 1000000000) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000;
-            }
+            struct timespec until = vt_monotonic_deadline(next - now);
             pthread_cond_timedwait(&ch->timer_cv, &ch->mu, &until);
         }
     }
@@ -708,11 +700,7 @@ vt_rpc_channel *vt_rpc_channel_new(const char *target, const vt_rpc_channel_opts
     }
     pthread_mutex_init(&ch->mu, NULL);
     pthread_cond_init(&ch->cv, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&ch->timer_cv, &ca);
-    pthread_condattr_destroy(&ca);
+    vt_cond_init_monotonic(&ch->timer_cv);
 
     grpc_init();
     int backoff = ch->opts.reconnect_backoff_max_ms;

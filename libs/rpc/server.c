@@ -585,7 +585,7 @@ vt_rpc_server *vt_rpc_server_new(const vt_rpc_server_opts *opts)
     if (srv->opts.requests_per_method <= 0)
         srv->opts.requests_per_method = 2 * srv->opts.threads + 8;
     pthread_mutex_init(&srv->mu, NULL);
-    pthread_cond_init(&srv->cv, NULL);
+    vt_cond_init_monotonic(&srv->cv);
     atomic_init(&srv->shutting_down, false);
     atomic_init(&srv->force_cancel, false);
     atomic_init(&srv->live_calls, 0);
@@ -671,14 +671,7 @@ int vt_rpc_server_start(vt_rpc_server *srv)
 
 static bool wait_shutdown(vt_rpc_server *srv, int64_t grace_ms)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += grace_ms / 1000;
-    until.tv_nsec += (grace_ms % 1000) * 1000000;
-    if (until.tv_nsec >= 1000000000) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000;
-    }
+    struct timespec until = vt_monotonic_deadline(grace_ms * 1000000);
     pthread_mutex_lock(&srv->mu);
     while (!srv->shutdown_done)
         if (pthread_cond_timedwait(&srv->cv, &srv->mu, &until) != 0)

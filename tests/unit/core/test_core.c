@@ -5,7 +5,9 @@
 #include "vt_core.h"
 #include "vt_test.h"
 
+#include <errno.h>
 #include <stdbool.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -199,6 +201,35 @@ static void test_formats(void)
     VT_CHECK_STR(ts, "1969-12-31T23:59:59.999Z");
 }
 
+/* Deadlines for timed waits: the nanosecond carry, a past deadline as now, and a
+ * condition variable on that clock that really times out near it. */
+static void test_monotonic_deadlines(void)
+{
+    struct timespec before;
+    clock_gettime(CLOCK_MONOTONIC, &before);
+    struct timespec d = vt_monotonic_deadline(1999999999);
+    VT_CHECK(d.tv_nsec >= 0 && d.tv_nsec < 1000000000L);
+    int64_t delta = (int64_t)(d.tv_sec - before.tv_sec) * 1000000000 + (d.tv_nsec - before.tv_nsec);
+    VT_CHECK(delta >= 1999999999 && delta < 12000000000); /* not a timing: a sanity bound */
+    struct timespec now = vt_monotonic_deadline(-5);
+    VT_CHECK(now.tv_sec > before.tv_sec ||
+             (now.tv_sec == before.tv_sec && now.tv_nsec >= before.tv_nsec));
+
+    pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    pthread_cond_t cv;
+    vt_cond_init_monotonic(&cv);
+    int64_t t0 = vt_monotonic_ns();
+    struct timespec until = vt_monotonic_deadline(20000000);
+    pthread_mutex_lock(&mu);
+    int rc = 0;
+    while (rc == 0)
+        rc = pthread_cond_timedwait(&cv, &mu, &until);
+    pthread_mutex_unlock(&mu);
+    VT_CHECK(rc == ETIMEDOUT);
+    VT_CHECK(vt_monotonic_ns() - t0 >= 20000000);
+    pthread_cond_destroy(&cv);
+}
+
 static void test_config_failures_name_the_variable(void)
 {
     char out[1024];
@@ -254,6 +285,7 @@ int main(void)
     VT_RUN(test_json_escape);
     VT_RUN(test_ids);
     VT_RUN(test_formats);
+    VT_RUN(test_monotonic_deadlines);
     VT_RUN(test_config_failures_name_the_variable);
     VT_RUN(test_log_line_is_json);
     return VT_TEST_RESULT();
