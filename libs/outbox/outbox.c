@@ -240,24 +240,26 @@ int vt_outbox_relay_start(const vt_outbox_relay_opts *opts, vt_outbox_relay **ou
     return VT_OK;
 }
 
-void vt_outbox_relay_kick(vt_outbox_relay *r)
+/* Set one of the relay's flags and wake it. */
+static void wake(vt_outbox_relay *r, bool *flag)
 {
-    if (!r)
-        return;
     pthread_mutex_lock(&r->mu);
-    r->kicked = true;
+    *flag = true;
     pthread_cond_signal(&r->cv);
     pthread_mutex_unlock(&r->mu);
+}
+
+void vt_outbox_relay_kick(vt_outbox_relay *r)
+{
+    if (r)
+        wake(r, &r->kicked);
 }
 
 void vt_outbox_relay_stop(vt_outbox_relay *r)
 {
     if (!r)
         return;
-    pthread_mutex_lock(&r->mu);
-    r->stopping = true;
-    pthread_cond_signal(&r->cv);
-    pthread_mutex_unlock(&r->mu);
+    wake(r, &r->stopping);
     pthread_join(r->thread, NULL);
     vt_db_conn_free(r->db);
     pthread_mutex_destroy(&r->mu);
