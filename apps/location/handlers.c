@@ -1,7 +1,9 @@
 /*
  * handlers.c — the LocationService methods (API.md §5).
  *
- * Reads go straight to PostgreSQL on the worker's own connection. A write
+ * Box and radius reads come from the live map (live.h) once it is loaded, and from
+ * PostgreSQL on the worker's own connection until then; a single vendor's position is
+ * always read from the table (it answers for stale positions too). A write
  * (UpdateVendorLocation) does not touch the database: it publishes on the vendor's
  * geohash subject exactly as the WebSocket edge does, and the ingest path stores it,
  * so storage and live fan-out have one source. The stored position is read first only
@@ -16,6 +18,7 @@
 #include "vt_geo.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define DEFAULT_LIMIT 100
@@ -43,34 +46,43 @@ static int db_error(vt_rpc_ctx *ctx, int rc, const char *err)
                             "location query failed");
 }
 
-static Venta__Location__V1__VendorPosition *position_from_row(vt_rpc_ctx *ctx, PGresult *res,
-                                                              int row)
+static Venta__Location__V1__VendorPosition *position_out(vt_rpc_ctx *ctx,
+                                                        const store_position *p)
 {
-    store_position p;
-    store_row(res, row, &p);
     Venta__Location__V1__VendorPosition *v = vt_rpc_ctx_alloc(ctx, sizeof *v);
     venta__location__v1__vendor_position__init(v);
-    v->vendor_id = vt_rpc_ctx_strdup(ctx, p.vendor_id);
-    v->lat = p.lat;
-    v->lng = p.lng;
-    v->heading = p.heading;
-    v->speed = p.speed;
-    v->accuracy = p.accuracy;
-    v->ts = p.ts;
-    v->online = p.online;
-    v->distance_meters = p.distance_m;
+    v->vendor_id = vt_rpc_ctx_strdup(ctx, p->vendor_id);
+    v->lat = p->lat;
+    v->lng = p->lng;
+    v->heading = p->heading;
+    v->speed = p->speed;
+    v->accuracy = p->accuracy;
+    v->ts = p->ts;
+    v->online = p->online;
+    v->distance_meters = p->distance_m;
     return v;
 }
 
-/* Fill a repeated VendorPosition field from every row of res. */
-static void positions_from_rows(vt_rpc_ctx *ctx, PGresult *res, size_t *n_out,
-                                Venta__Location__V1__VendorPosition ***out)
+/* Fill a repeated VendorPosition field from found[0..n). */
+static void positions_out(vt_rpc_ctx *ctx, const store_position *found, size_t n, size_t *n_out,
+                          Venta__Location__V1__VendorPosition ***out)
 {
-    int n = PQntuples(res);
-    *out = n ? vt_rpc_ctx_alloc(ctx, (size_t)n * sizeof **out) : NULL;
-    for (int i = 0; i < n; i++)
-        (*out)[i] = position_from_row(ctx, res, i);
-    *n_out = (size_t)n;
+    *out = n ? vt_rpc_ctx_alloc(ctx, n * sizeof **out) : NULL;
+    for (size_t i = 0; i < n; i++)
+        (*out)[i] = position_out(ctx, &found[i]);
+    *n_out = n;
+}
+
+/* Every row of a table read (at most max) into found; frees res. */
+static size_t rows_into(PGresult *res, store_position *found, size_t max)
+{
+    size_t n = (size_t)PQntuples(res);
+    if (n > max)
+        n = max;
+    for (size_t i = 0; i < n; i++)
+        store_row(res, (int)i, &found[i]);
+    PQclear(res);
+    return n;
 }
 
 static int check_limit(vt_rpc_ctx *ctx, int32_t limit, int *out)
@@ -143,8 +155,9 @@ static int get_vendor_location(vt_rpc_ctx *ctx, const ProtobufCMessage *in_msg,
         return vt_rpc_ctx_error(ctx, VT_NOT_FOUND, "vendor %s has no known location",
                                 req->vendor_id);
     }
-    Venta__Location__V1__VendorPosition *p = position_from_row(ctx, res, 0);
-    PQclear(res);
+    store_position found;
+    rows_into(res, &found, 1);
+    Venta__Location__V1__VendorPosition *p = position_out(ctx, &found);
     /* The response message is pre-initialised; copy the fields over. */
     Venta__Location__V1__VendorPosition *out = (void *)out_msg;
     ProtobufCMessage base = out->base;
@@ -168,13 +181,24 @@ static int vendors_in_bounds(vt_rpc_ctx *ctx, const ProtobufCMessage *in_msg,
     int limit = DEFAULT_LIMIT;
     if (check_limit(ctx, req->limit, &limit) != VT_OK)
         return VT_INVALID_ARGUMENT;
-    char err[512];
-    PGresult *res;
-    int rc = store_in_bounds(db(ctx), &box, svc->ttl_s, limit, &res, err, sizeof err);
+    store_position *found = malloc((size_t)limit * sizeof *found);
+    if (!found)
+        return vt_rpc_ctx_error(ctx, VT_RESOURCE_EXHAUSTED, "out of memory");
+    size_t n = 0;
+    char err[512] = "";
+    int rc = svc->live ? live_in_bounds(svc->live, &box, (size_t)limit, found, &n)
+                       : VT_UNAVAILABLE;
+    if (rc == VT_UNAVAILABLE) { /* the live map is loading: read the table */
+        PGresult *res;
+        rc = store_in_bounds(db(ctx), &box, svc->ttl_s, limit, &res, err, sizeof err);
+        if (rc == VT_OK)
+            n = rows_into(res, found, (size_t)limit);
+    }
+    if (rc == VT_OK)
+        positions_out(ctx, found, n, &out->n_vendors, &out->vendors);
+    free(found);
     if (rc != VT_OK)
         return db_error(ctx, rc, err);
-    positions_from_rows(ctx, res, &out->n_vendors, &out->vendors);
-    PQclear(res);
     observe(svc, M_BOUNDS, t0);
     return VT_OK;
 }
@@ -196,14 +220,26 @@ static int vendors_nearby(vt_rpc_ctx *ctx, const ProtobufCMessage *in_msg,
     int limit = DEFAULT_LIMIT;
     if (check_limit(ctx, req->limit, &limit) != VT_OK)
         return VT_INVALID_ARGUMENT;
-    char err[512];
-    PGresult *res;
-    int rc = store_nearby(db(ctx), req->lat, req->lng, req->radius_meters, svc->ttl_s, limit,
+    store_position *found = malloc((size_t)limit * sizeof *found);
+    if (!found)
+        return vt_rpc_ctx_error(ctx, VT_RESOURCE_EXHAUSTED, "out of memory");
+    size_t n = 0;
+    char err[512] = "";
+    int rc = svc->live ? live_nearby(svc->live, req->lat, req->lng, req->radius_meters,
+                                     (size_t)limit, found, &n)
+                       : VT_UNAVAILABLE;
+    if (rc == VT_UNAVAILABLE) { /* the live map is loading: read the table */
+        PGresult *res;
+        rc = store_nearby(db(ctx), req->lat, req->lng, req->radius_meters, svc->ttl_s, limit,
                           &res, err, sizeof err);
+        if (rc == VT_OK)
+            n = rows_into(res, found, (size_t)limit);
+    }
+    if (rc == VT_OK)
+        positions_out(ctx, found, n, &out->n_vendors, &out->vendors);
+    free(found);
     if (rc != VT_OK)
         return db_error(ctx, rc, err);
-    positions_from_rows(ctx, res, &out->n_vendors, &out->vendors);
-    PQclear(res);
     observe(svc, M_NEARBY, t0);
     return VT_OK;
 }

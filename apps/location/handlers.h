@@ -4,6 +4,7 @@
 #ifndef VENTA_LOCATION_HANDLERS_H
 #define VENTA_LOCATION_HANDLERS_H
 
+#include "live.h"
 #include "vt_bus.h"
 #include "vt_metrics.h"
 #include "vt_rpc.h"
@@ -11,6 +12,7 @@
 typedef struct {
     vt_bus *bus;
     int ttl_s; /* VENTA_LOCATION_TTL_S: positions older than this are not live */
+    live *live; /* box and radius reads once loaded; NULL: always the table */
     vt_histogram *latency[4];
 } location_service;
 

@@ -19,9 +19,9 @@
  */
 #include "ingest.h"
 
+#include "messages.h"
 #include "pending.h"
 #include "store.h"
-#include "venta/events/v1/events.pb-c.h"
 #include "vt_core.h"
 #include "vt_events.h"
 
@@ -33,21 +33,12 @@
 
 #define STATUS_QUEUE 4096
 
-/* A presence change, or (removed) a deleted vendor to take off the map. */
-typedef struct {
-    char vendor_id[VT_UUID_LEN + 1];
-    bool online;
-    bool removed;
-    int64_t ts;
-    int64_t last_ts; /* offline: VendorStatus.last_ts */
-} status_update;
-
 typedef struct shard {
     struct ingest *in;
     pthread_mutex_t lock; /* guards buffer, statuses and stopping */
     pthread_cond_t wake;
     pending *buffer;
-    status_update statuses[STATUS_QUEUE]; /* ring: presence changes to apply */
+    presence_change statuses[STATUS_QUEUE]; /* ring: presence changes to apply */
     size_t status_head, status_count;
     bool stopping;
 
@@ -97,27 +88,14 @@ static void on_location(const char *subject, const void *data, size_t len, void 
 {
     ingest *in = user;
     vt_counter_inc(in->received);
-    Venta__Events__V1__VendorLocation *msg =
-        venta__events__v1__vendor_location__unpack(NULL, len, data);
-    char err[128];
-    if (!msg || vt_events_location_valid(msg, err, sizeof err) != VT_OK) {
+    loc_update u;
+    message_result m = message_location(data, len, &u);
+    if (m == MESSAGE_INVALID) {
         vt_counter_inc(in->invalid);
         vt_debug(NULL, "ingest: dropped a malformed message on %s", subject);
-        if (msg)
-            venta__events__v1__vendor_location__free_unpacked(msg, NULL);
-        return;
     }
-    if (msg->left_cell) {
-        /* The announcement on the old cell repeats an update also sent on the new one. */
-        venta__events__v1__vendor_location__free_unpacked(msg, NULL);
+    if (m != MESSAGE_OK)
         return;
-    }
-    loc_update u = {.lat = msg->lat, .lng = msg->lng, .heading = msg->heading,
-                    .speed = msg->speed, .accuracy = msg->accuracy, .ts = msg->ts,
-                    .live = msg->live};
-    memcpy(u.vendor_id, msg->vendor_id, VT_UUID_LEN + 1);
-    venta__events__v1__vendor_location__free_unpacked(msg, NULL);
-
     uint64_t dropped = 0;
     shard *sh = shard_of(in, u.vendor_id);
     pthread_mutex_lock(&sh->lock);
@@ -134,7 +112,7 @@ static void on_location(const char *subject, const void *data, size_t len, void 
         vt_counter_add(in->dropped, dropped);
 }
 
-static void enqueue_status(ingest *in, const status_update *s)
+static void enqueue_status(ingest *in, const presence_change *s)
 {
     shard *sh = shard_of(in, s->vendor_id); /* same shard as the vendor's positions */
     pthread_mutex_lock(&sh->lock);
@@ -152,38 +130,22 @@ static void on_status(const char *subject, const void *data, size_t len, void *u
 {
     ingest *in = user;
     vt_counter_inc(in->status_received);
-    char vendor_id[VT_UUID_LEN + 1];
-    Venta__Events__V1__VendorStatus *msg = venta__events__v1__vendor_status__unpack(NULL, len, data);
-    if (!msg || vt_events_parse_status_subject(subject, vendor_id) != VT_OK ||
-        strcmp(msg->vendor_id, vendor_id) != 0) {
+    presence_change s;
+    if (message_status(subject, data, len, &s))
+        enqueue_status(in, &s);
+    else
         vt_counter_inc(in->invalid);
-        if (msg)
-            venta__events__v1__vendor_status__free_unpacked(msg, NULL);
-        return;
-    }
-    status_update s = {.online = msg->online,
-                       .ts = msg->ts > 0 ? msg->ts : vt_now_ms(),
-                       .last_ts = msg->last_ts > 0 ? msg->last_ts : 0};
-    memcpy(s.vendor_id, vendor_id, sizeof s.vendor_id);
-    venta__events__v1__vendor_status__free_unpacked(msg, NULL);
-    enqueue_status(in, &s);
 }
 
 static void on_vendor_deleted(const char *subject, const void *data, size_t len, void *user)
 {
     (void)subject;
     ingest *in = user;
-    Venta__Events__V1__VendorEvent *msg = venta__events__v1__vendor_event__unpack(NULL, len, data);
-    if (!msg || !vt_uuid_valid(msg->vendor_id)) {
+    presence_change s;
+    if (message_deleted(data, len, &s))
+        enqueue_status(in, &s);
+    else
         vt_counter_inc(in->invalid);
-        if (msg)
-            venta__events__v1__vendor_event__free_unpacked(msg, NULL);
-        return;
-    }
-    status_update s = {.removed = true, .ts = vt_now_ms()};
-    memcpy(s.vendor_id, msg->vendor_id, sizeof s.vendor_id);
-    venta__events__v1__vendor_event__free_unpacked(msg, NULL);
-    enqueue_status(in, &s);
 }
 
 /* A shard's writer reports its connection; the callback hears when all writers can
@@ -240,7 +202,7 @@ static int write_batch(shard *sh, loc_update *batch, size_t n)
 
 static int apply_statuses(shard *sh)
 {
-    status_update batch[64];
+    presence_change batch[64];
     for (;;) {
         size_t n = 0;
         pthread_mutex_lock(&sh->lock);

@@ -5,7 +5,9 @@
  * Configuration (besides vt_service's): VENTA_LOCATION_TTL_S (600) how long a stored
  * position counts as live; VENTA_LOCATION_BATCH_MS (50) the ingest flush window;
  * VENTA_LOCATION_BUFFER (200000) vendors buffered while PostgreSQL is slow or down;
- * VENTA_LOCATION_WRITERS (2) parallel writer connections, vendors sharded by id.
+ * VENTA_LOCATION_WRITERS (2) parallel writer connections, vendors sharded by id;
+ * VENTA_LOCATION_LIVE_MAP (true) serve box and radius reads from memory (live.h);
+ * false reads the table every time.
  */
 #include "handlers.h"
 #include "ingest.h"
@@ -55,7 +57,20 @@ int main(void)
         vt_error(NULL, "ingest: %s", err);
         return 1;
     }
+    live_opts lo = {
+        .bus = svc.bus,
+        .database_url = svc.database_url,
+        .metrics = svc.metrics,
+        .ttl_s = app.ttl_s,
+        .settle_ms = 2 * io.batch_ms + 100,
+    };
+    if (vt_config_bool("VENTA_LOCATION_LIVE_MAP", true) &&
+        live_start(&lo, &app.live, err, sizeof err) != VT_OK) {
+        vt_error(NULL, "live map: %s", err);
+        return 1;
+    }
     int rc = vt_service_run(&svc);
+    live_stop(app.live);
     ingest_stop(in, 5000); /* write what is buffered before NATS drains */
     vt_service_close(&svc);
     return rc;

@@ -65,6 +65,13 @@ const vt_db_statement store_statements[] = {
     {"remove", "DELETE FROM location.vendor_locations WHERE vendor_id = $1::uuid"},
     {"ping", "SELECT 1"},
     {"get", "SELECT " POSITION_COLUMNS " FROM location.vendor_locations WHERE vendor_id = $2::uuid"},
+    {"load_live",
+     "SELECT vendor_id, ST_Y(position), ST_X(position), coalesce(heading, 0)::float8, "
+     "coalesce(speed, 0)::float8, coalesce(accuracy, 0)::float8, "
+     "(extract(epoch FROM reported_at) * 1000)::int8, online, "
+     "coalesce((extract(epoch FROM offline_through) * 1000)::int8, 0), "
+     "(extract(epoch FROM updated_at) * 1000)::int8 FROM location.vendor_locations "
+     "WHERE vendor_id > $2::uuid AND" FRESH "ORDER BY vendor_id LIMIT $3::int"},
     {"in_bounds",
      "SELECT " POSITION_COLUMNS " FROM location.vendor_locations WHERE" ENVELOPE(
          "$2::float8", "$3::float8", "$4::float8", "$5::float8") "AND" FRESH "LIMIT $6::int"},
@@ -279,4 +286,30 @@ void store_row(const PGresult *res, int row, store_position *out)
     out->ts = vt_db_bin_int8(res, row, 6);
     out->online = vt_db_bin_bool(res, row, 7);
     out->distance_m = PQnfields(res) > 8 ? vt_db_bin_float8(res, row, 8) : 0;
+}
+
+int store_load_live(vt_db_conn *c, const char *after, int ttl_s, int limit, PGresult **res,
+                    char *err, size_t errlen)
+{
+    char ttl[16], lim[16];
+    snprintf(ttl, sizeof ttl, "%d", ttl_s);
+    snprintf(lim, sizeof lim, "%d", limit);
+    const char *params[3] = {ttl, *after ? after : "00000000-0000-0000-0000-000000000000", lim};
+    return vt_db_query_binary(c, "load_live", 3, params, res, err, errlen);
+}
+
+void store_live_row_at(const PGresult *res, int row, store_live_row *out)
+{
+    loc_update *p = &out->position;
+    vt_db_bin_uuid(res, row, 0, p->vendor_id);
+    p->lat = vt_db_bin_float8(res, row, 1);
+    p->lng = vt_db_bin_float8(res, row, 2);
+    p->heading = vt_db_bin_float8(res, row, 3);
+    p->speed = vt_db_bin_float8(res, row, 4);
+    p->accuracy = vt_db_bin_float8(res, row, 5);
+    p->ts = vt_db_bin_int8(res, row, 6);
+    p->live = false;
+    out->online = vt_db_bin_bool(res, row, 7);
+    out->offline_through = vt_db_bin_int8(res, row, 8);
+    out->updated = vt_db_bin_int8(res, row, 9);
 }

@@ -23,6 +23,14 @@ typedef struct {
     bool online;
 } store_position;
 
+/* One stored vendor as the live map loads it (store_load_live, store_live_row_at). */
+typedef struct {
+    loc_update position;     /* .live is not stored: online says what the row says */
+    bool online;
+    int64_t offline_through; /* ms, 0 when none */
+    int64_t updated;         /* when it was written, ms since the epoch */
+} store_live_row;
+
 /* One multi-row upsert; rows must have distinct vendor ids. Updates older than the
  * stored position (by vendor timestamp) leave it as it is. A live row marks the vendor
  * online unless it is not newer than the last offline's boundary; others leave online
@@ -46,5 +54,11 @@ int store_in_bounds(vt_db_conn *c, const vt_geo_box *box, int ttl_s, int limit, 
 int store_nearby(vt_db_conn *c, double lat, double lng, double radius_m, int ttl_s, int limit,
                  PGresult **res, char *err, size_t errlen);
 void store_row(const PGresult *res, int row, store_position *out);
+/* A page of the positions written in the last ttl_s seconds, in vendor id order: up to
+ * limit rows with ids after `after` ("" for the first page). Decode with
+ * store_live_row_at. */
+int store_load_live(vt_db_conn *c, const char *after, int ttl_s, int limit, PGresult **res,
+                    char *err, size_t errlen);
+void store_live_row_at(const PGresult *res, int row, store_live_row *out);
 
 #endif

@@ -29,6 +29,7 @@ struct vt_bus {
     natsConnection *conn;
     natsOptions *opts;
     atomic_bool connected;
+    atomic_uint_fast64_t connections; /* times the connection has come up */
     atomic_bool closing; /* vt_bus_free under way: disconnects are expected */
     pthread_mutex_t flush_lock; /* guards the flush queue and flusher state */
     pthread_cond_t flush_cond;
@@ -110,6 +111,8 @@ static natsStatus set_servers(natsOptions *opts, const char *urls)
 
 static void set_connected(vt_bus *bus, bool up)
 {
+    if (up)
+        atomic_fetch_add(&bus->connections, 1);
     atomic_store(&bus->connected, up);
     if (bus->on_state)
         bus->on_state(up, bus->state_user);
@@ -230,6 +233,11 @@ fail:
 bool vt_bus_connected(const vt_bus *bus)
 {
     return atomic_load(&((vt_bus *)bus)->connected);
+}
+
+uint64_t vt_bus_connections(const vt_bus *bus)
+{
+    return atomic_load(&((vt_bus *)bus)->connections);
 }
 
 static bool subject_valid(const char *subject)

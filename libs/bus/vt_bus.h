@@ -42,6 +42,9 @@ int vt_bus_urls_valid(const char *urls, char *err, size_t errlen);
  * there yet). Fails only for bad options. Free with vt_bus_free. */
 int vt_bus_new(const vt_bus_options *opts, vt_bus **out, char *err, size_t errlen);
 bool vt_bus_connected(const vt_bus *bus);
+/* How many times the connection has come up (connects and reconnects). A reader that
+ * saw the same number before and after, connected both times, missed no message. */
+uint64_t vt_bus_connections(const vt_bus *bus);
 
 /* Publish payload on subject. 0, VT_INVALID_ARGUMENT (bad subject) or VT_UNAVAILABLE. */
 int vt_bus_publish(vt_bus *bus, const char *subject, const void *data, size_t len);

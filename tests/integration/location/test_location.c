@@ -5,6 +5,12 @@
  * nearby ordering; invalid input; stale positions; UpdateVendorLocation's publish with
  * the left-cell copy; health; NATS and PostgreSQL restarted mid-stream; SIGTERM
  * flushing the buffer. Runs alone: it restarts the shared servers.
+ *
+ * Two replicas run, as in production, sharing the ingest's queue group: one answers box
+ * and radius reads from its live map (the default), the other from the table
+ * (VENTA_LOCATION_LIVE_MAP=false). Every box and radius read is asked of both, and
+ * both must answer the same: the map must see every message although the ingest sees
+ * only its share, and follow the table's rules.
  */
 #include "grpc/health/v1/health.pb-c.h"
 #include "venta/events/v1/events.pb-c.h"
@@ -26,7 +32,9 @@
 
 static char *db_url;
 static int service_pid, grpc_port, metrics_port;
-static vt_rpc_channel *channel;
+static vt_rpc_channel *channel; /* the replica reading from its live map */
+static int table_pid;
+static vt_rpc_channel *table_channel; /* the replica reading from the table */
 static vt_bus *bus;
 
 static const ProtobufCServiceDescriptor *svc = &venta__location__v1__location_service__descriptor;
@@ -47,7 +55,7 @@ static PGconn *db(void)
     return vt_harness_pg(&conn, db_url);
 }
 
-static void start_service(void)
+static void start_services(void)
 {
     const char *env[] = {"VENTA_LOCATION_TTL_S=600", "VENTA_RPC_THREADS=2", NULL};
     vt_harness_service s;
@@ -55,12 +63,24 @@ static void start_service(void)
                              db_url, env);
     service_pid = s.pid, grpc_port = s.grpc_port, metrics_port = s.metrics_port;
     channel = s.channel;
+    const char *table_env[] = {"VENTA_LOCATION_TTL_S=600", "VENTA_RPC_THREADS=2",
+                               "VENTA_LOCATION_LIVE_MAP=false", NULL};
+    vt_harness_service_start(&s, vt_harness_env("VENTA_LOCATION_BIN"), "VENTA_LOCATION_ADDR",
+                             db_url, table_env);
+    table_pid = s.pid;
+    table_channel = s.channel;
 }
 
 static void vendor_id(int n, char *out)
 {
     snprintf(out, VT_UUID_LEN + 1, "00000000-0000-4000-8000-%012d", n);
 }
+
+typedef struct {
+    size_t n;
+    char ids[64][VT_UUID_LEN + 1];
+    double dist[64];
+} found;
 
 /* A position as the WebSocket edge publishes it (live) or not. */
 static void publish_as(int vendor, double lat, double lng, int64_t ts, bool live)
@@ -115,15 +135,59 @@ static bool wait_stored(int vendor, int64_t ts, int ms)
     return false;
 }
 
+static int in_bounds_on(vt_rpc_channel *ch, double ne_lat, double ne_lng, double sw_lat,
+                        double sw_lng, int limit, found *f);
+
+/* Take every vendor the tests have used off the map the way production does
+ * (evt.vendor.deleted), and wait until the table and the live map are both empty. */
 static void clear_positions(void)
 {
-    char err[256];
-    VT_REQUIRE(vt_db_exec(db(), "DELETE FROM location.vendor_locations", err, sizeof err) == VT_OK);
+    char id[VT_UUID_LEN + 1];
+    for (int v = 0; v < 200; v++) {
+        vendor_id(v, id);
+        Venta__Events__V1__VendorEvent ev = VENTA__EVENTS__V1__VENDOR_EVENT__INIT;
+        ev.type = (char *)"deleted";
+        ev.vendor_id = id;
+        VT_REQUIRE(vt_events_publish_message(bus, "evt.vendor.deleted", &ev.base) == VT_OK);
+    }
+    bool empty = false;
+    for (int i = 0; i < 500 && !empty; i++) {
+        PGresult *r = PQexec(db(), "SELECT count(*) FROM location.vendor_locations");
+        found f = {0};
+        empty = PQresultStatus(r) == PGRES_TUPLES_OK && strcmp(PQgetvalue(r, 0, 0), "0") == 0 &&
+                in_bounds_on(channel, 90, 180, -90, -180, 0, &f) == VT_OK && f.n == 0;
+        PQclear(r);
+        if (!empty)
+            usleep(20000);
+    }
+    VT_REQUIRE(empty);
+}
+
+/* The live-map replica's /metrics text into out. */
+static void metrics(char *out, size_t outlen)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "curl -sf http://127.0.0.1:%d/metrics", metrics_port);
+    FILE *p = popen(cmd, "r");
+    size_t n = p ? fread(out, 1, outlen - 1, p) : 0;
+    out[n] = '\0';
+    if (p)
+        pclose(p);
 }
 
 static void test_health_and_nats_to_storage(void)
 {
     VT_CHECK(wait_serving(20000));
+    /* From here on box and radius reads come from the live map. */
+    static char text[65536];
+    bool loaded = false;
+    for (int i = 0; i < 500 && !loaded; i++) {
+        metrics(text, sizeof text);
+        loaded = strstr(text, "venta_location_live_ready 1\n") != NULL;
+        if (!loaded)
+            usleep(20000);
+    }
+    VT_CHECK(loaded);
     VT_CHECK_INT(health("venta.location.v1.LocationService"),
                  GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING);
     VT_CHECK_INT(health("postgres"), GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING);
@@ -167,14 +231,8 @@ static void test_out_of_order_and_duplicates(void)
     VT_CHECK_NEAR(p.lat, 20.199, 1e-9);
 }
 
-typedef struct {
-    size_t n;
-    char ids[64][VT_UUID_LEN + 1];
-    double dist[64];
-} found;
-
-static int in_bounds(double ne_lat, double ne_lng, double sw_lat, double sw_lng, int limit,
-                     found *f)
+static int in_bounds_on(vt_rpc_channel *ch, double ne_lat, double ne_lng, double sw_lat,
+                        double sw_lng, int limit, found *f)
 {
     Venta__Location__V1__VendorsInBoundsRequest req =
         VENTA__LOCATION__V1__VENDORS_IN_BOUNDS_REQUEST__INIT;
@@ -182,7 +240,7 @@ static int in_bounds(double ne_lat, double ne_lng, double sw_lat, double sw_lng,
     req.limit = limit;
     vt_rpc_reply *reply;
     vt_rpc_call_opts o = {.timeout_ms = 5000};
-    int rc = vt_rpc_call_unary(channel, svc, "VendorsInBounds", &req.base, &o, &reply);
+    int rc = vt_rpc_call_unary(ch, svc, "VendorsInBounds", &req.base, &o, &reply);
     if (rc == VT_OK && f) {
         const Venta__Location__V1__VendorsInBoundsResponse *res =
             (const void *)vt_rpc_reply_response(reply);
@@ -192,6 +250,71 @@ static int in_bounds(double ne_lat, double ne_lng, double sw_lat, double sw_lng,
     }
     vt_rpc_reply_free(reply);
     return rc;
+}
+
+static int by_id(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+/* The same vendors (ids compared as sets; distances in order, for radius reads). */
+static bool same_vendors(found *a, found *b)
+{
+    if (a->n != b->n)
+        return false;
+    for (size_t i = 0; i < a->n; i++)
+        if (fabs(a->dist[i] - b->dist[i]) > 1e-6 * (1 + a->dist[i]))
+            return false;
+    qsort(a->ids, a->n, sizeof a->ids[0], by_id);
+    qsort(b->ids, b->n, sizeof b->ids[0], by_id);
+    for (size_t i = 0; i < a->n; i++)
+        if (strcmp(a->ids[i], b->ids[i]) != 0)
+            return false;
+    return true;
+}
+
+/* Ask both replicas (read until they agree: the table is written in batches) and
+ * return the live map's answer, unsorted as it came. */
+static int ask_both(int (*ask)(vt_rpc_channel *, const void *, found *), const void *q, found *f)
+{
+    found mine, theirs, sorted;
+    int rc = VT_OK, table_rc = VT_OK;
+    bool agree = false;
+    for (int i = 0; i < 100 && !agree; i++) {
+        mine = (found){0}, theirs = (found){0};
+        rc = ask(channel, q, &mine);
+        table_rc = ask(table_channel, q, &theirs);
+        sorted = mine;
+        agree = rc == table_rc && (rc != VT_OK || same_vendors(&sorted, &theirs));
+        if (!agree)
+            usleep(20000);
+    }
+    VT_CHECK(agree);
+    if (f)
+        *f = mine;
+    return rc;
+}
+
+typedef struct {
+    double ne_lat, ne_lng, sw_lat, sw_lng;
+    int limit;
+} box_query;
+
+static int ask_in_bounds(vt_rpc_channel *ch, const void *q, found *f)
+{
+    const box_query *b = q;
+    return in_bounds_on(ch, b->ne_lat, b->ne_lng, b->sw_lat, b->sw_lng, b->limit, f);
+}
+
+/* VendorsInBounds on both replicas; limited reads may pick different vendors, so
+ * those are asked of the live map only (and counted). */
+static int in_bounds(double ne_lat, double ne_lng, double sw_lat, double sw_lng, int limit,
+                     found *f)
+{
+    box_query q = {ne_lat, ne_lng, sw_lat, sw_lng, limit};
+    if (limit > 0)
+        return in_bounds_on(channel, ne_lat, ne_lng, sw_lat, sw_lng, limit, f);
+    return ask_both(ask_in_bounds, &q, f);
 }
 
 static bool has(const found *f, int vendor)
@@ -237,13 +360,14 @@ static void test_boxes(void)
     VT_CHECK_INT(f.n, 3);
 }
 
-static int nearby(double lat, double lng, double radius, int limit, found *f)
+static int nearby_on(vt_rpc_channel *ch, double lat, double lng, double radius, int limit,
+                     found *f)
 {
     Venta__Location__V1__VendorsNearbyRequest req = VENTA__LOCATION__V1__VENDORS_NEARBY_REQUEST__INIT;
     req.lat = lat, req.lng = lng, req.radius_meters = radius, req.limit = limit;
     vt_rpc_reply *reply;
     vt_rpc_call_opts o = {.timeout_ms = 5000};
-    int rc = vt_rpc_call_unary(channel, svc, "VendorsNearby", &req.base, &o, &reply);
+    int rc = vt_rpc_call_unary(ch, svc, "VendorsNearby", &req.base, &o, &reply);
     if (rc == VT_OK && f) {
         const Venta__Location__V1__VendorsNearbyResponse *res =
             (const void *)vt_rpc_reply_response(reply);
@@ -255,6 +379,24 @@ static int nearby(double lat, double lng, double radius, int limit, found *f)
     }
     vt_rpc_reply_free(reply);
     return rc;
+}
+
+typedef struct {
+    double lat, lng, radius;
+    int limit;
+} circle_query;
+
+static int ask_nearby(vt_rpc_channel *ch, const void *q, found *f)
+{
+    const circle_query *c = q;
+    return nearby_on(ch, c->lat, c->lng, c->radius, c->limit, f);
+}
+
+/* VendorsNearby on both replicas: nearest first, so limited reads agree too. */
+static int nearby(double lat, double lng, double radius, int limit, found *f)
+{
+    circle_query q = {lat, lng, radius, limit};
+    return ask_both(ask_nearby, &q, f);
 }
 
 static void test_nearby(void)
@@ -321,6 +463,18 @@ static void test_invalid_input(void)
     VT_CHECK(wait_serving(5000));
 }
 
+static bool excludes_50_has_51(vt_rpc_channel *ch)
+{
+    found f = {0};
+    bool box = in_bounds_on(ch, 2, 2, 0, 0, 0, &f) == VT_OK && f.n == 1 && has(&f, 51);
+    f = (found){0};
+    bool circle = nearby_on(ch, 1, 1, 1000, 0, &f) == VT_OK && !has(&f, 50) && has(&f, 51);
+    return box && circle;
+}
+
+/* A position written more than the TTL ago is not live. The table replica sees the
+ * backdated row at once; the live map learns the table's time when it reloads, which
+ * it does after NATS comes back (it may have missed messages meanwhile). */
 static void test_stale_positions_are_excluded(void)
 {
     clear_positions();
@@ -334,15 +488,19 @@ static void test_stale_positions_are_excluded(void)
                           "UPDATE location.vendor_locations SET updated_at = now() - interval "
                           "'11 minutes' WHERE vendor_id = '00000000-0000-4000-8000-000000000050'",
                           err, sizeof err) == VT_OK);
-    found f;
-    VT_CHECK_INT(in_bounds(2, 2, 0, 0, 0, &f), VT_OK);
-    VT_CHECK_INT(f.n, 1);
-    VT_CHECK(has(&f, 51));
-    VT_CHECK_INT(nearby(1, 1, 1000, 0, &f), VT_OK);
-    VT_CHECK(!has(&f, 50));
+    VT_CHECK(excludes_50_has_51(table_channel));
     Venta__Location__V1__VendorPosition p;
     VT_CHECK_INT(get(50, &p), VT_OK); /* last known, but not live */
     VT_CHECK(!p.online);
+
+    VT_REQUIRE(vt_harness_server("restart", "nats") == 0);
+    bool reloaded = false;
+    for (int i = 0; i < 500 && !reloaded; i++) {
+        reloaded = excludes_50_has_51(channel);
+        if (!reloaded)
+            usleep(20000);
+    }
+    VT_CHECK(reloaded);
 }
 
 typedef struct {
@@ -542,19 +700,17 @@ static void test_survives_nats_and_postgres_restarts(void)
 
 static void test_metrics(void)
 {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "curl -sf http://127.0.0.1:%d/metrics", metrics_port);
-    FILE *p = popen(cmd, "r");
     char text[65536];
-    size_t n = fread(text, 1, sizeof text - 1, p);
-    text[n] = '\0';
-    pclose(p);
+    metrics(text, sizeof text);
     VT_CHECK(strstr(text, "venta_location_ingest_received_total ") != NULL);
     VT_CHECK(strstr(text, "venta_location_ingest_invalid_total ") != NULL);
     VT_CHECK(strstr(text, "venta_location_ingest_invalid_total 0\n") == NULL);
     VT_CHECK(strstr(text, "venta_location_ingest_dropped_total ") != NULL);
     VT_CHECK(strstr(text, "venta_location_ingest_batch_size_bucket") != NULL);
     VT_CHECK(strstr(text, "venta_location_query_seconds_count{method=\"VendorsInBounds\"}") != NULL);
+    VT_CHECK(strstr(text, "venta_location_live_ready 1\n") != NULL);
+    VT_CHECK(strstr(text, "venta_location_live_vendors ") != NULL);
+    VT_CHECK(strstr(text, "venta_location_live_loads_total ") != NULL);
 }
 
 static void test_sigterm_flushes_and_exits_cleanly(void)
@@ -565,6 +721,9 @@ static void test_sigterm_flushes_and_exits_cleanly(void)
     vt_rpc_channel_free(channel);
     channel = NULL;
     VT_CHECK_INT(vt_harness_stop(service_pid, SIGTERM, 20000), 0);
+    vt_rpc_channel_free(table_channel);
+    table_channel = NULL;
+    VT_CHECK_INT(vt_harness_stop(table_pid, SIGTERM, 20000), 0);
     PGresult *r = PQexec(db(), "SELECT count(*) FROM location.vendor_locations WHERE vendor_id = "
                                "'00000000-0000-4000-8000-000000000080'");
     VT_CHECK_STR(PQgetvalue(r, 0, 0), "1");
@@ -578,7 +737,7 @@ int main(void)
     vt_bus_options o = {.urls = vt_harness_env("VENTA_TEST_NATS_URL"), .name = "test-location"};
     char err[256];
     VT_REQUIRE(vt_bus_new(&o, &bus, err, sizeof err) == VT_OK);
-    start_service();
+    start_services();
     VT_RUN(test_health_and_nats_to_storage);
     VT_RUN(test_out_of_order_and_duplicates);
     VT_RUN(test_boxes);

@@ -1,0 +1,380 @@
+/*
+ * live.c — see live.h.
+ */
+#include "live.h"
+
+#include "livemap.h"
+#include "messages.h"
+#include "vt_core.h"
+#include "vt_events.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REPLAY_MAX (1u << 20) /* presence changes kept during one load */
+#define EXPIRE_VISIT 20000    /* vendors checked for expiry per loader tick */
+#define TICK_MS 100
+
+struct live {
+    live_opts opts;
+    pthread_rwlock_t lock; /* guards everything below up to the loader's fields */
+    livemap *map;
+    bool ready;   /* loaded, and NATS connected since: reads may use the map */
+    bool loading; /* a load is under way: presence changes are also kept in replay */
+    presence_change *replay;
+    size_t nreplay, replay_cap;
+    bool replay_lost; /* replay overflowed or could not grow: load again */
+    bool out_of_memory;
+
+    vt_bus_sub *loc_sub, *status_sub, *deleted_sub;
+
+    pthread_t loader;
+    bool loader_started;
+    pthread_mutex_t stop_lock; /* guards stopping */
+    pthread_cond_t stop_cond;
+    bool stopping;
+    vt_db_conn *db; /* the loader's */
+    size_t expire_cursor;
+
+    vt_counter *loads, *invalid;
+};
+
+/* ---- messages, on nats.c threads ---- */
+
+static void on_location(const char *subject, const void *data, size_t len, void *user)
+{
+    (void)subject;
+    live *lv = user;
+    loc_update u;
+    message_result m = message_location(data, len, &u);
+    if (m == MESSAGE_INVALID)
+        vt_counter_inc(lv->invalid);
+    if (m != MESSAGE_OK)
+        return;
+    int64_t now = vt_now_ms();
+    pthread_rwlock_wrlock(&lv->lock);
+    if (!livemap_put(lv->map, &u, now))
+        lv->out_of_memory = true;
+    pthread_rwlock_unlock(&lv->lock);
+}
+
+/* Apply a presence change now, and keep it for after the load when one is under way
+ * (the table may not have had it yet when its page was read). */
+static void apply_presence(live *lv, const presence_change *p)
+{
+    pthread_rwlock_wrlock(&lv->lock);
+    if (p->removed)
+        livemap_remove(lv->map, p->vendor_id);
+    else
+        livemap_set_online(lv->map, p->vendor_id, p->online, p->ts, p->last_ts);
+    if (lv->loading && !lv->replay_lost) {
+        if (lv->nreplay == lv->replay_cap) {
+            size_t cap = lv->replay_cap ? lv->replay_cap * 2 : 1024;
+            presence_change *grown =
+                cap <= REPLAY_MAX ? realloc(lv->replay, cap * sizeof *grown) : NULL;
+            if (grown) {
+                lv->replay = grown;
+                lv->replay_cap = cap;
+            }
+        }
+        if (lv->nreplay < lv->replay_cap)
+            lv->replay[lv->nreplay++] = *p;
+        else
+            lv->replay_lost = true;
+    }
+    pthread_rwlock_unlock(&lv->lock);
+}
+
+static void on_status(const char *subject, const void *data, size_t len, void *user)
+{
+    live *lv = user;
+    presence_change p;
+    if (message_status(subject, data, len, &p))
+        apply_presence(lv, &p);
+    else
+        vt_counter_inc(lv->invalid);
+}
+
+static void on_deleted(const char *subject, const void *data, size_t len, void *user)
+{
+    (void)subject;
+    live *lv = user;
+    presence_change p;
+    if (message_deleted(data, len, &p))
+        apply_presence(lv, &p);
+    else
+        vt_counter_inc(lv->invalid);
+}
+
+/* ---- the loader thread ---- */
+
+/* Sleep up to ms; true when live_stop asked the loader to end. */
+static bool stop_requested(live *lv, int ms)
+{
+    pthread_mutex_lock(&lv->stop_lock);
+    if (!lv->stopping && ms > 0) {
+        struct timespec until = vt_monotonic_deadline((int64_t)ms * 1000000);
+        pthread_cond_timedwait(&lv->stop_cond, &lv->stop_lock, &until);
+    }
+    bool stopping = lv->stopping;
+    pthread_mutex_unlock(&lv->stop_lock);
+    return stopping;
+}
+
+static bool connection_unchanged(live *lv, uint64_t generation)
+{
+    return vt_bus_connected(lv->opts.bus) && vt_bus_connections(lv->opts.bus) == generation;
+}
+
+static void begin_load(live *lv)
+{
+    pthread_rwlock_wrlock(&lv->lock);
+    lv->ready = false;
+    lv->loading = true;
+    lv->nreplay = 0;
+    lv->replay_lost = false;
+    lv->out_of_memory = false;
+    livemap_clear(lv->map);
+    lv->expire_cursor = 0;
+    pthread_rwlock_unlock(&lv->lock);
+}
+
+/* Read the table page by page into the map. */
+static int load_pages(live *lv, uint64_t generation, size_t *rows)
+{
+    char after[VT_UUID_LEN + 1] = "";
+    int page = lv->opts.page > 0 ? lv->opts.page : 5000;
+    for (;;) {
+        if (stop_requested(lv, 0) || !connection_unchanged(lv, generation))
+            return VT_UNAVAILABLE;
+        char err[256];
+        PGresult *res = NULL;
+        int rc = store_load_live(lv->db, after, lv->opts.ttl_s, page, &res, err, sizeof err);
+        if (rc != VT_OK) {
+            vt_warn(NULL, "live map: loading positions failed (%s): %s", vt_status_name(rc), err);
+            PQclear(res);
+            return rc;
+        }
+        int n = PQntuples(res);
+        store_live_row row;
+        pthread_rwlock_wrlock(&lv->lock);
+        for (int i = 0; i < n; i++) {
+            store_live_row_at(res, i, &row);
+            if (!livemap_merge_row(lv->map, &row))
+                lv->out_of_memory = true;
+        }
+        pthread_rwlock_unlock(&lv->lock);
+        if (n > 0)
+            memcpy(after, row.position.vendor_id, sizeof after);
+        PQclear(res);
+        *rows += (size_t)n;
+        if (n < page)
+            return VT_OK;
+    }
+}
+
+/* Apply what arrived during the load again and open the map to readers; false when
+ * the load must be redone. */
+static bool finish_load(live *lv, uint64_t generation)
+{
+    pthread_rwlock_wrlock(&lv->lock);
+    bool ok = !lv->replay_lost && !lv->out_of_memory && connection_unchanged(lv, generation);
+    for (size_t i = 0; ok && i < lv->nreplay; i++) {
+        const presence_change *p = &lv->replay[i];
+        if (p->removed)
+            livemap_remove(lv->map, p->vendor_id);
+        else
+            livemap_set_online(lv->map, p->vendor_id, p->online, p->ts, p->last_ts);
+    }
+    lv->loading = false;
+    lv->nreplay = 0;
+    lv->ready = ok;
+    size_t count = livemap_count(lv->map);
+    pthread_rwlock_unlock(&lv->lock);
+    if (ok)
+        vt_info(NULL, "live map: loaded, %zu vendors", count);
+    return ok;
+}
+
+static void set_unready(live *lv)
+{
+    pthread_rwlock_wrlock(&lv->lock);
+    lv->ready = false;
+    pthread_rwlock_unlock(&lv->lock);
+}
+
+/* One slice of the expiry sweep; false when the map lost a position to a failed
+ * allocation and must be loaded again. */
+static bool expire_some(live *lv)
+{
+    int64_t before = vt_now_ms() - (int64_t)lv->opts.ttl_s * 1000;
+    pthread_rwlock_wrlock(&lv->lock);
+    lv->expire_cursor = livemap_expire(lv->map, before, lv->expire_cursor, EXPIRE_VISIT);
+    bool whole = !lv->out_of_memory;
+    pthread_rwlock_unlock(&lv->lock);
+    return whole;
+}
+
+static void *loader_main(void *arg)
+{
+    live *lv = arg;
+    uint64_t loaded = 0; /* the connection generation the map is complete for */
+    int backoff_ms = 0;
+    while (!stop_requested(lv, backoff_ms)) {
+        backoff_ms = 0;
+        uint64_t generation = vt_bus_connections(lv->opts.bus);
+        if (loaded == generation && vt_bus_connected(lv->opts.bus)) {
+            if (expire_some(lv)) {
+                backoff_ms = TICK_MS;
+                continue;
+            }
+            vt_warn(NULL, "live map: out of memory, loading again");
+        }
+        /* NATS is down or came back: messages may have been missed. */
+        set_unready(lv);
+        if (!vt_bus_connected(lv->opts.bus)) {
+            backoff_ms = TICK_MS;
+            continue;
+        }
+        int64_t t0 = vt_monotonic_ns();
+        begin_load(lv);
+        if (stop_requested(lv, lv->opts.settle_ms))
+            break;
+        size_t rows = 0;
+        if (load_pages(lv, generation, &rows) == VT_OK && finish_load(lv, generation)) {
+            loaded = generation;
+            vt_counter_inc(lv->loads);
+            vt_info(NULL, "live map: %zu stored positions read in %.0f ms", rows,
+                    (double)(vt_monotonic_ns() - t0) / 1e6);
+        } else {
+            pthread_rwlock_wrlock(&lv->lock);
+            lv->loading = false;
+            pthread_rwlock_unlock(&lv->lock);
+            backoff_ms = 1000;
+        }
+    }
+    return NULL;
+}
+
+/* ---- metrics ---- */
+
+static double vendors(void *user)
+{
+    live *lv = user;
+    pthread_rwlock_rdlock(&lv->lock);
+    double n = (double)livemap_count(lv->map);
+    pthread_rwlock_unlock(&lv->lock);
+    return n;
+}
+
+static double ready(void *user)
+{
+    live *lv = user;
+    pthread_rwlock_rdlock(&lv->lock);
+    double r = lv->ready ? 1 : 0;
+    pthread_rwlock_unlock(&lv->lock);
+    return r;
+}
+
+/* ---- lifetime and reads ---- */
+
+int live_start(const live_opts *opts, live **out, char *err, size_t errlen)
+{
+    live *lv = calloc(1, sizeof *lv);
+    if (!lv || !(lv->map = livemap_new()) ||
+        !(lv->db = vt_db_conn_new(opts->database_url, store_statements, store_nstatements))) {
+        snprintf(err, errlen, "out of memory");
+        if (lv)
+            livemap_free(lv->map);
+        free(lv);
+        return VT_RESOURCE_EXHAUSTED;
+    }
+    lv->opts = *opts;
+    if (lv->opts.settle_ms < 0)
+        lv->opts.settle_ms = 0;
+    pthread_rwlockattr_t attr;
+    pthread_rwlockattr_init(&attr);
+    pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&lv->lock, &attr);
+    pthread_rwlockattr_destroy(&attr);
+    pthread_mutex_init(&lv->stop_lock, NULL);
+    vt_cond_init_monotonic(&lv->stop_cond);
+    lv->loads = vt_metrics_counter(opts->metrics, "venta_location_live_loads_total",
+                                   "Times the live map was (re)loaded from the table.", NULL);
+    lv->invalid = vt_metrics_counter(opts->metrics, "venta_location_live_invalid_total",
+                                     "Malformed messages the live map ignored.", NULL);
+    vt_metrics_gauge_fn(opts->metrics, "venta_location_live_vendors",
+                        "Vendors in the live map (fresh or about to expire).", NULL, vendors, lv);
+    vt_metrics_gauge_fn(opts->metrics, "venta_location_live_ready",
+                        "1 when box and radius reads are served from the live map.", NULL, ready,
+                        lv);
+
+    int rc = vt_bus_subscribe(opts->bus, VT_EVENTS_LOC_ALL, NULL, 65536, on_location, lv,
+                              &lv->loc_sub);
+    if (rc == VT_OK)
+        rc = vt_bus_subscribe(opts->bus, VT_EVENTS_STATUS_ALL, NULL, 16384, on_status, lv,
+                              &lv->status_sub);
+    if (rc == VT_OK)
+        rc = vt_bus_subscribe(opts->bus, "evt.vendor.deleted", NULL, 16384, on_deleted, lv,
+                              &lv->deleted_sub);
+    if (rc == VT_OK)
+        rc = pthread_create(&lv->loader, NULL, loader_main, lv) == 0 ? VT_OK : VT_INTERNAL;
+    lv->loader_started = rc == VT_OK;
+    if (rc != VT_OK) {
+        snprintf(err, errlen, "cannot start the live map (subscribing to %s)", VT_EVENTS_LOC_ALL);
+        live_stop(lv);
+        return rc;
+    }
+    *out = lv;
+    return VT_OK;
+}
+
+void live_stop(live *lv)
+{
+    if (!lv)
+        return;
+    vt_bus_unsubscribe(lv->loc_sub);
+    vt_bus_unsubscribe(lv->status_sub);
+    vt_bus_unsubscribe(lv->deleted_sub);
+    pthread_mutex_lock(&lv->stop_lock);
+    lv->stopping = true;
+    pthread_cond_signal(&lv->stop_cond);
+    pthread_mutex_unlock(&lv->stop_lock);
+    if (lv->loader_started)
+        pthread_join(lv->loader, NULL);
+    vt_db_conn_free(lv->db);
+    livemap_free(lv->map);
+    free(lv->replay);
+    pthread_cond_destroy(&lv->stop_cond);
+    pthread_mutex_destroy(&lv->stop_lock);
+    pthread_rwlock_destroy(&lv->lock);
+    free(lv);
+}
+
+static int64_t fresh_after(const live *lv)
+{
+    return vt_now_ms() - (int64_t)lv->opts.ttl_s * 1000;
+}
+
+int live_in_bounds(live *lv, const vt_geo_box *box, size_t limit, store_position *out, size_t *n)
+{
+    pthread_rwlock_rdlock(&lv->lock);
+    int rc = lv->ready ? VT_OK : VT_UNAVAILABLE;
+    if (rc == VT_OK)
+        *n = livemap_in_bounds(lv->map, box, fresh_after(lv), limit, out);
+    pthread_rwlock_unlock(&lv->lock);
+    return rc;
+}
+
+int live_nearby(live *lv, double lat, double lng, double radius_m, size_t limit,
+                store_position *out, size_t *n)
+{
+    pthread_rwlock_rdlock(&lv->lock);
+    int rc = lv->ready ? VT_OK : VT_UNAVAILABLE;
+    if (rc == VT_OK)
+        *n = livemap_nearby(lv->map, lat, lng, radius_m, fresh_after(lv), limit, out);
+    pthread_rwlock_unlock(&lv->lock);
+    return rc;
+}

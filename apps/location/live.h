@@ -1,0 +1,49 @@
+/*
+ * live.h — the live map (livemap.h) kept current for LocationService's box and radius
+ * reads.
+ *
+ * Every replica subscribes to every position, presence and deletion (not in the
+ * ingest's queue group: each replica needs all of them) and applies them to its map as
+ * they arrive, so the map is as fresh as the live fan-out and fresher than the table,
+ * which the ingest writes in batches. On start, and after every NATS reconnect (it may
+ * have missed messages meanwhile), the map is emptied and reloaded from the table in
+ * pages while new messages keep arriving; presence changes and deletions received
+ * during the load are applied again once it ends. Until the map is loaded, and while
+ * NATS is down, live_in_bounds and live_nearby say VT_UNAVAILABLE and the caller reads
+ * the table instead. Positions older than the TTL are forgotten every few seconds.
+ *
+ * Threads: nats.c's callbacks write under a read-write lock (a few hundred
+ * nanoseconds each); the rpc workers read under it; a loader thread of its own (with
+ * its own PostgreSQL connection) loads, expires and watches the NATS connection.
+ */
+#ifndef VENTA_LOCATION_LIVE_H
+#define VENTA_LOCATION_LIVE_H
+
+#include "store.h"
+#include "vt_bus.h"
+#include "vt_geo.h"
+#include "vt_metrics.h"
+
+#include <stddef.h>
+
+typedef struct live live;
+
+typedef struct {
+    vt_bus *bus;
+    const char *database_url;
+    vt_metrics *metrics;
+    int ttl_s;   /* VENTA_LOCATION_TTL_S */
+    int page;    /* rows per load query (default 5000) */
+    int settle_ms; /* wait after a (re)connect before loading, for batches in flight (250) */
+} live_opts;
+
+int live_start(const live_opts *opts, live **out, char *err, size_t errlen);
+void live_stop(live *lv);
+
+/* VT_OK with *n positions in out (room for limit), as livemap_in_bounds/_nearby say;
+ * VT_UNAVAILABLE while the map is not loaded (read the table instead). */
+int live_in_bounds(live *lv, const vt_geo_box *box, size_t limit, store_position *out, size_t *n);
+int live_nearby(live *lv, double lat, double lng, double radius_m, size_t limit,
+                store_position *out, size_t *n);
+
+#endif

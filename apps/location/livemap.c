@@ -1,0 +1,579 @@
+/*
+ * livemap.c — see livemap.h.
+ *
+ * Layout: vendors live in one array of entries (freed ones chained for reuse), found
+ * by id through an open-addressing table (linear probing, deletion by backward shift),
+ * and listed by place in a fixed grid of GRID_DEG-degree cells, each cell an array of
+ * entry indices (a vendor moving out is swapped with the last one). Cells, once made,
+ * stay: their number is bounded by the area vendors have visited, not by traffic.
+ *
+ * A box query walks the grid cells its rows and columns span, or every cell made so
+ * far when that is fewer (a box over a continent), and tests each vendor against the
+ * exact box. A radius query does the same over a box around the circle and keeps the
+ * nearest `limit` in a max-heap by distance.
+ */
+#include "livemap.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define GRID_DEG 0.02 /* ~2.2 km of latitude: a city box spans a few dozen cells */
+#define GRID_ROWS 9001u  /* lat -90 .. 90 inclusive */
+#define GRID_COLS 18001u /* lng -180 .. 180 inclusive: -180 and 180 stay apart */
+#define NONE UINT32_MAX
+
+typedef struct {
+    unsigned char id[16];
+    double lat, lng;
+    float heading, speed, accuracy;
+    bool online;
+    bool used;
+    int64_t ts, updated, offline_through;
+    uint32_t cell; /* index into cells; the next free entry while unused */
+    uint32_t slot; /* index in that cell's members */
+} entry;
+
+typedef struct {
+    uint32_t key;
+    uint32_t n, cap;
+    uint32_t *members;
+} cell;
+
+struct livemap {
+    entry *entries;
+    size_t nentries, entries_cap, count;
+    uint32_t free_head;
+
+    uint32_t *by_id; /* entry index + 1, 0 empty; size id_mask + 1 */
+    size_t id_mask;
+
+    cell *cells;
+    size_t ncells, cells_cap;
+    uint32_t *by_key; /* cell index + 1, 0 empty; size key_mask + 1 */
+    size_t key_mask;
+};
+
+/* ---- ids ---- */
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = (char)(c | 0x20);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+static bool parse_id(const char *text, unsigned char out[16])
+{
+    if (!vt_uuid_valid(text))
+        return false;
+    size_t k = 0;
+    for (size_t i = 0; i < VT_UUID_LEN; i += (text[i] == '-') ? 1 : 2) {
+        if (text[i] == '-')
+            continue;
+        out[k++] = (unsigned char)(hexval(text[i]) << 4 | hexval(text[i + 1]));
+    }
+    return k == 16;
+}
+
+static uint64_t mix(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return h;
+}
+
+static size_t id_hash(const unsigned char id[16])
+{
+    uint64_t a, b;
+    memcpy(&a, id, 8);
+    memcpy(&b, id + 8, 8);
+    return (size_t)mix(a * 0x9e3779b97f4a7c15ULL ^ b);
+}
+
+/* ---- tables ---- */
+
+static bool id_table_grow(livemap *m)
+{
+    size_t size = m->id_mask ? (m->id_mask + 1) * 2 : 1024;
+    uint32_t *t = calloc(size, sizeof *t);
+    if (!t)
+        return false;
+    for (size_t i = 0; m->by_id && i <= m->id_mask; i++) {
+        uint32_t v = m->by_id[i];
+        if (!v)
+            continue;
+        size_t j = id_hash(m->entries[v - 1].id) & (size - 1);
+        while (t[j])
+            j = (j + 1) & (size - 1);
+        t[j] = v;
+    }
+    free(m->by_id);
+    m->by_id = t;
+    m->id_mask = size - 1;
+    return true;
+}
+
+/* The slot holding id, or the empty slot where it would go. */
+static size_t id_slot(const livemap *m, const unsigned char id[16])
+{
+    size_t j = id_hash(id) & m->id_mask;
+    while (m->by_id[j] && memcmp(m->entries[m->by_id[j] - 1].id, id, 16) != 0)
+        j = (j + 1) & m->id_mask;
+    return j;
+}
+
+static entry *find(const livemap *m, const unsigned char id[16])
+{
+    if (!m->by_id)
+        return NULL;
+    uint32_t v = m->by_id[id_slot(m, id)];
+    return v ? &m->entries[v - 1] : NULL;
+}
+
+/* Backward-shift deletion: later members of the probe run move up into the hole. */
+static void id_table_delete(livemap *m, size_t hole)
+{
+    m->by_id[hole] = 0;
+    for (size_t j = (hole + 1) & m->id_mask; m->by_id[j]; j = (j + 1) & m->id_mask) {
+        size_t home = id_hash(m->entries[m->by_id[j] - 1].id) & m->id_mask;
+        /* Move j into the hole unless its home lies cyclically in (hole, j]. */
+        bool stays = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
+        if (!stays) {
+            m->by_id[hole] = m->by_id[j];
+            m->by_id[j] = 0;
+            hole = j;
+        }
+    }
+}
+
+static uint32_t grid_row(double lat)
+{
+    double r = floor((lat + 90.0) / GRID_DEG);
+    return r <= 0 ? 0 : r >= GRID_ROWS - 1 ? GRID_ROWS - 1 : (uint32_t)r;
+}
+
+static uint32_t grid_col(double lng)
+{
+    double c = floor((lng + 180.0) / GRID_DEG);
+    return c <= 0 ? 0 : c >= GRID_COLS - 1 ? GRID_COLS - 1 : (uint32_t)c;
+}
+
+static size_t key_hash(uint32_t key)
+{
+    return (size_t)mix((uint64_t)key * 0x9e3779b97f4a7c15ULL);
+}
+
+static bool key_table_grow(livemap *m)
+{
+    size_t size = m->key_mask ? (m->key_mask + 1) * 2 : 1024;
+    uint32_t *t = calloc(size, sizeof *t);
+    if (!t)
+        return false;
+    for (size_t i = 0; i < m->ncells; i++) {
+        size_t j = key_hash(m->cells[i].key) & (size - 1);
+        while (t[j])
+            j = (j + 1) & (size - 1);
+        t[j] = (uint32_t)i + 1;
+    }
+    free(m->by_key);
+    m->by_key = t;
+    m->key_mask = size - 1;
+    return true;
+}
+
+static const cell *cell_find(const livemap *m, uint32_t key)
+{
+    if (!m->by_key)
+        return NULL;
+    for (size_t j = key_hash(key) & m->key_mask; m->by_key[j]; j = (j + 1) & m->key_mask)
+        if (m->cells[m->by_key[j] - 1].key == key)
+            return &m->cells[m->by_key[j] - 1];
+    return NULL;
+}
+
+/* The index of key's cell, made if new; NONE when out of memory. */
+static uint32_t cell_index(livemap *m, uint32_t key)
+{
+    const cell *c = cell_find(m, key);
+    if (c)
+        return (uint32_t)(c - m->cells);
+    if ((m->ncells + 1) * 2 > m->key_mask + 1 && !key_table_grow(m))
+        return NONE;
+    if (m->ncells == m->cells_cap) {
+        size_t cap = m->cells_cap ? m->cells_cap * 2 : 256;
+        cell *grown = realloc(m->cells, cap * sizeof *grown);
+        if (!grown)
+            return NONE;
+        m->cells = grown;
+        m->cells_cap = cap;
+    }
+    m->cells[m->ncells] = (cell){.key = key};
+    size_t j = key_hash(key) & m->key_mask;
+    while (m->by_key[j])
+        j = (j + 1) & m->key_mask;
+    m->by_key[j] = (uint32_t)m->ncells + 1;
+    return (uint32_t)m->ncells++;
+}
+
+/* Room for one more member in cell ci. */
+static bool cell_reserve(livemap *m, uint32_t ci)
+{
+    cell *c = &m->cells[ci];
+    if (c->n < c->cap)
+        return true;
+    uint32_t cap = c->cap ? c->cap * 2 : 4;
+    uint32_t *grown = realloc(c->members, cap * sizeof *grown);
+    if (!grown)
+        return false;
+    c->members = grown;
+    c->cap = cap;
+    return true;
+}
+
+static void cell_add(livemap *m, uint32_t ci, uint32_t e)
+{
+    cell *c = &m->cells[ci];
+    m->entries[e].cell = ci;
+    m->entries[e].slot = c->n;
+    c->members[c->n++] = e;
+}
+
+static void cell_del(livemap *m, uint32_t e)
+{
+    cell *c = &m->cells[m->entries[e].cell];
+    uint32_t slot = m->entries[e].slot;
+    uint32_t last = c->members[--c->n];
+    c->members[slot] = last;
+    m->entries[last].slot = slot;
+}
+
+/* Put entry e (its lat/lng just set) in its grid cell, moving it when that changed.
+ * On failure (out of memory) nothing moved: a placed entry is still in its old cell. */
+static bool place(livemap *m, uint32_t e, bool placed)
+{
+    uint32_t key = grid_row(m->entries[e].lat) * GRID_COLS + grid_col(m->entries[e].lng);
+    if (placed && m->cells[m->entries[e].cell].key == key)
+        return true;
+    uint32_t ci = cell_index(m, key);
+    if (ci == NONE || !cell_reserve(m, ci))
+        return false;
+    if (placed)
+        cell_del(m, e);
+    cell_add(m, ci, e);
+    return true;
+}
+
+/* ---- lifetime ---- */
+
+livemap *livemap_new(void)
+{
+    livemap *m = calloc(1, sizeof *m);
+    if (m)
+        m->free_head = NONE;
+    return m;
+}
+
+void livemap_clear(livemap *m)
+{
+    for (size_t i = 0; i < m->ncells; i++)
+        free(m->cells[i].members);
+    free(m->cells);
+    free(m->by_key);
+    free(m->by_id);
+    free(m->entries);
+    *m = (livemap){.free_head = NONE};
+}
+
+void livemap_free(livemap *m)
+{
+    if (!m)
+        return;
+    livemap_clear(m);
+    free(m);
+}
+
+size_t livemap_count(const livemap *m)
+{
+    return m->count;
+}
+
+/* A new entry for id, in the id table but not yet in the grid; NULL when out of memory. */
+static entry *insert(livemap *m, const unsigned char id[16])
+{
+    if ((m->count + 1) * 4 > (m->id_mask + 1) * 3 && !id_table_grow(m))
+        return NULL;
+    uint32_t e;
+    if (m->free_head != NONE) {
+        e = m->free_head;
+        m->free_head = m->entries[e].cell;
+    } else {
+        if (m->nentries == m->entries_cap) {
+            size_t cap = m->entries_cap ? m->entries_cap * 2 : 1024;
+            entry *grown = realloc(m->entries, cap * sizeof *grown);
+            if (!grown)
+                return NULL;
+            m->entries = grown;
+            m->entries_cap = cap;
+        }
+        e = (uint32_t)m->nentries++;
+    }
+    entry *en = &m->entries[e];
+    *en = (entry){.used = true};
+    memcpy(en->id, id, 16);
+    m->by_id[id_slot(m, id)] = e + 1;
+    m->count++;
+    return en;
+}
+
+/* Forget en; in_grid says whether it is listed in a cell. */
+static void release(livemap *m, entry *en, bool in_grid)
+{
+    uint32_t e = (uint32_t)(en - m->entries);
+    id_table_delete(m, id_slot(m, en->id));
+    if (in_grid)
+        cell_del(m, e);
+    en->used = false;
+    en->cell = m->free_head;
+    m->free_head = e;
+    m->count--;
+}
+
+/* Set the position fields of en from u and (re)place it. When that fails (out of
+ * memory) en is forgotten rather than listed under the wrong cell. */
+static bool set_position(livemap *m, entry *en, const loc_update *u, bool placed)
+{
+    en->lat = u->lat;
+    en->lng = u->lng;
+    en->heading = (float)u->heading;
+    en->speed = (float)u->speed;
+    en->accuracy = (float)u->accuracy;
+    en->ts = u->ts;
+    if (place(m, (uint32_t)(en - m->entries), placed))
+        return true;
+    release(m, en, placed);
+    return false;
+}
+
+/* ---- updates ---- */
+
+bool livemap_put(livemap *m, const loc_update *u, int64_t now_ms)
+{
+    unsigned char id[16];
+    if (!parse_id(u->vendor_id, id))
+        return true; /* validated upstream; nothing to store */
+    entry *en = find(m, id);
+    bool placed = en != NULL;
+    if (en && u->ts < en->ts)
+        return true;
+    if (!en && !(en = insert(m, id)))
+        return false;
+    if (u->live)
+        en->online = en->offline_through == 0 || u->ts > en->offline_through;
+    en->updated = now_ms;
+    return set_position(m, en, u, placed);
+}
+
+void livemap_set_online(livemap *m, const char *vendor_id, bool online, int64_t ts_ms,
+                        int64_t last_ts_ms)
+{
+    unsigned char id[16];
+    entry *en = parse_id(vendor_id, id) ? find(m, id) : NULL;
+    if (!en)
+        return;
+    bool applies = online || (last_ts_ms > 0 ? en->ts <= last_ts_ms : en->updated <= ts_ms);
+    if (!applies)
+        return;
+    en->online = online;
+    if (!online && last_ts_ms > 0 && last_ts_ms > en->offline_through)
+        en->offline_through = last_ts_ms;
+}
+
+void livemap_remove(livemap *m, const char *vendor_id)
+{
+    unsigned char id[16];
+    entry *en = parse_id(vendor_id, id) ? find(m, id) : NULL;
+    if (en)
+        release(m, en, true);
+}
+
+bool livemap_merge_row(livemap *m, const store_live_row *row)
+{
+    unsigned char id[16];
+    if (!parse_id(row->position.vendor_id, id))
+        return true;
+    entry *en = find(m, id);
+    bool placed = en != NULL;
+    if (!en && !(en = insert(m, id)))
+        return false;
+    if (row->offline_through > en->offline_through)
+        en->offline_through = row->offline_through;
+    if (placed && row->position.ts < en->ts) {
+        /* What arrived meanwhile is newer; it may predate an offline the row knew of. */
+        if (en->online && en->ts <= en->offline_through)
+            en->online = false;
+        return true;
+    }
+    en->online = row->online;
+    if (!placed || row->updated > en->updated)
+        en->updated = row->updated;
+    return set_position(m, en, &row->position, placed);
+}
+
+size_t livemap_expire(livemap *m, int64_t before_ms, size_t cursor, size_t max_visit)
+{
+    size_t end = cursor + max_visit < m->nentries ? cursor + max_visit : m->nentries;
+    for (size_t i = cursor; i < end; i++)
+        if (m->entries[i].used && m->entries[i].updated < before_ms)
+            release(m, &m->entries[i], true);
+    return end < m->nentries ? end : 0;
+}
+
+/* ---- reads ---- */
+
+static void to_position(const entry *en, double distance_m, store_position *out)
+{
+    vt_uuid_format(en->id, out->vendor_id);
+    out->lat = en->lat;
+    out->lng = en->lng;
+    out->heading = en->heading;
+    out->speed = en->speed;
+    out->accuracy = en->accuracy;
+    out->ts = en->ts;
+    out->online = en->online;
+    out->distance_m = distance_m;
+}
+
+typedef struct {
+    const livemap *m;
+    const vt_geo_box *box; /* one part: does not cross the antimeridian */
+    int64_t fresh_after;
+    /* VendorsNearby: a circle, and a max-heap of the nearest by distance in out */
+    bool radius;
+    double lat, lng, radius_m;
+    size_t limit, n;
+    store_position *out;
+} scan;
+
+static void heap_down(store_position *h, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, big = i;
+        if (l < n && h[l].distance_m > h[big].distance_m)
+            big = l;
+        if (r < n && h[r].distance_m > h[big].distance_m)
+            big = r;
+        if (big == i)
+            return;
+        store_position t = h[i];
+        h[i] = h[big];
+        h[big] = t;
+        i = big;
+    }
+}
+
+static void heap_up(store_position *h, size_t i)
+{
+    while (i > 0 && h[(i - 1) / 2].distance_m < h[i].distance_m) {
+        store_position t = h[i];
+        h[i] = h[(i - 1) / 2];
+        h[(i - 1) / 2] = t;
+        i = (i - 1) / 2;
+    }
+}
+
+/* Consider one vendor; false once a box scan has all it needs. */
+static bool consider(scan *s, const entry *en)
+{
+    if (en->updated <= s->fresh_after || !vt_geo_box_contains(s->box, en->lat, en->lng))
+        return true;
+    if (!s->radius) {
+        to_position(en, 0, &s->out[s->n++]);
+        return s->n < s->limit;
+    }
+    double d;
+    if (vt_geo_distance_m(s->lat, s->lng, en->lat, en->lng, &d) != VT_OK || d > s->radius_m)
+        return true;
+    if (s->n < s->limit) {
+        to_position(en, d, &s->out[s->n]);
+        heap_up(s->out, s->n++);
+    } else if (d < s->out[0].distance_m) {
+        to_position(en, d, &s->out[0]);
+        heap_down(s->out, s->n, 0);
+    }
+    return true;
+}
+
+static bool scan_cell(scan *s, const cell *c)
+{
+    for (uint32_t i = 0; i < c->n; i++)
+        if (!consider(s, &s->m->entries[c->members[i]]))
+            return false;
+    return true;
+}
+
+/* Every cell the box (not crossing the antimeridian) meets; false when full. */
+static bool scan_box(scan *s)
+{
+    const livemap *m = s->m;
+    uint32_t r0 = grid_row(s->box->sw.lat), r1 = grid_row(s->box->ne.lat);
+    uint32_t c0 = grid_col(s->box->sw.lng), c1 = grid_col(s->box->ne.lng);
+    uint64_t spanned = (uint64_t)(r1 - r0 + 1) * (c1 - c0 + 1);
+    if (spanned > m->ncells) {
+        for (size_t i = 0; i < m->ncells; i++) {
+            uint32_t row = m->cells[i].key / GRID_COLS, col = m->cells[i].key % GRID_COLS;
+            if (row >= r0 && row <= r1 && col >= c0 && col <= c1 && !scan_cell(s, &m->cells[i]))
+                return false;
+        }
+        return true;
+    }
+    for (uint32_t r = r0; r <= r1; r++)
+        for (uint32_t c = c0; c <= c1; c++) {
+            const cell *found = cell_find(m, r * GRID_COLS + c);
+            if (found && !scan_cell(s, found))
+                return false;
+        }
+    return true;
+}
+
+static size_t scan_all(scan *s, const vt_geo_box *box)
+{
+    vt_geo_box parts[2];
+    size_t nparts = 0;
+    if (s->limit == 0 || vt_geo_box_split_antimeridian(box, parts, &nparts) != VT_OK)
+        return 0;
+    for (size_t i = 0; i < nparts; i++) {
+        s->box = &parts[i];
+        if (!scan_box(s))
+            break;
+    }
+    return s->n;
+}
+
+size_t livemap_in_bounds(const livemap *m, const vt_geo_box *box, int64_t fresh_after_ms,
+                         size_t limit, store_position *out)
+{
+    scan s = {.m = m, .fresh_after = fresh_after_ms, .limit = limit, .out = out};
+    return scan_all(&s, box);
+}
+
+static int by_distance(const void *a, const void *b)
+{
+    double x = ((const store_position *)a)->distance_m, y = ((const store_position *)b)->distance_m;
+    return (x > y) - (x < y);
+}
+
+size_t livemap_nearby(const livemap *m, double lat, double lng, double radius_m,
+                      int64_t fresh_after_ms, size_t limit, store_position *out)
+{
+    vt_geo_box around;
+    if (vt_geo_box_around(lat, lng, radius_m, &around) != VT_OK)
+        return 0;
+    scan s = {.m = m, .fresh_after = fresh_after_ms, .radius = true, .lat = lat, .lng = lng,
+              .radius_m = radius_m, .limit = limit, .out = out};
+    size_t n = scan_all(&s, &around);
+    qsort(out, n, sizeof *out, by_distance);
+    return n;
+}

@@ -1,0 +1,70 @@
+/*
+ * livemap.h — every vendor's latest position in memory, indexed by place, kept by the
+ * same rules as location.vendor_locations.
+ *
+ * The reads LocationService answers most (VendorsInBounds, VendorsNearby) are served
+ * from here: a box of a few kilometres is a handful of grid cells and a few hundred
+ * comparisons, against an index scan and ~100 scattered heap pages in PostgreSQL. The
+ * table stays the durable truth; this map is rebuilt from it and from NATS (live.c).
+ *
+ * Rules, mirroring store.c's statements:
+ * - A position replaces the stored one unless it is older (by vendor timestamp; an
+ *   equal one replaces it). A live one turns the vendor online unless it is not newer
+ *   than the last offline's boundary (offline_through); others leave online as it was
+ *   (false for a new vendor). The time it arrived is its freshness (updated).
+ * - An offline with a boundary (last_ts > 0) applies unless a newer position is stored,
+ *   and raises offline_through; without one it applies unless the position arrived
+ *   after the status's time. An online always applies. A vendor with no position is
+ *   left alone, as the UPDATE finds no row.
+ * - A removed vendor (deleted) is gone.
+ *
+ * Positions are kept at the table's precision (heading, speed and accuracy are `real`
+ * columns), so a reply reads the same from either source. Not thread-safe: live.c
+ * wraps it in a read-write lock.
+ */
+#ifndef VENTA_LOCATION_LIVEMAP_H
+#define VENTA_LOCATION_LIVEMAP_H
+
+#include "pending.h"
+#include "store.h"
+#include "vt_geo.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct livemap livemap;
+
+livemap *livemap_new(void);
+void livemap_free(livemap *m);
+/* Forget everything (before a reload). */
+void livemap_clear(livemap *m);
+size_t livemap_count(const livemap *m);
+
+/* A position that arrived at now_ms. false when out of memory. */
+bool livemap_put(livemap *m, const loc_update *u, int64_t now_ms);
+/* Presence from vendor.<id>.status (ts_ms: the status's time; last_ts_ms: its boundary
+ * or 0). */
+void livemap_set_online(livemap *m, const char *vendor_id, bool online, int64_t ts_ms,
+                        int64_t last_ts_ms);
+void livemap_remove(livemap *m, const char *vendor_id);
+/* Merge a row loaded from the table into what arrived meanwhile: the newer position
+ * wins, the offline boundaries combine. false when out of memory. */
+bool livemap_merge_row(livemap *m, const store_live_row *row);
+/* Drop vendors whose position arrived before before_ms, looking at up to max_visit
+ * slots from cursor (0 to start); returns the cursor to continue from (0 after the
+ * last slot), so a large map is swept a slice at a time. */
+size_t livemap_expire(livemap *m, int64_t before_ms, size_t cursor, size_t max_visit);
+
+/* Up to limit positions that arrived after fresh_after_ms and lie in box (edges
+ * included, split across the antimeridian as vt_geo says), into out; returns how many.
+ * distance_m is 0. */
+size_t livemap_in_bounds(const livemap *m, const vt_geo_box *box, int64_t fresh_after_ms,
+                         size_t limit, store_position *out);
+/* The nearest (at most limit) positions that arrived after fresh_after_ms within
+ * radius_m metres of (lat, lng) on the sphere, nearest first, with distance_m, into
+ * out; returns how many. The point and radius must be valid (vt_geo_box_around). */
+size_t livemap_nearby(const livemap *m, double lat, double lng, double radius_m,
+                      int64_t fresh_after_ms, size_t limit, store_position *out);
+
+#endif

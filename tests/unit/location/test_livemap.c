@@ -1,0 +1,410 @@
+/*
+ * Unit tests of the live map (apps/location/livemap.c): the table's rules for
+ * positions, presence and deletion; merging a loaded row; expiry a slice at a time;
+ * box reads across the antimeridian, at the poles and over the whole world; radius
+ * reads nearest first; and a randomized comparison of both reads, through moves,
+ * removals and expiry, with a brute-force scan of a plain array.
+ */
+#include "livemap.h"
+#include "vt_test.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static loc_update at(int vendor, double lat, double lng, int64_t ts, bool live)
+{
+    loc_update u = {.lat = lat, .lng = lng, .ts = ts, .live = live};
+    snprintf(u.vendor_id, sizeof u.vendor_id, "00000000-0000-4000-8000-%012d", vendor);
+    return u;
+}
+
+static const char *id(int vendor)
+{
+    static char buf[4][VT_UUID_LEN + 1];
+    static int k;
+    char *out = buf[k++ % 4];
+    snprintf(out, VT_UUID_LEN + 1, "00000000-0000-4000-8000-%012d", vendor);
+    return out;
+}
+
+static const vt_geo_box WORLD = {.ne = {90, 180}, .sw = {-90, -180}};
+
+/* The one stored position of vendor, found through a world box; false when absent. */
+static bool lookup(const livemap *m, int vendor, int64_t fresh_after, store_position *out)
+{
+    store_position all[64];
+    size_t n = livemap_in_bounds(m, &WORLD, fresh_after, 64, all);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(all[i].vendor_id, id(vendor)) == 0) {
+            *out = all[i];
+            return true;
+        }
+    return false;
+}
+
+static void test_positions_latest_wins(void)
+{
+    livemap *m = livemap_new();
+    loc_update a = at(1, 10, 20, 1000, false);
+    a.heading = 0.1; /* the table keeps `real` */
+    VT_CHECK(livemap_put(m, &a, 5000));
+    store_position p;
+    VT_CHECK(lookup(m, 1, 0, &p));
+    VT_CHECK_NEAR(p.lat, 10, 0);
+    VT_CHECK(p.heading == (double)(float)0.1);
+    VT_CHECK(!p.online); /* a new vendor from REST is not online */
+    VT_CHECK_INT(p.ts, 1000);
+    loc_update older = at(1, 11, 21, 999, true);
+    VT_CHECK(livemap_put(m, &older, 6000));
+    VT_CHECK(lookup(m, 1, 0, &p));
+    VT_CHECK_NEAR(p.lat, 10, 0);
+    VT_CHECK(!p.online);
+    VT_CHECK(!lookup(m, 1, 5000, &p)); /* its freshness is still the first arrival */
+    loc_update same = at(1, 12, 22, 1000, true); /* an equal timestamp replaces */
+    VT_CHECK(livemap_put(m, &same, 7000));
+    VT_CHECK(lookup(m, 1, 6500, &p));
+    VT_CHECK_NEAR(p.lat, 12, 0);
+    VT_CHECK(p.online);
+    VT_CHECK_INT(livemap_count(m), 1);
+    /* A move to the other side of the world leaves the old place. */
+    loc_update far = at(1, -33.9, 151.2, 2000, true);
+    VT_CHECK(livemap_put(m, &far, 8000));
+    vt_geo_box old_place = {.ne = {13, 23}, .sw = {11, 21}};
+    VT_CHECK_INT(livemap_in_bounds(m, &old_place, 0, 10, &p), 0);
+    vt_geo_box sydney = {.ne = {-33, 152}, .sw = {-34, 151}};
+    VT_CHECK_INT(livemap_in_bounds(m, &sydney, 0, 10, &p), 1);
+    livemap_free(m);
+}
+
+static void test_presence_rules(void)
+{
+    livemap *m = livemap_new();
+    store_position p;
+    livemap_set_online(m, id(2), true, 1, 0); /* no position: nothing to update */
+    VT_CHECK_INT(livemap_count(m), 0);
+
+    loc_update fix = at(2, 1, 1, 1000, true);
+    VT_CHECK(livemap_put(m, &fix, 10000));
+    VT_CHECK(lookup(m, 2, 0, &p) && p.online);
+    /* The offline of a connection whose last fix was 1001, before that fix arrives. */
+    livemap_set_online(m, id(2), false, 10500, 1001);
+    VT_CHECK(lookup(m, 2, 0, &p) && !p.online);
+    loc_update last = at(2, 1.1, 1.1, 1001, true);
+    VT_CHECK(livemap_put(m, &last, 10600));
+    VT_CHECK(lookup(m, 2, 0, &p) && !p.online && p.ts == 1001);
+    loc_update next = at(2, 1.2, 1.2, 1002, true); /* a new connection */
+    VT_CHECK(livemap_put(m, &next, 10700));
+    VT_CHECK(lookup(m, 2, 0, &p) && p.online);
+    /* An offline whose boundary is older than the stored fix does not apply. */
+    livemap_set_online(m, id(2), false, 10800, 1001);
+    VT_CHECK(lookup(m, 2, 0, &p) && p.online);
+    /* A fix that is not live leaves presence alone. */
+    loc_update rest = at(2, 1.3, 1.3, 1003, false);
+    VT_CHECK(livemap_put(m, &rest, 10900));
+    VT_CHECK(lookup(m, 2, 0, &p) && p.online);
+    /* An expired presence (no boundary) applies unless the position arrived later. */
+    livemap_set_online(m, id(2), false, 10899, 0);
+    VT_CHECK(lookup(m, 2, 0, &p) && p.online);
+    livemap_set_online(m, id(2), false, 10900, 0);
+    VT_CHECK(lookup(m, 2, 0, &p) && !p.online);
+    livemap_set_online(m, id(2), true, 1, 0); /* an online always applies */
+    VT_CHECK(lookup(m, 2, 0, &p) && p.online);
+
+    livemap_remove(m, id(2));
+    VT_CHECK(!lookup(m, 2, 0, &p));
+    VT_CHECK_INT(livemap_count(m), 0);
+    livemap_remove(m, id(2));
+    livemap_remove(m, "not-a-uuid");
+    livemap_free(m);
+}
+
+static store_live_row row(int vendor, double lat, int64_t ts, bool online, int64_t through,
+                          int64_t updated)
+{
+    store_live_row r = {.position = at(vendor, lat, 0, ts, false), .online = online,
+                        .offline_through = through, .updated = updated};
+    return r;
+}
+
+static void test_merging_loaded_rows(void)
+{
+    livemap *m = livemap_new();
+    store_position p;
+    store_live_row a = row(3, 5, 1000, true, 0, 9000);
+    VT_CHECK(livemap_merge_row(m, &a));
+    VT_CHECK(lookup(m, 3, 8999, &p) && p.online && p.lat == 5);
+    VT_CHECK(!lookup(m, 3, 9000, &p));
+    /* A newer position arrived during the load; the row is older: the position stays. */
+    loc_update fresh = at(4, 6, 0, 2000, true);
+    VT_CHECK(livemap_put(m, &fresh, 9500));
+    store_live_row old = row(4, 7, 1500, false, 0, 9400);
+    VT_CHECK(livemap_merge_row(m, &old));
+    VT_CHECK(lookup(m, 4, 0, &p) && p.lat == 6 && p.online);
+    /* A fix that arrived during the load but predates the offline the table knew. */
+    loc_update late = at(5, 8, 0, 3000, true);
+    VT_CHECK(livemap_put(m, &late, 9600));
+    store_live_row knew = row(5, 8.5, 2900, false, 3000, 9550);
+    VT_CHECK(livemap_merge_row(m, &knew));
+    VT_CHECK(lookup(m, 5, 0, &p) && p.lat == 8 && !p.online);
+    loc_update after = at(5, 8.1, 0, 3001, true);
+    VT_CHECK(livemap_put(m, &after, 9700));
+    VT_CHECK(lookup(m, 5, 0, &p) && p.online);
+    /* A newer row replaces an older position. */
+    loc_update stale = at(6, 1, 1, 100, true);
+    VT_CHECK(livemap_put(m, &stale, 9000));
+    store_live_row newer = row(6, 2, 200, false, 0, 8000);
+    VT_CHECK(livemap_merge_row(m, &newer));
+    VT_CHECK(lookup(m, 6, 8500, &p) && p.lat == 2 && !p.online);
+    livemap_free(m);
+}
+
+static void test_expiry_in_slices(void)
+{
+    livemap *m = livemap_new();
+    for (int v = 0; v < 1000; v++) {
+        loc_update u = at(v, 40 + v * 0.001, -74, 1, true);
+        VT_CHECK(livemap_put(m, &u, v < 600 ? 100 : 200));
+    }
+    size_t cursor = 0;
+    int slices = 0;
+    do {
+        cursor = livemap_expire(m, 150, cursor, 128);
+        slices++;
+    } while (cursor != 0);
+    VT_CHECK_INT(slices, 8);
+    VT_CHECK_INT(livemap_count(m), 400);
+    store_position all[1000];
+    VT_CHECK_INT(livemap_in_bounds(m, &WORLD, 0, 1000, all), 400);
+    /* Freed slots are reused. */
+    for (int v = 0; v < 600; v++) {
+        loc_update u = at(v, 40, -74 + v * 0.0001, 2, true);
+        VT_CHECK(livemap_put(m, &u, 300));
+    }
+    VT_CHECK_INT(livemap_count(m), 1000);
+    VT_CHECK_INT(livemap_in_bounds(m, &WORLD, 0, 1000, all), 1000);
+    livemap_clear(m);
+    VT_CHECK_INT(livemap_count(m), 0);
+    VT_CHECK_INT(livemap_in_bounds(m, &WORLD, 0, 1000, all), 0);
+    livemap_free(m);
+}
+
+static bool has(const store_position *p, size_t n, int vendor)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(p[i].vendor_id, id(vendor)) == 0)
+            return true;
+    return false;
+}
+
+static void test_boxes(void)
+{
+    livemap *m = livemap_new();
+    const double places[][2] = {{40.75, -73.99}, {40.60, -73.80}, {-16.5, 179.5},
+                                {-16.5, -179.5}, {-16.5, 0.0},    {89.95, 45.0},
+                                {90.0, -120.0},  {-90, 180},      {0, 180},
+                                {0, -180},       {10, 10},        {10.5, 10.5}};
+    for (int v = 0; v < 12; v++) {
+        loc_update u = at(v, places[v][0], places[v][1], 1, true);
+        VT_CHECK(livemap_put(m, &u, 100));
+    }
+    store_position p[16];
+    vt_geo_box manhattan = {.ne = {40.80, -73.95}, .sw = {40.70, -74.05}};
+    VT_CHECK_INT(livemap_in_bounds(m, &manhattan, 0, 16, p), 1);
+    VT_CHECK(has(p, 1, 0));
+    vt_geo_box fiji = {.ne = {-16, -179}, .sw = {-17, 179}}; /* across the antimeridian */
+    size_t n = livemap_in_bounds(m, &fiji, 0, 16, p);
+    VT_CHECK_INT(n, 2);
+    VT_CHECK(has(p, n, 2) && has(p, n, 3));
+    vt_geo_box between = {.ne = {-16, 179}, .sw = {-17, -179}}; /* not across: the world */
+    n = livemap_in_bounds(m, &between, 0, 16, p);
+    VT_CHECK(has(p, n, 4) && !has(p, n, 2) && !has(p, n, 3));
+    vt_geo_box cap = {.ne = {90, 180}, .sw = {89.9, -180}};
+    n = livemap_in_bounds(m, &cap, 0, 16, p);
+    VT_CHECK_INT(n, 2);
+    VT_CHECK(has(p, n, 5) && has(p, n, 6));
+    vt_geo_box east_edge = {.ne = {1, 180}, .sw = {-1, 179}}; /* 180 and -180 are apart */
+    n = livemap_in_bounds(m, &east_edge, 0, 16, p);
+    VT_CHECK_INT(n, 1);
+    VT_CHECK(has(p, n, 8));
+    vt_geo_box edges = {.ne = {10.5, 10.5}, .sw = {10, 10}}; /* edges included */
+    VT_CHECK_INT(livemap_in_bounds(m, &edges, 0, 16, p), 2);
+    VT_CHECK_INT(livemap_in_bounds(m, &WORLD, 0, 16, p), 12);
+    VT_CHECK_INT(livemap_in_bounds(m, &WORLD, 0, 3, p), 3); /* limit */
+    VT_CHECK_INT(livemap_in_bounds(m, &WORLD, 100, 16, p), 0); /* none fresh */
+    livemap_free(m);
+}
+
+static void test_nearby(void)
+{
+    livemap *m = livemap_new();
+    for (int k = 5; k >= 1; k--) { /* 1..5 km north of a point in Paris, far first */
+        loc_update u = at(20 + k, 48.8566 + k * 0.009, 2.3522, 1, true);
+        VT_CHECK(livemap_put(m, &u, 100));
+    }
+    loc_update across = at(30, 0.0, 179.999, 1, true);
+    VT_CHECK(livemap_put(m, &across, 100));
+    store_position p[8];
+    size_t n = livemap_nearby(m, 48.8566, 2.3522, 3500, 0, 8, p);
+    VT_CHECK_INT(n, 3);
+    VT_CHECK_STR(p[0].vendor_id, id(21));
+    VT_CHECK_STR(p[2].vendor_id, id(23));
+    VT_CHECK(p[0].distance_m > 990 && p[0].distance_m < 1010);
+    for (size_t i = 1; i < n; i++)
+        VT_CHECK(p[i].distance_m > p[i - 1].distance_m);
+    n = livemap_nearby(m, 48.8566, 2.3522, 10000, 0, 2, p); /* the nearest two */
+    VT_CHECK_INT(n, 2);
+    VT_CHECK_STR(p[0].vendor_id, id(21));
+    VT_CHECK_STR(p[1].vendor_id, id(22));
+    n = livemap_nearby(m, 0.0, -179.999, 1000, 0, 8, p);
+    VT_CHECK_INT(n, 1);
+    VT_CHECK_STR(p[0].vendor_id, id(30));
+    VT_CHECK_INT(livemap_nearby(m, 48.8566, 2.3522, 3500, 100, 8, p), 0); /* none fresh */
+    livemap_free(m);
+}
+
+/* ---- randomized comparison with a plain array ---- */
+
+typedef struct {
+    bool present;
+    double lat, lng;
+    int64_t updated;
+} model_vendor;
+
+#define VENDORS 20000
+
+static double uniform(double lo, double hi)
+{
+    return lo + (hi - lo) * ((double)rand() / RAND_MAX);
+}
+
+static void random_place(double *lat, double *lng)
+{
+    static const double cities[][2] = {{40.7, -74.0}, {51.5, -0.1}, {-16.5, 179.9},
+                                       {35.7, 139.7}, {89.99, 0},   {-33.9, 151.2}};
+    if (rand() % 10 == 0) {
+        *lat = uniform(-90, 90);
+        *lng = uniform(-180, 180);
+        return;
+    }
+    const double *c = cities[rand() % 6];
+    *lat = fmax(-90, fmin(90, c[0] + uniform(-0.1, 0.1)));
+    *lng = c[1] + uniform(-0.1, 0.1);
+    if (*lng > 180)
+        *lng -= 360;
+}
+
+static void random_box(vt_geo_box *b)
+{
+    double lat, lng;
+    random_place(&lat, &lng);
+    double h = rand() % 20 == 0 ? uniform(1, 60) : uniform(0.005, 0.1);
+    double w = h * uniform(0.5, 2);
+    b->sw.lat = fmax(-90, lat - h);
+    b->ne.lat = fmin(90, lat + h);
+    b->sw.lng = lng - w < -180 ? lng - w + 360 : lng - w;
+    b->ne.lng = lng + w > 180 ? lng + w - 360 : lng + w;
+}
+
+static int vendor_index(const char *vendor_id)
+{
+    return atoi(vendor_id + 24);
+}
+
+static void compare_once(const livemap *m, const model_vendor *model, int64_t fresh_after)
+{
+    static store_position got[VENDORS];
+    vt_geo_box b;
+    random_box(&b);
+    size_t n = livemap_in_bounds(m, &b, fresh_after, VENDORS, got);
+    size_t expected = 0;
+    for (int v = 0; v < VENDORS; v++)
+        if (model[v].present && model[v].updated > fresh_after &&
+            vt_geo_box_contains(&b, model[v].lat, model[v].lng))
+            expected++;
+    VT_CHECK_INT(n, expected);
+    for (size_t i = 0; i < n; i++) {
+        const model_vendor *mv = &model[vendor_index(got[i].vendor_id)];
+        VT_CHECK(mv->present && mv->lat == got[i].lat && mv->lng == got[i].lng);
+    }
+
+    double lat, lng;
+    random_place(&lat, &lng);
+    double radius = uniform(100, 20000);
+    size_t limit = 50;
+    n = livemap_nearby(m, lat, lng, radius, fresh_after, limit, got);
+    size_t within = 0;
+    static double d[VENDORS];
+    for (int v = 0; v < VENDORS; v++) {
+        if (!model[v].present || model[v].updated <= fresh_after)
+            continue;
+        double dist;
+        vt_geo_distance_m(lat, lng, model[v].lat, model[v].lng, &dist);
+        if (dist <= radius)
+            d[within++] = dist;
+    }
+    VT_CHECK_INT(n, within < limit ? within : limit);
+    for (size_t i = 0; i < n; i++) {
+        size_t closer = 0;
+        for (size_t j = 0; j < within; j++)
+            closer += d[j] < got[i].distance_m;
+        VT_CHECK(closer <= i); /* the i-th result has at most i strictly nearer */
+        if (i > 0)
+            VT_CHECK(got[i].distance_m >= got[i - 1].distance_m);
+    }
+}
+
+static void test_randomized_against_a_scan(void)
+{
+    srand(7);
+    static model_vendor model[VENDORS];
+    memset(model, 0, sizeof model);
+    livemap *m = livemap_new();
+    int64_t now = 1000;
+    for (int round = 0; round < 6; round++) {
+        for (int k = 0; k < VENDORS; k++) {
+            int v = rand() % VENDORS;
+            now++;
+            if (rand() % 50 == 0) {
+                livemap_remove(m, id(v));
+                model[v].present = false;
+                continue;
+            }
+            double lat, lng;
+            random_place(&lat, &lng);
+            loc_update u = at(v, lat, lng, now, true);
+            VT_REQUIRE(livemap_put(m, &u, now));
+            model[v] = (model_vendor){.present = true, .lat = lat, .lng = lng, .updated = now};
+        }
+        int64_t cutoff = now - VENDORS / 2;
+        for (int q = 0; q < 40; q++)
+            compare_once(m, model, q % 2 ? cutoff : 0);
+        if (round % 2 == 1) { /* expire the older half in slices */
+            size_t cursor = 0;
+            do
+                cursor = livemap_expire(m, cutoff, cursor, 3000);
+            while (cursor != 0);
+            for (int v = 0; v < VENDORS; v++)
+                if (model[v].present && model[v].updated < cutoff)
+                    model[v].present = false;
+        }
+        size_t present = 0;
+        for (int v = 0; v < VENDORS; v++)
+            present += model[v].present;
+        VT_CHECK_INT(livemap_count(m), present);
+    }
+    livemap_free(m);
+}
+
+int main(void)
+{
+    VT_RUN(test_positions_latest_wins);
+    VT_RUN(test_presence_rules);
+    VT_RUN(test_merging_loaded_rows);
+    VT_RUN(test_expiry_in_slices);
+    VT_RUN(test_boxes);
+    VT_RUN(test_nearby);
+    VT_RUN(test_randomized_against_a_scan);
+    return VT_TEST_RESULT();
+}
