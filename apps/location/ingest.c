@@ -387,6 +387,7 @@ void ingest_stop(ingest *in, int flush_ms)
 {
     if (!in)
         return;
+    vt_metrics_gauge_fn_detach(in->opts.metrics, in);
     vt_bus_unsubscribe(in->loc_sub);
     vt_bus_unsubscribe(in->status_sub);
     vt_bus_unsubscribe(in->deleted_sub);

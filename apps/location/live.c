@@ -37,6 +37,7 @@ struct live {
     bool stopping;
     vt_db_conn *db; /* the loader's */
     size_t expire_cursor;
+    int64_t presence_dropped; /* presence messages nats.c dropped, as of the last load */
 
     vt_counter *loads, *invalid;
 };
@@ -198,6 +199,13 @@ static bool finish_load(live *lv, uint64_t generation)
     return ok;
 }
 
+/* Presence changes and deletions dropped by nats.c for a slow callback (positions
+ * repair themselves with the vendor's next fix; these do not). */
+static int64_t presence_dropped(live *lv)
+{
+    return vt_bus_sub_dropped(lv->status_sub) + vt_bus_sub_dropped(lv->deleted_sub);
+}
+
 static void set_unready(live *lv)
 {
     pthread_rwlock_wrlock(&lv->lock);
@@ -226,11 +234,14 @@ static void *loader_main(void *arg)
         backoff_ms = 0;
         uint64_t generation = vt_bus_connections(lv->opts.bus);
         if (loaded == generation && vt_bus_connected(lv->opts.bus)) {
-            if (expire_some(lv)) {
+            bool whole = expire_some(lv);
+            bool missed = presence_dropped(lv) != lv->presence_dropped;
+            if (whole && !missed) {
                 backoff_ms = TICK_MS;
                 continue;
             }
-            vt_warn(NULL, "live map: out of memory, loading again");
+            vt_warn(NULL, "live map: %s, loading again",
+                    whole ? "presence messages were dropped" : "out of memory");
         }
         /* NATS is down or came back: messages may have been missed. */
         set_unready(lv);
@@ -239,6 +250,7 @@ static void *loader_main(void *arg)
             continue;
         }
         int64_t t0 = vt_monotonic_ns();
+        lv->presence_dropped = presence_dropped(lv);
         begin_load(lv);
         if (stop_requested(lv, lv->opts.settle_ms))
             break;
@@ -267,6 +279,12 @@ static double vendors(void *user)
     double n = (double)livemap_count(lv->map);
     pthread_rwlock_unlock(&lv->lock);
     return n;
+}
+
+static double dropped(void *user)
+{
+    live *lv = user;
+    return (double)(vt_bus_sub_dropped(lv->loc_sub) + presence_dropped(lv));
 }
 
 static double ready(void *user)
@@ -305,12 +323,6 @@ int live_start(const live_opts *opts, live **out, char *err, size_t errlen)
                                    "Times the live map was (re)loaded from the table.", NULL);
     lv->invalid = vt_metrics_counter(opts->metrics, "venta_location_live_invalid_total",
                                      "Malformed messages the live map ignored.", NULL);
-    vt_metrics_gauge_fn(opts->metrics, "venta_location_live_vendors",
-                        "Vendors in the live map (fresh or about to expire).", NULL, vendors, lv);
-    vt_metrics_gauge_fn(opts->metrics, "venta_location_live_ready",
-                        "1 when box and radius reads are served from the live map.", NULL, ready,
-                        lv);
-
     int rc = vt_bus_subscribe(opts->bus, VT_EVENTS_LOC_ALL, NULL, 65536, on_location, lv,
                               &lv->loc_sub);
     if (rc == VT_OK)
@@ -319,8 +331,17 @@ int live_start(const live_opts *opts, live **out, char *err, size_t errlen)
     if (rc == VT_OK)
         rc = vt_bus_subscribe(opts->bus, "evt.vendor.deleted", NULL, 16384, on_deleted, lv,
                               &lv->deleted_sub);
-    if (rc == VT_OK)
+    if (rc == VT_OK) { /* after the subscriptions, which they read */
+        vt_metrics_gauge_fn(opts->metrics, "venta_location_live_vendors",
+                            "Vendors in the live map (fresh or about to expire).", NULL, vendors, lv);
+        vt_metrics_gauge_fn(opts->metrics, "venta_location_live_dropped",
+                            "Messages NATS dropped before the live map read them (slow consumer).",
+                            NULL, dropped, lv);
+        vt_metrics_gauge_fn(opts->metrics, "venta_location_live_ready",
+                            "1 when box and radius reads are served from the live map.", NULL, ready,
+                            lv);
         rc = pthread_create(&lv->loader, NULL, loader_main, lv) == 0 ? VT_OK : VT_INTERNAL;
+    }
     lv->loader_started = rc == VT_OK;
     if (rc != VT_OK) {
         snprintf(err, errlen, "cannot start the live map (subscribing to %s)", VT_EVENTS_LOC_ALL);
@@ -335,6 +356,7 @@ void live_stop(live *lv)
 {
     if (!lv)
         return;
+    vt_metrics_gauge_fn_detach(lv->opts.metrics, lv);
     vt_bus_unsubscribe(lv->loc_sub);
     vt_bus_unsubscribe(lv->status_sub);
     vt_bus_unsubscribe(lv->deleted_sub);

@@ -274,6 +274,7 @@ void location_cache_stop(location_cache *lc)
 {
     if (!lc)
         return;
+    vt_metrics_gauge_fn_detach(lc->opts.metrics, lc);
     if (lc->sub)
         vt_bus_unsubscribe(lc->sub);
     pthread_mutex_lock(&lc->lock);

@@ -224,6 +224,7 @@ void user_events_stop(user_events *ue, int flush_ms)
 {
     if (!ue)
         return;
+    vt_metrics_gauge_fn_detach(ue->opts.metrics, ue);
     if (ue->sub)
         vt_bus_unsubscribe(ue->sub);
     pthread_mutex_lock(&ue->lock);

@@ -380,7 +380,8 @@ int vt_bus_subscribe(vt_bus *bus, const char *subject, const char *queue_group,
 int64_t vt_bus_sub_dropped(vt_bus_sub *sub)
 {
     int64_t dropped = 0;
-    natsSubscription_GetDropped(sub->sub, &dropped);
+    if (sub)
+        natsSubscription_GetDropped(sub->sub, &dropped);
     return dropped;
 }
 

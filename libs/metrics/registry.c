@@ -173,6 +173,17 @@ int vt_metrics_gauge_fn(vt_metrics *reg, const char *name, const char *help, con
     return VT_OK;
 }
 
+void vt_metrics_gauge_fn_detach(vt_metrics *reg, const void *user)
+{
+    if (!reg)
+        return;
+    pthread_mutex_lock(&reg->lock); /* rendering holds it while it calls the functions */
+    for (size_t i = 0; i < reg->count; i++)
+        if (reg->items[i]->kind == KIND_GAUGE_FN && reg->items[i]->fn_user == user)
+            reg->items[i]->fn = NULL;
+    pthread_mutex_unlock(&reg->lock);
+}
+
 vt_histogram *vt_metrics_histogram(vt_metrics *reg, const char *name, const char *help,
                                    const char *labels, const double *bounds, size_t nbounds)
 {

@@ -37,6 +37,9 @@ vt_histogram *vt_metrics_histogram(vt_metrics *reg, const char *name, const char
 /* A gauge whose value is read from fn at render time (queue depths, pool sizes). */
 int vt_metrics_gauge_fn(vt_metrics *reg, const char *name, const char *help, const char *labels,
                         double (*fn)(void *user), void *user);
+/* Stop calling the functions registered with user (they read 0 from now on): call it
+ * before freeing what they read, since /metrics may be served until the process ends. */
+void vt_metrics_gauge_fn_detach(vt_metrics *reg, const void *user);
 
 /* Latency buckets in seconds from 0.1 ms to 10 s, for request histograms. */
 extern const double vt_metrics_latency_bounds[];

@@ -64,6 +64,32 @@ static void test_render_format(void)
     vt_metrics_free(reg);
 }
 
+static double must_not_run(void *user)
+{
+    (void)user;
+    VT_CHECK(!"a detached gauge function was called");
+    return 0;
+}
+
+/* A component that frees what its gauge functions read detaches them first. */
+static void test_gauge_fn_detach(void)
+{
+    vt_metrics *reg = vt_metrics_new();
+    int a = 1, b = 2;
+    VT_CHECK_INT(vt_metrics_gauge_fn(reg, "venta_a", "A.", NULL, must_not_run, &a), VT_OK);
+    VT_CHECK_INT(vt_metrics_gauge_fn(reg, "venta_a2", "A2.", NULL, must_not_run, &a), VT_OK);
+    VT_CHECK_INT(vt_metrics_gauge_fn(reg, "venta_b", "B.", NULL, queue_depth, &b), VT_OK);
+    vt_metrics_gauge_fn_detach(reg, &a);
+    vt_metrics_gauge_fn_detach(NULL, &a);
+    char *text;
+    vt_metrics_render(reg, &text);
+    VT_CHECK(strstr(text, "venta_a 0\n") != NULL);
+    VT_CHECK(strstr(text, "venta_a2 0\n") != NULL);
+    VT_CHECK(strstr(text, "venta_b 2\n") != NULL);
+    free(text);
+    vt_metrics_free(reg);
+}
+
 static vt_counter *shared_counter;
 static vt_histogram *shared_hist;
 static void *hammer(void *arg)
@@ -142,6 +168,7 @@ static void test_http_endpoint(void)
 int main(void)
 {
     VT_RUN(test_render_format);
+    VT_RUN(test_gauge_fn_detach);
     VT_RUN(test_concurrent_updates);
     VT_RUN(test_http_endpoint);
     return VT_TEST_RESULT();
