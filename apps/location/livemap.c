@@ -36,7 +36,8 @@ typedef struct {
 
 typedef struct {
     uint32_t key;
-    uint32_t n, cap;
+    uint32_t n;
+    size_t cap;
     uint32_t *members;
 } cell;
 
@@ -94,6 +95,20 @@ static size_t id_hash(const unsigned char id[16])
 }
 
 /* ---- tables ---- */
+
+/* Room for one more item in the array *items of *count items (doubling from first). */
+static bool reserve_one(void *items, size_t count, size_t *cap, size_t size, size_t first)
+{
+    if (count < *cap)
+        return true;
+    size_t grown_cap = *cap ? *cap * 2 : first;
+    void *grown = realloc(*(void **)items, grown_cap * size);
+    if (!grown)
+        return false;
+    *(void **)items = grown;
+    *cap = grown_cap;
+    return true;
+}
 
 static bool id_table_grow(livemap *m)
 {
@@ -202,14 +217,8 @@ static uint32_t cell_index(livemap *m, uint32_t key)
         return (uint32_t)(c - m->cells);
     if ((m->ncells + 1) * 2 > m->key_mask + 1 && !key_table_grow(m))
         return NONE;
-    if (m->ncells == m->cells_cap) {
-        size_t cap = m->cells_cap ? m->cells_cap * 2 : 256;
-        cell *grown = realloc(m->cells, cap * sizeof *grown);
-        if (!grown)
-            return NONE;
-        m->cells = grown;
-        m->cells_cap = cap;
-    }
+    if (!reserve_one(&m->cells, m->ncells, &m->cells_cap, sizeof *m->cells, 256))
+        return NONE;
     m->cells[m->ncells] = (cell){.key = key};
     size_t j = key_hash(key) & m->key_mask;
     while (m->by_key[j])
@@ -222,15 +231,7 @@ static uint32_t cell_index(livemap *m, uint32_t key)
 static bool cell_reserve(livemap *m, uint32_t ci)
 {
     cell *c = &m->cells[ci];
-    if (c->n < c->cap)
-        return true;
-    uint32_t cap = c->cap ? c->cap * 2 : 4;
-    uint32_t *grown = realloc(c->members, cap * sizeof *grown);
-    if (!grown)
-        return false;
-    c->members = grown;
-    c->cap = cap;
-    return true;
+    return reserve_one(&c->members, c->n, &c->cap, sizeof *c->members, 4);
 }
 
 static void cell_add(livemap *m, uint32_t ci, uint32_t e)
@@ -310,14 +311,8 @@ static entry *insert(livemap *m, const unsigned char id[16])
         e = m->free_head;
         m->free_head = m->entries[e].cell;
     } else {
-        if (m->nentries == m->entries_cap) {
-            size_t cap = m->entries_cap ? m->entries_cap * 2 : 1024;
-            entry *grown = realloc(m->entries, cap * sizeof *grown);
-            if (!grown)
-                return NULL;
-            m->entries = grown;
-            m->entries_cap = cap;
-        }
+        if (!reserve_one(&m->entries, m->nentries, &m->entries_cap, sizeof *m->entries, 1024))
+            return NULL;
         e = (uint32_t)m->nentries++;
     }
     entry *en = &m->entries[e];
@@ -341,16 +336,17 @@ static void release(livemap *m, entry *en, bool in_grid)
     m->count--;
 }
 
-/* Set the position fields of en from u and (re)place it. When that fails (out of
- * memory) en is forgotten rather than listed under the wrong cell. */
-static bool set_position(livemap *m, entry *en, const loc_update *u, bool placed)
+/* Set the position of en and (re)place it. When that fails (out of memory) en is
+ * forgotten rather than listed under the wrong cell. */
+static bool set_position(livemap *m, entry *en, double lat, double lng, double heading,
+                         double speed, double accuracy, int64_t ts, bool placed)
 {
-    en->lat = u->lat;
-    en->lng = u->lng;
-    en->heading = (float)u->heading;
-    en->speed = (float)u->speed;
-    en->accuracy = (float)u->accuracy;
-    en->ts = u->ts;
+    en->lat = lat;
+    en->lng = lng;
+    en->heading = (float)heading;
+    en->speed = (float)speed;
+    en->accuracy = (float)accuracy;
+    en->ts = ts;
     if (place(m, (uint32_t)(en - m->entries), placed))
         return true;
     release(m, en, placed);
@@ -373,7 +369,7 @@ bool livemap_put(livemap *m, const loc_update *u, int64_t now_ms)
     if (u->live)
         en->online = en->offline_through == 0 || u->ts > en->offline_through;
     en->updated = now_ms;
-    return set_position(m, en, u, placed);
+    return set_position(m, en, u->lat, u->lng, u->heading, u->speed, u->accuracy, u->ts, placed);
 }
 
 void livemap_set_online(livemap *m, const char *vendor_id, bool online, int64_t ts_ms,
@@ -416,10 +412,11 @@ bool livemap_merge_row(livemap *m, const store_live_row *row)
             en->online = false;
         return true;
     }
-    en->online = row->online;
+    en->online = row->position.online;
     if (!placed || row->updated > en->updated)
         en->updated = row->updated;
-    return set_position(m, en, &row->position, placed);
+    const store_position *p = &row->position;
+    return set_position(m, en, p->lat, p->lng, p->heading, p->speed, p->accuracy, p->ts, placed);
 }
 
 size_t livemap_expire(livemap *m, int64_t before_ms, size_t cursor, size_t max_visit)

@@ -285,7 +285,7 @@ void store_row(const PGresult *res, int row, store_position *out)
     out->accuracy = vt_db_bin_float8(res, row, 5);
     out->ts = vt_db_bin_int8(res, row, 6);
     out->online = vt_db_bin_bool(res, row, 7);
-    out->distance_m = PQnfields(res) > 8 ? vt_db_bin_float8(res, row, 8) : 0;
+    out->distance_m = PQnfields(res) == 9 ? vt_db_bin_float8(res, row, 8) : 0; /* nearby */
 }
 
 int store_load_live(vt_db_conn *c, const char *after, int ttl_s, int limit, PGresult **res,
@@ -300,16 +300,7 @@ int store_load_live(vt_db_conn *c, const char *after, int ttl_s, int limit, PGre
 
 void store_live_row_at(const PGresult *res, int row, store_live_row *out)
 {
-    loc_update *p = &out->position;
-    vt_db_bin_uuid(res, row, 0, p->vendor_id);
-    p->lat = vt_db_bin_float8(res, row, 1);
-    p->lng = vt_db_bin_float8(res, row, 2);
-    p->heading = vt_db_bin_float8(res, row, 3);
-    p->speed = vt_db_bin_float8(res, row, 4);
-    p->accuracy = vt_db_bin_float8(res, row, 5);
-    p->ts = vt_db_bin_int8(res, row, 6);
-    p->live = false;
-    out->online = vt_db_bin_bool(res, row, 7);
+    store_row(res, row, &out->position);
     out->offline_through = vt_db_bin_int8(res, row, 8);
     out->updated = vt_db_bin_int8(res, row, 9);
 }

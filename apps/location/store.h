@@ -25,11 +25,12 @@ typedef struct {
 
 /* One stored vendor as the live map loads it (store_load_live, store_live_row_at). */
 typedef struct {
-    loc_update position;     /* .live is not stored: online says what the row says */
-    bool online;
+    store_position position; /* online as stored (not cut by the TTL); distance_m 0 */
     int64_t offline_through; /* ms, 0 when none */
     int64_t updated;         /* when it was written, ms since the epoch */
 } store_live_row;
+
+
 
 /* One multi-row upsert; rows must have distinct vendor ids. Updates older than the
  * stored position (by vendor timestamp) leave it as it is. A live row marks the vendor

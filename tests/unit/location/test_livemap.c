@@ -123,8 +123,9 @@ static void test_presence_rules(void)
 static store_live_row row(int vendor, double lat, int64_t ts, bool online, int64_t through,
                           int64_t updated)
 {
-    store_live_row r = {.position = at(vendor, lat, 0, ts, false), .online = online,
+    store_live_row r = {.position = {.lat = lat, .ts = ts, .online = online},
                         .offline_through = through, .updated = updated};
+    snprintf(r.position.vendor_id, sizeof r.position.vendor_id, "%s", id(vendor));
     return r;
 }
 
