@@ -297,9 +297,11 @@ static void rate_limited(conn *c, const char *text, size_t len)
     int64_t now = vt_now_ms();
     if (now - c->rate_error_ms < 1000)
         return;
+    /* flood_seconds counts one-second marks since the flood began: the first drop is
+     * mark 1, and mark rate_close_s + 1 comes once rate_close_s whole seconds passed. */
     c->flood_seconds = now - c->rate_error_ms < 2000 ? c->flood_seconds + 1 : 1;
     c->rate_error_ms = now;
-    if (c->flood_seconds >= g->cfg.rate_close_s) {
+    if (c->flood_seconds > g->cfg.rate_close_s) {
         conn_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, "rate limit exceeded persistently");
         return;
     }

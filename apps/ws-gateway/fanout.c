@@ -357,6 +357,7 @@ typedef struct {
     int64_t t_in_ns;
     uint64_t seq;
     msgbuf *location, *enter, *leave;
+    msgbuf *status; /* after each enter, when the vendor's status is untold (status_untold) */
 } delivery;
 
 static msgbuf *lazy(delivery *d, msgbuf **slot, const char *op)
@@ -392,6 +393,11 @@ static void consider(delivery *d, conn *c)
         if (!was_in) {
             fanout_member_add(c, d->v);
             deliver(c, lazy(d, &d->enter, "enter"));
+            if (d->v->status_untold) {
+                if (!d->status && (d->status = msg_encode_status(d->v->id, d->v->online)))
+                    d->status->t_in_ns = d->t_in_ns;
+                deliver(c, d->status);
+            }
         } else {
             deliver(c, lazy(d, &d->location, "location"));
         }
@@ -469,22 +475,28 @@ static void handle_location(gw *g, const char *cell6, const Venta__Events__V1__V
                     outq_push(c, d.location);
             }
         }
+    v->status_untold = false;
     msg_unref(d.location);
     msg_unref(d.enter);
     msg_unref(d.leave);
+    msg_unref(d.status);
 }
 
 static void handle_status(gw *g, const Venta__Events__V1__VendorStatus *st, int64_t t_in_ns)
 {
-    ventry *v = fanout_vendor_get(g, st->vendor_id, false);
+    /* Kept for a vendor not seen here yet: its first position may follow at once (the
+     * two travel on different subjects, so either may arrive first). */
+    ventry *v = fanout_vendor_get(g, st->vendor_id, true);
     if (!v)
-        return; /* nobody here knows this vendor */
+        return;
     if (st->ts < v->status_ts) {
         vt_counter_inc(g->m.dropped_stale);
         return;
     }
     v->status_ts = st->ts;
     v->online = st->online;
+    if (!v->has_pos)
+        v->status_untold = true;
     if (!v->ninside && !v->nwatchers)
         return;
     msgbuf *m = msg_encode_status(v->id, st->online);

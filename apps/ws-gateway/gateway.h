@@ -165,6 +165,9 @@ struct ventry {
     uint64_t mark;        /* per-operation stamp (snapshot merge) */
     double lat, lng, heading, speed;
     bool has_pos, online;
+    /* A status arrived before any position: box viewers could not be told (nobody's
+     * box holds a vendor with no position); they get it with their first `enter`. */
+    bool status_untold;
     member **inside;      /* connections whose box holds it */
     uint32_t ninside, capinside;
     conn **watchers;      /* watch.vendor */

@@ -53,6 +53,30 @@ static bool grow(outq *q, uint32_t max)
     return true;
 }
 
+/* Behind: over the bound. A burst passes; staying behind does not, whether the
+ * backlog grows or only its latest positions change (a reader behind on more vendors
+ * than the bound, every push coalescing). True when c was closed for it. */
+static bool close_if_slow(conn *c)
+{
+    gw *g = c->g;
+    outq *q = &c->q;
+    uint32_t bound = (uint32_t)g->cfg.queue_max;
+    if (q->n < bound)
+        return false;
+    int64_t now = vt_monotonic_ns();
+    if (!q->behind_since_ns)
+        q->behind_since_ns = now;
+    bool stayed = now - q->behind_since_ns >= (int64_t)g->cfg.slow_ms * 1000000;
+    if (!stayed && q->n < 16 * bound)
+        return false;
+    vt_counter_inc(g->m.slow_closes);
+    vt_info(&(vt_log_ctx){.request_id = c->request_id, .user_id = c->user_id},
+            "ws: closing a reader %u messages behind (1013)", q->n);
+    outq_clear(c);
+    conn_close(c, (enum lws_close_status)1013, "too slow: reader fell too far behind");
+    return true;
+}
+
 bool outq_push(conn *c, msgbuf *m)
 {
     gw *g = c->g;
@@ -61,6 +85,8 @@ bool outq_push(conn *c, msgbuf *m)
         vt_counter_inc(g->m.dropped_closed);
         return false;
     }
+    if (close_if_slow(c))
+        return false;
     if (m->coalesce) {
         for (uint32_t i = 0; i < q->n; i++) {
             msgbuf **slot = &q->v[(q->head + i) % q->cap];
@@ -72,23 +98,7 @@ bool outq_push(conn *c, msgbuf *m)
             }
         }
     }
-    /* Behind: over the bound. A burst passes; staying behind does not. */
-    uint32_t bound = (uint32_t)g->cfg.queue_max;
-    int64_t now = 0;
-    if (q->n >= bound && !q->behind_since_ns)
-        q->behind_since_ns = now = vt_monotonic_ns();
-    bool stayed = q->behind_since_ns &&
-                  (now ? now : vt_monotonic_ns()) - q->behind_since_ns >=
-                      (int64_t)g->cfg.slow_ms * 1000000;
-    if (q->n >= bound && (stayed || q->n >= 16 * bound)) {
-        vt_counter_inc(g->m.slow_closes);
-        vt_info(&(vt_log_ctx){.request_id = c->request_id, .user_id = c->user_id},
-                "ws: closing a reader %u messages behind (1013)", q->n);
-        outq_clear(c);
-        conn_close(c, (enum lws_close_status)1013, "too slow: reader fell too far behind");
-        return false;
-    }
-    if (q->n == q->cap && !grow(q, 16 * bound)) {
+    if (q->n == q->cap && !grow(q, 16 * (uint32_t)g->cfg.queue_max)) {
         conn_close(c, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
         return false;
     }

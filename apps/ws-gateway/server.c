@@ -96,11 +96,17 @@ static int on_http(gw *g, struct lws *wsi, pss_t *pss, const char *uri)
         return http_answer(wsi, pss, HTTP_STATUS_OK, "application/json", ok, strlen(ok));
     }
     if (strcmp(uri, "/readyz") == 0) {
-        char text[160];
+        /* Ready follows NATS and Redis: without them nothing is delivered. The
+         * upstreams are named but do not take the edge out of rotation: with one down,
+         * live fan-out goes on (only new vendor streams or snapshots fail). */
+        char text[256];
         bool nats = vt_bus_connected(g->bus), redis = vt_kv_connected(g->kv);
-        int n = snprintf(text, sizeof text, "{\"status\":\"%s\",\"nats\":%s,\"redis\":%s}",
+        int n = snprintf(text, sizeof text,
+                         "{\"status\":\"%s\",\"nats\":%s,\"redis\":%s,\"vendor\":\"%s\","
+                         "\"location\":\"%s\"}",
                          nats && redis && !g->stopping ? "ok" : "unavailable",
-                         nats ? "true" : "false", redis ? "true" : "false");
+                         nats ? "true" : "false", redis ? "true" : "false",
+                         vt_rpc_channel_state(g->vendor_ch), vt_rpc_channel_state(g->location_ch));
         return http_answer(wsi, pss, nats && redis && !g->stopping ? HTTP_STATUS_OK : 503,
                            "application/json", text, (size_t)n);
     }

@@ -94,7 +94,10 @@ static void send_snapshot(conn *c, const Venta__Location__V1__VendorsInBoundsRes
             v->speed = p->speed;
             v->last_ts = ts;
             v->has_pos = true;
+            if (v->status_ts) /* a live status is newer than the database's */
+                online = v->online;
             v->online = online;
+            v->status_untold = false; /* the snapshot tells it */
         }
         if (!vt_geo_box_contains(&vw->box, lat, lng))
             continue;

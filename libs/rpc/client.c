@@ -736,6 +736,22 @@ const char *vt_rpc_channel_target(const vt_rpc_channel *ch)
     return ch->target;
 }
 
+const char *vt_rpc_channel_state(vt_rpc_channel *ch)
+{
+    switch (grpc_channel_check_connectivity_state(ch->channel, 1)) {
+    case GRPC_CHANNEL_IDLE:
+        return "idle";
+    case GRPC_CHANNEL_CONNECTING:
+        return "connecting";
+    case GRPC_CHANNEL_READY:
+        return "ready";
+    case GRPC_CHANNEL_TRANSIENT_FAILURE:
+        return "unavailable";
+    default:
+        return "shutdown";
+    }
+}
+
 void vt_rpc_channel_free(vt_rpc_channel *ch)
 {
     if (!ch)

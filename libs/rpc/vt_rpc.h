@@ -203,6 +203,10 @@ vt_rpc_channel *vt_rpc_channel_new(const char *target, const vt_rpc_channel_opts
  * them, and releases the channel. Not from a callback. NULL is a no-op. */
 void vt_rpc_channel_free(vt_rpc_channel *ch);
 const char *vt_rpc_channel_target(const vt_rpc_channel *ch);
+/* Where the channel's connection stands, without waiting: "ready", "idle" (unused for
+ * a while), "connecting", "unavailable" (the last attempt failed: the target is down)
+ * or "shutdown". An idle channel starts connecting. For readiness reports. */
+const char *vt_rpc_channel_state(vt_rpc_channel *ch);
 
 typedef struct {
     /* Deadline from now; <= 0 means VT_RPC_DEFAULT_TIMEOUT_MS (or the parent's). */

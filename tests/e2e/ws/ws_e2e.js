@@ -548,6 +548,10 @@ async function testBadInput() {
   ok(/rate limit/.test(re.message), 'a message flood → RESOURCE_EXHAUSTED');
   const rc = await rate.waitClose();
   ok(rc.code === 1008 && /persistently/.test(rc.reason), `a flood that lasts closes with 1008 (${rc.reason})`);
+  // One error per second of flooding, and the close only after VENTA_WS_RATE_CLOSE_S (3)
+  // whole seconds of it: three errors came first.
+  const errors = 1 + rate.msgs.filter((m) => m.op === 'error' && m.code === 'RESOURCE_EXHAUSTED').length;
+  ok(errors >= 3, `the flood was answered once a second for 3 seconds before the close (${errors} errors)`);
 }
 
 // --------------------------------------------------------- direct NATS (slow reader)
@@ -651,6 +655,59 @@ async function testSlowReader() {
   lag.close();
 }
 
+// A reader behind on more vendors than the queue bound: every further update only
+// replaces a queued one (coalescing), and the reader must still be closed once it has
+// stayed behind for VENTA_WS_SLOW_MS (3 s).
+async function testSlowReaderCoalescing() {
+  const box = { sw: { lat: 20, lng: 20 }, ne: { lat: 20.5, lng: 20.5 } };
+  const slow = await connect(WS_A, 'user_slow_many', { name: 'slow_many' });
+  await slow.request({ op: 'watch.bounds', ...box });
+  await slow.op('snapshot');
+  slow.keep = () => false; // only counted
+  slow.ws._socket.pause();
+  const ids = Array.from({ length: 400 }, (_, i) => `44444444-4444-4444-8444-${String(i).padStart(12, '0')}`);
+  let ts = Date.now();
+  const round = async () => {
+    for (const id of ids) await natsPublishLoc(id, 20.1 + (ts % 10) * 1e-5, 20.2, ++ts, false);
+    await nc.flush();
+  };
+  // ~17 MB: more than loopback's socket buffers hold, so the gateway's queue fills with
+  // one queued position per vendor (400 > VENTA_WS_QUEUE_MAX 256) ...
+  for (let r = 0; r < 320; r++) await round();
+  // ... and from then on every update coalesces. Keep it behind for over 3 s.
+  for (let r = 0; r < 50; r++) {
+    await round();
+    await sleep(100);
+  }
+  slow.ws._socket.resume();
+  const sc = await slow.waitClose(30000);
+  ok(sc.code === 1013, `a reader behind on more vendors than the bound is closed with 1013 although every update coalesces (${sc.code} ${sc.reason})`);
+}
+
+// A vendor's online status that reaches a gateway before its first position: the box
+// viewers who see it enter are told it is online right after the enter.
+async function testStatusBeforeFirstPosition() {
+  const root = protobuf.loadSync(path.join(PROTO_ROOT, 'venta/events/v1/events.proto'));
+  const VendorStatus = root.lookupType('venta.events.v1.VendorStatus');
+  const box = { sw: { lat: 30, lng: 30 }, ne: { lat: 30.5, lng: 30.5 } };
+  const viewer = await connect(WS_A, 'user_status_first', { name: 'status_first' });
+  await viewer.request({ op: 'watch.bounds', ...box });
+  await viewer.op('snapshot');
+  const id = '55555555-5555-4555-8555-000000000001';
+  nc.publish(`vendor.${id}.status`, VendorStatus.encode({ vendorId: id, online: true, ts: Date.now() }).finish());
+  await nc.flush();
+  await sleep(300); // handled by the gateway before any position of this vendor
+  await natsPublishLoc(id, 30.2, 30.2, Date.now());
+  await viewer.op('enter', { vendorId: id });
+  const st = await viewer.take((m) => m.vendorId === id, 'the status after the enter', 5000);
+  ok(st.op === 'status' && st.online === true, `a status that came before the first position follows the enter (${JSON.stringify(st)})`);
+  // Later moves are plain locations: the status is told once.
+  await natsPublishLoc(id, 30.21, 30.2, Date.now() + 1);
+  const next = await viewer.take((m) => m.vendorId === id, 'the next move');
+  ok(next.op === 'location', 'then locations, without repeating the status');
+  viewer.close();
+}
+
 function getMetrics(addr) {
   return new Promise((resolve, reject) => http.get(`http://${addr}/metrics`, (res) => {
     let body = '';
@@ -738,7 +795,10 @@ async function testRedisRestart(v, vendor) {
     if (!(Number(key) > 0)) await sleep(200);
   }
   ok(Number(key) > 0, `after a Redis restart the vendor's presence is back (TTL ${key} s)`);
-  ok((await readyz(WS_B)).status === 200, '/readyz is 200 again');
+  const rz = await readyz(WS_B);
+  ok(rz.status === 200, '/readyz is 200 again');
+  ok(/"vendor":"(ready|idle|connecting)","location":"(ready|idle|connecting)"/.test(rz.body),
+    `/readyz names the upstreams' connection states (${rz.body})`);
 }
 
 async function testSigterm(v) {
@@ -780,6 +840,8 @@ async function main() {
   await testReconnectElsewhere(v);
   await testBadInput();
   await testSlowReader();
+  await testSlowReaderCoalescing();
+  await testStatusBeforeFirstPosition();
   await testMetrics();
   await testNatsRestart(v, viewer, vendor);
   await testRedisRestart(v, vendor);

@@ -4,10 +4,14 @@
  * propagated), unknown methods, undecodable and oversized messages, async calls and
  * client cancellation, health Check. No timing is asserted beyond generous bounds.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "echo_service.h"
 #include "grpc/health/v1/health.pb-c.h"
@@ -73,6 +77,31 @@ static void test_roundtrip(void)
     VT_CHECK_STR(vt_rpc_reply_metadata(r, "x-request-id"), "req-abc.1");
     VT_CHECK_INT(vt_rpc_reply_attempts(r), 1);
     vt_rpc_reply_free(r);
+}
+
+/* Connection state for readiness reports: ready after calls; a port nobody listens on
+ * ends "unavailable" (after its connect attempt fails), never blocking the caller. */
+static void test_channel_state(void)
+{
+    VT_CHECK_STR(vt_rpc_channel_state(ch), "ready");
+    int fd = socket(AF_INET, SOCK_STREAM, 0); /* a port that refuses: bound, not listening */
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t alen = sizeof a;
+    VT_REQUIRE(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+               getsockname(fd, (struct sockaddr *)&a, &alen) == 0);
+    char dead[64];
+    snprintf(dead, sizeof dead, "127.0.0.1:%d", ntohs(a.sin_port));
+    vt_rpc_channel *down = vt_rpc_channel_new(dead, NULL);
+    const char *state = vt_rpc_channel_state(down); /* idle → starts connecting */
+    VT_CHECK(strcmp(state, "idle") == 0 || strcmp(state, "connecting") == 0 ||
+             strcmp(state, "unavailable") == 0);
+    for (int i = 0; i < 200 && strcmp(state, "unavailable") != 0; i++) {
+        usleep(10000);
+        state = vt_rpc_channel_state(down);
+    }
+    VT_CHECK_STR(state, "unavailable");
+    vt_rpc_channel_free(down);
+    close(fd);
 }
 
 static void test_request_id_generated(void)
@@ -455,6 +484,7 @@ int main(void)
     VT_REQUIRE(ch);
 
     VT_RUN(test_roundtrip);
+    VT_RUN(test_channel_state);
     VT_RUN(test_request_id_generated);
     VT_RUN(test_every_status_code);
     VT_RUN(test_deadline_visible);
