@@ -22,7 +22,7 @@
 static void on_api_reply(gw_req *req, vt_rpc_reply *reply)
 {
     if (vt_rpc_reply_status(reply) != VT_OK) {
-        gw_respond_rpc_error(req, reply);
+        gw_respond_rpc_error(req, req->route->upstream, reply);
         vt_rpc_reply_free(reply);
         return;
     }
@@ -132,7 +132,7 @@ static void call_or_fail(gw_req *req, gw_upstream up, const ProtobufCServiceDesc
 static void on_owner_reply(gw_req *req, vt_rpc_reply *reply)
 {
     if (vt_rpc_reply_status(reply) != VT_OK) {
-        gw_respond_rpc_error(req, reply);
+        gw_respond_rpc_error(req, GW_UP_VENDOR, reply);
         vt_rpc_reply_free(reply);
         return;
     }

@@ -25,7 +25,7 @@ void gw_add_header(gw_req *req, const char *name, const char *value)
     req->extra_len += nl + vl;
 }
 
-static vt_log_ctx req_log_ctx(const gw_req *req)
+vt_log_ctx gw_log_ctx(const gw_req *req)
 {
     return (vt_log_ctx){.request_id = req->request_id,
                         .user_id = req->user_id[0] ? req->user_id : NULL};
@@ -45,7 +45,7 @@ void gw_respond(gw_req *req, int http_status, const char *content_type, char *bo
     double secs = (double)(vt_monotonic_ns() - req->start_ns) / 1e9;
     gw_metrics_request(req->app->m, req->route_index, http_status, secs);
     if (vt_log_enabled(VT_LOG_DEBUG)) {
-        vt_log_ctx lc = req_log_ctx(req);
+        vt_log_ctx lc = gw_log_ctx(req);
         vt_debug(&lc, "%s %s -> %d", gw_method_name(req->method), req->path ? req->path : "",
                  http_status);
     }
@@ -79,7 +79,7 @@ static void respond_error_v(gw_req *req, int http_status, const char *code, cons
     size_t len = 0;
     char *text = vt_json_buf_take(&b, &len);
     if (http_status >= 500) {
-        vt_log_ctx lc = req_log_ctx(req);
+        vt_log_ctx lc = gw_log_ctx(req);
         vt_warn(&lc, "%s %s -> %d %s: %s", gw_method_name(req->method),
                 req->path ? req->path : "", http_status, code, msg);
     }
@@ -100,4 +100,26 @@ void gw_respond_error_http(gw_req *req, int http_status, const char *code, const
     va_start(ap, fmt);
     respond_error_v(req, http_status, code, fmt, ap);
     va_end(ap);
+}
+
+void gw_respond_rpc_error(gw_req *req, gw_upstream up, vt_rpc_reply *reply)
+{
+    int code = vt_rpc_reply_status(reply);
+    const char *msg = vt_rpc_reply_message(reply);
+    if (!msg || !msg[0])
+        msg = vt_status_name(code);
+    /* Codes a transport failure produces carry grpc core's words (addresses, "all
+     * backends failing"): the client gets ours, the log keeps theirs. */
+    const char *ours = code == VT_UNAVAILABLE         ? "is unavailable, retry later"
+                       : code == VT_DEADLINE_EXCEEDED ? "did not answer in time"
+                       : code == VT_CANCELLED         ? "cancelled the call"
+                       : code == VT_UNKNOWN           ? "failed"
+                                                      : NULL;
+    if (!ours) {
+        gw_respond_error(req, code, "%s", msg);
+        return;
+    }
+    vt_log_ctx lc = gw_log_ctx(req);
+    vt_warn(&lc, "%s service: %s: %s", gw_upstream_name(up), vt_status_name(code), msg);
+    gw_respond_error(req, code, "%s service %s", gw_upstream_name(up), ours);
 }

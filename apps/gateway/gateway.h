@@ -247,7 +247,11 @@ int gw_upstream_call(gw_req *req, gw_upstream up, const ProtobufCServiceDescript
                      const char *method, ProtobufCMessage *msg, gw_rpc_done done);
 void gw_readyz_start(gw_req *req);
 /* Respond for a non-OK rpc reply with the error body (and count it). */
-void gw_respond_rpc_error(gw_req *req, vt_rpc_reply *reply);
+/* The request's id and caller for log lines about it. */
+vt_log_ctx gw_log_ctx(const gw_req *req);
+/* An upstream's failure as the error body: its status and message, except for the
+ * codes a transport failure produces, answered in our words naming the service. */
+void gw_respond_rpc_error(gw_req *req, gw_upstream up, vt_rpc_reply *reply);
 
 /* ---- vendor_get.c ---- */
 

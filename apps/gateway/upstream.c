@@ -129,15 +129,6 @@ int gw_upstream_call(gw_req *req, gw_upstream up, const ProtobufCServiceDescript
                       false);
 }
 
-void gw_respond_rpc_error(gw_req *req, vt_rpc_reply *reply)
-{
-    int code = vt_rpc_reply_status(reply);
-    const char *msg = vt_rpc_reply_message(reply);
-    if (!msg || !msg[0])
-        msg = vt_status_name(code);
-    gw_respond_error(req, code, "%s", msg);
-}
-
 /* ---- /readyz ---- */
 
 static void ready_finish(gw_req *req)

@@ -64,7 +64,7 @@ static void on_location(gw_req *req, vt_rpc_reply *reply)
 static void on_vendor(gw_req *req, vt_rpc_reply *reply)
 {
     if (vt_rpc_reply_status(reply) != VT_OK || !vt_rpc_reply_response(reply)) {
-        gw_respond_rpc_error(req, reply);
+        gw_respond_rpc_error(req, GW_UP_VENDOR, reply);
         vt_rpc_reply_free(reply);
         return;
     }

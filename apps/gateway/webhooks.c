@@ -93,11 +93,13 @@ static void respond_upstream_failure(gw_req *req, vt_rpc_reply *reply)
     gw_metrics_webhook(req->app->m, req->route->kind == GW_H_WEBHOOK_CLERK ? "clerk"
                                                                             : "revenuecat",
                        "failed");
-    if (code == VT_INVALID_ARGUMENT)
+    if (code == VT_INVALID_ARGUMENT) {
         gw_respond_error(req, code, "%s", msg && msg[0] ? msg : "invalid event");
-    else
-        gw_respond_error(req, VT_UNAVAILABLE, "user service: %s: %s", vt_status_name(code),
-                         msg && msg[0] ? msg : "failed");
+        return;
+    }
+    vt_log_ctx lc = gw_log_ctx(req);
+    vt_warn(&lc, "user service: %s: %s", vt_status_name(code), msg && msg[0] ? msg : "failed");
+    gw_respond_error(req, VT_UNAVAILABLE, "user service could not apply the event, retry later");
 }
 
 static void start(gw_req *req, const char *rpc, ProtobufCMessage *msg, gw_rpc_done done)

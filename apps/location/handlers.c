@@ -109,13 +109,17 @@ static int update_vendor_location(vt_rpc_ctx *ctx, const ProtobufCMessage *in_ms
     if (vt_events_location_valid(&loc, err, sizeof err) != VT_OK)
         return vt_rpc_ctx_error(ctx, VT_INVALID_ARGUMENT, "%s", err);
 
+    /* The stored position tells the previous cell and whether a connection holds the
+     * vendor online: this position does not change that (it is not live). */
     char previous[VT_EVENTS_CELL_PRECISION + 1] = "";
+    bool online = false;
     PGresult *res = NULL;
-    if (store_get(db(ctx), req->vendor_id, 86400 * 365, &res, err, sizeof err) == VT_OK &&
+    if (store_get(db(ctx), req->vendor_id, svc->ttl_s, &res, err, sizeof err) == VT_OK &&
         PQntuples(res) == 1) {
         store_position p;
         store_row(res, 0, &p);
         vt_geo_hash_encode(p.lat, p.lng, VT_EVENTS_CELL_PRECISION, previous);
+        online = p.online;
     }
     PQclear(res);
 
@@ -131,7 +135,7 @@ static int update_vendor_location(vt_rpc_ctx *ctx, const ProtobufCMessage *in_ms
     p->speed = loc.speed;
     p->accuracy = loc.accuracy;
     p->ts = loc.ts;
-    p->online = true;
+    p->online = online;
     out->position = p;
     observe(svc, M_UPDATE, t0);
     return VT_OK;

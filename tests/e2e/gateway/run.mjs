@@ -641,6 +641,8 @@ async function main() {
     await mesh.procs.location.exited;
     const r = await api('GET', '/api/v1/vendors/nearby?lat=40.7&lng=-74&radius=1000', { tok: bobTok });
     expectError(r, 503, 'UNAVAILABLE');
+    // In our words: grpc core's text names internal addresses.
+    assert.equal(r.json.error.message, 'location service is unavailable, retry later');
     const rz = await api('GET', '/readyz');
     assert.equal(rz.status, 503);
     assert.notEqual(rz.json.checks.location, 'ok');
@@ -664,6 +666,7 @@ async function main() {
     const down = await postClerk(payload, headers);
     assert.equal(down.status, 503, down.text);
     assert.equal(down.json.error.code, 'UNAVAILABLE');
+    assert.equal(down.json.error.message, 'user service could not apply the event, retry later');
     mesh.start('user', 'user', { VENTA_METRICS_ADDR: `127.0.0.1:${mesh.ports.mu}` });
     await mesh.waitReady();
     const retry = await postClerk(payload, headers); // the same delivery, as Svix retries it
