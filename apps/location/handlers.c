@@ -1,9 +1,9 @@
 /*
  * handlers.c — the LocationService methods (API.md §5).
  *
- * Box and radius reads come from the live map (live.h) once it is loaded, and from
- * PostgreSQL on the worker's own connection until then; a single vendor's position is
- * always read from the table (it answers for stale positions too). A write
+ * Reads come from the live map (live.h) once it is loaded, and from PostgreSQL on the
+ * worker's own connection until then; a single vendor the map has no live position
+ * for is looked up in the table, which also keeps positions older than the TTL. A write
  * (UpdateVendorLocation) does not touch the database: it publishes on the vendor's
  * geohash subject exactly as the WebSocket edge does, and the ingest path stores it,
  * so storage and live fan-out have one source. The stored position is read first only
@@ -149,18 +149,22 @@ static int get_vendor_location(vt_rpc_ctx *ctx, const ProtobufCMessage *in_msg,
     const Venta__Location__V1__GetVendorLocationRequest *req = (const void *)in_msg;
     if (!vt_uuid_valid(req->vendor_id))
         return vt_rpc_ctx_error(ctx, VT_INVALID_ARGUMENT, "vendorId must be a UUID");
-    char err[512];
-    PGresult *res;
-    int rc = store_get(db(ctx), req->vendor_id, svc->ttl_s, &res, err, sizeof err);
-    if (rc != VT_OK)
-        return db_error(ctx, rc, err);
-    if (PQntuples(res) == 0) {
-        PQclear(res);
-        return vt_rpc_ctx_error(ctx, VT_NOT_FOUND, "vendor %s has no known location",
-                                req->vendor_id);
-    }
+    /* A live position from the map; otherwise the table, which also keeps positions
+     * older than the TTL (answered with online false). */
     store_position found;
-    rows_into(res, &found, 1);
+    if (!svc->live || live_get(svc->live, req->vendor_id, &found) != VT_OK) {
+        char err[512];
+        PGresult *res;
+        int rc = store_get(db(ctx), req->vendor_id, svc->ttl_s, &res, err, sizeof err);
+        if (rc != VT_OK)
+            return db_error(ctx, rc, err);
+        if (PQntuples(res) == 0) {
+            PQclear(res);
+            return vt_rpc_ctx_error(ctx, VT_NOT_FOUND, "vendor %s has no known location",
+                                    req->vendor_id);
+        }
+        rows_into(res, &found, 1);
+    }
     Venta__Location__V1__VendorPosition *p = position_out(ctx, &found);
     /* The response message is pre-initialised; copy the fields over. */
     Venta__Location__V1__VendorPosition *out = (void *)out_msg;

@@ -380,6 +380,16 @@ static int64_t fresh_after(const live *lv)
     return vt_now_ms() - (int64_t)lv->opts.ttl_s * 1000;
 }
 
+int live_get(live *lv, const char *vendor_id, store_position *out)
+{
+    pthread_rwlock_rdlock(&lv->lock);
+    int rc = !lv->ready ? VT_UNAVAILABLE
+             : livemap_get(lv->map, vendor_id, fresh_after(lv), out) ? VT_OK
+                                                                       : VT_NOT_FOUND;
+    pthread_rwlock_unlock(&lv->lock);
+    return rc;
+}
+
 int live_in_bounds(live *lv, const vt_geo_box *box, size_t limit, store_position *out, size_t *n)
 {
     pthread_rwlock_rdlock(&lv->lock);

@@ -40,6 +40,9 @@ typedef struct {
 int live_start(const live_opts *opts, live **out, char *err, size_t errlen);
 void live_stop(live *lv);
 
+/* One vendor's live position: VT_OK; VT_NOT_FOUND when the map has no fresh one (the
+ * table may still know an older one); VT_UNAVAILABLE while the map is not loaded. */
+int live_get(live *lv, const char *vendor_id, store_position *out);
 /* VT_OK with *n positions in out (room for limit), as livemap_in_bounds/_nearby say;
  * VT_UNAVAILABLE while the map is not loaded (read the table instead). */
 int live_in_bounds(live *lv, const vt_geo_box *box, size_t limit, store_position *out, size_t *n);

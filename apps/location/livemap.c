@@ -443,6 +443,17 @@ static void to_position(const entry *en, double distance_m, store_position *out)
     out->distance_m = distance_m;
 }
 
+bool livemap_get(const livemap *m, const char *vendor_id, int64_t fresh_after_ms,
+                 store_position *out)
+{
+    unsigned char id[16];
+    const entry *en = parse_id(vendor_id, id) ? find(m, id) : NULL;
+    if (!en || en->updated <= fresh_after_ms)
+        return false;
+    to_position(en, 0, out);
+    return true;
+}
+
 typedef struct {
     const livemap *m;
     const vt_geo_box *box; /* one part: does not cross the antimeridian */

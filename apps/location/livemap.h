@@ -56,6 +56,10 @@ bool livemap_merge_row(livemap *m, const store_live_row *row);
  * last slot), so a large map is swept a slice at a time. */
 size_t livemap_expire(livemap *m, int64_t before_ms, size_t cursor, size_t max_visit);
 
+/* One vendor's position if it arrived after fresh_after_ms, into out (distance_m 0);
+ * false when the map has none that fresh. */
+bool livemap_get(const livemap *m, const char *vendor_id, int64_t fresh_after_ms,
+                 store_position *out);
 /* Up to limit positions that arrived after fresh_after_ms and lie in box (edges
  * included, split across the antimeridian as vt_geo says), into out; returns how many.
  * distance_m is 0. */

@@ -105,7 +105,7 @@ static void publish(int vendor, double lat, double lng, int64_t ts)
 }
 
 /* GetVendorLocation: status, and the position when OK. */
-static int get(int vendor, Venta__Location__V1__VendorPosition *out)
+static int get_on(vt_rpc_channel *ch, int vendor, Venta__Location__V1__VendorPosition *out)
 {
     char id[VT_UUID_LEN + 1];
     vendor_id(vendor, id);
@@ -114,13 +114,19 @@ static int get(int vendor, Venta__Location__V1__VendorPosition *out)
     req.vendor_id = id;
     vt_rpc_reply *reply;
     vt_rpc_call_opts o = {.timeout_ms = 5000};
-    int rc = vt_rpc_call_unary(channel, svc, "GetVendorLocation", &req.base, &o, &reply);
+    int rc = vt_rpc_call_unary(ch, svc, "GetVendorLocation", &req.base, &o, &reply);
     if (rc == VT_OK && out)
         *out = *(const Venta__Location__V1__VendorPosition *)vt_rpc_reply_response(reply);
     if (out)
         out->vendor_id = NULL; /* points into the freed reply */
     vt_rpc_reply_free(reply);
     return rc;
+}
+
+/* GetVendorLocation on the table replica: what is stored. */
+static int get(int vendor, Venta__Location__V1__VendorPosition *out)
+{
+    return get_on(table_channel, vendor, out);
 }
 
 /* Wait until vendor's stored ts equals ts. */
@@ -175,6 +181,29 @@ static void metrics(char *out, size_t outlen)
         pclose(p);
 }
 
+/* A counter or gauge of the live-map replica's /metrics, or -1. */
+static double metric(const char *name)
+{
+    static char text[65536];
+    metrics(text, sizeof text);
+    char key[128];
+    snprintf(key, sizeof key, "\n%s ", name);
+    const char *at = strstr(text, key);
+    return at ? atof(at + strlen(key)) : -1;
+}
+
+/* Wait until the live map has loaded again since it had loaded `before` times. */
+static bool wait_map_reloaded(double before)
+{
+    for (int i = 0; i < 500; i++) {
+        if (metric("venta_location_live_loads_total") > before &&
+            metric("venta_location_live_ready") == 1)
+            return true;
+        usleep(20000);
+    }
+    return false;
+}
+
 static void test_health_and_nats_to_storage(void)
 {
     VT_CHECK(wait_serving(20000));
@@ -201,6 +230,12 @@ static void test_health_and_nats_to_storage(void)
     VT_CHECK_NEAR(p.heading, 90, 1e-6);
     VT_CHECK_NEAR(p.speed, 3.5, 1e-6);
     VT_CHECK(p.online);
+    /* The live map's answer is the stored one, to the bit. */
+    Venta__Location__V1__VendorPosition live;
+    VT_CHECK_INT(get_on(channel, 1, &live), VT_OK);
+    VT_CHECK(live.lat == p.lat && live.lng == p.lng && live.heading == p.heading &&
+             live.speed == p.speed && live.accuracy == p.accuracy && live.ts == p.ts &&
+             live.online == p.online);
 }
 
 static void test_out_of_order_and_duplicates(void)
@@ -689,6 +724,7 @@ static void test_rest_positions_do_not_claim_presence(void)
 
 static void test_survives_nats_and_postgres_restarts(void)
 {
+    double loads = metric("venta_location_live_loads_total");
     VT_REQUIRE(vt_harness_server("restart", "nats") == 0);
     int64_t ts = vt_now_ms();
     bool stored = false;
@@ -697,11 +733,22 @@ static void test_survives_nats_and_postgres_restarts(void)
         stored = wait_stored(70, ts + i, 200);
     }
     VT_CHECK(stored);
+    VT_CHECK(wait_map_reloaded(loads)); /* it reloads after every reconnect */
 
     VT_REQUIRE(vt_harness_server("stop", "postgres") == 0);
     publish(71, 6, 6, ts); /* buffered while the database is down */
     usleep(300000);
     VT_CHECK_INT(get(71, NULL), VT_UNAVAILABLE);
+    /* The live map still answers for a position that arrived meanwhile. */
+    Venta__Location__V1__VendorPosition live = {0};
+    int live_rc = VT_NOT_FOUND;
+    for (int i = 0; i < 100 && live_rc != VT_OK; i++) {
+        live_rc = get_on(channel, 71, &live);
+        if (live_rc != VT_OK)
+            usleep(20000);
+    }
+    VT_CHECK_INT(live_rc, VT_OK);
+    VT_CHECK(live.ts == ts && live.lat == 6);
     bool down = false;
     for (int i = 0; i < 100 && !down; i++) {
         down = health("") == GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING;

@@ -68,6 +68,14 @@ static void test_positions_latest_wins(void)
     VT_CHECK_NEAR(p.lat, 12, 0);
     VT_CHECK(p.online);
     VT_CHECK_INT(livemap_count(m), 1);
+    store_position one;
+    VT_CHECK(livemap_get(m, id(1), 6500, &one) && one.lat == 12 && one.online);
+    VT_CHECK_STR(one.vendor_id, id(1));
+    VT_CHECK(!livemap_get(m, id(1), 7000, &one)); /* not fresh enough */
+    VT_CHECK(!livemap_get(m, id(9), 0, &one));    /* unknown */
+    VT_CHECK(!livemap_get(m, "00000000-0000-4000-8000-00000000000Z", 0, &one));
+    /* Upper-case ids name the same vendor; replies are lower case, as the table's. */
+    VT_CHECK(livemap_get(m, "00000000-0000-4000-8000-000000000001", 0, &one));
     /* A move to the other side of the world leaves the old place. */
     loc_update far = at(1, -33.9, 151.2, 2000, true);
     VT_CHECK(livemap_put(m, &far, 8000));
