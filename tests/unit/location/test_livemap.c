@@ -75,7 +75,12 @@ static void test_positions_latest_wins(void)
     VT_CHECK(!livemap_get(m, id(9), 0, &one));    /* unknown */
     VT_CHECK(!livemap_get(m, "00000000-0000-4000-8000-00000000000Z", 0, &one));
     /* Upper-case ids name the same vendor; replies are lower case, as the table's. */
-    VT_CHECK(livemap_get(m, "00000000-0000-4000-8000-000000000001", 0, &one));
+    loc_update upper = at(0, 1, 1, 1, false);
+    snprintf(upper.vendor_id, sizeof upper.vendor_id, "ABCDEF00-0000-4000-8000-00000000000A");
+    VT_CHECK(livemap_put(m, &upper, 7000));
+    VT_CHECK(livemap_get(m, "abcdef00-0000-4000-8000-00000000000a", 0, &one));
+    VT_CHECK_STR(one.vendor_id, "abcdef00-0000-4000-8000-00000000000a");
+    livemap_remove(m, "abcdef00-0000-4000-8000-00000000000A");
     /* A move to the other side of the world leaves the old place. */
     loc_update far = at(1, -33.9, 151.2, 2000, true);
     VT_CHECK(livemap_put(m, &far, 8000));
