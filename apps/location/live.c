@@ -9,19 +9,21 @@
 #include "vt_events.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define REPLAY_MAX (1u << 20) /* presence changes kept during one load */
 #define EXPIRE_VISIT 20000    /* vendors checked for expiry per loader tick */
+#define MERGE_CHUNK 500       /* loaded rows merged per hold of the write lock */
 #define TICK_MS 100
 
 struct live {
     live_opts opts;
+    atomic_bool ready; /* loaded once (and not emptied since): reads may use the map */
     pthread_rwlock_t lock; /* guards everything below up to the loader's fields */
     livemap *map;
-    bool ready;   /* loaded, and NATS connected since: reads may use the map */
     bool loading; /* a load is under way: presence changes are also kept in replay */
     presence_change *replay;
     size_t nreplay, replay_cap;
@@ -39,7 +41,7 @@ struct live {
     size_t expire_cursor;
     int64_t presence_dropped; /* presence messages nats.c dropped, as of the last load */
 
-    vt_counter *loads, *invalid;
+    vt_counter *loads, *invalid, *reads;
 };
 
 /* ---- messages, on nats.c threads ---- */
@@ -67,7 +69,7 @@ static void apply_presence(live *lv, const presence_change *p)
 {
     pthread_rwlock_wrlock(&lv->lock);
     if (p->removed)
-        livemap_remove(lv->map, p->vendor_id);
+        livemap_remove(lv->map, p->vendor_id, INT64_MAX);
     else
         livemap_set_online(lv->map, p->vendor_id, p->online, p->ts, p->last_ts);
     if (lv->loading && !lv->replay_lost) {
@@ -129,16 +131,42 @@ static bool connection_unchanged(live *lv, uint64_t generation)
     return vt_bus_connected(lv->opts.bus) && vt_bus_connections(lv->opts.bus) == generation;
 }
 
+/* A load merges into the map as it is: readers keep being served from it, and what
+ * arrives meanwhile stays. Presence changes arriving from here on are also kept to be
+ * applied again at the end (the table may not have had them when their row was read). */
 static void begin_load(live *lv)
 {
     pthread_rwlock_wrlock(&lv->lock);
-    lv->ready = false;
     lv->loading = true;
     lv->nreplay = 0;
     lv->replay_lost = false;
-    lv->out_of_memory = false;
+    livemap_begin_load(lv->map);
+    pthread_rwlock_unlock(&lv->lock);
+}
+
+/* After an allocation failed the map may lack vendors: empty it and load anew; until
+ * then reads go to the table. */
+static void start_over(live *lv)
+{
+    atomic_store(&lv->ready, false);
+    pthread_rwlock_wrlock(&lv->lock);
     livemap_clear(lv->map);
+    lv->out_of_memory = false;
     lv->expire_cursor = 0;
+    pthread_rwlock_unlock(&lv->lock);
+}
+
+/* Merge rows [from, to) of a page, holding the write lock for one chunk at a time. */
+static void merge_rows(live *lv, const PGresult *res, int from, int to)
+{
+    int64_t fresh_after = vt_now_ms() - (int64_t)lv->opts.ttl_s * 1000;
+    store_live_row row;
+    pthread_rwlock_wrlock(&lv->lock);
+    for (int i = from; i < to; i++) {
+        store_live_row_at(res, i, &row);
+        if (!livemap_merge_row(lv->map, &row, fresh_after))
+            lv->out_of_memory = true;
+    }
     pthread_rwlock_unlock(&lv->lock);
 }
 
@@ -152,23 +180,17 @@ static int load_pages(live *lv, uint64_t generation, size_t *rows)
             return VT_UNAVAILABLE;
         char err[256];
         PGresult *res = NULL;
-        int rc = store_load_live(lv->db, after, lv->opts.ttl_s, page, &res, err, sizeof err);
+        int rc = store_load_live(lv->db, after, page, &res, err, sizeof err);
         if (rc != VT_OK) {
             vt_warn(NULL, "live map: loading positions failed (%s): %s", vt_status_name(rc), err);
             PQclear(res);
             return rc;
         }
         int n = PQntuples(res);
-        store_live_row row;
-        pthread_rwlock_wrlock(&lv->lock);
-        for (int i = 0; i < n; i++) {
-            store_live_row_at(res, i, &row);
-            if (!livemap_merge_row(lv->map, &row))
-                lv->out_of_memory = true;
-        }
-        pthread_rwlock_unlock(&lv->lock);
+        for (int i = 0; i < n; i += MERGE_CHUNK)
+            merge_rows(lv, res, i, i + MERGE_CHUNK < n ? i + MERGE_CHUNK : n);
         if (n > 0)
-            memcpy(after, row.position.vendor_id, sizeof after);
+            vt_db_bin_uuid(res, n - 1, 0, after);
         PQclear(res);
         *rows += (size_t)n;
         if (n < page)
@@ -176,26 +198,25 @@ static int load_pages(live *lv, uint64_t generation, size_t *rows)
     }
 }
 
-/* Apply what arrived during the load again and open the map to readers; false when
- * the load must be redone. */
-static bool finish_load(live *lv, uint64_t generation)
+/* Apply what arrived during the load again, forget the vendors the table no longer
+ * has, and open the map to readers; false when the load must be redone. */
+static bool finish_load(live *lv, uint64_t generation, size_t *forgotten)
 {
     pthread_rwlock_wrlock(&lv->lock);
     bool ok = !lv->replay_lost && !lv->out_of_memory && connection_unchanged(lv, generation);
     for (size_t i = 0; ok && i < lv->nreplay; i++) {
         const presence_change *p = &lv->replay[i];
         if (p->removed)
-            livemap_remove(lv->map, p->vendor_id);
+            livemap_remove(lv->map, p->vendor_id, p->ts);
         else
             livemap_set_online(lv->map, p->vendor_id, p->online, p->ts, p->last_ts);
     }
+    *forgotten = ok ? livemap_end_load(lv->map) : 0;
     lv->loading = false;
     lv->nreplay = 0;
-    lv->ready = ok;
-    size_t count = livemap_count(lv->map);
     pthread_rwlock_unlock(&lv->lock);
     if (ok)
-        vt_info(NULL, "live map: loaded, %zu vendors", count);
+        atomic_store(&lv->ready, true);
     return ok;
 }
 
@@ -206,15 +227,8 @@ static int64_t presence_dropped(live *lv)
     return vt_bus_sub_dropped(lv->status_sub) + vt_bus_sub_dropped(lv->deleted_sub);
 }
 
-static void set_unready(live *lv)
-{
-    pthread_rwlock_wrlock(&lv->lock);
-    lv->ready = false;
-    pthread_rwlock_unlock(&lv->lock);
-}
-
 /* One slice of the expiry sweep; false when the map lost a position to a failed
- * allocation and must be loaded again. */
+ * allocation and must be loaded anew. */
 static bool expire_some(live *lv)
 {
     int64_t before = vt_now_ms() - (int64_t)lv->opts.ttl_s * 1000;
@@ -225,47 +239,52 @@ static bool expire_some(live *lv)
     return whole;
 }
 
+/* The loader: loads at start and after every NATS reconnect (messages may have been
+ * missed meanwhile, for positions the table has from other replicas, and deletions),
+ * and when presence messages were dropped; sweeps expired positions in between. While
+ * NATS is down the map keeps serving what it has: the table, fed through NATS too, is
+ * no newer. */
 static void *loader_main(void *arg)
 {
     live *lv = arg;
     uint64_t loaded = 0; /* the connection generation the map is complete for */
     int backoff_ms = 0;
     while (!stop_requested(lv, backoff_ms)) {
-        backoff_ms = 0;
+        backoff_ms = TICK_MS;
         uint64_t generation = vt_bus_connections(lv->opts.bus);
-        if (loaded == generation && vt_bus_connected(lv->opts.bus)) {
+        if (!vt_bus_connected(lv->opts.bus))
+            continue;
+        if (loaded == generation) {
             bool whole = expire_some(lv);
             bool missed = presence_dropped(lv) != lv->presence_dropped;
-            if (whole && !missed) {
-                backoff_ms = TICK_MS;
+            if (whole && !missed)
                 continue;
-            }
             vt_warn(NULL, "live map: %s, loading again",
                     whole ? "presence messages were dropped" : "out of memory");
-        }
-        /* NATS is down or came back: messages may have been missed. */
-        set_unready(lv);
-        if (!vt_bus_connected(lv->opts.bus)) {
-            backoff_ms = TICK_MS;
-            continue;
+            if (!whole)
+                start_over(lv);
         }
         int64_t t0 = vt_monotonic_ns();
         lv->presence_dropped = presence_dropped(lv);
         begin_load(lv);
         if (stop_requested(lv, lv->opts.settle_ms))
             break;
-        size_t rows = 0;
-        if (load_pages(lv, generation, &rows) == VT_OK && finish_load(lv, generation)) {
+        size_t rows = 0, forgotten = 0;
+        if (load_pages(lv, generation, &rows) == VT_OK &&
+            finish_load(lv, generation, &forgotten)) {
             loaded = generation;
             vt_counter_inc(lv->loads);
-            vt_info(NULL, "live map: %zu stored positions read in %.0f ms", rows,
-                    (double)(vt_monotonic_ns() - t0) / 1e6);
-        } else {
-            pthread_rwlock_wrlock(&lv->lock);
-            lv->loading = false;
-            pthread_rwlock_unlock(&lv->lock);
-            backoff_ms = 1000;
+            vt_info(NULL, "live map: %zu stored positions read in %.0f ms, %zu vendors forgotten",
+                    rows, (double)(vt_monotonic_ns() - t0) / 1e6, forgotten);
+            continue;
         }
+        pthread_rwlock_wrlock(&lv->lock);
+        lv->loading = false;
+        bool whole = !lv->out_of_memory;
+        pthread_rwlock_unlock(&lv->lock);
+        if (!whole)
+            start_over(lv);
+        backoff_ms = 1000;
     }
     return NULL;
 }
@@ -290,10 +309,7 @@ static double dropped(void *user)
 static double ready(void *user)
 {
     live *lv = user;
-    pthread_rwlock_rdlock(&lv->lock);
-    double r = lv->ready ? 1 : 0;
-    pthread_rwlock_unlock(&lv->lock);
-    return r;
+    return atomic_load(&lv->ready) ? 1 : 0;
 }
 
 /* ---- lifetime and reads ---- */
@@ -323,6 +339,8 @@ int live_start(const live_opts *opts, live **out, char *err, size_t errlen)
                                    "Times the live map was (re)loaded from the table.", NULL);
     lv->invalid = vt_metrics_counter(opts->metrics, "venta_location_live_invalid_total",
                                      "Malformed messages the live map ignored.", NULL);
+    lv->reads = vt_metrics_counter(opts->metrics, "venta_location_live_reads_total",
+                                   "Reads answered from the live map (not the table).", NULL);
     int rc = vt_bus_subscribe(opts->bus, VT_EVENTS_LOC_ALL, NULL, 65536, on_location, lv,
                               &lv->loc_sub);
     if (rc == VT_OK)
@@ -333,7 +351,8 @@ int live_start(const live_opts *opts, live **out, char *err, size_t errlen)
                               &lv->deleted_sub);
     if (rc == VT_OK) { /* after the subscriptions, which they read */
         vt_metrics_gauge_fn(opts->metrics, "venta_location_live_vendors",
-                            "Vendors in the live map (fresh or about to expire).", NULL, vendors, lv);
+                            "Vendors the live map knows (fresh or not, as the table).", NULL,
+                            vendors, lv);
         vt_metrics_gauge_fn(opts->metrics, "venta_location_live_dropped",
                             "Messages NATS dropped before the live map read them (slow consumer).",
                             NULL, dropped, lv);
@@ -357,15 +376,16 @@ void live_stop(live *lv)
     if (!lv)
         return;
     vt_metrics_gauge_fn_detach(lv->opts.metrics, lv);
-    vt_bus_unsubscribe(lv->loc_sub);
-    vt_bus_unsubscribe(lv->status_sub);
-    vt_bus_unsubscribe(lv->deleted_sub);
+    /* The loader first: it reads the subscriptions' drop counters. */
     pthread_mutex_lock(&lv->stop_lock);
     lv->stopping = true;
     pthread_cond_signal(&lv->stop_cond);
     pthread_mutex_unlock(&lv->stop_lock);
     if (lv->loader_started)
         pthread_join(lv->loader, NULL);
+    vt_bus_unsubscribe(lv->loc_sub); /* each waits for its callback to return */
+    vt_bus_unsubscribe(lv->status_sub);
+    vt_bus_unsubscribe(lv->deleted_sub);
     vt_db_conn_free(lv->db);
     livemap_free(lv->map);
     free(lv->replay);
@@ -380,33 +400,47 @@ static int64_t fresh_after(const live *lv)
     return vt_now_ms() - (int64_t)lv->opts.ttl_s * 1000;
 }
 
+/* Readers check `ready` before taking the lock (a load holds it for a chunk of rows
+ * at a time) and again under it (start_over empties the map under the lock). */
 int live_get(live *lv, const char *vendor_id, store_position *out)
 {
+    if (!atomic_load(&lv->ready))
+        return VT_UNAVAILABLE;
     pthread_rwlock_rdlock(&lv->lock);
-    int rc = !lv->ready ? VT_UNAVAILABLE
+    int rc = !atomic_load(&lv->ready) ? VT_UNAVAILABLE
              : livemap_get(lv->map, vendor_id, fresh_after(lv), out) ? VT_OK
                                                                        : VT_NOT_FOUND;
     pthread_rwlock_unlock(&lv->lock);
+    if (rc == VT_OK)
+        vt_counter_inc(lv->reads);
     return rc;
 }
 
 int live_in_bounds(live *lv, const vt_geo_box *box, size_t limit, store_position *out, size_t *n)
 {
+    if (!atomic_load(&lv->ready))
+        return VT_UNAVAILABLE;
     pthread_rwlock_rdlock(&lv->lock);
-    int rc = lv->ready ? VT_OK : VT_UNAVAILABLE;
+    int rc = atomic_load(&lv->ready) ? VT_OK : VT_UNAVAILABLE;
     if (rc == VT_OK)
         *n = livemap_in_bounds(lv->map, box, fresh_after(lv), limit, out);
     pthread_rwlock_unlock(&lv->lock);
+    if (rc == VT_OK)
+        vt_counter_inc(lv->reads);
     return rc;
 }
 
 int live_nearby(live *lv, double lat, double lng, double radius_m, size_t limit,
                 store_position *out, size_t *n)
 {
+    if (!atomic_load(&lv->ready))
+        return VT_UNAVAILABLE;
     pthread_rwlock_rdlock(&lv->lock);
-    int rc = lv->ready ? VT_OK : VT_UNAVAILABLE;
+    int rc = atomic_load(&lv->ready) ? VT_OK : VT_UNAVAILABLE;
     if (rc == VT_OK)
         *n = livemap_nearby(lv->map, lat, lng, radius_m, fresh_after(lv), limit, out);
     pthread_rwlock_unlock(&lv->lock);
+    if (rc == VT_OK)
+        vt_counter_inc(lv->reads);
     return rc;
 }

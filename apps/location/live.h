@@ -5,12 +5,14 @@
  * Every replica subscribes to every position, presence and deletion (not in the
  * ingest's queue group: each replica needs all of them) and applies them to its map as
  * they arrive, so the map is as fresh as the live fan-out and fresher than the table,
- * which the ingest writes in batches. On start, and after every NATS reconnect (it may
- * have missed messages meanwhile), the map is emptied and reloaded from the table in
- * pages while new messages keep arriving; presence changes and deletions received
- * during the load are applied again once it ends. Until the map is loaded, and while
- * NATS is down, live_in_bounds and live_nearby say VT_UNAVAILABLE and the caller reads
- * the table instead. Positions older than the TTL are forgotten every few seconds.
+ * which the ingest writes in batches. On start, after every NATS reconnect (messages
+ * may have been missed meanwhile) and when presence messages were dropped, the table
+ * is merged into the map in pages while new messages keep arriving; presence changes
+ * and deletions received during the load are applied again once it ends, and vendors
+ * the table no longer has are forgotten. Until the first load ends live_in_bounds,
+ * live_nearby and live_get say VT_UNAVAILABLE and the caller reads the table instead;
+ * after that the map serves, also while NATS is down (the table, fed through NATS too,
+ * is no newer). Positions older than the TTL are taken off the grid every few seconds.
  *
  * Threads: nats.c's callbacks write under a read-write lock (a few hundred
  * nanoseconds each); the rpc workers read under it; a loader thread of its own (with

@@ -3,9 +3,14 @@
  *
  * Layout: vendors live in one array of entries (freed ones chained for reuse), found
  * by id through an open-addressing table (linear probing, deletion by backward shift),
- * and listed by place in a fixed grid of GRID_DEG-degree cells, each cell an array of
- * entry indices (a vendor moving out is swapped with the last one). Cells, once made,
- * stay: their number is bounded by the area vendors have visited, not by traffic.
+ * and those with a fresh position are listed by place in a grid of GRID_DEG-degree
+ * cells, each cell an array of entry indices (a vendor moving out is swapped with the
+ * last one); a cell that empties is dropped, so the grid is as big as the live map.
+ *
+ * Every stored vendor has an entry, fresh or not, as every vendor has a row: the rules
+ * compare with what is stored (an older position is ignored, an offline applies to a
+ * stale row), so forgetting a stale vendor would make the map answer differently from
+ * the table when it comes back. Expiry only takes a vendor off the grid.
  *
  * A box query walks the grid cells its rows and columns span, or every cell made so
  * far when that is fewer (a box over a continent), and tests each vendor against the
@@ -28,9 +33,13 @@ typedef struct {
     double lat, lng;
     float heading, speed, accuracy;
     bool online;
+    bool online_known; /* online was decided (live position, presence, a loaded row),
+                          not just the default of a vendor first seen without presence */
     bool used;
+    bool in_grid;      /* listed in a cell: its position is fresh (not expired) */
+    uint32_t seen;     /* the load epoch it was last loaded or positioned in */
     int64_t ts, updated, offline_through;
-    uint32_t cell; /* index into cells; the next free entry while unused */
+    uint32_t cell; /* index into cells while in_grid; the next free entry while unused */
     uint32_t slot; /* index in that cell's members */
 } entry;
 
@@ -53,6 +62,8 @@ struct livemap {
     size_t ncells, cells_cap;
     uint32_t *by_key; /* cell index + 1, 0 empty; size key_mask + 1 */
     size_t key_mask;
+
+    uint32_t epoch; /* of the load under way or last done (livemap_begin_load) */
 };
 
 /* ---- ids ---- */
@@ -148,20 +159,32 @@ static entry *find(const livemap *m, const unsigned char id[16])
     return v ? &m->entries[v - 1] : NULL;
 }
 
-/* Backward-shift deletion: later members of the probe run move up into the hole. */
-static void id_table_delete(livemap *m, size_t hole)
+/* Backward-shift deletion from an open-addressing table of indices + 1: later members
+ * of the probe run move up into the hole unless their home lies cyclically in
+ * (hole, j]. home(m, v) is the home slot of the item with value v. */
+static void table_delete(livemap *m, uint32_t *table, size_t mask, size_t hole,
+                         size_t (*home_of)(const livemap *, uint32_t))
 {
-    m->by_id[hole] = 0;
-    for (size_t j = (hole + 1) & m->id_mask; m->by_id[j]; j = (j + 1) & m->id_mask) {
-        size_t home = id_hash(m->entries[m->by_id[j] - 1].id) & m->id_mask;
-        /* Move j into the hole unless its home lies cyclically in (hole, j]. */
+    table[hole] = 0;
+    for (size_t j = (hole + 1) & mask; table[j]; j = (j + 1) & mask) {
+        size_t home = home_of(m, table[j]) & mask;
         bool stays = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
         if (!stays) {
-            m->by_id[hole] = m->by_id[j];
-            m->by_id[j] = 0;
+            table[hole] = table[j];
+            table[j] = 0;
             hole = j;
         }
     }
+}
+
+static size_t entry_home(const livemap *m, uint32_t v)
+{
+    return id_hash(m->entries[v - 1].id);
+}
+
+static void id_table_delete(livemap *m, size_t hole)
+{
+    table_delete(m, m->by_id, m->id_mask, hole, entry_home);
 }
 
 static uint32_t grid_row(double lat)
@@ -197,6 +220,20 @@ static bool key_table_grow(livemap *m)
     m->by_key = t;
     m->key_mask = size - 1;
     return true;
+}
+
+static size_t cell_home(const livemap *m, uint32_t v)
+{
+    return key_hash(m->cells[v - 1].key);
+}
+
+/* The by_key slot holding value v (a cell index + 1) of a cell with key. */
+static size_t key_slot(const livemap *m, uint32_t key, uint32_t v)
+{
+    size_t j = key_hash(key) & m->key_mask;
+    while (m->by_key[j] != v)
+        j = (j + 1) & m->key_mask;
+    return j;
 }
 
 static const cell *cell_find(const livemap *m, uint32_t key)
@@ -242,28 +279,58 @@ static void cell_add(livemap *m, uint32_t ci, uint32_t e)
     c->members[c->n++] = e;
 }
 
-static void cell_del(livemap *m, uint32_t e)
+/* Drop empty cell ci: the last cell takes its index (its members are told). */
+static void cell_drop(livemap *m, uint32_t ci)
 {
-    cell *c = &m->cells[m->entries[e].cell];
-    uint32_t slot = m->entries[e].slot;
-    uint32_t last = c->members[--c->n];
-    c->members[slot] = last;
-    m->entries[last].slot = slot;
+    free(m->cells[ci].members);
+    table_delete(m, m->by_key, m->key_mask, key_slot(m, m->cells[ci].key, ci + 1), cell_home);
+    uint32_t last = (uint32_t)--m->ncells;
+    if (ci == last)
+        return;
+    m->cells[ci] = m->cells[last];
+    m->by_key[key_slot(m, m->cells[ci].key, last + 1)] = ci + 1;
+    for (uint32_t k = 0; k < m->cells[ci].n; k++)
+        m->entries[m->cells[ci].members[k]].cell = ci;
+}
+
+/* Take the member at slot out of cell ci (the last member fills the gap); a cell left
+ * empty is dropped. */
+static void cell_remove(livemap *m, uint32_t ci, uint32_t slot)
+{
+    cell *c = &m->cells[ci];
+    if (slot != --c->n) { /* (the entry leaving may already sit in another cell) */
+        uint32_t last = c->members[c->n];
+        c->members[slot] = last;
+        m->entries[last].slot = slot;
+    }
+    if (c->n == 0)
+        cell_drop(m, ci);
+}
+
+static void grid_leave(livemap *m, entry *en)
+{
+    if (en->in_grid)
+        cell_remove(m, en->cell, en->slot);
+    en->in_grid = false;
 }
 
 /* Put entry e (its lat/lng just set) in its grid cell, moving it when that changed.
- * On failure (out of memory) nothing moved: a placed entry is still in its old cell. */
-static bool place(livemap *m, uint32_t e, bool placed)
+ * On failure (out of memory) nothing moved. */
+static bool place(livemap *m, uint32_t e)
 {
-    uint32_t key = grid_row(m->entries[e].lat) * GRID_COLS + grid_col(m->entries[e].lng);
-    if (placed && m->cells[m->entries[e].cell].key == key)
+    entry *en = &m->entries[e];
+    uint32_t key = grid_row(en->lat) * GRID_COLS + grid_col(en->lng);
+    if (en->in_grid && m->cells[en->cell].key == key)
         return true;
     uint32_t ci = cell_index(m, key);
     if (ci == NONE || !cell_reserve(m, ci))
         return false;
-    if (placed)
-        cell_del(m, e);
-    cell_add(m, ci, e);
+    bool was_in = en->in_grid;
+    uint32_t old_cell = en->cell, old_slot = en->slot;
+    cell_add(m, ci, e); /* first: dropping the old cell may move the new one */
+    en->in_grid = true;
+    if (was_in)
+        cell_remove(m, old_cell, old_slot);
     return true;
 }
 
@@ -301,6 +368,11 @@ size_t livemap_count(const livemap *m)
     return m->count;
 }
 
+size_t livemap_cells(const livemap *m)
+{
+    return m->ncells;
+}
+
 /* A new entry for id, in the id table but not yet in the grid; NULL when out of memory. */
 static entry *insert(livemap *m, const unsigned char id[16])
 {
@@ -323,23 +395,23 @@ static entry *insert(livemap *m, const unsigned char id[16])
     return en;
 }
 
-/* Forget en; in_grid says whether it is listed in a cell. */
-static void release(livemap *m, entry *en, bool in_grid)
+/* Forget en altogether. */
+static void release(livemap *m, entry *en)
 {
     uint32_t e = (uint32_t)(en - m->entries);
+    grid_leave(m, en);
     id_table_delete(m, id_slot(m, en->id));
-    if (in_grid)
-        cell_del(m, e);
     en->used = false;
     en->cell = m->free_head;
     m->free_head = e;
     m->count--;
 }
 
-/* Set the position of en and (re)place it. When that fails (out of memory) en is
- * forgotten rather than listed under the wrong cell. */
+/* Set the position of en and list it by place when `listed` (fresh), else keep it off
+ * the grid. When listing fails (out of memory) en is forgotten rather than listed under
+ * the wrong cell. */
 static bool set_position(livemap *m, entry *en, double lat, double lng, double heading,
-                         double speed, double accuracy, int64_t ts, bool placed)
+                         double speed, double accuracy, int64_t ts, bool listed)
 {
     en->lat = lat;
     en->lng = lng;
@@ -347,9 +419,14 @@ static bool set_position(livemap *m, entry *en, double lat, double lng, double h
     en->speed = (float)speed;
     en->accuracy = (float)accuracy;
     en->ts = ts;
-    if (place(m, (uint32_t)(en - m->entries), placed))
+    en->seen = m->epoch;
+    if (!listed) {
+        grid_leave(m, en);
         return true;
-    release(m, en, placed);
+    }
+    if (place(m, (uint32_t)(en - m->entries)))
+        return true;
+    release(m, en);
     return false;
 }
 
@@ -361,15 +438,16 @@ bool livemap_put(livemap *m, const loc_update *u, int64_t now_ms)
     if (!parse_id(u->vendor_id, id))
         return true; /* validated upstream; nothing to store */
     entry *en = find(m, id);
-    bool placed = en != NULL;
     if (en && u->ts < en->ts)
         return true;
     if (!en && !(en = insert(m, id)))
         return false;
-    if (u->live)
+    if (u->live) {
         en->online = en->offline_through == 0 || u->ts > en->offline_through;
+        en->online_known = true;
+    }
     en->updated = now_ms;
-    return set_position(m, en, u->lat, u->lng, u->heading, u->speed, u->accuracy, u->ts, placed);
+    return set_position(m, en, u->lat, u->lng, u->heading, u->speed, u->accuracy, u->ts, true);
 }
 
 void livemap_set_online(livemap *m, const char *vendor_id, bool online, int64_t ts_ms,
@@ -383,48 +461,74 @@ void livemap_set_online(livemap *m, const char *vendor_id, bool online, int64_t 
     if (!applies)
         return;
     en->online = online;
+    en->online_known = true;
     if (!online && last_ts_ms > 0 && last_ts_ms > en->offline_through)
         en->offline_through = last_ts_ms;
 }
 
-void livemap_remove(livemap *m, const char *vendor_id)
+void livemap_remove(livemap *m, const char *vendor_id, int64_t at_ms)
 {
     unsigned char id[16];
     entry *en = parse_id(vendor_id, id) ? find(m, id) : NULL;
-    if (en)
-        release(m, en, true);
+    if (en && en->updated <= at_ms)
+        release(m, en);
 }
 
-bool livemap_merge_row(livemap *m, const store_live_row *row)
+void livemap_begin_load(livemap *m)
+{
+    m->epoch++;
+}
+
+bool livemap_merge_row(livemap *m, const store_live_row *row, int64_t fresh_after_ms)
 {
     unsigned char id[16];
     if (!parse_id(row->position.vendor_id, id))
         return true;
     entry *en = find(m, id);
-    bool placed = en != NULL;
+    bool known = en != NULL;
     if (!en && !(en = insert(m, id)))
         return false;
     if (row->offline_through > en->offline_through)
         en->offline_through = row->offline_through;
-    if (placed && row->position.ts < en->ts) {
-        /* What arrived meanwhile is newer; it may predate an offline the row knew of. */
+    const store_position *p = &row->position;
+    if (known && p->ts < en->ts) {
+        /* What arrived meanwhile is newer; the row still knows presence better when
+         * nothing here decided it, and an offline boundary the row knew may cover the
+         * position that arrived. */
+        if (!en->online_known)
+            en->online = p->online;
         if (en->online && en->ts <= en->offline_through)
             en->online = false;
+        en->online_known = true;
+        en->seen = m->epoch;
         return true;
     }
-    en->online = row->position.online;
-    if (!placed || row->updated > en->updated)
-        en->updated = row->updated;
-    const store_position *p = &row->position;
-    return set_position(m, en, p->lat, p->lng, p->heading, p->speed, p->accuracy, p->ts, placed);
+    /* The row is newer, or the same position: the table's presence and time stand. */
+    if (!known || p->ts > en->ts || !en->online_known)
+        en->online = p->online;
+    en->online_known = true;
+    en->updated = row->updated;
+    return set_position(m, en, p->lat, p->lng, p->heading, p->speed, p->accuracy, p->ts,
+                        row->updated > fresh_after_ms);
+}
+
+size_t livemap_end_load(livemap *m)
+{
+    size_t dropped = 0;
+    for (size_t i = 0; i < m->nentries; i++)
+        if (m->entries[i].used && m->entries[i].seen != m->epoch) {
+            release(m, &m->entries[i]);
+            dropped++;
+        }
+    return dropped;
 }
 
 size_t livemap_expire(livemap *m, int64_t before_ms, size_t cursor, size_t max_visit)
 {
     size_t end = cursor + max_visit < m->nentries ? cursor + max_visit : m->nentries;
     for (size_t i = cursor; i < end; i++)
-        if (m->entries[i].used && m->entries[i].updated < before_ms)
-            release(m, &m->entries[i], true);
+        if (m->entries[i].used && m->entries[i].in_grid && m->entries[i].updated < before_ms)
+            grid_leave(m, &m->entries[i]);
     return end < m->nentries ? end : 0;
 }
 

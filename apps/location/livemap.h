@@ -17,6 +17,8 @@
  *   after the status's time. An online always applies. A vendor with no position is
  *   left alone, as the UPDATE finds no row.
  * - A removed vendor (deleted) is gone.
+ * - Every stored vendor is kept, fresh or not (its row is): a stale one is only off the
+ *   grid, so the rules above still see its timestamp, presence and boundary.
  *
  * Positions are kept at the table's precision (heading, speed and accuracy are `real`
  * columns), so a reply reads the same from either source. Not thread-safe: live.c
@@ -37,9 +39,11 @@ typedef struct livemap livemap;
 
 livemap *livemap_new(void);
 void livemap_free(livemap *m);
-/* Forget everything (before a reload). */
+/* Forget everything (when an allocation failed: the map is loaded anew). */
 void livemap_clear(livemap *m);
+/* Vendors known (fresh or not), and grid cells holding a fresh one. */
 size_t livemap_count(const livemap *m);
+size_t livemap_cells(const livemap *m);
 
 /* A position that arrived at now_ms. false when out of memory. */
 bool livemap_put(livemap *m, const loc_update *u, int64_t now_ms);
@@ -47,13 +51,24 @@ bool livemap_put(livemap *m, const loc_update *u, int64_t now_ms);
  * or 0). */
 void livemap_set_online(livemap *m, const char *vendor_id, bool online, int64_t ts_ms,
                         int64_t last_ts_ms);
-void livemap_remove(livemap *m, const char *vendor_id);
-/* Merge a row loaded from the table into what arrived meanwhile: the newer position
- * wins, the offline boundaries combine. false when out of memory. */
-bool livemap_merge_row(livemap *m, const store_live_row *row);
-/* Drop vendors whose position arrived before before_ms, looking at up to max_visit
- * slots from cursor (0 to start); returns the cursor to continue from (0 after the
- * last slot), so a large map is swept a slice at a time. */
+/* A deleted vendor, deleted at at_ms: forgotten unless a position arrived after that. */
+void livemap_remove(livemap *m, const char *vendor_id, int64_t at_ms);
+
+/* Loading from the table while messages keep arriving: livemap_begin_load, then every
+ * row through livemap_merge_row, then livemap_end_load. A merge keeps the newer
+ * position, combines the offline boundaries, and takes the row's presence unless a
+ * message decided it meanwhile; a row written before fresh_after_ms stays off the grid.
+ * false when out of memory. */
+void livemap_begin_load(livemap *m);
+bool livemap_merge_row(livemap *m, const store_live_row *row, int64_t fresh_after_ms);
+/* Forget the vendors the load did not see and no position named since it began (the
+ * table no longer has them: deleted while messages were missed). Returns how many. */
+size_t livemap_end_load(livemap *m);
+
+/* Take vendors whose position arrived before before_ms off the grid (they stay known,
+ * as their rows stay in the table), looking at up to max_visit slots from cursor (0 to
+ * start); returns the cursor to continue from (0 after the last slot), so a large map
+ * is swept a slice at a time. */
 size_t livemap_expire(livemap *m, int64_t before_ms, size_t cursor, size_t max_visit);
 
 /* One vendor's position if it arrived after fresh_after_ms, into out (distance_m 0);

@@ -71,7 +71,7 @@ const vt_db_statement store_statements[] = {
      "(extract(epoch FROM reported_at) * 1000)::int8, online, "
      "coalesce((extract(epoch FROM offline_through) * 1000)::int8, 0), "
      "(extract(epoch FROM updated_at) * 1000)::int8 FROM location.vendor_locations "
-     "WHERE vendor_id > $2::uuid AND" FRESH "ORDER BY vendor_id LIMIT $3::int"},
+     "WHERE vendor_id > $1::uuid ORDER BY vendor_id LIMIT $2::int"},
     {"in_bounds",
      "SELECT " POSITION_COLUMNS " FROM location.vendor_locations WHERE" ENVELOPE(
          "$2::float8", "$3::float8", "$4::float8", "$5::float8") "AND" FRESH "LIMIT $6::int"},
@@ -141,9 +141,12 @@ int store_upsert_batch(vt_db_conn *c, const loc_update *rows, size_t n, char *er
         if (ok)
             cols[0].len += (size_t)snprintf(cols[0].buf + cols[0].len, cols[0].cap - cols[0].len,
                                             "%s%s", first ? "" : ",", r->vendor_id);
+        /* heading, speed and accuracy are `real`: rounded to float here, once, as the
+         * live map rounds them (text of the double would be rounded again by float4in). */
         ok = ok && sb_double(&cols[1], r->lat, first) && sb_double(&cols[2], r->lng, first) &&
-             sb_double(&cols[3], r->heading, first) && sb_double(&cols[4], r->speed, first) &&
-             sb_double(&cols[5], r->accuracy, first);
+             sb_double(&cols[3], (float)r->heading, first) &&
+             sb_double(&cols[4], (float)r->speed, first) &&
+             sb_double(&cols[5], (float)r->accuracy, first);
         if (ok && sb_reserve(&cols[6], 24))
             cols[6].len += (size_t)snprintf(cols[6].buf + cols[6].len, cols[6].cap - cols[6].len,
                                             "%s%lld", first ? "" : ",", (long long)r->ts);
@@ -288,14 +291,13 @@ void store_row(const PGresult *res, int row, store_position *out)
     out->distance_m = PQnfields(res) == 9 ? vt_db_bin_float8(res, row, 8) : 0; /* nearby */
 }
 
-int store_load_live(vt_db_conn *c, const char *after, int ttl_s, int limit, PGresult **res,
-                    char *err, size_t errlen)
+int store_load_live(vt_db_conn *c, const char *after, int limit, PGresult **res, char *err,
+                    size_t errlen)
 {
-    char ttl[16], lim[16];
-    snprintf(ttl, sizeof ttl, "%d", ttl_s);
+    char lim[16];
     snprintf(lim, sizeof lim, "%d", limit);
-    const char *params[3] = {ttl, *after ? after : "00000000-0000-0000-0000-000000000000", lim};
-    return vt_db_query_binary(c, "load_live", 3, params, res, err, errlen);
+    const char *params[2] = {*after ? after : "00000000-0000-0000-0000-000000000000", lim};
+    return vt_db_query_binary(c, "load_live", 2, params, res, err, errlen);
 }
 
 void store_live_row_at(const PGresult *res, int row, store_live_row *out)

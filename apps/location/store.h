@@ -55,11 +55,10 @@ int store_in_bounds(vt_db_conn *c, const vt_geo_box *box, int ttl_s, int limit, 
 int store_nearby(vt_db_conn *c, double lat, double lng, double radius_m, int ttl_s, int limit,
                  PGresult **res, char *err, size_t errlen);
 void store_row(const PGresult *res, int row, store_position *out);
-/* A page of the positions written in the last ttl_s seconds, in vendor id order: up to
- * limit rows with ids after `after` ("" for the first page). Decode with
- * store_live_row_at. */
-int store_load_live(vt_db_conn *c, const char *after, int ttl_s, int limit, PGresult **res,
-                    char *err, size_t errlen);
+/* A page of the stored positions, fresh or not, in vendor id order: up to limit rows
+ * with ids after `after` ("" for the first page). Decode with store_live_row_at. */
+int store_load_live(vt_db_conn *c, const char *after, int limit, PGresult **res, char *err,
+                    size_t errlen);
 void store_live_row_at(const PGresult *res, int row, store_live_row *out);
 
 #endif

@@ -168,8 +168,10 @@ int vt_metrics_gauge_fn(vt_metrics *reg, const char *name, const char *help, con
     series *s = lookup(reg, KIND_GAUGE_FN, name, help, labels);
     if (!s || s->kind != KIND_GAUGE_FN)
         return VT_INVALID_ARGUMENT;
+    pthread_mutex_lock(&reg->lock); /* a scrape may be rendering meanwhile */
     s->fn_user = user;
     s->fn = fn;
+    pthread_mutex_unlock(&reg->lock);
     return VT_OK;
 }
 

@@ -80,7 +80,7 @@ static void test_positions_latest_wins(void)
     VT_CHECK(livemap_put(m, &upper, 7000));
     VT_CHECK(livemap_get(m, "abcdef00-0000-4000-8000-00000000000a", 0, &one));
     VT_CHECK_STR(one.vendor_id, "abcdef00-0000-4000-8000-00000000000a");
-    livemap_remove(m, "abcdef00-0000-4000-8000-00000000000A");
+    livemap_remove(m, "abcdef00-0000-4000-8000-00000000000A", INT64_MAX);
     /* A move to the other side of the world leaves the old place. */
     loc_update far = at(1, -33.9, 151.2, 2000, true);
     VT_CHECK(livemap_put(m, &far, 8000));
@@ -125,11 +125,11 @@ static void test_presence_rules(void)
     livemap_set_online(m, id(2), true, 1, 0); /* an online always applies */
     VT_CHECK(lookup(m, 2, 0, &p) && p.online);
 
-    livemap_remove(m, id(2));
+    livemap_remove(m, id(2), INT64_MAX);
     VT_CHECK(!lookup(m, 2, 0, &p));
     VT_CHECK_INT(livemap_count(m), 0);
-    livemap_remove(m, id(2));
-    livemap_remove(m, "not-a-uuid");
+    livemap_remove(m, id(2), INT64_MAX);
+    livemap_remove(m, "not-a-uuid", INT64_MAX);
     livemap_free(m);
 }
 
@@ -147,20 +147,20 @@ static void test_merging_loaded_rows(void)
     livemap *m = livemap_new();
     store_position p;
     store_live_row a = row(3, 5, 1000, true, 0, 9000);
-    VT_CHECK(livemap_merge_row(m, &a));
+    VT_CHECK(livemap_merge_row(m, &a, 0));
     VT_CHECK(lookup(m, 3, 8999, &p) && p.online && p.lat == 5);
     VT_CHECK(!lookup(m, 3, 9000, &p));
     /* A newer position arrived during the load; the row is older: the position stays. */
     loc_update fresh = at(4, 6, 0, 2000, true);
     VT_CHECK(livemap_put(m, &fresh, 9500));
     store_live_row old = row(4, 7, 1500, false, 0, 9400);
-    VT_CHECK(livemap_merge_row(m, &old));
+    VT_CHECK(livemap_merge_row(m, &old, 0));
     VT_CHECK(lookup(m, 4, 0, &p) && p.lat == 6 && p.online);
     /* A fix that arrived during the load but predates the offline the table knew. */
     loc_update late = at(5, 8, 0, 3000, true);
     VT_CHECK(livemap_put(m, &late, 9600));
     store_live_row knew = row(5, 8.5, 2900, false, 3000, 9550);
-    VT_CHECK(livemap_merge_row(m, &knew));
+    VT_CHECK(livemap_merge_row(m, &knew, 0));
     VT_CHECK(lookup(m, 5, 0, &p) && p.lat == 8 && !p.online);
     loc_update after = at(5, 8.1, 0, 3001, true);
     VT_CHECK(livemap_put(m, &after, 9700));
@@ -169,8 +169,8 @@ static void test_merging_loaded_rows(void)
     loc_update stale = at(6, 1, 1, 100, true);
     VT_CHECK(livemap_put(m, &stale, 9000));
     store_live_row newer = row(6, 2, 200, false, 0, 8000);
-    VT_CHECK(livemap_merge_row(m, &newer));
-    VT_CHECK(lookup(m, 6, 8500, &p) && p.lat == 2 && !p.online);
+    VT_CHECK(livemap_merge_row(m, &newer, 0));
+    VT_CHECK(lookup(m, 6, 7500, &p) && p.lat == 2 && !p.online); /* the table's time */
     livemap_free(m);
 }
 
@@ -181,6 +181,8 @@ static void test_expiry_in_slices(void)
         loc_update u = at(v, 40 + v * 0.001, -74, 1, true);
         VT_CHECK(livemap_put(m, &u, v < 600 ? 100 : 200));
     }
+    size_t cells = livemap_cells(m);
+    VT_CHECK(cells > 1);
     size_t cursor = 0;
     int slices = 0;
     do {
@@ -188,19 +190,92 @@ static void test_expiry_in_slices(void)
         slices++;
     } while (cursor != 0);
     VT_CHECK_INT(slices, 8);
-    VT_CHECK_INT(livemap_count(m), 400);
+    VT_CHECK_INT(livemap_count(m), 1000); /* still known, as their rows are */
     store_position all[1000];
-    VT_CHECK_INT(livemap_in_bounds(m, &WORLD, 0, 1000, all), 400);
-    /* Freed slots are reused. */
+    VT_CHECK_INT(livemap_in_bounds(m, &WORLD, 0, 1000, all), 400); /* off the grid */
+    VT_CHECK(livemap_cells(m) < cells); /* emptied cells are dropped */
+    /* Back on the grid with a new position. */
     for (int v = 0; v < 600; v++) {
         loc_update u = at(v, 40, -74 + v * 0.0001, 2, true);
         VT_CHECK(livemap_put(m, &u, 300));
     }
     VT_CHECK_INT(livemap_count(m), 1000);
     VT_CHECK_INT(livemap_in_bounds(m, &WORLD, 0, 1000, all), 1000);
+    /* Everyone in one place: one cell is left. */
+    for (int v = 0; v < 1000; v++) {
+        loc_update u = at(v, 10.001, 10.001, 3, true);
+        VT_CHECK(livemap_put(m, &u, 400));
+    }
+    VT_CHECK_INT(livemap_cells(m), 1);
+    vt_geo_box spot = {.ne = {10.002, 10.002}, .sw = {10, 10}};
+    VT_CHECK_INT(livemap_in_bounds(m, &spot, 0, 1000, all), 1000);
     livemap_clear(m);
     VT_CHECK_INT(livemap_count(m), 0);
     VT_CHECK_INT(livemap_in_bounds(m, &WORLD, 0, 1000, all), 0);
+    livemap_free(m);
+}
+
+/* A vendor whose position went stale is still known: the rules compare with what is
+ * stored, as the table does with the row it keeps. */
+static void test_stale_vendors_keep_their_rules(void)
+{
+    livemap *m = livemap_new();
+    store_position p;
+    loc_update yesterday = at(7, 1, 1, 1000, true);
+    VT_CHECK(livemap_put(m, &yesterday, 100));
+    VT_CHECK_INT(livemap_expire(m, 200, 0, 100), 0);
+    VT_CHECK(!livemap_get(m, id(7), 150, &p));
+    /* It comes back: its connection's offline overtakes the last fix. */
+    livemap_set_online(m, id(7), false, 300, 2000);
+    loc_update last = at(7, 1.1, 1.1, 2000, true);
+    VT_CHECK(livemap_put(m, &last, 310));
+    VT_CHECK(livemap_get(m, id(7), 150, &p) && !p.online); /* the table says offline too */
+    /* A position older than the stored one is ignored although that one went stale. */
+    VT_CHECK_INT(livemap_expire(m, 400, 0, 100), 0);
+    loc_update older = at(7, 2, 2, 1500, true);
+    VT_CHECK(livemap_put(m, &older, 500));
+    VT_CHECK(!livemap_get(m, id(7), 400, &p));
+    /* A REST position (not live) keeps the presence the vendor had. */
+    livemap_set_online(m, id(7), true, 600, 0);
+    loc_update rest = at(7, 3, 3, 3000, false);
+    VT_CHECK(livemap_put(m, &rest, 700));
+    VT_CHECK(livemap_get(m, id(7), 650, &p) && p.online && p.lat == 3);
+    livemap_free(m);
+}
+
+/* A load merges into what arrived meanwhile and forgets what the table lost. */
+static void test_loads(void)
+{
+    livemap *m = livemap_new();
+    store_position p;
+    loc_update gone = at(1, 1, 1, 10, true); /* deleted while messages were missed */
+    VT_CHECK(livemap_put(m, &gone, 100));
+    loc_update kept = at(2, 2, 2, 10, true);
+    VT_CHECK(livemap_put(m, &kept, 100));
+    livemap_begin_load(m);
+    /* During the load: a REST position of vendor 3, whose row says online. */
+    loc_update rest = at(3, 3, 3, 20, false);
+    VT_CHECK(livemap_put(m, &rest, 150));
+    store_live_row r3 = row(3, 3.5, 15, true, 0, 140);
+    VT_CHECK(livemap_merge_row(m, &r3, 0));
+    VT_CHECK(livemap_get(m, id(3), 0, &p) && p.lat == 3 && p.online);
+    store_live_row r2 = row(2, 2, 10, true, 0, 120);
+    VT_CHECK(livemap_merge_row(m, &r2, 0));
+    store_live_row stale = row(4, 4, 5, true, 0, 50); /* written before fresh_after */
+    VT_CHECK(livemap_merge_row(m, &stale, 60));
+    VT_CHECK(!livemap_get(m, id(4), 0, &p) || p.ts == 5);
+    vt_geo_box around4 = {.ne = {4.5, 0.5}, .sw = {3.5, -0.5}};
+    VT_CHECK_INT(livemap_in_bounds(m, &around4, 0, 10, &p), 0); /* known, not on the grid */
+    /* Deleted and named again during the load: a removal replayed at the end is older
+     * than the new position and must not take it. */
+    loc_update again = at(5, 5, 5, 30, true);
+    VT_CHECK(livemap_put(m, &again, 160));
+    livemap_remove(m, id(5), 155);
+    VT_CHECK(livemap_get(m, id(5), 0, &p));
+    VT_CHECK_INT(livemap_end_load(m), 1); /* vendor 1 */
+    VT_CHECK(!livemap_get(m, id(1), 0, &p));
+    VT_CHECK(livemap_get(m, id(2), 0, &p) && livemap_get(m, id(3), 0, &p));
+    VT_CHECK_INT(livemap_count(m), 4);
     livemap_free(m);
 }
 
@@ -281,7 +356,8 @@ static void test_nearby(void)
 /* ---- randomized comparison with a plain array ---- */
 
 typedef struct {
-    bool present;
+    bool present; /* known (not deleted) */
+    bool listed;  /* on the grid (not expired) */
     double lat, lng;
     int64_t updated;
 } model_vendor;
@@ -334,13 +410,13 @@ static void compare_once(const livemap *m, const model_vendor *model, int64_t fr
     size_t n = livemap_in_bounds(m, &b, fresh_after, VENDORS, got);
     size_t expected = 0;
     for (int v = 0; v < VENDORS; v++)
-        if (model[v].present && model[v].updated > fresh_after &&
+        if (model[v].listed && model[v].updated > fresh_after &&
             vt_geo_box_contains(&b, model[v].lat, model[v].lng))
             expected++;
     VT_CHECK_INT(n, expected);
     for (size_t i = 0; i < n; i++) {
         const model_vendor *mv = &model[vendor_index(got[i].vendor_id)];
-        VT_CHECK(mv->present && mv->lat == got[i].lat && mv->lng == got[i].lng);
+        VT_CHECK(mv->listed && mv->lat == got[i].lat && mv->lng == got[i].lng);
     }
 
     double lat, lng;
@@ -351,7 +427,7 @@ static void compare_once(const livemap *m, const model_vendor *model, int64_t fr
     size_t within = 0;
     static double d[VENDORS];
     for (int v = 0; v < VENDORS; v++) {
-        if (!model[v].present || model[v].updated <= fresh_after)
+        if (!model[v].listed || model[v].updated <= fresh_after)
             continue;
         double dist;
         vt_geo_distance_m(lat, lng, model[v].lat, model[v].lng, &dist);
@@ -364,6 +440,10 @@ static void compare_once(const livemap *m, const model_vendor *model, int64_t fr
         for (size_t j = 0; j < within; j++)
             closer += d[j] < got[i].distance_m;
         VT_CHECK(closer <= i); /* the i-th result has at most i strictly nearer */
+        const model_vendor *mv = &model[vendor_index(got[i].vendor_id)];
+        double own;
+        vt_geo_distance_m(lat, lng, mv->lat, mv->lng, &own);
+        VT_CHECK(mv->listed && own == got[i].distance_m && own <= radius); /* its own */
         if (i > 0)
             VT_CHECK(got[i].distance_m >= got[i - 1].distance_m);
     }
@@ -381,15 +461,16 @@ static void test_randomized_against_a_scan(void)
             int v = rand() % VENDORS;
             now++;
             if (rand() % 50 == 0) {
-                livemap_remove(m, id(v));
-                model[v].present = false;
+                livemap_remove(m, id(v), INT64_MAX);
+                model[v].present = model[v].listed = false;
                 continue;
             }
             double lat, lng;
             random_place(&lat, &lng);
             loc_update u = at(v, lat, lng, now, true);
             VT_REQUIRE(livemap_put(m, &u, now));
-            model[v] = (model_vendor){.present = true, .lat = lat, .lng = lng, .updated = now};
+            model[v] = (model_vendor){.present = true, .listed = true, .lat = lat, .lng = lng,
+                                      .updated = now};
         }
         int64_t cutoff = now - VENDORS / 2;
         for (int q = 0; q < 40; q++)
@@ -400,8 +481,8 @@ static void test_randomized_against_a_scan(void)
                 cursor = livemap_expire(m, cutoff, cursor, 3000);
             while (cursor != 0);
             for (int v = 0; v < VENDORS; v++)
-                if (model[v].present && model[v].updated < cutoff)
-                    model[v].present = false;
+                if (model[v].listed && model[v].updated < cutoff)
+                    model[v].listed = false; /* still known */
         }
         size_t present = 0;
         for (int v = 0; v < VENDORS; v++)
@@ -417,6 +498,8 @@ int main(void)
     VT_RUN(test_presence_rules);
     VT_RUN(test_merging_loaded_rows);
     VT_RUN(test_expiry_in_slices);
+    VT_RUN(test_stale_vendors_keep_their_rules);
+    VT_RUN(test_loads);
     VT_RUN(test_boxes);
     VT_RUN(test_nearby);
     VT_RUN(test_randomized_against_a_scan);
