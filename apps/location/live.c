@@ -21,7 +21,7 @@
 
 struct live {
     live_opts opts;
-    atomic_bool ready; /* loaded once (and not emptied since): reads may use the map */
+    atomic_bool ready;     /* loaded once (and not emptied since): reads may use the map */
     pthread_rwlock_t lock; /* guards everything below up to the loader's fields */
     livemap *map;
     bool loading; /* a load is under way: presence changes are also kept in replay */
@@ -270,8 +270,7 @@ static void *loader_main(void *arg)
         if (stop_requested(lv, lv->opts.settle_ms))
             break;
         size_t rows = 0, forgotten = 0;
-        if (load_pages(lv, generation, &rows) == VT_OK &&
-            finish_load(lv, generation, &forgotten)) {
+        if (load_pages(lv, generation, &rows) == VT_OK && finish_load(lv, generation, &forgotten)) {
             loaded = generation;
             vt_counter_inc(lv->loads);
             vt_info(NULL, "live map: %zu stored positions read in %.0f ms, %zu vendors forgotten",
@@ -407,9 +406,9 @@ int live_get(live *lv, const char *vendor_id, store_position *out)
     if (!atomic_load(&lv->ready))
         return VT_UNAVAILABLE;
     pthread_rwlock_rdlock(&lv->lock);
-    int rc = !atomic_load(&lv->ready) ? VT_UNAVAILABLE
+    int rc = !atomic_load(&lv->ready)                                ? VT_UNAVAILABLE
              : livemap_get(lv->map, vendor_id, fresh_after(lv), out) ? VT_OK
-                                                                       : VT_NOT_FOUND;
+                                                                     : VT_NOT_FOUND;
     pthread_rwlock_unlock(&lv->lock);
     if (rc == VT_OK)
         vt_counter_inc(lv->reads);

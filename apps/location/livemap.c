@@ -36,8 +36,8 @@ typedef struct {
     bool online_known; /* online was decided (live position, presence, a loaded row),
                           not just the default of a vendor first seen without presence */
     bool used;
-    bool in_grid;      /* listed in a cell: its position is fresh (not expired) */
-    uint32_t seen;     /* the load epoch it was last loaded or positioned in */
+    bool in_grid;  /* listed in a cell: its position is fresh (not expired) */
+    uint32_t seen; /* the load epoch it was last loaded or positioned in */
     int64_t ts, updated, offline_through;
     uint32_t cell; /* index into cells while in_grid; the next free entry while unused */
     uint32_t slot; /* index in that cell's members */

@@ -193,7 +193,7 @@ static void test_expiry_in_slices(void)
     VT_CHECK_INT(livemap_count(m), 1000); /* still known, as their rows are */
     store_position all[1000];
     VT_CHECK_INT(livemap_in_bounds(m, &WORLD, 0, 1000, all), 400); /* off the grid */
-    VT_CHECK(livemap_cells(m) < cells); /* emptied cells are dropped */
+    VT_CHECK(livemap_cells(m) < cells);                            /* emptied cells are dropped */
     /* Back on the grid with a new position. */
     for (int v = 0; v < 600; v++) {
         loc_update u = at(v, 40, -74 + v * 0.0001, 2, true);
@@ -469,8 +469,8 @@ static void test_randomized_against_a_scan(void)
             random_place(&lat, &lng);
             loc_update u = at(v, lat, lng, now, true);
             VT_REQUIRE(livemap_put(m, &u, now));
-            model[v] = (model_vendor){.present = true, .listed = true, .lat = lat, .lng = lng,
-                                      .updated = now};
+            model[v] = (model_vendor){
+                .present = true, .listed = true, .lat = lat, .lng = lng, .updated = now};
         }
         int64_t cutoff = now - VENDORS / 2;
         for (int q = 0; q < 40; q++)
