@@ -399,47 +399,52 @@ static int64_t fresh_after(const live *lv)
     return vt_now_ms() - (int64_t)lv->opts.ttl_s * 1000;
 }
 
-/* Readers check `ready` before taking the lock (a load holds it for a chunk of rows
- * at a time) and again under it (start_over empties the map under the lock). */
-int live_get(live *lv, const char *vendor_id, store_position *out)
+/* A read of the map: false (and nothing held) while it is not loaded. Readers check
+ * `ready` before taking the lock (a load holds it for a chunk of rows at a time) and
+ * again under it (start_over empties the map under the lock). */
+static bool begin_read(live *lv)
 {
     if (!atomic_load(&lv->ready))
-        return VT_UNAVAILABLE;
+        return false;
     pthread_rwlock_rdlock(&lv->lock);
-    int rc = !atomic_load(&lv->ready)                                ? VT_UNAVAILABLE
-             : livemap_get(lv->map, vendor_id, fresh_after(lv), out) ? VT_OK
-                                                                     : VT_NOT_FOUND;
+    if (atomic_load(&lv->ready))
+        return true;
     pthread_rwlock_unlock(&lv->lock);
-    if (rc == VT_OK)
+    return false;
+}
+
+/* answered: the map gave the answer (not a miss the table answers instead). */
+static void end_read(live *lv, bool answered)
+{
+    pthread_rwlock_unlock(&lv->lock);
+    if (answered)
         vt_counter_inc(lv->reads);
-    return rc;
+}
+
+int live_get(live *lv, const char *vendor_id, store_position *out)
+{
+    if (!begin_read(lv))
+        return VT_UNAVAILABLE;
+    bool found = livemap_get(lv->map, vendor_id, fresh_after(lv), out);
+    end_read(lv, found);
+    return found ? VT_OK : VT_NOT_FOUND;
 }
 
 int live_in_bounds(live *lv, const vt_geo_box *box, size_t limit, store_position *out, size_t *n)
 {
-    if (!atomic_load(&lv->ready))
+    if (!begin_read(lv))
         return VT_UNAVAILABLE;
-    pthread_rwlock_rdlock(&lv->lock);
-    int rc = atomic_load(&lv->ready) ? VT_OK : VT_UNAVAILABLE;
-    if (rc == VT_OK)
-        *n = livemap_in_bounds(lv->map, box, fresh_after(lv), limit, out);
-    pthread_rwlock_unlock(&lv->lock);
-    if (rc == VT_OK)
-        vt_counter_inc(lv->reads);
-    return rc;
+    *n = livemap_in_bounds(lv->map, box, fresh_after(lv), limit, out);
+    end_read(lv, true);
+    return VT_OK;
 }
 
 int live_nearby(live *lv, double lat, double lng, double radius_m, size_t limit,
                 store_position *out, size_t *n)
 {
-    if (!atomic_load(&lv->ready))
+    if (!begin_read(lv))
         return VT_UNAVAILABLE;
-    pthread_rwlock_rdlock(&lv->lock);
-    int rc = atomic_load(&lv->ready) ? VT_OK : VT_UNAVAILABLE;
-    if (rc == VT_OK)
-        *n = livemap_nearby(lv->map, lat, lng, radius_m, fresh_after(lv), limit, out);
-    pthread_rwlock_unlock(&lv->lock);
-    if (rc == VT_OK)
-        vt_counter_inc(lv->reads);
-    return rc;
+    *n = livemap_nearby(lv->map, lat, lng, radius_m, fresh_after(lv), limit, out);
+    end_read(lv, true);
+    return VT_OK;
 }
