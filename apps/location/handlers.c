@@ -17,6 +17,7 @@
 #include "vt_events.h"
 #include "vt_geo.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,8 +103,15 @@ static int update_vendor_location(vt_rpc_ctx *ctx, const ProtobufCMessage *in_ms
     const Venta__Location__V1__UpdateVendorLocationRequest *req = (const void *)in_msg;
     Venta__Location__V1__UpdateVendorLocationResponse *out = (void *)out_msg;
 
+    /* One spelling of the id on the bus (NATS subjects are case-sensitive): the edge's. */
+    if (!vt_uuid_valid(req->vendor_id))
+        return vt_rpc_ctx_error(ctx, VT_INVALID_ARGUMENT, "vendorId must be a UUID");
+    char vendor_id[VT_UUID_LEN + 1];
+    memcpy(vendor_id, req->vendor_id, sizeof vendor_id);
+    for (char *c = vendor_id; *c; c++)
+        *c = (char)tolower((unsigned char)*c);
     Venta__Events__V1__VendorLocation loc =
-        vt_events_location(req->vendor_id, req->lat, req->lng, req->heading, req->speed,
+        vt_events_location(vendor_id, req->lat, req->lng, req->heading, req->speed,
                            req->accuracy, req->ts ? req->ts : vt_now_ms());
     char err[256];
     if (vt_events_location_valid(&loc, err, sizeof err) != VT_OK)
@@ -114,7 +122,7 @@ static int update_vendor_location(vt_rpc_ctx *ctx, const ProtobufCMessage *in_ms
     char previous[VT_EVENTS_CELL_PRECISION + 1] = "";
     bool online = false;
     PGresult *res = NULL;
-    if (store_get(db(ctx), req->vendor_id, svc->ttl_s, &res, err, sizeof err) == VT_OK &&
+    if (store_get(db(ctx), vendor_id, svc->ttl_s, &res, err, sizeof err) == VT_OK &&
         PQntuples(res) == 1) {
         store_position p;
         store_row(res, 0, &p);
@@ -128,7 +136,7 @@ static int update_vendor_location(vt_rpc_ctx *ctx, const ProtobufCMessage *in_ms
         return vt_rpc_ctx_error(ctx, VT_UNAVAILABLE, "live location bus unavailable");
     Venta__Location__V1__VendorPosition *p = vt_rpc_ctx_alloc(ctx, sizeof *p);
     venta__location__v1__vendor_position__init(p);
-    p->vendor_id = vt_rpc_ctx_strdup(ctx, req->vendor_id);
+    p->vendor_id = vt_rpc_ctx_strdup(ctx, vendor_id);
     p->lat = loc.lat;
     p->lng = loc.lng;
     p->heading = loc.heading;

@@ -117,6 +117,13 @@ int vt_events_location_valid(const Venta__Events__V1__VendorLocation *loc, char 
         snprintf(err, errlen, "ts must be Unix epoch milliseconds");
         return VT_INVALID_ARGUMENT;
     }
+    /* A fix from the future would win over every real one after it (newer wins) and
+     * stay fresh for as long: a phone with a wrong clock must not freeze its vendor. */
+    if (loc->ts > vt_now_ms() + VT_EVENTS_MAX_AHEAD_MS) {
+        snprintf(err, errlen, "ts must not be more than %d s ahead of the server's clock",
+                 VT_EVENTS_MAX_AHEAD_MS / 1000);
+        return VT_INVALID_ARGUMENT;
+    }
     return VT_OK;
 }
 

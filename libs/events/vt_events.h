@@ -41,8 +41,11 @@ Venta__Events__V1__VendorLocation vt_events_location(const char *vendor_id, doub
                                                      double heading, double speed,
                                                      double accuracy, int64_t ts_ms);
 
+/* How far ahead of this process's clock a position's ts may be (phone clocks drift). */
+#define VT_EVENTS_MAX_AHEAD_MS 300000
 /* Check a position before it goes anywhere: vendor id a UUID, coordinates valid, heading
- * in [0,360) or unset, speed and accuracy finite and >= 0, ts > 0. */
+ * in [0,360) or unset, speed and accuracy finite and >= 0, ts > 0 and at most
+ * VT_EVENTS_MAX_AHEAD_MS ahead of now. */
 int vt_events_location_valid(const Venta__Events__V1__VendorLocation *loc, char *err,
                              size_t errlen);
 

@@ -338,6 +338,10 @@ async function main() {
 
     expectError(await api('PUT', `/api/v1/vendors/${vendorId}/location`, { tok: bobTok, body: { lat: 40.7, lng: -73.9 } }), 403, 'PERMISSION_DENIED');
     expectError(await api('PUT', `/api/v1/vendors/${crypto.randomUUID()}/location`, { tok: aliceTok, body: { lat: 40.7, lng: -73.9 } }), 404, 'NOT_FOUND');
+    // A ts from the future would win over every later fix: refused.
+    r = await api('PUT', `/api/v1/vendors/${vendorId}/location`, { tok: aliceTok, body: { lat: 40.7, lng: -73.9, ts: String(Date.now() + 3600000) } });
+    expectError(r, 400, 'INVALID_ARGUMENT');
+    assert.match(r.json.error.message, /ahead of the server/);
     r = await api('PUT', `/api/v1/vendors/${vendorId}/location`, { tok: aliceTok, body: { lng: -73.9 } });
     expectError(r, 400, 'INVALID_ARGUMENT');
     assert.match(r.json.error.message, /lat/);

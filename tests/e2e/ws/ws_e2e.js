@@ -324,6 +324,9 @@ async function testNonOwner(v) {
   const r3 = await bob.request({ op: 'location', vendorId: '11111111-1111-4111-8111-111111111111', lat: 1, lng: 1 });
   ok(r3.op === 'error' && r3.code === 'PERMISSION_DENIED' && /not found/.test(r3.message), 'an unknown vendor is PERMISSION_DENIED (not found)');
   ok((await bob.request({ op: 'location', vendorId: v.bob1, lat: 48.85, lng: 2.35 })).op === 'ack', 'the owner of another vendor streams it');
+  const future = await bob.request({ op: 'location', vendorId: v.bob1, lat: 48.85, lng: 2.35, ts: Date.now() + 3600000 });
+  ok(future.op === 'error' && future.code === 'INVALID_ARGUMENT' && /ahead/.test(future.message),
+    `a ts an hour ahead of the server's clock is refused (${future.message})`);
   bob.close();
 }
 

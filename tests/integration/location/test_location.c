@@ -246,10 +246,20 @@ static void test_health_and_nats_to_storage(void)
 
 static void test_out_of_order_and_duplicates(void)
 {
-    publish(2, 10, 10, 2000000000000);
-    VT_CHECK(wait_stored(2, 2000000000000, 10000));
-    publish(2, 11, 11, 1999999999000); /* older: ignored */
-    publish(2, 10, 10, 2000000000000); /* duplicate */
+    int64_t now = vt_now_ms();
+    publish(2, 10, 10, now);
+    VT_CHECK(wait_stored(2, now, 10000));
+    publish(2, 11, 11, now - 1000); /* older: ignored */
+    publish(2, 10, 10, now);        /* duplicate */
+    /* From the future (a phone with a wrong clock): invalid, so it cannot win over
+     * every real fix after it. */
+    char id2[VT_UUID_LEN + 1];
+    vendor_id(2, id2);
+    Venta__Events__V1__VendorLocation future = VENTA__EVENTS__V1__VENDOR_LOCATION__INIT;
+    future.vendor_id = id2, future.lat = 12, future.lng = 12, future.ts = now + 3600000;
+    char fut_subject[VT_EVENTS_SUBJECT_MAX];
+    VT_REQUIRE(vt_events_loc_subject("s00000", id2, fut_subject, sizeof fut_subject) == VT_OK);
+    VT_CHECK_INT(vt_events_publish_message(bus, fut_subject, &future.base), VT_OK);
     /* Sentinels after them on the same stream, enough to land in every writer shard:
      * once they are stored, every shard has dealt with the updates before them. */
     for (int v = 100; v < 116; v++)
@@ -258,7 +268,7 @@ static void test_out_of_order_and_duplicates(void)
         VT_CHECK(wait_stored(v, 1700000000001, 10000));
     Venta__Location__V1__VendorPosition p;
     VT_CHECK_INT(get(2, &p), VT_OK);
-    VT_CHECK_INT(p.ts, 2000000000000);
+    VT_CHECK_INT(p.ts, now);
     VT_CHECK_NEAR(p.lat, 10, 1e-9);
     PGresult *r = PQexec(db(), "SELECT count(*) FROM location.vendor_locations WHERE vendor_id = "
                                "'00000000-0000-4000-8000-000000000002'");
@@ -626,6 +636,40 @@ static void test_update_publishes_like_the_edge(void)
 }
 
 
+/* One spelling of a vendor id on the bus: an upper-case id (a valid UUID all the same)
+ * is published in lower case, as the WebSocket edge does. */
+static void test_update_lowercases_the_id(void)
+{
+    captured c = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    vt_bus_sub *sub;
+    VT_REQUIRE(vt_bus_subscribe(bus, "loc.>", NULL, 0, capture, &c, &sub) == VT_OK);
+    vt_bus_flush(bus, 2000);
+    Venta__Location__V1__UpdateVendorLocationRequest u =
+        VENTA__LOCATION__V1__UPDATE_VENDOR_LOCATION_REQUEST__INIT;
+    u.vendor_id = (char *)"ABCDEF00-0000-4000-8000-0000000000AB";
+    u.lat = 14;
+    u.lng = 14;
+    vt_rpc_reply *reply;
+    VT_CHECK_INT(vt_rpc_call_unary(channel, svc, "UpdateVendorLocation", &u.base, NULL, &reply),
+                 VT_OK);
+    const Venta__Location__V1__UpdateVendorLocationResponse *r =
+        (const void *)vt_rpc_reply_response(reply);
+    VT_CHECK(r && r->position &&
+             strcmp(r->position->vendor_id, "abcdef00-0000-4000-8000-0000000000ab") == 0);
+    vt_rpc_reply_free(reply);
+    for (int i = 0; i < 500; i++) {
+        pthread_mutex_lock(&c.lock);
+        int n = c.count;
+        pthread_mutex_unlock(&c.lock);
+        if (n >= 1)
+            break;
+        usleep(10000);
+    }
+    vt_bus_unsubscribe(sub);
+    VT_CHECK_INT(c.count, 1);
+    VT_CHECK(strstr(c.subjects[0], ".abcdef00-0000-4000-8000-0000000000ab") != NULL);
+}
+
 static void test_presence_and_deleted_vendors(void)
 {
     int64_t ts = vt_now_ms();
@@ -823,6 +867,7 @@ int main(void)
     VT_RUN(test_invalid_input);
     VT_RUN(test_stale_positions_are_excluded);
     VT_RUN(test_update_publishes_like_the_edge);
+    VT_RUN(test_update_lowercases_the_id);
     VT_RUN(test_presence_and_deleted_vendors);
     VT_RUN(test_offline_wins_over_the_last_fix_in_flight);
     VT_RUN(test_rest_positions_do_not_claim_presence);
