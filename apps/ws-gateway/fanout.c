@@ -31,6 +31,7 @@
 
 #include "vt_events.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -519,6 +520,25 @@ static void handle_status(gw *g, const Venta__Events__V1__VendorStatus *st, int6
     msg_unref(m);
 }
 
+/* A deleted vendor leaves every box it was in, and its streams here end. */
+static void handle_deleted(gw *g, const char *vendor_id)
+{
+    char id[VT_UUID_LEN + 1];
+    for (int i = 0; i <= VT_UUID_LEN; i++)
+        id[i] = (char)tolower((unsigned char)vendor_id[i]);
+    vendor_deleted(g, id);
+    ventry *v = fanout_vendor_get(g, id, false);
+    if (!v || !v->ninside)
+        return;
+    msgbuf *leave = msg_encode_leave(v->id);
+    while (v->ninside) {
+        conn *c = v->inside[v->ninside - 1]->c;
+        member_remove(v->inside[v->ninside - 1]);
+        deliver(c, leave);
+    }
+    msg_unref(leave);
+}
+
 static void handle_item(void *payload, void *user, bool closing)
 {
     nats_item *it = payload;
@@ -538,6 +558,13 @@ static void handle_item(void *payload, void *user, bool closing)
                 handle_location(g, cell6, l, it->t_in_ns);
             venta__events__v1__vendor_location__free_unpacked(l, NULL);
         }
+    } else if (strcmp(subject, "evt.vendor.deleted") == 0) {
+        Venta__Events__V1__VendorEvent *ev =
+            venta__events__v1__vendor_event__unpack(NULL, it->len, data);
+        if (ev && vt_uuid_valid(ev->vendor_id))
+            handle_deleted(g, ev->vendor_id);
+        if (ev)
+            venta__events__v1__vendor_event__free_unpacked(ev, NULL);
     } else {
         char vid[VT_UUID_LEN + 1];
         Venta__Events__V1__VendorStatus *st;
@@ -574,8 +601,12 @@ void fanout_on_nats(const char *subject, const void *data, size_t len, void *use
 
 int fanout_init(gw *g)
 {
-    return vt_bus_subscribe(g->bus, VT_EVENTS_STATUS_ALL, NULL, 0, fanout_on_nats, g,
-                            &g->status_sub);
+    int rc = vt_bus_subscribe(g->bus, VT_EVENTS_STATUS_ALL, NULL, 0, fanout_on_nats, g,
+                              &g->status_sub);
+    if (rc == VT_OK)
+        rc = vt_bus_subscribe(g->bus, "evt.vendor.deleted", NULL, 0, fanout_on_nats, g,
+                              &g->deleted_sub);
+    return rc;
 }
 
 void fanout_sweep(gw *g, int64_t now_ms)
@@ -596,6 +627,9 @@ void fanout_close(gw *g)
     if (g->status_sub)
         vt_bus_unsubscribe(g->status_sub);
     g->status_sub = NULL;
+    if (g->deleted_sub)
+        vt_bus_unsubscribe(g->deleted_sub);
+    g->deleted_sub = NULL;
     size_t i;
     hnode *n = hmap_first(&g->vendors, &i);
     while (n) {

@@ -275,6 +275,9 @@ struct vstream {
 
 void vendor_location(conn *c, const client_msg *m);
 void vendor_conn_gone(conn *c);
+/* evt.vendor.deleted: every stream of that vendor here ends (offline, presence
+ * released) and the connection is told; later positions for it are denied. */
+void vendor_deleted(gw *g, const char *vendor_id);
 void vendor_tick(gw *g, int64_t now_ms);
 /* Every 250 ms: rewrite presence that updates moved on, hand silent streams over. */
 void vendor_presence_sweep(gw *g, int64_t now_ms);
@@ -390,6 +393,7 @@ struct gw {
     gw_metrics m;
     hmap cells, vendors;
     vt_bus_sub *status_sub;
+    vt_bus_sub *deleted_sub; /* evt.vendor.deleted */
     conn *conns;          /* list of live connections */
     uint64_t nconns;
     uint64_t seq;         /* per-message stamp for dedupe */

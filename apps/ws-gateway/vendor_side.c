@@ -3,7 +3,8 @@
  *
  * Ownership: the first location for a vendorId on a connection asks
  * VendorService.GetVendor (async, as the authenticated user) and remembers the answer
- * for the life of the connection. While the answer is on its way the newest position
+ * for the life of the connection, until the vendor is deleted (evt.vendor.deleted ends
+ * its streams: offline, and later positions denied). While the answer is on its way the newest position
  * is held (and up to four refs); then it is published and acked, or every held
  * message gets PERMISSION_DENIED. An unavailable VendorService is not remembered: the
  * next message asks again.
@@ -340,6 +341,26 @@ void vendor_conn_gone(conn *c)
     free(c->streams);
     c->streams = NULL;
     c->nstreams = 0;
+}
+
+void vendor_deleted(gw *g, const char *vendor_id)
+{
+    for (conn *c = g->conns; c; c = c->next) {
+        vstream *s = c->state < CONN_CLOSING ? find_stream(c, vendor_id) : NULL;
+        if (!s || s->own == OWN_NO_NOT_FOUND || s->own == OWN_NO_NOT_OWNER)
+            continue;
+        pending_remove(g, s);
+        s->has_pending = false;
+        if (s->online)
+            go_offline(g, s);
+        bool was_streaming = s->own == OWN_YES;
+        s->own = OWN_NO_NOT_FOUND; /* an answer on its way is ignored (not CHECKING) */
+        if (was_streaming) {
+            char msg[120];
+            snprintf(msg, sizeof msg, "vendor %s was deleted", vendor_id);
+            conn_send_error(c, "PERMISSION_DENIED", msg, NULL);
+        }
+    }
 }
 
 void vendor_tick(gw *g, int64_t now_ms)

@@ -52,6 +52,13 @@ function createVendor(owner, name) {
     { deadline: new Date(Date.now() + 15000) }, (err, v) => (err ? reject(err) : resolve(v.id))));
 }
 
+function deleteVendor(owner, id) {
+  const md = new grpc.Metadata();
+  md.set('x-user-id', owner);
+  return new Promise((resolve, reject) => vendorClient.DeleteVendor({ id }, md,
+    { deadline: new Date(Date.now() + 15000) }, (err) => (err ? reject(err) : resolve())));
+}
+
 // -------------------------------------------------------------------------- geohash
 const B32 = '0123456789bcdefghjkmnpqrstuvwxyz';
 function geohash(lat, lng, n = 6) {
@@ -711,6 +718,30 @@ async function testStatusBeforeFirstPosition() {
   viewer.close();
 }
 
+// A vendor deleted while its app streams: the stream ends (offline, an error to the
+// app, later positions denied), and viewers see it leave their box (it used to keep
+// streaming, stored and listed, until the socket closed and then for a whole TTL).
+async function testDeletedWhileStreaming() {
+  const id = await createVendor('user_del', 'Deleted While Streaming');
+  const box = { sw: { lat: 35, lng: 35 }, ne: { lat: 35.5, lng: 35.5 } };
+  const viewer = await connect(WS_A, 'user_del_viewer', { name: 'del_viewer' });
+  await viewer.request({ op: 'watch.bounds', ...box });
+  await viewer.op('snapshot');
+  const app = await connect(WS_B, 'user_del', { name: 'del_app' });
+  await move(app, id, 35.2, 35.2);
+  await viewer.op('enter', { vendorId: id });
+  await deleteVendor('user_del', id);
+  const told = await app.take((m) => m.op === 'error' && m.code === 'PERMISSION_DENIED', 'deleted error');
+  ok(/deleted/.test(told.message), `the streaming app is told its vendor was deleted (${told.message})`);
+  const st = await viewer.take((m) => m.vendorId === id && (m.op === 'leave' || m.op === 'status'), 'leave or offline');
+  const more = st.op === 'leave' ? st : await viewer.op('leave', { vendorId: id });
+  ok(more.op === 'leave', 'viewers see the deleted vendor leave their box');
+  const r = await app.request({ op: 'location', vendorId: id, lat: 35.21, lng: 35.2, ts: nextTs() });
+  ok(r.op === 'error' && r.code === 'PERMISSION_DENIED', `later positions are denied (${r.message})`);
+  app.close();
+  viewer.close();
+}
+
 function getMetrics(addr) {
   return new Promise((resolve, reject) => http.get(`http://${addr}/metrics`, (res) => {
     let body = '';
@@ -845,6 +876,7 @@ async function main() {
   await testSlowReader();
   await testSlowReaderCoalescing();
   await testStatusBeforeFirstPosition();
+  await testDeletedWhileStreaming();
   await testMetrics();
   await testNatsRestart(v, viewer, vendor);
   await testRedisRestart(v, vendor);
