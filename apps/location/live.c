@@ -68,10 +68,10 @@ static void on_location(const char *subject, const void *data, size_t len, void 
 static void apply_presence(live *lv, const presence_change *p)
 {
     pthread_rwlock_wrlock(&lv->lock);
-    if (p->removed)
-        livemap_remove(lv->map, p->vendor_id, INT64_MAX);
-    else
+    if (!p->removed)
         livemap_set_online(lv->map, p->vendor_id, p->online, p->ts, p->last_ts);
+    else if (!livemap_remove(lv->map, p->vendor_id))
+        lv->out_of_memory = true;
     if (lv->loading && !lv->replay_lost) {
         if (lv->nreplay == lv->replay_cap) {
             size_t cap = lv->replay_cap ? lv->replay_cap * 2 : 1024;
@@ -156,23 +156,37 @@ static void start_over(live *lv)
     pthread_rwlock_unlock(&lv->lock);
 }
 
-/* Merge rows [from, to) of a page, holding the write lock for one chunk at a time. */
-static void merge_rows(live *lv, const PGresult *res, int from, int to)
+/* Merge rows [from, to) of a page of positions (deleted: of deleted vendors' ids),
+ * holding the write lock for one chunk at a time. */
+static void merge_rows(live *lv, const PGresult *res, int from, int to, bool deleted)
 {
     int64_t fresh_after = vt_now_ms() - (int64_t)lv->opts.ttl_s * 1000;
     store_live_row row;
+    char id[VT_UUID_LEN + 1];
     pthread_rwlock_wrlock(&lv->lock);
     for (int i = from; i < to; i++) {
-        store_live_row_at(res, i, &row);
-        if (!livemap_merge_row(lv->map, &row, fresh_after))
+        bool ok;
+        if (deleted) {
+            vt_db_bin_uuid(res, i, 0, id);
+            ok = livemap_remove(lv->map, id);
+        } else {
+            store_live_row_at(res, i, &row);
+            ok = livemap_merge_row(lv->map, &row, fresh_after);
+        }
+        if (!ok)
             lv->out_of_memory = true;
     }
     pthread_rwlock_unlock(&lv->lock);
 }
 
-/* Read the table page by page into the map. */
-static int load_pages(live *lv, uint64_t generation, size_t *rows)
+typedef int (*page_query)(vt_db_conn *c, const char *after, int limit, PGresult **res, char *err,
+                          size_t errlen);
+
+/* Read one table page by page into the map: the positions, or (deleted) the ids of
+ * deleted vendors. */
+static int load_pages(live *lv, uint64_t generation, bool deleted, size_t *rows)
 {
+    page_query query = deleted ? store_load_deleted : store_load_live;
     char after[VT_UUID_LEN + 1] = "";
     int page = lv->opts.page > 0 ? lv->opts.page : 5000;
     for (;;) {
@@ -180,15 +194,16 @@ static int load_pages(live *lv, uint64_t generation, size_t *rows)
             return VT_UNAVAILABLE;
         char err[256];
         PGresult *res = NULL;
-        int rc = store_load_live(lv->db, after, page, &res, err, sizeof err);
+        int rc = query(lv->db, after, page, &res, err, sizeof err);
         if (rc != VT_OK) {
-            vt_warn(NULL, "live map: loading positions failed (%s): %s", vt_status_name(rc), err);
+            vt_warn(NULL, "live map: loading %s failed (%s): %s",
+                    deleted ? "deleted vendors" : "positions", vt_status_name(rc), err);
             PQclear(res);
             return rc;
         }
         int n = PQntuples(res);
         for (int i = 0; i < n; i += MERGE_CHUNK)
-            merge_rows(lv, res, i, i + MERGE_CHUNK < n ? i + MERGE_CHUNK : n);
+            merge_rows(lv, res, i, i + MERGE_CHUNK < n ? i + MERGE_CHUNK : n, deleted);
         if (n > 0)
             vt_db_bin_uuid(res, n - 1, 0, after);
         PQclear(res);
@@ -207,7 +222,7 @@ static bool finish_load(live *lv, uint64_t generation, size_t *forgotten)
     for (size_t i = 0; ok && i < lv->nreplay; i++) {
         const presence_change *p = &lv->replay[i];
         if (p->removed)
-            livemap_remove(lv->map, p->vendor_id, p->ts);
+            lv->out_of_memory |= !livemap_remove(lv->map, p->vendor_id);
         else
             livemap_set_online(lv->map, p->vendor_id, p->online, p->ts, p->last_ts);
     }
@@ -270,7 +285,9 @@ static void *loader_main(void *arg)
         if (stop_requested(lv, lv->opts.settle_ms))
             break;
         size_t rows = 0, forgotten = 0;
-        if (load_pages(lv, generation, &rows) == VT_OK && finish_load(lv, generation, &forgotten)) {
+        if (load_pages(lv, generation, false, &rows) == VT_OK &&
+            load_pages(lv, generation, true, &rows) == VT_OK &&
+            finish_load(lv, generation, &forgotten)) {
             loaded = generation;
             vt_counter_inc(lv->loads);
             vt_info(NULL, "live map: %zu stored positions read in %.0f ms, %zu vendors forgotten",

@@ -37,6 +37,7 @@ typedef struct {
                           not just the default of a vendor first seen without presence */
     bool used;
     bool in_grid;  /* listed in a cell: its position is fresh (not expired) */
+    bool deleted;  /* a tombstone: the vendor was deleted; its positions are ignored */
     uint32_t seen; /* the load epoch it was last loaded or positioned in */
     int64_t ts, updated, offline_through;
     uint32_t cell; /* index into cells while in_grid; the next free entry while unused */
@@ -438,7 +439,7 @@ bool livemap_put(livemap *m, const loc_update *u, int64_t now_ms)
     if (!parse_id(u->vendor_id, id))
         return true; /* validated upstream; nothing to store */
     entry *en = find(m, id);
-    if (en && u->ts < en->ts)
+    if (en && (en->deleted || u->ts < en->ts))
         return true;
     if (!en && !(en = insert(m, id)))
         return false;
@@ -455,7 +456,7 @@ void livemap_set_online(livemap *m, const char *vendor_id, bool online, int64_t 
 {
     unsigned char id[16];
     entry *en = parse_id(vendor_id, id) ? find(m, id) : NULL;
-    if (!en)
+    if (!en || en->deleted)
         return;
     bool applies = online || (last_ts_ms > 0 ? en->ts <= last_ts_ms : en->updated <= ts_ms);
     if (!applies)
@@ -466,12 +467,19 @@ void livemap_set_online(livemap *m, const char *vendor_id, bool online, int64_t 
         en->offline_through = last_ts_ms;
 }
 
-void livemap_remove(livemap *m, const char *vendor_id, int64_t at_ms)
+bool livemap_remove(livemap *m, const char *vendor_id)
 {
     unsigned char id[16];
-    entry *en = parse_id(vendor_id, id) ? find(m, id) : NULL;
-    if (en && en->updated <= at_ms)
-        release(m, en);
+    if (!parse_id(vendor_id, id))
+        return true;
+    entry *en = find(m, id);
+    if (!en && !(en = insert(m, id)))
+        return false;
+    grid_leave(m, en);
+    en->deleted = true;
+    en->online = false;
+    en->seen = m->epoch;
+    return true;
 }
 
 void livemap_begin_load(livemap *m)
@@ -486,6 +494,8 @@ bool livemap_merge_row(livemap *m, const store_live_row *row, int64_t fresh_afte
         return true;
     entry *en = find(m, id);
     bool known = en != NULL;
+    if (known && en->deleted)
+        return true; /* deleted after its row was read */
     if (!en && !(en = insert(m, id)))
         return false;
     if (row->offline_through > en->offline_through)
@@ -552,7 +562,7 @@ bool livemap_get(const livemap *m, const char *vendor_id, int64_t fresh_after_ms
 {
     unsigned char id[16];
     const entry *en = parse_id(vendor_id, id) ? find(m, id) : NULL;
-    if (!en || en->updated <= fresh_after_ms)
+    if (!en || en->deleted || en->updated <= fresh_after_ms)
         return false;
     to_position(en, 0, out);
     return true;

@@ -16,7 +16,7 @@
  *   and raises offline_through; without one it applies unless the position arrived
  *   after the status's time. An online always applies. A vendor with no position is
  *   left alone, as the UPDATE finds no row.
- * - A removed vendor (deleted) is gone.
+ * - A deleted vendor is gone, and stays gone: later positions for it are ignored.
  * - Every stored vendor is kept, fresh or not (its row is): a stale one is only off the
  *   grid, so the rules above still see its timestamp, presence and boundary.
  *
@@ -51,8 +51,10 @@ bool livemap_put(livemap *m, const loc_update *u, int64_t now_ms);
  * or 0). */
 void livemap_set_online(livemap *m, const char *vendor_id, bool online, int64_t ts_ms,
                         int64_t last_ts_ms);
-/* A deleted vendor, deleted at at_ms: forgotten unless a position arrived after that. */
-void livemap_remove(livemap *m, const char *vendor_id, int64_t at_ms);
+/* A deleted vendor (evt.vendor.deleted, or a row of location.deleted_vendors when
+ * loading): off the map, and its positions are ignored from now on, as the table does.
+ * false when out of memory. */
+bool livemap_remove(livemap *m, const char *vendor_id);
 
 /* Loading from the table while messages keep arriving: livemap_begin_load, then every
  * row through livemap_merge_row, then livemap_end_load. A merge keeps the newer

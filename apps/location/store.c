@@ -6,6 +6,10 @@
  * what lets ingest keep up with tens of thousands of updates a second. The WHERE on
  * the conflict branch makes an out-of-order update a no-op instead of a regression.
  *
+ * A deleted vendor is remembered in location.deleted_vendors (its row goes), and the
+ * upsert skips positions for such vendors: one still on its way after the deletion
+ * must not put the vendor back on the map.
+ *
  * Boxes are `&&` against ST_MakeEnvelope on the GiST index, split in two across the
  * antimeridian; radius queries prefilter with the same index (a box around the circle
  * from libs/geo), then ST_DWithin on geography is exact and `<->` on geography orders
@@ -45,6 +49,7 @@ const vt_db_statement store_statements[] = {
      "to_timestamp(t.ts / 1000.0), now() "
      "FROM unnest($1::uuid[], $2::float8[], $3::float8[], $4::real[], $5::real[], $6::real[], "
      "$7::int8[], $8::bool[]) WITH ORDINALITY AS t(v, lat, lng, h, s, a, ts, live, n) "
+     "WHERE NOT EXISTS (SELECT 1 FROM location.deleted_vendors d WHERE d.vendor_id = t.v) "
      "ORDER BY t.n "
      "ON CONFLICT (vendor_id) DO UPDATE SET position = EXCLUDED.position, "
      "heading = EXCLUDED.heading, speed = EXCLUDED.speed, accuracy = EXCLUDED.accuracy, "
@@ -62,7 +67,12 @@ const vt_db_statement store_statements[] = {
      "WHERE vendor_id = $1::uuid AND ($2::bool OR CASE WHEN $4::int8 > 0 "
      "THEN reported_at <= to_timestamp($4::int8 / 1000.0) "
      "ELSE updated_at <= to_timestamp($3::int8 / 1000.0) END)"},
-    {"remove", "DELETE FROM location.vendor_locations WHERE vendor_id = $1::uuid"},
+    {"remove",
+     "WITH gone AS (DELETE FROM location.vendor_locations WHERE vendor_id = $1::uuid) "
+     "INSERT INTO location.deleted_vendors (vendor_id) VALUES ($1::uuid) ON CONFLICT DO NOTHING"},
+    {"load_deleted",
+     "SELECT vendor_id FROM location.deleted_vendors WHERE vendor_id > $1::uuid "
+     "ORDER BY vendor_id LIMIT $2::int"},
     {"ping", "SELECT 1"},
     {"get", "SELECT " POSITION_COLUMNS " FROM location.vendor_locations WHERE vendor_id = $2::uuid"},
     {"load_live",
@@ -291,13 +301,20 @@ void store_row(const PGresult *res, int row, store_position *out)
     out->distance_m = PQnfields(res) == 9 ? vt_db_bin_float8(res, row, 8) : 0; /* nearby */
 }
 
-int store_load_live(vt_db_conn *c, const char *after, int limit, PGresult **res, char *err,
-                    size_t errlen)
+/* A page of ids after `after` from a paging statement ($1 after, $2 limit). */
+static int load_page(vt_db_conn *c, const char *statement, const char *after, int limit,
+                     PGresult **res, char *err, size_t errlen)
 {
     char lim[16];
     snprintf(lim, sizeof lim, "%d", limit);
     const char *params[2] = {*after ? after : "00000000-0000-0000-0000-000000000000", lim};
-    return vt_db_query_binary(c, "load_live", 2, params, res, err, errlen);
+    return vt_db_query_binary(c, statement, 2, params, res, err, errlen);
+}
+
+int store_load_live(vt_db_conn *c, const char *after, int limit, PGresult **res, char *err,
+                    size_t errlen)
+{
+    return load_page(c, "load_live", after, limit, res, err, errlen);
 }
 
 void store_live_row_at(const PGresult *res, int row, store_live_row *out)
@@ -305,4 +322,10 @@ void store_live_row_at(const PGresult *res, int row, store_live_row *out)
     store_row(res, row, &out->position);
     out->offline_through = vt_db_bin_int8(res, row, 8);
     out->updated = vt_db_bin_int8(res, row, 9);
+}
+
+int store_load_deleted(vt_db_conn *c, const char *after, int limit, PGresult **res, char *err,
+                       size_t errlen)
+{
+    return load_page(c, "load_deleted", after, limit, res, err, errlen);
 }

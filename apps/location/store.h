@@ -42,7 +42,8 @@ int store_upsert_batch(vt_db_conn *c, const loc_update *rows, size_t n, char *er
  * before ts_ms. */
 int store_set_online(vt_db_conn *c, const char *vendor_id, bool online, int64_t ts_ms,
                      int64_t last_ts_ms, char *err, size_t errlen);
-/* A deleted vendor leaves the live map at once. */
+/* A deleted vendor leaves the live map at once, and is remembered: later positions for
+ * it are not stored (store_upsert_batch skips them). */
 int store_remove(vt_db_conn *c, const char *vendor_id, char *err, size_t errlen);
 int store_ping(vt_db_conn *c, char *err, size_t errlen);
 
@@ -60,5 +61,8 @@ void store_row(const PGresult *res, int row, store_position *out);
 int store_load_live(vt_db_conn *c, const char *after, int limit, PGresult **res, char *err,
                     size_t errlen);
 void store_live_row_at(const PGresult *res, int row, store_live_row *out);
+/* A page of deleted vendors' ids (uuid, binary) in id order, as store_load_live. */
+int store_load_deleted(vt_db_conn *c, const char *after, int limit, PGresult **res, char *err,
+                       size_t errlen);
 
 #endif

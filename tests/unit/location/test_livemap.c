@@ -80,7 +80,7 @@ static void test_positions_latest_wins(void)
     VT_CHECK(livemap_put(m, &upper, 7000));
     VT_CHECK(livemap_get(m, "abcdef00-0000-4000-8000-00000000000a", 0, &one));
     VT_CHECK_STR(one.vendor_id, "abcdef00-0000-4000-8000-00000000000a");
-    livemap_remove(m, "abcdef00-0000-4000-8000-00000000000A", INT64_MAX);
+    VT_CHECK(livemap_remove(m, "abcdef00-0000-4000-8000-00000000000A"));
     /* A move to the other side of the world leaves the old place. */
     loc_update far = at(1, -33.9, 151.2, 2000, true);
     VT_CHECK(livemap_put(m, &far, 8000));
@@ -125,11 +125,22 @@ static void test_presence_rules(void)
     livemap_set_online(m, id(2), true, 1, 0); /* an online always applies */
     VT_CHECK(lookup(m, 2, 0, &p) && p.online);
 
-    livemap_remove(m, id(2), INT64_MAX);
+    VT_CHECK(livemap_remove(m, id(2)));
     VT_CHECK(!lookup(m, 2, 0, &p));
-    VT_CHECK_INT(livemap_count(m), 0);
-    livemap_remove(m, id(2), INT64_MAX);
-    livemap_remove(m, "not-a-uuid", INT64_MAX);
+    VT_CHECK(!livemap_get(m, id(2), 0, &p));
+    VT_CHECK(livemap_remove(m, id(2)));
+    VT_CHECK(livemap_remove(m, "not-a-uuid"));
+    /* Deleted stays deleted: a position on its way after the deletion is ignored, and
+     * so is one for a vendor deleted before the map ever saw it. */
+    loc_update late = at(2, 1.4, 1.4, 2000, true);
+    VT_CHECK(livemap_put(m, &late, 11000));
+    VT_CHECK(!lookup(m, 2, 0, &p));
+    VT_CHECK(livemap_remove(m, id(3)));
+    loc_update never = at(3, 1, 1, 1, true);
+    VT_CHECK(livemap_put(m, &never, 11000));
+    VT_CHECK(!lookup(m, 3, 0, &p));
+    livemap_set_online(m, id(3), true, 11000, 0);
+    VT_CHECK(!lookup(m, 3, 0, &p));
     livemap_free(m);
 }
 
@@ -266,16 +277,18 @@ static void test_loads(void)
     VT_CHECK(!livemap_get(m, id(4), 0, &p) || p.ts == 5);
     vt_geo_box around4 = {.ne = {4.5, 0.5}, .sw = {3.5, -0.5}};
     VT_CHECK_INT(livemap_in_bounds(m, &around4, 0, 10, &p), 0); /* known, not on the grid */
-    /* Deleted and named again during the load: a removal replayed at the end is older
-     * than the new position and must not take it. */
-    loc_update again = at(5, 5, 5, 30, true);
-    VT_CHECK(livemap_put(m, &again, 160));
-    livemap_remove(m, id(5), 155);
-    VT_CHECK(livemap_get(m, id(5), 0, &p));
+    /* Deleted during the load (the table's deleted_vendors rows come the same way). */
+    VT_CHECK(livemap_remove(m, id(5)));
+    store_live_row r5 = row(5, 5, 30, true, 0, 160); /* read before the deletion */
+    VT_CHECK(livemap_merge_row(m, &r5, 0));
+    VT_CHECK(!livemap_get(m, id(5), 0, &p));
     VT_CHECK_INT(livemap_end_load(m), 1); /* vendor 1 */
     VT_CHECK(!livemap_get(m, id(1), 0, &p));
     VT_CHECK(livemap_get(m, id(2), 0, &p) && livemap_get(m, id(3), 0, &p));
-    VT_CHECK_INT(livemap_count(m), 4);
+    VT_CHECK_INT(livemap_count(m), 4); /* 2, 3, 4 and 5's tombstone */
+    loc_update after = at(5, 5, 5, 40, true);
+    VT_CHECK(livemap_put(m, &after, 170));
+    VT_CHECK(!livemap_get(m, id(5), 0, &p));
     livemap_free(m);
 }
 
@@ -358,6 +371,7 @@ static void test_nearby(void)
 typedef struct {
     bool present; /* known (not deleted) */
     bool listed;  /* on the grid (not expired) */
+    bool deleted; /* its later positions are ignored */
     double lat, lng;
     int64_t updated;
 } model_vendor;
@@ -461,14 +475,17 @@ static void test_randomized_against_a_scan(void)
             int v = rand() % VENDORS;
             now++;
             if (rand() % 50 == 0) {
-                livemap_remove(m, id(v), INT64_MAX);
+                VT_REQUIRE(livemap_remove(m, id(v)));
                 model[v].present = model[v].listed = false;
+                model[v].deleted = true;
                 continue;
             }
             double lat, lng;
             random_place(&lat, &lng);
             loc_update u = at(v, lat, lng, now, true);
             VT_REQUIRE(livemap_put(m, &u, now));
+            if (model[v].deleted)
+                continue;
             model[v] = (model_vendor){
                 .present = true, .listed = true, .lat = lat, .lng = lng, .updated = now};
         }
@@ -486,7 +503,7 @@ static void test_randomized_against_a_scan(void)
         }
         size_t present = 0;
         for (int v = 0; v < VENDORS; v++)
-            present += model[v].present;
+            present += model[v].present || model[v].deleted; /* tombstones are kept */
         VT_CHECK_INT(livemap_count(m), present);
     }
     livemap_free(m);
