@@ -22,6 +22,7 @@
  * close them, let requests in flight finish (up to the grace period), then exit 0.
  */
 #include "gateway.h"
+#include "vt_http.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -62,6 +63,7 @@ static void read_config(gw_app *app)
 {
     gw_config *cfg = &app->cfg;
     cfg->addr = vt_config_addr("VENTA_GATEWAY_ADDR", "127.0.0.1:8080");
+    vt_http_resolve_listen("VENTA_GATEWAY_ADDR", &cfg->addr);
     cfg->upstream_addr[GW_UP_USER] = vt_config_addr("VENTA_USER_ADDR", "127.0.0.1:50051");
     cfg->upstream_addr[GW_UP_VENDOR] = vt_config_addr("VENTA_VENDOR_ADDR", "127.0.0.1:50052");
     cfg->upstream_addr[GW_UP_LOCATION] =

@@ -519,11 +519,14 @@ int gw_server_start(gw_app *app, char *err, size_t errlen)
     info.iface = app->cfg.addr.host;
     info.vhost_name = "default";
     app->vhost = lws_create_vhost(app->lws, &info);
-    if (!app->vhost) {
-        snprintf(err, errlen, "cannot listen on %s:%u", app->cfg.addr.host, app->cfg.addr.port);
+    app->port = app->vhost ? lws_get_vhost_listen_port(app->vhost) : 0;
+    if (app->port <= 0) { /* lws may create a vhost that listens nowhere */
+        snprintf(err, errlen,
+                 "VENTA_GATEWAY_ADDR: cannot listen on %s:%u (in use, or not an address of "
+                 "this machine)",
+                 app->cfg.addr.host, app->cfg.addr.port);
         return VT_UNAVAILABLE;
     }
-    app->port = lws_get_vhost_listen_port(app->vhost);
     return 0;
 }
 

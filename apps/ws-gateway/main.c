@@ -12,6 +12,7 @@
  * finish, drains NATS and exits 0.
  */
 #include "gateway.h"
+#include "vt_http.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@
 static void read_config(gw_config *c)
 {
     c->addr = vt_config_addr("VENTA_WS_ADDR", "127.0.0.1:8081");
+    vt_http_resolve_listen("VENTA_WS_ADDR", &c->addr);
     c->nats_url = vt_config_require("VENTA_NATS_URL");
     char err[256];
     if (vt_bus_urls_valid(c->nats_url, err, sizeof err) != VT_OK)

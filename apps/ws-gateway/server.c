@@ -227,8 +227,12 @@ int server_start(gw *g, char *err, size_t errlen)
     info.retry_and_idle_policy = &idle_policy;
     info.timeout_secs = 10;
     g->lws = lws_create_context(&info);
-    if (!g->lws) {
-        snprintf(err, errlen, "cannot listen on %s:%u", g->cfg.addr.host, g->cfg.addr.port);
+    struct lws_vhost *vh = g->lws ? lws_get_vhost_by_name(g->lws, "default") : NULL;
+    if (!vh || lws_get_vhost_listen_port(vh) <= 0) { /* lws carries on without a listener */
+        snprintf(err, errlen,
+                 "VENTA_WS_ADDR: cannot listen on %s:%u (in use, or not an address of this "
+                 "machine)",
+                 g->cfg.addr.host, g->cfg.addr.port);
         return VT_UNAVAILABLE;
     }
     return VT_OK;

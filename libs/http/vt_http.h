@@ -4,6 +4,8 @@
 #ifndef VT_HTTP_H
 #define VT_HTTP_H
 
+#include "vt_core.h"
+
 #include <libwebsockets.h>
 
 /* Route libwebsockets' own log lines into our JSON-lines log (API.md §1: logs are JSON
@@ -18,5 +20,11 @@ void vt_http_route_lws_log(void);
  * to just hang up when the answer could not be written). */
 int vt_http_refuse_now(struct lws *wsi, unsigned int status, const char *code,
                        const char *message);
+
+/* Replace addr's host by the numeric IPv4 address lws should listen on (a name such as
+ * localhost resolves; lws would take it as an interface name and listen nowhere). A
+ * host that does not resolve, or only to IPv6 (the gateways run lws on IPv4; an IPv6
+ * literal used to end up on 0.0.0.0), exits 2 with a line naming var. */
+void vt_http_resolve_listen(const char *var, vt_addr *addr);
 
 #endif
