@@ -30,6 +30,7 @@ void vt_log_init(const char *service, vt_log_level level)
 
 void vt_log_init_from_env(const char *service)
 {
+    vt_log_init(service, min_level); /* a bad level is reported under the service's name */
     int level = vt_config_choice("VENTA_LOG_LEVEL", "info", level_names);
     vt_log_init(service, (vt_log_level)level);
 }

@@ -112,8 +112,32 @@ static void on_connect(const redisAsyncContext *ac, int status)
             uv_timer_start(&kv->redial, on_redial, (uint64_t)delay, 0);
         return;
     }
+    if (kv->db)
+        return; /* ready once the SELECT is answered (on_selected) */
     kv->backoff_ms = BACKOFF_MIN_MS;
     set_state(kv, true);
+}
+
+/* The SELECT of the URL's database: a server without that database is a configuration
+ * error, not a reason to use database 0; the connection is dropped and retried, and
+ * stays not ready meanwhile. */
+static void on_selected(redisAsyncContext *ac, void *reply, void *priv)
+{
+    (void)priv;
+    vt_kv *kv = ac->data;
+    const redisReply *r = reply;
+    if (r && r->type != REDIS_REPLY_ERROR) {
+        kv->backoff_ms = BACKOFF_MIN_MS;
+        set_state(kv, true);
+        return;
+    }
+    if (r)
+        vt_log(VT_LOG_ERROR, &(vt_log_ctx){.variable = "VENTA_REDIS_URL"},
+               "redis: database %d cannot be selected (%s)", kv->db, r->str ? r->str : "");
+    if (r && !kv->closing) {
+        kv->backoff_ms = kv->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : kv->backoff_ms * 2;
+        redisAsyncDisconnect(ac);
+    }
 }
 
 static void close_handles(vt_kv *kv);
@@ -150,7 +174,7 @@ static void dial(vt_kv *kv)
     redisAsyncSetDisconnectCallback(ac, on_disconnect);
     kv->ac = ac;
     if (kv->db)
-        redisAsyncCommand(ac, NULL, NULL, "SELECT %d", kv->db);
+        redisAsyncCommand(ac, on_selected, NULL, "SELECT %d", kv->db);
 }
 
 static void handle_closed(uv_handle_t *h)

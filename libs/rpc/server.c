@@ -592,13 +592,17 @@ vt_rpc_server *vt_rpc_server_new(const vt_rpc_server_opts *opts)
     srv->shutdown_tag.fn = on_shutdown;
 
     grpc_init();
-    grpc_arg args[4] = {
+    /* No SO_REUSEPORT (grpc core sets it by default): a second process on a port that is
+     * taken must fail to listen, not silently take a share of the connections. The
+     * connection-age pair comes last, left out when ages are off. */
+    grpc_arg args[5] = {
+        rpc_int_arg(GRPC_ARG_ALLOW_REUSEPORT, 0),
         rpc_int_arg(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, (int)srv->opts.max_message_bytes),
         rpc_int_arg(GRPC_ARG_MAX_SEND_MESSAGE_LENGTH, (int)srv->opts.max_message_bytes),
         rpc_int_arg(GRPC_ARG_MAX_CONNECTION_AGE_MS, srv->opts.max_connection_age_ms),
         rpc_int_arg(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS, MAX_CONNECTION_AGE_GRACE_MS),
     };
-    grpc_channel_args cargs = {.num_args = srv->opts.max_connection_age_ms > 0 ? 4 : 2,
+    grpc_channel_args cargs = {.num_args = srv->opts.max_connection_age_ms > 0 ? 5 : 3,
                                .args = args};
     srv->server = grpc_server_create(&cargs, NULL);
     srv->cq = grpc_completion_queue_create_for_next(NULL);

@@ -245,6 +245,36 @@ static void test_free_flushes_last_commands(void)
     uv_run(&loop, UV_RUN_DEFAULT);
 }
 
+/* The URL's database is used (a key written through /3 is in database 3), and one the
+ * server does not have leaves the client not connected rather than on database 0. */
+static void test_database_selection(void)
+{
+    char url[300], err[128];
+    vt_kv *kv;
+    snprintf(url, sizeof url, "%s/3", vt_harness_env("VENTA_TEST_REDIS_URL"));
+    VT_REQUIRE(vt_kv_new(&loop, url, NULL, NULL, &kv, err, sizeof err) == VT_OK);
+    SPIN_UNTIL(vt_kv_connected(kv), 10000);
+    VT_REQUIRE(vt_kv_connected(kv));
+    result r = {0};
+    VT_CHECK_INT(vt_kv_set_px(kv, "kv:db3", "three", 60000, on_reply, &r), VT_OK);
+    SPIN_UNTIL(r.done, 5000);
+    vt_kv_free(kv);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    vt_kv *zero = connect_kv(NULL);
+    r = (result){0};
+    VT_CHECK_INT(command(zero, &r, 2, (const char *[]){"EXISTS", "kv:db3"}), VT_OK);
+    VT_CHECK(r.type == VT_KV_INTEGER && r.integer == 0); /* not in database 0 */
+    vt_kv_free(zero);
+    uv_run(&loop, UV_RUN_DEFAULT);
+
+    snprintf(url, sizeof url, "%s/99", vt_harness_env("VENTA_TEST_REDIS_URL"));
+    VT_REQUIRE(vt_kv_new(&loop, url, NULL, NULL, &kv, err, sizeof err) == VT_OK);
+    SPIN_UNTIL(false, 1500); /* connects and is refused its database, again and again */
+    VT_CHECK(!vt_kv_connected(kv));
+    vt_kv_free(kv);
+    uv_run(&loop, UV_RUN_DEFAULT);
+}
+
 static void test_commands_and_restarts(void)
 {
     vt_kv *kv = connect_kv(on_state);
@@ -281,6 +311,7 @@ int main(void)
     VT_RUN(test_array_replies);
     VT_RUN(test_set_px);
     VT_RUN(test_free_flushes_last_commands);
+    VT_RUN(test_database_selection);
     VT_RUN(test_commands_and_restarts);
     VT_CHECK_INT(uv_loop_close(&loop), 0);
     return VT_TEST_RESULT();

@@ -104,6 +104,17 @@ static void test_channel_state(void)
     close(fd);
 }
 
+/* A second server on a port that is taken fails to listen (no SO_REUSEPORT sharing). */
+static void test_port_taken(void)
+{
+    vt_rpc_server_opts so = {.threads = 1};
+    vt_rpc_server *second = vt_rpc_server_new(&so);
+    VT_REQUIRE(second);
+    int port = 0;
+    VT_CHECK(vt_rpc_server_listen(second, target, &port) != 0);
+    vt_rpc_server_free(second);
+}
+
 static void test_request_id_generated(void)
 {
     /* No id from the caller: the client generates one. An insane one ("bad id" has a
@@ -485,6 +496,7 @@ int main(void)
 
     VT_RUN(test_roundtrip);
     VT_RUN(test_channel_state);
+    VT_RUN(test_port_taken);
     VT_RUN(test_request_id_generated);
     VT_RUN(test_every_status_code);
     VT_RUN(test_deadline_visible);
