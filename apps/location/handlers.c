@@ -47,7 +47,17 @@ static int db_error(vt_rpc_ctx *ctx, int rc, const char *err)
                             "location query failed");
 }
 
+/* Online needs a position within the presence TTL as well as the stored flag: a live
+ * vendor sends one at least that often (API.md §4: going silent makes it offline), and
+ * an offline that was lost (venta-location down when it was sent) must not leave the
+ * vendor online until its position goes stale. */
+static bool present(const location_service *svc, const store_position *p)
+{
+    return p->online && p->updated > vt_now_ms() - (int64_t)svc->presence_ttl_s * 1000;
+}
+
 static Venta__Location__V1__VendorPosition *position_out(vt_rpc_ctx *ctx,
+                                                        const location_service *svc,
                                                         const store_position *p)
 {
     Venta__Location__V1__VendorPosition *v = vt_rpc_ctx_alloc(ctx, sizeof *v);
@@ -59,18 +69,19 @@ static Venta__Location__V1__VendorPosition *position_out(vt_rpc_ctx *ctx,
     v->speed = p->speed;
     v->accuracy = p->accuracy;
     v->ts = p->ts;
-    v->online = p->online;
+    v->online = present(svc, p);
     v->distance_meters = p->distance_m;
     return v;
 }
 
 /* Fill a repeated VendorPosition field from found[0..n). */
-static void positions_out(vt_rpc_ctx *ctx, const store_position *found, size_t n, size_t *n_out,
+static void positions_out(vt_rpc_ctx *ctx, const location_service *svc,
+                          const store_position *found, size_t n, size_t *n_out,
                           Venta__Location__V1__VendorPosition ***out)
 {
     *out = n ? vt_rpc_ctx_alloc(ctx, n * sizeof **out) : NULL;
     for (size_t i = 0; i < n; i++)
-        (*out)[i] = position_out(ctx, &found[i]);
+        (*out)[i] = position_out(ctx, svc, &found[i]);
     *n_out = n;
 }
 
@@ -127,7 +138,7 @@ static int update_vendor_location(vt_rpc_ctx *ctx, const ProtobufCMessage *in_ms
         store_position p;
         store_row(res, 0, &p);
         vt_geo_hash_encode(p.lat, p.lng, VT_EVENTS_CELL_PRECISION, previous);
-        online = p.online;
+        online = present(svc, &p);
     }
     PQclear(res);
 
@@ -173,7 +184,7 @@ static int get_vendor_location(vt_rpc_ctx *ctx, const ProtobufCMessage *in_msg,
         }
         rows_into(res, &found, 1);
     }
-    Venta__Location__V1__VendorPosition *p = position_out(ctx, &found);
+    Venta__Location__V1__VendorPosition *p = position_out(ctx, svc, &found);
     /* The response message is pre-initialised; copy the fields over. */
     Venta__Location__V1__VendorPosition *out = (void *)out_msg;
     ProtobufCMessage base = out->base;
@@ -211,7 +222,7 @@ static int vendors_in_bounds(vt_rpc_ctx *ctx, const ProtobufCMessage *in_msg,
             n = rows_into(res, found, (size_t)limit);
     }
     if (rc == VT_OK)
-        positions_out(ctx, found, n, &out->n_vendors, &out->vendors);
+        positions_out(ctx, svc, found, n, &out->n_vendors, &out->vendors);
     free(found);
     if (rc != VT_OK)
         return db_error(ctx, rc, err);
@@ -252,7 +263,7 @@ static int vendors_nearby(vt_rpc_ctx *ctx, const ProtobufCMessage *in_msg,
             n = rows_into(res, found, (size_t)limit);
     }
     if (rc == VT_OK)
-        positions_out(ctx, found, n, &out->n_vendors, &out->vendors);
+        positions_out(ctx, svc, found, n, &out->n_vendors, &out->vendors);
     free(found);
     if (rc != VT_OK)
         return db_error(ctx, rc, err);

@@ -553,6 +553,7 @@ static void to_position(const entry *en, double distance_m, store_position *out)
     out->speed = en->speed;
     out->accuracy = en->accuracy;
     out->ts = en->ts;
+    out->updated = en->updated;
     out->online = en->online;
     out->distance_m = distance_m;
 }

@@ -6,7 +6,8 @@
  * position counts as live; VENTA_LOCATION_BATCH_MS (50) the ingest flush window;
  * VENTA_LOCATION_BUFFER (200000) vendors buffered while PostgreSQL is slow or down;
  * VENTA_LOCATION_WRITERS (2) parallel writer connections, vendors sharded by id;
- * VENTA_LOCATION_LIVE_MAP (true) serve box and radius reads from memory (live.h);
+ * VENTA_PRESENCE_TTL_S (30, the WebSocket edge's) a vendor counts as online only with a
+ * position this recent; VENTA_LOCATION_LIVE_MAP (true) serve reads from memory (live.h);
  * false reads the table every time.
  */
 #include "handlers.h"
@@ -37,6 +38,7 @@ int main(void)
     location_service app = {
         .bus = svc.bus,
         .ttl_s = (int)vt_config_int("VENTA_LOCATION_TTL_S", 600, 1, 30 * 86400),
+        .presence_ttl_s = (int)vt_config_int("VENTA_PRESENCE_TTL_S", 30, 1, 86400),
     };
     ingest_opts io = {
         .bus = svc.bus,

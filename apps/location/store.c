@@ -37,7 +37,8 @@
     "vendor_id, ST_Y(position), ST_X(position), coalesce(heading, 0)::float8, "            \
     "coalesce(speed, 0)::float8, coalesce(accuracy, 0)::float8, "                          \
     "(extract(epoch FROM reported_at) * 1000)::int8, "                                     \
-    "online AND updated_at > now() - make_interval(secs => $1::float8)"
+    "online AND updated_at > now() - make_interval(secs => $1::float8), "                  \
+    "(extract(epoch FROM updated_at) * 1000)::int8"
 #define FRESH " updated_at > now() - make_interval(secs => $1::float8) "
 #define ENVELOPE(a, b, c, d) " position && ST_MakeEnvelope(" a ", " b ", " c ", " d ", 4326) "
 
@@ -79,8 +80,9 @@ const vt_db_statement store_statements[] = {
      "SELECT vendor_id, ST_Y(position), ST_X(position), coalesce(heading, 0)::float8, "
      "coalesce(speed, 0)::float8, coalesce(accuracy, 0)::float8, "
      "(extract(epoch FROM reported_at) * 1000)::int8, online, "
-     "coalesce((extract(epoch FROM offline_through) * 1000)::int8, 0), "
-     "(extract(epoch FROM updated_at) * 1000)::int8 FROM location.vendor_locations "
+     "(extract(epoch FROM updated_at) * 1000)::int8, "
+     "coalesce((extract(epoch FROM offline_through) * 1000)::int8, 0) "
+     "FROM location.vendor_locations "
      "WHERE vendor_id > $1::uuid ORDER BY vendor_id LIMIT $2::int"},
     {"in_bounds",
      "SELECT " POSITION_COLUMNS " FROM location.vendor_locations WHERE" ENVELOPE(
@@ -298,7 +300,9 @@ void store_row(const PGresult *res, int row, store_position *out)
     out->accuracy = vt_db_bin_float8(res, row, 5);
     out->ts = vt_db_bin_int8(res, row, 6);
     out->online = vt_db_bin_bool(res, row, 7);
-    out->distance_m = PQnfields(res) == 9 ? vt_db_bin_float8(res, row, 8) : 0; /* nearby */
+    out->updated = vt_db_bin_int8(res, row, 8);
+    int distance = PQfnumber(res, "distance_m"); /* nearby only */
+    out->distance_m = distance >= 0 ? vt_db_bin_float8(res, row, distance) : 0;
 }
 
 /* A page of ids after `after` from a paging statement ($1 after, $2 limit). */
@@ -320,8 +324,8 @@ int store_load_live(vt_db_conn *c, const char *after, int limit, PGresult **res,
 void store_live_row_at(const PGresult *res, int row, store_live_row *out)
 {
     store_row(res, row, &out->position);
-    out->offline_through = vt_db_bin_int8(res, row, 8);
-    out->updated = vt_db_bin_int8(res, row, 9);
+    out->offline_through = vt_db_bin_int8(res, row, 9);
+    out->updated = out->position.updated;
 }
 
 int store_load_deleted(vt_db_conn *c, const char *after, int limit, PGresult **res, char *err,

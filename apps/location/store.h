@@ -20,6 +20,7 @@ typedef struct {
     char vendor_id[VT_UUID_LEN + 1];
     double lat, lng, heading, speed, accuracy, distance_m;
     int64_t ts;
+    int64_t updated; /* when it was written (table) or arrived (live map), ms */
     bool online;
 } store_position;
 

@@ -793,6 +793,35 @@ static void test_rest_positions_do_not_claim_presence(void)
     VT_CHECK(said_online); /* a live connection still holds it */
 }
 
+/* Online needs a position within the presence TTL: a vendor whose offline was lost
+ * (here: never sent) stops counting as online once it has been silent that long. A
+ * third replica with a 2 s presence TTL. */
+static void test_presence_needs_a_recent_position(void)
+{
+    const char *env[] = {"VENTA_PRESENCE_TTL_S=2", "VENTA_RPC_THREADS=1", NULL};
+    vt_harness_service s;
+    vt_harness_service_start(&s, vt_harness_env("VENTA_LOCATION_BIN"), "VENTA_LOCATION_ADDR",
+                             db_url, env);
+    VT_CHECK(vt_harness_wait_serving(s.channel, 20000));
+    publish(94, 14, 14, vt_now_ms());
+    Venta__Location__V1__VendorPosition p = {0};
+    bool online = false;
+    for (int i = 0; i < 100 && !online; i++) {
+        online = get_on(s.channel, 94, &p) == VT_OK && p.online;
+        if (!online)
+            usleep(20000);
+    }
+    VT_CHECK(online);
+    usleep(2500000); /* silent for longer than the presence TTL, and no offline sent */
+    VT_CHECK_INT(get_on(s.channel, 94, &p), VT_OK);
+    VT_CHECK(!p.online);
+    found f = {0};
+    VT_CHECK_INT(nearby_on(s.channel, 14, 14, 1000, 0, &f), VT_OK);
+    VT_CHECK(has(&f, 94) && !f.online[0]);
+    vt_rpc_channel_free(s.channel);
+    VT_CHECK_INT(vt_harness_stop(s.pid, SIGTERM, 20000), 0);
+}
+
 static void test_survives_nats_and_postgres_restarts(void)
 {
     double loads = metric("venta_location_live_loads_total");
@@ -884,6 +913,7 @@ int main(void)
     VT_RUN(test_presence_and_deleted_vendors);
     VT_RUN(test_offline_wins_over_the_last_fix_in_flight);
     VT_RUN(test_rest_positions_do_not_claim_presence);
+    VT_RUN(test_presence_needs_a_recent_position);
     VT_RUN(test_survives_nats_and_postgres_restarts);
     VT_RUN(test_metrics);
     VT_RUN(test_sigterm_flushes_and_exits_cleanly);
