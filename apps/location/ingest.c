@@ -126,23 +126,15 @@ static void enqueue_status(ingest *in, const presence_change *s)
     pthread_mutex_unlock(&sh->lock);
 }
 
-static void on_status(const char *subject, const void *data, size_t len, void *user)
+/* vendor.*.status and evt.vendor.deleted alike. */
+static void on_presence(const char *subject, const void *data, size_t len, void *user)
 {
     ingest *in = user;
-    vt_counter_inc(in->status_received);
     presence_change s;
-    if (message_status(subject, data, len, &s))
-        enqueue_status(in, &s);
-    else
-        vt_counter_inc(in->invalid);
-}
-
-static void on_vendor_deleted(const char *subject, const void *data, size_t len, void *user)
-{
-    (void)subject;
-    ingest *in = user;
-    presence_change s;
-    if (message_deleted(data, len, &s))
+    bool ok = message_presence(subject, data, len, &s);
+    if (ok && !s.removed)
+        vt_counter_inc(in->status_received);
+    if (ok)
         enqueue_status(in, &s);
     else
         vt_counter_inc(in->invalid);
@@ -370,10 +362,10 @@ int ingest_start(const ingest_opts *opts, ingest **out, char *err, size_t errlen
                           on_location, in, &in->loc_sub);
     if (rc == VT_OK)
         rc = vt_bus_subscribe(opts->bus, VT_EVENTS_STATUS_ALL, VT_EVENTS_LOCATION_QUEUE, 16384,
-                              on_status, in, &in->status_sub);
+                              on_presence, in, &in->status_sub);
     if (rc == VT_OK)
-        rc = vt_bus_subscribe(opts->bus, "evt.vendor.deleted", VT_EVENTS_LOCATION_QUEUE, 16384,
-                              on_vendor_deleted, in, &in->deleted_sub);
+        rc = vt_bus_subscribe(opts->bus, MESSAGE_DELETED_SUBJECT, VT_EVENTS_LOCATION_QUEUE,
+                              16384, on_presence, in, &in->deleted_sub);
     if (rc != VT_OK) {
         snprintf(err, errlen, "cannot subscribe to %s", VT_EVENTS_LOC_ALL);
         ingest_stop(in, 0);

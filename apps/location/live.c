@@ -90,22 +90,12 @@ static void apply_presence(live *lv, const presence_change *p)
     pthread_rwlock_unlock(&lv->lock);
 }
 
-static void on_status(const char *subject, const void *data, size_t len, void *user)
+/* vendor.*.status and evt.vendor.deleted alike. */
+static void on_presence(const char *subject, const void *data, size_t len, void *user)
 {
     live *lv = user;
     presence_change p;
-    if (message_status(subject, data, len, &p))
-        apply_presence(lv, &p);
-    else
-        vt_counter_inc(lv->invalid);
-}
-
-static void on_deleted(const char *subject, const void *data, size_t len, void *user)
-{
-    (void)subject;
-    live *lv = user;
-    presence_change p;
-    if (message_deleted(data, len, &p))
+    if (message_presence(subject, data, len, &p))
         apply_presence(lv, &p);
     else
         vt_counter_inc(lv->invalid);
@@ -360,10 +350,10 @@ int live_start(const live_opts *opts, live **out, char *err, size_t errlen)
     int rc = vt_bus_subscribe(opts->bus, VT_EVENTS_LOC_ALL, NULL, 65536, on_location, lv,
                               &lv->loc_sub);
     if (rc == VT_OK)
-        rc = vt_bus_subscribe(opts->bus, VT_EVENTS_STATUS_ALL, NULL, 16384, on_status, lv,
+        rc = vt_bus_subscribe(opts->bus, VT_EVENTS_STATUS_ALL, NULL, 16384, on_presence, lv,
                               &lv->status_sub);
     if (rc == VT_OK)
-        rc = vt_bus_subscribe(opts->bus, "evt.vendor.deleted", NULL, 16384, on_deleted, lv,
+        rc = vt_bus_subscribe(opts->bus, MESSAGE_DELETED_SUBJECT, NULL, 16384, on_presence, lv,
                               &lv->deleted_sub);
     if (rc == VT_OK) { /* after the subscriptions, which they read */
         vt_metrics_gauge_fn(opts->metrics, "venta_location_live_vendors",

@@ -30,7 +30,8 @@ message_result message_location(const void *data, size_t len, loc_update *out)
     return r;
 }
 
-bool message_status(const char *subject, const void *data, size_t len, presence_change *out)
+static bool message_status(const char *subject, const void *data, size_t len,
+                           presence_change *out)
 {
     char vendor_id[VT_UUID_LEN + 1];
     Venta__Events__V1__VendorStatus *msg = venta__events__v1__vendor_status__unpack(NULL, len, data);
@@ -47,7 +48,7 @@ bool message_status(const char *subject, const void *data, size_t len, presence_
     return ok;
 }
 
-bool message_deleted(const void *data, size_t len, presence_change *out)
+static bool message_deleted(const void *data, size_t len, presence_change *out)
 {
     Venta__Events__V1__VendorEvent *msg = venta__events__v1__vendor_event__unpack(NULL, len, data);
     bool ok = msg && vt_uuid_valid(msg->vendor_id);
@@ -58,4 +59,10 @@ bool message_deleted(const void *data, size_t len, presence_change *out)
     if (msg)
         venta__events__v1__vendor_event__free_unpacked(msg, NULL);
     return ok;
+}
+
+bool message_presence(const char *subject, const void *data, size_t len, presence_change *out)
+{
+    return strcmp(subject, MESSAGE_DELETED_SUBJECT) == 0 ? message_deleted(data, len, out)
+                                                         : message_status(subject, data, len, out);
 }

@@ -29,9 +29,11 @@ typedef enum {
 } message_result;
 
 message_result message_location(const void *data, size_t len, loc_update *out);
-/* A VendorStatus on subject; false when malformed or its id is not the subject's. */
-bool message_status(const char *subject, const void *data, size_t len, presence_change *out);
-/* A VendorEvent on evt.vendor.deleted; false when malformed. */
-bool message_deleted(const void *data, size_t len, presence_change *out);
+/* The subject of vendor deletions (evt.vendor.deleted). */
+#define MESSAGE_DELETED_SUBJECT "evt.vendor.deleted"
+/* A presence change: a VendorStatus on vendor.<id>.status (its id must be the
+ * subject's), or a VendorEvent on MESSAGE_DELETED_SUBJECT (removed). false when
+ * malformed. */
+bool message_presence(const char *subject, const void *data, size_t len, presence_change *out);
 
 #endif
