@@ -3,11 +3,12 @@
  *
  * Reads come from the live map (live.h) once it is loaded, and from PostgreSQL on the
  * worker's own connection until then; a single vendor the map has no live position
- * for is looked up in the table, which also keeps positions older than the TTL. A write
+ * for is looked up in the table, which also keeps positions older than the TTL
+ * (find_position). A write
  * (UpdateVendorLocation) does not touch the database: it publishes on the vendor's
  * geohash subject exactly as the WebSocket edge does, and the ingest path stores it,
- * so storage and live fan-out have one source. The stored position is read first only
- * to learn the vendor's previous cell for the left-cell announcement.
+ * so storage and live fan-out have one source. The known position is read first only
+ * to learn the vendor's previous cell (for the left-cell announcement) and its presence.
  */
 #include "handlers.h"
 
@@ -106,6 +107,20 @@ static int check_limit(vt_rpc_ctx *ctx, int32_t limit, int *out)
     return VT_OK;
 }
 
+/* A vendor's position: live from the map; otherwise the table, which also keeps
+ * positions older than the TTL. VT_NOT_FOUND when neither has one. */
+static int find_position(vt_rpc_ctx *ctx, const location_service *svc, const char *vendor_id,
+                         store_position *out, char *err, size_t errlen)
+{
+    if (svc->live && live_get(svc->live, vendor_id, out) == VT_OK)
+        return VT_OK;
+    PGresult *res;
+    int rc = store_get(db(ctx), vendor_id, svc->ttl_s, &res, err, errlen);
+    if (rc != VT_OK)
+        return rc;
+    return rows_into(res, out, 1) == 1 ? VT_OK : VT_NOT_FOUND;
+}
+
 static int update_vendor_location(vt_rpc_ctx *ctx, const ProtobufCMessage *in_msg,
                                   ProtobufCMessage *out_msg, void *user)
 {
@@ -132,15 +147,11 @@ static int update_vendor_location(vt_rpc_ctx *ctx, const ProtobufCMessage *in_ms
      * vendor online: this position does not change that (it is not live). */
     char previous[VT_EVENTS_CELL_PRECISION + 1] = "";
     bool online = false;
-    PGresult *res = NULL;
-    if (store_get(db(ctx), vendor_id, svc->ttl_s, &res, err, sizeof err) == VT_OK &&
-        PQntuples(res) == 1) {
-        store_position p;
-        store_row(res, 0, &p);
-        vt_geo_hash_encode(p.lat, p.lng, VT_EVENTS_CELL_PRECISION, previous);
-        online = present(svc, &p);
+    store_position stored;
+    if (find_position(ctx, svc, vendor_id, &stored, err, sizeof err) == VT_OK) {
+        vt_geo_hash_encode(stored.lat, stored.lng, VT_EVENTS_CELL_PRECISION, previous);
+        online = present(svc, &stored);
     }
-    PQclear(res);
 
     int rc = vt_events_publish_location(svc->bus, &loc, previous, NULL);
     if (rc != VT_OK)
@@ -168,22 +179,14 @@ static int get_vendor_location(vt_rpc_ctx *ctx, const ProtobufCMessage *in_msg,
     const Venta__Location__V1__GetVendorLocationRequest *req = (const void *)in_msg;
     if (!vt_uuid_valid(req->vendor_id))
         return vt_rpc_ctx_error(ctx, VT_INVALID_ARGUMENT, "vendorId must be a UUID");
-    /* A live position from the map; otherwise the table, which also keeps positions
-     * older than the TTL (answered with online false). */
     store_position found;
-    if (!svc->live || live_get(svc->live, req->vendor_id, &found) != VT_OK) {
-        char err[512];
-        PGresult *res;
-        int rc = store_get(db(ctx), req->vendor_id, svc->ttl_s, &res, err, sizeof err);
-        if (rc != VT_OK)
-            return db_error(ctx, rc, err);
-        if (PQntuples(res) == 0) {
-            PQclear(res);
-            return vt_rpc_ctx_error(ctx, VT_NOT_FOUND, "vendor %s has no known location",
-                                    req->vendor_id);
-        }
-        rows_into(res, &found, 1);
-    }
+    char err[512];
+    int rc = find_position(ctx, svc, req->vendor_id, &found, err, sizeof err);
+    if (rc == VT_NOT_FOUND)
+        return vt_rpc_ctx_error(ctx, VT_NOT_FOUND, "vendor %s has no known location",
+                                req->vendor_id);
+    if (rc != VT_OK)
+        return db_error(ctx, rc, err);
     Venta__Location__V1__VendorPosition *p = position_out(ctx, svc, &found);
     /* The response message is pre-initialised; copy the fields over. */
     Venta__Location__V1__VendorPosition *out = (void *)out_msg;

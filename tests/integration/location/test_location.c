@@ -579,6 +579,19 @@ static void capture(const char *subject, const void *data, size_t len, void *use
         venta__events__v1__vendor_location__free_unpacked(m, NULL);
 }
 
+/* Until c holds n messages (or 5 s pass). */
+static void wait_captured(captured *c, int n)
+{
+    for (int i = 0; i < 500; i++) {
+        pthread_mutex_lock(&c->lock);
+        int have = c->count;
+        pthread_mutex_unlock(&c->lock);
+        if (have >= n)
+            return;
+        usleep(10000);
+    }
+}
+
 /* UpdateVendorLocation; *online (when given) is what the reply says of presence. */
 static int update_online(int vendor, double lat, double lng, bool *online)
 {
@@ -617,14 +630,7 @@ static void test_update_publishes_like_the_edge(void)
         usleep(20000);
     VT_CHECK_NEAR(p.lat, 48.8566, 1e-9);
     VT_CHECK_INT(update(60, 51.5074, -0.1278), VT_OK); /* London: gcpvj0 */
-    for (int i = 0; i < 500; i++) {
-        pthread_mutex_lock(&c.lock);
-        int n = c.count;
-        pthread_mutex_unlock(&c.lock);
-        if (n >= 3)
-            break;
-        usleep(10000);
-    }
+    wait_captured(&c, 3);
     vt_bus_unsubscribe(sub);
     VT_CHECK_INT(c.count, 3);
     VT_CHECK_STR(c.subjects[0], "loc.u.0.9.t.v.w.00000000-0000-4000-8000-000000000060");
@@ -657,14 +663,7 @@ static void test_update_lowercases_the_id(void)
     VT_CHECK(r && r->position &&
              strcmp(r->position->vendor_id, "abcdef00-0000-4000-8000-0000000000ab") == 0);
     vt_rpc_reply_free(reply);
-    for (int i = 0; i < 500; i++) {
-        pthread_mutex_lock(&c.lock);
-        int n = c.count;
-        pthread_mutex_unlock(&c.lock);
-        if (n >= 1)
-            break;
-        usleep(10000);
-    }
+    wait_captured(&c, 1);
     vt_bus_unsubscribe(sub);
     VT_CHECK_INT(c.count, 1);
     VT_CHECK(strstr(c.subjects[0], ".abcdef00-0000-4000-8000-0000000000ab") != NULL);
