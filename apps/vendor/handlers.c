@@ -214,7 +214,7 @@ static int create_vendor(vt_rpc_ctx *ctx, vendor_service *svc,
         return invalid(ctx, err);
     PGresult *res;
     write_args a = {.owner = owner, .profile = &p};
-    int rc = vendor_write(db(ctx), svc->outbox, write_insert, &a, VENDOR_CREATED,
+    int rc = vendor_write(db(ctx), svc->outbox, svc->profiles, write_insert, &a, VENDOR_CREATED,
                           STORE_IS_OPEN_COLUMN, vt_rpc_ctx_request_id(ctx), &res, err, sizeof err);
     if (rc != VT_OK)
         return db_error(ctx, rc, err);
@@ -225,13 +225,31 @@ static int create_vendor(vt_rpc_ctx *ctx, vendor_service *svc,
     return VT_OK;
 }
 
+typedef struct {
+    vt_rpc_ctx *ctx;
+    Vendor *out;
+} cached_fill;
+
+static void fill_from_cache(const store_vendor *row, void *arg)
+{
+    cached_fill *f = arg;
+    fill_vendor(f->ctx, f->out, row);
+}
+
 static int get_vendor(vt_rpc_ctx *ctx, vendor_service *svc,
                       const Venta__Vendor__V1__GetVendorRequest *req, Vendor *out)
 {
-    (void)svc;
     int idrc = check_id(ctx, req->id);
     if (idrc != VT_OK)
         return idrc;
+    uint64_t epoch = 0, ticket = 0;
+    if (svc->profiles) {
+        epoch = profile_sync_epoch(svc->sync);
+        cached_fill f = {ctx, out};
+        if (profile_cache_get(svc->profiles, req->id, epoch, fill_from_cache, &f))
+            return VT_OK;
+        ticket = profile_cache_ticket(svc->profiles, req->id);
+    }
     char err[512];
     PGresult *res;
     int rc = store_get(db(ctx), req->id, &res, err, sizeof err);
@@ -244,6 +262,8 @@ static int get_vendor(vt_rpc_ctx *ctx, vendor_service *svc,
     store_vendor r;
     store_row(res, 0, &r);
     fill_vendor(ctx, out, &r);
+    if (svc->profiles)
+        profile_cache_put(svc->profiles, req->id, epoch, ticket, &r);
     PQclear(res);
     return VT_OK;
 }
@@ -289,7 +309,7 @@ static int update_vendor(vt_rpc_ctx *ctx, vendor_service *svc,
     PGresult *res;
     store_vendor r = {0};
     write_args a = {.id = req->id, .owner = owner, .patch = &p};
-    int rc = any ? vendor_write(db(ctx), svc->outbox, write_update, &a, VENDOR_UPDATED,
+    int rc = any ? vendor_write(db(ctx), svc->outbox, svc->profiles, write_update, &a, VENDOR_UPDATED,
                                 STORE_IS_OPEN_COLUMN, vt_rpc_ctx_request_id(ctx), &res, err,
                                 sizeof err)
                  : store_get(db(ctx), req->id, &res, err, sizeof err);
@@ -319,7 +339,7 @@ static int delete_vendor(vt_rpc_ctx *ctx, vendor_service *svc,
     char err[512];
     PGresult *res;
     write_args a = {.id = req->id, .owner = owner};
-    int rc = vendor_write(db(ctx), svc->outbox, write_delete, &a, VENDOR_DELETED,
+    int rc = vendor_write(db(ctx), svc->outbox, svc->profiles, write_delete, &a, VENDOR_DELETED,
                           STORE_DELETED_IS_OPEN_COLUMN, vt_rpc_ctx_request_id(ctx), &res, err,
                           sizeof err);
     if (rc != VT_OK)

@@ -4,6 +4,8 @@
 #ifndef VENTA_VENDOR_HANDLERS_H
 #define VENTA_VENDOR_HANDLERS_H
 
+#include "profile_cache.h"
+#include "profile_sync.h"
 #include "publish.h"
 #include "vt_core.h"
 #include "vt_metrics.h"
@@ -15,6 +17,9 @@
 
 typedef struct {
     vt_outbox_relay *outbox; /* publishes the events writes put in vendor.outbox */
+    /* GetVendor's cache (NULL: off) and what says which of its reads may be served. */
+    profile_cache *profiles;
+    profile_sync *sync;
     vt_metrics *metrics;
     vt_histogram *latency[VENDOR_METHODS];
     /* venta_vendor_calls_total{method,code}: registered on first use of each pair. */

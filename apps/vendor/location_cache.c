@@ -151,6 +151,8 @@ static void write_table(location_cache *lc, table *t)
         long written = 0;
         int rc = store_write_locations(lc->db, t->items + off, n, &written, err, sizeof err);
         if (rc == VT_OK) {
+            for (size_t i = off; i < off + n; i++)
+                profile_cache_forget(lc->opts.profiles, t->items[i].vendor_id);
             vt_counter_inc(lc->batches);
             vt_counter_add(lc->rows, n);
             vt_counter_add(lc->written, (uint64_t)written);

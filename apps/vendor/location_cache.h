@@ -16,6 +16,7 @@
 #ifndef VENTA_VENDOR_LOCATION_CACHE_H
 #define VENTA_VENDOR_LOCATION_CACHE_H
 
+#include "profile_cache.h"
 #include "vt_bus.h"
 #include "vt_metrics.h"
 
@@ -29,6 +30,7 @@ typedef struct {
     vt_bus *bus;
     const char *database_url;
     vt_metrics *metrics;
+    profile_cache *profiles; /* forgets the vendors each batch wrote (may be NULL) */
     int interval_ms;  /* default 5000 */
     size_t capacity;  /* vendors waiting for a write at most (default 100000) */
     size_t batch_max; /* rows per UPDATE at most (default 5000) */

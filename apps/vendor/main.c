@@ -8,15 +8,19 @@
  * VENTA_LOG_LEVEL): VENTA_VENDOR_ADDR (127.0.0.1:50052);
  * VENTA_VENDOR_LOCATION_INTERVAL_MS (5000) how often, at most, a vendor's last-known
  * location is written; VENTA_VENDOR_LOCATION_BUFFER (100000) vendors whose position
- * may wait for that write.
+ * may wait for that write; VENTA_VENDOR_CACHE_ENTRIES (16384, 0 turns it off) vendors
+ * GetVendor keeps in memory and VENTA_VENDOR_CACHE_TTL_MS (1000) how long it may serve
+ * one (profile_cache.h).
  *
  * Stop order on SIGTERM: the gRPC server drains (vt_service_run), then the consumers
  * stop — the location cache writes what it holds, deleted users still queued are
- * processed — while NATS is still up to carry their events, then vt_service_close
- * drains NATS and frees the rest.
+ * processed — while NATS is still up to carry their events, the profile cache stops
+ * listening, then vt_service_close drains NATS and frees the rest.
  */
 #include "handlers.h"
 #include "location_cache.h"
+#include "profile_cache.h"
+#include "profile_sync.h"
 #include "publish.h"
 #include "store.h"
 #include "user_events.h"
@@ -37,6 +41,8 @@ int main(void)
         .interval_ms = (int)vt_config_int("VENTA_VENDOR_LOCATION_INTERVAL_MS", 5000, 10, 3600000),
         .capacity = (size_t)vt_config_int("VENTA_VENDOR_LOCATION_BUFFER", 100000, 100, 10000000),
     };
+    long cache_entries = vt_config_int("VENTA_VENDOR_CACHE_ENTRIES", 16384, 0, 1 << 24);
+    int cache_ttl_ms = (int)vt_config_int("VENTA_VENDOR_CACHE_TTL_MS", 1000, 1, 3600000);
     vt_service svc;
     vt_service_init(&svc, &spec);
     vt_db_pool_set_session_sql(svc.db, store_session_sql);
@@ -46,16 +52,30 @@ int main(void)
         vt_error(NULL, "cannot register VendorService");
         return 1;
     }
+    char err[256];
+    profile_cache *profiles = NULL;
+    profile_sync *sync = NULL;
+    if (cache_entries > 0) {
+        profiles = profile_cache_new((size_t)cache_entries, cache_ttl_ms, svc.metrics);
+        if (!profiles || profile_sync_start(svc.bus, profiles, svc.metrics, &sync, err,
+                                            sizeof err) != VT_OK) {
+            vt_error(NULL, "profile cache: %s", profiles ? err : "out of memory");
+            return 1;
+        }
+    }
+    app.profiles = profiles;
+    app.sync = sync;
     lo.bus = svc.bus;
+    lo.profiles = profiles;
     lo.database_url = svc.database_url;
     lo.metrics = svc.metrics;
     user_events_opts uo = {.bus = svc.bus,
                            .database_url = svc.database_url,
                            .metrics = svc.metrics,
-                           .outbox = svc.outbox};
+                           .outbox = svc.outbox,
+                           .profiles = profiles};
     location_cache *cache = NULL;
     user_events *users = NULL;
-    char err[256];
     if (location_cache_start(&lo, &cache, err, sizeof err) != VT_OK) {
         vt_error(NULL, "location cache: %s", err);
         return 1;
@@ -67,6 +87,8 @@ int main(void)
     int rc = vt_service_run(&svc);
     user_events_stop(users, 3000);
     location_cache_stop(cache);
+    profile_sync_stop(sync);
     vt_service_close(&svc);
+    profile_cache_free(profiles);
     return rc;
 }

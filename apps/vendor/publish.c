@@ -49,7 +49,8 @@ static int write_attempt(vt_db_conn *c, void *arg, char *err, size_t errlen)
     return rc;
 }
 
-int vendor_write(vt_db_conn *c, vt_outbox_relay *outbox, vendor_write_fn write, const void *args,
+int vendor_write(vt_db_conn *c, vt_outbox_relay *outbox, profile_cache *profiles,
+                 vendor_write_fn write, const void *args,
                  vendor_event_type type, int is_open_col, const char *request_id, PGresult **res,
                  char *err, size_t errlen)
 {
@@ -64,6 +65,8 @@ int vendor_write(vt_db_conn *c, vt_outbox_relay *outbox, vendor_write_fn write, 
         *res = NULL;
         return rc;
     }
+    for (int i = 0; i < PQntuples(j.res); i++)
+        profile_cache_forget(profiles, PQgetvalue(j.res, i, 0));
     if (PQntuples(j.res) > 0)
         vt_outbox_relay_kick(outbox);
     *res = j.res;

@@ -10,6 +10,7 @@
 #ifndef VENTA_VENDOR_PUBLISH_H
 #define VENTA_VENDOR_PUBLISH_H
 
+#include "profile_cache.h"
 #include "vt_db.h"
 #include "vt_outbox.h"
 
@@ -27,8 +28,9 @@ typedef int (*vendor_write_fn)(vt_db_conn *c, const void *args, PGresult **res, 
  * vendor_statements_with_outbox): write(args), then a `type` event for every row it
  * returned. Those rows start with id, owner_id, name; is_open is column is_open_col.
  * request_id may be NULL. On success *res holds the rows and, when there are any,
- * outbox (may be NULL) is kicked. */
-int vendor_write(vt_db_conn *c, vt_outbox_relay *outbox, vendor_write_fn write, const void *args,
+ * outbox (may be NULL) is kicked and profiles (may be NULL) forgets each row's vendor. */
+int vendor_write(vt_db_conn *c, vt_outbox_relay *outbox, profile_cache *profiles,
+                 vendor_write_fn write, const void *args,
                  vendor_event_type type, int is_open_col, const char *request_id, PGresult **res,
                  char *err, size_t errlen);
 

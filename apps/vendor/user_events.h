@@ -31,6 +31,7 @@ typedef struct {
     const char *database_url;
     vt_metrics *metrics;
     vt_outbox_relay *outbox; /* publishes the evt.vendor.deleted this writes */
+    profile_cache *profiles; /* forgets the vendors this deletes (may be NULL) */
     size_t capacity; /* users waiting at most (default 4096) */
 } user_events_opts;
 

@@ -1,0 +1,208 @@
+/*
+ * profile_cache.c — see profile_cache.h.
+ *
+ * A slot's `gen` counts forgets of every id that maps to it; a ticket is that count,
+ * so a put after a forget of the same slot is refused (a forget of another id in the
+ * same slot refuses it too, which only costs a later miss). A row's strings are copied
+ * into one allocation owned by the slot.
+ */
+#include "profile_cache.h"
+
+#include "vt_core.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define STRIPES 64
+
+typedef struct {
+    char id[VT_UUID_LEN + 1]; /* "" when empty */
+    uint64_t gen, epoch;
+    int64_t read_ns;
+    store_vendor row; /* strings point into blob */
+    char *blob;
+} slot;
+
+struct profile_cache {
+    slot *slots;
+    size_t mask;
+    int64_t ttl_ns;
+    pthread_mutex_t locks[STRIPES];
+    vt_counter *hits, *misses, *forgotten;
+};
+
+/* The lowercase key of id into key[VT_UUID_LEN + 1]; false for ids that cannot be
+ * cached (empty or longer than a UUID). */
+static bool key_of(const char *id, char *key)
+{
+    size_t n = strlen(id);
+    if (n == 0 || n > VT_UUID_LEN)
+        return false;
+    for (size_t i = 0; i <= n; i++)
+        key[i] = (id[i] >= 'A' && id[i] <= 'Z') ? (char)(id[i] - 'A' + 'a') : id[i];
+    return true;
+}
+
+static size_t slot_of(const profile_cache *pc, const char *key)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (const char *p = key; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    return (size_t)(h ^ (h >> 29)) & pc->mask;
+}
+
+static pthread_mutex_t *lock_of(profile_cache *pc, size_t i)
+{
+    return &pc->locks[i % STRIPES];
+}
+
+profile_cache *profile_cache_new(size_t slots, int ttl_ms, vt_metrics *metrics)
+{
+    size_t n = 1;
+    while (n < slots && n < ((size_t)1 << 30))
+        n <<= 1;
+    profile_cache *pc = calloc(1, sizeof *pc);
+    if (!pc)
+        return NULL;
+    pc->slots = calloc(n, sizeof *pc->slots);
+    if (!pc->slots) {
+        free(pc);
+        return NULL;
+    }
+    pc->mask = n - 1;
+    pc->ttl_ns = (int64_t)ttl_ms * 1000000;
+    for (int i = 0; i < STRIPES; i++)
+        pthread_mutex_init(&pc->locks[i], NULL);
+    if (metrics) {
+        pc->hits = vt_metrics_counter(metrics, "venta_vendor_profile_cache_hits_total",
+                                      "GetVendor calls answered from the profile cache.", NULL);
+        pc->misses = vt_metrics_counter(metrics, "venta_vendor_profile_cache_misses_total",
+                                        "GetVendor calls that read the table.", NULL);
+        pc->forgotten =
+            vt_metrics_counter(metrics, "venta_vendor_profile_cache_forgotten_total",
+                               "Vendors forgotten by the profile cache after a write.", NULL);
+    }
+    return pc;
+}
+
+void profile_cache_free(profile_cache *pc)
+{
+    if (!pc)
+        return;
+    for (size_t i = 0; i <= pc->mask; i++)
+        free(pc->slots[i].blob);
+    for (int i = 0; i < STRIPES; i++)
+        pthread_mutex_destroy(&pc->locks[i]);
+    free(pc->slots);
+    free(pc);
+}
+
+bool profile_cache_get(profile_cache *pc, const char *id, uint64_t epoch,
+                       void (*use)(const store_vendor *row, void *arg), void *arg)
+{
+    char key[VT_UUID_LEN + 1];
+    if (epoch == 0 || !key_of(id, key)) {
+        vt_counter_inc(pc->misses);
+        return false;
+    }
+    size_t i = slot_of(pc, key);
+    slot *s = &pc->slots[i];
+    int64_t now = vt_monotonic_ns();
+    pthread_mutex_lock(lock_of(pc, i));
+    bool hit = s->blob && s->epoch == epoch && now - s->read_ns < pc->ttl_ns &&
+               strcmp(s->id, key) == 0;
+    if (hit)
+        use(&s->row, arg);
+    pthread_mutex_unlock(lock_of(pc, i));
+    vt_counter_inc(hit ? pc->hits : pc->misses);
+    return hit;
+}
+
+uint64_t profile_cache_ticket(profile_cache *pc, const char *id)
+{
+    char key[VT_UUID_LEN + 1];
+    if (!key_of(id, key))
+        return 0;
+    size_t i = slot_of(pc, key);
+    pthread_mutex_lock(lock_of(pc, i));
+    uint64_t gen = pc->slots[i].gen;
+    pthread_mutex_unlock(lock_of(pc, i));
+    return gen;
+}
+
+/* Copy of s with its pointer moved into the blob at *at. */
+static const char *copy_into(char **at, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    memcpy(*at, s, n);
+    const char *out = *at;
+    *at += n;
+    return out;
+}
+
+void profile_cache_put(profile_cache *pc, const char *id, uint64_t epoch, uint64_t ticket,
+                       const store_vendor *row)
+{
+    char key[VT_UUID_LEN + 1];
+    if (epoch == 0 || !key_of(id, key))
+        return;
+    const char *strings[] = {row->id,          row->owner_id,      row->name,
+                             row->description, row->email,         row->phone,
+                             row->website,     row->profile_image, row->location_at,
+                             row->created_at,  row->updated_at};
+    size_t size = 0;
+    for (size_t k = 0; k < sizeof strings / sizeof *strings; k++)
+        size += strlen(strings[k]) + 1;
+    char *blob = malloc(size), *at = blob;
+    if (!blob)
+        return; /* a miss later, nothing worse */
+    store_vendor copy = *row;
+    copy.id = copy_into(&at, row->id);
+    copy.owner_id = copy_into(&at, row->owner_id);
+    copy.name = copy_into(&at, row->name);
+    copy.description = copy_into(&at, row->description);
+    copy.email = copy_into(&at, row->email);
+    copy.phone = copy_into(&at, row->phone);
+    copy.website = copy_into(&at, row->website);
+    copy.profile_image = copy_into(&at, row->profile_image);
+    copy.location_at = copy_into(&at, row->location_at);
+    copy.created_at = copy_into(&at, row->created_at);
+    copy.updated_at = copy_into(&at, row->updated_at);
+    copy.created_key = copy.score = ""; /* List's and Search's keys: not a GetVendor's */
+
+    size_t i = slot_of(pc, key);
+    slot *s = &pc->slots[i];
+    pthread_mutex_lock(lock_of(pc, i));
+    if (s->gen == ticket) {
+        char *old = s->blob;
+        memcpy(s->id, key, sizeof key);
+        s->epoch = epoch;
+        s->read_ns = vt_monotonic_ns();
+        s->row = copy;
+        s->blob = blob;
+        blob = old;
+    }
+    pthread_mutex_unlock(lock_of(pc, i));
+    free(blob); /* the refused copy, or the entry it replaced */
+}
+
+void profile_cache_forget(profile_cache *pc, const char *id)
+{
+    char key[VT_UUID_LEN + 1];
+    if (!pc || !key_of(id, key))
+        return;
+    size_t i = slot_of(pc, key);
+    slot *s = &pc->slots[i];
+    char *old = NULL;
+    pthread_mutex_lock(lock_of(pc, i));
+    s->gen++;
+    if (s->blob && strcmp(s->id, key) == 0) {
+        old = s->blob;
+        s->blob = NULL;
+        s->id[0] = '\0';
+    }
+    pthread_mutex_unlock(lock_of(pc, i));
+    free(old);
+    vt_counter_inc(pc->forgotten);
+}
