@@ -20,6 +20,7 @@
 #include "vt_rpc.h"
 #include "vt_test.h"
 
+#include <ctype.h>
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -64,17 +65,23 @@ static void start_service(void)
 
 /* One call as `user` (NULL: no x-user-id). The status message lands in msg; on OK and
  * when out is non-NULL the response is handed over (free with free_msg). */
-static int call(const char *method, const ProtobufCMessage *req, const char *user,
-                const char *request_id, void *out)
+static int call_on(vt_rpc_channel *ch, const char *method, const ProtobufCMessage *req,
+                   const char *user, const char *request_id, void *out)
 {
     vt_rpc_reply *reply;
     vt_rpc_call_opts o = {.timeout_ms = 15000, .user_id = user, .request_id = request_id};
-    int rc = vt_rpc_call_unary(channel, svc, method, req, &o, &reply);
+    int rc = vt_rpc_call_unary(ch, svc, method, req, &o, &reply);
     snprintf(msg, sizeof msg, "%s", vt_rpc_reply_message(reply));
     if (out)
         *(ProtobufCMessage **)out = rc == VT_OK ? vt_rpc_reply_take_response(reply) : NULL;
     vt_rpc_reply_free(reply);
     return rc;
+}
+
+static int call(const char *method, const ProtobufCMessage *req, const char *user,
+                const char *request_id, void *out)
+{
+    return call_on(channel, method, req, user, request_id, out);
 }
 
 static void free_msg(void *m)
@@ -219,10 +226,10 @@ static int count_events(const char *subject, const char *vendor_id)
     return n;
 }
 
-static char *metrics_text(void)
+static char *metrics_text_of(int port)
 {
     char cmd[128];
-    snprintf(cmd, sizeof cmd, "curl -sf http://127.0.0.1:%d/metrics", metrics_port);
+    snprintf(cmd, sizeof cmd, "curl -sf http://127.0.0.1:%d/metrics", port);
     FILE *p = popen(cmd, "r");
     VT_REQUIRE(p != NULL);
     static char text[262144];
@@ -232,13 +239,23 @@ static char *metrics_text(void)
     return text;
 }
 
-static double metric(const char *series)
+static char *metrics_text(void)
 {
-    const char *t = metrics_text();
+    return metrics_text_of(metrics_port);
+}
+
+static double metric_of(int port, const char *series)
+{
+    const char *t = metrics_text_of(port);
     char key[256];
     snprintf(key, sizeof key, "\n%s ", series);
     const char *at = strstr(t, key);
     return at ? strtod(at + strlen(key), NULL) : -1;
+}
+
+static double metric(const char *series)
+{
+    return metric_of(metrics_port, series);
 }
 
 /* --------------------------------------------------------------------- tests ---- */
@@ -876,6 +893,116 @@ static void test_user_deleted(void)
         VT_CHECK_INT(count_events("evt.vendor.deleted", gone[i]), 1);
 }
 
+/* Poll a counter of the service at port until it reaches at least `value` (5 s). */
+static double wait_metric_of(int port, const char *series, double value)
+{
+    double now = metric_of(port, series);
+    for (int i = 0; i < 250 && now < value; i++) {
+        usleep(20000);
+        now = metric_of(port, series);
+    }
+    VT_CHECK(now >= value);
+    return now;
+}
+
+/* GetVendor on replica `b` (whose cache would serve an entry for 10 minutes) until the
+ * vendor's name is `name` (NULL: until NOT_FOUND); false after 5 s. */
+static bool wait_name_on(vt_rpc_channel *b, const char *id, const char *name)
+{
+    Venta__Vendor__V1__GetVendorRequest req = VENTA__VENDOR__V1__GET_VENDOR_REQUEST__INIT;
+    req.id = (char *)id;
+    for (int i = 0; i < 250; i++) {
+        Vendor *v = NULL;
+        int rc = call_on(b, "GetVendor", &req.base, NULL, NULL, &v);
+        bool ok = name ? rc == VT_OK && strcmp(v->name, name) == 0 : rc == VT_NOT_FOUND;
+        free_msg(v);
+        if (ok)
+            return true;
+        usleep(20000);
+    }
+    return false;
+}
+
+static void rename_vendor(const char *user, const char *id, const char *name)
+{
+    Venta__Vendor__V1__UpdateVendorRequest req = VENTA__VENDOR__V1__UPDATE_VENDOR_REQUEST__INIT;
+    req.id = (char *)id;
+    req.opt_name_case = VENTA__VENDOR__V1__UPDATE_VENDOR_REQUEST__OPT_NAME_NAME;
+    req.name = (char *)name;
+    VT_CHECK_INT(update(user, &req, NULL), VT_OK);
+}
+
+/* Two replicas on one database: reads on B come from its cache, and writes made on A
+ * reach them through evt.vendor.* — or, while NATS is down, B stops caching. B's TTL is
+ * 10 minutes, so nothing here passes by an entry merely expiring. */
+static void test_profile_cache_across_replicas(void)
+{
+    const char *env[] = {"VENTA_VENDOR_CACHE_TTL_MS=600000", "VENTA_RPC_THREADS=2", NULL};
+    vt_harness_service b;
+    vt_harness_service_start(&b, vt_harness_env("VENTA_VENDOR_BIN"), "VENTA_VENDOR_ADDR", db_url,
+                             env);
+    char id[VT_UUID_LEN + 1], upper[VT_UUID_LEN + 1];
+    VT_REQUIRE(wait_serving(10000));
+    double seen_events = metric_of(b.metrics_port, "venta_vendor_profile_cache_events_total");
+    create_id("user_replicas", "Crepe Corner", "", id);
+    seen_events =
+        wait_metric_of(b.metrics_port, "venta_vendor_profile_cache_events_total", seen_events + 1);
+    for (int i = 0; i <= VT_UUID_LEN; i++)
+        upper[i] = (char)toupper((unsigned char)id[i]);
+
+    VT_CHECK(wait_name_on(b.channel, id, "Crepe Corner"));
+    double hits = metric_of(b.metrics_port, "venta_vendor_profile_cache_hits_total");
+    VT_CHECK(wait_name_on(b.channel, id, "Crepe Corner"));
+    VT_CHECK(wait_name_on(b.channel, upper, "Crepe Corner")); /* same entry, any case */
+    VT_CHECK(metric_of(b.metrics_port, "venta_vendor_profile_cache_hits_total") >= hits + 2);
+
+    /* A write on A: B's cached entry goes with A's event. */
+    rename_vendor("user_replicas", id, "Crepe Corner Deluxe");
+    VT_CHECK(wait_name_on(b.channel, id, "Crepe Corner Deluxe"));
+    VT_CHECK(metric_of(b.metrics_port, "venta_vendor_profile_cache_events_total") >= seen_events + 1);
+    /* ... and a write on B itself is seen at once by B. */
+    Venta__Vendor__V1__UpdateVendorRequest req = VENTA__VENDOR__V1__UPDATE_VENDOR_REQUEST__INIT;
+    req.id = id;
+    req.opt_is_open_case = VENTA__VENDOR__V1__UPDATE_VENDOR_REQUEST__OPT_IS_OPEN_IS_OPEN;
+    req.is_open = true;
+    VT_CHECK_INT(call_on(b.channel, "UpdateVendor", &req.base, "user_replicas", NULL, NULL), VT_OK);
+    Venta__Vendor__V1__GetVendorRequest get_req = VENTA__VENDOR__V1__GET_VENDOR_REQUEST__INIT;
+    get_req.id = id;
+    Vendor *v = NULL;
+    VT_CHECK_INT(call_on(b.channel, "GetVendor", &get_req.base, NULL, NULL, &v), VT_OK);
+    VT_CHECK(v && v->is_open);
+    free_msg(v);
+
+    /* NATS down: A's event cannot travel, so B must not serve what it cached. Once B's
+     * own event is in (it forgets the vendor once more), B caches the vendor again. */
+    wait_metric_of(b.metrics_port, "venta_vendor_profile_cache_events_total", seen_events + 2);
+    VT_CHECK(wait_name_on(b.channel, id, "Crepe Corner Deluxe"));
+    hits = metric_of(b.metrics_port, "venta_vendor_profile_cache_hits_total");
+    VT_CHECK(wait_name_on(b.channel, id, "Crepe Corner Deluxe"));
+    VT_CHECK(metric_of(b.metrics_port, "venta_vendor_profile_cache_hits_total") == hits + 1);
+    VT_REQUIRE(vt_harness_server("stop", "nats") == 0);
+    rename_vendor("user_replicas", id, "Crepe Corner Offline");
+    VT_CHECK(wait_name_on(b.channel, id, "Crepe Corner Offline"));
+    VT_REQUIRE(vt_harness_server("start", "nats") == 0);
+    VT_CHECK(wait_serving(10000));
+    /* Back on NATS: B caches again, and A's events reach it again. */
+    hits = metric_of(b.metrics_port, "venta_vendor_profile_cache_hits_total");
+    for (int i = 0; i < 250 && metric_of(b.metrics_port, "venta_vendor_profile_cache_hits_total") ==
+                                   hits;
+         i++)
+        VT_CHECK(wait_name_on(b.channel, id, "Crepe Corner Offline"));
+    VT_CHECK(metric_of(b.metrics_port, "venta_vendor_profile_cache_hits_total") > hits);
+    rename_vendor("user_replicas", id, "Crepe Corner Again");
+    VT_CHECK(wait_name_on(b.channel, id, "Crepe Corner Again"));
+
+    /* A delete on A: B answers NOT_FOUND. */
+    VT_CHECK_INT(del("user_replicas", id), VT_OK);
+    VT_CHECK(wait_name_on(b.channel, id, NULL));
+
+    vt_rpc_channel_free(b.channel);
+    VT_CHECK_INT(vt_harness_stop(b.pid, SIGTERM, 20000), 0);
+}
+
 static void test_survives_postgres_restart(void)
 {
     char id[VT_UUID_LEN + 1];
@@ -948,6 +1075,7 @@ int main(void)
     VT_RUN(test_location_cache);
     VT_RUN(test_search);
     VT_RUN(test_user_deleted);
+    VT_RUN(test_profile_cache_across_replicas);
     VT_RUN(test_survives_postgres_restart);
     VT_RUN(test_metrics);
     VT_RUN(test_sigterm_exits_cleanly);
