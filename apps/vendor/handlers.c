@@ -309,10 +309,10 @@ static int update_vendor(vt_rpc_ctx *ctx, vendor_service *svc,
     PGresult *res;
     store_vendor r = {0};
     write_args a = {.id = req->id, .owner = owner, .patch = &p};
-    int rc = any ? vendor_write(db(ctx), svc->outbox, svc->profiles, write_update, &a, VENDOR_UPDATED,
-                                STORE_IS_OPEN_COLUMN, vt_rpc_ctx_request_id(ctx), &res, err,
-                                sizeof err)
-                 : store_get(db(ctx), req->id, &res, err, sizeof err);
+    int rc =
+        any ? vendor_write(db(ctx), svc->outbox, svc->profiles, write_update, &a, VENDOR_UPDATED,
+                           STORE_IS_OPEN_COLUMN, vt_rpc_ctx_request_id(ctx), &res, err, sizeof err)
+            : store_get(db(ctx), req->id, &res, err, sizeof err);
     if (rc != VT_OK)
         return db_error(ctx, rc, err);
     if (PQntuples(res) == 1)

@@ -57,8 +57,8 @@ int main(void)
     profile_sync *sync = NULL;
     if (cache_entries > 0) {
         profiles = profile_cache_new((size_t)cache_entries, cache_ttl_ms, svc.metrics);
-        if (!profiles || profile_sync_start(svc.bus, profiles, svc.metrics, &sync, err,
-                                            sizeof err) != VT_OK) {
+        if (!profiles ||
+            profile_sync_start(svc.bus, profiles, svc.metrics, &sync, err, sizeof err) != VT_OK) {
             vt_error(NULL, "profile cache: %s", profiles ? err : "out of memory");
             return 1;
         }

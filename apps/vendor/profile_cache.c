@@ -110,8 +110,8 @@ bool profile_cache_get(profile_cache *pc, const char *id, uint64_t epoch,
     slot *s = &pc->slots[i];
     int64_t now = vt_monotonic_ns();
     pthread_mutex_lock(lock_of(pc, i));
-    bool hit = s->blob && s->epoch == epoch && now - s->read_ns < pc->ttl_ns &&
-               strcmp(s->id, key) == 0;
+    bool hit =
+        s->blob && s->epoch == epoch && now - s->read_ns < pc->ttl_ns && strcmp(s->id, key) == 0;
     if (hit)
         use(&s->row, arg);
     pthread_mutex_unlock(lock_of(pc, i));
@@ -147,10 +147,9 @@ void profile_cache_put(profile_cache *pc, const char *id, uint64_t epoch, uint64
     char key[VT_UUID_LEN + 1];
     if (epoch == 0 || !key_of(id, key))
         return;
-    const char *strings[] = {row->id,          row->owner_id,      row->name,
-                             row->description, row->email,         row->phone,
-                             row->website,     row->profile_image, row->location_at,
-                             row->created_at,  row->updated_at};
+    const char *strings[] = {row->id,          row->owner_id,   row->name,      row->description,
+                             row->email,       row->phone,      row->website,   row->profile_image,
+                             row->location_at, row->created_at, row->updated_at};
     size_t size = 0;
     for (size_t k = 0; k < sizeof strings / sizeof *strings; k++)
         size += strlen(strings[k]) + 1;

@@ -38,8 +38,8 @@ static void on_vendor_event(const char *subject, const void *data, size_t len, v
     venta__events__v1__vendor_event__free_unpacked(ev, NULL);
 }
 
-int profile_sync_start(vt_bus *bus, profile_cache *cache, vt_metrics *metrics,
-                       profile_sync **out, char *err, size_t errlen)
+int profile_sync_start(vt_bus *bus, profile_cache *cache, vt_metrics *metrics, profile_sync **out,
+                       char *err, size_t errlen)
 {
     profile_sync *ps = calloc(1, sizeof *ps);
     if (!ps) {
@@ -51,8 +51,8 @@ int profile_sync_start(vt_bus *bus, profile_cache *cache, vt_metrics *metrics,
     atomic_init(&ps->undecodable, 0);
     ps->events = vt_metrics_counter(metrics, "venta_vendor_profile_cache_events_total",
                                     "evt.vendor.* events applied to the profile cache.", NULL);
-    int rc = vt_bus_subscribe(bus, PROFILE_SYNC_SUBJECT, NULL, 65536, on_vendor_event, ps,
-                              &ps->sub);
+    int rc =
+        vt_bus_subscribe(bus, PROFILE_SYNC_SUBJECT, NULL, 65536, on_vendor_event, ps, &ps->sub);
     if (rc != VT_OK) {
         snprintf(err, errlen, "cannot subscribe to %s", PROFILE_SYNC_SUBJECT);
         free(ps);

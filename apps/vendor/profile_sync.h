@@ -22,8 +22,8 @@
 
 typedef struct profile_sync profile_sync;
 
-int profile_sync_start(vt_bus *bus, profile_cache *cache, vt_metrics *metrics,
-                       profile_sync **out, char *err, size_t errlen);
+int profile_sync_start(vt_bus *bus, profile_cache *cache, vt_metrics *metrics, profile_sync **out,
+                       char *err, size_t errlen);
 /* The epoch reads must be cached under now; 0 when nothing may be cached. */
 uint64_t profile_sync_epoch(profile_sync *ps);
 void profile_sync_stop(profile_sync *ps);

@@ -50,9 +50,8 @@ static int write_attempt(vt_db_conn *c, void *arg, char *err, size_t errlen)
 }
 
 int vendor_write(vt_db_conn *c, vt_outbox_relay *outbox, profile_cache *profiles,
-                 vendor_write_fn write, const void *args,
-                 vendor_event_type type, int is_open_col, const char *request_id, PGresult **res,
-                 char *err, size_t errlen)
+                 vendor_write_fn write, const void *args, vendor_event_type type, int is_open_col,
+                 const char *request_id, PGresult **res, char *err, size_t errlen)
 {
     write_job j = {.write = write,
                    .args = args,

@@ -30,9 +30,8 @@ typedef int (*vendor_write_fn)(vt_db_conn *c, const void *args, PGresult **res, 
  * request_id may be NULL. On success *res holds the rows and, when there are any,
  * outbox (may be NULL) is kicked and profiles (may be NULL) forgets each row's vendor. */
 int vendor_write(vt_db_conn *c, vt_outbox_relay *outbox, profile_cache *profiles,
-                 vendor_write_fn write, const void *args,
-                 vendor_event_type type, int is_open_col, const char *request_id, PGresult **res,
-                 char *err, size_t errlen);
+                 vendor_write_fn write, const void *args, vendor_event_type type, int is_open_col,
+                 const char *request_id, PGresult **res, char *err, size_t errlen);
 
 /* store_statements plus the outbox's insert, for connections that write (a static
  * array, built once; n gets its length). */

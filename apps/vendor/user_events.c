@@ -88,8 +88,8 @@ static int handle(user_events *ue, const pending_user *p)
 {
     char err[512];
     PGresult *res = NULL;
-    int rc = vendor_write(ue->db, ue->opts.outbox, ue->opts.profiles, write_delete_by_owner, p->owner_id,
-                          VENDOR_DELETED, STORE_DELETED_IS_OPEN_COLUMN,
+    int rc = vendor_write(ue->db, ue->opts.outbox, ue->opts.profiles, write_delete_by_owner,
+                          p->owner_id, VENDOR_DELETED, STORE_DELETED_IS_OPEN_COLUMN,
                           *p->request_id ? p->request_id : NULL, &res, err, sizeof err);
     if (rc != VT_OK) {
         vt_counter_inc(ue->errors);

@@ -959,7 +959,8 @@ static void test_profile_cache_across_replicas(void)
     /* A write on A: B's cached entry goes with A's event. */
     rename_vendor("user_replicas", id, "Crepe Corner Deluxe");
     VT_CHECK(wait_name_on(b.channel, id, "Crepe Corner Deluxe"));
-    VT_CHECK(metric_of(b.metrics_port, "venta_vendor_profile_cache_events_total") >= seen_events + 1);
+    VT_CHECK(metric_of(b.metrics_port, "venta_vendor_profile_cache_events_total") >=
+             seen_events + 1);
     /* ... and a write on B itself is seen at once by B. */
     Venta__Vendor__V1__UpdateVendorRequest req = VENTA__VENDOR__V1__UPDATE_VENDOR_REQUEST__INIT;
     req.id = id;
@@ -987,9 +988,8 @@ static void test_profile_cache_across_replicas(void)
     VT_CHECK(wait_serving(10000));
     /* Back on NATS: B caches again, and A's events reach it again. */
     hits = metric_of(b.metrics_port, "venta_vendor_profile_cache_hits_total");
-    for (int i = 0; i < 250 && metric_of(b.metrics_port, "venta_vendor_profile_cache_hits_total") ==
-                                   hits;
-         i++)
+    for (int i = 0;
+         i < 250 && metric_of(b.metrics_port, "venta_vendor_profile_cache_hits_total") == hits; i++)
         VT_CHECK(wait_name_on(b.channel, id, "Crepe Corner Offline"));
     VT_CHECK(metric_of(b.metrics_port, "venta_vendor_profile_cache_hits_total") > hits);
     rename_vendor("user_replicas", id, "Crepe Corner Again");
