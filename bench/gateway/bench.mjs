@@ -60,18 +60,30 @@ try {
     if (r.status !== 200) throw new Error(`${name}: ${r.status} ${await r.text()}`);
     wrk(target, tok);
   }
+  // venta-vendor answers GetVendor from its profile cache (apps/vendor/profile_cache.h)
+  // for both gateways alike; its counters say how often.
+  const vendorCache = async () => {
+    const text = await (await fetch(`http://127.0.0.1:${mesh.ports.mv}/metrics`)).text();
+    const value = (name) => Number((new RegExp(`^${name} (\\S+)`, 'm').exec(text) || [0, 0])[1]);
+    return { hits: value('venta_vendor_profile_cache_hits_total'),
+      misses: value('venta_vendor_profile_cache_misses_total') };
+  };
   const rows = [];
   for (const [name, target] of Object.entries(paths)) {
     await sleep(500);
-    rows.push([name, wrk(target, tok)]);
+    const before = await vendorCache();
+    const r = wrk(target, tok);
+    const after = await vendorCache();
+    r.cache = `${after.hits - before.hits} hits, ${after.misses - before.misses} misses`;
+    rows.push([name, r]);
   }
   const cpu = execFileSync('sh', ['-c', "nproc; grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"]).toString().trim().split('\n');
   console.log(`\nGET /api/v1/vendors/{id} with a JWT — wrk -t${threads} -c${conns} -d${duration}, ${cpu[0]} cores,${cpu[1]}`);
-  console.log('| server | req/s | p99 latency | non-2xx | ratio |');
-  console.log('|---|---:|---:|---:|---:|');
+  console.log('| server | req/s | p99 latency | non-2xx | ratio | GetVendor profile cache |');
+  console.log('|---|---:|---:|---:|---:|---|');
   const base = rows[1][1].rps;
   for (const [name, r] of rows) {
-    console.log(`| ${name} | ${r.rps.toFixed(0)} | ${r.p99.toFixed(2)} ms | ${r.non2xx} | ${(r.rps / base).toFixed(2)}× |${r.errors ? ' ' + r.errors : ''}`);
+    console.log(`| ${name} | ${r.rps.toFixed(0)} | ${r.p99.toFixed(2)} ms | ${r.non2xx} | ${(r.rps / base).toFixed(2)}× | ${r.cache} |${r.errors ? ' ' + r.errors : ''}`);
   }
 } finally {
   if (node) node.kill('SIGKILL');
