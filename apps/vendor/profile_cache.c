@@ -81,7 +81,7 @@ profile_cache *profile_cache_new(size_t slots, int ttl_ms, vt_metrics *metrics)
                                         "GetVendor calls that read the table.", NULL);
         pc->forgotten =
             vt_metrics_counter(metrics, "venta_vendor_profile_cache_forgotten_total",
-                               "Vendors forgotten by the profile cache after a write.", NULL);
+                               "Vendors forgotten by the profile cache (a write here, or an evt.vendor.* event).", NULL);
     }
     return pc;
 }
