@@ -702,7 +702,7 @@ vt_rpc_channel *vt_rpc_channel_new(const char *target, const vt_rpc_channel_opts
     pthread_cond_init(&ch->cv, NULL);
     vt_cond_init_monotonic(&ch->timer_cv);
 
-    grpc_init();
+    rpc_grpc_init();
     int backoff = ch->opts.reconnect_backoff_max_ms;
     grpc_arg args[] = {
         rpc_int_arg(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, (int)ch->opts.max_message_bytes),

@@ -75,6 +75,12 @@ grpc_byte_buffer *rpc_message_pack(const ProtobufCMessage *msg, size_t max, size
 int64_t rpc_deadline_remaining_ms(gpr_timespec deadline);
 gpr_timespec rpc_deadline_in_ms(int64_t ms);
 
+/* grpc_init, first putting abseil in release mode once per process (see
+ * absl_release_mode.cc). Every grpc_init of this library goes through here. */
+void rpc_grpc_init(void);
+/* absl_release_mode.cc */
+void rpc_absl_release_mode(void);
+
 /* Channel arguments for grpc_channel_create / grpc_server_create. */
 grpc_arg rpc_int_arg(const char *key, int value);
 grpc_arg rpc_string_arg(const char *key, const char *value);

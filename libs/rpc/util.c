@@ -6,6 +6,7 @@
  * Outgoing metadata slices are copies owned by the list (grpc may keep its own refs),
  * released only after the batch that sent them has completed.
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,6 +150,13 @@ const ProtobufCMethodDescriptor *rpc_service_method(const ProtobufCServiceDescri
         if (strcmp(svc->methods[i].name, method) == 0)
             return &svc->methods[i];
     return NULL;
+}
+
+void rpc_grpc_init(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, rpc_absl_release_mode);
+    grpc_init();
 }
 
 grpc_arg rpc_int_arg(const char *key, int value)
