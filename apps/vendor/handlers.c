@@ -242,7 +242,8 @@ static int get_vendor(vt_rpc_ctx *ctx, vendor_service *svc,
     int idrc = check_id(ctx, req->id);
     if (idrc != VT_OK)
         return idrc;
-    uint64_t epoch = 0, ticket = 0;
+    uint64_t epoch = 0;
+    profile_ticket ticket = {0};
     if (svc->profiles) {
         epoch = profile_sync_epoch(svc->sync);
         cached_fill f = {ctx, out};

@@ -119,16 +119,17 @@ bool profile_cache_get(profile_cache *pc, const char *id, uint64_t epoch,
     return hit;
 }
 
-uint64_t profile_cache_ticket(profile_cache *pc, const char *id)
+profile_ticket profile_cache_ticket(profile_cache *pc, const char *id)
 {
+    profile_ticket t = {.gen = 0, .read_ns = vt_monotonic_ns()};
     char key[VT_UUID_LEN + 1];
     if (!key_of(id, key))
-        return 0;
+        return t;
     size_t i = slot_of(pc, key);
     pthread_mutex_lock(lock_of(pc, i));
-    uint64_t gen = pc->slots[i].gen;
+    t.gen = pc->slots[i].gen;
     pthread_mutex_unlock(lock_of(pc, i));
-    return gen;
+    return t;
 }
 
 /* Copy of s with its pointer moved into the blob at *at. */
@@ -141,7 +142,7 @@ static const char *copy_into(char **at, const char *s)
     return out;
 }
 
-void profile_cache_put(profile_cache *pc, const char *id, uint64_t epoch, uint64_t ticket,
+void profile_cache_put(profile_cache *pc, const char *id, uint64_t epoch, profile_ticket ticket,
                        const store_vendor *row)
 {
     char key[VT_UUID_LEN + 1];
@@ -173,11 +174,11 @@ void profile_cache_put(profile_cache *pc, const char *id, uint64_t epoch, uint64
     size_t i = slot_of(pc, key);
     slot *s = &pc->slots[i];
     pthread_mutex_lock(lock_of(pc, i));
-    if (s->gen == ticket) {
+    if (s->gen == ticket.gen) {
         char *old = s->blob;
         memcpy(s->id, key, sizeof key);
         s->epoch = epoch;
-        s->read_ns = vt_monotonic_ns();
+        s->read_ns = ticket.read_ns;
         s->row = copy;
         s->blob = blob;
         blob = old;

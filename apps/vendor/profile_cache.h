@@ -11,7 +11,7 @@
  * - Every entry carries the epoch of that event stream it was read under
  *   (profile_sync_epoch): a NATS disconnect, a reconnect or a dropped event changes
  *   the epoch, and no older entry is served again; epoch 0 (NATS down) caches nothing.
- * - An entry is served for at most ttl_ms after its read: another replica's
+ * - An entry is served for at most ttl_ms after its read began (the ticket): another replica's
  *   last-known-location writes announce no event, so the cached location may lag by
  *   that much more than the table's.
  * - A read racing a write: take a ticket before the query; profile_cache_put refuses
@@ -42,11 +42,16 @@ void profile_cache_free(profile_cache *pc);
  * live in the cache) and returns true. epoch 0 always misses. */
 bool profile_cache_get(profile_cache *pc, const char *id, uint64_t epoch,
                        void (*use)(const store_vendor *row, void *arg), void *arg);
-/* Before reading id from the table: what profile_cache_put needs to detect a forget
+/* Taken before reading id from the table: when the read began (the entry's age counts
+ * from there, query time included) and what profile_cache_put needs to detect a forget
  * that happened meanwhile. */
-uint64_t profile_cache_ticket(profile_cache *pc, const char *id);
+typedef struct {
+    uint64_t gen;
+    int64_t read_ns;
+} profile_ticket;
+profile_ticket profile_cache_ticket(profile_cache *pc, const char *id);
 /* Keep row (copied) as id's, read under epoch, unless id was forgotten since ticket. */
-void profile_cache_put(profile_cache *pc, const char *id, uint64_t epoch, uint64_t ticket,
+void profile_cache_put(profile_cache *pc, const char *id, uint64_t epoch, profile_ticket ticket,
                        const store_vendor *row);
 /* The row of id changed or may have: never serve what was read before. */
 void profile_cache_forget(profile_cache *pc, const char *id);

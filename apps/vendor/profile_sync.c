@@ -20,17 +20,21 @@ struct profile_sync {
     vt_bus_sub *sub;
     profile_cache *cache;
     atomic_uint_fast64_t undecodable;
-    vt_counter *events;
+    vt_counter *events, *unknown;
 };
 
 static void on_vendor_event(const char *subject, const void *data, size_t len, void *user)
 {
     profile_sync *ps = user;
     Venta__Events__V1__VendorEvent *ev = venta__events__v1__vendor_event__unpack(NULL, len, data);
-    if (!ev) {
-        /* Which vendor changed is unknown: stop serving every earlier read. */
+    if (!ev || !vt_uuid_valid(ev->vendor_id)) {
+        /* Which vendor changed is unknown (protobuf-c decodes an empty or foreign payload
+         * into an event without a vendor id): stop serving every earlier read. */
         atomic_fetch_add(&ps->undecodable, 1);
-        vt_warn(NULL, "profile cache: undecodable event on %s, cache reset", subject);
+        vt_counter_inc(ps->unknown);
+        vt_debug(NULL, "profile cache: event on %s names no vendor, cache reset", subject);
+        if (ev)
+            venta__events__v1__vendor_event__free_unpacked(ev, NULL);
         return;
     }
     profile_cache_forget(ps->cache, ev->vendor_id);
@@ -51,6 +55,10 @@ int profile_sync_start(vt_bus *bus, profile_cache *cache, vt_metrics *metrics, p
     atomic_init(&ps->undecodable, 0);
     ps->events = vt_metrics_counter(metrics, "venta_vendor_profile_cache_events_total",
                                     "evt.vendor.* events applied to the profile cache.", NULL);
+    ps->unknown = vt_metrics_counter(
+        metrics, "venta_vendor_profile_cache_resets_total",
+        "evt.vendor.* messages that named no vendor (undecodable): every cached read was dropped.",
+        NULL);
     int rc =
         vt_bus_subscribe(bus, PROFILE_SYNC_SUBJECT, NULL, 65536, on_vendor_event, ps, &ps->sub);
     if (rc != VT_OK) {

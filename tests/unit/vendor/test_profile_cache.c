@@ -64,7 +64,7 @@ static void test_hit_after_put(void)
     VT_REQUIRE(pc);
     seen s;
     VT_CHECK(!get(pc, A, 7, &s));
-    uint64_t t = profile_cache_ticket(pc, A);
+    profile_ticket t = profile_cache_ticket(pc, A);
     char name[] = "Tacos El Gordo";
     store_vendor r = row(A, name);
     profile_cache_put(pc, A, 7, t, &r);
@@ -103,6 +103,13 @@ static void test_ttl(void)
     VT_CHECK(get(pc, A, 1, &s));
     usleep(1100000);
     VT_CHECK(!get(pc, A, 1, &s));
+
+    /* The age counts from the ticket, taken before the query: a row whose read began
+     * more than the TTL ago (a slow query) is never served. */
+    profile_ticket t = profile_cache_ticket(pc, A);
+    usleep(1100000);
+    profile_cache_put(pc, A, 1, t, &r);
+    VT_CHECK(!get(pc, A, 1, &s));
     profile_cache_free(pc);
 }
 
@@ -116,7 +123,7 @@ static void test_forget_and_race(void)
     VT_CHECK(!get(pc, A, 1, &s));
 
     /* A read that started before a write and finishes after it must not be kept. */
-    uint64_t t = profile_cache_ticket(pc, A);
+    profile_ticket t = profile_cache_ticket(pc, A);
     profile_cache_forget(pc, A); /* the write commits meanwhile */
     profile_cache_put(pc, A, 1, t, &r);
     VT_CHECK(!get(pc, A, 1, &s));
