@@ -9,8 +9,8 @@
  * VENTA_VENDOR_LOCATION_INTERVAL_MS (5000) how often, at most, a vendor's last-known
  * location is written; VENTA_VENDOR_LOCATION_BUFFER (100000) vendors whose position
  * may wait for that write; VENTA_VENDOR_CACHE_ENTRIES (16384, 0 turns it off) vendors
- * GetVendor keeps in memory and VENTA_VENDOR_CACHE_TTL_MS (1000) how long it may serve
- * one (profile_cache.h).
+ * GetVendor keeps in memory and VENTA_VENDOR_CACHE_TTL_MS (1000, at most 60000) how long
+ * it may serve one (profile_cache.h).
  *
  * Stop order on SIGTERM: the gRPC server drains (vt_service_run), then the consumers
  * stop — the location cache writes what it holds, deleted users still queued are
@@ -42,7 +42,9 @@ int main(void)
         .capacity = (size_t)vt_config_int("VENTA_VENDOR_LOCATION_BUFFER", 100000, 100, 10000000),
     };
     long cache_entries = vt_config_int("VENTA_VENDOR_CACHE_ENTRIES", 16384, 0, 1 << 24);
-    int cache_ttl_ms = (int)vt_config_int("VENTA_VENDOR_CACHE_TTL_MS", 1000, 1, 3600000);
+    /* At most a minute: the TTL bounds how stale a location another replica wrote may
+     * look (profile_cache.h). */
+    int cache_ttl_ms = (int)vt_config_int("VENTA_VENDOR_CACHE_TTL_MS", 1000, 1, 60000);
     vt_service svc;
     vt_service_init(&svc, &spec);
     vt_db_pool_set_session_sql(svc.db, store_session_sql);

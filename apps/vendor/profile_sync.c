@@ -1,8 +1,9 @@
 /*
  * profile_sync.c — see profile_sync.h.
  *
- * epoch = connections << 40 | (dropped + undecodable) mod 2^40: both parts only grow,
- * and connections is at least 1 once connected, so a changed epoch is never 0.
+ * epoch = connection << 40 | (dropped + undecodable) mod 2^40: both parts only grow,
+ * and the connection's number (vt_bus_connections) is at least 1 while it is up and its
+ * subscriptions confirmed, so a changed epoch is never 0.
  */
 #include "profile_sync.h"
 
@@ -75,10 +76,11 @@ int profile_sync_start(vt_bus *bus, profile_cache *cache, vt_metrics *metrics, p
 
 uint64_t profile_sync_epoch(profile_sync *ps)
 {
-    if (!ps || !vt_bus_connected(ps->bus))
+    uint64_t connection = ps ? vt_bus_connections(ps->bus) : 0;
+    if (connection == 0)
         return 0;
     uint64_t missed = (uint64_t)vt_bus_sub_dropped(ps->sub) + atomic_load(&ps->undecodable);
-    return vt_bus_connections(ps->bus) << LOW_BITS | (missed & ((1ULL << LOW_BITS) - 1));
+    return connection << LOW_BITS | (missed & ((1ULL << LOW_BITS) - 1));
 }
 
 void profile_sync_stop(profile_sync *ps)

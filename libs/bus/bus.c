@@ -3,8 +3,13 @@
  *
  * nats.c does the hard parts (reconnect, resubscribe, buffering); this file fixes the
  * policy every Venta process shares — retry forever with jitter, a named connection,
- * bounded buffers — and turns nats.c statuses into VT_* codes. The connected flag is
- * written from nats.c's callbacks and read by health checks, hence the atomic.
+ * bounded buffers — and turns nats.c statuses into VT_* codes.
+ *
+ * Connected or not is read from nats.c itself (its status and reconnect count, which
+ * change the moment it loses or regains the server), not from our callbacks, which run
+ * later on nats.c's callback thread. A reconnect counts only once a round trip on the
+ * new connection confirmed the subscriptions nats.c replayed on it (confirm_subs):
+ * until then a message published to them may still have been missed.
  */
 #include "vt_bus.h"
 
@@ -28,8 +33,9 @@ typedef struct flush_request {
 struct vt_bus {
     natsConnection *conn;
     natsOptions *opts;
-    atomic_bool connected;
-    atomic_uint_fast64_t connections; /* times the connection has come up */
+    /* The last confirmed connection: its number (1, 2, ...) << 32 | nats.c's reconnect
+     * count when it was confirmed. 0: none yet. */
+    atomic_uint_fast64_t confirmed;
     atomic_bool closing; /* vt_bus_free under way: disconnects are expected */
     pthread_mutex_t flush_lock; /* guards the flush queue and flusher state */
     pthread_cond_t flush_cond;
@@ -109,19 +115,49 @@ static natsStatus set_servers(natsOptions *opts, const char *urls)
     return s;
 }
 
+/* nats.c's count of reconnects on nc (0 when it cannot tell). */
+static uint64_t reconnects_of(natsConnection *nc)
+{
+    natsStatistics *stats = NULL;
+    uint64_t n = 0;
+    if (natsStatistics_Create(&stats) == NATS_OK && natsConnection_GetStats(nc, stats) == NATS_OK)
+        natsStatistics_GetCounts(stats, NULL, NULL, NULL, NULL, &n);
+    natsStatistics_Destroy(stats);
+    return n;
+}
+
+static void confirm(vt_bus *bus, uint64_t reconnects)
+{
+    uint64_t number = (atomic_load(&bus->confirmed) >> 32) + 1;
+    atomic_store(&bus->confirmed, number << 32 | (reconnects & 0xffffffffu));
+}
+
+/* After a (re)connect: one PING/PONG round trip shows that the server has processed the
+ * subscriptions nats.c replayed before it. Retried while the same connection stays up
+ * (a slow server); a newer connection is confirmed by its own callback. */
+static void confirm_subs(vt_bus *bus, natsConnection *nc)
+{
+    uint64_t reconnects = reconnects_of(nc);
+    while (!atomic_load(&bus->closing) && natsConnection_Status(nc) == NATS_CONN_STATUS_CONNECTED &&
+           reconnects_of(nc) == reconnects) {
+        if (natsConnection_FlushTimeout(nc, 1000) == NATS_OK) {
+            if (reconnects_of(nc) == reconnects)
+                confirm(bus, reconnects);
+            return;
+        }
+    }
+}
+
 static void set_connected(vt_bus *bus, bool up)
 {
-    if (up)
-        atomic_fetch_add(&bus->connections, 1);
-    atomic_store(&bus->connected, up);
     if (bus->on_state)
         bus->on_state(up, bus->state_user);
 }
 
 static void on_connected(natsConnection *nc, void *closure)
 {
-    (void)nc;
     vt_info(NULL, "nats: connected");
+    confirm_subs(closure, nc);
     set_connected(closure, true);
 }
 
@@ -216,6 +252,7 @@ int vt_bus_new(const vt_bus_options *o, vt_bus **out, char *err, size_t errlen)
     }
     s = natsConnection_Connect(&bus->conn, bus->opts);
     if (s == NATS_OK) {
+        confirm(bus, reconnects_of(bus->conn)); /* no subscription yet to confirm */
         set_connected(bus, true);
     } else if (s != NATS_NOT_YET_CONNECTED) {
         snprintf(err, errlen, "nats connect: %s", natsStatus_GetText(s));
@@ -230,14 +267,19 @@ fail:
     return VT_UNAVAILABLE;
 }
 
-bool vt_bus_connected(const vt_bus *bus)
-{
-    return atomic_load(&((vt_bus *)bus)->connected);
-}
-
 uint64_t vt_bus_connections(const vt_bus *bus)
 {
-    return atomic_load(&((vt_bus *)bus)->connections);
+    natsConnection *nc = bus->conn;
+    uint64_t confirmed = atomic_load(&((vt_bus *)bus)->confirmed);
+    if (!nc || confirmed == 0 || natsConnection_Status(nc) != NATS_CONN_STATUS_CONNECTED ||
+        (reconnects_of(nc) & 0xffffffffu) != (confirmed & 0xffffffffu))
+        return 0;
+    return confirmed >> 32;
+}
+
+bool vt_bus_connected(const vt_bus *bus)
+{
+    return vt_bus_connections(bus) != 0;
 }
 
 static bool subject_valid(const char *subject)
@@ -419,7 +461,7 @@ void vt_bus_free(vt_bus *bus, int timeout_ms)
     /* Drain delivers what is in flight and flushes publishes, then closes by itself;
      * without a server (or if draining fails) close right away. Either way wait for
      * nats.c's closed callback before freeing what its callbacks use. */
-    bool draining = atomic_load(&bus->connected) &&
+    bool draining = natsConnection_Status(bus->conn) == NATS_CONN_STATUS_CONNECTED &&
                     natsConnection_DrainTimeout(bus->conn, timeout_ms) == NATS_OK;
     if (!draining)
         natsConnection_Close(bus->conn);

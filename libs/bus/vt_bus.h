@@ -41,10 +41,15 @@ int vt_bus_urls_valid(const char *urls, char *err, size_t errlen);
 /* Create the connection and start connecting (in the background if the server is not
  * there yet). Fails only for bad options. Free with vt_bus_free. */
 int vt_bus_new(const vt_bus_options *opts, vt_bus **out, char *err, size_t errlen);
-bool vt_bus_connected(const vt_bus *bus);
-/* How many times the connection has come up (connects and reconnects). A reader that
- * saw the same number before and after, connected both times, missed no message. */
+/* Which connection is up: 0 while nats.c is not connected, and after a reconnect until
+ * a round trip confirmed the subscriptions it replayed; otherwise the number of that
+ * connection (1, 2, ... one more per reconnect). Read from nats.c's own state, so it
+ * turns 0 the moment nats.c loses the server. A reader that saw the same non-zero
+ * number before and after missed no message of a subscription made (and flushed)
+ * before. */
 uint64_t vt_bus_connections(const vt_bus *bus);
+/* vt_bus_connections(bus) != 0. */
+bool vt_bus_connected(const vt_bus *bus);
 
 /* Publish payload on subject. 0, VT_INVALID_ARGUMENT (bad subject) or VT_UNAVAILABLE. */
 int vt_bus_publish(vt_bus *bus, const char *subject, const void *data, size_t len);

@@ -55,7 +55,10 @@ static PGconn *db(void)
 
 static void start_service(void)
 {
-    const char *env[] = {"VENTA_VENDOR_LOCATION_INTERVAL_MS=200", "VENTA_RPC_THREADS=2", NULL};
+    /* A 1-minute profile cache TTL (the longest allowed): no read in these tests is fresh merely because an
+     * entry expired; every change must reach the cache by itself. */
+    const char *env[] = {"VENTA_VENDOR_LOCATION_INTERVAL_MS=200", "VENTA_RPC_THREADS=2",
+                         "VENTA_VENDOR_CACHE_TTL_MS=60000", NULL};
     vt_harness_service s;
     vt_harness_service_start(&s, vt_harness_env("VENTA_VENDOR_BIN"), "VENTA_VENDOR_ADDR", db_url,
                              env);
@@ -752,6 +755,8 @@ static void test_location_cache(void)
               pizza);
     create_id("user_search", "Burger Barn", "Smash burgers and fries", burger);
     int64_t ts = vt_now_ms();
+    VT_CHECK_INT(get(tacos, NULL), VT_OK); /* cached without a location */
+    VT_CHECK_INT(get(pizza, NULL), VT_OK);
     publish_location(tacos, 48.8566, 2.3522, ts, NULL);  /* Paris */
     publish_location(pizza, 51.5074, -0.1278, ts, NULL); /* London */
     VT_CHECK(wait_location(tacos, 48.8566));
@@ -852,6 +857,8 @@ static void test_user_deleted(void)
     for (int i = 0; i < 3; i++)
         create_id("user_gone", i == 0 ? "Zebra Gone Cafe" : "Gone Kiosk", "", gone[i]);
     create_id("user_stays", "Zebra Stays Cafe", "", stays);
+    for (int i = 0; i < 3; i++) /* cached now: the deletion must clear them */
+        VT_CHECK_INT(get(gone[i], NULL), VT_OK);
 
     Venta__Events__V1__UserEvent ev = VENTA__EVENTS__V1__USER_EVENT__INIT;
     ev.type = (char *)"deleted";
@@ -905,7 +912,7 @@ static double wait_metric_of(int port, const char *series, double value)
     return now;
 }
 
-/* GetVendor on replica `b` (whose cache would serve an entry for 10 minutes) until the
+/* GetVendor on replica `b` (whose cache would serve an entry for a minute) until the
  * vendor's name is `name` (NULL: until NOT_FOUND); false after 5 s. */
 static bool wait_name_on(vt_rpc_channel *b, const char *id, const char *name)
 {
@@ -923,6 +930,44 @@ static bool wait_name_on(vt_rpc_channel *b, const char *id, const char *name)
     return false;
 }
 
+/* One GetVendor on replica `b`: does it show the vendor named `name`? */
+static bool name_is_on(vt_rpc_channel *b, const char *id, const char *name)
+{
+    Venta__Vendor__V1__GetVendorRequest req = VENTA__VENDOR__V1__GET_VENDOR_REQUEST__INIT;
+    req.id = (char *)id;
+    Vendor *v = NULL;
+    bool ok = call_on(b, "GetVendor", &req.base, NULL, NULL, &v) == VT_OK &&
+              strcmp(v->name, name) == 0;
+    free_msg(v);
+    return ok;
+}
+
+/* A change behind the services' back: no event tells any replica. */
+static void rename_in_sql(const char *id, const char *name)
+{
+    const char *params[2] = {name, id};
+    PGresult *r = PQexecParams(db(), "UPDATE vendor.vendors SET name = $1 WHERE id = $2", 2, NULL,
+                               params, NULL, NULL, 0);
+    VT_CHECK(PQresultStatus(r) == PGRES_COMMAND_OK && strcmp(PQcmdTuples(r), "1") == 0);
+    PQclear(r);
+}
+
+/* Reads `id` on `b` until it is served from B's cache again (its hits grow), checking
+ * that every answer meanwhile is `name`. */
+static void expect_name_until_cached(vt_harness_service *b, const char *id, const char *name)
+{
+    const char *series = "venta_vendor_profile_cache_hits_total";
+    double hits = metric_of(b->metrics_port, series);
+    bool right = true;
+    for (int i = 0; i < 250 && right && metric_of(b->metrics_port, series) == hits; i++) {
+        right = name_is_on(b->channel, id, name);
+        usleep(20000);
+    }
+    VT_CHECK(right);
+    VT_CHECK(metric_of(b->metrics_port, series) > hits);
+    VT_CHECK(name_is_on(b->channel, id, name));
+}
+
 static void rename_vendor(const char *user, const char *id, const char *name)
 {
     Venta__Vendor__V1__UpdateVendorRequest req = VENTA__VENDOR__V1__UPDATE_VENDOR_REQUEST__INIT;
@@ -934,10 +979,10 @@ static void rename_vendor(const char *user, const char *id, const char *name)
 
 /* Two replicas on one database: reads on B come from its cache, and writes made on A
  * reach them through evt.vendor.* — or, while NATS is down, B stops caching. B's TTL is
- * 10 minutes, so nothing here passes by an entry merely expiring. */
+ * a minute, so nothing here passes by an entry merely expiring. */
 static void test_profile_cache_across_replicas(void)
 {
-    const char *env[] = {"VENTA_VENDOR_CACHE_TTL_MS=600000", "VENTA_RPC_THREADS=2", NULL};
+    const char *env[] = {"VENTA_VENDOR_CACHE_TTL_MS=60000", "VENTA_RPC_THREADS=2", NULL};
     vt_harness_service b;
     vt_harness_service_start(&b, vt_harness_env("VENTA_VENDOR_BIN"), "VENTA_VENDOR_ADDR", db_url,
                              env);
@@ -994,6 +1039,26 @@ static void test_profile_cache_across_replicas(void)
     VT_CHECK(metric_of(b.metrics_port, "venta_vendor_profile_cache_hits_total") > hits);
     rename_vendor("user_replicas", id, "Crepe Corner Again");
     VT_CHECK(wait_name_on(b.channel, id, "Crepe Corner Again"));
+
+    /* A change in SQL tells nobody: B keeps serving its entry (its TTL is a minute)
+     * until an evt.vendor.* message that names no vendor resets its whole cache. */
+    expect_name_until_cached(&b, id, "Crepe Corner Again");
+    rename_in_sql(id, "Crepe Corner Quiet");
+    VT_CHECK(name_is_on(b.channel, id, "Crepe Corner Again"));
+    double resets = metric_of(b.metrics_port, "venta_vendor_profile_cache_resets_total");
+    VT_CHECK_INT(vt_bus_publish(bus, "evt.vendor.updated", "", 0), VT_OK);
+    wait_metric_of(b.metrics_port, "venta_vendor_profile_cache_resets_total", resets + 1);
+    VT_CHECK(name_is_on(b.channel, id, "Crepe Corner Quiet"));
+
+    /* A reconnect: nothing B cached before it is served after it, since events may have
+     * been lost meanwhile. The row changes in SQL while NATS is down, so no event can
+     * clear B's entry: only the new connection's epoch does. */
+    expect_name_until_cached(&b, id, "Crepe Corner Quiet");
+    VT_REQUIRE(vt_harness_server("stop", "nats") == 0);
+    rename_in_sql(id, "Crepe Corner Reconnected");
+    VT_REQUIRE(vt_harness_server("start", "nats") == 0);
+    expect_name_until_cached(&b, id, "Crepe Corner Reconnected");
+    VT_CHECK(wait_serving(10000));
 
     /* A delete on A: B answers NOT_FOUND. */
     VT_CHECK_INT(del("user_replicas", id), VT_OK);
