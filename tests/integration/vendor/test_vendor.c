@@ -55,8 +55,8 @@ static PGconn *db(void)
 
 static void start_service(void)
 {
-    /* A 1-minute profile cache TTL (the longest allowed): no read in these tests is fresh merely because an
-     * entry expired; every change must reach the cache by itself. */
+    /* A 1-minute profile cache TTL (the longest allowed): no read in these tests is fresh merely
+     * because an entry expired; every change must reach the cache by itself. */
     const char *env[] = {"VENTA_VENDOR_LOCATION_INTERVAL_MS=200", "VENTA_RPC_THREADS=2",
                          "VENTA_VENDOR_CACHE_TTL_MS=60000", NULL};
     vt_harness_service s;
@@ -936,8 +936,8 @@ static bool name_is_on(vt_rpc_channel *b, const char *id, const char *name)
     Venta__Vendor__V1__GetVendorRequest req = VENTA__VENDOR__V1__GET_VENDOR_REQUEST__INIT;
     req.id = (char *)id;
     Vendor *v = NULL;
-    bool ok = call_on(b, "GetVendor", &req.base, NULL, NULL, &v) == VT_OK &&
-              strcmp(v->name, name) == 0;
+    bool ok =
+        call_on(b, "GetVendor", &req.base, NULL, NULL, &v) == VT_OK && strcmp(v->name, name) == 0;
     free_msg(v);
     return ok;
 }
