@@ -15,7 +15,8 @@
  *   identity and ownership checks), publishes nothing and does not touch updated_at:
  *   an empty PATCH is a no-op, as in most REST APIs, not an error.
  * - CreateVendorRequest.owner_id may be left empty (the owner is always the caller);
- *   when set it must equal x-user-id, else PERMISSION_DENIED.
+ *   when set it must equal x-user-id, else PERMISSION_DENIED. A caller whose user was
+ *   deleted (evt.user.deleted applied) gets PERMISSION_DENIED too.
  * - Setting email, phone, website or profileImage to "" clears it; description "" is
  *   an empty description; name cannot be cleared.
  * - pageSize/limit 0 means 20; above 100 is lowered to 100 (AIP-158); negative is
@@ -218,6 +219,10 @@ static int create_vendor(vt_rpc_ctx *ctx, vendor_service *svc,
                           STORE_IS_OPEN_COLUMN, vt_rpc_ctx_request_id(ctx), &res, err, sizeof err);
     if (rc != VT_OK)
         return db_error(ctx, rc, err);
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return vt_rpc_ctx_error(ctx, VT_PERMISSION_DENIED, "user %s was deleted", owner);
+    }
     store_vendor r;
     store_row(res, 0, &r);
     fill_vendor(ctx, out, &r);

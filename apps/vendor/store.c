@@ -46,10 +46,13 @@
 #define SIMILARITY_THRESHOLD "0.4"
 
 const vt_db_statement store_statements[] = {
+    /* Creation and deletion by owner serialise per owner (0009_deleted_owners.sql). */
+    {"lock_owner", "SELECT pg_advisory_xact_lock(hashtext('vendor.owner'), hashtext($1::text))"},
     {"insert",
      "INSERT INTO vendor.vendors AS v (owner_id, name, description, email, phone, website, "
-     "profile_image, is_open) VALUES ($1::text, $2::text, $3::text, nullif($4::text, ''), "
-     "nullif($5::text, ''), nullif($6::text, ''), nullif($7::text, ''), $8::bool) "
+     "profile_image, is_open) SELECT $1::text, $2::text, $3::text, nullif($4::text, ''), "
+     "nullif($5::text, ''), nullif($6::text, ''), nullif($7::text, ''), $8::bool "
+     "WHERE NOT EXISTS (SELECT 1 FROM vendor.deleted_owners d WHERE d.owner_id = $1::text) "
      "RETURNING " VENDOR_COLUMNS},
     {"get", "SELECT " VENDOR_COLUMNS " FROM vendor.vendors v WHERE v.id = $1::uuid "
             "AND v.deleted_at IS NULL"},
@@ -70,6 +73,8 @@ const vt_db_statement store_statements[] = {
                "WHERE v.id = $1::uuid AND v.owner_id = $2::text AND v.deleted_at IS NULL "
                "RETURNING " EVENT_COLUMNS},
     {"delete_by_owner",
+     "WITH remembered AS (INSERT INTO vendor.deleted_owners (owner_id) VALUES ($1::text) "
+     "ON CONFLICT (owner_id) DO NOTHING) "
      "UPDATE vendor.vendors v SET deleted_at = now(), updated_at = now() "
      "WHERE v.owner_id = $1::text AND v.deleted_at IS NULL RETURNING " EVENT_COLUMNS},
     {"list_owner",
@@ -122,12 +127,23 @@ void store_row(PGresult *res, int row, store_vendor *out)
     out->score = PQnfields(res) > NCOLUMNS ? PQgetvalue(res, row, NCOLUMNS) : "";
 }
 
+/* Within the caller's transaction: wait for any other creation or deletion by owner_id. */
+static int lock_owner(vt_db_conn *c, const char *owner_id, char *err, size_t errlen)
+{
+    const char *params[1] = {owner_id};
+    PGresult *res = NULL;
+    int rc = vt_db_query(c, "lock_owner", 1, params, &res, err, errlen);
+    PQclear(res);
+    return rc;
+}
+
 int store_insert(vt_db_conn *c, const char *owner_id, const store_profile *p, PGresult **res,
                  char *err, size_t errlen)
 {
     const char *params[8] = {owner_id, p->name,    p->description,   p->email,
                              p->phone, p->website, p->profile_image, p->is_open ? "true" : "false"};
-    return vt_db_query(c, "insert", 8, params, res, err, errlen);
+    int rc = lock_owner(c, owner_id, err, errlen);
+    return rc == VT_OK ? vt_db_query(c, "insert", 8, params, res, err, errlen) : rc;
 }
 
 int store_get(vt_db_conn *c, const char *id, PGresult **res, char *err, size_t errlen)
@@ -182,7 +198,8 @@ int store_delete_by_owner(vt_db_conn *c, const char *owner_id, PGresult **res, c
                           size_t errlen)
 {
     const char *params[1] = {owner_id};
-    return vt_db_query(c, "delete_by_owner", 1, params, res, err, errlen);
+    int rc = lock_owner(c, owner_id, err, errlen);
+    return rc == VT_OK ? vt_db_query(c, "delete_by_owner", 1, params, res, err, errlen) : rc;
 }
 
 int store_list(vt_db_conn *c, const char *owner_id, const char *after_created, const char *after_id,

@@ -53,6 +53,8 @@ typedef struct {
     store_profile v;
 } store_patch;
 
+/* Inside a transaction. The new row, or no row when owner_id's user was deleted
+ * (store_delete_by_owner remembers it). */
 int store_insert(vt_db_conn *c, const char *owner_id, const store_profile *p, PGresult **res,
                  char *err, size_t errlen);
 int store_get(vt_db_conn *c, const char *id, PGresult **res, char *err, size_t errlen);
@@ -64,7 +66,8 @@ int store_update(vt_db_conn *c, const char *id, const char *owner_id, const stor
  * name, is_open) or no row. */
 int store_delete(vt_db_conn *c, const char *id, const char *owner_id, PGresult **res, char *err,
                  size_t errlen);
-/* Soft-deletes every live vendor of owner_id; one row (id, owner_id, name, is_open) each. */
+/* Inside a transaction: soft-deletes every live vendor of owner_id, one row (id,
+ * owner_id, name, is_open) each, and remembers the owner so that it creates no more. */
 int store_delete_by_owner(vt_db_conn *c, const char *owner_id, PGresult **res, char *err,
                           size_t errlen);
 /* Owner of the live vendor id: one row (owner_id), or none. */

@@ -3,7 +3,12 @@
 //
 //   bench/gateway/run [BUILD_DIR]     (starts the harness itself)
 //
-// Env: VENTA_BENCH_DURATION (10s), VENTA_BENCH_CONNECTIONS (64), VENTA_BENCH_THREADS (2).
+// Env: VENTA_BENCH_DURATION (10s), VENTA_BENCH_CONNECTIONS (64), VENTA_BENCH_THREADS (2),
+// VENTA_BENCH_VENDORS (1): how many vendors the requests spread over, each request a
+// random one (1: every request reads the same vendor, the profile cache's best case).
+// Anything else in the environment reaches the mesh's processes, e.g.
+// VENTA_VENDOR_CACHE_ENTRIES=0 for venta-vendor without its profile cache.
+import fs from 'node:fs';
 import { spawn, execFileSync } from 'node:child_process';
 import path from 'node:path';
 import url from 'node:url';
@@ -15,10 +20,12 @@ const [buildDir, srcDir] = process.argv.slice(2);
 const duration = process.env.VENTA_BENCH_DURATION || '10s';
 const conns = process.env.VENTA_BENCH_CONNECTIONS || '64';
 const threads = process.env.VENTA_BENCH_THREADS || '2';
+const nvendors = Number(process.env.VENTA_BENCH_VENDORS || '1');
+const idsFile = path.join(fs.mkdtempSync('/tmp/venta-bench.'), 'vendor-ids');
 
 function wrk(target, tok) {
   const out = execFileSync('wrk', ['-t', threads, '-c', conns, '-d', duration, '--latency',
-    '-s', path.join(here, 'auth.lua'), target], { env: { ...process.env, VENTA_BENCH_TOKEN: tok } }).toString();
+    '-s', path.join(here, 'auth.lua'), target], { env: { ...process.env, VENTA_BENCH_TOKEN: tok, VENTA_BENCH_IDS: idsFile } }).toString();
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)[1]);
   const p99m = /\s99%\s+([\d.]+)(us|ms|s)/.exec(out);
   const p99 = Number(p99m[1]) * ({ us: 0.001, ms: 1, s: 1000 })[p99m[2]];
@@ -37,16 +44,22 @@ try {
   const sub = 'user_bench';
   const tok = await new jose.SignJWT({}).setProtectedHeader({ alg: 'RS256' }).setSubject(sub)
     .setIssuedAt().setExpirationTime('1h').sign(keys.privateKey);
-  const created = await fetch(`${mesh.base}/api/v1/vendors`, { method: 'POST',
-    headers: { authorization: `Bearer ${tok}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'Bench Tacos', description: 'benchmark vendor', isOpen: true }) });
-  const vendor = await created.json();
-  if (created.status !== 201) throw new Error(`create vendor: ${created.status} ${JSON.stringify(vendor)}`);
-  // A vendor with a live position, so that both upstream calls of a GET return data.
-  const moved = await fetch(`${mesh.base}/api/v1/vendors/${vendor.id}/location`, { method: 'PUT',
-    headers: { authorization: `Bearer ${tok}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ lat: 40.7128, lng: -74.006 }) });
-  if (moved.status !== 200) throw new Error(`put location: ${moved.status} ${await moved.text()}`);
+  const ids = [];
+  for (let i = 0; i < nvendors; i++) {
+    const created = await fetch(`${mesh.base}/api/v1/vendors`, { method: 'POST',
+      headers: { authorization: `Bearer ${tok}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: `Bench Tacos ${i}`, description: 'benchmark vendor', isOpen: true }) });
+    const vendor = await created.json();
+    if (created.status !== 201) throw new Error(`create vendor: ${created.status} ${JSON.stringify(vendor)}`);
+    // A vendor with a live position, so that both upstream calls of a GET return data.
+    const moved = await fetch(`${mesh.base}/api/v1/vendors/${vendor.id}/location`, { method: 'PUT',
+      headers: { authorization: `Bearer ${tok}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ lat: 40.7128 + i * 1e-4, lng: -74.006 }) });
+    if (moved.status !== 200) throw new Error(`put location: ${moved.status} ${await moved.text()}`);
+    ids.push(vendor.id);
+  }
+  fs.writeFileSync(idsFile, ids.join('\n') + '\n');
+  const vendor = { id: ids[0] };
   await sleep(500); /* the ingest batch */
   const nodePort = await freePort();
   node = spawn('node', [path.join(here, 'node_gateway.js')], { stdio: ['ignore', 'pipe', 'inherit'],
@@ -78,7 +91,8 @@ try {
     rows.push([name, r]);
   }
   const cpu = execFileSync('sh', ['-c', "nproc; grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"]).toString().trim().split('\n');
-  console.log(`\nGET /api/v1/vendors/{id} with a JWT — wrk -t${threads} -c${conns} -d${duration}, ${cpu[0]} cores,${cpu[1]}`);
+  const cacheNote = process.env.VENTA_VENDOR_CACHE_ENTRIES === '0' ? ', profile cache off' : '';
+  console.log(`\nGET /api/v1/vendors/{id} with a JWT, ${nvendors} vendor${nvendors === 1 ? '' : 's'} (random per request)${cacheNote} — wrk -t${threads} -c${conns} -d${duration}, ${cpu[0]} cores,${cpu[1]}`);
   console.log('| server | req/s | p99 latency | non-2xx | ratio | GetVendor profile cache |');
   console.log('|---|---:|---:|---:|---:|---|');
   const base = rows[1][1].rps;

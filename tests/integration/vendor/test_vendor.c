@@ -884,6 +884,12 @@ static void test_user_deleted(void)
         VT_CHECK_STR(e.request_id, "req-user-gone");
     }
     VT_CHECK_INT(count_rows("user_gone"), 3); /* soft: the rows remain, marked deleted */
+    /* The deleted user's token may still be valid for a while: it creates nothing. */
+    profile late = {.name = "Too Late Cafe"};
+    VT_CHECK_INT(create("user_gone", &late, NULL), VT_PERMISSION_DENIED);
+    VT_CHECK(strstr(msg, "user_gone was deleted") != NULL);
+    VT_CHECK_INT(count_rows("user_gone"), 3);
+    VT_CHECK_INT(create("user_stays", &late, NULL), VT_OK);
     VT_CHECK_INT(get(stays, NULL), VT_OK);
     VT_CHECK_INT(search("zebra", NULL, NULL, NULL, 0, "", &pg), VT_OK);
     VT_CHECK_INT(pg.n, 1);
