@@ -287,11 +287,11 @@ int location_service_register(location_service *svc, vt_rpc_server *srv, vt_metr
                                                vt_metrics_latency_nbounds);
     }
     static const vt_rpc_method_entry table[] = {
-        {"UpdateVendorLocation", update_vendor_location},
-        {"GetVendorLocation", get_vendor_location},
-        {"VendorsInBounds", vendors_in_bounds},
-        {"VendorsNearby", vendors_nearby},
-        {NULL, NULL},
+        {"UpdateVendorLocation", update_vendor_location, 0},
+        {"GetVendorLocation", get_vendor_location, 0},
+        {"VendorsInBounds", vendors_in_bounds, 0},
+        {"VendorsNearby", vendors_nearby, 0},
+        {NULL, NULL, 0},
     };
     return vt_rpc_server_add_service(srv, &venta__location__v1__location_service__descriptor, table,
                                      svc);

@@ -536,13 +536,13 @@ int vendor_service_register(vendor_service *svc, vt_rpc_server *srv, vt_metrics 
                                         "VendorService calls by method and status code.", labels));
     }
     static const vt_rpc_method_entry table[] = {
-        {"CreateVendor", create_vendor_call},
-        {"GetVendor", get_vendor_call},
-        {"UpdateVendor", update_vendor_call},
-        {"DeleteVendor", delete_vendor_call},
-        {"ListVendors", list_vendors_call},
-        {"SearchVendors", search_vendors_call},
-        {NULL, NULL},
+        {"CreateVendor", create_vendor_call, 0},
+        {"GetVendor", get_vendor_call, 0},
+        {"UpdateVendor", update_vendor_call, 0},
+        {"DeleteVendor", delete_vendor_call, 0},
+        {"ListVendors", list_vendors_call, 0},
+        {"SearchVendors", search_vendors_call, 0},
+        {NULL, NULL, 0},
     };
     return vt_rpc_server_add_service(srv, &venta__vendor__v1__vendor_service__descriptor, table,
                                      svc);

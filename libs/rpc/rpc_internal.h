@@ -81,6 +81,15 @@ void rpc_grpc_init(void);
 /* absl_release_mode.cc */
 void rpc_absl_release_mode(void);
 
+/* ---- held writes (held_writes.c) ---- */
+
+/* While on, this thread's socket writes (grpc's sendmsg) queue without being pushed. */
+void rpc_writes_hold(bool on);
+/* Pushes every socket this thread wrote to while holding. */
+void rpc_writes_push(void);
+/* Sockets this thread wrote to and has not pushed yet. */
+int rpc_writes_held(void);
+
 /* Channel arguments for grpc_channel_create / grpc_server_create. */
 grpc_arg rpc_int_arg(const char *key, int value);
 grpc_arg rpc_string_arg(const char *key, const char *value);

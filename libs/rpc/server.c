@@ -55,6 +55,7 @@ typedef struct {
     vt_rpc_handler handler;
     void *user;
     method_kind kind;
+    unsigned flags;   /* VT_RPC_NONBLOCKING */
     void *registered; /* grpc's handle */
 } method;
 
@@ -400,6 +401,19 @@ static int run_handler(server_call *sc)
 
 static __thread worker *current_worker;
 
+/* Sends what this worker held back and writes through from here (held_writes.c). */
+static void stop_holding_writes(void)
+{
+    rpc_writes_push();
+    rpc_writes_hold(false);
+}
+
+void vt_rpc_ctx_will_block(vt_rpc_ctx *ctx)
+{
+    if (current_worker && ctx->w == current_worker)
+        stop_holding_writes();
+}
+
 static void on_request(rpc_tag *tag, bool ok)
 {
     server_call *sc = container_of(tag, server_call, request_tag);
@@ -446,7 +460,10 @@ static void on_request(rpc_tag *tag, bool ok)
     }
 
     ctx_init(sc, current_worker);
+    if (!(sc->m->flags & VT_RPC_NONBLOCKING))
+        stop_holding_writes();
     int code = run_handler(sc);
+    rpc_writes_hold(true); /* the response joins the worker's held writes */
     if (code != VT_OK && code != VT_CANCELLED && code != VT_DEADLINE_EXCEEDED)
         vt_debug(&sc->ctx.log, "rpc: %s -> %s %s", sc->m->path, vt_status_name(code),
                  sc->ctx.message ? sc->ctx.message : "");
@@ -497,9 +514,18 @@ static void *worker_main(void *arg)
     current_worker = w;
     if (srv->opts.worker_init)
         w->user = srv->opts.worker_init(w->index, srv->opts.worker_arg);
+    /* Ready events are taken without blocking, holding the responses they produce
+     * (held_writes.c); when none is left, the held responses go out in one push per
+     * connection and the worker blocks with writes going straight out, so that what
+     * grpc writes while this thread polls (pings, window updates) is never held. */
     for (;;) {
+        rpc_writes_hold(true);
         grpc_event ev =
-            grpc_completion_queue_next(srv->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+            grpc_completion_queue_next(srv->cq, gpr_inf_past(GPR_CLOCK_MONOTONIC), NULL);
+        if (ev.type == GRPC_QUEUE_TIMEOUT) {
+            stop_holding_writes();
+            ev = grpc_completion_queue_next(srv->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+        }
         if (ev.type == GRPC_QUEUE_SHUTDOWN)
             break;
         if (ev.type != GRPC_OP_COMPLETE)
@@ -507,6 +533,7 @@ static void *worker_main(void *arg)
         rpc_tag *tag = ev.tag;
         tag->fn(tag, ev.success != 0);
     }
+    stop_holding_writes();
     if (srv->opts.worker_fini)
         srv->opts.worker_fini(w->index, w->user, srv->opts.worker_arg);
     current_worker = NULL;
@@ -527,7 +554,7 @@ static void on_shutdown(rpc_tag *tag, bool ok)
 
 static int add_method(vt_rpc_server *srv, const char *path, const ProtobufCMessageDescriptor *in,
                       const ProtobufCMessageDescriptor *out, vt_rpc_handler handler, void *user,
-                      method_kind kind)
+                      method_kind kind, unsigned flags)
 {
     if (srv->started)
         return VT_FAILED_PRECONDITION;
@@ -552,6 +579,7 @@ static int add_method(vt_rpc_server *srv, const char *path, const ProtobufCMessa
     m->handler = handler;
     m->user = user;
     m->kind = kind;
+    m->flags = flags;
     m->registered = grpc_server_register_method(srv->server, path, NULL,
                                                 GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER, 0);
     if (!m->registered) {
@@ -565,6 +593,13 @@ static int add_method(vt_rpc_server *srv, const char *path, const ProtobufCMessa
 int vt_rpc_server_add_method(vt_rpc_server *srv, const ProtobufCServiceDescriptor *svc,
                              const char *method_name, vt_rpc_handler handler, void *user)
 {
+    return vt_rpc_server_add_method_flags(srv, svc, method_name, handler, user, 0);
+}
+
+int vt_rpc_server_add_method_flags(vt_rpc_server *srv, const ProtobufCServiceDescriptor *svc,
+                                   const char *method_name, vt_rpc_handler handler, void *user,
+                                   unsigned flags)
+{
     const ProtobufCMethodDescriptor *md = rpc_service_method(svc, method_name);
     if (!md || !handler)
         return VT_INVALID_ARGUMENT;
@@ -573,7 +608,8 @@ int vt_rpc_server_add_method(vt_rpc_server *srv, const ProtobufCServiceDescripto
     if (rc)
         return rc;
     pthread_mutex_lock(&srv->mu);
-    rc = add_method(srv, path, md->input, md->output, handler, user, METHOD_UNARY);
+    rc = add_method(srv, path, md->input, md->output, handler, user, METHOD_UNARY,
+                    flags & VT_RPC_NONBLOCKING);
     pthread_mutex_unlock(&srv->mu);
     if (rc == 0)
         rpc_health_add_service(srv->health, svc->name);
@@ -584,7 +620,7 @@ int vt_rpc_server_add_service(vt_rpc_server *srv, const ProtobufCServiceDescript
                               const vt_rpc_method_entry *table, void *user)
 {
     for (const vt_rpc_method_entry *e = table; e->method; e++) {
-        int rc = vt_rpc_server_add_method(srv, svc, e->method, e->handler, user);
+        int rc = vt_rpc_server_add_method_flags(srv, svc, e->method, e->handler, user, e->flags);
         if (rc)
             return rc;
     }
@@ -639,10 +675,10 @@ vt_rpc_server *vt_rpc_server_new(const vt_rpc_server_opts *opts)
     /* Health messages are coded by hand in health.c, so that this library does not
      * depend on generated code. */
     int rc = add_method(srv, "/grpc.health.v1.Health/Check", NULL, NULL, NULL, srv->health,
-                        METHOD_HEALTH_CHECK);
+                        METHOD_HEALTH_CHECK, VT_RPC_NONBLOCKING);
     if (rc == 0)
         rc = add_method(srv, "/grpc.health.v1.Health/Watch", NULL, NULL, NULL, srv->health,
-                        METHOD_HEALTH_WATCH);
+                        METHOD_HEALTH_WATCH, VT_RPC_NONBLOCKING);
     if (rc) {
         vt_rpc_server_free(srv);
         return NULL;

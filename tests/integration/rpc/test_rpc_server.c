@@ -1,11 +1,12 @@
 /*
  * test_rpc_server.c — libs/rpc under stress and at the edges of its life: many threads
- * calling at once, graceful shutdown with calls in flight (finishing within the grace
+ * calling at once (half of them a method that may block, which must never find responses
+ * held back), graceful shutdown with calls in flight (finishing within the grace
  * period, cancelled after it), garbage bytes on the port, retries of idempotent calls
  * while the server is still down, health Watch streams (changes pushed, ended by
  * shutdown), calls spread over two servers behind one target, and connections aged out
- * by the server without failing a call. Watch is driven by a minimal client written directly on grpc core, since
- * vt_rpc has no streaming client.
+ * by the server without failing a call. Watch is driven by a minimal client written directly on
+ * grpc core, since vt_rpc has no streaming client.
  */
 #include <arpa/inet.h>
 #include <grpc/byte_buffer_reader.h>
@@ -84,7 +85,13 @@ static void *caller_main(void *arg)
         req.message = msg;
         vt_rpc_call_opts o = {.request_id = rid, .timeout_ms = 30000};
         vt_rpc_reply *r;
-        if (vt_rpc_call_unary(c->ch, ECHO, "Unary", &req.base, &o, &r) == VT_OK) {
+        /* Half the callers use the method whose handler may block, and a quarter ask
+         * Unary for a 1 ms sleep (vt_rpc_ctx_will_block): those handlers must find
+         * nothing of their worker's held back (echo.held_when_blocking). */
+        const char *method = c->index % 2 ? "Blocking" : "Unary";
+        if (c->index % 4 == 2)
+            req.sleep_ms = 1;
+        if (vt_rpc_call_unary(c->ch, ECHO, method, &req.base, &o, &r) == VT_OK) {
             const Venta__Test__V1__EchoResponse *resp = (const void *)vt_rpc_reply_response(r);
             /* Each reply belongs to its own request: nothing crossed between threads. */
             if (strcmp(resp->message, msg) == 0 && strcmp(resp->request_id, rid) == 0)
@@ -118,6 +125,7 @@ static void test_many_threads(void)
     VT_CHECK_INT(ok, N * 150);
     VT_CHECK_INT(wrong, 0);
     VT_CHECK_INT(atomic_load(&s.echo.calls), N * 150);
+    VT_CHECK_INT(atomic_load(&s.echo.held_when_blocking), 0);
     vt_rpc_channel_free(ch);
     server_stop(&s, 5000);
 }

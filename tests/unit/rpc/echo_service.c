@@ -5,11 +5,19 @@
 #include <time.h>
 
 #include "echo_service.h"
+#include "rpc_internal.h"
 
 static void sleep_ms(int ms)
 {
     struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000};
     nanosleep(&ts, NULL);
+}
+
+/* Counts a handler about to block while its worker holds responses back. */
+static void check_nothing_held(rpc_echo_state *st)
+{
+    if (rpc_writes_held() > 0)
+        atomic_fetch_add(&st->held_when_blocking, 1);
 }
 
 static int echo_unary(vt_rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage *out,
@@ -29,6 +37,8 @@ static int echo_unary(vt_rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMess
         vt_rpc_health_set_dependency(st->srv, req->message + 10, true);
 
     if (req->sleep_ms > 0) {
+        vt_rpc_ctx_will_block(ctx); /* Unary is VT_RPC_NONBLOCKING but for this */
+        check_nothing_held(st);
         atomic_fetch_add(&st->sleeping, 1);
         int slept = 0;
         bool cut = false;
@@ -75,9 +85,20 @@ static int echo_unary(vt_rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMess
     return VT_OK;
 }
 
+static int echo_blocking(vt_rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage *out,
+                         void *user)
+{
+    check_nothing_held(user);
+    return echo_unary(ctx, in, out, user);
+}
+
 int rpc_echo_register(vt_rpc_server *srv, rpc_echo_state *state)
 {
     state->srv = srv;
-    return vt_rpc_server_add_method(srv, &venta__test__v1__echo__descriptor, "Unary", echo_unary,
-                                    state);
+    static const vt_rpc_method_entry table[] = {
+        {"Unary", echo_unary, VT_RPC_NONBLOCKING},
+        {"Blocking", echo_blocking, 0},
+        {NULL, NULL, 0},
+    };
+    return vt_rpc_server_add_service(srv, &venta__test__v1__echo__descriptor, table, state);
 }

@@ -2,9 +2,9 @@
  * echo_service.h — venta.test.v1.Echo served by libs/rpc, for the rpc tests and the
  * gRPC benchmark (which both link it through rpc_echo_dep).
  *
- * Unary echoes the message and payload and reports what the server saw (request id,
- * user id, a metadata value, the deadline, the worker). Fields of EchoRequest steer it:
- * sleep_ms (stopping early when the call is cancelled), status_code/status_message,
+ * Unary (and Blocking, the same) echoes the message and payload and reports what the server saw
+ * (request id, user id, a metadata value, the deadline, the worker). Fields of EchoRequest steer
+ * it: sleep_ms (stopping early when the call is cancelled), status_code/status_message,
  * response_size. A message "health-down:<dep>" or "health-up:<dep>" flips a
  * dependency's health, so that clients in other processes can drive Watch.
  */
@@ -22,9 +22,14 @@ typedef struct {
     atomic_int sleeping;  /* handlers inside a sleep right now */
     atomic_int cancelled; /* sleeps cut short by cancellation */
     atomic_int finished_sleeps;
+    /* Handlers about to block (Blocking, or a sleep) that found responses of their
+     * worker still held back (libs/rpc held_writes.c): must stay 0. */
+    atomic_int held_when_blocking;
 } rpc_echo_state;
 
-/* Adds Echo/Unary with state as the handler's user pointer (state->srv = srv). */
+/* Adds Echo/Unary (VT_RPC_NONBLOCKING; a sleep calls vt_rpc_ctx_will_block first) and
+ * Echo/Blocking (the same handler, without the flag), with state as the handlers' user
+ * pointer (state->srv = srv). */
 int rpc_echo_register(vt_rpc_server *srv, rpc_echo_state *state);
 
 #endif
