@@ -114,6 +114,7 @@ static int find_position(vt_rpc_ctx *ctx, const location_service *svc, const cha
 {
     if (svc->live && live_get(svc->live, vendor_id, out) == VT_OK)
         return VT_OK;
+    vt_rpc_ctx_will_block(ctx);
     PGresult *res;
     int rc = store_get(db(ctx), vendor_id, svc->ttl_s, &res, err, errlen);
     if (rc != VT_OK)
@@ -219,6 +220,7 @@ static int vendors_in_bounds(vt_rpc_ctx *ctx, const ProtobufCMessage *in_msg,
     int rc = svc->live ? live_in_bounds(svc->live, &box, (size_t)limit, found, &n)
                        : VT_UNAVAILABLE;
     if (rc == VT_UNAVAILABLE) { /* the live map is loading: read the table */
+        vt_rpc_ctx_will_block(ctx);
         PGresult *res;
         rc = store_in_bounds(db(ctx), &box, svc->ttl_s, limit, &res, err, sizeof err);
         if (rc == VT_OK)
@@ -259,6 +261,7 @@ static int vendors_nearby(vt_rpc_ctx *ctx, const ProtobufCMessage *in_msg,
                                      (size_t)limit, found, &n)
                        : VT_UNAVAILABLE;
     if (rc == VT_UNAVAILABLE) { /* the live map is loading: read the table */
+        vt_rpc_ctx_will_block(ctx);
         PGresult *res;
         rc = store_nearby(db(ctx), req->lat, req->lng, req->radius_meters, svc->ttl_s, limit,
                           &res, err, sizeof err);
@@ -288,9 +291,11 @@ int location_service_register(location_service *svc, vt_rpc_server *srv, vt_metr
     }
     static const vt_rpc_method_entry table[] = {
         {"UpdateVendorLocation", update_vendor_location, 0},
-        {"GetVendorLocation", get_vendor_location, 0},
-        {"VendorsInBounds", vendors_in_bounds, 0},
-        {"VendorsNearby", vendors_nearby, 0},
+        /* Reads answer from the live map, calling vt_rpc_ctx_will_block before the
+         * table (a vendor the map does not hold, the map still loading). */
+        {"GetVendorLocation", get_vendor_location, VT_RPC_NONBLOCKING},
+        {"VendorsInBounds", vendors_in_bounds, VT_RPC_NONBLOCKING},
+        {"VendorsNearby", vendors_nearby, VT_RPC_NONBLOCKING},
         {NULL, NULL, 0},
     };
     return vt_rpc_server_add_service(srv, &venta__location__v1__location_service__descriptor, table,

@@ -256,6 +256,7 @@ static int get_vendor(vt_rpc_ctx *ctx, vendor_service *svc,
             return VT_OK;
         ticket = profile_cache_ticket(svc->profiles, req->id);
     }
+    vt_rpc_ctx_will_block(ctx); /* GetVendor is VT_RPC_NONBLOCKING up to here */
     char err[512];
     PGresult *res;
     int rc = store_get(db(ctx), req->id, &res, err, sizeof err);
@@ -537,7 +538,7 @@ int vendor_service_register(vendor_service *svc, vt_rpc_server *srv, vt_metrics 
     }
     static const vt_rpc_method_entry table[] = {
         {"CreateVendor", create_vendor_call, 0},
-        {"GetVendor", get_vendor_call, 0},
+        {"GetVendor", get_vendor_call, VT_RPC_NONBLOCKING}, /* a cache hit */
         {"UpdateVendor", update_vendor_call, 0},
         {"DeleteVendor", delete_vendor_call, 0},
         {"ListVendors", list_vendors_call, 0},
