@@ -92,7 +92,7 @@ try {
   }
   const cpu = execFileSync('sh', ['-c', "nproc; grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"]).toString().trim().split('\n');
   const cacheNote = process.env.VENTA_VENDOR_CACHE_ENTRIES === '0' ? ', profile cache off' : '';
-  console.log(`\nGET /api/v1/vendors/{id} with a JWT, ${nvendors} vendor${nvendors === 1 ? '' : 's'} (random per request)${cacheNote} — wrk -t${threads} -c${conns} -d${duration}, ${cpu[0]} cores,${cpu[1]}`);
+  console.log(`\nGET /api/v1/vendors/{id} with a JWT, ${nvendors === 1 ? "1 vendor" : `${nvendors} vendors (random per request)`}${cacheNote} — wrk -t${threads} -c${conns} -d${duration}, ${cpu[0]} cores,${cpu[1]}`);
   console.log('| server | req/s | p99 latency | non-2xx | ratio | GetVendor profile cache |');
   console.log('|---|---:|---:|---:|---:|---|');
   const base = rows[1][1].rps;
