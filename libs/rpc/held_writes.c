@@ -21,7 +21,9 @@
  *
  * The server decides when to hold (server.c): a worker holds while it takes ready
  * events and runs non-blocking handlers, and pushes before it would block (no ready
- * event left, a handler that may wait on I/O, vt_rpc_ctx_will_block).
+ * event left, a handler that may wait on I/O, vt_rpc_ctx_will_block). A worker that
+ * always finds more work ready (steady load from many clients) also pushes once its
+ * oldest held write is 0.5 ms old, so no response waits behind an endless run.
  *
  * A pushed socket may meanwhile have been closed and its descriptor reused; the push
  * then sets TCP_NODELAY on whatever holds that number now, which is harmless: every TCP
@@ -31,7 +33,9 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "rpc_internal.h"
 
@@ -39,9 +43,21 @@
  * write to one more goes out unheld. */
 #define HELD_SOCKETS_MAX 64
 
+/* The longest a worker that never runs out of ready work holds a response (see
+ * rpc_writes_push_stale): a run of work under steady load is ~100 µs. */
+#define HOLD_MAX_NS 500000
+
 static __thread bool holding;
 static __thread int held[HELD_SOCKETS_MAX];
 static __thread int n_held;
+static __thread int64_t held_since_ns; /* the first held write since the last push */
+
+static int64_t monotonic_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
 
 ssize_t __real_sendmsg(int fd, const struct msghdr *msg, int flags);
 ssize_t __wrap_sendmsg(int fd, const struct msghdr *msg, int flags);
@@ -56,6 +72,8 @@ ssize_t __wrap_sendmsg(int fd, const struct msghdr *msg, int flags)
     if (i == n_held) {
         if (n_held == HELD_SOCKETS_MAX)
             return __real_sendmsg(fd, msg, flags);
+        if (n_held == 0)
+            held_since_ns = monotonic_ns();
         held[n_held++] = fd;
     }
     return __real_sendmsg(fd, msg, flags | MSG_MORE);
@@ -72,6 +90,12 @@ void rpc_writes_push(void)
     for (int i = 0; i < n_held; i++)
         (void)setsockopt(held[i], IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     n_held = 0;
+}
+
+void rpc_writes_push_stale(void)
+{
+    if (n_held > 0 && monotonic_ns() - held_since_ns >= HOLD_MAX_NS)
+        rpc_writes_push();
 }
 
 int rpc_writes_held(void)

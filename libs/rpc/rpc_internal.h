@@ -87,6 +87,8 @@ void rpc_absl_release_mode(void);
 void rpc_writes_hold(bool on);
 /* Pushes every socket this thread wrote to while holding. */
 void rpc_writes_push(void);
+/* The same, if the first write held since the last push is 0.5 ms old or more. */
+void rpc_writes_push_stale(void);
 /* Sockets this thread wrote to and has not pushed yet. */
 int rpc_writes_held(void);
 

@@ -517,7 +517,8 @@ static void *worker_main(void *arg)
     /* Ready events are taken without blocking, holding the responses they produce
      * (held_writes.c); when none is left, the held responses go out in one push per
      * connection and the worker blocks with writes going straight out, so that what
-     * grpc writes while this thread polls (pings, window updates) is never held. */
+     * grpc writes while this thread polls (pings, window updates) is never held. A
+     * worker that keeps finding work ready pushes what it held 0.5 ms ago. */
     for (;;) {
         rpc_writes_hold(true);
         grpc_event ev =
@@ -532,6 +533,7 @@ static void *worker_main(void *arg)
             continue;
         rpc_tag *tag = ev.tag;
         tag->fn(tag, ev.success != 0);
+        rpc_writes_push_stale();
     }
     stop_holding_writes();
     if (srv->opts.worker_fini)

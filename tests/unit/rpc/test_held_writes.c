@@ -2,10 +2,12 @@
  * test_held_writes.c — libs/rpc held_writes.c on real loopback TCP connections: while a
  * thread holds, its sendmsg calls queue bytes without sending them and remember the
  * socket; a push sends everything queued; a thread that does not hold writes straight
- * through. What the kernel has not sent yet is read with SIOCOUTQNSD.
+ * through; what has been held 0.5 ms is pushed on the next check. What the kernel has
+ * not sent yet is read with SIOCOUTQNSD.
  *
- * The kernel sends held bytes by itself after ~200 ms, so the "not sent yet" checks are
- * skipped when this thread was stalled that long; nothing else depends on time.
+ * The kernel sends held bytes by itself after ~200 ms, and a stale check pushes after
+ * 0.5 ms, so each "still held" check is skipped when this thread was stalled for that
+ * long; nothing else depends on time.
  */
 #include <linux/sockios.h>
 #include <netinet/in.h>
@@ -119,6 +121,27 @@ static void test_hold_then_push(void)
     close(a.out), close(a.in), close(b.out), close(b.in), close(l);
 }
 
+/* A thread that keeps holding still pushes what it has held for 0.5 ms. */
+static void test_stale_push(void)
+{
+    int l = listener_open();
+    conn a = conn_open(l);
+    rpc_writes_hold(true);
+    double t0 = now_s();
+    write_text(a.out, "old");
+    rpc_writes_push_stale();
+    if (now_s() - t0 < 0.0004)
+        VT_CHECK_INT(rpc_writes_held(), 1); /* too young to push */
+    struct timespec ms = {.tv_nsec = 1000000};
+    nanosleep(&ms, NULL);
+    rpc_writes_push_stale();
+    VT_CHECK_INT(rpc_writes_held(), 0);
+    VT_CHECK_INT(unsent(a.out), 0);
+    expect_read(a.in, "old");
+    rpc_writes_hold(false);
+    close(a.out), close(a.in), close(l);
+}
+
 /* Holding belongs to the thread that asked for it. */
 static void *write_from_other_thread(void *arg)
 {
@@ -172,6 +195,7 @@ static void test_too_many_sockets(void)
 int main(void)
 {
     VT_RUN(test_hold_then_push);
+    VT_RUN(test_stale_push);
     VT_RUN(test_other_threads_unaffected);
     VT_RUN(test_too_many_sockets);
     return VT_TEST_RESULT();
