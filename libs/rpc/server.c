@@ -9,9 +9,13 @@
  * bounded by the workers, not by grpc. Paths nobody registered come in through a few
  * unregistered requests and are answered UNIMPLEMENTED.
  *
- * Workers all block in grpc_completion_queue_next on the same queue and run whatever tag
- * comes out. A handler runs on the worker that took the arrival and may block; meanwhile
- * the other workers keep serving.
+ * Workers share one queue, one of them at a time taking events from it (it has the
+ * turn, take_turn) and running whatever tag comes out. A handler runs on the worker that
+ * took the arrival. Before a handler that may block (its method is not
+ * VT_RPC_NONBLOCKING, or it calls vt_rpc_ctx_will_block) the worker passes the turn, so
+ * another worker serves meanwhile; afterwards it waits for the turn again. The worker
+ * with the turn holds the responses it writes and pushes them when it runs out of ready
+ * events (held_writes.c).
  *
  * Client cancellation reaches a handler through a RECV_CLOSE_ON_SERVER batch, started
  * the first time the handler asks (vt_rpc_ctx_cancelled): when it completes with
@@ -64,6 +68,7 @@ typedef struct {
     int index;
     void *user;
     pthread_t thread;
+    bool has_turn; /* this worker is the one taking events (see take_turn) */
 } worker;
 
 struct vt_rpc_ctx {
@@ -113,6 +118,9 @@ struct vt_rpc_server {
     rpc_tag shutdown_tag;
     pthread_mutex_t mu;
     pthread_cond_t cv;
+    pthread_mutex_t turn_mu; /* the turn to take events: turn_taken, turn_cv */
+    pthread_cond_t turn_cv;
+    bool turn_taken;
     bool started, shutdown_called, shutdown_done, stopped;
     atomic_bool shutting_down;
     atomic_bool force_cancel;
@@ -408,10 +416,46 @@ static void stop_holding_writes(void)
     rpc_writes_hold(false);
 }
 
+/* One worker at a time takes events from the queue: it has the turn. Non-blocking
+ * handlers run on it one after the other, as on a single thread, with no wake-ups
+ * between workers (grpc core hands its poller role to another waiting worker each time
+ * one returns with events: two workers on this server cost more CPU per call than
+ * one). A worker about to run a handler that may block passes the turn first, so
+ * another takes over the queue and a slow handler never holds up the calls behind it. */
+static void take_turn(worker *w)
+{
+    vt_rpc_server *srv = w->srv;
+    pthread_mutex_lock(&srv->turn_mu);
+    while (srv->turn_taken)
+        pthread_cond_wait(&srv->turn_cv, &srv->turn_mu);
+    srv->turn_taken = true;
+    pthread_mutex_unlock(&srv->turn_mu);
+    w->has_turn = true;
+}
+
+static void pass_turn(worker *w)
+{
+    vt_rpc_server *srv = w->srv;
+    w->has_turn = false;
+    pthread_mutex_lock(&srv->turn_mu);
+    srv->turn_taken = false;
+    pthread_cond_signal(&srv->turn_cv);
+    pthread_mutex_unlock(&srv->turn_mu);
+}
+
+/* Before anything that may block on a worker: its held responses go out, and the turn
+ * goes to another worker. */
+static void before_blocking(worker *w)
+{
+    stop_holding_writes();
+    if (w->has_turn)
+        pass_turn(w);
+}
+
 void vt_rpc_ctx_will_block(vt_rpc_ctx *ctx)
 {
     if (current_worker && ctx->w == current_worker)
-        stop_holding_writes();
+        before_blocking(current_worker);
 }
 
 static void on_request(rpc_tag *tag, bool ok)
@@ -461,7 +505,7 @@ static void on_request(rpc_tag *tag, bool ok)
 
     ctx_init(sc, current_worker);
     if (!(sc->m->flags & VT_RPC_NONBLOCKING))
-        stop_holding_writes();
+        before_blocking(current_worker);
     int code = run_handler(sc);
     rpc_writes_hold(true); /* the response joins the worker's held writes */
     if (code != VT_OK && code != VT_CANCELLED && code != VT_DEADLINE_EXCEEDED)
@@ -520,6 +564,10 @@ static void *worker_main(void *arg)
      * grpc writes while this thread polls (pings, window updates) is never held. A
      * worker that keeps finding work ready pushes what it held 0.5 ms ago. */
     for (;;) {
+        if (!w->has_turn) {
+            stop_holding_writes(); /* what the blocking handler's response left held */
+            take_turn(w);
+        }
         rpc_writes_hold(true);
         grpc_event ev =
             grpc_completion_queue_next(srv->cq, gpr_inf_past(GPR_CLOCK_MONOTONIC), NULL);
@@ -535,7 +583,7 @@ static void *worker_main(void *arg)
         tag->fn(tag, ev.success != 0);
         rpc_writes_push_stale();
     }
-    stop_holding_writes();
+    before_blocking(w); /* the next worker sees the shutdown too */
     if (srv->opts.worker_fini)
         srv->opts.worker_fini(w->index, w->user, srv->opts.worker_arg);
     current_worker = NULL;
@@ -647,6 +695,8 @@ vt_rpc_server *vt_rpc_server_new(const vt_rpc_server_opts *opts)
     if (srv->opts.requests_per_method <= 0)
         srv->opts.requests_per_method = 2 * srv->opts.threads + 8;
     pthread_mutex_init(&srv->mu, NULL);
+    pthread_mutex_init(&srv->turn_mu, NULL);
+    pthread_cond_init(&srv->turn_cv, NULL);
     vt_cond_init_monotonic(&srv->cv);
     atomic_init(&srv->shutting_down, false);
     atomic_init(&srv->force_cancel, false);
@@ -812,6 +862,8 @@ void vt_rpc_server_free(vt_rpc_server *srv)
     free(srv->workers);
     pthread_cond_destroy(&srv->cv);
     pthread_mutex_destroy(&srv->mu);
+    pthread_cond_destroy(&srv->turn_cv);
+    pthread_mutex_destroy(&srv->turn_mu);
     free(srv);
     grpc_shutdown();
 }

@@ -1,12 +1,12 @@
 /*
  * test_rpc_server.c — libs/rpc under stress and at the edges of its life: many threads
  * calling at once (half of them a method that may block, which must never find responses
- * held back), graceful shutdown with calls in flight (finishing within the grace
- * period, cancelled after it), garbage bytes on the port, retries of idempotent calls
- * while the server is still down, health Watch streams (changes pushed, ended by
- * shutdown), calls spread over two servers behind one target, and connections aged out
- * by the server without failing a call. Watch is driven by a minimal client written directly on
- * grpc core, since vt_rpc has no streaming client.
+ * held back), handlers that block while the others keep serving, graceful shutdown with
+ * calls in flight (finishing within the grace period, cancelled after it), garbage bytes
+ * on the port, retries of idempotent calls while the server is still down, health Watch
+ * streams (changes pushed, ended by shutdown), calls spread over two servers behind one
+ * target, and connections aged out by the server without failing a call. Watch is driven
+ * by a minimal client written directly on grpc core, since vt_rpc has no streaming client.
  */
 #include <arpa/inet.h>
 #include <grpc/byte_buffer_reader.h>
@@ -196,6 +196,49 @@ static void test_shutdown_lets_calls_finish(void)
     vt_rpc_reply_free(r);
     vt_rpc_channel_free(ch);
     vt_rpc_server_free(s.srv);
+}
+
+/* One worker at a time takes events (server.c, take_turn); a handler that blocks must
+ * hand that turn on. Two handlers sleep, one of a method without VT_RPC_NONBLOCKING and
+ * one behind vt_rpc_ctx_will_block, and the third worker still serves everyone else. */
+static void test_blocking_handlers_hold_up_nobody(void)
+{
+    server s;
+    server_start(&s, 3, 0);
+    vt_rpc_channel *ch = vt_rpc_channel_new(s.target, NULL);
+    results res = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    Venta__Test__V1__EchoRequest req = VENTA__TEST__V1__ECHO_REQUEST__INIT;
+    req.sleep_ms = 60000;
+    vt_rpc_call_opts o = {.timeout_ms = 120000};
+    vt_rpc_async *sleepers[2];
+    const char *methods[2] = {"Blocking", "Unary"};
+    for (int i = 0; i < 2; i++) {
+        VT_CHECK_INT(vt_rpc_call_async(ch, ECHO, methods[i], &req.base, &o, on_done, &res,
+                                       &sleepers[i]),
+                     0);
+        VT_CHECK(wait_atomic(&s.echo.sleeping, i + 1));
+    }
+    req.sleep_ms = 0;
+    req.message = "meanwhile";
+    vt_rpc_call_opts quick = {.timeout_ms = 10000};
+    int ok = 0;
+    for (int i = 0; i < 50; i++) {
+        vt_rpc_reply *r;
+        if (vt_rpc_call_unary(ch, ECHO, "Unary", &req.base, &quick, &r) == VT_OK)
+            ok++;
+        vt_rpc_reply_free(r);
+    }
+    VT_CHECK_INT(ok, 50);
+    VT_CHECK_INT(atomic_load(&s.echo.sleeping), 2); /* both still asleep */
+    for (int i = 0; i < 2; i++)
+        vt_rpc_async_cancel(sleepers[i]);
+    VT_CHECK(wait_results(&res, 2));
+    VT_CHECK_INT(res.cancelled_or_unavailable, 2);
+    for (int i = 0; i < 2; i++)
+        vt_rpc_async_free(sleepers[i]);
+    VT_CHECK_INT(atomic_load(&s.echo.held_when_blocking), 0);
+    vt_rpc_channel_free(ch);
+    server_stop(&s, 5000);
 }
 
 static void test_shutdown_cancels_after_grace(void)
@@ -638,6 +681,7 @@ int main(void)
 {
     vt_log_init("test-rpc-server", VT_LOG_ERROR);
     VT_RUN(test_many_threads);
+    VT_RUN(test_blocking_handlers_hold_up_nobody);
     VT_RUN(test_shutdown_lets_calls_finish);
     VT_RUN(test_shutdown_cancels_after_grace);
     VT_RUN(test_garbage_on_port);
