@@ -207,8 +207,13 @@ static int load_pages(live *lv, uint64_t generation, bool deleted, size_t *rows)
  * has, and open the map to readers; false when the load must be redone. */
 static bool finish_load(live *lv, uint64_t generation, size_t *forgotten)
 {
+    /* Asked before taking the lock: nats.c answers under its connection lock, which it
+     * holds while dialling a lost server, and readers (on the rpc worker that has the
+     * turn) must not wait behind that. A change right after is the same as one right
+     * after the load: the loader sees a new generation and loads again. */
+    bool unchanged = connection_unchanged(lv, generation);
     pthread_rwlock_wrlock(&lv->lock);
-    bool ok = !lv->replay_lost && !lv->out_of_memory && connection_unchanged(lv, generation);
+    bool ok = !lv->replay_lost && !lv->out_of_memory && unchanged;
     for (size_t i = 0; ok && i < lv->nreplay; i++) {
         const presence_change *p = &lv->replay[i];
         if (p->removed)

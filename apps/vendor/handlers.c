@@ -256,7 +256,6 @@ static int get_vendor(vt_rpc_ctx *ctx, vendor_service *svc,
             return VT_OK;
         ticket = profile_cache_ticket(svc->profiles, req->id);
     }
-    vt_rpc_ctx_will_block(ctx); /* GetVendor is VT_RPC_NONBLOCKING up to here */
     char err[512];
     PGresult *res;
     int rc = store_get(db(ctx), req->id, &res, err, sizeof err);
@@ -538,7 +537,11 @@ int vendor_service_register(vendor_service *svc, vt_rpc_server *srv, vt_metrics 
     }
     static const vt_rpc_method_entry table[] = {
         {"CreateVendor", create_vendor_call, 0},
-        {"GetVendor", get_vendor_call, VT_RPC_NONBLOCKING}, /* a cache hit */
+        /* Not VT_RPC_NONBLOCKING, even on a cache hit: the hit is checked against the
+         * bus's connection epoch (profile_sync_epoch), read from nats.c under its
+         * connection lock, which nats.c holds while it dials a lost server (up to the
+         * 2 s connect timeout). A worker with the turn must never wait on that. */
+        {"GetVendor", get_vendor_call, 0},
         {"UpdateVendor", update_vendor_call, 0},
         {"DeleteVendor", delete_vendor_call, 0},
         {"ListVendors", list_vendors_call, 0},

@@ -18,6 +18,9 @@
  * here with the linker's --wrap=sendmsg: only code linked into the executable is
  * affected (shared libraries such as libpq or nats.c call libc directly), and a thread
  * that never holds, which is every thread but a server worker, goes straight through.
+ * Nothing linked statically sends datagrams with sendmsg; one sent while holding would
+ * keep MSG_MORE's meaning for UDP (wait for more) and the TCP push would not send it,
+ * so such code must not run on a holding worker.
  *
  * The server decides when to hold (server.c): a worker holds while it takes ready
  * events and runs non-blocking handlers, and pushes before it would block (no ready

@@ -25,6 +25,9 @@ typedef struct {
     /* Handlers about to block (Blocking, or a sleep) that found responses of their
      * worker still held back (libs/rpc held_writes.c): must stay 0. */
     atomic_int held_when_blocking;
+    /* Unary handlers that found responses of their worker held back, i.e. grpc's
+     * sendmsg really went through held_writes.c: some under concurrent load. */
+    atomic_int held_seen;
 } rpc_echo_state;
 
 /* Adds Echo/Unary (VT_RPC_NONBLOCKING; a sleep calls vt_rpc_ctx_will_block first) and
