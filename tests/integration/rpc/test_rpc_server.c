@@ -171,18 +171,30 @@ static bool wait_results(results *res, int n)
     return results_done(res) >= n;
 }
 
+/* Starts a server with `threads` workers and n async calls whose handlers sleep sleep_ms
+ * (call i on methods[i], or Unary when methods is NULL; its handle in handles[i] unless
+ * handles is NULL), and returns a channel to it once all n are inside their handlers. */
+static vt_rpc_channel *start_sleepers(server *s, int threads, int n, const char *const *methods,
+                                      int sleep_ms, results *res, vt_rpc_async **handles)
+{
+    server_start(s, threads, 0);
+    vt_rpc_channel *ch = vt_rpc_channel_new(s->target, NULL);
+    Venta__Test__V1__EchoRequest req = VENTA__TEST__V1__ECHO_REQUEST__INIT;
+    req.sleep_ms = sleep_ms;
+    vt_rpc_call_opts o = {.timeout_ms = 2 * (int64_t)sleep_ms + 30000};
+    for (int i = 0; i < n; i++)
+        VT_CHECK_INT(vt_rpc_call_async(ch, ECHO, methods ? methods[i] : "Unary", &req.base, &o,
+                                       on_done, res, handles ? &handles[i] : NULL),
+                     0);
+    VT_CHECK(wait_atomic(&s->echo.sleeping, n));
+    return ch;
+}
+
 static void test_shutdown_lets_calls_finish(void)
 {
     server s;
-    server_start(&s, 4, 0);
-    vt_rpc_channel *ch = vt_rpc_channel_new(s.target, NULL);
     results res = {.mu = PTHREAD_MUTEX_INITIALIZER};
-    Venta__Test__V1__EchoRequest req = VENTA__TEST__V1__ECHO_REQUEST__INIT;
-    req.sleep_ms = 500;
-    vt_rpc_call_opts o = {.timeout_ms = 30000};
-    for (int i = 0; i < 4; i++)
-        VT_CHECK_INT(vt_rpc_call_async(ch, ECHO, "Unary", &req.base, &o, on_done, &res, NULL), 0);
-    VT_CHECK(wait_atomic(&s.echo.sleeping, 4));
+    vt_rpc_channel *ch = start_sleepers(&s, 4, 4, NULL, 500, &res, NULL);
     /* All four are inside their handlers: shutdown must wait for them. */
     vt_rpc_server_shutdown(s.srv, 20000);
     VT_CHECK_INT(atomic_load(&s.echo.finished_sleeps), 4);
@@ -193,7 +205,7 @@ static void test_shutdown_lets_calls_finish(void)
     /* After shutdown nobody answers: a new call fails UNAVAILABLE. */
     vt_rpc_reply *r;
     vt_rpc_call_opts quick = {.timeout_ms = 5000};
-    req.sleep_ms = 0;
+    Venta__Test__V1__EchoRequest req = VENTA__TEST__V1__ECHO_REQUEST__INIT;
     VT_CHECK_INT(vt_rpc_call_unary(ch, ECHO, "Unary", &req.base, &quick, &r), VT_UNAVAILABLE);
     vt_rpc_reply_free(r);
     vt_rpc_channel_free(ch);
@@ -206,21 +218,11 @@ static void test_shutdown_lets_calls_finish(void)
 static void test_blocking_handlers_hold_up_nobody(void)
 {
     server s;
-    server_start(&s, 3, 0);
-    vt_rpc_channel *ch = vt_rpc_channel_new(s.target, NULL);
     results res = {.mu = PTHREAD_MUTEX_INITIALIZER};
-    Venta__Test__V1__EchoRequest req = VENTA__TEST__V1__ECHO_REQUEST__INIT;
-    req.sleep_ms = 60000;
-    vt_rpc_call_opts o = {.timeout_ms = 120000};
     vt_rpc_async *sleepers[2];
-    const char *methods[2] = {"Blocking", "Unary"};
-    for (int i = 0; i < 2; i++) {
-        VT_CHECK_INT(vt_rpc_call_async(ch, ECHO, methods[i], &req.base, &o, on_done, &res,
-                                       &sleepers[i]),
-                     0);
-        VT_CHECK(wait_atomic(&s.echo.sleeping, i + 1));
-    }
-    req.sleep_ms = 0;
+    static const char *const methods[2] = {"Blocking", "Unary"};
+    vt_rpc_channel *ch = start_sleepers(&s, 3, 2, methods, 60000, &res, sleepers);
+    Venta__Test__V1__EchoRequest req = VENTA__TEST__V1__ECHO_REQUEST__INIT;
     req.message = "meanwhile";
     vt_rpc_call_opts quick = {.timeout_ms = 10000};
     int ok = 0;
@@ -246,15 +248,8 @@ static void test_blocking_handlers_hold_up_nobody(void)
 static void test_shutdown_cancels_after_grace(void)
 {
     server s;
-    server_start(&s, 2, 0);
-    vt_rpc_channel *ch = vt_rpc_channel_new(s.target, NULL);
     results res = {.mu = PTHREAD_MUTEX_INITIALIZER};
-    Venta__Test__V1__EchoRequest req = VENTA__TEST__V1__ECHO_REQUEST__INIT;
-    req.sleep_ms = 60000;
-    vt_rpc_call_opts o = {.timeout_ms = 120000};
-    for (int i = 0; i < 2; i++)
-        VT_CHECK_INT(vt_rpc_call_async(ch, ECHO, "Unary", &req.base, &o, on_done, &res, NULL), 0);
-    VT_CHECK(wait_atomic(&s.echo.sleeping, 2));
+    vt_rpc_channel *ch = start_sleepers(&s, 2, 2, NULL, 60000, &res, NULL);
     /* The handlers would sleep a minute; the grace period is 200 ms. */
     vt_rpc_server_shutdown(s.srv, 200);
     VT_CHECK_INT(atomic_load(&s.echo.cancelled), 2);
