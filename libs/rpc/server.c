@@ -506,8 +506,9 @@ static void on_request(rpc_tag *tag, bool ok)
     ctx_init(sc, current_worker);
     if (!(sc->m->flags & VT_RPC_NONBLOCKING))
         before_blocking(current_worker);
+    /* A non-blocking handler's response joins the worker's held writes; after
+     * before_blocking the worker no longer holds, and its response goes straight out. */
     int code = run_handler(sc);
-    rpc_writes_hold(true); /* the response joins the worker's held writes */
     if (code != VT_OK && code != VT_CANCELLED && code != VT_DEADLINE_EXCEEDED)
         vt_debug(&sc->ctx.log, "rpc: %s -> %s %s", sc->m->path, vt_status_name(code),
                  sc->ctx.message ? sc->ctx.message : "");
@@ -564,16 +565,15 @@ static void *worker_main(void *arg)
      * grpc writes while this thread polls (pings, window updates) is never held. A
      * worker that keeps finding work ready pushes what it held 0.5 ms ago. */
     for (;;) {
-        if (!w->has_turn) {
-            stop_holding_writes(); /* what the blocking handler's response left held */
+        if (!w->has_turn) /* passed on for a handler that may block; it holds nothing */
             take_turn(w);
-        }
         rpc_writes_hold(true);
         grpc_event ev =
             grpc_completion_queue_next(srv->cq, gpr_inf_past(GPR_CLOCK_MONOTONIC), NULL);
         if (ev.type == GRPC_QUEUE_TIMEOUT) {
             stop_holding_writes();
             ev = grpc_completion_queue_next(srv->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+            rpc_writes_hold(true); /* for the run of work this event starts */
         }
         if (ev.type == GRPC_QUEUE_SHUTDOWN)
             break;
@@ -640,15 +640,10 @@ static int add_method(vt_rpc_server *srv, const char *path, const ProtobufCMessa
     return 0;
 }
 
-int vt_rpc_server_add_method(vt_rpc_server *srv, const ProtobufCServiceDescriptor *svc,
-                             const char *method_name, vt_rpc_handler handler, void *user)
-{
-    return vt_rpc_server_add_method_flags(srv, svc, method_name, handler, user, 0);
-}
-
-int vt_rpc_server_add_method_flags(vt_rpc_server *srv, const ProtobufCServiceDescriptor *svc,
-                                   const char *method_name, vt_rpc_handler handler, void *user,
-                                   unsigned flags)
+/* A unary method of svc, with its flags (VT_RPC_NONBLOCKING). */
+static int add_unary_method(vt_rpc_server *srv, const ProtobufCServiceDescriptor *svc,
+                            const char *method_name, vt_rpc_handler handler, void *user,
+                            unsigned flags)
 {
     const ProtobufCMethodDescriptor *md = rpc_service_method(svc, method_name);
     if (!md || !handler)
@@ -666,11 +661,17 @@ int vt_rpc_server_add_method_flags(vt_rpc_server *srv, const ProtobufCServiceDes
     return rc;
 }
 
+int vt_rpc_server_add_method(vt_rpc_server *srv, const ProtobufCServiceDescriptor *svc,
+                             const char *method_name, vt_rpc_handler handler, void *user)
+{
+    return add_unary_method(srv, svc, method_name, handler, user, 0);
+}
+
 int vt_rpc_server_add_service(vt_rpc_server *srv, const ProtobufCServiceDescriptor *svc,
                               const vt_rpc_method_entry *table, void *user)
 {
     for (const vt_rpc_method_entry *e = table; e->method; e++) {
-        int rc = vt_rpc_server_add_method_flags(srv, svc, e->method, e->handler, user, e->flags);
+        int rc = add_unary_method(srv, svc, e->method, e->handler, user, e->flags);
         if (rc)
             return rc;
     }

@@ -84,11 +84,13 @@ typedef int (*vt_rpc_handler)(vt_rpc_ctx *ctx, const ProtobufCMessage *in, Proto
                               void *user);
 
 /* Method flag: the handler answers without waiting on I/O, a lock held across I/O or a
- * sleep (from memory, a queue hand-off). A worker then keeps its responses in the
- * kernel until it runs out of ready work and sends them in one push (held_writes.c),
- * instead of one write each. A handler of such a method that must wait after all calls
- * vt_rpc_ctx_will_block first. Without the flag, held responses are pushed before the
- * handler runs, so a handler that blocks never delays anyone else's response. */
+ * sleep (from memory, a queue hand-off). It then runs on the one worker taking events,
+ * which keeps its responses in the kernel until it runs out of ready work and sends them
+ * in one push (held_writes.c), instead of one write each. A handler of such a method
+ * that must wait after all calls vt_rpc_ctx_will_block first; one that blocks without
+ * it stalls the whole server meanwhile. Without the flag, the worker pushes what it
+ * holds and hands the queue to another worker before the handler runs, so a handler
+ * that blocks never delays anyone else. */
 #define VT_RPC_NONBLOCKING 1u
 
 typedef struct {
@@ -109,11 +111,7 @@ void vt_rpc_server_free(vt_rpc_server *srv);
  * unknown method, VT_ALREADY_EXISTS when added twice, VT_FAILED_PRECONDITION after start. */
 int vt_rpc_server_add_method(vt_rpc_server *srv, const ProtobufCServiceDescriptor *svc,
                              const char *method, vt_rpc_handler handler, void *user);
-/* The same with method flags (VT_RPC_NONBLOCKING). */
-int vt_rpc_server_add_method_flags(vt_rpc_server *srv, const ProtobufCServiceDescriptor *svc,
-                                   const char *method, vt_rpc_handler handler, void *user,
-                                   unsigned flags);
-/* Adds every entry of a table terminated by {NULL, NULL}. */
+/* Adds every entry of a table terminated by {NULL, NULL, 0}, with its flags. */
 int vt_rpc_server_add_service(vt_rpc_server *srv, const ProtobufCServiceDescriptor *svc,
                               const vt_rpc_method_entry *table, void *user);
 
@@ -138,8 +136,9 @@ int64_t vt_rpc_ctx_remaining_ms(const vt_rpc_ctx *ctx);
  * Long handlers should poll it and give up early. */
 bool vt_rpc_ctx_cancelled(const vt_rpc_ctx *ctx);
 /* For a VT_RPC_NONBLOCKING method's handler about to wait (a cache miss going to the
- * database, a sleep): sends the responses its worker is holding back now. Call it on
- * the handler's own thread; elsewhere, and for other methods, it does nothing. */
+ * database, a sleep): sends the responses its worker is holding back now and hands the
+ * queue to another worker. Call it on the handler's own thread; elsewhere, and for other
+ * methods, it does nothing. */
 void vt_rpc_ctx_will_block(vt_rpc_ctx *ctx);
 /* The caller's x-request-id when sane, else one generated for this call; never NULL. */
 const char *vt_rpc_ctx_request_id(const vt_rpc_ctx *ctx);
