@@ -36,8 +36,9 @@ static int echo_unary(vt_rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMess
     else if (strncmp(req->message, "health-up:", 10) == 0)
         vt_rpc_health_set_dependency(st->srv, req->message + 10, true);
 
-    if (rpc_writes_held() > 0)
-        atomic_fetch_add_explicit(&st->held_seen, 1, memory_order_relaxed);
+    /* Once is enough to know: no shared write per call on the benchmark's path. */
+    if (rpc_writes_held() > 0 && !atomic_load_explicit(&st->held_seen, memory_order_relaxed))
+        atomic_store_explicit(&st->held_seen, 1, memory_order_relaxed);
     if (req->sleep_ms > 0) {
         vt_rpc_ctx_will_block(ctx); /* Unary is VT_RPC_NONBLOCKING but for this */
         check_nothing_held(st);

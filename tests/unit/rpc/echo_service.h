@@ -25,8 +25,8 @@ typedef struct {
     /* Handlers about to block (Blocking, or a sleep) that found responses of their
      * worker still held back (libs/rpc held_writes.c): must stay 0. */
     atomic_int held_when_blocking;
-    /* Unary handlers that found responses of their worker held back, i.e. grpc's
-     * sendmsg really went through held_writes.c: some under concurrent load. */
+    /* 1 once a Unary handler found responses of its worker held back, i.e. grpc's
+     * sendmsg really went through held_writes.c (it does under concurrent load). */
     atomic_int held_seen;
 } rpc_echo_state;
 
