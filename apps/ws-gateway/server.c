@@ -9,7 +9,9 @@
  * it can outlive the socket while gRPC calls for it are in flight.
  *
  * Idle connections: lws's validity policy pings a connection silent for ping_s and
- * hangs up when nothing (a pong included) came back within 2 × ping_s.
+ * hangs up when nothing (a pong included) came back within 2 × ping_s. Idle HTTP
+ * keep-alive connections advertise HTTP_KEEPALIVE_S and are closed a grace period
+ * later, so that a client reusing one never meets our close (libs/http/keepalive.c).
  */
 #include "gateway.h"
 #include "vt_http.h"
@@ -18,6 +20,10 @@
 #include <string.h>
 
 #define PROTOCOL "venta.v1.json"
+
+/* The idle keep-alive timeout the HTTP answers advertise (/metrics scrapes, probes);
+ * lws closes idle connections a grace period later (vt_http.h). */
+#define HTTP_KEEPALIVE_S 5
 
 typedef struct {
     conn *c;
@@ -47,6 +53,7 @@ static int http_answer(struct lws *wsi, pss_t *pss, unsigned int status, const c
     memcpy(pss->body + LWS_PRE, text, len);
     pss->len = len;
     if (lws_add_http_common_headers(wsi, status, ctype, (lws_filepos_t)len, &p, end) ||
+        vt_http_add_keepalive_hint(wsi, HTTP_KEEPALIVE_S, &p, end) ||
         lws_finalize_write_http_header(wsi, start, &p, end))
         return -1;
     lws_callback_on_writable(wsi);
@@ -226,6 +233,7 @@ int server_start(gw *g, char *err, size_t errlen)
     info.max_http_header_data = 10240; /* a JWT in a header or the query string */
     info.retry_and_idle_policy = &idle_policy;
     info.timeout_secs = 10;
+    info.keepalive_timeout = vt_http_keepalive_close_s(HTTP_KEEPALIVE_S);
     g->lws = lws_create_context(&info);
     struct lws_vhost *vh = g->lws ? lws_get_vhost_by_name(g->lws, "default") : NULL;
     if (!vh || lws_get_vhost_listen_port(vh) <= 0) { /* lws carries on without a listener */

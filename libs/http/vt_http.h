@@ -27,4 +27,16 @@ int vt_http_refuse_now(struct lws *wsi, unsigned int status, const char *code,
  * literal used to end up on 0.0.0.0), exits 2 with a line naming var. */
 void vt_http_resolve_listen(const char *var, vt_addr *addr);
 
+/* Idle keep-alive connections (keepalive.c says why): a gateway advertises
+ * `Keep-Alive: timeout=<advertised_s>` on its answers and has lws close idle connections
+ * only after vt_http_keepalive_close_s(advertised_s) (lws_context_creation_info
+ * .keepalive_timeout), so a client never reuses a connection the server is closing,
+ * even when the server's loop was busy for up to VT_HTTP_KEEPALIVE_GRACE_S. */
+#define VT_HTTP_KEEPALIVE_GRACE_S 5
+int vt_http_keepalive_close_s(int advertised_s);
+/* Append the Keep-Alive header to an answer's headers being built in *p..end; 0, or
+ * nonzero when it does not fit (lws_add_http_header_by_name's convention). */
+int vt_http_add_keepalive_hint(struct lws *wsi, int advertised_s, unsigned char **p,
+                               unsigned char *end);
+
 #endif
