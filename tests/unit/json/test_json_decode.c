@@ -10,7 +10,6 @@
  */
 #include "json_test_util.h"
 
-#include <float.h>
 
 /* ---- decoding ---- */
 
