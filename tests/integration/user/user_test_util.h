@@ -61,7 +61,7 @@ extern int vendor_pid, vendor_port;
 extern vt_rpc_channel *channel;
 extern vt_bus *bus;
 extern const ProtobufCServiceDescriptor *svc; /* venta.user.v1.UserService */
-extern int64_t t0; /* a base for provider timestamps */
+extern int64_t t0;                            /* a base for provider timestamps */
 
 bool vendor_built(void);
 

@@ -10,7 +10,6 @@
  */
 #include "json_test_util.h"
 
-
 /* ---- decoding ---- */
 
 static void test_decode_vendor(void)
