@@ -17,8 +17,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int vt_test_failures;
-static int vt_test_checks;
+/* Per file, unless an executable made of several test files defines
+ * VT_TEST_SHARED_COUNTERS in all of them and VT_TEST_COUNTERS_HERE in the one that owns
+ * the counters (its main). Unused in a helper file that only uses VT_REQUIRE. */
+#if defined(VT_TEST_COUNTERS_HERE)
+int vt_test_failures, vt_test_checks;
+#elif defined(VT_TEST_SHARED_COUNTERS)
+extern int vt_test_failures, vt_test_checks;
+#else
+static int vt_test_failures __attribute__((unused));
+static int vt_test_checks __attribute__((unused));
+#endif
 
 #define VT_CHECK(cond)                                                                       \
     do {                                                                                     \
