@@ -252,16 +252,17 @@ static int get_vendor(vt_rpc_ctx *ctx, vendor_service *svc,
     if (svc->profiles) {
         epoch = profile_sync_epoch(svc->sync);
         cached_fill f = {ctx, out};
-        if (profile_cache_get(svc->profiles, req->id, epoch, fill_from_cache, &f))
+        if (profile_cache_lookup(svc->profiles, req->id, epoch, fill_from_cache, &f, &ticket))
             return VT_OK;
-        ticket = profile_cache_ticket(svc->profiles, req->id);
     }
     char err[512];
     PGresult *res;
     int rc = store_get(db(ctx), req->id, &res, err, sizeof err);
-    if (rc != VT_OK)
-        return db_error(ctx, rc, err);
-    if (PQntuples(res) == 0) {
+    if (rc != VT_OK || PQntuples(res) == 0) {
+        if (svc->profiles)
+            profile_cache_release(svc->profiles, req->id, ticket);
+        if (rc != VT_OK)
+            return db_error(ctx, rc, err);
         PQclear(res);
         return vt_rpc_ctx_error(ctx, VT_NOT_FOUND, "vendor %s not found", req->id);
     }

@@ -43,16 +43,28 @@ void profile_cache_free(profile_cache *pc);
 bool profile_cache_get(profile_cache *pc, const char *id, uint64_t epoch,
                        void (*use)(const store_vendor *row, void *arg), void *arg);
 /* Taken before reading id from the table: when the read began (the entry's age counts
- * from there, query time included) and what profile_cache_put needs to detect a forget
- * that happened meanwhile. */
+ * from there, query time included), what profile_cache_put needs to detect a forget
+ * that happened meanwhile, and whether this read is the one others wait for. */
 typedef struct {
     uint64_t gen;
     int64_t read_ns;
+    bool fills; /* claimed the slot's fill: end it with put or release */
 } profile_ticket;
 profile_ticket profile_cache_ticket(profile_cache *pc, const char *id);
-/* Keep row (copied) as id's, read under epoch, unless id was forgotten since ticket. */
+/* GetVendor's lookup, single flight: a hit as profile_cache_get; on a miss while another
+ * caller reads the same vendor, waits (up to a second) for that read and serves it;
+ * otherwise returns false with *ticket taken for this caller's own read, which must
+ * end in profile_cache_put or profile_cache_release. */
+bool profile_cache_lookup(profile_cache *pc, const char *id, uint64_t epoch,
+                          void (*use)(const store_vendor *row, void *arg), void *arg,
+                          profile_ticket *ticket);
+/* Keep row (copied) as id's, read under epoch, unless id was forgotten since ticket;
+ * ends the ticket's fill either way. */
 void profile_cache_put(profile_cache *pc, const char *id, uint64_t epoch, profile_ticket ticket,
                        const store_vendor *row);
+/* The read of ticket put nothing (not found, an error): end its fill, so that callers
+ * waiting for it read the table themselves. */
+void profile_cache_release(profile_cache *pc, const char *id, profile_ticket ticket);
 /* The row of id changed or may have: never serve what was read before. */
 void profile_cache_forget(profile_cache *pc, const char *id);
 

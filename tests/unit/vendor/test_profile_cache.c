@@ -1,8 +1,9 @@
 /*
  * Unit tests of venta-vendor's profile cache (apps/vendor/profile_cache.c): hits and
  * misses, epochs, the TTL, forgets, a read that raced a write (ticket), ids in any
- * case, slot collisions, and many threads reading, filling and forgetting at once
- * (run under ASan/UBSan by scripts/test).
+ * case, slot collisions, many threads reading, filling and forgetting at once (run
+ * under ASan/UBSan by scripts/test), and single flight: concurrent misses on one
+ * vendor cost one read.
  */
 #include "profile_cache.h"
 #include "vt_test.h"
@@ -213,6 +214,77 @@ static void test_threads(void)
     profile_cache_free(shared);
 }
 
+/* Single flight: GETs that miss together on one vendor, the way handlers.c calls the
+ * cache; each miss "reads the table" (counted, 50 ms) and puts, or finds nothing. */
+#define FLIGHT 8
+static profile_cache *flight;
+static int reads, flight_hits;
+static bool flight_found = true;
+
+static void *flight_get(void *arg)
+{
+    (void)arg;
+    seen s = {0};
+    profile_ticket t;
+    if (profile_cache_lookup(flight, A, 1, remember, &s, &t)) {
+        __atomic_fetch_add(&flight_hits, 1, __ATOMIC_RELAXED);
+        return NULL;
+    }
+    __atomic_fetch_add(&reads, 1, __ATOMIC_RELAXED);
+    usleep(50000); /* the query */
+    store_vendor r = row(A, "Read Once");
+    if (flight_found)
+        profile_cache_put(flight, A, 1, t, &r);
+    else
+        profile_cache_release(flight, A, t);
+    return NULL;
+}
+
+static void run_flight(void)
+{
+    reads = flight_hits = 0;
+    pthread_t t[FLIGHT];
+    for (int i = 0; i < FLIGHT; i++)
+        VT_REQUIRE(pthread_create(&t[i], NULL, flight_get, NULL) == 0);
+    for (int i = 0; i < FLIGHT; i++)
+        pthread_join(t[i], NULL);
+}
+
+static void test_single_flight(void)
+{
+    vt_metrics *m = vt_metrics_new();
+    flight = profile_cache_new(64, 60000, m);
+    VT_REQUIRE(flight);
+    /* Found: one read, everyone else served from it. */
+    run_flight();
+    VT_CHECK_INT(reads, 1);
+    VT_CHECK_INT(flight_hits, FLIGHT - 1);
+    char *text = NULL;
+    vt_metrics_render(m, &text);
+    VT_CHECK(strstr(text, "venta_vendor_profile_cache_fill_waits_total ") != NULL);
+    free(text);
+    /* Not found (released, nothing put): the waiters read for themselves, one at a
+     * time, and nobody hangs. */
+    profile_cache_forget(flight, A);
+    flight_found = false;
+    run_flight();
+    VT_CHECK_INT(reads, FLIGHT);
+    VT_CHECK_INT(flight_hits, 0);
+    flight_found = true;
+    /* A claim never ended (a reader that died) does not hold others for more than the
+     * wait bound: the next miss after it reads the table. */
+    profile_cache_forget(flight, A);
+    profile_ticket stuck = profile_cache_ticket(flight, A);
+    VT_CHECK(stuck.fills);
+    seen s;
+    profile_ticket t;
+    VT_CHECK(!profile_cache_lookup(flight, A, 1, remember, &s, &t));
+    VT_CHECK(t.fills);
+    profile_cache_release(flight, A, t);
+    profile_cache_free(flight);
+    vt_metrics_free(m);
+}
+
 int main(void)
 {
     VT_RUN(test_hit_after_put);
@@ -222,5 +294,6 @@ int main(void)
     VT_RUN(test_case_insensitive_ids);
     VT_RUN(test_collisions);
     VT_RUN(test_threads);
+    VT_RUN(test_single_flight);
     return VT_TEST_RESULT();
 }
