@@ -1,5 +1,5 @@
 /*
- * errors.c — how every response is queued, and the error body of API.md §3:
+ * rest_req.c — how every response is queued, and the error body of API.md §3:
  *
  *     {"error":{"code":"NOT_FOUND","message":"vendor 123 not found","requestId":"…"}}
  *
@@ -8,14 +8,14 @@
  * (req->wsi == NULL) the body is dropped. Metrics count the response either way, so a
  * disconnect mid-call still shows up by route and status.
  */
-#include "gateway.h"
+#include "rest_app.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-void gw_add_header(gw_req *req, const char *name, const char *value)
+void rest_add_header(rest_req *req, const char *name, const char *value)
 {
     size_t nl = strlen(name) + 1, vl = strlen(value) + 1;
     if (req->extra_len + nl + vl > sizeof req->extra)
@@ -25,13 +25,13 @@ void gw_add_header(gw_req *req, const char *name, const char *value)
     req->extra_len += nl + vl;
 }
 
-vt_log_ctx gw_log_ctx(const gw_req *req)
+vt_log_ctx rest_log_ctx(const rest_req *req)
 {
     return (vt_log_ctx){.request_id = req->request_id,
                         .user_id = req->user_id[0] ? req->user_id : NULL};
 }
 
-void gw_respond(gw_req *req, int http_status, const char *content_type, char *body, size_t len)
+void rest_respond(rest_req *req, int http_status, const char *content_type, char *body, size_t len)
 {
     if (req->responded) {
         free(body);
@@ -43,26 +43,26 @@ void gw_respond(gw_req *req, int http_status, const char *content_type, char *bo
     req->resp = body;
     req->resp_len = body ? len : 0;
     double secs = (double)(vt_monotonic_ns() - req->start_ns) / 1e9;
-    gw_metrics_request(req->app->m, req->route_index, http_status, secs);
+    rest_metrics_request(req->app->m, req->route_index, http_status, secs);
     if (vt_log_enabled(VT_LOG_DEBUG)) {
-        vt_log_ctx lc = gw_log_ctx(req);
-        vt_debug(&lc, "%s %s -> %d", gw_method_name(req->method), req->path ? req->path : "",
+        vt_log_ctx lc = rest_log_ctx(req);
+        vt_debug(&lc, "%s %s -> %d", rest_method_name(req->method), req->path ? req->path : "",
                  http_status);
     }
     if (req->wsi)
         lws_callback_on_writable(req->wsi);
 }
 
-void gw_respond_json(gw_req *req, int http_status, const char *literal_json)
+void rest_respond_json(rest_req *req, int http_status, const char *literal_json)
 {
     size_t n = strlen(literal_json);
     char *b = malloc(n + 1);
     if (b)
         memcpy(b, literal_json, n + 1);
-    gw_respond(req, http_status, "application/json", b, b ? n : 0);
+    rest_respond(req, http_status, "application/json", b, b ? n : 0);
 }
 
-static void respond_error_v(gw_req *req, int http_status, const char *code, const char *fmt,
+static void respond_error_v(rest_req *req, int http_status, const char *code, const char *fmt,
                             va_list ap)
 {
     char msg[512];
@@ -79,14 +79,14 @@ static void respond_error_v(gw_req *req, int http_status, const char *code, cons
     size_t len = 0;
     char *text = vt_json_buf_take(&b, &len);
     if (http_status >= 500) {
-        vt_log_ctx lc = gw_log_ctx(req);
-        vt_warn(&lc, "%s %s -> %d %s: %s", gw_method_name(req->method),
+        vt_log_ctx lc = rest_log_ctx(req);
+        vt_warn(&lc, "%s %s -> %d %s: %s", rest_method_name(req->method),
                 req->path ? req->path : "", http_status, code, msg);
     }
-    gw_respond(req, http_status, "application/json", text, text ? len : 0);
+    rest_respond(req, http_status, "application/json", text, text ? len : 0);
 }
 
-void gw_respond_error(gw_req *req, int code, const char *fmt, ...)
+void rest_respond_error(rest_req *req, int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -94,7 +94,7 @@ void gw_respond_error(gw_req *req, int code, const char *fmt, ...)
     va_end(ap);
 }
 
-void gw_respond_error_http(gw_req *req, int http_status, const char *code, const char *fmt, ...)
+void rest_respond_error_http(rest_req *req, int http_status, const char *code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -102,7 +102,7 @@ void gw_respond_error_http(gw_req *req, int http_status, const char *code, const
     va_end(ap);
 }
 
-void gw_respond_rpc_error(gw_req *req, gw_upstream up, vt_rpc_reply *reply)
+void rest_respond_rpc_error(rest_req *req, rest_upstream up, vt_rpc_reply *reply)
 {
     int code = vt_rpc_reply_status(reply);
     const char *msg = vt_rpc_reply_message(reply);
@@ -116,10 +116,10 @@ void gw_respond_rpc_error(gw_req *req, gw_upstream up, vt_rpc_reply *reply)
                        : code == VT_UNKNOWN           ? "failed"
                                                       : NULL;
     if (!ours) {
-        gw_respond_error(req, code, "%s", msg);
+        rest_respond_error(req, code, "%s", msg);
         return;
     }
-    vt_log_ctx lc = gw_log_ctx(req);
-    vt_warn(&lc, "%s service: %s: %s", gw_upstream_name(up), vt_status_name(code), msg);
-    gw_respond_error(req, code, "%s service %s", gw_upstream_name(up), ours);
+    vt_log_ctx lc = rest_log_ctx(req);
+    vt_warn(&lc, "%s service: %s: %s", rest_upstream_name(up), vt_status_name(code), msg);
+    rest_respond_error(req, code, "%s service %s", rest_upstream_name(up), ours);
 }

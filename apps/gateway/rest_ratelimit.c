@@ -1,5 +1,5 @@
 /*
- * ratelimit.c — fixed-window rate limits in Redis, per client IP and per user.
+ * rest_ratelimit.c — fixed-window rate limits in Redis, per client IP and per user.
  *
  * One EVAL per request counts it in both windows atomically: INCR each key, give a
  * key its PEXPIRE on the first hit of a window (and repair a key that lost its TTL),
@@ -15,7 +15,7 @@
  * venta_gateway_ratelimit_failopen_total. Rate limits protect the services from
  * abuse; refusing every user because a cache is restarting would be the larger outage.
  */
-#include "gateway.h"
+#include "rest_app.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,8 +32,8 @@ static const char script[] =
     "return table.concat(out, ' ')\n";
 
 typedef struct {
-    gw_req *req;
-    void (*next)(gw_req *req, bool allowed);
+    rest_req *req;
+    void (*next)(rest_req *req, bool allowed);
     long limits[2];
     bool user_is[2];
     int nkeys;
@@ -42,8 +42,8 @@ typedef struct {
 static void on_reply(int status, const vt_kv_reply *reply, void *user)
 {
     rl_ctx *c = user;
-    gw_req *req = c->req;
-    gw_app *app = req->app;
+    rest_req *req = c->req;
+    rest_app *app = req->app;
     bool allowed = true;
     long counts[2] = {0, 0}, ttls[2] = {0, 0};
     int got = 0;
@@ -55,7 +55,7 @@ static void on_reply(int status, const vt_kv_reply *reply, void *user)
         got = sscanf(buf, "%ld %ld %ld %ld", &counts[0], &ttls[0], &counts[1], &ttls[1]);
     }
     if (got < 2 * c->nkeys) {
-        gw_metrics_ratelimit_failopen(app->m);
+        rest_metrics_ratelimit_failopen(app->m);
         if (status == VT_OK && reply && reply->type == VT_KV_ERROR)
             vt_warn(NULL, "ratelimit: redis error: %.*s", (int)reply->len, reply->str);
     } else {
@@ -68,7 +68,7 @@ static void on_reply(int status, const vt_kv_reply *reply, void *user)
                 remaining = 0;
             if (blocked && allowed) {
                 allowed = false;
-                gw_metrics_ratelimited(app->m, c->user_is[i]);
+                rest_metrics_ratelimited(app->m, c->user_is[i]);
                 pick = i;
                 best_remaining = -1;
             }
@@ -87,18 +87,18 @@ static void on_reply(int status, const vt_kv_reply *reply, void *user)
         if (!allowed) {
             char v[32];
             snprintf(v, sizeof v, "%ld", req->rl_reset_s);
-            gw_add_header(req, "retry-after", v);
+            rest_add_header(req, "retry-after", v);
         }
     }
-    void (*next)(gw_req *, bool) = c->next;
+    void (*next)(rest_req *, bool) = c->next;
     free(c);
     next(req, allowed);
-    gw_req_unref(req);
+    rest_req_unref(req);
 }
 
-void gw_ratelimit_check(gw_req *req, void (*next)(gw_req *req, bool allowed))
+void rest_ratelimit_check(rest_req *req, void (*next)(rest_req *req, bool allowed))
 {
-    gw_app *app = req->app;
+    rest_app *app = req->app;
     rl_ctx *c = calloc(1, sizeof *c);
     if (!c) {
         next(req, true);
@@ -137,6 +137,6 @@ void gw_ratelimit_check(gw_req *req, void (*next)(gw_req *req, bool allowed))
     argv[argc++] = window;
     for (int i = 0; i < argc; i++)
         argvlen[i] = strlen(argv[i]);
-    gw_req_ref(req);
+    rest_req_ref(req);
     vt_kv_command_argv(app->kv, on_reply, c, argc, argv, argvlen);
 }

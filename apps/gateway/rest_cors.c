@@ -1,5 +1,5 @@
 /*
- * cors.c — Cross-Origin Resource Sharing for the web apps (VENTA_CORS_ORIGINS).
+ * rest_cors.c — Cross-Origin Resource Sharing for the web apps (VENTA_CORS_ORIGINS).
  *
  * An Origin in the configured list (exact match; "*" allows any) gets
  * Access-Control-Allow-Origin echoing that origin (never a literal "*", so that
@@ -9,15 +9,15 @@
  * path's methods and the requested headers; from a disallowed origin it answers 204
  * without any Access-Control-* header, which the browser treats as a refusal.
  */
-#include "gateway.h"
+#include "rest_app.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
-void gw_cors_classify(gw_req *req)
+void rest_cors_classify(rest_req *req)
 {
-    const gw_config *cfg = &req->app->cfg;
+    const rest_config *cfg = &req->app->cfg;
     req->cors_ok = false;
     if (!req->origin[0])
         return;
@@ -38,18 +38,18 @@ static bool header_list_sane(const char *v)
     return true;
 }
 
-void gw_cors_preflight(gw_req *req, const char *allow)
+void rest_cors_preflight(rest_req *req, const char *allow)
 {
-    const char *acrm = gw_req_header(req, "access-control-request-method");
-    gw_add_header(req, "allow", allow);
+    const char *acrm = rest_req_header(req, "access-control-request-method");
+    rest_add_header(req, "allow", allow);
     if (acrm && req->cors_ok) {
-        gw_add_header(req, "access-control-allow-methods", allow);
-        const char *acrh = gw_req_header(req, "access-control-request-headers");
-        gw_add_header(req, "access-control-allow-headers",
+        rest_add_header(req, "access-control-allow-methods", allow);
+        const char *acrh = rest_req_header(req, "access-control-request-headers");
+        rest_add_header(req, "access-control-allow-headers",
                       acrh && header_list_sane(acrh) && strlen(acrh) < 256
                           ? acrh
                           : "authorization, content-type, x-request-id");
-        gw_add_header(req, "access-control-max-age", "600");
+        rest_add_header(req, "access-control-max-age", "600");
     }
-    gw_respond(req, 204, NULL, NULL, 0);
+    rest_respond(req, 204, NULL, NULL, 0);
 }
