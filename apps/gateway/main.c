@@ -22,6 +22,9 @@
  * close them, let requests in flight finish (up to the grace period), then exit 0.
  */
 #include "rest_app.h"
+#include "rest_metrics.h"
+#include "rest_server.h"
+#include "rest_static.h"
 #include "vt_http.h"
 
 #include <signal.h>
@@ -66,8 +69,7 @@ static void read_config(rest_app *app)
     vt_http_resolve_listen("VENTA_GATEWAY_ADDR", &cfg->addr);
     cfg->upstream_addr[REST_UP_USER] = vt_config_addr("VENTA_USER_ADDR", "127.0.0.1:50051");
     cfg->upstream_addr[REST_UP_VENDOR] = vt_config_addr("VENTA_VENDOR_ADDR", "127.0.0.1:50052");
-    cfg->upstream_addr[REST_UP_LOCATION] =
-        vt_config_addr("VENTA_LOCATION_ADDR", "127.0.0.1:50053");
+    cfg->upstream_addr[REST_UP_LOCATION] = vt_config_addr("VENTA_LOCATION_ADDR", "127.0.0.1:50053");
     cfg->redis_url = vt_config_require("VENTA_REDIS_URL");
     char host[256], err[256];
     int port, db;

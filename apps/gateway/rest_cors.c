@@ -9,25 +9,22 @@
  * path's methods and the requested headers; from a disallowed origin it answers 204
  * without any Access-Control-* header, which the browser treats as a refusal.
  */
-#include "rest_app.h"
+#include "rest_cors.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
-void rest_cors_classify(rest_req *req)
+bool rest_cors_allowed(const rest_config *cfg, const char *origin)
 {
-    const rest_config *cfg = &req->app->cfg;
-    req->cors_ok = false;
-    if (!req->origin[0])
-        return;
-    if (cfg->origin_any) {
-        req->cors_ok = true;
-        return;
-    }
+    if (!origin[0])
+        return false;
+    if (cfg->origin_any)
+        return true;
     for (int i = 0; i < cfg->norigins; i++)
-        if (strcmp(cfg->origins[i], req->origin) == 0)
-            req->cors_ok = true;
+        if (strcmp(cfg->origins[i], origin) == 0)
+            return true;
+    return false;
 }
 
 static bool header_list_sane(const char *v)
@@ -46,9 +43,9 @@ void rest_cors_preflight(rest_req *req, const char *allow)
         rest_add_header(req, "access-control-allow-methods", allow);
         const char *acrh = rest_req_header(req, "access-control-request-headers");
         rest_add_header(req, "access-control-allow-headers",
-                      acrh && header_list_sane(acrh) && strlen(acrh) < 256
-                          ? acrh
-                          : "authorization, content-type, x-request-id");
+                        acrh && header_list_sane(acrh) && strlen(acrh) < 256
+                            ? acrh
+                            : "authorization, content-type, x-request-id");
         rest_add_header(req, "access-control-max-age", "600");
     }
     rest_respond(req, 204, NULL, NULL, 0);

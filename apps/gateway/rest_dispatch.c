@@ -8,7 +8,19 @@
  * so guessing tokens costs the guesser its IP budget; the token is verified first
  * only because the user's own window needs its `sub`.
  */
+#include "rest_dispatch.h"
 #include "rest_app.h"
+#include "rest_cors.h"
+#include "rest_metrics.h"
+#include "rest_ratelimit.h"
+#include "rest_req.h"
+#include "rest_routes.h"
+#include "rest_static.h"
+#include "rest_upstream.h"
+#include "rest_vendor_get.h"
+#include "rest_webhooks.h"
+#include "vt_auth.h"
+#include "vt_json.h"
 
 #include "venta/location/v1/location.pb-c.h"
 #include "venta/vendor/v1/vendor.pb-c.h"
@@ -124,7 +136,7 @@ static void call_or_fail(rest_req *req, rest_upstream up, const ProtobufCService
     if (rc != VT_OK) {
         rest_metrics_upstream_error(req->app->m, up, rc);
         rest_respond_error(req, VT_UNAVAILABLE, "%s service: cannot start the call (%s)",
-                         rest_upstream_name(up), vt_status_name(rc));
+                           rest_upstream_name(up), vt_status_name(rc));
     }
 }
 
@@ -142,7 +154,7 @@ static void on_owner_reply(rest_req *req, vt_rpc_reply *reply)
     vt_rpc_reply_free(reply);
     if (!owner) {
         rest_respond_error(req, VT_PERMISSION_DENIED, "vendor %s is not owned by the caller",
-                         req->id);
+                           req->id);
         return;
     }
     ProtobufCMessage *msg = req->held;
@@ -179,7 +191,7 @@ static void after_ratelimit(rest_req *req, bool allowed)
         return;
     if (!allowed) {
         rest_respond_error(req, VT_RESOURCE_EXHAUSTED, "rate limit exceeded, retry after %ld s",
-                         req->rl_reset_s);
+                           req->rl_reset_s);
         return;
     }
     if (req->auth_error) {
@@ -237,10 +249,10 @@ void rest_dispatch(rest_req *req)
     char allow[128];
     const rest_route *r = NULL;
     switch (rest_route_match(req->method, req->path, &r, req->id, sizeof req->id, allow,
-                           sizeof allow)) {
+                             sizeof allow)) {
     case REST_MATCH_NONE:
         rest_respond_error(req, VT_NOT_FOUND, "no route for %s %s", rest_method_name(req->method),
-                         req->path);
+                           req->path);
         return;
     case REST_MATCH_METHOD:
         if (req->method == REST_OPTIONS) {
@@ -249,7 +261,7 @@ void rest_dispatch(rest_req *req)
         }
         rest_add_header(req, "allow", allow);
         rest_respond_error_http(req, 405, "UNIMPLEMENTED", "method %s is not allowed on %s",
-                              rest_method_name(req->method), req->path);
+                                rest_method_name(req->method), req->path);
         return;
     case REST_MATCH_OK:
         break;

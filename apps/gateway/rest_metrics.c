@@ -13,7 +13,8 @@
  * the series count is bounded; unmatched requests go to route="unmatched". Handles are
  * looked up once per (route, status) and cached: the hot path is an atomic add.
  */
-#include "rest_app.h"
+#include "rest_metrics.h"
+#include "vt_core.h"
 
 #include <stdio.h>
 #include <stdlib.h>

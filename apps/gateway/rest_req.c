@@ -1,19 +1,86 @@
 /*
- * rest_req.c — how every response is queued, and the error body of API.md §3:
+ * rest_req.c — one request's record and lifetime, how every response is queued, and
+ * the error body of API.md §3:
  *
  *     {"error":{"code":"NOT_FOUND","message":"vendor 123 not found","requestId":"…"}}
  *
  * A response is only recorded here (status, headers, body) and the connection asked
- * for a writeable callback; server.c writes it. When the client has already gone
+ * for a writeable callback; rest_server.c writes it. When the client has already gone
  * (req->wsi == NULL) the body is dropped. Metrics count the response either way, so a
  * disconnect mid-call still shows up by route and status.
  */
+#include "rest_req.h"
 #include "rest_app.h"
+#include "rest_metrics.h"
+#include "vt_json.h"
+
+#include <libwebsockets.h>
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* ---- the record ---- */
+
+rest_req *rest_req_new(rest_app *app, struct lws *wsi)
+{
+    rest_req *req = calloc(1, sizeof *req);
+    if (!req)
+        return NULL;
+    req->refs = 1;
+    req->app = app;
+    req->wsi = wsi;
+    req->route_index = -1;
+    req->start_ns = vt_monotonic_ns();
+    return req;
+}
+
+void rest_req_ref(rest_req *req)
+{
+    req->refs++;
+}
+
+static void req_free(rest_req *req)
+{
+    free(req->path);
+    free(req->authorization);
+    for (int i = 0; i < req->nhdrs; i++)
+        free(req->hdrs[i].value);
+    for (int i = 0; i < req->nqargs; i++)
+        free(req->qargs[i]);
+    free(req->qargs);
+    free(req->body);
+    free(req->resp);
+    free(req->auth_error);
+    if (req->held)
+        protobuf_c_message_free_unpacked(req->held, NULL);
+    if (req->held_reply)
+        vt_rpc_reply_free(req->held_reply);
+    for (int i = 0; i <= REST_UP_COUNT; i++)
+        free(req->ready_result[i]);
+    if (req->pending)
+        vt_rpc_async_free(req->pending);
+    free(req);
+}
+
+void rest_req_unref(rest_req *req)
+{
+    if (--req->refs == 0)
+        req_free(req);
+}
+
+const char *rest_req_header(const rest_req *req, const char *name)
+{
+    if (strcmp(name, "authorization") == 0)
+        return req->authorization;
+    for (int i = 0; i < req->nhdrs; i++)
+        if (strcmp(req->hdrs[i].name, name) == 0)
+            return req->hdrs[i].value;
+    return NULL;
+}
+
+/* ---- the response ---- */
 
 void rest_add_header(rest_req *req, const char *name, const char *value)
 {
@@ -100,26 +167,4 @@ void rest_respond_error_http(rest_req *req, int http_status, const char *code, c
     va_start(ap, fmt);
     respond_error_v(req, http_status, code, fmt, ap);
     va_end(ap);
-}
-
-void rest_respond_rpc_error(rest_req *req, rest_upstream up, vt_rpc_reply *reply)
-{
-    int code = vt_rpc_reply_status(reply);
-    const char *msg = vt_rpc_reply_message(reply);
-    if (!msg || !msg[0])
-        msg = vt_status_name(code);
-    /* Codes a transport failure produces carry grpc core's words (addresses, "all
-     * backends failing"): the client gets ours, the log keeps theirs. */
-    const char *ours = code == VT_UNAVAILABLE         ? "is unavailable, retry later"
-                       : code == VT_DEADLINE_EXCEEDED ? "did not answer in time"
-                       : code == VT_CANCELLED         ? "cancelled the call"
-                       : code == VT_UNKNOWN           ? "failed"
-                                                      : NULL;
-    if (!ours) {
-        rest_respond_error(req, code, "%s", msg);
-        return;
-    }
-    vt_log_ctx lc = rest_log_ctx(req);
-    vt_warn(&lc, "%s service: %s: %s", rest_upstream_name(up), vt_status_name(code), msg);
-    rest_respond_error(req, code, "%s service %s", rest_upstream_name(up), ours);
 }

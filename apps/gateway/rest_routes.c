@@ -16,7 +16,9 @@
  * percent-decodes the query string before we see it), so tests/unit/gateway fuzzes
  * both directly.
  */
-#include "rest_app.h"
+#include "rest_routes.h"
+#include "vt_core.h"
+#include "vt_json.h"
 
 #include "venta/location/v1/location.pb-c.h"
 #include "venta/user/v1/user.pb-c.h"
@@ -31,13 +33,13 @@ static const rest_query_map q_page[] = {
 /* The box and the circle have no sensible default: a missing one is a bad request, not
  * an empty answer. */
 static const rest_query_map q_bounds[] = {{"neLat", "ne_lat", true}, {"neLng", "ne_lng", true},
-                                        {"swLat", "sw_lat", true}, {"swLng", "sw_lng", true},
-                                        {"limit", "limit", false}, {NULL, NULL, false}};
+                                          {"swLat", "sw_lat", true}, {"swLng", "sw_lng", true},
+                                          {"limit", "limit", false}, {NULL, NULL, false}};
 static const rest_query_map q_nearby[] = {{"lat", "lat", true},
-                                        {"lng", "lng", true},
-                                        {"radius", "radius_meters", true},
-                                        {"limit", "limit", false},
-                                        {NULL, NULL, false}};
+                                          {"lng", "lng", true},
+                                          {"radius", "radius_meters", true},
+                                          {"limit", "limit", false},
+                                          {NULL, NULL, false}};
 static const rest_query_map q_search[] = {
     {"q", "q", false},         {"lat", "lat", false},
     {"lng", "lng", false},     {"radius", "radius_meters", false},
@@ -58,37 +60,44 @@ const rest_route rest_routes[] = {
     {REST_GET, "/readyz", REST_H_READYZ, .ok_status = 200, .query = q_none},
     {REST_GET, "/metrics", REST_H_METRICS, .ok_status = 200, .query = q_none},
     {REST_POST, "/webhooks/clerk", REST_H_WEBHOOK_CLERK, .ok_status = 200, .query = q_none},
-    {REST_POST, "/webhooks/revenuecat", REST_H_WEBHOOK_REVENUECAT, .ok_status = 200, .query = q_none},
+    {REST_POST, "/webhooks/revenuecat", REST_H_WEBHOOK_REVENUECAT, .ok_status = 200,
+     .query = q_none},
     {REST_GET, "/api/v1/users/me", REST_H_RPC, true, REST_UP_USER, USER_SVC, "GetUser",
      .user_field = "id", .query = q_none, .ok_status = 200},
-    {REST_GET, "/api/v1/users/me/vendors", REST_H_RPC, true, REST_UP_USER, USER_SVC, "ListUserVendors",
-     .user_field = "user_id", .query = q_page, .ok_status = 200},
+    {REST_GET, "/api/v1/users/me/vendors", REST_H_RPC, true, REST_UP_USER, USER_SVC,
+     "ListUserVendors", .user_field = "user_id", .query = q_page, .ok_status = 200},
     {REST_POST, "/api/v1/vendors", REST_H_RPC, true, REST_UP_VENDOR, VENDOR_SVC, "CreateVendor",
      .body = true, .user_field = "owner_id", .query = q_none, .ok_status = 201},
     {REST_GET, "/api/v1/vendors/in-bounds", REST_H_RPC, true, REST_UP_LOCATION, LOCATION_SVC,
      "VendorsInBounds", .query = q_bounds, .ok_status = 200},
     {REST_GET, "/api/v1/vendors/nearby", REST_H_RPC, true, REST_UP_LOCATION, LOCATION_SVC,
      "VendorsNearby", .query = q_nearby, .ok_status = 200},
-    {REST_GET, "/api/v1/vendors/search", REST_H_RPC, true, REST_UP_VENDOR, VENDOR_SVC, "SearchVendors",
-     .query = q_search, .ok_status = 200},
-    {REST_GET, "/api/v1/vendors/{id}", REST_H_VENDOR_GET, true, REST_UP_VENDOR, VENDOR_SVC, "GetVendor",
-     .id_field = "id", .query = q_none, .ok_status = 200},
-    {REST_PATCH, "/api/v1/vendors/{id}", REST_H_RPC, true, REST_UP_VENDOR, VENDOR_SVC, "UpdateVendor",
-     .body = true, .id_field = "id", .query = q_none, .ok_status = 200},
-    {REST_DELETE, "/api/v1/vendors/{id}", REST_H_RPC, true, REST_UP_VENDOR, VENDOR_SVC, "DeleteVendor",
-     .id_field = "id", .query = q_none, .ok_status = 204},
-    {REST_PUT, "/api/v1/vendors/{id}/location", REST_H_LOCATION_PUT, true, REST_UP_LOCATION, LOCATION_SVC,
-     "UpdateVendorLocation", .body = true, .required = req_latlng, .id_field = "vendor_id",
-     .query = q_none, .ok_status = 200},
+    {REST_GET, "/api/v1/vendors/search", REST_H_RPC, true, REST_UP_VENDOR, VENDOR_SVC,
+     "SearchVendors", .query = q_search, .ok_status = 200},
+    {REST_GET, "/api/v1/vendors/{id}", REST_H_VENDOR_GET, true, REST_UP_VENDOR, VENDOR_SVC,
+     "GetVendor", .id_field = "id", .query = q_none, .ok_status = 200},
+    {REST_PATCH, "/api/v1/vendors/{id}", REST_H_RPC, true, REST_UP_VENDOR, VENDOR_SVC,
+     "UpdateVendor", .body = true, .id_field = "id", .query = q_none, .ok_status = 200},
+    {REST_DELETE, "/api/v1/vendors/{id}", REST_H_RPC, true, REST_UP_VENDOR, VENDOR_SVC,
+     "DeleteVendor", .id_field = "id", .query = q_none, .ok_status = 204},
+    {REST_PUT, "/api/v1/vendors/{id}/location", REST_H_LOCATION_PUT, true, REST_UP_LOCATION,
+     LOCATION_SVC, "UpdateVendorLocation", .body = true, .required = req_latlng,
+     .id_field = "vendor_id", .query = q_none, .ok_status = 200},
 };
 const int rest_nroutes = (int)(sizeof rest_routes / sizeof rest_routes[0]);
 
 static const char *const method_names[REST_METHOD_COUNT] = {"GET",    "POST",    "PUT", "PATCH",
-                                                          "DELETE", "OPTIONS", "HEAD"};
+                                                            "DELETE", "OPTIONS", "HEAD"};
 
 const char *rest_method_name(int m)
 {
     return m >= 0 && m < REST_METHOD_COUNT ? method_names[m] : "OTHER";
+}
+
+const char *rest_upstream_name(rest_upstream up)
+{
+    static const char *const names[REST_UP_COUNT] = {"user", "vendor", "location"};
+    return up < REST_UP_COUNT ? names[up] : "?";
 }
 
 /* Does path match tmpl? Returns -1 for no, else a score whose higher bits mark literal
@@ -128,7 +137,7 @@ static long template_match(const char *tmpl, const char *path, char *id, size_t 
 }
 
 rest_match_result rest_route_match(int method, const char *path, const rest_route **route, char *id,
-                               size_t idlen, char *allow, size_t allowlen)
+                                   size_t idlen, char *allow, size_t allowlen)
 {
     long best = -1;
     char tmp[REST_ID_MAX + 1] = "";
@@ -182,8 +191,8 @@ static const char *query_value(char *const *qargs, int nqargs, const char *name)
     return NULL;
 }
 
-int rest_query_apply(const rest_query_map *map, char *const *qargs, int nqargs, ProtobufCMessage *msg,
-                   char *err, size_t errlen)
+int rest_query_apply(const rest_query_map *map, char *const *qargs, int nqargs,
+                     ProtobufCMessage *msg, char *err, size_t errlen)
 {
     char why[256];
     for (const rest_query_map *q = map; q && q->param; q++) {

@@ -18,67 +18,29 @@
  * connection after VENTA_HTTP_KEEPALIVE_S; a body that does not arrive within
  * VENTA_HTTP_BODY_TIMEOUT_S closes the connection (PENDING_TIMEOUT_HTTP_CONTENT).
  */
-#include "rest_app.h"
+#include "rest_server.h"
+#include "rest_cors.h"
+#include "rest_dispatch.h"
+#include "rest_req.h"
 #include "vt_http.h"
+
+#include <libwebsockets.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define REST_MAX_BODY (64 * 1024)
+/* A declared body above this is refused at once and the connection closed; below it
+ * an oversized body is read and dropped so the 413 reaches the client cleanly. */
+#define REST_MAX_DISCARD (4 * 1024 * 1024)
+#define REST_MAX_HEADERS (16 * 1024)
 
 typedef struct {
     rest_req *req;
 } pss_t;
 
 /* ---- request lifetime ---- */
-
-rest_req *rest_req_new(rest_app *app, struct lws *wsi)
-{
-    rest_req *req = calloc(1, sizeof *req);
-    if (!req)
-        return NULL;
-    req->refs = 1;
-    req->app = app;
-    req->wsi = wsi;
-    req->route_index = -1;
-    req->start_ns = vt_monotonic_ns();
-    app->inflight++;
-    return req;
-}
-
-void rest_req_ref(rest_req *req)
-{
-    req->refs++;
-}
-
-static void req_free(rest_req *req)
-{
-    free(req->path);
-    free(req->query);
-    free(req->authorization);
-    for (int i = 0; i < req->nhdrs; i++)
-        free(req->hdrs[i].value);
-    for (int i = 0; i < req->nqargs; i++)
-        free(req->qargs[i]);
-    free(req->qargs);
-    free(req->body);
-    free(req->resp);
-    free(req->auth_error);
-    if (req->held)
-        protobuf_c_message_free_unpacked(req->held, NULL);
-    if (req->held_reply)
-        vt_rpc_reply_free(req->held_reply);
-    for (int i = 0; i <= REST_UP_COUNT; i++)
-        free(req->ready_result[i]);
-    if (req->pending)
-        vt_rpc_async_free(req->pending);
-    free(req);
-}
-
-void rest_req_unref(rest_req *req)
-{
-    if (--req->refs == 0)
-        req_free(req);
-}
 
 /* The connection is done with req (response written or connection closed). */
 static void req_detach(rest_req *req)
@@ -90,16 +52,6 @@ static void req_detach(rest_req *req)
     if (req->pending)
         vt_rpc_async_cancel(req->pending);
     rest_req_unref(req);
-}
-
-const char *rest_req_header(rest_req *req, const char *name)
-{
-    if (strcmp(name, "authorization") == 0)
-        return req->authorization;
-    for (int i = 0; i < req->nhdrs; i++)
-        if (strcmp(req->hdrs[i].name, name) == 0)
-            return req->hdrs[i].value;
-    return NULL;
 }
 
 /* ---- capturing the request ---- */
@@ -219,6 +171,7 @@ static int on_http(rest_app *app, struct lws *wsi, pss_t *pss, const char *uri)
     rest_req *req = rest_req_new(app, wsi);
     if (!req)
         return -1;
+    app->inflight++; /* until req_detach: main.c's drain waits for it to reach 0 */
     pss->req = req;
     req->method = detect_method(wsi);
     req->path = strdup(uri ? uri : "/");
@@ -243,7 +196,7 @@ static int on_http(rest_app *app, struct lws *wsi, pss_t *pss, const char *uri)
         snprintf(req->request_id, sizeof req->request_id, "%s", rid);
     else
         vt_request_id_new(req->request_id);
-    rest_cors_classify(req);
+    req->cors_ok = rest_cors_allowed(&app->cfg, req->origin);
     if (!req->path)
         return -1;
 
@@ -253,8 +206,8 @@ static int on_http(rest_app *app, struct lws *wsi, pss_t *pss, const char *uri)
     if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
         req->close_after = true;
         rest_respond_error_http(req, 411, "INVALID_ARGUMENT",
-                              "Transfer-Encoding is not supported: send the body with "
-                              "Content-Length");
+                                "Transfer-Encoding is not supported: send the body with "
+                                "Content-Length");
         return 0;
     }
     char cl[32];
@@ -271,8 +224,8 @@ static int on_http(rest_app *app, struct lws *wsi, pss_t *pss, const char *uri)
     if (declared > REST_MAX_DISCARD) {
         req->close_after = true;
         rest_respond_error_http(req, 413, "RESOURCE_EXHAUSTED",
-                              "request body of %lld bytes exceeds the limit of %d bytes",
-                              declared, REST_MAX_BODY);
+                                "request body of %lld bytes exceeds the limit of %d bytes",
+                                declared, REST_MAX_BODY);
         return 0;
     }
     if (declared > 0) {
@@ -314,7 +267,7 @@ static void on_body_done(rest_req *req)
         return;
     if (req->body_too_large) {
         rest_respond_error_http(req, 413, "RESOURCE_EXHAUSTED",
-                              "request body exceeds the limit of %d bytes", REST_MAX_BODY);
+                                "request body exceeds the limit of %d bytes", REST_MAX_BODY);
         return;
     }
     rest_dispatch(req);

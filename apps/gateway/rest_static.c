@@ -6,7 +6,8 @@
  * copy, never a disk read on the loop. A missing directory is not fatal — the API works
  * without the map — and / then answers 404 saying why.
  */
-#include "rest_app.h"
+#include "rest_static.h"
+#include "rest_req.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,5 +81,5 @@ void rest_static_serve(rest_req *req, const char *name)
         return;
     }
     rest_respond_error(req, VT_NOT_FOUND, "%s is not available (VENTA_WEB_DIR has no such file)",
-                     name);
+                       name);
 }

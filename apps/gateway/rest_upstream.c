@@ -8,10 +8,17 @@
  * meanwhile (its request detached, the call cancelled) leaves a request that is freed
  * when the completion arrives, and nothing is written anywhere.
  *
+ * A failed call's answer is made here too (rest_respond_rpc_error): only this file knows
+ * which codes the transport, not the service, produced.
+ *
  * Readiness (/readyz) is the same machinery fanned out: grpc.health.v1 Check on every
  * upstream and a PING to Redis, answered when all have reported.
  */
+#include "rest_upstream.h"
 #include "rest_app.h"
+#include "rest_metrics.h"
+#include "rest_req.h"
+#include "vt_json.h"
 
 #include "grpc/health/v1/health.pb-c.h"
 
@@ -31,12 +38,6 @@ typedef struct {
 } rest_call;
 
 static int64_t next_call_id = 1;
-
-const char *rest_upstream_name(rest_upstream up)
-{
-    static const char *const names[REST_UP_COUNT] = {"user", "vendor", "location"};
-    return up < REST_UP_COUNT ? names[up] : "?";
-}
 
 static void call_free(rest_call *c)
 {
@@ -123,10 +124,34 @@ static int start_call(rest_req *req, rest_upstream up, const ProtobufCServiceDes
 }
 
 int rest_upstream_call(rest_req *req, rest_upstream up, const ProtobufCServiceDescriptor *svc,
-                     const char *method, ProtobufCMessage *msg, rest_rpc_done done)
+                       const char *method, ProtobufCMessage *msg, rest_rpc_done done)
 {
     return start_call(req, up, svc, method, msg, done, req->app->cfg.upstream_timeout_ms,
                       false);
+}
+
+/* ---- failures ---- */
+
+void rest_respond_rpc_error(rest_req *req, rest_upstream up, vt_rpc_reply *reply)
+{
+    int code = vt_rpc_reply_status(reply);
+    const char *msg = vt_rpc_reply_message(reply);
+    if (!msg || !msg[0])
+        msg = vt_status_name(code);
+    /* Codes a transport failure produces carry grpc core's words (addresses, "all
+     * backends failing"): the client gets ours, the log keeps theirs. */
+    const char *ours = code == VT_UNAVAILABLE         ? "is unavailable, retry later"
+                       : code == VT_DEADLINE_EXCEEDED ? "did not answer in time"
+                       : code == VT_CANCELLED         ? "cancelled the call"
+                       : code == VT_UNKNOWN           ? "failed"
+                                                      : NULL;
+    if (!ours) {
+        rest_respond_error(req, code, "%s", msg);
+        return;
+    }
+    vt_log_ctx lc = rest_log_ctx(req);
+    vt_warn(&lc, "%s service: %s: %s", rest_upstream_name(up), vt_status_name(code), msg);
+    rest_respond_error(req, code, "%s service %s", rest_upstream_name(up), ours);
 }
 
 /* ---- /readyz ---- */

@@ -10,7 +10,11 @@
  * that does not answer, leaves the vendor as VendorService gave it: the profile is
  * the answer, the position a refinement.
  */
+#include "rest_vendor_get.h"
 #include "rest_app.h"
+#include "rest_metrics.h"
+#include "rest_req.h"
+#include "rest_upstream.h"
 
 #include "venta/location/v1/location.pb-c.h"
 #include "venta/vendor/v1/vendor.pb-c.h"
@@ -75,8 +79,9 @@ static void on_vendor(rest_req *req, vt_rpc_reply *reply)
         q->vendor_id = strdup(req->id);
     }
     if (!q || !q->vendor_id ||
-        rest_upstream_call(req, REST_UP_LOCATION, &venta__location__v1__location_service__descriptor,
-                         "GetVendorLocation", &q->base, on_location) != VT_OK) {
+        rest_upstream_call(req, REST_UP_LOCATION,
+                           &venta__location__v1__location_service__descriptor, "GetVendorLocation",
+                           &q->base, on_location) != VT_OK) {
         if (q && !q->vendor_id)
             free(q);
         req->held_reply = NULL;
@@ -88,7 +93,7 @@ static void on_vendor(rest_req *req, vt_rpc_reply *reply)
 void rest_vendor_get(rest_req *req, ProtobufCMessage *get_vendor)
 {
     if (rest_upstream_call(req, REST_UP_VENDOR, &venta__vendor__v1__vendor_service__descriptor,
-                         "GetVendor", get_vendor, on_vendor) != VT_OK) {
+                           "GetVendor", get_vendor, on_vendor) != VT_OK) {
         rest_metrics_upstream_error(req->app->m, REST_UP_VENDOR, VT_UNAVAILABLE);
         rest_respond_error(req, VT_UNAVAILABLE, "vendor service: cannot start the call");
     }

@@ -9,7 +9,11 @@
  * be reached, so the sender retries and nothing is lost. A payload that can never
  * succeed (not JSON, no event id) is a 400.
  */
+#include "rest_webhooks.h"
 #include "rest_app.h"
+#include "rest_metrics.h"
+#include "rest_req.h"
+#include "rest_upstream.h"
 
 #include "venta/user/v1/user.pb-c.h"
 
@@ -79,9 +83,8 @@ static void respond_status(rest_req *req, const char *status)
 {
     char body[64];
     snprintf(body, sizeof body, "{\"status\":\"%s\"}", status);
-    rest_metrics_webhook(req->app->m, req->route->kind == REST_H_WEBHOOK_CLERK ? "clerk"
-                                                                            : "revenuecat",
-                       status);
+    rest_metrics_webhook(req->app->m,
+                         req->route->kind == REST_H_WEBHOOK_CLERK ? "clerk" : "revenuecat", status);
     rest_respond_json(req, 200, body);
 }
 
@@ -90,9 +93,8 @@ static void respond_upstream_failure(rest_req *req, vt_rpc_reply *reply)
 {
     int code = vt_rpc_reply_status(reply);
     const char *msg = vt_rpc_reply_message(reply);
-    rest_metrics_webhook(req->app->m, req->route->kind == REST_H_WEBHOOK_CLERK ? "clerk"
-                                                                            : "revenuecat",
-                       "failed");
+    rest_metrics_webhook(
+        req->app->m, req->route->kind == REST_H_WEBHOOK_CLERK ? "clerk" : "revenuecat", "failed");
     if (code == VT_INVALID_ARGUMENT) {
         rest_respond_error(req, code, "%s", msg && msg[0] ? msg : "invalid event");
         return;
@@ -117,7 +119,7 @@ static json_t *parse_body(rest_req *req)
     json_t *root = req->body_len ? json_loadb(req->body, req->body_len, 0, &jerr) : NULL;
     if (!root) {
         rest_respond_error(req, VT_INVALID_ARGUMENT, "malformed JSON: %s",
-                         req->body_len ? jerr.text : "empty body");
+                           req->body_len ? jerr.text : "empty body");
         return NULL;
     }
     if (!json_is_object(root)) {

@@ -26,7 +26,9 @@
  *   ninja -C build-fuzz fuzz && build-fuzz/tests/unit/gateway/fuzz-gateway-url \
  *       -max_total_time=60 tests/unit/gateway/corpus
  */
-#include "rest_app.h"
+#include "rest_routes.h"
+#include "vt_core.h"
+#include "vt_json.h"
 #include "vt_fuzz.h"
 
 #include <string.h>
