@@ -38,6 +38,7 @@
 
 struct lws_context;
 struct lws_vhost;
+typedef struct rest_req rest_req;
 
 #define REST_MAX_ORIGINS 32
 
@@ -72,6 +73,10 @@ struct rest_app {
     rest_metrics *m;
     int inflight; /* requests between their headers and their response written */
     bool draining;
+    /* A response was queued for a request whose connection is open: rest_server.c
+     * asks lws to write it. A callback, so that rest_req.c needs no server (and unit
+     * tests can stand in for the connection). */
+    void (*response_ready)(rest_req *req);
 };
 /* rest_req.h declares the name for the modules that only pass the app along. */
 typedef struct rest_app rest_app;

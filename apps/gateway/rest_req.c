@@ -5,16 +5,14 @@
  *     {"error":{"code":"NOT_FOUND","message":"vendor 123 not found","requestId":"…"}}
  *
  * A response is only recorded here (status, headers, body) and the connection asked
- * for a writeable callback; rest_server.c writes it. When the client has already gone
- * (req->wsi == NULL) the body is dropped. Metrics count the response either way, so a
+ * for a writeable callback (app->response_ready); rest_server.c writes it. When the client has
+ * already gone (req->wsi == NULL) the body is dropped. Metrics count the response either way, so a
  * disconnect mid-call still shows up by route and status.
  */
 #include "rest_req.h"
 #include "rest_app.h"
 #include "rest_metrics.h"
 #include "vt_json.h"
-
-#include <libwebsockets.h>
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -116,8 +114,8 @@ void rest_respond(rest_req *req, int http_status, const char *content_type, char
         vt_debug(&lc, "%s %s -> %d", rest_method_name(req->method), req->path ? req->path : "",
                  http_status);
     }
-    if (req->wsi)
-        lws_callback_on_writable(req->wsi);
+    if (req->wsi && req->app->response_ready)
+        req->app->response_ready(req);
 }
 
 void rest_respond_json(rest_req *req, int http_status, const char *literal_json)

@@ -442,8 +442,14 @@ static const struct lws_protocols protocols[] = {
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
+static void response_ready(rest_req *req)
+{
+    lws_callback_on_writable(req->wsi);
+}
+
 int rest_server_start(rest_app *app, char *err, size_t errlen)
 {
+    app->response_ready = response_ready;
     vt_http_route_lws_log();
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
