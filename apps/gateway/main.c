@@ -21,7 +21,10 @@
  * SIGTERM/SIGINT: stop listening, answer new requests on open connections with 503 and
  * close them, let requests in flight finish (up to the grace period), then exit 0.
  */
-#include "gateway.h"
+#include "rest_app.h"
+#include "rest_metrics.h"
+#include "rest_server.h"
+#include "rest_static.h"
 #include "vt_http.h"
 
 #include <signal.h>
@@ -29,7 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void read_origins(gw_config *cfg)
+static void read_origins(rest_config *cfg)
 {
     const char *list = vt_config_str("VENTA_CORS_ORIGINS", NULL);
     if (!list)
@@ -50,7 +53,7 @@ static void read_origins(gw_config *cfg)
             cfg->origin_any = true;
             continue;
         }
-        if (cfg->norigins == GW_MAX_ORIGINS)
+        if (cfg->norigins == REST_MAX_ORIGINS)
             vt_config_fail("VENTA_CORS_ORIGINS", "more than 32 origins");
         if (strncmp(tok, "http://", 7) != 0 && strncmp(tok, "https://", 8) != 0)
             vt_config_fail("VENTA_CORS_ORIGINS", "origins must start with http:// or https://");
@@ -59,15 +62,14 @@ static void read_origins(gw_config *cfg)
     free(copy);
 }
 
-static void read_config(gw_app *app)
+static void read_config(rest_app *app)
 {
-    gw_config *cfg = &app->cfg;
+    rest_config *cfg = &app->cfg;
     cfg->addr = vt_config_addr("VENTA_GATEWAY_ADDR", "127.0.0.1:8080");
     vt_http_resolve_listen("VENTA_GATEWAY_ADDR", &cfg->addr);
-    cfg->upstream_addr[GW_UP_USER] = vt_config_addr("VENTA_USER_ADDR", "127.0.0.1:50051");
-    cfg->upstream_addr[GW_UP_VENDOR] = vt_config_addr("VENTA_VENDOR_ADDR", "127.0.0.1:50052");
-    cfg->upstream_addr[GW_UP_LOCATION] =
-        vt_config_addr("VENTA_LOCATION_ADDR", "127.0.0.1:50053");
+    cfg->upstream_addr[REST_UP_USER] = vt_config_addr("VENTA_USER_ADDR", "127.0.0.1:50051");
+    cfg->upstream_addr[REST_UP_VENDOR] = vt_config_addr("VENTA_VENDOR_ADDR", "127.0.0.1:50052");
+    cfg->upstream_addr[REST_UP_LOCATION] = vt_config_addr("VENTA_LOCATION_ADDR", "127.0.0.1:50053");
     cfg->redis_url = vt_config_require("VENTA_REDIS_URL");
     char host[256], err[256];
     int port, db;
@@ -108,7 +110,7 @@ static uv_signal_t sig_term, sig_int;
 static uv_timer_t drain_timer;
 static int64_t drain_deadline_ns;
 
-static void close_all(gw_app *app)
+static void close_all(rest_app *app)
 {
     uv_timer_stop(&drain_timer);
     uv_close((uv_handle_t *)&drain_timer, NULL);
@@ -118,8 +120,8 @@ static void close_all(gw_app *app)
      * and Redis writes drain must not turn our exit 0 into a kill. */
     signal(SIGTERM, SIG_IGN);
     signal(SIGINT, SIG_IGN);
-    gw_server_destroy(app); /* closes what is left; their calls are cancelled */
-    for (int i = 0; i < GW_UP_COUNT; i++) {
+    rest_server_destroy(app); /* closes what is left; their calls are cancelled */
+    for (int i = 0; i < REST_UP_COUNT; i++) {
         vt_rpc_channel_free(app->up[i]); /* completions go into the handoff */
         app->up[i] = NULL;
     }
@@ -131,7 +133,7 @@ static void close_all(gw_app *app)
 
 static void on_drain_tick(uv_timer_t *t)
 {
-    gw_app *app = t->data;
+    rest_app *app = t->data;
     if (app->inflight > 0 && vt_monotonic_ns() < drain_deadline_ns)
         return;
     if (app->inflight > 0)
@@ -141,12 +143,12 @@ static void on_drain_tick(uv_timer_t *t)
 
 static void on_signal(uv_signal_t *s, int signum)
 {
-    gw_app *app = s->data;
+    rest_app *app = s->data;
     if (app->draining)
         return;
     vt_info(NULL, "signal %d: draining %d requests in flight", signum, app->inflight);
     app->draining = true;
-    gw_server_drain(app);
+    rest_server_drain(app);
     drain_deadline_ns = vt_monotonic_ns() + app->cfg.grace_ms * 1000000;
     drain_timer.data = app;
     uv_timer_start(&drain_timer, on_drain_tick, 0, 50);
@@ -166,7 +168,7 @@ static void on_kv_state(bool connected, void *user)
 int main(void)
 {
     vt_log_init_from_env("venta-gateway");
-    static gw_app app;
+    static rest_app app;
     read_config(&app);
     signal(SIGPIPE, SIG_IGN);
 
@@ -177,13 +179,13 @@ int main(void)
     }
     app.loop = &loop;
     app.metrics = vt_metrics_new();
-    app.m = app.metrics ? gw_metrics_new(app.metrics) : NULL;
+    app.m = app.metrics ? rest_metrics_new(app.metrics) : NULL;
     app.handoff = vt_handoff_new(&loop, NULL, &app);
     if (!app.m || !app.handoff) {
         vt_error(NULL, "out of memory at start");
         return 1;
     }
-    for (int i = 0; i < GW_UP_COUNT; i++) {
+    for (int i = 0; i < REST_UP_COUNT; i++) {
         char target[300];
         snprintf(target, sizeof target, "%s:%u", app.cfg.upstream_addr[i].host,
                  app.cfg.upstream_addr[i].port);
@@ -193,11 +195,11 @@ int main(void)
             return 1;
         }
     }
-    gw_static_load(vt_config_str("VENTA_WEB_DIR", VENTA_DEFAULT_WEB_DIR));
+    rest_static_load(vt_config_str("VENTA_WEB_DIR", VENTA_DEFAULT_WEB_DIR));
     char err[256];
     if (vt_kv_new(&loop, app.cfg.redis_url, on_kv_state, &app, &app.kv, err, sizeof err))
         vt_config_fail("VENTA_REDIS_URL", err);
-    if (gw_server_start(&app, err, sizeof err) != VT_OK) {
+    if (rest_server_start(&app, err, sizeof err) != VT_OK) {
         vt_error(NULL, "%s", err);
         return 1;
     }
@@ -223,9 +225,9 @@ int main(void)
     vt_auth_svix_key_clear(&app.cfg.svix_key);
     for (int i = 0; i < app.cfg.norigins; i++)
         free(app.cfg.origins[i]);
-    gw_metrics_free(app.m);
+    rest_metrics_free(app.m);
     vt_metrics_free(app.metrics);
-    gw_static_free();
+    rest_static_free();
     vt_info(NULL, "stopped");
     return 0;
 }

@@ -1,8 +1,8 @@
 /*
  * fuzz_gateway_url.c — libFuzzer target for what the REST gateway makes of a request's
- * URL: gw_route_match (method + path to a route and its {id}) and gw_query_apply (the
- * route's query parameters into the gRPC request), both in apps/gateway/routes.c, and
- * the path {id} set as dispatch.c sets it (clang only, built by `ninja fuzz`, run by
+ * URL: rest_route_match (method + path to a route and its {id}) and rest_query_apply (the
+ * route's query parameters into the gRPC request), both in apps/gateway/rest_routes.c, and
+ * the path {id} set as rest_dispatch.c sets it (clang only, built by `ninja fuzz`, run by
  * the 'fuzz' suite; see tests/run-fuzz).
  *
  * The input is a request line without the version, "METHOD /path?a=b&c=d", as
@@ -26,14 +26,16 @@
  *   ninja -C build-fuzz fuzz && build-fuzz/tests/unit/gateway/fuzz-gateway-url \
  *       -max_total_time=60 tests/unit/gateway/corpus
  */
-#include "gateway.h"
+#include "rest_routes.h"
+#include "vt_core.h"
+#include "vt_json.h"
 #include "vt_fuzz.h"
 
 #include <string.h>
 
-#define MAX_FRAGMENTS 64 /* as server.c's capture_query */
+#define MAX_FRAGMENTS 64 /* as rest_server.c's capture_query */
 
-/* Does path fit tmpl, {id} standing for one non-empty segment of at most GW_ID_MAX? */
+/* Does path fit tmpl, {id} standing for one non-empty segment of at most REST_ID_MAX? */
 static bool template_fits(const char *tmpl, const char *path)
 {
     const char *brace = strstr(tmpl, "{id}");
@@ -43,26 +45,26 @@ static bool template_fits(const char *tmpl, const char *path)
     if (n <= pre + post || strncmp(path, tmpl, pre) != 0 || strcmp(path + n - post, brace + 4))
         return false;
     size_t idl = n - pre - post;
-    return idl <= GW_ID_MAX && memchr(path + pre, '/', idl) == NULL;
+    return idl <= REST_ID_MAX && memchr(path + pre, '/', idl) == NULL;
 }
 
 static bool any_fits(const char *path, bool literal_only)
 {
-    for (int i = 0; i < gw_nroutes; i++)
-        if ((!literal_only || !strstr(gw_routes[i].path, "{id}")) &&
-            template_fits(gw_routes[i].path, path))
+    for (int i = 0; i < rest_nroutes; i++)
+        if ((!literal_only || !strstr(rest_routes[i].path, "{id}")) &&
+            template_fits(rest_routes[i].path, path))
             return true;
     return false;
 }
 
-static void check_match(int method, const char *path, gw_match_result res, const gw_route *r,
+static void check_match(int method, const char *path, rest_match_result res, const rest_route *r,
                         const char *id, const char *allow)
 {
     switch (res) {
-    case GW_MATCH_OK: {
+    case REST_MATCH_OK: {
         FUZZ_CHECK(r != NULL && r->method == method && template_fits(r->path, path));
         const char *brace = strstr(r->path, "{id}");
-        char rebuilt[2 * GW_ID_MAX + 64];
+        char rebuilt[2 * REST_ID_MAX + 64];
         snprintf(rebuilt, sizeof rebuilt, "%.*s%s%s", brace ? (int)(brace - r->path) : 0, r->path,
                  id, brace ? brace + 4 : r->path);
         FUZZ_CHECK(strcmp(rebuilt, path) == 0);
@@ -70,17 +72,17 @@ static void check_match(int method, const char *path, gw_match_result res, const
         FUZZ_CHECK(!brace || !any_fits(path, true));
         break;
     }
-    case GW_MATCH_METHOD: {
+    case REST_MATCH_METHOD: {
         FUZZ_CHECK(r == NULL && any_fits(path, false));
         size_t n = strlen(allow);
         FUZZ_CHECK(n >= 7 && strcmp(allow + n - 7, "OPTIONS") == 0);
         char list[128];
         snprintf(list, sizeof list, "%s", allow);
         for (char *m = strtok(list, ", "); m; m = strtok(NULL, ", "))
-            FUZZ_CHECK(method == GW_OPTIONS || strcmp(m, gw_method_name(method)) != 0);
+            FUZZ_CHECK(method == REST_OPTIONS || strcmp(m, rest_method_name(method)) != 0);
         break;
     }
-    case GW_MATCH_NONE:
+    case REST_MATCH_NONE:
         FUZZ_CHECK(!any_fits(path, false));
         break;
     }
@@ -89,10 +91,10 @@ static void check_match(int method, const char *path, gw_match_result res, const
 static int parse_method(const char *line, size_t *len)
 {
     *len = strcspn(line, " ");
-    for (int m = 0; m < GW_METHOD_COUNT; m++)
-        if (strlen(gw_method_name(m)) == *len && strncmp(line, gw_method_name(m), *len) == 0)
+    for (int m = 0; m < REST_METHOD_COUNT; m++)
+        if (strlen(rest_method_name(m)) == *len && strncmp(line, rest_method_name(m), *len) == 0)
             return m;
-    return GW_METHOD_OTHER;
+    return REST_METHOD_OTHER;
 }
 
 /* The request goes upstream packed: it must be complete and survive unpacking. */
@@ -113,9 +115,9 @@ static void check_wire(const ProtobufCMessageDescriptor *d, const ProtobufCMessa
     free(again);
 }
 
-/* Build the route's request as dispatch.c's build_request does, from the query
+/* Build the route's request as rest_dispatch.c's build_request does, from the query
  * fragments and the path's id, and check the outcome. */
-static void check_request(const gw_route *r, char *const *qargs, int nqargs, const char *id)
+static void check_request(const rest_route *r, char *const *qargs, int nqargs, const char *id)
 {
     const ProtobufCMethodDescriptor *md =
         protobuf_c_service_descriptor_get_method_by_name(r->svc, r->rpc);
@@ -124,7 +126,7 @@ static void check_request(const gw_route *r, char *const *qargs, int nqargs, con
     protobuf_c_message_init(md->input, msg);
     char err[256] = "";
 
-    int rc = gw_query_apply(r->query, qargs, nqargs, msg, err, sizeof err);
+    int rc = rest_query_apply(r->query, qargs, nqargs, msg, err, sizeof err);
     if (rc == VT_OK && r->id_field)
         rc = vt_json_set_field(msg, r->id_field, id, NULL, err, sizeof err);
     if (rc == VT_OK && r->user_field)
@@ -132,7 +134,7 @@ static void check_request(const gw_route *r, char *const *qargs, int nqargs, con
     if (rc != VT_OK) {
         FUZZ_CHECK(rc == VT_INVALID_ARGUMENT && err[0]);
     } else {
-        for (const gw_query_map *q = r->query; q->param; q++) {
+        for (const rest_query_map *q = r->query; q->param; q++) {
             if (!q->required)
                 continue;
             bool present = false;
@@ -165,11 +167,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
 
-    const gw_route *r = NULL;
-    char id[GW_ID_MAX + 1] = "", allow[128] = "";
-    gw_match_result res = gw_route_match(method, path, &r, id, sizeof id, allow, sizeof allow);
+    const rest_route *r = NULL;
+    char id[REST_ID_MAX + 1] = "", allow[128] = "";
+    rest_match_result res = rest_route_match(method, path, &r, id, sizeof id, allow, sizeof allow);
     check_match(method, path, res, r, id, allow);
-    if (res == GW_MATCH_OK && r->svc && r->rpc)
+    if (res == REST_MATCH_OK && r->svc && r->rpc)
         check_request(r, qargs, nqargs, id);
     free(line);
     return 0;

@@ -1,5 +1,5 @@
 /*
- * routes.c — the REST surface of API.md §3 as data.
+ * rest_routes.c — the REST surface of API.md §3 as data.
  *
  * Each row says which gRPC method serves a method + path template and where the
  * request's pieces go: the JSON body is decoded into the method's input message by the
@@ -16,7 +16,9 @@
  * percent-decodes the query string before we see it), so tests/unit/gateway fuzzes
  * both directly.
  */
-#include "gateway.h"
+#include "rest_routes.h"
+#include "vt_core.h"
+#include "vt_json.h"
 
 #include "venta/location/v1/location.pb-c.h"
 #include "venta/user/v1/user.pb-c.h"
@@ -25,20 +27,20 @@
 #include <stdio.h>
 #include <string.h>
 
-static const gw_query_map q_none[] = {{NULL, NULL, false}};
-static const gw_query_map q_page[] = {
+static const rest_query_map q_none[] = {{NULL, NULL, false}};
+static const rest_query_map q_page[] = {
     {"pageSize", "page_size", false}, {"pageToken", "page_token", false}, {NULL, NULL, false}};
 /* The box and the circle have no sensible default: a missing one is a bad request, not
  * an empty answer. */
-static const gw_query_map q_bounds[] = {{"neLat", "ne_lat", true}, {"neLng", "ne_lng", true},
-                                        {"swLat", "sw_lat", true}, {"swLng", "sw_lng", true},
-                                        {"limit", "limit", false}, {NULL, NULL, false}};
-static const gw_query_map q_nearby[] = {{"lat", "lat", true},
-                                        {"lng", "lng", true},
-                                        {"radius", "radius_meters", true},
-                                        {"limit", "limit", false},
-                                        {NULL, NULL, false}};
-static const gw_query_map q_search[] = {
+static const rest_query_map q_bounds[] = {{"neLat", "ne_lat", true}, {"neLng", "ne_lng", true},
+                                          {"swLat", "sw_lat", true}, {"swLng", "sw_lng", true},
+                                          {"limit", "limit", false}, {NULL, NULL, false}};
+static const rest_query_map q_nearby[] = {{"lat", "lat", true},
+                                          {"lng", "lng", true},
+                                          {"radius", "radius_meters", true},
+                                          {"limit", "limit", false},
+                                          {NULL, NULL, false}};
+static const rest_query_map q_search[] = {
     {"q", "q", false},         {"lat", "lat", false},
     {"lng", "lng", false},     {"radius", "radius_meters", false},
     {"limit", "limit", false}, {"cursor", "cursor", false},
@@ -50,45 +52,52 @@ static const char *const req_latlng[] = {"lat", "lng", NULL};
 #define VENDOR_SVC &venta__vendor__v1__vendor_service__descriptor
 #define LOCATION_SVC &venta__location__v1__location_service__descriptor
 
-const gw_route gw_routes[] = {
-    {GW_GET, "/", GW_H_STATIC, .ok_status = 200, .query = q_none, .file = "index.html"},
-    {GW_GET, "/map.js", GW_H_STATIC, .ok_status = 200, .query = q_none, .file = "map.js"},
-    {GW_GET, "/map.css", GW_H_STATIC, .ok_status = 200, .query = q_none, .file = "map.css"},
-    {GW_GET, "/healthz", GW_H_HEALTHZ, .ok_status = 200, .query = q_none},
-    {GW_GET, "/readyz", GW_H_READYZ, .ok_status = 200, .query = q_none},
-    {GW_GET, "/metrics", GW_H_METRICS, .ok_status = 200, .query = q_none},
-    {GW_POST, "/webhooks/clerk", GW_H_WEBHOOK_CLERK, .ok_status = 200, .query = q_none},
-    {GW_POST, "/webhooks/revenuecat", GW_H_WEBHOOK_REVENUECAT, .ok_status = 200, .query = q_none},
-    {GW_GET, "/api/v1/users/me", GW_H_RPC, true, GW_UP_USER, USER_SVC, "GetUser",
+const rest_route rest_routes[] = {
+    {REST_GET, "/", REST_H_STATIC, .ok_status = 200, .query = q_none, .file = "index.html"},
+    {REST_GET, "/map.js", REST_H_STATIC, .ok_status = 200, .query = q_none, .file = "map.js"},
+    {REST_GET, "/map.css", REST_H_STATIC, .ok_status = 200, .query = q_none, .file = "map.css"},
+    {REST_GET, "/healthz", REST_H_HEALTHZ, .ok_status = 200, .query = q_none},
+    {REST_GET, "/readyz", REST_H_READYZ, .ok_status = 200, .query = q_none},
+    {REST_GET, "/metrics", REST_H_METRICS, .ok_status = 200, .query = q_none},
+    {REST_POST, "/webhooks/clerk", REST_H_WEBHOOK_CLERK, .ok_status = 200, .query = q_none},
+    {REST_POST, "/webhooks/revenuecat", REST_H_WEBHOOK_REVENUECAT, .ok_status = 200,
+     .query = q_none},
+    {REST_GET, "/api/v1/users/me", REST_H_RPC, true, REST_UP_USER, USER_SVC, "GetUser",
      .user_field = "id", .query = q_none, .ok_status = 200},
-    {GW_GET, "/api/v1/users/me/vendors", GW_H_RPC, true, GW_UP_USER, USER_SVC, "ListUserVendors",
-     .user_field = "user_id", .query = q_page, .ok_status = 200},
-    {GW_POST, "/api/v1/vendors", GW_H_RPC, true, GW_UP_VENDOR, VENDOR_SVC, "CreateVendor",
+    {REST_GET, "/api/v1/users/me/vendors", REST_H_RPC, true, REST_UP_USER, USER_SVC,
+     "ListUserVendors", .user_field = "user_id", .query = q_page, .ok_status = 200},
+    {REST_POST, "/api/v1/vendors", REST_H_RPC, true, REST_UP_VENDOR, VENDOR_SVC, "CreateVendor",
      .body = true, .user_field = "owner_id", .query = q_none, .ok_status = 201},
-    {GW_GET, "/api/v1/vendors/in-bounds", GW_H_RPC, true, GW_UP_LOCATION, LOCATION_SVC,
+    {REST_GET, "/api/v1/vendors/in-bounds", REST_H_RPC, true, REST_UP_LOCATION, LOCATION_SVC,
      "VendorsInBounds", .query = q_bounds, .ok_status = 200},
-    {GW_GET, "/api/v1/vendors/nearby", GW_H_RPC, true, GW_UP_LOCATION, LOCATION_SVC,
+    {REST_GET, "/api/v1/vendors/nearby", REST_H_RPC, true, REST_UP_LOCATION, LOCATION_SVC,
      "VendorsNearby", .query = q_nearby, .ok_status = 200},
-    {GW_GET, "/api/v1/vendors/search", GW_H_RPC, true, GW_UP_VENDOR, VENDOR_SVC, "SearchVendors",
-     .query = q_search, .ok_status = 200},
-    {GW_GET, "/api/v1/vendors/{id}", GW_H_VENDOR_GET, true, GW_UP_VENDOR, VENDOR_SVC, "GetVendor",
-     .id_field = "id", .query = q_none, .ok_status = 200},
-    {GW_PATCH, "/api/v1/vendors/{id}", GW_H_RPC, true, GW_UP_VENDOR, VENDOR_SVC, "UpdateVendor",
-     .body = true, .id_field = "id", .query = q_none, .ok_status = 200},
-    {GW_DELETE, "/api/v1/vendors/{id}", GW_H_RPC, true, GW_UP_VENDOR, VENDOR_SVC, "DeleteVendor",
-     .id_field = "id", .query = q_none, .ok_status = 204},
-    {GW_PUT, "/api/v1/vendors/{id}/location", GW_H_LOCATION_PUT, true, GW_UP_LOCATION, LOCATION_SVC,
-     "UpdateVendorLocation", .body = true, .required = req_latlng, .id_field = "vendor_id",
-     .query = q_none, .ok_status = 200},
+    {REST_GET, "/api/v1/vendors/search", REST_H_RPC, true, REST_UP_VENDOR, VENDOR_SVC,
+     "SearchVendors", .query = q_search, .ok_status = 200},
+    {REST_GET, "/api/v1/vendors/{id}", REST_H_VENDOR_GET, true, REST_UP_VENDOR, VENDOR_SVC,
+     "GetVendor", .id_field = "id", .query = q_none, .ok_status = 200},
+    {REST_PATCH, "/api/v1/vendors/{id}", REST_H_RPC, true, REST_UP_VENDOR, VENDOR_SVC,
+     "UpdateVendor", .body = true, .id_field = "id", .query = q_none, .ok_status = 200},
+    {REST_DELETE, "/api/v1/vendors/{id}", REST_H_RPC, true, REST_UP_VENDOR, VENDOR_SVC,
+     "DeleteVendor", .id_field = "id", .query = q_none, .ok_status = 204},
+    {REST_PUT, "/api/v1/vendors/{id}/location", REST_H_LOCATION_PUT, true, REST_UP_LOCATION,
+     LOCATION_SVC, "UpdateVendorLocation", .body = true, .required = req_latlng,
+     .id_field = "vendor_id", .query = q_none, .ok_status = 200},
 };
-const int gw_nroutes = (int)(sizeof gw_routes / sizeof gw_routes[0]);
+const int rest_nroutes = (int)(sizeof rest_routes / sizeof rest_routes[0]);
 
-static const char *const method_names[GW_METHOD_COUNT] = {"GET",    "POST",    "PUT", "PATCH",
-                                                          "DELETE", "OPTIONS", "HEAD"};
+static const char *const method_names[REST_METHOD_COUNT] = {"GET",    "POST",    "PUT", "PATCH",
+                                                            "DELETE", "OPTIONS", "HEAD"};
 
-const char *gw_method_name(int m)
+const char *rest_method_name(int m)
 {
-    return m >= 0 && m < GW_METHOD_COUNT ? method_names[m] : "OTHER";
+    return m >= 0 && m < REST_METHOD_COUNT ? method_names[m] : "OTHER";
+}
+
+const char *rest_upstream_name(rest_upstream up)
+{
+    static const char *const names[REST_UP_COUNT] = {"user", "vendor", "location"};
+    return up < REST_UP_COUNT ? names[up] : "?";
 }
 
 /* Does path match tmpl? Returns -1 for no, else a score whose higher bits mark literal
@@ -127,37 +136,37 @@ static long template_match(const char *tmpl, const char *path, char *id, size_t 
     return (*t || *p) ? -1 : score;
 }
 
-gw_match_result gw_route_match(int method, const char *path, const gw_route **route, char *id,
-                               size_t idlen, char *allow, size_t allowlen)
+rest_match_result rest_route_match(int method, const char *path, const rest_route **route, char *id,
+                                   size_t idlen, char *allow, size_t allowlen)
 {
     long best = -1;
-    char tmp[GW_ID_MAX + 1] = "";
-    for (int i = 0; i < gw_nroutes; i++) {
-        long s = template_match(gw_routes[i].path, path, tmp, sizeof tmp);
+    char tmp[REST_ID_MAX + 1] = "";
+    for (int i = 0; i < rest_nroutes; i++) {
+        long s = template_match(rest_routes[i].path, path, tmp, sizeof tmp);
         if (s > best)
             best = s;
     }
     if (best < 0)
-        return GW_MATCH_NONE;
-    bool methods[GW_METHOD_COUNT] = {false};
-    const gw_route *found = NULL;
-    for (int i = 0; i < gw_nroutes; i++) {
+        return REST_MATCH_NONE;
+    bool methods[REST_METHOD_COUNT] = {false};
+    const rest_route *found = NULL;
+    for (int i = 0; i < rest_nroutes; i++) {
         tmp[0] = '\0';
-        if (template_match(gw_routes[i].path, path, tmp, sizeof tmp) != best)
+        if (template_match(rest_routes[i].path, path, tmp, sizeof tmp) != best)
             continue;
-        methods[gw_routes[i].method] = true;
-        if (gw_routes[i].method == method && !found) {
-            found = &gw_routes[i];
+        methods[rest_routes[i].method] = true;
+        if (rest_routes[i].method == method && !found) {
+            found = &rest_routes[i];
             snprintf(id, idlen, "%s", tmp);
         }
     }
     if (found) {
         *route = found;
-        return GW_MATCH_OK;
+        return REST_MATCH_OK;
     }
     size_t n = 0;
     allow[0] = '\0';
-    for (int m = 0; m < GW_METHOD_COUNT; m++) {
+    for (int m = 0; m < REST_METHOD_COUNT; m++) {
         if (!methods[m])
             continue;
         n += (size_t)snprintf(allow + n, n < allowlen ? allowlen - n : 0, "%s%s", n ? ", " : "",
@@ -169,7 +178,7 @@ gw_match_result gw_route_match(int method, const char *path, const gw_route **ro
     if (n < allowlen)
         snprintf(allow + n, allowlen - n, ", OPTIONS");
     *route = NULL;
-    return GW_MATCH_METHOD;
+    return REST_MATCH_METHOD;
 }
 
 /* The value of the first "name=value" fragment called name, or NULL. */
@@ -182,11 +191,11 @@ static const char *query_value(char *const *qargs, int nqargs, const char *name)
     return NULL;
 }
 
-int gw_query_apply(const gw_query_map *map, char *const *qargs, int nqargs, ProtobufCMessage *msg,
-                   char *err, size_t errlen)
+int rest_query_apply(const rest_query_map *map, char *const *qargs, int nqargs,
+                     ProtobufCMessage *msg, char *err, size_t errlen)
 {
     char why[256];
-    for (const gw_query_map *q = map; q && q->param; q++) {
+    for (const rest_query_map *q = map; q && q->param; q++) {
         const char *v = query_value(qargs, nqargs, q->param);
         if ((!v || !v[0]) && q->required) {
             snprintf(err, errlen, "query parameter %s is required", q->param);

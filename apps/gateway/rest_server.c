@@ -1,12 +1,12 @@
 /*
- * server.c — the HTTP server: libwebsockets on the process's libuv loop.
+ * rest_server.c — the HTTP server: libwebsockets on the process's libuv loop.
  *
  * lws parses HTTP/1.1 (request line, headers up to 16 KiB, keep-alive) and calls
  * callback_http. At LWS_CALLBACK_HTTP we capture what the request needs (method, path,
- * query fragments, the few headers we read) into a gw_req, because lws may recycle its
+ * query fragments, the few headers we read) into a rest_req, because lws may recycle its
  * header storage once the body starts; then either dispatch at once or collect the
  * body (LWS_CALLBACK_HTTP_BODY) up to 64 KiB. A larger body is read and dropped (a
- * declared one over GW_MAX_DISCARD is refused at once and the connection closed), so
+ * declared one over REST_MAX_DISCARD is refused at once and the connection closed), so
  * the 413 reaches clients that write their whole body before reading.
  *
  * Responses are written from LWS_CALLBACK_HTTP_WRITEABLE: headers in one callback,
@@ -18,70 +18,32 @@
  * connection after VENTA_HTTP_KEEPALIVE_S; a body that does not arrive within
  * VENTA_HTTP_BODY_TIMEOUT_S closes the connection (PENDING_TIMEOUT_HTTP_CONTENT).
  */
-#include "gateway.h"
+#include "rest_server.h"
+#include "rest_cors.h"
+#include "rest_dispatch.h"
+#include "rest_req.h"
 #include "vt_http.h"
+
+#include <libwebsockets.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#define REST_MAX_BODY (64 * 1024)
+/* A declared body above this is refused at once and the connection closed; below it
+ * an oversized body is read and dropped so the 413 reaches the client cleanly. */
+#define REST_MAX_DISCARD (4 * 1024 * 1024)
+#define REST_MAX_HEADERS (16 * 1024)
+
 typedef struct {
-    gw_req *req;
+    rest_req *req;
 } pss_t;
 
 /* ---- request lifetime ---- */
 
-gw_req *gw_req_new(gw_app *app, struct lws *wsi)
-{
-    gw_req *req = calloc(1, sizeof *req);
-    if (!req)
-        return NULL;
-    req->refs = 1;
-    req->app = app;
-    req->wsi = wsi;
-    req->route_index = -1;
-    req->start_ns = vt_monotonic_ns();
-    app->inflight++;
-    return req;
-}
-
-void gw_req_ref(gw_req *req)
-{
-    req->refs++;
-}
-
-static void req_free(gw_req *req)
-{
-    free(req->path);
-    free(req->query);
-    free(req->authorization);
-    for (int i = 0; i < req->nhdrs; i++)
-        free(req->hdrs[i].value);
-    for (int i = 0; i < req->nqargs; i++)
-        free(req->qargs[i]);
-    free(req->qargs);
-    free(req->body);
-    free(req->resp);
-    free(req->auth_error);
-    if (req->held)
-        protobuf_c_message_free_unpacked(req->held, NULL);
-    if (req->held_reply)
-        vt_rpc_reply_free(req->held_reply);
-    for (int i = 0; i <= GW_UP_COUNT; i++)
-        free(req->ready_result[i]);
-    if (req->pending)
-        vt_rpc_async_free(req->pending);
-    free(req);
-}
-
-void gw_req_unref(gw_req *req)
-{
-    if (--req->refs == 0)
-        req_free(req);
-}
-
 /* The connection is done with req (response written or connection closed). */
-static void req_detach(gw_req *req)
+static void req_detach(rest_req *req)
 {
     if (!req->wsi)
         return;
@@ -89,17 +51,7 @@ static void req_detach(gw_req *req)
     req->app->inflight--;
     if (req->pending)
         vt_rpc_async_cancel(req->pending);
-    gw_req_unref(req);
-}
-
-const char *gw_req_header(gw_req *req, const char *name)
-{
-    if (strcmp(name, "authorization") == 0)
-        return req->authorization;
-    for (int i = 0; i < req->nhdrs; i++)
-        if (strcmp(req->hdrs[i].name, name) == 0)
-            return req->hdrs[i].value;
-    return NULL;
+    rest_req_unref(req);
 }
 
 /* ---- capturing the request ---- */
@@ -119,12 +71,12 @@ static char *hdr_dup(struct lws *wsi, enum lws_token_indexes t)
     return s;
 }
 
-static void capture_custom(gw_req *req, struct lws *wsi, const char *name)
+static void capture_custom(rest_req *req, struct lws *wsi, const char *name)
 {
     char key[32];
     int kl = snprintf(key, sizeof key, "%s:", name);
     int n = lws_hdr_custom_length(wsi, key, kl);
-    if (n <= 0 || req->nhdrs >= GW_HDR_MAX)
+    if (n <= 0 || req->nhdrs >= REST_HDR_MAX)
         return;
     char *v = malloc((size_t)n + 1);
     if (!v)
@@ -133,20 +85,20 @@ static void capture_custom(gw_req *req, struct lws *wsi, const char *name)
         free(v);
         return;
     }
-    gw_header *h = &req->hdrs[req->nhdrs++];
+    rest_header *h = &req->hdrs[req->nhdrs++];
     snprintf(h->name, sizeof h->name, "%s", name);
     h->value = v;
 }
 
-static void capture_token(gw_req *req, struct lws *wsi, const char *name,
+static void capture_token(rest_req *req, struct lws *wsi, const char *name,
                           enum lws_token_indexes t)
 {
-    if (req->nhdrs >= GW_HDR_MAX)
+    if (req->nhdrs >= REST_HDR_MAX)
         return;
     char *v = hdr_dup(wsi, t);
     if (!v)
         return;
-    gw_header *h = &req->hdrs[req->nhdrs++];
+    rest_header *h = &req->hdrs[req->nhdrs++];
     snprintf(h->name, sizeof h->name, "%s", name);
     h->value = v;
 }
@@ -157,18 +109,18 @@ static int detect_method(struct lws *wsi)
         enum lws_token_indexes t;
         int m;
     } map[] = {
-        {WSI_TOKEN_GET_URI, GW_GET},       {WSI_TOKEN_POST_URI, GW_POST},
-        {WSI_TOKEN_PUT_URI, GW_PUT},       {WSI_TOKEN_PATCH_URI, GW_PATCH},
-        {WSI_TOKEN_DELETE_URI, GW_DELETE}, {WSI_TOKEN_OPTIONS_URI, GW_OPTIONS},
-        {WSI_TOKEN_HEAD_URI, GW_HEAD},
+        {WSI_TOKEN_GET_URI, REST_GET},       {WSI_TOKEN_POST_URI, REST_POST},
+        {WSI_TOKEN_PUT_URI, REST_PUT},       {WSI_TOKEN_PATCH_URI, REST_PATCH},
+        {WSI_TOKEN_DELETE_URI, REST_DELETE}, {WSI_TOKEN_OPTIONS_URI, REST_OPTIONS},
+        {WSI_TOKEN_HEAD_URI, REST_HEAD},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (lws_hdr_total_length(wsi, map[i].t) > 0)
             return map[i].m;
-    return GW_METHOD_OTHER;
+    return REST_METHOD_OTHER;
 }
 
-static void capture_query(gw_req *req, struct lws *wsi)
+static void capture_query(rest_req *req, struct lws *wsi)
 {
     char frag[2048];
     for (int i = 0; i < 64; i++) {
@@ -186,7 +138,7 @@ static void capture_query(gw_req *req, struct lws *wsi)
     }
 }
 
-static void client_ip(gw_req *req, struct lws *wsi)
+static void client_ip(rest_req *req, struct lws *wsi)
 {
     req->client_ip[0] = '\0';
     if (req->app->cfg.trust_forwarded) {
@@ -209,16 +161,17 @@ static void client_ip(gw_req *req, struct lws *wsi)
         lws_get_peer_simple(wsi, req->client_ip, sizeof req->client_ip);
 }
 
-static int on_http(gw_app *app, struct lws *wsi, pss_t *pss, const char *uri)
+static int on_http(rest_app *app, struct lws *wsi, pss_t *pss, const char *uri)
 {
     if (pss->req) { /* a previous transaction never finished: drop it */
-        gw_req *old = pss->req;
+        rest_req *old = pss->req;
         pss->req = NULL;
         req_detach(old);
     }
-    gw_req *req = gw_req_new(app, wsi);
+    rest_req *req = rest_req_new(app, wsi);
     if (!req)
         return -1;
+    app->inflight++; /* until req_detach: main.c's drain waits for it to reach 0 */
     pss->req = req;
     req->method = detect_method(wsi);
     req->path = strdup(uri ? uri : "/");
@@ -238,12 +191,12 @@ static int on_http(gw_app *app, struct lws *wsi, pss_t *pss, const char *uri)
                   WSI_TOKEN_HTTP_AC_REQUEST_HEADERS);
     capture_query(req, wsi);
     client_ip(req, wsi);
-    const char *rid = gw_req_header(req, "x-request-id");
+    const char *rid = rest_req_header(req, "x-request-id");
     if (rid && vt_request_id_sane(rid))
         snprintf(req->request_id, sizeof req->request_id, "%s", rid);
     else
         vt_request_id_new(req->request_id);
-    gw_cors_classify(req);
+    req->cors_ok = rest_cors_allowed(&app->cfg, req->origin);
     if (!req->path)
         return -1;
 
@@ -252,9 +205,9 @@ static int on_http(gw_app *app, struct lws *wsi, pss_t *pss, const char *uri)
      * since where it ends is unknown. */
     if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
         req->close_after = true;
-        gw_respond_error_http(req, 411, "INVALID_ARGUMENT",
-                              "Transfer-Encoding is not supported: send the body with "
-                              "Content-Length");
+        rest_respond_error_http(req, 411, "INVALID_ARGUMENT",
+                                "Transfer-Encoding is not supported: send the body with "
+                                "Content-Length");
         return 0;
     }
     char cl[32];
@@ -264,21 +217,21 @@ static int on_http(gw_app *app, struct lws *wsi, pss_t *pss, const char *uri)
         declared = strtoll(cl, &end, 10);
         if (!end || *end || declared < 0) {
             req->close_after = true;
-            gw_respond_error_http(req, 400, "INVALID_ARGUMENT", "malformed Content-Length");
+            rest_respond_error_http(req, 400, "INVALID_ARGUMENT", "malformed Content-Length");
             return 0;
         }
     }
-    if (declared > GW_MAX_DISCARD) {
+    if (declared > REST_MAX_DISCARD) {
         req->close_after = true;
-        gw_respond_error_http(req, 413, "RESOURCE_EXHAUSTED",
-                              "request body of %lld bytes exceeds the limit of %d bytes",
-                              declared, GW_MAX_BODY);
+        rest_respond_error_http(req, 413, "RESOURCE_EXHAUSTED",
+                                "request body of %lld bytes exceeds the limit of %d bytes",
+                                declared, REST_MAX_BODY);
         return 0;
     }
     if (declared > 0) {
         req->expect_body = true;
         req->body_expected = (size_t)declared;
-        if (declared > GW_MAX_BODY)
+        if (declared > REST_MAX_BODY)
             req->body_too_large = true;
         else {
             req->body = malloc((size_t)declared + 1);
@@ -289,11 +242,11 @@ static int on_http(gw_app *app, struct lws *wsi, pss_t *pss, const char *uri)
         lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, app->cfg.body_timeout_s);
         return 0;
     }
-    gw_dispatch(req);
+    rest_dispatch(req);
     return 0;
 }
 
-static void on_body(gw_req *req, const void *in, size_t len)
+static void on_body(rest_req *req, const void *in, size_t len)
 {
     if (req->body_too_large || req->responded || !req->body || len == 0)
         return;
@@ -306,18 +259,18 @@ static void on_body(gw_req *req, const void *in, size_t len)
     req->body[req->body_len] = '\0';
 }
 
-static void on_body_done(gw_req *req)
+static void on_body_done(rest_req *req)
 {
     if (req->wsi)
         lws_set_timeout(req->wsi, NO_PENDING_TIMEOUT, 0);
     if (req->responded)
         return;
     if (req->body_too_large) {
-        gw_respond_error_http(req, 413, "RESOURCE_EXHAUSTED",
-                              "request body exceeds the limit of %d bytes", GW_MAX_BODY);
+        rest_respond_error_http(req, 413, "RESOURCE_EXHAUSTED",
+                                "request body exceeds the limit of %d bytes", REST_MAX_BODY);
         return;
     }
-    gw_dispatch(req);
+    rest_dispatch(req);
 }
 
 /* ---- writing the response ---- */
@@ -326,14 +279,14 @@ static void on_body_done(gw_req *req)
  * body in one buffer, so one syscall per response. The content length is written by
  * name, so lws does not count body bytes against it; we complete the transaction
  * ourselves. Larger bodies get headers first and the body in later callbacks. */
-#define GW_INLINE_MAX 12288
+#define REST_INLINE_MAX 12288
 
-static int write_headers(struct lws *wsi, gw_req *req)
+static int write_headers(struct lws *wsi, rest_req *req)
 {
-    unsigned char buf[LWS_PRE + 4096 + GW_INLINE_MAX];
+    unsigned char buf[LWS_PRE + 4096 + REST_INLINE_MAX];
     unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + LWS_PRE + 4096 - 1;
-    bool no_body = req->status == 204 || req->status == 304 || req->method == GW_HEAD;
-    bool inline_body = !no_body && req->resp_len <= GW_INLINE_MAX;
+    bool no_body = req->status == 204 || req->status == 304 || req->method == REST_HEAD;
+    bool inline_body = !no_body && req->resp_len <= REST_INLINE_MAX;
     if (lws_add_http_header_status(wsi, (unsigned int)req->status, &p, end))
         return -1;
     if (!no_body) {
@@ -407,7 +360,7 @@ static int write_headers(struct lws *wsi, gw_req *req)
 /* After the last byte: 0 to keep the connection for the next request, -1 to close. */
 static int finish(struct lws *wsi, pss_t *pss)
 {
-    gw_req *req = pss->req;
+    rest_req *req = pss->req;
     bool close_it = req->close_after || req->app->draining;
     pss->req = NULL;
     req_detach(req);
@@ -418,14 +371,14 @@ static int finish(struct lws *wsi, pss_t *pss)
 
 static int on_writeable(struct lws *wsi, pss_t *pss)
 {
-    gw_req *req = pss->req;
+    rest_req *req = pss->req;
     if (!req || !req->responded)
         return 0;
     if (!req->headers_sent) {
         if (write_headers(wsi, req))
             return -1;
         req->headers_sent = true;
-        if (req->resp_sent < req->resp_len && req->method != GW_HEAD && req->status != 204) {
+        if (req->resp_sent < req->resp_len && req->method != REST_HEAD && req->status != 204) {
             lws_callback_on_writable(wsi);
             return 0;
         }
@@ -453,7 +406,7 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
 {
     pss_t *pss = user;
     struct lws_context *ctx = lws_get_context(wsi);
-    gw_app *app = ctx ? lws_context_user(ctx) : NULL;
+    rest_app *app = ctx ? lws_context_user(ctx) : NULL;
     switch (reason) {
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: /* REST only: the WebSocket edge is its own */
         return vt_http_refuse_now(wsi, HTTP_STATUS_BAD_REQUEST, "INVALID_ARGUMENT",
@@ -474,7 +427,7 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
         if (pss && pss->req) {
-            gw_req *req = pss->req;
+            rest_req *req = pss->req;
             pss->req = NULL;
             req_detach(req);
         }
@@ -489,8 +442,14 @@ static const struct lws_protocols protocols[] = {
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
-int gw_server_start(gw_app *app, char *err, size_t errlen)
+static void response_ready(rest_req *req)
 {
+    lws_callback_on_writable(req->wsi);
+}
+
+int rest_server_start(rest_app *app, char *err, size_t errlen)
+{
+    app->response_ready = response_ready;
     vt_http_route_lws_log();
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
@@ -503,7 +462,7 @@ int gw_server_start(gw_app *app, char *err, size_t errlen)
     info.gid = -1;
     info.uid = -1;
     info.count_threads = 1;
-    info.max_http_header_data = GW_MAX_HEADERS;
+    info.max_http_header_data = REST_MAX_HEADERS;
     info.max_http_header_pool = 0;
     info.timeout_secs_ah_idle = (unsigned int)app->cfg.header_timeout_s;
     info.timeout_secs = (unsigned int)app->cfg.header_timeout_s;
@@ -535,13 +494,13 @@ static int on_deprecated(void)
     return 0;
 }
 
-void gw_server_drain(gw_app *app)
+void rest_server_drain(rest_app *app)
 {
     if (app->lws)
         lws_context_deprecate(app->lws, on_deprecated);
 }
 
-void gw_server_destroy(gw_app *app)
+void rest_server_destroy(rest_app *app)
 {
     if (app->lws) {
         lws_context_destroy(app->lws);

@@ -1,5 +1,5 @@
 /*
- * ratelimit.c — fixed-window rate limits in Redis, per client IP and per user.
+ * rest_ratelimit.c — fixed-window rate limits in Redis, per client IP and per user.
  *
  * One EVAL per request counts it in both windows atomically: INCR each key, give a
  * key its PEXPIRE on the first hit of a window (and repair a key that lost its TTL),
@@ -15,7 +15,10 @@
  * venta_gateway_ratelimit_failopen_total. Rate limits protect the services from
  * abuse; refusing every user because a cache is restarting would be the larger outage.
  */
-#include "gateway.h"
+#include "rest_ratelimit.h"
+#include "rest_app.h"
+#include "rest_metrics.h"
+#include "rest_req.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,73 +35,88 @@ static const char script[] =
     "return table.concat(out, ' ')\n";
 
 typedef struct {
-    gw_req *req;
-    void (*next)(gw_req *req, bool allowed);
-    long limits[2];
-    bool user_is[2];
+    rest_req *req;
+    void (*next)(rest_req *req, bool allowed);
+    long limits[REST_RL_WINDOWS];
+    bool user_is[REST_RL_WINDOWS];
     int nkeys;
 } rl_ctx;
+
+bool rest_ratelimit_judge(const char *reply, size_t len, const long *limits, int n,
+                          rest_ratelimit_verdict *v)
+{
+    long counts[REST_RL_WINDOWS] = {0, 0}, ttls[REST_RL_WINDOWS] = {0, 0};
+    char buf[128];
+    if (n < 1 || n > REST_RL_WINDOWS)
+        return false;
+    size_t k = len < sizeof buf - 1 ? len : sizeof buf - 1;
+    memcpy(buf, reply, k);
+    buf[k] = '\0';
+    if (sscanf(buf, "%ld %ld %ld %ld", &counts[0], &ttls[0], &counts[1], &ttls[1]) < 2 * n)
+        return false;
+    /* The window that refused the request, else the one with the fewest left (the
+     * first on a tie): the headers then tell a client how long it can go on. */
+    int pick = -1;
+    long best_remaining = 0;
+    v->allowed = true;
+    for (int i = 0; i < n; i++) {
+        long remaining = limits[i] - counts[i];
+        if (remaining < 0)
+            remaining = 0;
+        if (counts[i] > limits[i]) {
+            v->allowed = false;
+            pick = i;
+            break;
+        }
+        if (pick < 0 || remaining < best_remaining) {
+            pick = i;
+            best_remaining = remaining;
+        }
+    }
+    long remaining = limits[pick] - counts[pick];
+    v->window = pick;
+    v->limit = limits[pick];
+    v->remaining = remaining < 0 ? 0 : remaining;
+    v->reset_s = (ttls[pick] + 999) / 1000;
+    if (v->reset_s < 1)
+        v->reset_s = 1;
+    return true;
+}
 
 static void on_reply(int status, const vt_kv_reply *reply, void *user)
 {
     rl_ctx *c = user;
-    gw_req *req = c->req;
-    gw_app *app = req->app;
-    bool allowed = true;
-    long counts[2] = {0, 0}, ttls[2] = {0, 0};
-    int got = 0;
-    if (status == VT_OK && reply && reply->type == VT_KV_STRING && reply->str) {
-        char buf[128];
-        size_t n = reply->len < sizeof buf - 1 ? reply->len : sizeof buf - 1;
-        memcpy(buf, reply->str, n);
-        buf[n] = '\0';
-        got = sscanf(buf, "%ld %ld %ld %ld", &counts[0], &ttls[0], &counts[1], &ttls[1]);
-    }
-    if (got < 2 * c->nkeys) {
-        gw_metrics_ratelimit_failopen(app->m);
+    rest_req *req = c->req;
+    rest_app *app = req->app;
+    rest_ratelimit_verdict v = {.allowed = true};
+    bool judged = status == VT_OK && reply && reply->type == VT_KV_STRING && reply->str &&
+                  rest_ratelimit_judge(reply->str, reply->len, c->limits, c->nkeys, &v);
+    if (!judged) {
+        rest_metrics_ratelimit_failopen(app->m);
         if (status == VT_OK && reply && reply->type == VT_KV_ERROR)
             vt_warn(NULL, "ratelimit: redis error: %.*s", (int)reply->len, reply->str);
     } else {
-        int pick = -1;
-        long best_remaining = 0;
-        for (int i = 0; i < c->nkeys; i++) {
-            long remaining = c->limits[i] - counts[i];
-            bool blocked = counts[i] > c->limits[i];
-            if (remaining < 0)
-                remaining = 0;
-            if (blocked && allowed) {
-                allowed = false;
-                gw_metrics_ratelimited(app->m, c->user_is[i]);
-                pick = i;
-                best_remaining = -1;
-            }
-            if (allowed && (pick < 0 || remaining < best_remaining)) {
-                pick = i;
-                best_remaining = remaining;
-            }
-        }
-        long remaining = c->limits[pick] - counts[pick];
+        if (!v.allowed)
+            rest_metrics_ratelimited(app->m, c->user_is[v.window]);
         req->rl_have = true;
-        req->rl_limit = c->limits[pick];
-        req->rl_remaining = remaining < 0 ? 0 : remaining;
-        req->rl_reset_s = (ttls[pick] + 999) / 1000;
-        if (req->rl_reset_s < 1)
-            req->rl_reset_s = 1;
-        if (!allowed) {
-            char v[32];
-            snprintf(v, sizeof v, "%ld", req->rl_reset_s);
-            gw_add_header(req, "retry-after", v);
+        req->rl_limit = v.limit;
+        req->rl_remaining = v.remaining;
+        req->rl_reset_s = v.reset_s;
+        if (!v.allowed) {
+            char s[32];
+            snprintf(s, sizeof s, "%ld", v.reset_s);
+            rest_add_header(req, "retry-after", s);
         }
     }
-    void (*next)(gw_req *, bool) = c->next;
+    void (*next)(rest_req *, bool) = c->next;
     free(c);
-    next(req, allowed);
-    gw_req_unref(req);
+    next(req, v.allowed);
+    rest_req_unref(req);
 }
 
-void gw_ratelimit_check(gw_req *req, void (*next)(gw_req *req, bool allowed))
+void rest_ratelimit_check(rest_req *req, void (*next)(rest_req *req, bool allowed))
 {
-    gw_app *app = req->app;
+    rest_app *app = req->app;
     rl_ctx *c = calloc(1, sizeof *c);
     if (!c) {
         next(req, true);
@@ -137,6 +155,6 @@ void gw_ratelimit_check(gw_req *req, void (*next)(gw_req *req, bool allowed))
     argv[argc++] = window;
     for (int i = 0; i < argc; i++)
         argvlen[i] = strlen(argv[i]);
-    gw_req_ref(req);
+    rest_req_ref(req);
     vt_kv_command_argv(app->kv, on_reply, c, argc, argv, argvlen);
 }

@@ -1,5 +1,5 @@
 /*
- * vendor_get.c — GET /api/v1/vendors/{id}: "one vendor with its last known location"
+ * rest_vendor_get.c — GET /api/v1/vendors/{id}: "one vendor with its last known location"
  * (API.md §3).
  *
  * VendorService has the profile and a last-known location that its cache writes in
@@ -10,7 +10,11 @@
  * that does not answer, leaves the vendor as VendorService gave it: the profile is
  * the answer, the position a refinement.
  */
-#include "gateway.h"
+#include "rest_vendor_get.h"
+#include "rest_app.h"
+#include "rest_metrics.h"
+#include "rest_req.h"
+#include "rest_upstream.h"
 
 #include "venta/location/v1/location.pb-c.h"
 #include "venta/vendor/v1/vendor.pb-c.h"
@@ -19,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void respond_vendor(gw_req *req, vt_rpc_reply *vendor_reply,
+static void respond_vendor(rest_req *req, vt_rpc_reply *vendor_reply,
                            const Venta__Location__V1__VendorPosition *live)
 {
     Venta__Vendor__V1__Vendor *v = (Venta__Vendor__V1__Vendor *)vt_rpc_reply_response(vendor_reply);
@@ -40,19 +44,19 @@ static void respond_vendor(gw_req *req, vt_rpc_reply *vendor_reply,
     int rc = vt_json_encode(&v->base, NULL, &out, &len);
     v->location = stored; /* the reply frees what it owns, not our stack copy */
     if (rc != VT_OK) {
-        gw_respond_error(req, VT_INTERNAL, "cannot encode the response");
+        rest_respond_error(req, VT_INTERNAL, "cannot encode the response");
         return;
     }
-    gw_respond(req, 200, "application/json", out, len);
+    rest_respond(req, 200, "application/json", out, len);
 }
 
-static void on_location(gw_req *req, vt_rpc_reply *reply)
+static void on_location(rest_req *req, vt_rpc_reply *reply)
 {
     vt_rpc_reply *vendor_reply = req->held_reply;
     req->held_reply = NULL;
     int status = vt_rpc_reply_status(reply);
     if (status != VT_OK && status != VT_NOT_FOUND)
-        gw_metrics_upstream_error(req->app->m, GW_UP_LOCATION, status);
+        rest_metrics_upstream_error(req->app->m, REST_UP_LOCATION, status);
     respond_vendor(req, vendor_reply,
                    status == VT_OK
                        ? (const Venta__Location__V1__VendorPosition *)vt_rpc_reply_response(reply)
@@ -61,10 +65,10 @@ static void on_location(gw_req *req, vt_rpc_reply *reply)
     vt_rpc_reply_free(vendor_reply);
 }
 
-static void on_vendor(gw_req *req, vt_rpc_reply *reply)
+static void on_vendor(rest_req *req, vt_rpc_reply *reply)
 {
     if (vt_rpc_reply_status(reply) != VT_OK || !vt_rpc_reply_response(reply)) {
-        gw_respond_rpc_error(req, GW_UP_VENDOR, reply);
+        rest_respond_rpc_error(req, REST_UP_VENDOR, reply);
         vt_rpc_reply_free(reply);
         return;
     }
@@ -75,8 +79,9 @@ static void on_vendor(gw_req *req, vt_rpc_reply *reply)
         q->vendor_id = strdup(req->id);
     }
     if (!q || !q->vendor_id ||
-        gw_upstream_call(req, GW_UP_LOCATION, &venta__location__v1__location_service__descriptor,
-                         "GetVendorLocation", &q->base, on_location) != VT_OK) {
+        rest_upstream_call(req, REST_UP_LOCATION,
+                           &venta__location__v1__location_service__descriptor, "GetVendorLocation",
+                           &q->base, on_location) != VT_OK) {
         if (q && !q->vendor_id)
             free(q);
         req->held_reply = NULL;
@@ -85,11 +90,11 @@ static void on_vendor(gw_req *req, vt_rpc_reply *reply)
     }
 }
 
-void gw_vendor_get(gw_req *req, ProtobufCMessage *get_vendor)
+void rest_vendor_get(rest_req *req, ProtobufCMessage *get_vendor)
 {
-    if (gw_upstream_call(req, GW_UP_VENDOR, &venta__vendor__v1__vendor_service__descriptor,
-                         "GetVendor", get_vendor, on_vendor) != VT_OK) {
-        gw_metrics_upstream_error(req->app->m, GW_UP_VENDOR, VT_UNAVAILABLE);
-        gw_respond_error(req, VT_UNAVAILABLE, "vendor service: cannot start the call");
+    if (rest_upstream_call(req, REST_UP_VENDOR, &venta__vendor__v1__vendor_service__descriptor,
+                           "GetVendor", get_vendor, on_vendor) != VT_OK) {
+        rest_metrics_upstream_error(req->app->m, REST_UP_VENDOR, VT_UNAVAILABLE);
+        rest_respond_error(req, VT_UNAVAILABLE, "vendor service: cannot start the call");
     }
 }

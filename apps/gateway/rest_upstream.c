@@ -1,5 +1,5 @@
 /*
- * upstream.c — gRPC calls that never block the loop.
+ * rest_upstream.c — gRPC calls that never block the loop.
  *
  * A call starts on the loop thread with vt_rpc_call_async; its completion runs on an
  * rpc queue thread, which only parks the reply in the call record and pushes the
@@ -8,10 +8,17 @@
  * meanwhile (its request detached, the call cancelled) leaves a request that is freed
  * when the completion arrives, and nothing is written anywhere.
  *
+ * A failed call's answer is made here too (rest_respond_rpc_error): only this file knows
+ * which codes the transport, not the service, produced.
+ *
  * Readiness (/readyz) is the same machinery fanned out: grpc.health.v1 Check on every
  * upstream and a PING to Redis, answered when all have reported.
  */
-#include "gateway.h"
+#include "rest_upstream.h"
+#include "rest_app.h"
+#include "rest_metrics.h"
+#include "rest_req.h"
+#include "vt_json.h"
 
 #include "grpc/health/v1/health.pb-c.h"
 
@@ -20,25 +27,19 @@
 #include <string.h>
 
 typedef struct {
-    gw_req *req;
-    gw_upstream up;
+    rest_req *req;
+    rest_upstream up;
     vt_rpc_reply *reply; /* set by the queue thread before the push */
     vt_rpc_async *handle;
     ProtobufCMessage *msg; /* owned request message */
-    gw_rpc_done done;
+    rest_rpc_done done;
     int64_t id;
     bool ready_check;
-} gw_call;
+} rest_call;
 
 static int64_t next_call_id = 1;
 
-const char *gw_upstream_name(gw_upstream up)
-{
-    static const char *const names[GW_UP_COUNT] = {"user", "vendor", "location"};
-    return up < GW_UP_COUNT ? names[up] : "?";
-}
-
-static void call_free(gw_call *c)
+static void call_free(rest_call *c)
 {
     if (c->handle)
         vt_rpc_async_free(c->handle);
@@ -52,7 +53,7 @@ static void on_loop(void *payload, void *user, bool closing);
 /* Queue thread: hand the reply to the loop, nothing else. */
 static void on_rpc_done(vt_rpc_reply *reply, void *user)
 {
-    gw_call *c = user;
+    rest_call *c = user;
     c->reply = reply;
     if (vt_handoff_push(c->req->app->handoff, on_loop, c) != 0) {
         /* Only when the handoff is closing, after every channel was freed: cannot
@@ -61,13 +62,13 @@ static void on_rpc_done(vt_rpc_reply *reply, void *user)
     }
 }
 
-static void ready_done(gw_call *c, vt_rpc_reply *reply);
+static void ready_done(rest_call *c, vt_rpc_reply *reply);
 
 static void on_loop(void *payload, void *user, bool closing)
 {
     (void)user;
-    gw_call *c = payload;
-    gw_req *req = c->req;
+    rest_call *c = payload;
+    rest_req *req = c->req;
     vt_rpc_reply *reply = c->reply;
     if (!c->ready_check && req->pending_id == c->id) {
         req->pending = NULL; /* the handle is freed with the call record */
@@ -80,18 +81,18 @@ static void on_loop(void *payload, void *user, bool closing)
     } else {
         int code = vt_rpc_reply_status(reply);
         if (code != VT_OK)
-            gw_metrics_upstream_error(req->app->m, c->up, code);
+            rest_metrics_upstream_error(req->app->m, c->up, code);
         c->done(req, reply);
     }
     call_free(c);
-    gw_req_unref(req);
+    rest_req_unref(req);
 }
 
-static int start_call(gw_req *req, gw_upstream up, const ProtobufCServiceDescriptor *svc,
-                      const char *method, ProtobufCMessage *msg, gw_rpc_done done,
+static int start_call(rest_req *req, rest_upstream up, const ProtobufCServiceDescriptor *svc,
+                      const char *method, ProtobufCMessage *msg, rest_rpc_done done,
                       int64_t timeout_ms, bool ready_check)
 {
-    gw_call *c = calloc(1, sizeof *c);
+    rest_call *c = calloc(1, sizeof *c);
     if (!c) {
         protobuf_c_message_free_unpacked(msg, NULL);
         return VT_RESOURCE_EXHAUSTED;
@@ -107,12 +108,12 @@ static int start_call(gw_req *req, gw_upstream up, const ProtobufCServiceDescrip
         .request_id = req->request_id,
         .user_id = req->user_id[0] ? req->user_id : NULL,
     };
-    gw_req_ref(req);
+    rest_req_ref(req);
     int rc = vt_rpc_call_async(req->app->up[up], svc, method, msg, &o, on_rpc_done, c,
                                &c->handle);
     if (rc != VT_OK) {
         call_free(c);
-        gw_req_unref(req);
+        rest_req_unref(req);
         return rc;
     }
     if (!ready_check) {
@@ -122,16 +123,40 @@ static int start_call(gw_req *req, gw_upstream up, const ProtobufCServiceDescrip
     return VT_OK;
 }
 
-int gw_upstream_call(gw_req *req, gw_upstream up, const ProtobufCServiceDescriptor *svc,
-                     const char *method, ProtobufCMessage *msg, gw_rpc_done done)
+int rest_upstream_call(rest_req *req, rest_upstream up, const ProtobufCServiceDescriptor *svc,
+                       const char *method, ProtobufCMessage *msg, rest_rpc_done done)
 {
     return start_call(req, up, svc, method, msg, done, req->app->cfg.upstream_timeout_ms,
                       false);
 }
 
+/* ---- failures ---- */
+
+void rest_respond_rpc_error(rest_req *req, rest_upstream up, vt_rpc_reply *reply)
+{
+    int code = vt_rpc_reply_status(reply);
+    const char *msg = vt_rpc_reply_message(reply);
+    if (!msg || !msg[0])
+        msg = vt_status_name(code);
+    /* Codes a transport failure produces carry grpc core's words (addresses, "all
+     * backends failing"): the client gets ours, the log keeps theirs. */
+    const char *ours = code == VT_UNAVAILABLE         ? "is unavailable, retry later"
+                       : code == VT_DEADLINE_EXCEEDED ? "did not answer in time"
+                       : code == VT_CANCELLED         ? "cancelled the call"
+                       : code == VT_UNKNOWN           ? "failed"
+                                                      : NULL;
+    if (!ours) {
+        rest_respond_error(req, code, "%s", msg);
+        return;
+    }
+    vt_log_ctx lc = rest_log_ctx(req);
+    vt_warn(&lc, "%s service: %s: %s", rest_upstream_name(up), vt_status_name(code), msg);
+    rest_respond_error(req, code, "%s service %s", rest_upstream_name(up), ours);
+}
+
 /* ---- /readyz ---- */
 
-static void ready_finish(gw_req *req)
+static void ready_finish(rest_req *req)
 {
     if (--req->ready_pending > 0)
         return;
@@ -139,8 +164,8 @@ static void ready_finish(gw_req *req)
     vt_json_buf b;
     vt_json_buf_init(&b);
     vt_json_buf_puts(&b, "{\"checks\":{");
-    for (int i = 0; i <= GW_UP_COUNT; i++) {
-        const char *name = i < GW_UP_COUNT ? gw_upstream_name((gw_upstream)i) : "redis";
+    for (int i = 0; i <= REST_UP_COUNT; i++) {
+        const char *name = i < REST_UP_COUNT ? rest_upstream_name((rest_upstream)i) : "redis";
         const char *res = req->ready_result[i] ? req->ready_result[i] : "no answer";
         if (strcmp(res, "ok") != 0)
             ok = false;
@@ -154,12 +179,12 @@ static void ready_finish(gw_req *req)
     vt_json_buf_puts(&b, ok ? "\"ready\"}" : "\"unavailable\"}");
     size_t len = 0;
     char *text = vt_json_buf_take(&b, &len);
-    gw_respond(req, ok ? 200 : 503, "application/json", text, text ? len : 0);
+    rest_respond(req, ok ? 200 : 503, "application/json", text, text ? len : 0);
 }
 
-static void ready_done(gw_call *c, vt_rpc_reply *reply)
+static void ready_done(rest_call *c, vt_rpc_reply *reply)
 {
-    gw_req *req = c->req;
+    rest_req *req = c->req;
     char buf[256];
     int code = vt_rpc_reply_status(reply);
     if (code != VT_OK) {
@@ -180,33 +205,33 @@ static void ready_done(gw_call *c, vt_rpc_reply *reply)
 
 static void on_redis_ping(int status, const vt_kv_reply *reply, void *user)
 {
-    gw_req *req = user;
+    rest_req *req = user;
     if (req->wsi && !req->responded) {
         const char *res = "ok";
         if (status != VT_OK || !reply)
             res = "UNAVAILABLE: redis is not connected";
         else if (reply->type == VT_KV_ERROR)
             res = "redis error";
-        req->ready_result[GW_UP_COUNT] = strdup(res);
+        req->ready_result[REST_UP_COUNT] = strdup(res);
         ready_finish(req);
     }
-    gw_req_unref(req);
+    rest_req_unref(req);
 }
 
-void gw_readyz_start(gw_req *req)
+void rest_readyz_start(rest_req *req)
 {
-    req->ready_pending = GW_UP_COUNT + 1;
+    req->ready_pending = REST_UP_COUNT + 1;
     int64_t timeout = req->app->cfg.upstream_timeout_ms < 2000
                           ? req->app->cfg.upstream_timeout_ms
                           : 2000;
-    for (int i = 0; i < GW_UP_COUNT; i++) {
+    for (int i = 0; i < REST_UP_COUNT; i++) {
         Grpc__Health__V1__HealthCheckRequest *m = malloc(sizeof *m);
         int rc = VT_RESOURCE_EXHAUSTED;
         if (m) {
             grpc__health__v1__health_check_request__init(m);
             m->service = strdup("");
             if (m->service)
-                rc = start_call(req, (gw_upstream)i, &grpc__health__v1__health__descriptor,
+                rc = start_call(req, (rest_upstream)i, &grpc__health__v1__health__descriptor,
                                 "Check", &m->base, NULL, timeout, true);
             else
                 free(m);
@@ -218,7 +243,7 @@ void gw_readyz_start(gw_req *req)
             req->ready_pending--;
         }
     }
-    gw_req_ref(req);
+    rest_req_ref(req);
     static const char *argv[] = {"PING"};
     vt_kv_command_argv(req->app->kv, on_redis_ping, req, 1, argv, NULL);
 }

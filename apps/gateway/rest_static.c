@@ -1,12 +1,13 @@
 /*
- * static.c — the live map page (web/) served at / by the REST gateway.
+ * rest_static.c — the live map page (web/) served at / by the REST gateway.
  *
  * Three small files, read once at start from VENTA_WEB_DIR (default: the source tree's
  * web/, or the image's /usr/share/venta/web) and kept in memory: serving them costs a
  * copy, never a disk read on the loop. A missing directory is not fatal — the API works
  * without the map — and / then answers 404 saying why.
  */
-#include "gateway.h"
+#include "rest_static.h"
+#include "rest_req.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +28,7 @@ static static_file files[] = {
 };
 #define NFILES (sizeof files / sizeof files[0])
 
-int gw_static_load(const char *dir)
+int rest_static_load(const char *dir)
 {
     int loaded = 0;
     for (size_t i = 0; i < NFILES; i++) {
@@ -54,7 +55,7 @@ int gw_static_load(const char *dir)
     return loaded;
 }
 
-void gw_static_free(void)
+void rest_static_free(void)
 {
     for (size_t i = 0; i < NFILES; i++) {
         free(files[i].data);
@@ -62,7 +63,7 @@ void gw_static_free(void)
     }
 }
 
-void gw_static_serve(gw_req *req, const char *name)
+void rest_static_serve(rest_req *req, const char *name)
 {
     for (size_t i = 0; i < NFILES; i++) {
         if (strcmp(files[i].name, name) != 0)
@@ -71,14 +72,14 @@ void gw_static_serve(gw_req *req, const char *name)
             break;
         char *copy = malloc(files[i].len);
         if (!copy) {
-            gw_respond_error(req, VT_INTERNAL, "out of memory");
+            rest_respond_error(req, VT_INTERNAL, "out of memory");
             return;
         }
         memcpy(copy, files[i].data, files[i].len);
-        gw_add_header(req, "cache-control", "no-cache");
-        gw_respond(req, 200, files[i].type, copy, files[i].len);
+        rest_add_header(req, "cache-control", "no-cache");
+        rest_respond(req, 200, files[i].type, copy, files[i].len);
         return;
     }
-    gw_respond_error(req, VT_NOT_FOUND, "%s is not available (VENTA_WEB_DIR has no such file)",
-                     name);
+    rest_respond_error(req, VT_NOT_FOUND, "%s is not available (VENTA_WEB_DIR has no such file)",
+                       name);
 }

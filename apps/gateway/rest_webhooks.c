@@ -1,5 +1,5 @@
 /*
- * webhooks.c — Clerk (Svix-signed) and RevenueCat webhooks into UserService.
+ * rest_webhooks.c — Clerk (Svix-signed) and RevenueCat webhooks into UserService.
  *
  * These payloads are the senders' formats, not our protos, so they are read with
  * jansson and mapped field by field into the UserService request. Both endpoints are
@@ -9,7 +9,11 @@
  * be reached, so the sender retries and nothing is lost. A payload that can never
  * succeed (not JSON, no event id) is a 400.
  */
-#include "gateway.h"
+#include "rest_webhooks.h"
+#include "rest_app.h"
+#include "rest_metrics.h"
+#include "rest_req.h"
+#include "rest_upstream.h"
 
 #include "venta/user/v1/user.pb-c.h"
 
@@ -75,54 +79,52 @@ static bool set_strs(size_t *n, char ***arr, json_t *v)
     return true;
 }
 
-static void respond_status(gw_req *req, const char *status)
+static void respond_status(rest_req *req, const char *status)
 {
     char body[64];
     snprintf(body, sizeof body, "{\"status\":\"%s\"}", status);
-    gw_metrics_webhook(req->app->m, req->route->kind == GW_H_WEBHOOK_CLERK ? "clerk"
-                                                                            : "revenuecat",
-                       status);
-    gw_respond_json(req, 200, body);
+    rest_metrics_webhook(req->app->m,
+                         req->route->kind == REST_H_WEBHOOK_CLERK ? "clerk" : "revenuecat", status);
+    rest_respond_json(req, 200, body);
 }
 
 /* A failed UserService call: 400 when retrying cannot help, else 503 for a retry. */
-static void respond_upstream_failure(gw_req *req, vt_rpc_reply *reply)
+static void respond_upstream_failure(rest_req *req, vt_rpc_reply *reply)
 {
     int code = vt_rpc_reply_status(reply);
     const char *msg = vt_rpc_reply_message(reply);
-    gw_metrics_webhook(req->app->m, req->route->kind == GW_H_WEBHOOK_CLERK ? "clerk"
-                                                                            : "revenuecat",
-                       "failed");
+    rest_metrics_webhook(
+        req->app->m, req->route->kind == REST_H_WEBHOOK_CLERK ? "clerk" : "revenuecat", "failed");
     if (code == VT_INVALID_ARGUMENT) {
-        gw_respond_error(req, code, "%s", msg && msg[0] ? msg : "invalid event");
+        rest_respond_error(req, code, "%s", msg && msg[0] ? msg : "invalid event");
         return;
     }
-    vt_log_ctx lc = gw_log_ctx(req);
+    vt_log_ctx lc = rest_log_ctx(req);
     vt_warn(&lc, "user service: %s: %s", vt_status_name(code), msg && msg[0] ? msg : "failed");
-    gw_respond_error(req, VT_UNAVAILABLE, "user service could not apply the event, retry later");
+    rest_respond_error(req, VT_UNAVAILABLE, "user service could not apply the event, retry later");
 }
 
-static void start(gw_req *req, const char *rpc, ProtobufCMessage *msg, gw_rpc_done done)
+static void start(rest_req *req, const char *rpc, ProtobufCMessage *msg, rest_rpc_done done)
 {
-    int rc = gw_upstream_call(req, GW_UP_USER, USER_SVC, rpc, msg, done);
+    int rc = rest_upstream_call(req, REST_UP_USER, USER_SVC, rpc, msg, done);
     if (rc != VT_OK) {
-        gw_metrics_upstream_error(req->app->m, GW_UP_USER, rc);
-        gw_respond_error(req, VT_UNAVAILABLE, "user service: cannot start the call");
+        rest_metrics_upstream_error(req->app->m, REST_UP_USER, rc);
+        rest_respond_error(req, VT_UNAVAILABLE, "user service: cannot start the call");
     }
 }
 
-static json_t *parse_body(gw_req *req)
+static json_t *parse_body(rest_req *req)
 {
     json_error_t jerr;
     json_t *root = req->body_len ? json_loadb(req->body, req->body_len, 0, &jerr) : NULL;
     if (!root) {
-        gw_respond_error(req, VT_INVALID_ARGUMENT, "malformed JSON: %s",
-                         req->body_len ? jerr.text : "empty body");
+        rest_respond_error(req, VT_INVALID_ARGUMENT, "malformed JSON: %s",
+                           req->body_len ? jerr.text : "empty body");
         return NULL;
     }
     if (!json_is_object(root)) {
         json_decref(root);
-        gw_respond_error(req, VT_INVALID_ARGUMENT, "the body must be a JSON object");
+        rest_respond_error(req, VT_INVALID_ARGUMENT, "the body must be a JSON object");
         return NULL;
     }
     return root;
@@ -132,10 +134,10 @@ static json_t *parse_body(gw_req *req)
 
 static const char *header_fn(void *ud, const char *name)
 {
-    return gw_req_header(ud, name);
+    return rest_req_header(ud, name);
 }
 
-static void on_clerk_reply(gw_req *req, vt_rpc_reply *reply)
+static void on_clerk_reply(rest_req *req, vt_rpc_reply *reply)
 {
     if (vt_rpc_reply_status(reply) != VT_OK) {
         respond_upstream_failure(req, reply);
@@ -169,11 +171,11 @@ static const char *primary_email(json_t *data)
     return NULL;
 }
 
-void gw_webhook_clerk(gw_req *req)
+void rest_webhook_clerk(rest_req *req)
 {
-    const gw_config *cfg = &req->app->cfg;
+    const rest_config *cfg = &req->app->cfg;
     if (!cfg->svix_configured) {
-        gw_respond_error(req, VT_UNAVAILABLE, "Clerk webhooks are not configured");
+        rest_respond_error(req, VT_UNAVAILABLE, "Clerk webhooks are not configured");
         return;
     }
     char err[256];
@@ -181,13 +183,13 @@ void gw_webhook_clerk(gw_req *req)
                                          req->body_len, (int64_t)time(NULL),
                                          VT_AUTH_SVIX_TOLERANCE_S, err, sizeof err);
     if (rc != VT_OK) {
-        gw_metrics_webhook(req->app->m, "clerk", "unauthenticated");
-        gw_respond_error(req, VT_UNAUTHENTICATED, "%s", err);
+        rest_metrics_webhook(req->app->m, "clerk", "unauthenticated");
+        rest_respond_error(req, VT_UNAUTHENTICATED, "%s", err);
         return;
     }
-    const char *event_id = gw_req_header(req, "svix-id");
-    if (!event_id || !gw_req_header(req, "svix-signature"))
-        event_id = gw_req_header(req, "webhook-id");
+    const char *event_id = rest_req_header(req, "svix-id");
+    if (!event_id || !rest_req_header(req, "svix-signature"))
+        event_id = rest_req_header(req, "webhook-id");
     json_t *root = parse_body(req);
     if (!root)
         return;
@@ -203,7 +205,7 @@ void gw_webhook_clerk(gw_req *req)
     }
     if (!uid || !uid[0]) {
         json_decref(root);
-        gw_respond_error(req, VT_INVALID_ARGUMENT, "data.id is required");
+        rest_respond_error(req, VT_INVALID_ARGUMENT, "data.id is required");
         return;
     }
     bool ok = true;
@@ -235,19 +237,19 @@ void gw_webhook_clerk(gw_req *req)
     json_decref(root);
     if (!ok) {
         protobuf_c_message_free_unpacked(msg, NULL);
-        gw_respond_error(req, VT_RESOURCE_EXHAUSTED, "out of memory");
+        rest_respond_error(req, VT_RESOURCE_EXHAUSTED, "out of memory");
         return;
     }
     start(req, upsert ? "UpsertUser" : "DeleteUser", msg, on_clerk_reply);
     return;
 oom:
     json_decref(root);
-    gw_respond_error(req, VT_RESOURCE_EXHAUSTED, "out of memory");
+    rest_respond_error(req, VT_RESOURCE_EXHAUSTED, "out of memory");
 }
 
 /* ---- RevenueCat ---- */
 
-static void on_revenuecat_reply(gw_req *req, vt_rpc_reply *reply)
+static void on_revenuecat_reply(rest_req *req, vt_rpc_reply *reply)
 {
     if (vt_rpc_reply_status(reply) != VT_OK) {
         respond_upstream_failure(req, reply);
@@ -265,16 +267,16 @@ static void on_revenuecat_reply(gw_req *req, vt_rpc_reply *reply)
     respond_status(req, status);
 }
 
-void gw_webhook_revenuecat(gw_req *req)
+void rest_webhook_revenuecat(rest_req *req)
 {
-    const gw_config *cfg = &req->app->cfg;
+    const rest_config *cfg = &req->app->cfg;
     if (!cfg->revenuecat_auth) {
-        gw_respond_error(req, VT_UNAVAILABLE, "RevenueCat webhooks are not configured");
+        rest_respond_error(req, VT_UNAVAILABLE, "RevenueCat webhooks are not configured");
         return;
     }
     if (!vt_auth_bearer_equal(req->authorization, cfg->revenuecat_auth)) {
-        gw_metrics_webhook(req->app->m, "revenuecat", "unauthenticated");
-        gw_respond_error(req, VT_UNAUTHENTICATED, "invalid Authorization");
+        rest_metrics_webhook(req->app->m, "revenuecat", "unauthenticated");
+        rest_respond_error(req, VT_UNAUTHENTICATED, "invalid Authorization");
         return;
     }
     json_t *root = parse_body(req);
@@ -284,13 +286,13 @@ void gw_webhook_revenuecat(gw_req *req)
     const char *id = json_is_object(ev) ? jstr(ev, "id") : NULL;
     if (!id || !id[0]) {
         json_decref(root);
-        gw_respond_error(req, VT_INVALID_ARGUMENT, "event.id is required");
+        rest_respond_error(req, VT_INVALID_ARGUMENT, "event.id is required");
         return;
     }
     Venta__User__V1__ApplySubscriptionEventRequest *m = malloc(sizeof *m);
     if (!m) {
         json_decref(root);
-        gw_respond_error(req, VT_RESOURCE_EXHAUSTED, "out of memory");
+        rest_respond_error(req, VT_RESOURCE_EXHAUSTED, "out of memory");
         return;
     }
     venta__user__v1__apply_subscription_event_request__init(m);
@@ -320,7 +322,7 @@ void gw_webhook_revenuecat(gw_req *req)
     json_decref(root);
     if (!ok) {
         protobuf_c_message_free_unpacked(&m->base, NULL);
-        gw_respond_error(req, VT_RESOURCE_EXHAUSTED, "out of memory");
+        rest_respond_error(req, VT_RESOURCE_EXHAUSTED, "out of memory");
         return;
     }
     start(req, "ApplySubscriptionEvent", &m->base, on_revenuecat_reply);

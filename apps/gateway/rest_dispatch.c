@@ -1,5 +1,5 @@
 /*
- * dispatch.c — one request's way through the gateway once its headers (and body) are
+ * rest_dispatch.c — one request's way through the gateway once its headers (and body) are
  * in: route, then for API routes verify the bearer token, count the request against
  * the rate limits, build the gRPC request from body + path + query + caller with the
  * generic transcoder, call, and transcode the reply (defaults emitted).
@@ -8,7 +8,19 @@
  * so guessing tokens costs the guesser its IP budget; the token is verified first
  * only because the user's own window needs its `sub`.
  */
-#include "gateway.h"
+#include "rest_dispatch.h"
+#include "rest_app.h"
+#include "rest_cors.h"
+#include "rest_metrics.h"
+#include "rest_ratelimit.h"
+#include "rest_req.h"
+#include "rest_routes.h"
+#include "rest_static.h"
+#include "rest_upstream.h"
+#include "rest_vendor_get.h"
+#include "rest_webhooks.h"
+#include "vt_auth.h"
+#include "vt_json.h"
 
 #include "venta/location/v1/location.pb-c.h"
 #include "venta/vendor/v1/vendor.pb-c.h"
@@ -19,17 +31,17 @@
 #include <string.h>
 #include <time.h>
 
-static void on_api_reply(gw_req *req, vt_rpc_reply *reply)
+static void on_api_reply(rest_req *req, vt_rpc_reply *reply)
 {
     if (vt_rpc_reply_status(reply) != VT_OK) {
-        gw_respond_rpc_error(req, req->route->upstream, reply);
+        rest_respond_rpc_error(req, req->route->upstream, reply);
         vt_rpc_reply_free(reply);
         return;
     }
-    const gw_route *r = req->route;
+    const rest_route *r = req->route;
     if (r->ok_status == 204) {
         vt_rpc_reply_free(reply);
-        gw_respond(req, 204, NULL, NULL, 0);
+        rest_respond(req, 204, NULL, NULL, 0);
         return;
     }
     char *out = NULL;
@@ -38,14 +50,14 @@ static void on_api_reply(gw_req *req, vt_rpc_reply *reply)
     int rc = resp ? vt_json_encode(resp, NULL, &out, &len) : VT_INTERNAL;
     vt_rpc_reply_free(reply);
     if (rc != VT_OK) {
-        gw_respond_error(req, VT_INTERNAL, "cannot encode the response");
+        rest_respond_error(req, VT_INTERNAL, "cannot encode the response");
         return;
     }
-    gw_respond(req, r->ok_status, "application/json", out, len);
+    rest_respond(req, r->ok_status, "application/json", out, len);
 }
 
 /* Every key in required must be present (and not null) in the body object. */
-static const char *missing_key(const gw_req *req, const char *const *required)
+static const char *missing_key(const rest_req *req, const char *const *required)
 {
     json_error_t jerr;
     json_t *root = json_loadb(req->body, req->body_len, 0, &jerr);
@@ -60,49 +72,49 @@ static const char *missing_key(const gw_req *req, const char *const *required)
 }
 
 /* Build the method's request message; on failure the error response is sent. */
-static ProtobufCMessage *build_request(gw_req *req, const ProtobufCServiceDescriptor *svc,
+static ProtobufCMessage *build_request(rest_req *req, const ProtobufCServiceDescriptor *svc,
                                        const char *rpc)
 {
-    const gw_route *r = req->route;
+    const rest_route *r = req->route;
     const ProtobufCMethodDescriptor *md =
         protobuf_c_service_descriptor_get_method_by_name(svc, rpc);
     if (!md) {
-        gw_respond_error(req, VT_INTERNAL, "route %s has no method %s", r->path, rpc);
+        rest_respond_error(req, VT_INTERNAL, "route %s has no method %s", r->path, rpc);
         return NULL;
     }
     char err[256];
     ProtobufCMessage *msg = NULL;
     if (r->body && svc == r->svc) {
         if (req->body_len == 0) {
-            gw_respond_error(req, VT_INVALID_ARGUMENT, "a JSON object body is required");
+            rest_respond_error(req, VT_INVALID_ARGUMENT, "a JSON object body is required");
             return NULL;
         }
         int rc = vt_json_decode(md->input, req->body, req->body_len, NULL, &msg, err,
                                 sizeof err);
         if (rc != VT_OK) {
-            gw_respond_error(req, rc, "%s", err);
+            rest_respond_error(req, rc, "%s", err);
             return NULL;
         }
         if (r->required) {
             const char *missing = missing_key(req, r->required);
             if (missing) {
                 protobuf_c_message_free_unpacked(msg, NULL);
-                gw_respond_error(req, VT_INVALID_ARGUMENT, "%s is required", missing);
+                rest_respond_error(req, VT_INVALID_ARGUMENT, "%s is required", missing);
                 return NULL;
             }
         }
     } else {
         msg = malloc(md->input->sizeof_message);
         if (!msg) {
-            gw_respond_error(req, VT_RESOURCE_EXHAUSTED, "out of memory");
+            rest_respond_error(req, VT_RESOURCE_EXHAUSTED, "out of memory");
             return NULL;
         }
         protobuf_c_message_init(md->input, msg);
     }
     if (svc == r->svc &&
-        gw_query_apply(r->query, req->qargs, req->nqargs, msg, err, sizeof err) != VT_OK) {
+        rest_query_apply(r->query, req->qargs, req->nqargs, msg, err, sizeof err) != VT_OK) {
         protobuf_c_message_free_unpacked(msg, NULL);
-        gw_respond_error(req, VT_INVALID_ARGUMENT, "%s", err);
+        rest_respond_error(req, VT_INVALID_ARGUMENT, "%s", err);
         return NULL;
     }
     const char *id_field = svc == r->svc ? r->id_field : "id";
@@ -111,28 +123,28 @@ static ProtobufCMessage *build_request(gw_req *req, const ProtobufCServiceDescri
         (user_field &&
          vt_json_set_field(msg, user_field, req->user_id, NULL, err, sizeof err))) {
         protobuf_c_message_free_unpacked(msg, NULL);
-        gw_respond_error(req, VT_INVALID_ARGUMENT, "%s", err);
+        rest_respond_error(req, VT_INVALID_ARGUMENT, "%s", err);
         return NULL;
     }
     return msg;
 }
 
-static void call_or_fail(gw_req *req, gw_upstream up, const ProtobufCServiceDescriptor *svc,
-                         const char *rpc, ProtobufCMessage *msg, gw_rpc_done done)
+static void call_or_fail(rest_req *req, rest_upstream up, const ProtobufCServiceDescriptor *svc,
+                         const char *rpc, ProtobufCMessage *msg, rest_rpc_done done)
 {
-    int rc = gw_upstream_call(req, up, svc, rpc, msg, done);
+    int rc = rest_upstream_call(req, up, svc, rpc, msg, done);
     if (rc != VT_OK) {
-        gw_metrics_upstream_error(req->app->m, up, rc);
-        gw_respond_error(req, VT_UNAVAILABLE, "%s service: cannot start the call (%s)",
-                         gw_upstream_name(up), vt_status_name(rc));
+        rest_metrics_upstream_error(req->app->m, up, rc);
+        rest_respond_error(req, VT_UNAVAILABLE, "%s service: cannot start the call (%s)",
+                           rest_upstream_name(up), vt_status_name(rc));
     }
 }
 
 /* PUT /api/v1/vendors/{id}/location, step 2: the vendor exists; is it the caller's? */
-static void on_owner_reply(gw_req *req, vt_rpc_reply *reply)
+static void on_owner_reply(rest_req *req, vt_rpc_reply *reply)
 {
     if (vt_rpc_reply_status(reply) != VT_OK) {
-        gw_respond_rpc_error(req, GW_UP_VENDOR, reply);
+        rest_respond_rpc_error(req, REST_UP_VENDOR, reply);
         vt_rpc_reply_free(reply);
         return;
     }
@@ -141,57 +153,57 @@ static void on_owner_reply(gw_req *req, vt_rpc_reply *reply)
     bool owner = v && v->owner_id && strcmp(v->owner_id, req->user_id) == 0;
     vt_rpc_reply_free(reply);
     if (!owner) {
-        gw_respond_error(req, VT_PERMISSION_DENIED, "vendor %s is not owned by the caller",
-                         req->id);
+        rest_respond_error(req, VT_PERMISSION_DENIED, "vendor %s is not owned by the caller",
+                           req->id);
         return;
     }
     ProtobufCMessage *msg = req->held;
     req->held = NULL;
-    call_or_fail(req, GW_UP_LOCATION, req->route->svc, req->route->rpc, msg, on_api_reply);
+    call_or_fail(req, REST_UP_LOCATION, req->route->svc, req->route->rpc, msg, on_api_reply);
 }
 
-static void api_call(gw_req *req)
+static void api_call(rest_req *req)
 {
-    const gw_route *r = req->route;
+    const rest_route *r = req->route;
     ProtobufCMessage *msg = build_request(req, r->svc, r->rpc);
     if (!msg)
         return;
-    if (r->kind == GW_H_LOCATION_PUT) {
+    if (r->kind == REST_H_LOCATION_PUT) {
         req->held = msg;
         ProtobufCMessage *get =
             build_request(req, &venta__vendor__v1__vendor_service__descriptor, "GetVendor");
         if (!get)
             return;
-        call_or_fail(req, GW_UP_VENDOR, &venta__vendor__v1__vendor_service__descriptor,
+        call_or_fail(req, REST_UP_VENDOR, &venta__vendor__v1__vendor_service__descriptor,
                      "GetVendor", get, on_owner_reply);
         return;
     }
-    if (r->kind == GW_H_VENDOR_GET) {
-        gw_vendor_get(req, msg);
+    if (r->kind == REST_H_VENDOR_GET) {
+        rest_vendor_get(req, msg);
         return;
     }
     call_or_fail(req, r->upstream, r->svc, r->rpc, msg, on_api_reply);
 }
 
-static void after_ratelimit(gw_req *req, bool allowed)
+static void after_ratelimit(rest_req *req, bool allowed)
 {
     if (!req->wsi || req->responded)
         return;
     if (!allowed) {
-        gw_respond_error(req, VT_RESOURCE_EXHAUSTED, "rate limit exceeded, retry after %ld s",
-                         req->rl_reset_s);
+        rest_respond_error(req, VT_RESOURCE_EXHAUSTED, "rate limit exceeded, retry after %ld s",
+                           req->rl_reset_s);
         return;
     }
     if (req->auth_error) {
-        gw_metrics_auth_failure(req->app->m);
-        gw_add_header(req, "www-authenticate", "Bearer");
-        gw_respond_error(req, VT_UNAUTHENTICATED, "%s", req->auth_error);
+        rest_metrics_auth_failure(req->app->m);
+        rest_add_header(req, "www-authenticate", "Bearer");
+        rest_respond_error(req, VT_UNAUTHENTICATED, "%s", req->auth_error);
         return;
     }
     api_call(req);
 }
 
-static void api_start(gw_req *req)
+static void api_start(rest_req *req)
 {
     char err[256] = "";
     const char *token = NULL;
@@ -211,73 +223,73 @@ static void api_start(gw_req *req)
     if (rc != VT_OK) {
         req->auth_error = strdup(err[0] ? err : "invalid token");
         if (!req->auth_error) {
-            gw_respond_error(req, VT_UNAUTHENTICATED, "invalid token");
+            rest_respond_error(req, VT_UNAUTHENTICATED, "invalid token");
             return;
         }
     }
-    gw_ratelimit_check(req, after_ratelimit);
+    rest_ratelimit_check(req, after_ratelimit);
 }
 
-static void serve_metrics(gw_req *req)
+static void serve_metrics(rest_req *req)
 {
     char *text = NULL;
     size_t len = vt_metrics_render(req->app->metrics, &text);
-    gw_respond(req, 200, "text/plain; version=0.0.4; charset=utf-8", text, text ? len : 0);
+    rest_respond(req, 200, "text/plain; version=0.0.4; charset=utf-8", text, text ? len : 0);
 }
 
-void gw_dispatch(gw_req *req)
+void rest_dispatch(rest_req *req)
 {
     if (req->responded)
         return;
     if (req->app->draining) {
         req->close_after = true;
-        gw_respond_error(req, VT_UNAVAILABLE, "the gateway is shutting down");
+        rest_respond_error(req, VT_UNAVAILABLE, "the gateway is shutting down");
         return;
     }
     char allow[128];
-    const gw_route *r = NULL;
-    switch (gw_route_match(req->method, req->path, &r, req->id, sizeof req->id, allow,
-                           sizeof allow)) {
-    case GW_MATCH_NONE:
-        gw_respond_error(req, VT_NOT_FOUND, "no route for %s %s", gw_method_name(req->method),
-                         req->path);
+    const rest_route *r = NULL;
+    switch (rest_route_match(req->method, req->path, &r, req->id, sizeof req->id, allow,
+                             sizeof allow)) {
+    case REST_MATCH_NONE:
+        rest_respond_error(req, VT_NOT_FOUND, "no route for %s %s", rest_method_name(req->method),
+                           req->path);
         return;
-    case GW_MATCH_METHOD:
-        if (req->method == GW_OPTIONS) {
-            gw_cors_preflight(req, allow);
+    case REST_MATCH_METHOD:
+        if (req->method == REST_OPTIONS) {
+            rest_cors_preflight(req, allow);
             return;
         }
-        gw_add_header(req, "allow", allow);
-        gw_respond_error_http(req, 405, "UNIMPLEMENTED", "method %s is not allowed on %s",
-                              gw_method_name(req->method), req->path);
+        rest_add_header(req, "allow", allow);
+        rest_respond_error_http(req, 405, "UNIMPLEMENTED", "method %s is not allowed on %s",
+                                rest_method_name(req->method), req->path);
         return;
-    case GW_MATCH_OK:
+    case REST_MATCH_OK:
         break;
     }
     req->route = r;
-    req->route_index = (int)(r - gw_routes);
+    req->route_index = (int)(r - rest_routes);
     switch (r->kind) {
-    case GW_H_HEALTHZ:
-        gw_respond_json(req, 200, "{\"status\":\"ok\"}");
+    case REST_H_HEALTHZ:
+        rest_respond_json(req, 200, "{\"status\":\"ok\"}");
         return;
-    case GW_H_STATIC:
-        gw_static_serve(req, r->file);
+    case REST_H_STATIC:
+        rest_static_serve(req, r->file);
         return;
-    case GW_H_READYZ:
-        gw_readyz_start(req);
+    case REST_H_READYZ:
+        rest_readyz_start(req);
         return;
-    case GW_H_METRICS:
+    case REST_H_METRICS:
         serve_metrics(req);
         return;
-    case GW_H_WEBHOOK_CLERK:
-        gw_webhook_clerk(req);
+    case REST_H_WEBHOOK_CLERK:
+        rest_webhook_clerk(req);
         return;
-    case GW_H_WEBHOOK_REVENUECAT:
-        gw_webhook_revenuecat(req);
+    case REST_H_WEBHOOK_REVENUECAT:
+        rest_webhook_revenuecat(req);
         return;
-    case GW_H_RPC:
-    case GW_H_LOCATION_PUT:
-    case GW_H_VENDOR_GET:
+    case REST_H_RPC:
+    case REST_H_LOCATION_PUT:
+    case REST_H_VENDOR_GET:
         api_start(req);
         return;
     }

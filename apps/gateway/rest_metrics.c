@@ -1,5 +1,5 @@
 /*
- * gw_metrics.c — what the gateway counts, served on its own GET /metrics:
+ * rest_metrics.c — what the gateway counts, served on its own GET /metrics:
  *
  *   venta_gateway_requests_total{route,status}        every response
  *   venta_gateway_request_duration_seconds{route}     headers-in to response queued
@@ -13,7 +13,8 @@
  * the series count is bounded; unmatched requests go to route="unmatched". Handles are
  * looked up once per (route, status) and cached: the hot path is an atomic add.
  */
-#include "gateway.h"
+#include "rest_metrics.h"
+#include "vt_core.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,12 +22,12 @@
 
 #define STATUS_SLOTS 600
 
-struct gw_metrics {
+struct rest_metrics {
     vt_metrics *reg;
     int nroutes;
     vt_counter **requests; /* [(nroutes + 1) * STATUS_SLOTS] */
     vt_histogram **latency;
-    vt_counter *upstream[GW_UP_COUNT][VT_STATUS_COUNT];
+    vt_counter *upstream[REST_UP_COUNT][VT_STATUS_COUNT];
     vt_counter *ratelimited[2];
     vt_counter *failopen;
     vt_counter *auth_failures;
@@ -37,21 +38,21 @@ static void route_label(int i, int nroutes, char *out, size_t outlen)
     if (i < 0 || i >= nroutes)
         snprintf(out, outlen, "route=\"unmatched\"");
     else
-        snprintf(out, outlen, "route=\"%s %s\"", gw_method_name(gw_routes[i].method),
-                 gw_routes[i].path);
+        snprintf(out, outlen, "route=\"%s %s\"", rest_method_name(rest_routes[i].method),
+                 rest_routes[i].path);
 }
 
-gw_metrics *gw_metrics_new(vt_metrics *reg)
+rest_metrics *rest_metrics_new(vt_metrics *reg)
 {
-    gw_metrics *m = calloc(1, sizeof *m);
+    rest_metrics *m = calloc(1, sizeof *m);
     if (!m)
         return NULL;
     m->reg = reg;
-    m->nroutes = gw_nroutes;
+    m->nroutes = rest_nroutes;
     m->requests = calloc((size_t)(m->nroutes + 1) * STATUS_SLOTS, sizeof *m->requests);
     m->latency = calloc((size_t)(m->nroutes + 1), sizeof *m->latency);
     if (!m->requests || !m->latency) {
-        gw_metrics_free(m);
+        rest_metrics_free(m);
         return NULL;
     }
     char labels[256];
@@ -75,7 +76,7 @@ gw_metrics *gw_metrics_new(vt_metrics *reg)
     return m;
 }
 
-void gw_metrics_free(gw_metrics *m)
+void rest_metrics_free(rest_metrics *m)
 {
     if (!m)
         return;
@@ -84,7 +85,7 @@ void gw_metrics_free(gw_metrics *m)
     free(m);
 }
 
-void gw_metrics_request(gw_metrics *m, int route_index, int status, double seconds)
+void rest_metrics_request(rest_metrics *m, int route_index, int status, double seconds)
 {
     if (!m)
         return;
@@ -105,16 +106,16 @@ void gw_metrics_request(gw_metrics *m, int route_index, int status, double secon
         vt_histogram_observe(m->latency[r], seconds);
 }
 
-void gw_metrics_upstream_error(gw_metrics *m, gw_upstream up, int code)
+void rest_metrics_upstream_error(rest_metrics *m, rest_upstream up, int code)
 {
-    if (!m || up >= GW_UP_COUNT)
+    if (!m || up >= REST_UP_COUNT)
         return;
     if (code < 0 || code >= VT_STATUS_COUNT)
         code = VT_UNKNOWN;
     vt_counter **slot = &m->upstream[up][code];
     if (!*slot) {
         char labels[128];
-        snprintf(labels, sizeof labels, "upstream=\"%s\",code=\"%s\"", gw_upstream_name(up),
+        snprintf(labels, sizeof labels, "upstream=\"%s\",code=\"%s\"", rest_upstream_name(up),
                  vt_status_name(code));
         *slot = vt_metrics_counter(m->reg, "venta_gateway_upstream_errors_total",
                                    "Non-OK gRPC replies by upstream and code", labels);
@@ -123,25 +124,25 @@ void gw_metrics_upstream_error(gw_metrics *m, gw_upstream up, int code)
         vt_counter_inc(*slot);
 }
 
-void gw_metrics_ratelimit_failopen(gw_metrics *m)
+void rest_metrics_ratelimit_failopen(rest_metrics *m)
 {
     if (m && m->failopen)
         vt_counter_inc(m->failopen);
 }
 
-void gw_metrics_ratelimited(gw_metrics *m, bool user)
+void rest_metrics_ratelimited(rest_metrics *m, bool user)
 {
     if (m && m->ratelimited[user])
         vt_counter_inc(m->ratelimited[user]);
 }
 
-void gw_metrics_auth_failure(gw_metrics *m)
+void rest_metrics_auth_failure(rest_metrics *m)
 {
     if (m && m->auth_failures)
         vt_counter_inc(m->auth_failures);
 }
 
-void gw_metrics_webhook(gw_metrics *m, const char *provider, const char *outcome)
+void rest_metrics_webhook(rest_metrics *m, const char *provider, const char *outcome)
 {
     if (!m)
         return;
