@@ -14,8 +14,10 @@
  * transaction completes and the connection waits for the next request (keep-alive).
  *
  * Slow clients: lws closes a connection whose headers do not arrive within
- * VENTA_HTTP_HEADER_TIMEOUT_S (its "ah idle" timeout) and an idle keep-alive
- * connection after VENTA_HTTP_KEEPALIVE_S; a body that does not arrive within
+ * VENTA_HTTP_HEADER_TIMEOUT_S (its "ah idle" timeout). Answers advertise
+ * `Keep-Alive: timeout=VENTA_HTTP_KEEPALIVE_S`, and an idle keep-alive connection is
+ * closed a grace period after that (libs/http/keepalive.c: never while a client may
+ * still reuse it, even with the loop busy); a body that does not arrive within
  * VENTA_HTTP_BODY_TIMEOUT_S closes the connection (PENDING_TIMEOUT_HTTP_CONTENT).
  */
 #include "rest_server.h"
@@ -343,6 +345,8 @@ static int write_headers(struct lws *wsi, rest_req *req)
     }
     if (req->close_after || req->app->draining)
         ADD("connection:", "close");
+    else if (vt_http_add_keepalive_hint(wsi, req->app->cfg.keepalive_s, &p, end))
+        return -1;
 #undef ADD
     if (!inline_body)
         return lws_finalize_write_http_header(wsi, start, &p, end) ? -1 : 0;
@@ -466,7 +470,7 @@ int rest_server_start(rest_app *app, char *err, size_t errlen)
     info.max_http_header_pool = 0;
     info.timeout_secs_ah_idle = (unsigned int)app->cfg.header_timeout_s;
     info.timeout_secs = (unsigned int)app->cfg.header_timeout_s;
-    info.keepalive_timeout = app->cfg.keepalive_s;
+    info.keepalive_timeout = vt_http_keepalive_close_s(app->cfg.keepalive_s);
     info.server_string = "venta-gateway";
     info.pt_serv_buf_size = 32 * 1024;
     app->lws = lws_create_context(&info);

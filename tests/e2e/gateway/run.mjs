@@ -12,6 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { Webhook } from 'svix';
 import * as jose from 'jose';
 import { Mesh, sleep } from './mesh.mjs';
+import keepalive from '../lib/keepalive.js';
 
 const [buildDir, srcDir] = process.argv.slice(2);
 const ISSUER = 'https://clerk.venta.test';
@@ -616,6 +617,13 @@ async function main() {
     x = await raw('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n', { waitMs: 1000 });
     assert.equal((x.out.match(/HTTP\/1\.1 200/g) || []).length, 2, x.out);
     assert.equal((await api('GET', '/healthz')).status, 200);
+  });
+
+  await test('keep-alive: advertised, and a reuse before it is answered while the loop is busy', async () => {
+    const r = await keepalive.keepAliveWhileBusy({ host: '127.0.0.1', port: mesh.ports.gateway, pid: mesh.procs.gateway.pid });
+    assert.ok(r.first, 'the first request is answered');
+    assert.equal(r.hint, 5, 'Keep-Alive: timeout=5 (VENTA_HTTP_KEEPALIVE_S)');
+    assert.ok(r.second, 'the reused connection is answered, not hung up');
   });
 
   await test('clients disconnecting before the upstream answers', async () => {
