@@ -107,15 +107,12 @@ void vt_logv(vt_log_level level, const vt_log_ctx *ctx, const char *fmt, va_list
 #define vt_warn(ctx, ...) vt_log(VT_LOG_WARN, ctx, __VA_ARGS__)
 #define vt_error(ctx, ...) vt_log(VT_LOG_ERROR, ctx, __VA_ARGS__)
 
-/* Append text to out as the inside of a JSON string (no quotes), escaping as needed.
- * Writes at most outlen-1 bytes and always terminates; returns the bytes needed. With
- * outlen 0 it only measures (out may be NULL). The output is valid UTF-8 whatever text
- * holds: truncation never splits a character, and bytes that are not UTF-8 become
- * U+FFFD. */
+/* JSON string escaping is libs/json's (escape.c; documented in vt_json.h, the one
+ * escaper of the mesh). It is built as a leaf library under core so that these log
+ * lines use it without core depending on the transcoder; declared here as well for
+ * the logger and for code that links core only (libs/http, apps/cli, apps/ws-gateway). */
 size_t vt_json_escape(const char *text, char *out, size_t outlen);
-
-/* Length of the valid UTF-8 sequence at s[0..n) (1-4), or 0 when s starts with a byte
- * that does not begin one (overlong forms, surrogates and > U+10FFFF are invalid). */
+size_t vt_json_escape_n(const char *text, size_t n, char *out, size_t outlen);
 size_t vt_utf8_seq_len(const unsigned char *s, size_t n);
 
 /* ---- ids and clocks ---- */

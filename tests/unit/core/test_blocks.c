@@ -3,8 +3,9 @@
  * growth, take, reset, the sticky failure), the vt_hash values (pinned: page tokens
  * and shard choices depend on them), the vt_index id index against a brute-force model
  * (random inserts, deletes, renumberings and lookups with a weak hash that makes long
- * probe runs and wraps them around the end of the slots, plus resizing), and base64
- * decoding in each variant.
+ * probe runs and wraps them around the end of the slots, plus resizing), base64
+ * decoding in each variant, and the one JSON escaper's rules (shared with the encoder
+ * and the log lines).
  */
 #include "vt_core.h"
 #include "vt_test.h"
@@ -281,6 +282,23 @@ static void test_base64(void)
     VT_CHECK_INT(vt_base64_decoded_max(3), 2);
 }
 
+static void test_json_escape_rules(void)
+{
+    /* The one escaper's rules, as the encoder always wrote them (the log lines now
+     * write \b, \f and DEL the same way). */
+    char out[64];
+    vt_json_escape("\b\f\x7f\x1f", out, sizeof out);
+    VT_CHECK_STR(out, "\\b\\f\\u007f\\u001f");
+    VT_CHECK_INT(vt_json_escape_n("a\0b", 3, out, sizeof out), 8);
+    VT_CHECK_STR(out, "a\\u0000b");
+    /* An ASCII run is cut anywhere; nothing is written after a cut. */
+    char five[5];
+    VT_CHECK_INT(vt_json_escape("abcdef", five, sizeof five), 6);
+    VT_CHECK_STR(five, "abcd");
+    VT_CHECK_INT(vt_json_escape("ab\ncd", five, sizeof five), 6);
+    VT_CHECK_STR(five, "ab\\n");
+}
+
 int main(void)
 {
     VT_RUN(test_buf);
@@ -288,5 +306,6 @@ int main(void)
     VT_RUN(test_index_against_model);
     VT_RUN(test_index_wraparound_delete);
     VT_RUN(test_base64);
+    VT_RUN(test_json_escape_rules);
     return VT_TEST_RESULT();
 }
