@@ -78,10 +78,7 @@ static double buffered(void *user)
 
 static shard *shard_of(ingest *in, const char *vendor_id)
 {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (const char *p = vendor_id; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-    return &in->shards[h % in->nshards];
+    return &in->shards[vt_hash_str(vendor_id) % in->nshards];
 }
 
 static void on_location(const char *subject, const void *data, size_t len, void *user)

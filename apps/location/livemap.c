@@ -2,10 +2,12 @@
  * livemap.c — see livemap.h.
  *
  * Layout: vendors live in one array of entries (freed ones chained for reuse), found
- * by id through an open-addressing table (linear probing, deletion by backward shift),
- * and those with a fresh position are listed by place in a grid of GRID_DEG-degree
- * cells, each cell an array of entry indices (a vendor moving out is swapped with the
- * last one); a cell that empties is dropped, so the grid is as big as the live map.
+ * by id through the mesh's id index (vt_index: linear probing, deletion by backward
+ * shift, 4-byte slots), and those with a fresh position are listed by place in a grid
+ * of GRID_DEG-degree cells, each cell an array of entry indices (a vendor moving out is
+ * swapped with the last one), found by key through a second vt_index; a cell that
+ * empties is dropped, so the grid is as big as the live map. Both indexes probe with
+ * static callbacks the compiler inlines, so lookups make no indirect call.
  *
  * Every stored vendor has an entry, fresh or not, as every vendor has a row: the rules
  * compare with what is stored (an older position is ignored, an offline applies to a
@@ -56,13 +58,11 @@ struct livemap {
     size_t nentries, entries_cap, count;
     uint32_t free_head;
 
-    uint32_t *by_id; /* entry index + 1, 0 empty; size id_mask + 1 */
-    size_t id_mask;
+    vt_index by_id; /* vendor id -> entry; resized at 3/4 load */
 
     cell *cells;
     size_t ncells, cells_cap;
-    uint32_t *by_key; /* cell index + 1, 0 empty; size key_mask + 1 */
-    size_t key_mask;
+    vt_index by_key; /* cell key -> cell; resized at 1/2 load */
 
     uint32_t epoch; /* of the load under way or last done (livemap_begin_load) */
 };
@@ -98,12 +98,26 @@ static uint64_t mix(uint64_t h)
     return h;
 }
 
-static size_t id_hash(const unsigned char id[16])
+/* The id's 16 bytes multiplied and mixed: as well spread as hashing its text
+ * (vt_hash_str) and a fraction of the cost, on the hottest path of the map. */
+static uint64_t id_hash(const unsigned char id[16])
 {
     uint64_t a, b;
     memcpy(&a, id, 8);
     memcpy(&b, id + 8, 8);
-    return (size_t)mix(a * 0x9e3779b97f4a7c15ULL ^ b);
+    return mix(a * 0x9e3779b97f4a7c15ULL ^ b);
+}
+
+static bool entry_is(const void *ctx, uint32_t e, const void *id)
+{
+    const livemap *m = ctx;
+    return memcmp(m->entries[e].id, id, 16) == 0;
+}
+
+static uint64_t entry_home(const void *ctx, uint32_t e)
+{
+    const livemap *m = ctx;
+    return id_hash(m->entries[e].id);
 }
 
 /* ---- tables ---- */
@@ -124,68 +138,20 @@ static bool reserve_one(void *items, size_t count, size_t *cap, size_t size, siz
 
 static bool id_table_grow(livemap *m)
 {
-    size_t size = m->id_mask ? (m->id_mask + 1) * 2 : 1024;
-    uint32_t *t = calloc(size, sizeof *t);
-    if (!t)
-        return false;
-    for (size_t i = 0; m->by_id && i <= m->id_mask; i++) {
-        uint32_t v = m->by_id[i];
-        if (!v)
-            continue;
-        size_t j = id_hash(m->entries[v - 1].id) & (size - 1);
-        while (t[j])
-            j = (j + 1) & (size - 1);
-        t[j] = v;
-    }
-    free(m->by_id);
-    m->by_id = t;
-    m->id_mask = size - 1;
-    return true;
+    size_t n = vt_index_nslots(&m->by_id);
+    return vt_index_resize(&m->by_id, n ? n * 2 : 1024, entry_home, m) == VT_OK;
 }
 
 /* The slot holding id, or the empty slot where it would go. */
 static size_t id_slot(const livemap *m, const unsigned char id[16])
 {
-    size_t j = id_hash(id) & m->id_mask;
-    while (m->by_id[j] && memcmp(m->entries[m->by_id[j] - 1].id, id, 16) != 0)
-        j = (j + 1) & m->id_mask;
-    return j;
+    return vt_index_seek(&m->by_id, id_hash(id), entry_is, m, id);
 }
 
 static entry *find(const livemap *m, const unsigned char id[16])
 {
-    if (!m->by_id)
-        return NULL;
-    uint32_t v = m->by_id[id_slot(m, id)];
-    return v ? &m->entries[v - 1] : NULL;
-}
-
-/* Backward-shift deletion from an open-addressing table of indices + 1: later members
- * of the probe run move up into the hole unless their home lies cyclically in
- * (hole, j]. home(m, v) is the home slot of the item with value v. */
-static void table_delete(livemap *m, uint32_t *table, size_t mask, size_t hole,
-                         size_t (*home_of)(const livemap *, uint32_t))
-{
-    table[hole] = 0;
-    for (size_t j = (hole + 1) & mask; table[j]; j = (j + 1) & mask) {
-        size_t home = home_of(m, table[j]) & mask;
-        bool stays = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
-        if (!stays) {
-            table[hole] = table[j];
-            table[j] = 0;
-            hole = j;
-        }
-    }
-}
-
-static size_t entry_home(const livemap *m, uint32_t v)
-{
-    return id_hash(m->entries[v - 1].id);
-}
-
-static void id_table_delete(livemap *m, size_t hole)
-{
-    table_delete(m, m->by_id, m->id_mask, hole, entry_home);
+    uint32_t e = vt_index_find(&m->by_id, id_hash(id), entry_is, m, id);
+    return e != VT_INDEX_NONE ? &m->entries[e] : NULL;
 }
 
 static uint32_t grid_row(double lat)
@@ -200,51 +166,27 @@ static uint32_t grid_col(double lng)
     return c <= 0 ? 0 : c >= GRID_COLS - 1 ? GRID_COLS - 1 : (uint32_t)c;
 }
 
-static size_t key_hash(uint32_t key)
+static uint64_t key_hash(uint32_t key)
 {
-    return (size_t)mix((uint64_t)key * 0x9e3779b97f4a7c15ULL);
+    return mix((uint64_t)key * 0x9e3779b97f4a7c15ULL);
 }
 
-static bool key_table_grow(livemap *m)
+static bool cell_is(const void *ctx, uint32_t ci, const void *key)
 {
-    size_t size = m->key_mask ? (m->key_mask + 1) * 2 : 1024;
-    uint32_t *t = calloc(size, sizeof *t);
-    if (!t)
-        return false;
-    for (size_t i = 0; i < m->ncells; i++) {
-        size_t j = key_hash(m->cells[i].key) & (size - 1);
-        while (t[j])
-            j = (j + 1) & (size - 1);
-        t[j] = (uint32_t)i + 1;
-    }
-    free(m->by_key);
-    m->by_key = t;
-    m->key_mask = size - 1;
-    return true;
+    const livemap *m = ctx;
+    return m->cells[ci].key == *(const uint32_t *)key;
 }
 
-static size_t cell_home(const livemap *m, uint32_t v)
+static uint64_t cell_home(const void *ctx, uint32_t ci)
 {
-    return key_hash(m->cells[v - 1].key);
-}
-
-/* The by_key slot holding value v (a cell index + 1) of a cell with key. */
-static size_t key_slot(const livemap *m, uint32_t key, uint32_t v)
-{
-    size_t j = key_hash(key) & m->key_mask;
-    while (m->by_key[j] != v)
-        j = (j + 1) & m->key_mask;
-    return j;
+    const livemap *m = ctx;
+    return key_hash(m->cells[ci].key);
 }
 
 static const cell *cell_find(const livemap *m, uint32_t key)
 {
-    if (!m->by_key)
-        return NULL;
-    for (size_t j = key_hash(key) & m->key_mask; m->by_key[j]; j = (j + 1) & m->key_mask)
-        if (m->cells[m->by_key[j] - 1].key == key)
-            return &m->cells[m->by_key[j] - 1];
-    return NULL;
+    uint32_t ci = vt_index_find(&m->by_key, key_hash(key), cell_is, m, &key);
+    return ci != VT_INDEX_NONE ? &m->cells[ci] : NULL;
 }
 
 /* The index of key's cell, made if new; NONE when out of memory. */
@@ -253,15 +195,14 @@ static uint32_t cell_index(livemap *m, uint32_t key)
     const cell *c = cell_find(m, key);
     if (c)
         return (uint32_t)(c - m->cells);
-    if ((m->ncells + 1) * 2 > m->key_mask + 1 && !key_table_grow(m))
+    size_t n = vt_index_nslots(&m->by_key);
+    if (vt_index_full(&m->by_key, 1, 2) &&
+        vt_index_resize(&m->by_key, n ? n * 2 : 1024, cell_home, m) != VT_OK)
         return NONE;
     if (!reserve_one(&m->cells, m->ncells, &m->cells_cap, sizeof *m->cells, 256))
         return NONE;
     m->cells[m->ncells] = (cell){.key = key};
-    size_t j = key_hash(key) & m->key_mask;
-    while (m->by_key[j])
-        j = (j + 1) & m->key_mask;
-    m->by_key[j] = (uint32_t)m->ncells + 1;
+    vt_index_add(&m->by_key, key_hash(key), (uint32_t)m->ncells);
     return (uint32_t)m->ncells++;
 }
 
@@ -284,12 +225,13 @@ static void cell_add(livemap *m, uint32_t ci, uint32_t e)
 static void cell_drop(livemap *m, uint32_t ci)
 {
     free(m->cells[ci].members);
-    table_delete(m, m->by_key, m->key_mask, key_slot(m, m->cells[ci].key, ci + 1), cell_home);
+    vt_index *ix = &m->by_key;
+    vt_index_delete(ix, vt_index_slot_of(ix, key_hash(m->cells[ci].key), ci), cell_home, m);
     uint32_t last = (uint32_t)--m->ncells;
     if (ci == last)
         return;
     m->cells[ci] = m->cells[last];
-    m->by_key[key_slot(m, m->cells[ci].key, last + 1)] = ci + 1;
+    vt_index_renumber(ix, vt_index_slot_of(ix, key_hash(m->cells[ci].key), last), ci);
     for (uint32_t k = 0; k < m->cells[ci].n; k++)
         m->entries[m->cells[ci].members[k]].cell = ci;
 }
@@ -350,8 +292,8 @@ void livemap_clear(livemap *m)
     for (size_t i = 0; i < m->ncells; i++)
         free(m->cells[i].members);
     free(m->cells);
-    free(m->by_key);
-    free(m->by_id);
+    vt_index_free(&m->by_key);
+    vt_index_free(&m->by_id);
     free(m->entries);
     *m = (livemap){.free_head = NONE};
 }
@@ -377,7 +319,7 @@ size_t livemap_cells(const livemap *m)
 /* A new entry for id, in the id table but not yet in the grid; NULL when out of memory. */
 static entry *insert(livemap *m, const unsigned char id[16])
 {
-    if ((m->count + 1) * 4 > (m->id_mask + 1) * 3 && !id_table_grow(m))
+    if (vt_index_full(&m->by_id, 3, 4) && !id_table_grow(m))
         return NULL;
     uint32_t e;
     if (m->free_head != NONE) {
@@ -391,7 +333,7 @@ static entry *insert(livemap *m, const unsigned char id[16])
     entry *en = &m->entries[e];
     *en = (entry){.used = true};
     memcpy(en->id, id, 16);
-    m->by_id[id_slot(m, id)] = e + 1;
+    vt_index_fill(&m->by_id, id_slot(m, id), e);
     m->count++;
     return en;
 }
@@ -401,7 +343,7 @@ static void release(livemap *m, entry *en)
 {
     uint32_t e = (uint32_t)(en - m->entries);
     grid_leave(m, en);
-    id_table_delete(m, id_slot(m, en->id));
+    vt_index_delete(&m->by_id, id_slot(m, en->id), entry_home, m);
     en->used = false;
     en->cell = m->free_head;
     m->free_head = e;

@@ -1,9 +1,10 @@
 /*
  * pending.c — see pending.h. A fixed array of entries linked in arrival order (a
- * doubly linked list through indices, so eviction and removal are O(1)) and an
- * open-addressing index from vendor id to entry (linear probing, backward-shift
- * deletion, so no tombstones accumulate). Everything is allocated once at start:
- * memory is bounded by construction.
+ * doubly linked list through indices, so eviction and removal are O(1)) and the
+ * mesh's id index (vt_index: linear probing, backward-shift deletion, so no tombstones
+ * accumulate) from vendor id to entry, hashed with vt_hash_str. Everything is
+ * allocated once at start, the index at twice the capacity so it never grows: memory
+ * is bounded by construction.
  */
 #include "pending.h"
 
@@ -15,24 +16,27 @@
 typedef struct {
     loc_update u;
     uint32_t prev, next; /* arrival order */
-    uint32_t slot;       /* where the index points at us */
+    uint64_t hash;       /* of the vendor id: removal and index shifts skip rehashing */
 } entry;
 
 struct pending {
     entry *entries;
-    uint32_t *slots; /* entry index or NIL; size is a power of two >= 2 * capacity */
-    size_t nslots;
+    vt_index index; /* vendor id -> entry; at least 2 * capacity slots */
     size_t capacity, count;
     uint32_t head, tail; /* oldest, newest */
     uint32_t free_list;  /* through .next */
 };
 
-static uint64_t hash_id(const char *id)
+static bool entry_is(const void *ctx, uint32_t e, const void *id)
 {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (; *id; id++)
-        h = (h ^ (unsigned char)*id) * 1099511628211ULL;
-    return h;
+    const pending *p = ctx;
+    return strcmp(p->entries[e].u.vendor_id, id) == 0;
+}
+
+static uint64_t entry_hash(const void *ctx, uint32_t e)
+{
+    const pending *p = ctx;
+    return p->entries[e].hash;
 }
 
 pending *pending_new(size_t capacity)
@@ -43,17 +47,11 @@ pending *pending_new(size_t capacity)
     if (!p)
         return NULL;
     p->capacity = capacity;
-    p->nslots = 16;
-    while (p->nslots < capacity * 2)
-        p->nslots <<= 1;
     p->entries = malloc(capacity * sizeof *p->entries);
-    p->slots = malloc(p->nslots * sizeof *p->slots);
-    if (!p->entries || !p->slots) {
+    if (!p->entries || vt_index_init(&p->index, capacity * 2) != VT_OK) {
         pending_free(p);
         return NULL;
     }
-    for (size_t i = 0; i < p->nslots; i++)
-        p->slots[i] = NIL;
     for (size_t i = 0; i < capacity; i++)
         p->entries[i].next = i + 1 < capacity ? (uint32_t)(i + 1) : NIL;
     p->free_list = 0;
@@ -66,7 +64,7 @@ void pending_free(pending *p)
     if (!p)
         return;
     free(p->entries);
-    free(p->slots);
+    vt_index_free(&p->index);
     free(p);
 }
 
@@ -78,16 +76,6 @@ size_t pending_count(const pending *p)
 size_t pending_capacity(const pending *p)
 {
     return p->capacity;
-}
-
-/* Slot holding id, or the empty slot where it would go. */
-static size_t find_slot(const pending *p, const char *id)
-{
-    size_t mask = p->nslots - 1;
-    size_t s = hash_id(id) & mask;
-    while (p->slots[s] != NIL && strcmp(p->entries[p->slots[s]].u.vendor_id, id) != 0)
-        s = (s + 1) & mask;
-    return s;
 }
 
 static void unlink_order(pending *p, uint32_t e)
@@ -115,29 +103,11 @@ static void append_order(pending *p, uint32_t e)
     p->tail = e;
 }
 
-/* Remove the index slot s, shifting later members of its probe run back. */
-static void delete_slot(pending *p, size_t s)
-{
-    size_t mask = p->nslots - 1;
-    size_t hole = s;
-    p->slots[hole] = NIL;
-    for (size_t j = (hole + 1) & mask; p->slots[j] != NIL; j = (j + 1) & mask) {
-        size_t home = hash_id(p->entries[p->slots[j]].u.vendor_id) & mask;
-        /* Move j into the hole unless its home lies cyclically in (hole, j]. */
-        bool stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
-        if (!stays) {
-            p->slots[hole] = p->slots[j];
-            p->entries[p->slots[hole]].slot = (uint32_t)hole;
-            p->slots[j] = NIL;
-            hole = j;
-        }
-    }
-}
-
 static void remove_entry(pending *p, uint32_t e)
 {
     unlink_order(p, e);
-    delete_slot(p, p->entries[e].slot);
+    size_t s = vt_index_slot_of(&p->index, p->entries[e].hash, e);
+    vt_index_delete(&p->index, s, entry_hash, p);
     p->entries[e].next = p->free_list;
     p->free_list = e;
     p->count--;
@@ -145,9 +115,10 @@ static void remove_entry(pending *p, uint32_t e)
 
 static pending_result put(pending *p, const loc_update *u, bool may_drop, uint64_t *dropped)
 {
-    size_t s = find_slot(p, u->vendor_id);
-    if (p->slots[s] != NIL) {
-        entry *x = &p->entries[p->slots[s]];
+    uint64_t h = vt_hash_str(u->vendor_id);
+    size_t s = vt_index_seek(&p->index, h, entry_is, p, u->vendor_id);
+    if (vt_index_at(&p->index, s) != VT_INDEX_NONE) {
+        entry *x = &p->entries[vt_index_at(&p->index, s)];
         if (u->ts < x->u.ts)
             return PENDING_STALE;
         x->u = *u; /* keeps its place in arrival order: it has been waiting longest */
@@ -159,13 +130,14 @@ static pending_result put(pending *p, const loc_update *u, bool may_drop, uint64
         remove_entry(p, p->head);
         if (dropped)
             (*dropped)++;
-        s = find_slot(p, u->vendor_id); /* the removal may have shifted the run */
+        /* The removal may have shifted the run. */
+        s = vt_index_seek(&p->index, h, entry_is, p, u->vendor_id);
     }
     uint32_t e = p->free_list;
     p->free_list = p->entries[e].next;
     p->entries[e].u = *u;
-    p->entries[e].slot = (uint32_t)s;
-    p->slots[s] = e;
+    p->entries[e].hash = h;
+    vt_index_fill(&p->index, s, e);
     append_order(p, e);
     p->count++;
     return PENDING_ADDED;

@@ -111,73 +111,41 @@ const char *const store_read_session_sql = "SET plan_cache_mode = force_generic_
 
 /* ---- text arrays for the batch upsert ---- */
 
-typedef struct {
-    char *buf;
-    size_t len, cap;
-} strbuf;
-
-static bool sb_reserve(strbuf *b, size_t more)
+/* Append one element of a text array, a comma before all but the first. */
+static bool add_double(vt_buf *b, double v, bool first)
 {
-    if (b->len + more < b->cap)
-        return true;
-    size_t cap = (b->cap + more) * 2;
-    char *grown = realloc(b->buf, cap);
-    if (!grown)
-        return false;
-    b->buf = grown;
-    b->cap = cap;
-    return true;
-}
-
-static bool sb_double(strbuf *b, double v, bool first)
-{
-    if (!sb_reserve(b, 32))
-        return false;
-    b->len += (size_t)snprintf(b->buf + b->len, b->cap - b->len, "%s%.17g", first ? "" : ",", v);
-    return true;
+    return vt_buf_printf(b, "%s%.17g", first ? "" : ",", v);
 }
 
 int store_upsert_batch(vt_db_conn *c, const loc_update *rows, size_t n, char *err, size_t errlen)
 {
     if (n == 0)
         return VT_OK;
-    strbuf cols[8] = {{0}};
+    vt_buf cols[8];
     bool ok = true;
-    for (int k = 0; k < 8 && ok; k++)
-        ok = sb_reserve(&cols[k], n * (k == 0 ? 38 : 26) + 4) &&
-             (cols[k].buf[cols[k].len++] = '{', true);
+    /* Sized up front for the common row, so a batch is built without regrowing. */
+    for (int k = 0; k < 8; k++) {
+        vt_buf_init(&cols[k]);
+        ok = ok && vt_buf_reserve(&cols[k], n * (k == 0 ? 38 : 26) + 4) &&
+             vt_buf_putc(&cols[k], '{');
+    }
     for (size_t i = 0; i < n && ok; i++) {
         const loc_update *r = &rows[i];
         bool first = i == 0;
-        ok = sb_reserve(&cols[0], VT_UUID_LEN + 2);
-        if (ok)
-            cols[0].len += (size_t)snprintf(cols[0].buf + cols[0].len, cols[0].cap - cols[0].len,
-                                            "%s%s", first ? "" : ",", r->vendor_id);
         /* heading, speed and accuracy are `real`: rounded to float here, once, as the
          * live map rounds them (text of the double would be rounded again by float4in). */
-        ok = ok && sb_double(&cols[1], r->lat, first) && sb_double(&cols[2], r->lng, first) &&
-             sb_double(&cols[3], (float)r->heading, first) &&
-             sb_double(&cols[4], (float)r->speed, first) &&
-             sb_double(&cols[5], (float)r->accuracy, first);
-        if (ok && sb_reserve(&cols[6], 24))
-            cols[6].len += (size_t)snprintf(cols[6].buf + cols[6].len, cols[6].cap - cols[6].len,
-                                            "%s%lld", first ? "" : ",", (long long)r->ts);
-        else
-            ok = false;
-        if (ok && sb_reserve(&cols[7], 2))
-            cols[7].len += (size_t)snprintf(cols[7].buf + cols[7].len, cols[7].cap - cols[7].len,
-                                            "%s%c", first ? "" : ",", r->live ? 't' : 'f');
-        else
-            ok = false;
+        ok = (first || vt_buf_putc(&cols[0], ',')) && vt_buf_puts(&cols[0], r->vendor_id) &&
+             add_double(&cols[1], r->lat, first) && add_double(&cols[2], r->lng, first) &&
+             add_double(&cols[3], (float)r->heading, first) &&
+             add_double(&cols[4], (float)r->speed, first) &&
+             add_double(&cols[5], (float)r->accuracy, first) &&
+             vt_buf_printf(&cols[6], "%s%lld", first ? "" : ",", (long long)r->ts) &&
+             (first || vt_buf_putc(&cols[7], ',')) && vt_buf_putc(&cols[7], r->live ? 't' : 'f');
     }
     const char *params[8];
     for (int k = 0; k < 8 && ok; k++) {
-        ok = sb_reserve(&cols[k], 2);
-        if (ok) {
-            cols[k].buf[cols[k].len++] = '}';
-            cols[k].buf[cols[k].len] = '\0';
-            params[k] = cols[k].buf;
-        }
+        ok = vt_buf_putc(&cols[k], '}');
+        params[k] = cols[k].data;
     }
     int rc = VT_RESOURCE_EXHAUSTED;
     if (ok) {
@@ -188,7 +156,7 @@ int store_upsert_batch(vt_db_conn *c, const loc_update *rows, size_t n, char *er
         snprintf(err, errlen, "out of memory building a batch of %zu", n);
     }
     for (int k = 0; k < 8; k++)
-        free(cols[k].buf);
+        vt_buf_free(&cols[k]);
     return rc;
 }
 

@@ -10,8 +10,9 @@
  * has no newer position yet, to be retried at the next interval (which is thus also
  * the retry backoff); the connection reconnects by itself (vt_db_conn).
  *
- * Each table is a dense array of entries plus an open-addressing index of slots at
- * most half full; emptying it is a count reset and a memset of the index.
+ * Each table is a dense array of entries plus the mesh's id index (vt_index, hashed
+ * with vt_hash_str) of slots at most half full; emptying it is a count reset and a
+ * memset of the index.
  */
 #include "location_cache.h"
 
@@ -28,8 +29,7 @@
 #include <time.h>
 
 typedef struct {
-    uint32_t *slots; /* 0 empty, else index into items + 1 */
-    size_t nslots;   /* power of two, >= 2 * cap */
+    vt_index index; /* vendor id -> item; at least 2 * cap slots, never grown */
     store_location *items;
     size_t count, cap;
 } table;
@@ -52,60 +52,49 @@ struct location_cache {
         *written, *errors;
 };
 
-static uint64_t hash_id(const char *id)
+static bool item_is(const void *ctx, uint32_t i, const void *id)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (; *id; id++)
-        h = (h ^ (unsigned char)*id) * 1099511628211ULL;
-    return h;
+    const table *t = ctx;
+    return strcmp(t->items[i].vendor_id, id) == 0;
 }
 
 static bool table_init(table *t, size_t cap)
 {
-    t->nslots = 16;
-    while (t->nslots < cap * 2)
-        t->nslots <<= 1;
-    t->slots = calloc(t->nslots, sizeof *t->slots);
     t->items = malloc(cap * sizeof *t->items);
     t->count = 0;
     t->cap = cap;
-    return t->slots && t->items;
+    return vt_index_init(&t->index, cap * 2) == VT_OK && t->items;
 }
 
 static void table_free(table *t)
 {
-    free(t->slots);
+    vt_index_free(&t->index);
     free(t->items);
 }
 
 static void table_clear(table *t)
 {
-    if (t->count)
-        memset(t->slots, 0, t->nslots * sizeof *t->slots);
+    vt_index_clear(&t->index);
     t->count = 0;
 }
 
 /* Keep the newest position (by the vendor's own timestamp) per vendor. */
 static put_result table_put(table *t, const store_location *loc)
 {
-    size_t mask = t->nslots - 1;
-    for (size_t i = hash_id(loc->vendor_id) & mask;; i = (i + 1) & mask) {
-        uint32_t s = t->slots[i];
-        if (s == 0) {
-            if (t->count == t->cap)
-                return PUT_FULL;
-            t->items[t->count] = *loc;
-            t->slots[i] = (uint32_t)++t->count;
-            return PUT_ADDED;
-        }
-        store_location *have = &t->items[s - 1];
-        if (strcmp(have->vendor_id, loc->vendor_id) == 0) {
-            if (loc->ts < have->ts)
-                return PUT_STALE;
-            *have = *loc;
-            return PUT_COALESCED;
-        }
+    size_t s = vt_index_seek(&t->index, vt_hash_str(loc->vendor_id), item_is, t, loc->vendor_id);
+    uint32_t i = vt_index_at(&t->index, s);
+    if (i == VT_INDEX_NONE) {
+        if (t->count == t->cap)
+            return PUT_FULL;
+        t->items[t->count] = *loc;
+        vt_index_fill(&t->index, s, (uint32_t)t->count++);
+        return PUT_ADDED;
     }
+    store_location *have = &t->items[i];
+    if (loc->ts < have->ts)
+        return PUT_STALE;
+    *have = *loc;
+    return PUT_COALESCED;
 }
 
 static void on_location(const char *subject, const void *data, size_t len, void *user)

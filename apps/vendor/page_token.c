@@ -18,11 +18,12 @@
 
 uint64_t page_fingerprint(const char *const *parts)
 {
-    uint64_t h = 1469598103934665603ULL;
+    /* vt_hash's values are the ones tokens were always made with, so tokens handed
+     * out before keep working. */
+    uint64_t h = VT_HASH_INIT;
     for (const char *const *p = parts; *p; p++) {
-        for (const unsigned char *c = (const unsigned char *)*p; *c; c++)
-            h = (h ^ *c) * 1099511628211ULL;
-        h = (h ^ 0x1f) * 1099511628211ULL; /* unit separator: ("ab","c") != ("a","bc") */
+        h = vt_hash_add_str(h, *p);
+        h = vt_hash_add(h, "\x1f", 1); /* unit separator: ("ab","c") != ("a","bc") */
     }
     return h;
 }

@@ -57,9 +57,7 @@ static bool key_of(const char *id, char *key)
 
 static size_t slot_of(const profile_cache *pc, const char *key)
 {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (const char *p = key; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    uint64_t h = vt_hash_str(key);
     return (size_t)(h ^ (h >> 29)) & pc->mask;
 }
 

@@ -26,7 +26,6 @@
 
 #include "vt_core.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,35 +237,6 @@ int store_search(vt_db_conn *c, const store_search_args *a, PGresult **res, char
 
 /* ---- the location cache's batch ---- */
 
-typedef struct {
-    char *buf;
-    size_t len, cap;
-} strbuf;
-
-/* Append a formatted element (with a comma before all but the first). */
-static bool sb_add(strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static bool sb_add(strbuf *b, const char *fmt, ...)
-{
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int w = vsnprintf(b->buf + b->len, b->cap - b->len, fmt, ap);
-        va_end(ap);
-        if (w < 0)
-            return false;
-        if (b->len + (size_t)w < b->cap) {
-            b->len += (size_t)w;
-            return true;
-        }
-        size_t cap = (b->cap + (size_t)w + 64) * 2;
-        char *grown = realloc(b->buf, cap);
-        if (!grown)
-            return false;
-        b->buf = grown;
-        b->cap = cap;
-    }
-}
-
 int store_write_locations(vt_db_conn *c, const store_location *rows, size_t n, long *written,
                           char *err, size_t errlen)
 {
@@ -274,25 +244,26 @@ int store_write_locations(vt_db_conn *c, const store_location *rows, size_t n, l
         *written = 0;
     if (n == 0)
         return VT_OK;
-    strbuf cols[4] = {{0}};
+    vt_buf cols[4];
     bool ok = true;
-    for (int k = 0; k < 4 && ok; k++) {
-        cols[k].cap = n * (k == 0 ? 38 : 26) + 8;
-        cols[k].buf = malloc(cols[k].cap);
-        ok = cols[k].buf && sb_add(&cols[k], "{");
+    /* Sized up front for the common row, so a batch is built without regrowing. */
+    for (int k = 0; k < 4; k++) {
+        vt_buf_init(&cols[k]);
+        ok = ok && vt_buf_reserve(&cols[k], n * (k == 0 ? 38 : 26) + 8) &&
+             vt_buf_putc(&cols[k], '{');
     }
     for (size_t i = 0; i < n && ok; i++) {
         const char *sep = i ? "," : "";
-        ok = sb_add(&cols[0], "%s%s", sep, rows[i].vendor_id) &&
-             sb_add(&cols[1], "%s%.17g", sep, rows[i].lat) &&
-             sb_add(&cols[2], "%s%.17g", sep, rows[i].lng) &&
-             sb_add(&cols[3], "%s%lld", sep, (long long)rows[i].ts);
+        ok = vt_buf_printf(&cols[0], "%s%s", sep, rows[i].vendor_id) &&
+             vt_buf_printf(&cols[1], "%s%.17g", sep, rows[i].lat) &&
+             vt_buf_printf(&cols[2], "%s%.17g", sep, rows[i].lng) &&
+             vt_buf_printf(&cols[3], "%s%lld", sep, (long long)rows[i].ts);
     }
     for (int k = 0; k < 4 && ok; k++)
-        ok = sb_add(&cols[k], "}");
+        ok = vt_buf_putc(&cols[k], '}');
     int rc = VT_RESOURCE_EXHAUSTED;
     if (ok) {
-        const char *params[4] = {cols[0].buf, cols[1].buf, cols[2].buf, cols[3].buf};
+        const char *params[4] = {cols[0].data, cols[1].data, cols[2].data, cols[3].data};
         PGresult *res = NULL;
         rc = vt_db_query(c, "write_locations", 4, params, &res, err, errlen);
         if (rc == VT_OK && written)
@@ -302,6 +273,6 @@ int store_write_locations(vt_db_conn *c, const store_location *rows, size_t n, l
         snprintf(err, errlen, "out of memory building a batch of %zu positions", n);
     }
     for (int k = 0; k < 4; k++)
-        free(cols[k].buf);
+        vt_buf_free(&cols[k]);
     return rc;
 }

@@ -9,6 +9,12 @@
  *
  * Logging writes one JSON object per line to stderr with a single write(2), so lines
  * from several threads never interleave. The level is process-wide configuration.
+ *
+ * It also holds the building blocks every library and app uses instead of writing its
+ * own (one of each, as Redis has one sds and one dict): the growable builder vt_buf,
+ * the string hash vt_hash_*, the open-addressing id index vt_index and the base64
+ * decoder. Their hot paths are inline here so that using the shared piece costs no
+ * call a private copy would not have cost.
  */
 #ifndef VT_CORE_H
 #define VT_CORE_H
@@ -18,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* ---- status: the canonical gRPC codes, used by every library and service ---- */
 
@@ -100,15 +107,12 @@ void vt_logv(vt_log_level level, const vt_log_ctx *ctx, const char *fmt, va_list
 #define vt_warn(ctx, ...) vt_log(VT_LOG_WARN, ctx, __VA_ARGS__)
 #define vt_error(ctx, ...) vt_log(VT_LOG_ERROR, ctx, __VA_ARGS__)
 
-/* Append text to out as the inside of a JSON string (no quotes), escaping as needed.
- * Writes at most outlen-1 bytes and always terminates; returns the bytes needed. With
- * outlen 0 it only measures (out may be NULL). The output is valid UTF-8 whatever text
- * holds: truncation never splits a character, and bytes that are not UTF-8 become
- * U+FFFD. */
+/* JSON string escaping is libs/json's (escape.c; documented in vt_json.h, the one
+ * escaper of the mesh). It is built as a leaf library under core so that these log
+ * lines use it without core depending on the transcoder; declared here as well for
+ * the logger and for code that links core only (libs/http, apps/cli, apps/ws-gateway). */
 size_t vt_json_escape(const char *text, char *out, size_t outlen);
-
-/* Length of the valid UTF-8 sequence at s[0..n) (1-4), or 0 when s starts with a byte
- * that does not begin one (overlong forms, surrogates and > U+10FFFF are invalid). */
+size_t vt_json_escape_n(const char *text, size_t n, char *out, size_t outlen);
 size_t vt_utf8_seq_len(const unsigned char *s, size_t n);
 
 /* ---- ids and clocks ---- */
@@ -142,5 +146,263 @@ int64_t vt_monotonic_ns(void); /* monotonic clock for durations */
  * are on CLOCK_MONOTONIC, and such a deadline from_now_ns from now (negative = now). */
 void vt_cond_init_monotonic(pthread_cond_t *cv);
 struct timespec vt_monotonic_deadline(int64_t from_now_ns);
+
+/* ---- vt_buf: the growable byte/string builder (buf.c) ---- */
+
+/* Appends never need a check each: an allocation failure sets the sticky `oom`, later
+ * appends do nothing and return false, and vt_buf_take returns NULL, so a builder
+ * checks once at the end (or uses the bool returns where it stops early). data always
+ * has a NUL after len once anything was appended or reserved. Zero-initialised (or
+ * VT_BUF_INIT) is an empty buffer; nothing is allocated until the first append. */
+typedef struct {
+    char *data; /* NULL until the first append or reserve */
+    size_t len; /* bytes of text, not counting the NUL */
+    size_t cap; /* bytes allocated, the NUL included */
+    bool oom;   /* sticky: an allocation (or formatting) failed; the text is incomplete */
+} vt_buf;
+
+#define VT_BUF_INIT                                                                                \
+    {                                                                                              \
+        0                                                                                          \
+    }
+
+static inline void vt_buf_init(vt_buf *b)
+{
+    *b = (vt_buf){0};
+}
+/* Free the data and make b empty again. */
+void vt_buf_free(vt_buf *b);
+/* Empty the text and forget a failure, keeping the memory for the next text. */
+static inline void vt_buf_reset(vt_buf *b)
+{
+    b->len = 0;
+    b->oom = false;
+    if (b->data)
+        b->data[0] = '\0';
+}
+/* The slow path of vt_buf_reserve: grows (doubling) to room for extra more bytes. */
+bool vt_buf_grow(vt_buf *b, size_t extra);
+/* Room for extra more bytes (and the NUL) without another allocation; false on oom. */
+static inline bool vt_buf_reserve(vt_buf *b, size_t extra)
+{
+    if (!b->oom && b->data && extra < b->cap - b->len)
+        return true;
+    return vt_buf_grow(b, extra);
+}
+/* Writing in place: after vt_buf_reserve(b, n), up to n bytes written at vt_buf_tail(b)
+ * (vt_buf_spare(b) of them fit) become text with vt_buf_advance(b, n). */
+static inline char *vt_buf_tail(vt_buf *b)
+{
+    return b->data + b->len;
+}
+static inline size_t vt_buf_spare(const vt_buf *b)
+{
+    return b->data && !b->oom ? b->cap - b->len - 1 : 0;
+}
+static inline void vt_buf_advance(vt_buf *b, size_t n)
+{
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+/* Appends: true while b has not failed. */
+static inline bool vt_buf_put(vt_buf *b, const void *data, size_t n)
+{
+    if (!vt_buf_reserve(b, n))
+        return false;
+    if (n)
+        memcpy(b->data + b->len, data, n);
+    vt_buf_advance(b, n);
+    return true;
+}
+static inline bool vt_buf_puts(vt_buf *b, const char *text)
+{
+    return vt_buf_put(b, text, strlen(text));
+}
+static inline bool vt_buf_putc(vt_buf *b, char c)
+{
+    if (!vt_buf_reserve(b, 1))
+        return false;
+    b->data[b->len] = c;
+    vt_buf_advance(b, 1);
+    return true;
+}
+bool vt_buf_printf(vt_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool vt_buf_vprintf(vt_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+/* Hand the text over (the caller free()s it) and leave b empty: NUL-terminated, its
+ * length in *len (may be NULL). NULL when b failed (b is then freed). An empty buffer
+ * gives an allocated "". */
+char *vt_buf_take(vt_buf *b, size_t *len);
+
+/* ---- vt_hash: the string hash ---- */
+
+/* FNV-1a over 64 bits. VT_HASH_INIT is not FNV's published offset basis
+ * (14695981039346656037): it is the value every table and the vendor service's page
+ * tokens have always used (a digit short), kept so that no fingerprint or shard choice
+ * changes. It mixes as well. Continue a hash with vt_hash_add* (the page-token
+ * fingerprint hashes several parts with a separator byte between them). */
+#define VT_HASH_INIT 1469598103934665603ULL
+#define VT_HASH_PRIME 1099511628211ULL
+
+static inline uint64_t vt_hash_add(uint64_t h, const void *data, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)data;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * VT_HASH_PRIME;
+    return h;
+}
+static inline uint64_t vt_hash_add_str(uint64_t h, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        h = (h ^ *p) * VT_HASH_PRIME;
+    return h;
+}
+static inline uint64_t vt_hash_bytes(const void *data, size_t n)
+{
+    return vt_hash_add(VT_HASH_INIT, data, n);
+}
+static inline uint64_t vt_hash_str(const char *s)
+{
+    return vt_hash_add_str(VT_HASH_INIT, s);
+}
+
+/* ---- vt_index: the open-addressing id index (index.c) ---- */
+
+/* Maps a key to an entry number (< VT_INDEX_NONE) of the caller's own array: the index
+ * holds only 4-byte slots (entry + 1, 0 empty), so a million-vendor map costs 4 MiB
+ * of index at half load. Linear probing over a power-of-two number of slots, deletion
+ * by backward shift (no tombstones, so probe runs never rot). Growing is the caller's
+ * call (vt_index_resize when vt_index_full says so): some tables are bounded by
+ * construction and never grow.
+ *
+ * The index never sees keys: the caller passes the key's hash and an equality test,
+ * and for deletion and resizing the hash of an entry's key. The probing functions are
+ * inline so that, with a static callback, the compiler inlines the callback too and the
+ * hot path has no indirect call. Keep the hash consistent: the same key, the same
+ * 64-bit hash (its low bits pick the home slot). Not thread-safe. */
+#define VT_INDEX_NONE UINT32_MAX
+
+typedef struct {
+    uint32_t *slots; /* entry + 1, 0 empty; NULL before the first resize */
+    size_t mask;     /* number of slots - 1 */
+    size_t count;    /* entries held */
+} vt_index;
+
+/* Does entry e of ctx's array hold key? */
+typedef bool (*vt_index_eq_fn)(const void *ctx, uint32_t e, const void *key);
+/* The hash of entry e's key. */
+typedef uint64_t (*vt_index_hash_fn)(const void *ctx, uint32_t e);
+
+/* An index of nslots slots (rounded up to a power of two, at least 16): 0 or
+ * VT_RESOURCE_EXHAUSTED. A zeroed vt_index is valid too (no slots, finds nothing). */
+int vt_index_init(vt_index *ix, size_t nslots);
+void vt_index_free(vt_index *ix);
+/* Forget every entry, keeping the slots. */
+void vt_index_clear(vt_index *ix);
+/* Move every entry into nslots slots (a power of two > count): 0 or
+ * VT_RESOURCE_EXHAUSTED (the index is then unchanged). */
+int vt_index_resize(vt_index *ix, size_t nslots, vt_index_hash_fn hash, const void *ctx);
+
+static inline size_t vt_index_nslots(const vt_index *ix)
+{
+    return ix->slots ? ix->mask + 1 : 0;
+}
+/* True when one more entry would load the index beyond num/den of its slots (or it has
+ * none yet): time to resize. */
+static inline bool vt_index_full(const vt_index *ix, size_t num, size_t den)
+{
+    return (ix->count + 1) * den > vt_index_nslots(ix) * num;
+}
+/* The entry at slot, or VT_INDEX_NONE for an empty slot. */
+static inline uint32_t vt_index_at(const vt_index *ix, size_t slot)
+{
+    return ix->slots[slot] - 1; /* 0 - 1 wraps to VT_INDEX_NONE */
+}
+/* The slot holding key, or the empty slot where it would go. Needs slots. */
+static inline size_t vt_index_seek(const vt_index *ix, uint64_t hash, vt_index_eq_fn eq,
+                                   const void *ctx, const void *key)
+{
+    size_t s = (size_t)hash & ix->mask;
+    while (ix->slots[s] && !eq(ctx, ix->slots[s] - 1, key))
+        s = (s + 1) & ix->mask;
+    return s;
+}
+/* The entry holding key, or VT_INDEX_NONE. */
+static inline uint32_t vt_index_find(const vt_index *ix, uint64_t hash, vt_index_eq_fn eq,
+                                     const void *ctx, const void *key)
+{
+    if (!ix->slots)
+        return VT_INDEX_NONE;
+    return vt_index_at(ix, vt_index_seek(ix, hash, eq, ctx, key));
+}
+/* Put entry e into the empty slot vt_index_seek gave (nothing moved since). */
+static inline void vt_index_fill(vt_index *ix, size_t slot, uint32_t e)
+{
+    ix->slots[slot] = e + 1;
+    ix->count++;
+}
+/* Add entry e of a key known to be absent. Needs a free slot. */
+static inline void vt_index_add(vt_index *ix, uint64_t hash, uint32_t e)
+{
+    size_t s = (size_t)hash & ix->mask;
+    while (ix->slots[s])
+        s = (s + 1) & ix->mask;
+    vt_index_fill(ix, s, e);
+}
+/* The slot holding entry e, whose key hashes to hash (e must be in the index). */
+static inline size_t vt_index_slot_of(const vt_index *ix, uint64_t hash, uint32_t e)
+{
+    size_t s = (size_t)hash & ix->mask;
+    while (ix->slots[s] != e + 1)
+        s = (s + 1) & ix->mask;
+    return s;
+}
+/* The entry at an occupied slot moved to number e in the caller's array. */
+static inline void vt_index_renumber(vt_index *ix, size_t slot, uint32_t e)
+{
+    ix->slots[slot] = e + 1;
+}
+/* Empty an occupied slot, moving later members of its probe run back into the hole
+ * unless their home slot lies cyclically in (hole, j]: every entry stays reachable
+ * from its home without tombstones. */
+static inline void vt_index_delete(vt_index *ix, size_t slot, vt_index_hash_fn hash,
+                                   const void *ctx)
+{
+    size_t mask = ix->mask, hole = slot;
+    ix->slots[hole] = 0;
+    ix->count--;
+    for (size_t j = (hole + 1) & mask; ix->slots[j]; j = (j + 1) & mask) {
+        size_t home = (size_t)hash(ctx, ix->slots[j] - 1) & mask;
+        bool stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
+        if (!stays) {
+            ix->slots[hole] = ix->slots[j];
+            ix->slots[j] = 0;
+            hole = j;
+        }
+    }
+}
+
+/* ---- base64 decoding (base64.c) ---- */
+
+/* Which base64 a decoder takes. The alphabets may be combined (the proto3 JSON mapping
+ * accepts either, even mixed); padding is required (n % 4 == 0, '=' completing the last
+ * quantum), forbidden ('=' is then an invalid character), or optional (when present it
+ * must complete the last quantum). */
+enum {
+    VT_BASE64_STD = 1,   /* '+' and '/' (RFC 4648 §4) */
+    VT_BASE64_URL = 2,   /* '-' and '_' (§5) */
+    VT_BASE64_PAD = 4,   /* padding required */
+    VT_BASE64_NOPAD = 8, /* padding forbidden; neither flag: optional */
+};
+
+/* Bytes that n characters of base64 decode to at most. */
+size_t vt_base64_decoded_max(size_t n);
+/* Strict decoding of in[0..n) into out (outcap bytes): exactly one encoding per byte
+ * string is accepted (no whitespace, no characters outside the alphabet, no impossible
+ * length, zero unused bits in the last character), so a changed character always
+ * changes the bytes. 0 with *outlen (may be NULL) set; VT_INVALID_ARGUMENT for bad
+ * input; VT_OUT_OF_RANGE when the bytes do not fit in outcap (checked before the
+ * characters are). */
+int vt_base64_decode(const char *in, size_t n, unsigned flags, void *out, size_t outcap,
+                     size_t *outlen);
 
 #endif

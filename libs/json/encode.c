@@ -29,26 +29,26 @@
 #define ENCODE_MAX_DEPTH 64
 
 typedef struct {
-    vt_json_buf *b;
+    vt_buf *b;
     bool emit_defaults;
 } ectx;
 
-static void put_double(vt_json_buf *b, double d, bool is_float)
+static void put_double(vt_buf *b, double d, bool is_float)
 {
     char tmp[40];
 
     if (isnan(d)) {
-        vt_json_buf_puts(b, "\"NaN\"");
+        vt_buf_puts(b, "\"NaN\"");
         return;
     }
     if (isinf(d)) {
-        vt_json_buf_puts(b, d > 0 ? "\"Infinity\"" : "\"-Infinity\"");
+        vt_buf_puts(b, d > 0 ? "\"Infinity\"" : "\"-Infinity\"");
         return;
     }
     if (d == 0 && signbit(d)) {
         /* "-0" would read back as the integer 0 (jansson, JavaScript's JSON.parse keeps
          * it, but not every parser does); "-0.0" is a real everywhere. */
-        vt_json_buf_puts(b, "-0.0");
+        vt_buf_puts(b, "-0.0");
         return;
     }
     int lo = is_float ? 6 : 15, hi = is_float ? 9 : 17;
@@ -57,7 +57,7 @@ static void put_double(vt_json_buf *b, double d, bool is_float)
         if (prec == hi || (is_float ? strtof(tmp, NULL) == (float)d : strtod(tmp, NULL) == d))
             break;
     }
-    vt_json_buf_puts(b, tmp);
+    vt_buf_puts(b, tmp);
 }
 
 static int put_message(ectx *c, const ProtobufCMessage *m, int depth);
@@ -72,23 +72,23 @@ static int put_value(ectx *c, const ProtobufCFieldDescriptor *f, const void *p, 
     case PROTOBUF_C_TYPE_SINT32:
     case PROTOBUF_C_TYPE_SFIXED32:
         snprintf(tmp, sizeof tmp, "%" PRId32, *(const int32_t *)p);
-        vt_json_buf_puts(c->b, tmp);
+        vt_buf_puts(c->b, tmp);
         break;
     case PROTOBUF_C_TYPE_UINT32:
     case PROTOBUF_C_TYPE_FIXED32:
         snprintf(tmp, sizeof tmp, "%" PRIu32, *(const uint32_t *)p);
-        vt_json_buf_puts(c->b, tmp);
+        vt_buf_puts(c->b, tmp);
         break;
     case PROTOBUF_C_TYPE_INT64:
     case PROTOBUF_C_TYPE_SINT64:
     case PROTOBUF_C_TYPE_SFIXED64:
         snprintf(tmp, sizeof tmp, "\"%" PRId64 "\"", *(const int64_t *)p);
-        vt_json_buf_puts(c->b, tmp);
+        vt_buf_puts(c->b, tmp);
         break;
     case PROTOBUF_C_TYPE_UINT64:
     case PROTOBUF_C_TYPE_FIXED64:
         snprintf(tmp, sizeof tmp, "\"%" PRIu64 "\"", *(const uint64_t *)p);
-        vt_json_buf_puts(c->b, tmp);
+        vt_buf_puts(c->b, tmp);
         break;
     case PROTOBUF_C_TYPE_FLOAT:
         put_double(c->b, *(const float *)p, true);
@@ -97,7 +97,7 @@ static int put_value(ectx *c, const ProtobufCFieldDescriptor *f, const void *p, 
         put_double(c->b, *(const double *)p, false);
         break;
     case PROTOBUF_C_TYPE_BOOL:
-        vt_json_buf_puts(c->b, *(const protobuf_c_boolean *)p ? "true" : "false");
+        vt_buf_puts(c->b, *(const protobuf_c_boolean *)p ? "true" : "false");
         break;
     case PROTOBUF_C_TYPE_ENUM: {
         int v = *(const int *)p;
@@ -106,7 +106,7 @@ static int put_value(ectx *c, const ProtobufCFieldDescriptor *f, const void *p, 
             vt_json_buf_put_string(c->b, ev->name, strlen(ev->name));
         } else {
             snprintf(tmp, sizeof tmp, "%d", v);
-            vt_json_buf_puts(c->b, tmp);
+            vt_buf_puts(c->b, tmp);
         }
         break;
     }
@@ -125,7 +125,7 @@ static int put_value(ectx *c, const ProtobufCFieldDescriptor *f, const void *p, 
     case PROTOBUF_C_TYPE_MESSAGE: {
         const ProtobufCMessage *sub = *(ProtobufCMessage *const *)p;
         if (!sub) { /* only possible inside a repeated field: a hole in the array */
-            vt_json_buf_puts(c->b, "{}");
+            vt_buf_puts(c->b, "{}");
             break;
         }
         return put_message(c, sub, depth + 1);
@@ -175,28 +175,28 @@ static bool is_default(const ProtobufCFieldDescriptor *f, const void *p)
     return false;
 }
 
-static void put_name(vt_json_buf *b, const ProtobufCFieldDescriptor *f, bool *first)
+static void put_name(vt_buf *b, const ProtobufCFieldDescriptor *f, bool *first)
 {
     char name[128];
     size_t n = vt_json_field_name(f, name, sizeof name);
 
     if (!*first)
-        vt_json_buf_put(b, ",", 1);
+        vt_buf_put(b, ",", 1);
     *first = false;
-    vt_json_buf_put(b, "\"", 1);
+    vt_buf_put(b, "\"", 1);
     if (n < sizeof name) {
-        vt_json_buf_put(b, name, n);
+        vt_buf_put(b, name, n);
     } else { /* a name this long is unusual, not wrong */
         char *big = malloc(n + 1);
         if (!big) {
-            b->failed = true;
+            b->oom = true;
             return;
         }
         vt_json_field_name(f, big, n + 1);
-        vt_json_buf_put(b, big, n);
+        vt_buf_put(b, big, n);
         free(big);
     }
-    vt_json_buf_put(b, "\":", 2);
+    vt_buf_put(b, "\":", 2);
 }
 
 static int put_message(ectx *c, const ProtobufCMessage *m, int depth)
@@ -206,7 +206,7 @@ static int put_message(ectx *c, const ProtobufCMessage *m, int depth)
 
     if (depth > ENCODE_MAX_DEPTH)
         return VT_INVALID_ARGUMENT;
-    vt_json_buf_put(c->b, "{", 1);
+    vt_buf_put(c->b, "{", 1);
     for (unsigned i = 0; i < d->n_fields; i++) {
         const ProtobufCFieldDescriptor *f = &d->fields[i];
         const void *p = JX_CMEMBER(char, m, f->offset);
@@ -221,13 +221,13 @@ static int put_message(ectx *c, const ProtobufCMessage *m, int depth)
             if (n == 0 && !c->emit_defaults)
                 continue;
             put_name(c->b, f, &first);
-            vt_json_buf_put(c->b, "[", 1);
+            vt_buf_put(c->b, "[", 1);
             for (size_t k = 0; k < n && rc == 0; k++) {
                 if (k)
-                    vt_json_buf_put(c->b, ",", 1);
+                    vt_buf_put(c->b, ",", 1);
                 rc = put_value(c, f, arr + k * step, depth);
             }
-            vt_json_buf_put(c->b, "]", 1);
+            vt_buf_put(c->b, "]", 1);
         } else {
             if (jx_is_oneof(f)) {
                 if (*JX_CMEMBER(uint32_t, m, f->quantifier_offset) != f->id)
@@ -253,34 +253,33 @@ static int put_message(ectx *c, const ProtobufCMessage *m, int depth)
         if (rc)
             return rc;
     }
-    vt_json_buf_put(c->b, "}", 1);
+    vt_buf_put(c->b, "}", 1);
     return 0;
 }
 
-int vt_json_buf_put_message(vt_json_buf *b, const ProtobufCMessage *msg,
-                            const vt_json_encode_opts *opts)
+int vt_json_buf_put_message(vt_buf *b, const ProtobufCMessage *msg, const vt_json_encode_opts *opts)
 {
     ectx c = {.b = b, .emit_defaults = opts ? opts->emit_defaults : true};
     int rc = put_message(&c, msg, 0);
     if (rc)
         return rc;
-    return b->failed ? VT_RESOURCE_EXHAUSTED : 0;
+    return b->oom ? VT_RESOURCE_EXHAUSTED : 0;
 }
 
 int vt_json_encode(const ProtobufCMessage *msg, const vt_json_encode_opts *opts, char **out,
                    size_t *len)
 {
-    vt_json_buf b;
+    vt_buf b;
 
-    vt_json_buf_init(&b);
+    vt_buf_init(&b);
     *out = NULL;
     if (len)
         *len = 0;
     int rc = vt_json_buf_put_message(&b, msg, opts);
     if (rc) {
-        vt_json_buf_free(&b);
+        vt_buf_free(&b);
         return rc;
     }
-    *out = vt_json_buf_take(&b, len);
+    *out = vt_buf_take(&b, len);
     return *out ? 0 : VT_RESOURCE_EXHAUSTED;
 }

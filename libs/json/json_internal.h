@@ -61,7 +61,7 @@ jx_parse_result jx_parse_double(const char *s, double *out);
 int jx_base64_decode(ProtobufCAllocator *alloc, const char *s, size_t n, uint8_t **out,
                      size_t *outlen);
 /* Standard padded base64 of data[0..n), as a quoted JSON string. */
-void jx_base64_put(vt_json_buf *b, const uint8_t *data, size_t n);
+void jx_base64_put(vt_buf *b, const uint8_t *data, size_t n);
 
 /* ---- errors (message.c) ---- */
 

@@ -8,7 +8,8 @@
  * strtoull accepts "-1" and wraps it, strtod reads "inf", "nan" and hex floats. So each
  * parser checks the characters first and then demands that the libc call consumed the
  * whole string. Base64 follows the proto3 JSON mapping: output is standard padded
- * base64, input may use either alphabet, with or without padding.
+ * base64, input may use either alphabet, with or without padding (decoded by libs/core's
+ * one strict decoder, which libs/auth uses too).
  */
 #include "json_internal.h"
 
@@ -95,75 +96,36 @@ jx_parse_result jx_parse_double(const char *s, double *out)
 
 static const char b64_std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-static int b64_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+' || c == '-')
-        return 62;
-    if (c == '/' || c == '_')
-        return 63;
-    return -1;
-}
-
 int jx_base64_decode(ProtobufCAllocator *alloc, const char *s, size_t n, uint8_t **out,
                      size_t *outlen)
 {
+    /* The proto3 mapping takes either alphabet, even mixed, padded or not: the one
+     * strict decoder of libs/core with both alphabets and optional padding. */
+    const unsigned flags = VT_BASE64_STD | VT_BASE64_URL;
     *out = NULL;
     *outlen = 0;
-    /* Padding is optional, but when present it must complete the last quantum. */
-    size_t pad = 0;
-    while (pad < 2 && n > pad && s[n - 1 - pad] == '=')
-        pad++;
-    if (pad && n % 4 != 0)
-        return VT_INVALID_ARGUMENT;
-    size_t data = n - pad;
-    if (data % 4 == 1)
-        return VT_INVALID_ARGUMENT;
-    if (data == 0)
-        return 0;
-
-    size_t cap = data / 4 * 3 + (data % 4 ? data % 4 - 1 : 0);
+    size_t cap = vt_base64_decoded_max(n);
+    if (cap == 0) /* "" decodes to nothing; "=", "==" and the like are errors */
+        return vt_base64_decode(s, n, flags, NULL, 0, NULL);
     uint8_t *buf = jx_alloc(alloc, cap);
     if (!buf)
         return VT_RESOURCE_EXHAUSTED;
-    size_t o = 0;
-    uint32_t acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < data; i++) {
-        int v = b64_value((unsigned char)s[i]);
-        if (v < 0) {
-            jx_free(alloc, buf);
-            return VT_INVALID_ARGUMENT;
-        }
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            buf[o++] = (uint8_t)(acc >> bits);
-            acc &= (1u << bits) - 1;
-        }
-    }
-    /* Leftover bits of the last character must be zero, so each byte string has one
-     * encoding per alphabet (and a typo in the last character is not silently lost). */
-    if (acc != 0) {
+    size_t len;
+    int rc = vt_base64_decode(s, n, flags, buf, cap, &len);
+    if (rc != VT_OK || len == 0) {
         jx_free(alloc, buf);
-        return VT_INVALID_ARGUMENT;
+        return rc;
     }
     *out = buf;
-    *outlen = o;
+    *outlen = len;
     return 0;
 }
 
-void jx_base64_put(vt_json_buf *b, const uint8_t *data, size_t n)
+void jx_base64_put(vt_buf *b, const uint8_t *data, size_t n)
 {
     char quad[4];
 
-    vt_json_buf_put(b, "\"", 1);
+    vt_buf_put(b, "\"", 1);
     for (size_t i = 0; i < n; i += 3) {
         uint32_t v = (uint32_t)data[i] << 16;
         if (i + 1 < n)
@@ -174,7 +136,7 @@ void jx_base64_put(vt_json_buf *b, const uint8_t *data, size_t n)
         quad[1] = b64_std[(v >> 12) & 63];
         quad[2] = i + 1 < n ? b64_std[(v >> 6) & 63] : '=';
         quad[3] = i + 2 < n ? b64_std[v & 63] : '=';
-        vt_json_buf_put(b, quad, 4);
+        vt_buf_put(b, quad, 4);
     }
-    vt_json_buf_put(b, "\"", 1);
+    vt_buf_put(b, "\"", 1);
 }

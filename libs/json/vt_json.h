@@ -112,28 +112,33 @@ typedef struct {
         .emit_defaults = true                                                                      \
     }
 
-/* A growable output buffer. Appending never fails in the call: an allocation failure
- * sets `failed`, later appends do nothing, and vt_json_buf_take returns NULL. That
- * keeps encoders free of error checks on every byte. Zero-initialised is valid. */
-typedef struct {
-    char *data; /* NUL-terminated once anything was appended */
-    size_t len;
-    size_t cap;
-    bool failed;
-} vt_json_buf;
+/* The encoder's output buffer is the mesh's one builder, vt_buf (vt_core.h): appends
+ * never fail in the call, a failure is sticky (`oom`) and the take returns NULL. The
+ * vt_json_buf names are kept for the code written before vt_buf (apps/gateway); new
+ * code uses vt_buf_* directly. */
+typedef vt_buf vt_json_buf;
 
-void vt_json_buf_init(vt_json_buf *b);
-void vt_json_buf_free(vt_json_buf *b);
-/* Hand the text over to the caller (free() it) and reset b. NULL when an allocation
- * failed (b is then freed and reset). An empty buffer gives "" (allocated). */
-char *vt_json_buf_take(vt_json_buf *b, size_t *len);
-/* Raw bytes, e.g. punctuation or already-encoded JSON. */
-void vt_json_buf_put(vt_json_buf *b, const void *data, size_t n);
-void vt_json_buf_puts(vt_json_buf *b, const char *text);
-/* text[0..n) as a quoted JSON string: '"', '\\' and control characters are escaped;
- * valid UTF-8 passes through unchanged; every byte that is not part of a valid UTF-8
- * sequence (stray continuation bytes, overlong forms, surrogates, > U+10FFFF, a
- * truncated sequence) is replaced by U+FFFD, so the output is always valid JSON. */
+static inline void vt_json_buf_init(vt_json_buf *b)
+{
+    vt_buf_init(b);
+}
+static inline void vt_json_buf_free(vt_json_buf *b)
+{
+    vt_buf_free(b);
+}
+static inline char *vt_json_buf_take(vt_json_buf *b, size_t *len)
+{
+    return vt_buf_take(b, len);
+}
+static inline void vt_json_buf_put(vt_json_buf *b, const void *data, size_t n)
+{
+    vt_buf_put(b, data, n);
+}
+static inline void vt_json_buf_puts(vt_json_buf *b, const char *text)
+{
+    vt_buf_puts(b, text);
+}
+/* text[0..n) as a quoted JSON string, escaped by vt_json_escape_n's rules (below). */
 void vt_json_buf_put_string(vt_json_buf *b, const char *text, size_t n);
 /* msg as a JSON object (fields in descriptor order, so output is deterministic).
  * opts NULL means VT_JSON_ENCODE_OPTS_DEFAULT. Returns 0, VT_INVALID_ARGUMENT when msg
@@ -147,5 +152,25 @@ int vt_json_buf_put_message(vt_json_buf *b, const ProtobufCMessage *msg,
  * *out is NULL. */
 int vt_json_encode(const ProtobufCMessage *msg, const vt_json_encode_opts *opts, char **out,
                    size_t *len);
+
+/* ---- string escaping (escape.c): the one JSON string escaper of the mesh ---- */
+
+/* Built as a leaf library under libs/core (whose log lines use it), so code that links
+ * core only has it too; vt_core.h repeats these declarations for that code.
+ *
+ * text[0..n) as the inside of a JSON string (no quotes) into out: '"', '\\' and control
+ * characters are escaped (\b \f \n \r \t, else \u00XX; DEL as \u007f); valid UTF-8
+ * passes through unchanged; every byte that is not part of a valid UTF-8 sequence
+ * (stray continuation bytes, overlong forms, surrogates, > U+10FFFF, a truncated
+ * sequence) becomes U+FFFD, so the output is always valid JSON and valid UTF-8.
+ * Writes at most outlen-1 bytes and always terminates; returns the bytes needed (not
+ * counting the NUL). A truncated output never splits an escape or a character. With
+ * outlen 0 it only measures (out may be NULL). */
+size_t vt_json_escape_n(const char *text, size_t n, char *out, size_t outlen);
+/* The same for a NUL-terminated text (NULL counts as ""). */
+size_t vt_json_escape(const char *text, char *out, size_t outlen);
+/* Length of the valid UTF-8 sequence at s[0..n) (1-4), or 0 when s starts with a byte
+ * that does not begin one (overlong forms, surrogates and > U+10FFFF are invalid). */
+size_t vt_utf8_seq_len(const unsigned char *s, size_t n);
 
 #endif

@@ -5,12 +5,12 @@
  * pointers) and are freed only with the registry, so handles stay valid without
  * reference counts. Values are atomics: counters and histogram buckets are uint64,
  * gauges and histogram sums are doubles stored as their bit patterns and updated by
- * compare-and-swap. Rendering groups series by name so each family has one HELP/TYPE.
+ * compare-and-swap. Rendering groups series by name so each family has one HELP/TYPE,
+ * into the one builder (vt_buf).
  */
 #include "vt_metrics.h"
 
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -250,41 +250,6 @@ uint64_t vt_histogram_count(const vt_histogram *h)
 
 /* ---- rendering ---- */
 
-typedef struct {
-    char *buf;
-    size_t len, cap;
-    bool failed;
-} text;
-
-static void put(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(text *t, const char *fmt, ...)
-{
-    if (t->failed)
-        return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            t->failed = true;
-            return;
-        }
-        if ((size_t)n < t->cap - t->len) {
-            t->len += (size_t)n;
-            return;
-        }
-        size_t cap = (t->cap + (size_t)n + 1) * 2;
-        char *grown = realloc(t->buf, cap);
-        if (!grown) {
-            t->failed = true;
-            return;
-        }
-        t->buf = grown;
-        t->cap = cap;
-    }
-}
-
 static const char *type_name(series_kind k)
 {
     switch (k) {
@@ -295,30 +260,30 @@ static const char *type_name(series_kind k)
 }
 
 /* Labels with an extra one appended, e.g. {route="x",le="0.5"}. */
-static void put_labels(text *t, const char *labels, const char *extra)
+static void put_labels(vt_buf *t, const char *labels, const char *extra)
 {
     bool a = labels && *labels, b = extra && *extra;
     if (!a && !b)
         return;
-    put(t, "{%s%s%s}", a ? labels : "", a && b ? "," : "", b ? extra : "");
+    vt_buf_printf(t, "{%s%s%s}", a ? labels : "", a && b ? "," : "", b ? extra : "");
 }
 
-static void render_series(text *t, const series *s)
+static void render_series(vt_buf *t, const series *s)
 {
     switch (s->kind) {
     case KIND_COUNTER:
-        put(t, "%s", s->name);
+        vt_buf_puts(t, s->name);
         put_labels(t, s->labels, NULL);
-        put(t, " %llu\n", (unsigned long long)atomic_load(&s->count));
+        vt_buf_printf(t, " %llu\n", (unsigned long long)atomic_load(&s->count));
         break;
     case KIND_GAUGE:
     case KIND_GAUGE_FN: {
         double v = s->kind == KIND_GAUGE ? from_bits(atomic_load(&s->bits))
                    : s->fn              ? s->fn(s->fn_user)
                                         : 0;
-        put(t, "%s", s->name);
+        vt_buf_puts(t, s->name);
         put_labels(t, s->labels, NULL);
-        put(t, " %.17g\n", v);
+        vt_buf_printf(t, " %.17g\n", v);
         break;
     }
     case KIND_HISTOGRAM: {
@@ -330,17 +295,17 @@ static void render_series(text *t, const series *s)
                 snprintf(le, sizeof le, "le=\"%g\"", s->bounds[i]);
             else
                 snprintf(le, sizeof le, "le=\"+Inf\"");
-            put(t, "%s_bucket", s->name);
+            vt_buf_printf(t, "%s_bucket", s->name);
             put_labels(t, s->labels, le);
-            put(t, " %llu\n", (unsigned long long)cumulative);
+            vt_buf_printf(t, " %llu\n", (unsigned long long)cumulative);
         }
-        put(t, "%s_sum", s->name);
+        vt_buf_printf(t, "%s_sum", s->name);
         put_labels(t, s->labels, NULL);
-        put(t, " %.17g\n", from_bits(atomic_load(&s->bits)));
-        put(t, "%s_count", s->name);
+        vt_buf_printf(t, " %.17g\n", from_bits(atomic_load(&s->bits)));
+        vt_buf_printf(t, "%s_count", s->name);
         put_labels(t, s->labels, NULL);
         /* The count line uses the bucket total so one scrape is self-consistent. */
-        put(t, " %llu\n", (unsigned long long)cumulative);
+        vt_buf_printf(t, " %llu\n", (unsigned long long)cumulative);
         break;
     }
     }
@@ -348,16 +313,15 @@ static void render_series(text *t, const series *s)
 
 size_t vt_metrics_render(vt_metrics *reg, char **out)
 {
-    text t = {0};
-    put(&t, "%s", "");
+    vt_buf t = VT_BUF_INIT;
     pthread_mutex_lock(&reg->lock);
     bool *done = calloc(reg->count ? reg->count : 1, sizeof *done);
     for (size_t i = 0; done && i < reg->count; i++) {
         if (done[i])
             continue;
         const series *first = reg->items[i];
-        put(&t, "# HELP %s %s\n# TYPE %s %s\n", first->name, first->help, first->name,
-            type_name(first->kind));
+        vt_buf_printf(&t, "# HELP %s %s\n# TYPE %s %s\n", first->name, first->help, first->name,
+                      type_name(first->kind));
         for (size_t j = i; j < reg->count; j++) {
             if (!done[j] && strcmp(reg->items[j]->name, first->name) == 0) {
                 render_series(&t, reg->items[j]);
@@ -367,11 +331,9 @@ size_t vt_metrics_render(vt_metrics *reg, char **out)
     }
     pthread_mutex_unlock(&reg->lock);
     free(done);
-    if (t.failed || !t.buf) {
-        free(t.buf);
+    size_t len = 0;
+    *out = vt_buf_take(&t, &len);
+    if (!*out) /* out of memory: an empty scrape rather than half a family */
         *out = strdup("");
-        return 0;
-    }
-    *out = t.buf;
-    return t.len;
+    return len;
 }
