@@ -39,15 +39,6 @@ static void observe(location_service *svc, int method, int64_t t0)
     vt_histogram_observe(svc->latency[method], (double)(vt_monotonic_ns() - t0) / 1e9);
 }
 
-static int db_error(vt_rpc_ctx *ctx, int rc, const char *err)
-{
-    vt_warn(vt_rpc_ctx_log(ctx), "location query failed (%s): %s", vt_status_name(rc), err);
-    if (rc == VT_UNAVAILABLE)
-        return vt_rpc_ctx_error(ctx, rc, "location store unavailable, retry later");
-    return vt_rpc_ctx_error(ctx, rc == VT_INVALID_ARGUMENT ? rc : VT_INTERNAL,
-                            "location query failed");
-}
-
 /* Online needs a position within the presence TTL as well as the stored flag: a live
  * vendor sends one at least that often (API.md §4: going silent makes it offline), and
  * an offline that was lost (venta-location down when it was sent) must not leave the
@@ -187,7 +178,7 @@ static int get_vendor_location(vt_rpc_ctx *ctx, const ProtobufCMessage *in_msg,
         return vt_rpc_ctx_error(ctx, VT_NOT_FOUND, "vendor %s has no known location",
                                 req->vendor_id);
     if (rc != VT_OK)
-        return db_error(ctx, rc, err);
+        return vt_service_db_error(ctx, "location store", rc, err);
     Venta__Location__V1__VendorPosition *p = position_out(ctx, svc, &found);
     /* The response message is pre-initialised; copy the fields over. */
     Venta__Location__V1__VendorPosition *out = (void *)out_msg;
@@ -230,7 +221,7 @@ static int vendors_in_bounds(vt_rpc_ctx *ctx, const ProtobufCMessage *in_msg,
         positions_out(ctx, svc, found, n, &out->n_vendors, &out->vendors);
     free(found);
     if (rc != VT_OK)
-        return db_error(ctx, rc, err);
+        return vt_service_db_error(ctx, "location store", rc, err);
     observe(svc, M_BOUNDS, t0);
     return VT_OK;
 }
@@ -272,7 +263,7 @@ static int vendors_nearby(vt_rpc_ctx *ctx, const ProtobufCMessage *in_msg,
         positions_out(ctx, svc, found, n, &out->n_vendors, &out->vendors);
     free(found);
     if (rc != VT_OK)
-        return db_error(ctx, rc, err);
+        return vt_service_db_error(ctx, "location store", rc, err);
     observe(svc, M_NEARBY, t0);
     return VT_OK;
 }

@@ -8,6 +8,7 @@
 #include "vt_bus.h"
 #include "vt_metrics.h"
 #include "vt_rpc.h"
+#include "vt_service.h"
 
 typedef struct {
     vt_bus *bus;

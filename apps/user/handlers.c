@@ -53,21 +53,6 @@ static const char *nullable(const char *s)
     return s && *s ? s : NULL;
 }
 
-int user_db_error(vt_rpc_ctx *ctx, int rc, const char *err)
-{
-    vt_warn(vt_rpc_ctx_log(ctx), "user store: %s (%s)", err, vt_status_name(rc));
-    switch (rc) {
-    case VT_UNAVAILABLE:
-        return vt_rpc_ctx_error(ctx, rc, "user store unavailable, retry later");
-    case VT_ABORTED:
-        return vt_rpc_ctx_error(ctx, rc, "conflicting concurrent change, retry");
-    case VT_INVALID_ARGUMENT:
-        return vt_rpc_ctx_error(ctx, rc, "value refused by the user store: %s", err);
-    default:
-        return vt_rpc_ctx_error(ctx, VT_INTERNAL, "user store error");
-    }
-}
-
 /* ---- reading users ---- */
 
 static char *col(vt_rpc_ctx *ctx, PGresult *res, int c)
@@ -372,7 +357,7 @@ static int upsert_user(vt_rpc_ctx *ctx, const ProtobufCMessage *in_msg, Protobuf
     upsert_job job = {.ctx = ctx, .req = req};
     rc = user_tx(ctx, upsert_tx, &job, &job.ob, err, sizeof err);
     if (rc != VT_OK)
-        return user_db_error(ctx, rc, err);
+        return vt_service_db_error(ctx, "user store", rc, err);
     if (job.duplicate)
         vt_counter_inc(svc->duplicates[0]);
     outbox_committed(svc, ctx, &job.ob);
@@ -448,7 +433,7 @@ static int delete_user(vt_rpc_ctx *ctx, const ProtobufCMessage *in_msg, Protobuf
     delete_job job = {.ctx = ctx, .req = req};
     rc = user_tx(ctx, delete_tx, &job, &job.ob, err, sizeof err);
     if (rc != VT_OK)
-        return user_db_error(ctx, rc, err);
+        return vt_service_db_error(ctx, "user store", rc, err);
     if (job.duplicate)
         vt_counter_inc(svc->duplicates[0]);
     outbox_committed(svc, ctx, &job.ob);
@@ -471,7 +456,7 @@ static int get_user(vt_rpc_ctx *ctx, const ProtobufCMessage *in_msg, ProtobufCMe
     if (rc == VT_NOT_FOUND)
         return vt_rpc_ctx_error(ctx, rc, "user %s not found", req->id);
     if (rc != VT_OK)
-        return user_db_error(ctx, rc, err);
+        return vt_service_db_error(ctx, "user store", rc, err);
     /* The response message is pre-initialised; copy the fields over. */
     Venta__User__V1__User *out = (void *)out_msg;
     ProtobufCMessage base = out->base;

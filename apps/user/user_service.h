@@ -18,6 +18,7 @@
 #include "vt_metrics.h"
 #include "vt_outbox.h"
 #include "vt_rpc.h"
+#include "vt_service.h"
 
 #include <stdatomic.h>
 
@@ -85,10 +86,6 @@ void outbox_committed(user_service *svc, vt_rpc_ctx *ctx, const outbox *o);
  * or a database status with err. expires_ms (may be NULL) gets expires_at in ms. */
 int user_load(vt_rpc_ctx *ctx, vt_db_conn *c, const char *id, Venta__User__V1__User **out,
               int64_t *expires_ms, char *err, size_t errlen);
-
-/* Answer a failed transaction or query: UNAVAILABLE stays (retry later), a value the
- * database refused is INVALID_ARGUMENT, anything else INTERNAL with a generic message. */
-int user_db_error(vt_rpc_ctx *ctx, int rc, const char *err);
 
 /* Record a webhook event in the current transaction; *first is false when it had been
  * recorded before (a redelivery). */

@@ -7,8 +7,9 @@
  *
  * Every handler validates first (INVALID_ARGUMENT naming the field by its JSON name),
  * then runs one statement on the worker's own connection, then publishes the domain
- * event after the statement committed. Database trouble maps to UNAVAILABLE ("retry
- * later") or INTERNAL; PostgreSQL's own text stays in the log, not in the reply.
+ * event after the statement committed. Database trouble is answered as in every service
+ * (vt_service_db_error: UNAVAILABLE or ABORTED to retry, INVALID_ARGUMENT, else
+ * INTERNAL); PostgreSQL's own text stays in the log, not in the reply.
  *
  * Decisions where API.md is silent:
  * - UpdateVendor with no field present returns the vendor unchanged (after the same
@@ -49,16 +50,6 @@ static const char *const method_names[VENDOR_METHODS] = {
 static vt_db_conn *db(vt_rpc_ctx *ctx)
 {
     return vt_rpc_ctx_worker(ctx);
-}
-
-static int db_error(vt_rpc_ctx *ctx, int rc, const char *err)
-{
-    vt_warn(vt_rpc_ctx_log(ctx), "vendor query failed (%s): %s", vt_status_name(rc), err);
-    if (rc == VT_UNAVAILABLE)
-        return vt_rpc_ctx_error(ctx, rc, "vendor store unavailable, retry later");
-    if (rc == VT_INVALID_ARGUMENT) /* only reachable if validation missed a constraint */
-        return vt_rpc_ctx_error(ctx, rc, "vendor fields rejected by the store");
-    return vt_rpc_ctx_error(ctx, VT_INTERNAL, "vendor query failed");
 }
 
 static int invalid(vt_rpc_ctx *ctx, const char *err)
@@ -156,7 +147,7 @@ static int missing_or_foreign(vt_rpc_ctx *ctx, const char *id, const char *verb)
     PGresult *res;
     int rc = store_owner(db(ctx), id, &res, err, sizeof err);
     if (rc != VT_OK)
-        return db_error(ctx, rc, err);
+        return vt_service_db_error(ctx, "vendor store", rc, err);
     bool exists = PQntuples(res) == 1;
     PQclear(res);
     if (!exists)
@@ -218,7 +209,7 @@ static int create_vendor(vt_rpc_ctx *ctx, vendor_service *svc,
     int rc = vendor_write(db(ctx), svc->outbox, svc->profiles, write_insert, &a, VENDOR_CREATED,
                           STORE_IS_OPEN_COLUMN, vt_rpc_ctx_request_id(ctx), &res, err, sizeof err);
     if (rc != VT_OK)
-        return db_error(ctx, rc, err);
+        return vt_service_db_error(ctx, "vendor store", rc, err);
     if (PQntuples(res) == 0) {
         PQclear(res);
         return vt_rpc_ctx_error(ctx, VT_PERMISSION_DENIED, "user %s was deleted", owner);
@@ -260,7 +251,7 @@ static int get_vendor(vt_rpc_ctx *ctx, vendor_service *svc,
     PGresult *res;
     int rc = store_get(db(ctx), req->id, &res, err, sizeof err);
     if (rc != VT_OK)
-        return db_error(ctx, rc, err);
+        return vt_service_db_error(ctx, "vendor store", rc, err);
     if (PQntuples(res) == 0) {
         PQclear(res);
         return vt_rpc_ctx_error(ctx, VT_NOT_FOUND, "vendor %s not found", req->id);
@@ -320,7 +311,7 @@ static int update_vendor(vt_rpc_ctx *ctx, vendor_service *svc,
                            STORE_IS_OPEN_COLUMN, vt_rpc_ctx_request_id(ctx), &res, err, sizeof err)
             : store_get(db(ctx), req->id, &res, err, sizeof err);
     if (rc != VT_OK)
-        return db_error(ctx, rc, err);
+        return vt_service_db_error(ctx, "vendor store", rc, err);
     if (PQntuples(res) == 1)
         store_row(res, 0, &r);
     if (PQntuples(res) == 0 || (!any && strcmp(r.owner_id, owner) != 0)) {
@@ -349,7 +340,7 @@ static int delete_vendor(vt_rpc_ctx *ctx, vendor_service *svc,
                           STORE_DELETED_IS_OPEN_COLUMN, vt_rpc_ctx_request_id(ctx), &res, err,
                           sizeof err);
     if (rc != VT_OK)
-        return db_error(ctx, rc, err);
+        return vt_service_db_error(ctx, "vendor store", rc, err);
     if (PQntuples(res) == 0) {
         PQclear(res);
         return missing_or_foreign(ctx, req->id, "delete");
@@ -413,7 +404,7 @@ static int list_vendors(vt_rpc_ctx *ctx, vendor_service *svc,
     int rc = store_list(db(ctx), req->owner_id, after ? t.key : NULL, after ? t.id : NULL,
                         limit + 1, &res, err, sizeof err);
     if (rc != VT_OK)
-        return db_error(ctx, rc, err);
+        return vt_service_db_error(ctx, "vendor store", rc, err);
     vendors_from_rows(ctx, res, limit, &out->n_vendors, &out->vendors);
     out->next_page_token = next_token(ctx, res, limit, 'L', fp);
     PQclear(res);
@@ -465,7 +456,7 @@ static int search_vendors(vt_rpc_ctx *ctx, vendor_service *svc,
     PGresult *res;
     int rc = store_search(db(ctx), &a, &res, err, sizeof err);
     if (rc != VT_OK)
-        return db_error(ctx, rc, err);
+        return vt_service_db_error(ctx, "vendor store", rc, err);
     vendors_from_rows(ctx, res, limit, &out->n_vendors, &out->vendors);
     out->next_cursor = next_token(ctx, res, limit, 'S', fp);
     PQclear(res);

@@ -10,6 +10,7 @@
 #include "vt_core.h"
 #include "vt_metrics.h"
 #include "vt_rpc.h"
+#include "vt_service.h"
 
 #include <stdatomic.h>
 

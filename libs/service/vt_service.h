@@ -14,6 +14,9 @@
  * Domain events (spec.outbox_table): handlers write them with vt_outbox_put inside
  * their transaction and kick svc.outbox after the commit; the relay publishes them.
  *
+ * Handlers answer a failed database call with vt_service_db_error, the same way in
+ * every service.
+ *
  * Health: "postgres" follows a ping on a connection of the service's own every two
  * seconds, "nats" follows the NATS connection; while either is down grpc.health.v1
  * reports NOT_SERVING, so Kubernetes takes the pod out of rotation until it recovers.
@@ -76,6 +79,18 @@ int vt_service_init(vt_service *svc, const vt_service_spec *spec);
 /* Listens, serves, waits for SIGTERM or SIGINT, then shuts the gRPC server down
  * gracefully. Returns 0, or 1 when the address cannot be bound. */
 int vt_service_run(vt_service *svc);
+/* The code a client gets for a failed database call (a libs/db status, see
+ * vt_db_status_from_sqlstate): UNAVAILABLE (connection lost or refused, 08xxx, 57Pxx,
+ * 53300) and ABORTED (serialization failure or deadlock, 40001, 40P01) stay, so the
+ * client retries; INVALID_ARGUMENT (data exception 22xxx, 23502, 23514) stays; anything
+ * else is INTERNAL. */
+int vt_service_db_code(int db_status);
+/* Answers a handler's failed database call: logs store, rc and err (PostgreSQL's text)
+ * as a warning under the call's ids, sets a message naming store but not PostgreSQL's
+ * text, and returns vt_service_db_code(rc):
+ *     return vt_service_db_error(ctx, "vendor store", rc, err); */
+int vt_service_db_error(vt_rpc_ctx *ctx, const char *store, int rc, const char *err);
+
 /* Drains NATS, stops /metrics and the health thread, frees everything. */
 void vt_service_close(vt_service *svc);
 
