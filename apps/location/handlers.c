@@ -281,13 +281,13 @@ int location_service_register(location_service *svc, vt_rpc_server *srv, vt_metr
                                                vt_metrics_latency_nbounds);
     }
     static const vt_rpc_method_entry table[] = {
-        {"UpdateVendorLocation", update_vendor_location, 0},
+        {"UpdateVendorLocation", update_vendor_location, 0, NULL},
         /* Reads answer from the live map, calling vt_rpc_ctx_will_block before the
          * table (a vendor the map does not hold, the map still loading). */
-        {"GetVendorLocation", get_vendor_location, VT_RPC_NONBLOCKING},
-        {"VendorsInBounds", vendors_in_bounds, VT_RPC_NONBLOCKING},
-        {"VendorsNearby", vendors_nearby, VT_RPC_NONBLOCKING},
-        {NULL, NULL, 0},
+        {"GetVendorLocation", get_vendor_location, VT_RPC_NONBLOCKING, NULL},
+        {"VendorsInBounds", vendors_in_bounds, VT_RPC_NONBLOCKING, NULL},
+        {"VendorsNearby", vendors_nearby, VT_RPC_NONBLOCKING, NULL},
+        {NULL, NULL, 0, NULL},
     };
     return vt_rpc_server_add_service(srv, &venta__location__v1__location_service__descriptor, table,
                                      svc);

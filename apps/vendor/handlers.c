@@ -527,17 +527,17 @@ int vendor_service_register(vendor_service *svc, vt_rpc_server *srv, vt_metrics 
                                         "VendorService calls by method and status code.", labels));
     }
     static const vt_rpc_method_entry table[] = {
-        {"CreateVendor", create_vendor_call, 0},
+        {"CreateVendor", create_vendor_call, 0, NULL},
         /* Not VT_RPC_NONBLOCKING, even on a cache hit: the hit is checked against the
          * bus's connection epoch (profile_sync_epoch), read from nats.c under its
          * connection lock, which nats.c holds while it dials a lost server (up to the
          * 2 s connect timeout). A worker with the turn must never wait on that. */
-        {"GetVendor", get_vendor_call, 0},
-        {"UpdateVendor", update_vendor_call, 0},
-        {"DeleteVendor", delete_vendor_call, 0},
-        {"ListVendors", list_vendors_call, 0},
-        {"SearchVendors", search_vendors_call, 0},
-        {NULL, NULL, 0},
+        {"GetVendor", get_vendor_call, 0, NULL},
+        {"UpdateVendor", update_vendor_call, 0, NULL},
+        {"DeleteVendor", delete_vendor_call, 0, NULL},
+        {"ListVendors", list_vendors_call, 0, NULL},
+        {"SearchVendors", search_vendors_call, 0, NULL},
+        {NULL, NULL, 0, NULL},
     };
     return vt_rpc_server_add_service(srv, &venta__vendor__v1__vendor_service__descriptor, table,
                                      svc);
