@@ -43,10 +43,6 @@
 
 typedef Venta__Vendor__V1__Vendor Vendor;
 
-enum { M_CREATE, M_GET, M_UPDATE, M_DELETE, M_LIST, M_SEARCH };
-static const char *const method_names[VENDOR_METHODS] = {
-    "CreateVendor", "GetVendor", "UpdateVendor", "DeleteVendor", "ListVendors", "SearchVendors"};
-
 static vt_db_conn *db(vt_rpc_ctx *ctx)
 {
     return vt_rpc_ctx_worker(ctx);
@@ -463,69 +459,28 @@ static int search_vendors(vt_rpc_ctx *ctx, vendor_service *svc,
     return VT_OK;
 }
 
-/* ------------------------------------------------------------- instrumentation ---- */
+/* ------------------------------------------------------------- registration ---- */
 
-static void record(vendor_service *svc, int method, int code, int64_t t0)
-{
-    if (code < 0 || code >= VT_STATUS_COUNT)
-        code = VT_UNKNOWN;
-    vt_counter *c = atomic_load_explicit(&svc->calls[method][code], memory_order_acquire);
-    if (!c) {
-        char labels[96];
-        snprintf(labels, sizeof labels, "method=\"%s\",code=\"%s\"", method_names[method],
-                 vt_status_name(code));
-        /* Registering twice returns the same handle, so a race here is harmless. */
-        c = vt_metrics_counter(svc->metrics, "venta_vendor_calls_total",
-                               "VendorService calls by method and status code.", labels);
-        atomic_store_explicit(&svc->calls[method][code], c, memory_order_release);
-    }
-    if (c)
-        vt_counter_inc(c);
-    vt_histogram_observe(svc->latency[method], (double)(vt_monotonic_ns() - t0) / 1e9);
-}
-
-#define INSTRUMENTED(fn, method, in_type, out_type)                                                \
+/* libs/rpc hands handlers generic messages; these take the typed ones. */
+#define TYPED(fn, in_type, out_type)                                                               \
     static int fn##_call(vt_rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage *out,       \
                          void *user)                                                               \
     {                                                                                              \
-        int64_t t0 = vt_monotonic_ns();                                                            \
-        int rc = fn(ctx, user, (const in_type *)in, (out_type *)out);                              \
-        record(user, method, rc, t0);                                                              \
-        return rc;                                                                                 \
+        return fn(ctx, user, (const in_type *)in, (out_type *)out);                                \
     }
 
-INSTRUMENTED(create_vendor, M_CREATE, Venta__Vendor__V1__CreateVendorRequest, Vendor)
-INSTRUMENTED(get_vendor, M_GET, Venta__Vendor__V1__GetVendorRequest, Vendor)
-INSTRUMENTED(update_vendor, M_UPDATE, Venta__Vendor__V1__UpdateVendorRequest, Vendor)
-INSTRUMENTED(delete_vendor, M_DELETE, Venta__Vendor__V1__DeleteVendorRequest,
-             Venta__Vendor__V1__DeleteVendorResponse)
-INSTRUMENTED(list_vendors, M_LIST, Venta__Vendor__V1__ListVendorsRequest,
-             Venta__Vendor__V1__ListVendorsResponse)
-INSTRUMENTED(search_vendors, M_SEARCH, Venta__Vendor__V1__SearchVendorsRequest,
-             Venta__Vendor__V1__SearchVendorsResponse)
+TYPED(create_vendor, Venta__Vendor__V1__CreateVendorRequest, Vendor)
+TYPED(get_vendor, Venta__Vendor__V1__GetVendorRequest, Vendor)
+TYPED(update_vendor, Venta__Vendor__V1__UpdateVendorRequest, Vendor)
+TYPED(delete_vendor, Venta__Vendor__V1__DeleteVendorRequest,
+      Venta__Vendor__V1__DeleteVendorResponse)
+TYPED(list_vendors, Venta__Vendor__V1__ListVendorsRequest, Venta__Vendor__V1__ListVendorsResponse)
+TYPED(search_vendors, Venta__Vendor__V1__SearchVendorsRequest,
+      Venta__Vendor__V1__SearchVendorsResponse)
 
-int vendor_service_register(vendor_service *svc, vt_rpc_server *srv, vt_metrics *metrics,
-                            vt_outbox_relay *outbox)
+int vendor_service_register(vendor_service *app, vt_service *svc)
 {
-    svc->outbox = outbox;
-    svc->metrics = metrics;
-    for (int i = 0; i < VENDOR_METHODS; i++) {
-        char labels[64];
-        snprintf(labels, sizeof labels, "method=\"%s\"", method_names[i]);
-        svc->latency[i] = vt_metrics_histogram(
-            metrics, "venta_vendor_call_seconds", "VendorService call latency, every outcome.",
-            labels, vt_metrics_latency_bounds, vt_metrics_latency_nbounds);
-        for (int c = 0; c < VT_STATUS_COUNT; c++)
-            atomic_init(&svc->calls[i][c], NULL);
-    }
-    /* The common outcomes exist from the start, so dashboards see zeros, not gaps. */
-    for (int i = 0; i < VENDOR_METHODS; i++) {
-        char labels[96];
-        snprintf(labels, sizeof labels, "method=\"%s\",code=\"OK\"", method_names[i]);
-        atomic_store(&svc->calls[i][VT_OK],
-                     vt_metrics_counter(metrics, "venta_vendor_calls_total",
-                                        "VendorService calls by method and status code.", labels));
-    }
+    app->outbox = svc->outbox;
     static const vt_rpc_method_entry table[] = {
         {"CreateVendor", create_vendor_call, 0, NULL},
         /* Not VT_RPC_NONBLOCKING, even on a cache hit: the hit is checked against the
@@ -539,6 +494,5 @@ int vendor_service_register(vendor_service *svc, vt_rpc_server *srv, vt_metrics 
         {"SearchVendors", search_vendors_call, 0, NULL},
         {NULL, NULL, 0, NULL},
     };
-    return vt_rpc_server_add_service(srv, &venta__vendor__v1__vendor_service__descriptor, table,
-                                     svc);
+    return vt_service_add_methods(svc, &venta__vendor__v1__vendor_service__descriptor, table, app);
 }
