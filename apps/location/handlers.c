@@ -39,15 +39,6 @@ static void observe(location_service *svc, int method, int64_t t0)
     vt_histogram_observe(svc->latency[method], (double)(vt_monotonic_ns() - t0) / 1e9);
 }
 
-static int db_error(vt_rpc_ctx *ctx, int rc, const char *err)
-{
-    vt_warn(vt_rpc_ctx_log(ctx), "location query failed (%s): %s", vt_status_name(rc), err);
-    if (rc == VT_UNAVAILABLE)
-        return vt_rpc_ctx_error(ctx, rc, "location store unavailable, retry later");
-    return vt_rpc_ctx_error(ctx, rc == VT_INVALID_ARGUMENT ? rc : VT_INTERNAL,
-                            "location query failed");
-}
-
 /* Online needs a position within the presence TTL as well as the stored flag: a live
  * vendor sends one at least that often (API.md §4: going silent makes it offline), and
  * an offline that was lost (venta-location down when it was sent) must not leave the
@@ -187,7 +178,7 @@ static int get_vendor_location(vt_rpc_ctx *ctx, const ProtobufCMessage *in_msg,
         return vt_rpc_ctx_error(ctx, VT_NOT_FOUND, "vendor %s has no known location",
                                 req->vendor_id);
     if (rc != VT_OK)
-        return db_error(ctx, rc, err);
+        return vt_service_db_error(ctx, "location store", rc, err);
     Venta__Location__V1__VendorPosition *p = position_out(ctx, svc, &found);
     /* The response message is pre-initialised; copy the fields over. */
     Venta__Location__V1__VendorPosition *out = (void *)out_msg;
@@ -230,7 +221,7 @@ static int vendors_in_bounds(vt_rpc_ctx *ctx, const ProtobufCMessage *in_msg,
         positions_out(ctx, svc, found, n, &out->n_vendors, &out->vendors);
     free(found);
     if (rc != VT_OK)
-        return db_error(ctx, rc, err);
+        return vt_service_db_error(ctx, "location store", rc, err);
     observe(svc, M_BOUNDS, t0);
     return VT_OK;
 }
@@ -272,32 +263,35 @@ static int vendors_nearby(vt_rpc_ctx *ctx, const ProtobufCMessage *in_msg,
         positions_out(ctx, svc, found, n, &out->n_vendors, &out->vendors);
     free(found);
     if (rc != VT_OK)
-        return db_error(ctx, rc, err);
+        return vt_service_db_error(ctx, "location store", rc, err);
     observe(svc, M_NEARBY, t0);
     return VT_OK;
 }
 
-int location_service_register(location_service *svc, vt_rpc_server *srv, vt_metrics *metrics)
+int location_service_register(location_service *app, vt_service *svc)
 {
+    /* venta_location_query_seconds (successful calls) came before libs/service timed
+     * every call in venta_location_call_seconds; it stays for the dashboards that read
+     * it. */
     static const char *const names[] = {"UpdateVendorLocation", "GetVendorLocation",
                                         "VendorsInBounds", "VendorsNearby"};
     for (int i = 0; i < 4; i++) {
         char labels[64];
         snprintf(labels, sizeof labels, "method=\"%s\"", names[i]);
-        svc->latency[i] = vt_metrics_histogram(metrics, "venta_location_query_seconds",
-                                               "LocationService call latency (successful calls).",
-                                               labels, vt_metrics_latency_bounds,
-                                               vt_metrics_latency_nbounds);
+        app->latency[i] =
+            vt_metrics_histogram(svc->metrics, "venta_location_query_seconds",
+                                 "LocationService call latency (successful calls).", labels,
+                                 vt_metrics_latency_bounds, vt_metrics_latency_nbounds);
     }
     static const vt_rpc_method_entry table[] = {
-        {"UpdateVendorLocation", update_vendor_location, 0},
+        {"UpdateVendorLocation", update_vendor_location, 0, NULL},
         /* Reads answer from the live map, calling vt_rpc_ctx_will_block before the
          * table (a vendor the map does not hold, the map still loading). */
-        {"GetVendorLocation", get_vendor_location, VT_RPC_NONBLOCKING},
-        {"VendorsInBounds", vendors_in_bounds, VT_RPC_NONBLOCKING},
-        {"VendorsNearby", vendors_nearby, VT_RPC_NONBLOCKING},
-        {NULL, NULL, 0},
+        {"GetVendorLocation", get_vendor_location, VT_RPC_NONBLOCKING, NULL},
+        {"VendorsInBounds", vendors_in_bounds, VT_RPC_NONBLOCKING, NULL},
+        {"VendorsNearby", vendors_nearby, VT_RPC_NONBLOCKING, NULL},
+        {NULL, NULL, 0, NULL},
     };
-    return vt_rpc_server_add_service(srv, &venta__location__v1__location_service__descriptor, table,
-                                     svc);
+    return vt_service_add_methods(svc, &venta__location__v1__location_service__descriptor, table,
+                                  app);
 }

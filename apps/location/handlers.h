@@ -8,17 +8,18 @@
 #include "vt_bus.h"
 #include "vt_metrics.h"
 #include "vt_rpc.h"
+#include "vt_service.h"
 
 typedef struct {
     vt_bus *bus;
     int ttl_s; /* VENTA_LOCATION_TTL_S: positions older than this are not live */
     int presence_ttl_s; /* VENTA_PRESENCE_TTL_S: online needs a position this recent */
     live *live; /* box and radius reads once loaded; NULL: always the table */
-    vt_histogram *latency[4];
+    vt_histogram *latency[4]; /* venta_location_query_seconds: successful calls only */
 } location_service;
 
-/* Registers metrics and every LocationService method on srv. Each worker's state
- * (vt_rpc_ctx_worker) must be its vt_db_conn. */
-int location_service_register(location_service *svc, vt_rpc_server *srv, vt_metrics *metrics);
+/* Registers every LocationService method on svc (counted and timed by libs/service),
+ * with app as their state. */
+int location_service_register(location_service *app, vt_service *svc);
 
 #endif

@@ -49,7 +49,7 @@ int main(void)
         .writers = (int)vt_config_int("VENTA_LOCATION_WRITERS", 2, 1, 64),
         .on_database = on_database,
     };
-    if (location_service_register(&app, svc.rpc, svc.metrics) != VT_OK) {
+    if (location_service_register(&app, &svc) != VT_OK) {
         vt_error(NULL, "cannot register LocationService");
         return 1;
     }

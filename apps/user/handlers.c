@@ -1,6 +1,6 @@
 /*
  * handlers.c — UpsertUser, DeleteUser, GetUser and ListUserVendors (API.md §3, §5), the
- * outbox of domain events (§6) and the per-call metrics every method shares.
+ * outbox of domain events (§6) and the registration of every method.
  *
  * Clerk webhooks. Each one is a READ COMMITTED transaction: record the svix id in
  * account.webhook_events (ON CONFLICT DO NOTHING), then apply the effect. When the
@@ -32,9 +32,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const method_names[M_COUNT] = {
-    "UpsertUser", "DeleteUser", "GetUser", "ApplySubscriptionEvent", "ListUserVendors",
-};
 static const char *const event_subjects[EV_COUNT] = {
     "evt.user.created",
     "evt.user.updated",
@@ -51,21 +48,6 @@ static vt_db_conn *db(vt_rpc_ctx *ctx)
 static const char *nullable(const char *s)
 {
     return s && *s ? s : NULL;
-}
-
-int user_db_error(vt_rpc_ctx *ctx, int rc, const char *err)
-{
-    vt_warn(vt_rpc_ctx_log(ctx), "user store: %s (%s)", err, vt_status_name(rc));
-    switch (rc) {
-    case VT_UNAVAILABLE:
-        return vt_rpc_ctx_error(ctx, rc, "user store unavailable, retry later");
-    case VT_ABORTED:
-        return vt_rpc_ctx_error(ctx, rc, "conflicting concurrent change, retry");
-    case VT_INVALID_ARGUMENT:
-        return vt_rpc_ctx_error(ctx, rc, "value refused by the user store: %s", err);
-    default:
-        return vt_rpc_ctx_error(ctx, VT_INTERNAL, "user store error");
-    }
 }
 
 /* ---- reading users ---- */
@@ -372,7 +354,7 @@ static int upsert_user(vt_rpc_ctx *ctx, const ProtobufCMessage *in_msg, Protobuf
     upsert_job job = {.ctx = ctx, .req = req};
     rc = user_tx(ctx, upsert_tx, &job, &job.ob, err, sizeof err);
     if (rc != VT_OK)
-        return user_db_error(ctx, rc, err);
+        return vt_service_db_error(ctx, "user store", rc, err);
     if (job.duplicate)
         vt_counter_inc(svc->duplicates[0]);
     outbox_committed(svc, ctx, &job.ob);
@@ -448,7 +430,7 @@ static int delete_user(vt_rpc_ctx *ctx, const ProtobufCMessage *in_msg, Protobuf
     delete_job job = {.ctx = ctx, .req = req};
     rc = user_tx(ctx, delete_tx, &job, &job.ob, err, sizeof err);
     if (rc != VT_OK)
-        return user_db_error(ctx, rc, err);
+        return vt_service_db_error(ctx, "user store", rc, err);
     if (job.duplicate)
         vt_counter_inc(svc->duplicates[0]);
     outbox_committed(svc, ctx, &job.ob);
@@ -471,7 +453,7 @@ static int get_user(vt_rpc_ctx *ctx, const ProtobufCMessage *in_msg, ProtobufCMe
     if (rc == VT_NOT_FOUND)
         return vt_rpc_ctx_error(ctx, rc, "user %s not found", req->id);
     if (rc != VT_OK)
-        return user_db_error(ctx, rc, err);
+        return vt_service_db_error(ctx, "user store", rc, err);
     /* The response message is pre-initialised; copy the fields over. */
     Venta__User__V1__User *out = (void *)out_msg;
     ProtobufCMessage base = out->base;
@@ -543,67 +525,26 @@ static int list_user_vendors(vt_rpc_ctx *ctx, const ProtobufCMessage *in_msg,
     return VT_OK;
 }
 
-/* ---- registration and per-call metrics ---- */
+/* ---- registration ---- */
 
-static vt_counter *calls_counter(user_service *svc, int method, int code)
+int user_service_register(user_service *app, vt_service *svc)
 {
-    vt_counter *c = atomic_load(&svc->calls[method][code]);
-    if (!c) {
-        char labels[96];
-        snprintf(labels, sizeof labels, "method=\"%s\",code=\"%s\"", method_names[method],
-                 vt_status_name(code));
-        c = vt_metrics_counter(svc->metrics, "venta_user_calls_total",
-                               "UserService calls by method and status code.", labels);
-        if (c)
-            atomic_store(&svc->calls[method][code], c);
-    }
-    return c;
-}
-
-static int instrumented(vt_rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage *out,
-                        void *user)
-{
-    user_method *m = user;
-    int64_t t0 = vt_monotonic_ns();
-    int code = m->fn(ctx, in, out, m->svc);
-    int label = code >= 0 && code < VT_STATUS_COUNT ? code : VT_UNKNOWN;
-    vt_counter *c = calls_counter(m->svc, m->method, label);
-    if (c)
-        vt_counter_inc(c);
-    vt_histogram_observe(m->svc->latency[m->method], (double)(vt_monotonic_ns() - t0) / 1e9);
-    return code;
-}
-
-int user_service_register(user_service *svc, vt_rpc_server *srv)
-{
-    static const vt_rpc_handler handlers[M_COUNT] = {
-        upsert_user, delete_user, get_user, apply_subscription_event, list_user_vendors,
-    };
-    char labels[96];
-    for (int i = 0; i < M_COUNT; i++) {
-        snprintf(labels, sizeof labels, "method=\"%s\"", method_names[i]);
-        svc->latency[i] = vt_metrics_histogram(
-            svc->metrics, "venta_user_call_seconds", "UserService call latency, every outcome.",
-            labels, vt_metrics_latency_bounds, vt_metrics_latency_nbounds);
-        calls_counter(svc, i, VT_OK); /* so that the series exists before the first call */
-    }
-    svc->duplicates[0] =
+    app->outbox = svc->outbox;
+    app->duplicates[0] =
         vt_metrics_counter(svc->metrics, "venta_user_webhook_duplicates_total",
                            "Webhook events delivered again and ignored.", "provider=\"clerk\"");
-    svc->duplicates[1] = vt_metrics_counter(svc->metrics, "venta_user_webhook_duplicates_total",
+    app->duplicates[1] = vt_metrics_counter(svc->metrics, "venta_user_webhook_duplicates_total",
                                             "Webhook events delivered again and ignored.",
                                             "provider=\"revenuecat\"");
-    for (int i = 0; i < M_COUNT; i++)
-        if (!svc->latency[i])
-            return VT_INTERNAL;
-    if (!svc->duplicates[0] || !svc->duplicates[1])
+    if (!app->duplicates[0] || !app->duplicates[1])
         return VT_INTERNAL;
-    for (int i = 0; i < M_COUNT; i++) {
-        svc->methods[i] = (user_method){.svc = svc, .method = i, .fn = handlers[i]};
-        int rc = vt_rpc_server_add_method(srv, &venta__user__v1__user_service__descriptor,
-                                          method_names[i], instrumented, &svc->methods[i]);
-        if (rc != VT_OK)
-            return rc;
-    }
-    return VT_OK;
+    static const vt_rpc_method_entry table[] = {
+        {"UpsertUser", upsert_user, 0, NULL},
+        {"DeleteUser", delete_user, 0, NULL},
+        {"GetUser", get_user, 0, NULL},
+        {"ApplySubscriptionEvent", apply_subscription_event, 0, NULL},
+        {"ListUserVendors", list_user_vendors, 0, NULL},
+        {NULL, NULL, 0, NULL},
+    };
+    return vt_service_add_methods(svc, &venta__user__v1__user_service__descriptor, table, app);
 }

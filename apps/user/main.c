@@ -36,17 +36,13 @@ int main(void)
     vt_service svc;
     vt_service_init(&svc, &spec);
 
-    user_service app = {
-        .outbox = svc.outbox,
-        .metrics = svc.metrics,
-        .vendor_timeout_ms = vendor_timeout_ms,
-    };
+    user_service app = {.vendor_timeout_ms = vendor_timeout_ms};
     app.vendor = vt_rpc_channel_new(target, NULL);
     if (!app.vendor) {
         vt_error(NULL, "cannot create a channel to the vendor service at %s", target);
         return 1;
     }
-    if (user_service_register(&app, svc.rpc) != VT_OK) {
+    if (user_service_register(&app, &svc) != VT_OK) {
         vt_error(NULL, "cannot register UserService");
         return 1;
     }

@@ -377,7 +377,7 @@ int apply_subscription_event(vt_rpc_ctx *ctx, const ProtobufCMessage *in_msg,
     job->ts = req->event_timestamp_ms > 0 ? req->event_timestamp_ms : vt_now_ms();
     rc = user_tx(ctx, apply_tx, job, &job->ob, err, sizeof err);
     if (rc != VT_OK)
-        return user_db_error(ctx, rc, err);
+        return vt_service_db_error(ctx, "user store", rc, err);
     if (job->result == R_DUPLICATE)
         vt_counter_inc(svc->duplicates[1]);
     outbox_committed(svc, ctx, &job->ob);

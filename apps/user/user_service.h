@@ -18,45 +18,23 @@
 #include "vt_metrics.h"
 #include "vt_outbox.h"
 #include "vt_rpc.h"
-
-#include <stdatomic.h>
-
-enum {
-    M_UPSERT_USER,
-    M_DELETE_USER,
-    M_GET_USER,
-    M_APPLY_SUBSCRIPTION_EVENT,
-    M_LIST_USER_VENDORS,
-    M_COUNT
-};
+#include "vt_service.h"
 
 enum { EV_USER_CREATED, EV_USER_UPDATED, EV_USER_DELETED, EV_SUBSCRIPTION_CHANGED, EV_COUNT };
 
 typedef struct user_service user_service;
-
-/* One registered method: the instrumented wrapper's user pointer. */
-typedef struct {
-    user_service *svc;
-    int method;
-    vt_rpc_handler fn; /* called with svc as its user pointer */
-} user_method;
 
 struct user_service {
     vt_outbox_relay *outbox; /* kicked after a commit that wrote events */
     vt_rpc_channel *vendor; /* VENTA_VENDOR_ADDR */
     int vendor_timeout_ms;  /* cap of a ListVendors call, below the caller's deadline */
 
-    /* metrics */
-    vt_metrics *metrics;
-    _Atomic(vt_counter *) calls[M_COUNT][VT_STATUS_COUNT]; /* registered on first use */
-    vt_histogram *latency[M_COUNT];
     vt_counter *duplicates[2]; /* clerk, revenuecat */
-    user_method methods[M_COUNT];
 };
 
-/* Registers metrics and every UserService method on srv. Each worker's state
- * (vt_rpc_ctx_worker) must be its vt_db_conn. */
-int user_service_register(user_service *svc, vt_rpc_server *srv);
+/* Registers every UserService method on svc (counted and timed by libs/service), with
+ * app as their state, and the webhook metrics; takes svc's outbox relay. */
+int user_service_register(user_service *app, vt_service *svc);
 
 /* ---- shared by the handler files ---- */
 
@@ -85,10 +63,6 @@ void outbox_committed(user_service *svc, vt_rpc_ctx *ctx, const outbox *o);
  * or a database status with err. expires_ms (may be NULL) gets expires_at in ms. */
 int user_load(vt_rpc_ctx *ctx, vt_db_conn *c, const char *id, Venta__User__V1__User **out,
               int64_t *expires_ms, char *err, size_t errlen);
-
-/* Answer a failed transaction or query: UNAVAILABLE stays (retry later), a value the
- * database refused is INVALID_ARGUMENT, anything else INTERNAL with a generic message. */
-int user_db_error(vt_rpc_ctx *ctx, int rc, const char *err);
 
 /* Record a webhook event in the current transaction; *first is false when it had been
  * recorded before (a redelivery). */

@@ -7,8 +7,9 @@
  *
  * Every handler validates first (INVALID_ARGUMENT naming the field by its JSON name),
  * then runs one statement on the worker's own connection, then publishes the domain
- * event after the statement committed. Database trouble maps to UNAVAILABLE ("retry
- * later") or INTERNAL; PostgreSQL's own text stays in the log, not in the reply.
+ * event after the statement committed. Database trouble is answered as in every service
+ * (vt_service_db_error: UNAVAILABLE or ABORTED to retry, INVALID_ARGUMENT, else
+ * INTERNAL); PostgreSQL's own text stays in the log, not in the reply.
  *
  * Decisions where API.md is silent:
  * - UpdateVendor with no field present returns the vendor unchanged (after the same
@@ -42,23 +43,9 @@
 
 typedef Venta__Vendor__V1__Vendor Vendor;
 
-enum { M_CREATE, M_GET, M_UPDATE, M_DELETE, M_LIST, M_SEARCH };
-static const char *const method_names[VENDOR_METHODS] = {
-    "CreateVendor", "GetVendor", "UpdateVendor", "DeleteVendor", "ListVendors", "SearchVendors"};
-
 static vt_db_conn *db(vt_rpc_ctx *ctx)
 {
     return vt_rpc_ctx_worker(ctx);
-}
-
-static int db_error(vt_rpc_ctx *ctx, int rc, const char *err)
-{
-    vt_warn(vt_rpc_ctx_log(ctx), "vendor query failed (%s): %s", vt_status_name(rc), err);
-    if (rc == VT_UNAVAILABLE)
-        return vt_rpc_ctx_error(ctx, rc, "vendor store unavailable, retry later");
-    if (rc == VT_INVALID_ARGUMENT) /* only reachable if validation missed a constraint */
-        return vt_rpc_ctx_error(ctx, rc, "vendor fields rejected by the store");
-    return vt_rpc_ctx_error(ctx, VT_INTERNAL, "vendor query failed");
 }
 
 static int invalid(vt_rpc_ctx *ctx, const char *err)
@@ -156,7 +143,7 @@ static int missing_or_foreign(vt_rpc_ctx *ctx, const char *id, const char *verb)
     PGresult *res;
     int rc = store_owner(db(ctx), id, &res, err, sizeof err);
     if (rc != VT_OK)
-        return db_error(ctx, rc, err);
+        return vt_service_db_error(ctx, "vendor store", rc, err);
     bool exists = PQntuples(res) == 1;
     PQclear(res);
     if (!exists)
@@ -218,7 +205,7 @@ static int create_vendor(vt_rpc_ctx *ctx, vendor_service *svc,
     int rc = vendor_write(db(ctx), svc->outbox, svc->profiles, write_insert, &a, VENDOR_CREATED,
                           STORE_IS_OPEN_COLUMN, vt_rpc_ctx_request_id(ctx), &res, err, sizeof err);
     if (rc != VT_OK)
-        return db_error(ctx, rc, err);
+        return vt_service_db_error(ctx, "vendor store", rc, err);
     if (PQntuples(res) == 0) {
         PQclear(res);
         return vt_rpc_ctx_error(ctx, VT_PERMISSION_DENIED, "user %s was deleted", owner);
@@ -262,7 +249,7 @@ static int get_vendor(vt_rpc_ctx *ctx, vendor_service *svc,
         if (svc->profiles)
             profile_cache_release(svc->profiles, req->id, ticket);
         if (rc != VT_OK)
-            return db_error(ctx, rc, err);
+            return vt_service_db_error(ctx, "vendor store", rc, err);
         PQclear(res);
         return vt_rpc_ctx_error(ctx, VT_NOT_FOUND, "vendor %s not found", req->id);
     }
@@ -321,7 +308,7 @@ static int update_vendor(vt_rpc_ctx *ctx, vendor_service *svc,
                            STORE_IS_OPEN_COLUMN, vt_rpc_ctx_request_id(ctx), &res, err, sizeof err)
             : store_get(db(ctx), req->id, &res, err, sizeof err);
     if (rc != VT_OK)
-        return db_error(ctx, rc, err);
+        return vt_service_db_error(ctx, "vendor store", rc, err);
     if (PQntuples(res) == 1)
         store_row(res, 0, &r);
     if (PQntuples(res) == 0 || (!any && strcmp(r.owner_id, owner) != 0)) {
@@ -350,7 +337,7 @@ static int delete_vendor(vt_rpc_ctx *ctx, vendor_service *svc,
                           STORE_DELETED_IS_OPEN_COLUMN, vt_rpc_ctx_request_id(ctx), &res, err,
                           sizeof err);
     if (rc != VT_OK)
-        return db_error(ctx, rc, err);
+        return vt_service_db_error(ctx, "vendor store", rc, err);
     if (PQntuples(res) == 0) {
         PQclear(res);
         return missing_or_foreign(ctx, req->id, "delete");
@@ -414,7 +401,7 @@ static int list_vendors(vt_rpc_ctx *ctx, vendor_service *svc,
     int rc = store_list(db(ctx), req->owner_id, after ? t.key : NULL, after ? t.id : NULL,
                         limit + 1, &res, err, sizeof err);
     if (rc != VT_OK)
-        return db_error(ctx, rc, err);
+        return vt_service_db_error(ctx, "vendor store", rc, err);
     vendors_from_rows(ctx, res, limit, &out->n_vendors, &out->vendors);
     out->next_page_token = next_token(ctx, res, limit, 'L', fp);
     PQclear(res);
@@ -466,89 +453,47 @@ static int search_vendors(vt_rpc_ctx *ctx, vendor_service *svc,
     PGresult *res;
     int rc = store_search(db(ctx), &a, &res, err, sizeof err);
     if (rc != VT_OK)
-        return db_error(ctx, rc, err);
+        return vt_service_db_error(ctx, "vendor store", rc, err);
     vendors_from_rows(ctx, res, limit, &out->n_vendors, &out->vendors);
     out->next_cursor = next_token(ctx, res, limit, 'S', fp);
     PQclear(res);
     return VT_OK;
 }
 
-/* ------------------------------------------------------------- instrumentation ---- */
+/* ------------------------------------------------------------- registration ---- */
 
-static void record(vendor_service *svc, int method, int code, int64_t t0)
-{
-    if (code < 0 || code >= VT_STATUS_COUNT)
-        code = VT_UNKNOWN;
-    vt_counter *c = atomic_load_explicit(&svc->calls[method][code], memory_order_acquire);
-    if (!c) {
-        char labels[96];
-        snprintf(labels, sizeof labels, "method=\"%s\",code=\"%s\"", method_names[method],
-                 vt_status_name(code));
-        /* Registering twice returns the same handle, so a race here is harmless. */
-        c = vt_metrics_counter(svc->metrics, "venta_vendor_calls_total",
-                               "VendorService calls by method and status code.", labels);
-        atomic_store_explicit(&svc->calls[method][code], c, memory_order_release);
-    }
-    if (c)
-        vt_counter_inc(c);
-    vt_histogram_observe(svc->latency[method], (double)(vt_monotonic_ns() - t0) / 1e9);
-}
-
-#define INSTRUMENTED(fn, method, in_type, out_type)                                                \
+/* libs/rpc hands handlers generic messages; these take the typed ones. */
+#define TYPED(fn, in_type, out_type)                                                               \
     static int fn##_call(vt_rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage *out,       \
                          void *user)                                                               \
     {                                                                                              \
-        int64_t t0 = vt_monotonic_ns();                                                            \
-        int rc = fn(ctx, user, (const in_type *)in, (out_type *)out);                              \
-        record(user, method, rc, t0);                                                              \
-        return rc;                                                                                 \
+        return fn(ctx, user, (const in_type *)in, (out_type *)out);                                \
     }
 
-INSTRUMENTED(create_vendor, M_CREATE, Venta__Vendor__V1__CreateVendorRequest, Vendor)
-INSTRUMENTED(get_vendor, M_GET, Venta__Vendor__V1__GetVendorRequest, Vendor)
-INSTRUMENTED(update_vendor, M_UPDATE, Venta__Vendor__V1__UpdateVendorRequest, Vendor)
-INSTRUMENTED(delete_vendor, M_DELETE, Venta__Vendor__V1__DeleteVendorRequest,
-             Venta__Vendor__V1__DeleteVendorResponse)
-INSTRUMENTED(list_vendors, M_LIST, Venta__Vendor__V1__ListVendorsRequest,
-             Venta__Vendor__V1__ListVendorsResponse)
-INSTRUMENTED(search_vendors, M_SEARCH, Venta__Vendor__V1__SearchVendorsRequest,
-             Venta__Vendor__V1__SearchVendorsResponse)
+TYPED(create_vendor, Venta__Vendor__V1__CreateVendorRequest, Vendor)
+TYPED(get_vendor, Venta__Vendor__V1__GetVendorRequest, Vendor)
+TYPED(update_vendor, Venta__Vendor__V1__UpdateVendorRequest, Vendor)
+TYPED(delete_vendor, Venta__Vendor__V1__DeleteVendorRequest,
+      Venta__Vendor__V1__DeleteVendorResponse)
+TYPED(list_vendors, Venta__Vendor__V1__ListVendorsRequest, Venta__Vendor__V1__ListVendorsResponse)
+TYPED(search_vendors, Venta__Vendor__V1__SearchVendorsRequest,
+      Venta__Vendor__V1__SearchVendorsResponse)
 
-int vendor_service_register(vendor_service *svc, vt_rpc_server *srv, vt_metrics *metrics,
-                            vt_outbox_relay *outbox)
+int vendor_service_register(vendor_service *app, vt_service *svc)
 {
-    svc->outbox = outbox;
-    svc->metrics = metrics;
-    for (int i = 0; i < VENDOR_METHODS; i++) {
-        char labels[64];
-        snprintf(labels, sizeof labels, "method=\"%s\"", method_names[i]);
-        svc->latency[i] = vt_metrics_histogram(
-            metrics, "venta_vendor_call_seconds", "VendorService call latency, every outcome.",
-            labels, vt_metrics_latency_bounds, vt_metrics_latency_nbounds);
-        for (int c = 0; c < VT_STATUS_COUNT; c++)
-            atomic_init(&svc->calls[i][c], NULL);
-    }
-    /* The common outcomes exist from the start, so dashboards see zeros, not gaps. */
-    for (int i = 0; i < VENDOR_METHODS; i++) {
-        char labels[96];
-        snprintf(labels, sizeof labels, "method=\"%s\",code=\"OK\"", method_names[i]);
-        atomic_store(&svc->calls[i][VT_OK],
-                     vt_metrics_counter(metrics, "venta_vendor_calls_total",
-                                        "VendorService calls by method and status code.", labels));
-    }
+    app->outbox = svc->outbox;
     static const vt_rpc_method_entry table[] = {
-        {"CreateVendor", create_vendor_call, 0},
+        {"CreateVendor", create_vendor_call, 0, NULL},
         /* Not VT_RPC_NONBLOCKING, even on a cache hit: the hit is checked against the
          * bus's connection epoch (profile_sync_epoch), read from nats.c under its
          * connection lock, which nats.c holds while it dials a lost server (up to the
          * 2 s connect timeout). A worker with the turn must never wait on that. */
-        {"GetVendor", get_vendor_call, 0},
-        {"UpdateVendor", update_vendor_call, 0},
-        {"DeleteVendor", delete_vendor_call, 0},
-        {"ListVendors", list_vendors_call, 0},
-        {"SearchVendors", search_vendors_call, 0},
-        {NULL, NULL, 0},
+        {"GetVendor", get_vendor_call, 0, NULL},
+        {"UpdateVendor", update_vendor_call, 0, NULL},
+        {"DeleteVendor", delete_vendor_call, 0, NULL},
+        {"ListVendors", list_vendors_call, 0, NULL},
+        {"SearchVendors", search_vendors_call, 0, NULL},
+        {NULL, NULL, 0, NULL},
     };
-    return vt_rpc_server_add_service(srv, &venta__vendor__v1__vendor_service__descriptor, table,
-                                     svc);
+    return vt_service_add_methods(svc, &venta__vendor__v1__vendor_service__descriptor, table, app);
 }

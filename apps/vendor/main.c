@@ -49,8 +49,8 @@ int main(void)
     vt_service_init(&svc, &spec);
     vt_db_pool_set_session_sql(svc.db, store_session_sql);
 
-    static vendor_service app; /* large (per-method counter table), lives as long as main */
-    if (vendor_service_register(&app, svc.rpc, svc.metrics, svc.outbox) != VT_OK) {
+    static vendor_service app; /* the handlers' state: lives as long as main */
+    if (vendor_service_register(&app, &svc) != VT_OK) {
         vt_error(NULL, "cannot register VendorService");
         return 1;
     }

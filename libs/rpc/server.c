@@ -671,7 +671,8 @@ int vt_rpc_server_add_service(vt_rpc_server *srv, const ProtobufCServiceDescript
                               const vt_rpc_method_entry *table, void *user)
 {
     for (const vt_rpc_method_entry *e = table; e->method; e++) {
-        int rc = add_unary_method(srv, svc, e->method, e->handler, user, e->flags);
+        int rc =
+            add_unary_method(srv, svc, e->method, e->handler, e->user ? e->user : user, e->flags);
         if (rc)
             return rc;
     }

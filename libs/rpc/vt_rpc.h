@@ -97,6 +97,9 @@ typedef struct {
     const char *method; /* short name, e.g. "GetVendor" */
     vt_rpc_handler handler;
     unsigned flags; /* VT_RPC_NONBLOCKING or 0 */
+    /* This method's own user pointer; NULL: the one given to add_service. For a caller
+     * that wraps each handler with a record of its own (libs/service's metrics). */
+    void *user;
 } vt_rpc_method_entry;
 
 /* NULL opts means all defaults. Returns NULL when grpc cannot create a server. The
@@ -111,7 +114,8 @@ void vt_rpc_server_free(vt_rpc_server *srv);
  * unknown method, VT_ALREADY_EXISTS when added twice, VT_FAILED_PRECONDITION after start. */
 int vt_rpc_server_add_method(vt_rpc_server *srv, const ProtobufCServiceDescriptor *svc,
                              const char *method, vt_rpc_handler handler, void *user);
-/* Adds every entry of a table terminated by {NULL, NULL, 0}, with its flags. */
+/* Adds every entry of a table terminated by {NULL, NULL, 0, NULL}, with its flags; user goes
+ * to the handlers of entries that have none of their own. */
 int vt_rpc_server_add_service(vt_rpc_server *srv, const ProtobufCServiceDescriptor *svc,
                               const vt_rpc_method_entry *table, void *user);
 

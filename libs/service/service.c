@@ -5,7 +5,7 @@
  * inherits the mask and the main thread alone receives them, synchronously, in
  * sigwait(); no async-signal-safety puzzles, and a stop is an ordinary code path.
  */
-#include "vt_service.h"
+#include "service_internal.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -165,6 +165,7 @@ void vt_service_close(vt_service *svc)
     vt_bus_free(svc->bus, 5000);
     vt_bus_library_close();
     vt_rpc_server_free(svc->rpc); /* joins the workers: nothing uses the pool after this */
+    service_methods_free(svc->methods);
     vt_db_pool_free(svc->db);
     free(svc->statements);
     vt_metrics_server_stop(svc->metrics_server);

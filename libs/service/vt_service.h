@@ -14,6 +14,11 @@
  * Domain events (spec.outbox_table): handlers write them with vt_outbox_put inside
  * their transaction and kick svc.outbox after the commit; the relay publishes them.
  *
+ * Methods: vt_service_add_methods registers a method table on svc.rpc with every call
+ * counted in <name>_calls_total{method,code} and timed in <name>_call_seconds{method}
+ * (<name> is spec.name with '_' for '-': venta_vendor_calls_total). Handlers answer a
+ * failed database call with vt_service_db_error, the same way in every service.
+ *
  * Health: "postgres" follows a ping on a connection of the service's own every two
  * seconds, "nats" follows the NATS connection; while either is down grpc.health.v1
  * reports NOT_SERVING, so Kubernetes takes the pod out of rotation until it recovers.
@@ -32,7 +37,7 @@
 #include <stdatomic.h>
 
 typedef struct {
-    const char *name;            /* "venta-location": logs, NATS connection name */
+    const char *name;            /* "venta-location": logs, NATS connection name, metric prefix */
     const char *addr_var;        /* "VENTA_LOCATION_ADDR" */
     const char *addr_default;    /* "127.0.0.1:50053" */
     const char *metrics_default; /* "127.0.0.1:9103" */
@@ -42,6 +47,9 @@ typedef struct {
      * connection can vt_outbox_put, and a relay (svc.outbox) publishes the rows. */
     const char *outbox_table;
 } vt_service_spec;
+
+/* A method added through vt_service_add_methods: its handler and metric handles. */
+typedef struct vt_service_method vt_service_method;
 
 typedef struct {
     /* Read from the environment by vt_service_init. */
@@ -63,6 +71,7 @@ typedef struct {
     vt_db_statement *statements; /* spec's, plus the outbox's */
     char outbox_sql[160];
     const vt_service_spec *spec;
+    vt_service_method *methods;
     vt_metrics_server *metrics_server;
     pthread_t health_thread;
     atomic_bool stopping;
@@ -76,6 +85,31 @@ int vt_service_init(vt_service *svc, const vt_service_spec *spec);
 /* Listens, serves, waits for SIGTERM or SIGINT, then shuts the gRPC server down
  * gracefully. Returns 0, or 1 when the address cannot be bound. */
 int vt_service_run(vt_service *svc);
+/* Before vt_service_run: adds every method of table (terminated by an entry whose
+ * method is NULL) to svc->rpc as vt_rpc_server_add_service does (flags kept; an entry's
+ * own user pointer, else user, goes to its handler), and counts and times its calls:
+ * <name>_calls_total{method,code} "<Service> calls by method and status code." (the
+ * code the handler returned; the OK series exists from the start, another from its
+ * first call) and <name>_call_seconds{method} "<Service> call latency, every outcome.",
+ * where <Service> is desc->short_name. A call costs two clock reads and lock-free
+ * updates of a counter and a histogram: nothing is allocated or formatted, except once
+ * per method for a code's first call. Returns 0, VT_INTERNAL when a metric cannot be
+ * registered, or what vt_rpc_server_add_service returns. */
+int vt_service_add_methods(vt_service *svc, const ProtobufCServiceDescriptor *desc,
+                           const vt_rpc_method_entry *table, void *user);
+
+/* The code a client gets for a failed database call (a libs/db status, see
+ * vt_db_status_from_sqlstate): UNAVAILABLE (connection lost or refused, 08xxx, 57Pxx,
+ * 53300) and ABORTED (serialization failure or deadlock, 40001, 40P01) stay, so the
+ * client retries; INVALID_ARGUMENT (data exception 22xxx, 23502, 23514) stays; anything
+ * else is INTERNAL. */
+int vt_service_db_code(int db_status);
+/* Answers a handler's failed database call: logs store, rc and err (PostgreSQL's text)
+ * as a warning under the call's ids, sets a message naming store but not PostgreSQL's
+ * text, and returns vt_service_db_code(rc):
+ *     return vt_service_db_error(ctx, "vendor store", rc, err); */
+int vt_service_db_error(vt_rpc_ctx *ctx, const char *store, int rc, const char *err);
+
 /* Drains NATS, stops /metrics and the health thread, frees everything. */
 void vt_service_close(vt_service *svc);
 

@@ -871,6 +871,13 @@ static void test_metrics(void)
     VT_CHECK(strstr(text, "venta_location_ingest_dropped_total ") != NULL);
     VT_CHECK(strstr(text, "venta_location_ingest_batch_size_bucket") != NULL);
     VT_CHECK(strstr(text, "venta_location_query_seconds_count{method=\"VendorsInBounds\"}") != NULL);
+    /* Every method is counted by code and timed by libs/service (test_invalid_input's
+     * refused boxes included). */
+    VT_CHECK(strstr(text, "venta_location_calls_total{method=\"VendorsInBounds\",code=\"OK\"} ") !=
+             NULL);
+    VT_CHECK(strstr(text, "venta_location_calls_total{method=\"VendorsInBounds\","
+                          "code=\"INVALID_ARGUMENT\"} 5\n") != NULL);
+    VT_CHECK(strstr(text, "venta_location_call_seconds_count{method=\"VendorsNearby\"} ") != NULL);
     VT_CHECK(strstr(text, "venta_location_live_ready 1\n") != NULL);
     VT_CHECK(strstr(text, "venta_location_live_vendors ") != NULL);
     VT_CHECK(strstr(text, "venta_location_live_loads_total ") != NULL);

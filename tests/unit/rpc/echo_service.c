@@ -99,9 +99,9 @@ int rpc_echo_register(vt_rpc_server *srv, rpc_echo_state *state)
 {
     state->srv = srv;
     static const vt_rpc_method_entry table[] = {
-        {"Unary", echo_unary, VT_RPC_NONBLOCKING},
-        {"Blocking", echo_blocking, 0},
-        {NULL, NULL, 0},
+        {"Unary", echo_unary, VT_RPC_NONBLOCKING, NULL},
+        {"Blocking", echo_blocking, 0, NULL},
+        {NULL, NULL, 0, NULL},
     };
     return vt_rpc_server_add_service(srv, &venta__test__v1__echo__descriptor, table, state);
 }
