@@ -396,7 +396,11 @@ int vt_bus_subscribe(vt_bus *bus, const char *subject, const char *queue_group,
     s->fn = fn;
     s->user = user;
     pthread_mutex_init(&s->lock, NULL);
-    pthread_cond_init(&s->closed_cond, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* vt_monotonic_deadline's clock */
+    pthread_cond_init(&s->closed_cond, &ca);
+    pthread_condattr_destroy(&ca);
     natsStatus st = queue_group
                         ? natsConnection_QueueSubscribe(&s->sub, bus->conn, subject, queue_group,
                                                         deliver, s)
@@ -443,6 +447,33 @@ void vt_bus_unsubscribe(vt_bus_sub *sub)
     pthread_cond_destroy(&sub->closed_cond);
     pthread_mutex_destroy(&sub->lock);
     free(sub);
+}
+
+void vt_bus_unsubscribe_drained(vt_bus_sub *sub, int timeout_ms)
+{
+    if (!sub)
+        return;
+    /* A drain unsubscribes and then delivers what the server had already sent us, and
+     * nats.c calls on_complete after the last of those callbacks. When it cannot start
+     * (disconnected) or does not finish in time, a plain unsubscribe ends it. */
+    if (natsSubscription_DrainTimeout(sub->sub, timeout_ms) == NATS_OK &&
+        natsSubscription_WaitForDrainCompletion(sub->sub, timeout_ms + 1000) == NATS_OK) {
+        struct timespec until = vt_monotonic_deadline(2000000000LL);
+        pthread_mutex_lock(&sub->lock);
+        while (!sub->closed &&
+               pthread_cond_timedwait(&sub->closed_cond, &sub->lock, &until) == 0)
+            ;
+        bool closed = sub->closed;
+        pthread_mutex_unlock(&sub->lock);
+        if (closed) {
+            natsSubscription_Destroy(sub->sub);
+            pthread_cond_destroy(&sub->closed_cond);
+            pthread_mutex_destroy(&sub->lock);
+            free(sub);
+            return;
+        }
+    }
+    vt_bus_unsubscribe(sub);
 }
 
 void vt_bus_free(vt_bus *bus, int timeout_ms)

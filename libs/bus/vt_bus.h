@@ -72,6 +72,10 @@ int64_t vt_bus_sub_dropped(vt_bus_sub *sub);
 /* Stop the subscription and free it; no callback runs after this returns. Never call
  * it from the subscription's own callback (it waits for that callback to return). */
 void vt_bus_unsubscribe(vt_bus_sub *sub);
+/* The same, but first deliver what NATS had already routed to this subscription (a
+ * drain, at most timeout_ms): for a consumer that must not lose messages sent to it
+ * before it stopped, such as a queue-group member on SIGTERM. */
+void vt_bus_unsubscribe_drained(vt_bus_sub *sub, int timeout_ms);
 
 /* Drain (deliver what is in flight, flush publishes) for up to timeout_ms, close, free. */
 void vt_bus_free(vt_bus *bus, int timeout_ms);
