@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #define STATUS_QUEUE 4096
@@ -249,18 +250,20 @@ static void *writer_main(void *arg)
         backoff_ms = rc == VT_OK ? 0 : (backoff_ms ? (backoff_ms * 2 > 2000 ? 2000 : backoff_ms * 2)
                                                    : 100);
         if (stopping) {
-            /* Final flush: keep writing while it works and time allows. */
+            /* Final flush: write what is buffered while time allows, retrying a failed
+             * write (it was put back): the connection may still be on its way back
+             * from a database restart, and what is not written now is lost. */
             int64_t until = vt_monotonic_ns() + (int64_t)in->flush_ms * 1000000;
-            while (rc == VT_OK && vt_monotonic_ns() < until) {
+            while (vt_monotonic_ns() < until) {
+                if (rc != VT_OK)
+                    usleep(50000);
                 pthread_mutex_lock(&sh->lock);
                 n = pending_take(sh->buffer, batch, in->opts.batch_max);
                 pthread_mutex_unlock(&sh->lock);
-                if (n == 0)
+                rc = n > 0 ? write_batch(sh, batch, n) : apply_statuses(sh);
+                if (rc == VT_OK && n == 0)
                     break;
-                rc = write_batch(sh, batch, n);
             }
-            if (rc == VT_OK)
-                apply_statuses(sh);
             break;
         }
     }
@@ -377,9 +380,19 @@ void ingest_stop(ingest *in, int flush_ms)
     if (!in)
         return;
     vt_metrics_gauge_fn_detach(in->opts.metrics, in);
-    vt_bus_unsubscribe(in->loc_sub);
-    vt_bus_unsubscribe(in->status_sub);
-    vt_bus_unsubscribe(in->deleted_sub);
+    /* Messages NATS already routed to this member of the queue group go to no other
+     * member: take them in before the final flush (a plain unsubscribe dropped the
+     * ones still in flight, and their positions were never stored). */
+    int drain_ms = flush_ms > 0 ? flush_ms / 2 : 0;
+    if (drain_ms > 0) {
+        vt_bus_unsubscribe_drained(in->loc_sub, drain_ms);
+        vt_bus_unsubscribe_drained(in->status_sub, drain_ms);
+        vt_bus_unsubscribe_drained(in->deleted_sub, drain_ms);
+    } else {
+        vt_bus_unsubscribe(in->loc_sub);
+        vt_bus_unsubscribe(in->status_sub);
+        vt_bus_unsubscribe(in->deleted_sub);
+    }
     in->flush_ms = flush_ms;
     for (size_t i = 0; i < in->nshards; i++) {
         shard *sh = &in->shards[i];

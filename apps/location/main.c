@@ -71,9 +71,13 @@ int main(void)
         vt_error(NULL, "live map: %s", err);
         return 1;
     }
+    /* How long the final flush on SIGTERM may take (draining the subscriptions, then
+     * writing, retrying while the database is away): keep it inside the grace period
+     * Kubernetes gives after SIGTERM. */
+    int flush_ms = (int)vt_config_int("VENTA_LOCATION_FLUSH_MS", 5000, 0, 600000);
     int rc = vt_service_run(&svc);
     live_stop(app.live);
-    ingest_stop(in, 5000); /* write what is buffered before NATS drains */
+    ingest_stop(in, flush_ms); /* write what is buffered before NATS drains */
     vt_service_close(&svc);
     return rc;
 }
