@@ -131,6 +131,16 @@ static int on_http(ws_gateway *g, struct lws *wsi, pss_t *pss, const char *uri)
     return http_answer(wsi, pss, HTTP_STATUS_NOT_FOUND, "application/json", text, strlen(text));
 }
 
+/* client.c refused what came in: the close frame goes now when it has a code (and lws
+ * then waits for the client's close); without one, lws drops the socket. */
+static int refused(conn *c)
+{
+    if (!c->close_code)
+        return -1;
+    conn_close_frame(c);
+    return 0;
+}
+
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                     size_t len)
 {
@@ -174,23 +184,13 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         pss->c = conn_new(g, wsi, pss->request_id);
         if (!pss->c)
             return -1;
-        if (client_established(pss->c) < 0) {
-            conn *c = pss->c;
-            if (c->close_code)
-                conn_close_frame(c);
-            return c->close_code ? 0 : -1;
-        }
-        return 0;
+        return client_established(pss->c) < 0 ? refused(pss->c) : 0;
     case LWS_CALLBACK_RECEIVE:
         if (!pss->c)
             return -1;
-        if (client_receive(pss->c, in, len, lws_is_first_fragment(wsi),
-                           lws_is_final_fragment(wsi), lws_frame_is_binary(wsi)) < 0) {
-            conn *c = pss->c;
-            if (c->close_code)
-                conn_close_frame(c);
-            return c->close_code ? 0 : -1;
-        }
+        if (client_receive(pss->c, in, len, lws_is_first_fragment(wsi), lws_is_final_fragment(wsi),
+                           lws_frame_is_binary(wsi)) < 0)
+            return refused(pss->c);
         return 0;
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return pss->c ? conn_write(pss->c) : -1;
