@@ -1,21 +1,32 @@
 /*
- * conn.c — one WebSocket connection: who it is, what it may do, what it asked for.
+ * conn.c — one WebSocket connection as an object, and the way out to its socket.
  *
- * Authentication (API.md §2): the Authorization header or the access_token query
- * parameter at the upgrade, or else a first message {"op":"auth"} within
- * auth_timeout_s. A bad token closes with 1008 and a reason saying why; so does a
- * first message that is not auth, or silence past the timer.
+ * The object is refcounted: lws holds one reference until LWS_CALLBACK_CLOSED, each
+ * gRPC call or Redis write in flight holds another, and so does the flush list while c
+ * is on it, so completions arriving after the socket closed find a live (if inert)
+ * object. Everything above sends through conn_send: outqueue.c keeps the queue and says
+ * what a push did, and this file acts on it (a write, or a close with 1013).
  *
- * Limits: a token bucket on client messages (rate_per_s, rate_burst), and a flood
- * that outlasts rate_close_s seconds closes with 1008; messages over max_frame bytes
- * close with 1009; every error sent back for bad input is a strike, a good message
- * takes one back, and max_strikes outstanding close with 1008. The connection object
- * is refcounted: lws holds one reference until LWS_CALLBACK_CLOSED, each gRPC call in
- * flight holds another, so completions arriving after the socket closed find a live
- * (if inert) object.
+ * When the writes happen: a connection that got messages is put on the flush list, and a
+ * libuv check handle (run once per loop iteration, after its I/O callbacks) writes one
+ * frame to each of them directly. Asking lws for a writeable callback instead costs two
+ * epoll_ctl per frame (libuv arms POLLOUT, lws disarms it after the write), which was a
+ * fifth of the gateway's CPU under fan-out. Only a connection with more than one frame
+ * waiting, or whose last frame the kernel did not take whole (lws holds the rest), waits
+ * for POLLOUT and its writeable callback. Everything stays on the loop thread.
+ *
+ * Under load the flushes are paced: one that took at least flush_pace_min_us is
+ * followed by flush_pace_pct % of its length before the next (a timer brings it if
+ * nothing else wakes the loop). Without that, a saturated loop wrote a small frame to
+ * every viewer on every turn, sends took the whole core, and the backlog (hence latency)
+ * grew until frames were big enough; with it, fan-out to 1,000 viewers went from ~0.94M
+ * to over 2.5M deliveries/s (docs/benchmarks.md).
  */
-#include "gateway.h"
+#include "conn.h"
 
+#include "ws_gateway.h"
+
+#include <libwebsockets.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +36,7 @@ static vt_log_ctx log_ctx(const conn *c)
     return (vt_log_ctx){.request_id = c->request_id, .user_id = c->user_id};
 }
 
-conn *conn_new(gw *g, struct lws *wsi, const char *request_id)
+conn *conn_new(ws_gateway *g, struct lws *wsi, const char *request_id)
 {
     conn *c = calloc(1, sizeof *c);
     if (!c)
@@ -71,11 +82,11 @@ void conn_set_role(conn *c, enum conn_role role)
     c->role = role;
 }
 
-void conn_closed(conn *c)
+bool conn_closed(conn *c)
 {
-    gw *g = c->g;
+    ws_gateway *g = c->g;
     if (c->state == CONN_GONE)
-        return;
+        return false;
     c->state = CONN_GONE;
     c->wsi = NULL;
     vt_gauge_add(g->m.connections[c->role], -1);
@@ -86,20 +97,20 @@ void conn_closed(conn *c)
     if (c->next)
         c->next->prev = c->prev;
     g->nconns--;
-    fanout_conn_gone(c);
-    vendor_conn_gone(c);
-    outq_clear(c);
+    g->queued -= outq_clear(&c->q);
     free(c->rx);
     c->rx = NULL;
-    conn_unref(c);
+    return true;
 }
 
-void conn_want_write(conn *c)
+/* c has something to send: it goes out at the end of this loop iteration (flush_now),
+ * or, when that cannot take it all, from a writeable callback. */
+static void want_write(conn *c)
 {
     if (!c->wsi || c->write_requested)
         return;
     c->write_requested = true;
-    gw *g = c->g;
+    ws_gateway *g = c->g;
     if (g->flushing || !uv_is_active((uv_handle_t *)&g->flush_check)) {
         lws_callback_on_writable(c->wsi); /* more than one frame, or shutting down */
         return;
@@ -129,23 +140,60 @@ void conn_close(conn *c, int code, const char *reason)
     }
 }
 
-static void send_msg(conn *c, msgbuf *m)
+static outq_limits limits(const ws_gateway *g)
+{
+    return (outq_limits){.queue_max = (uint32_t)g->cfg.queue_max,
+                         .slow_ns = (int64_t)g->cfg.slow_ms * 1000000};
+}
+
+bool conn_send(conn *c, msgbuf *m)
+{
+    ws_gateway *g = c->g;
+    if (c->state >= CONN_CLOSING || !c->wsi) {
+        vt_counter_inc(g->m.dropped_closed);
+        return false;
+    }
+    outq_limits lim = limits(g);
+    switch (outq_push(&c->q, m, &lim)) {
+    case OUTQ_QUEUED:
+        g->queued++;
+        want_write(c);
+        return true;
+    case OUTQ_COALESCED:
+        vt_counter_inc(g->m.coalesced);
+        return true;
+    case OUTQ_TOO_SLOW:
+        vt_counter_inc(g->m.slow_closes);
+        vt_info(&(vt_log_ctx){.request_id = c->request_id, .user_id = c->user_id},
+                "ws: closing a reader %u messages behind (1013)", c->q.n);
+        g->queued -= outq_clear(&c->q);
+        conn_close(c, (enum lws_close_status)1013, "too slow: reader fell too far behind");
+        return false;
+    case OUTQ_NO_MEMORY:
+        conn_close(c, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
+        return false;
+    }
+    return false;
+}
+
+/* Send m, the caller's own (a reply), and drop it. */
+static void send_own(conn *c, msgbuf *m)
 {
     if (!m)
         return;
-    outq_push(c, m);
+    conn_send(c, m);
     msg_unref(m);
 }
 
 void conn_send_error(conn *c, const char *code, const char *message, const char *ref)
 {
     vt_counter_inc(c->g->m.errors_sent);
-    send_msg(c, msg_encode_error(code, message, ref));
+    send_own(c, msg_encode_error(code, message, ref));
 }
 
 void conn_send_ack(conn *c, const char *ref)
 {
-    send_msg(c, msg_encode_ack(ref));
+    send_own(c, msg_encode_ack(ref));
 }
 
 void conn_strike(conn *c)
@@ -154,276 +202,142 @@ void conn_strike(conn *c)
         conn_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, "too many bad messages");
 }
 
-/* 0 with c->user_id set, or VT_UNAUTHENTICATED with the reason in err. */
-static int verify(conn *c, const char *token, size_t len, char *err, size_t errlen)
+int conn_close_frame(conn *c)
 {
-    vt_auth_identity id;
-    int rc = vt_auth_verify(c->g->auth, token, len, vt_now_ms() / 1000, &id, err, errlen);
-    if (rc != VT_OK) {
-        vt_counter_inc(c->g->m.auth_failures);
-        return VT_UNAUTHENTICATED;
-    }
-    if (c->user_id && strcmp(c->user_id, id.sub) != 0) {
-        snprintf(err, errlen, "this connection is already authenticated as another user");
-        return VT_PERMISSION_DENIED;
-    }
-    if (!c->user_id)
-        c->user_id = strdup(id.sub);
-    return c->user_id ? VT_OK : VT_RESOURCE_EXHAUSTED;
+    /* Written by hand: lws 4.1 drops the socket without a close frame when a writeable
+     * (or timer) callback returns -1 after lws_close_reason, and the client would see
+     * 1006 instead of our code and reason. Opcode 4 is lws's internal "close". */
+    unsigned char buf[LWS_PRE + 125];
+    size_t rlen = c->close_reason ? strlen(c->close_reason) : 0;
+    if (rlen > 120)
+        rlen = 120;
+    buf[LWS_PRE] = (unsigned char)(c->close_code >> 8);
+    buf[LWS_PRE + 1] = (unsigned char)(c->close_code & 0xff);
+    if (rlen)
+        memcpy(buf + LWS_PRE + 2, c->close_reason, rlen);
+    lws_write(c->wsi, buf + LWS_PRE, rlen + 2, (enum lws_write_protocol)4);
+    c->close_sent = true;
+    /* Wait for the client's close before dropping the socket: closing with unread
+     * input (a client still flooding us) sends a RST, which can destroy our close
+     * frame in flight and leave the client with 1006. lws ends it on the client's
+     * close, or on this timeout. */
+    lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_ACK, 3);
+    return 0;
 }
 
-/* Close reasons are at most 123 bytes; keep ours well inside that. */
-static void close_unauthenticated(conn *c, const char *why)
+int conn_write(conn *c)
 {
-    static char reasons[8][120]; /* static text for conn_close: a small rotating pool */
-    static int next;
-    char *r = reasons[next++ % 8];
-    snprintf(r, sizeof reasons[0], "UNAUTHENTICATED: %.90s", why);
-    conn_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, r);
-}
-
-int conn_established(conn *c)
-{
-    gw *g = c->g;
-    if (g->stopping) {
-        conn_close(c, LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down");
-        return -1;
-    }
-    char *buf = malloc(VT_AUTH_TOKEN_MAX + 64);
-    if (!buf)
-        return -1;
-    const char *token = NULL;
-    size_t tlen = 0;
-    char err[200] = "";
-    int hlen = lws_hdr_total_length(c->wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
-    if (hlen > 0) {
-        if (hlen >= VT_AUTH_TOKEN_MAX + 64 ||
-            lws_hdr_copy(c->wsi, buf, VT_AUTH_TOKEN_MAX + 64, WSI_TOKEN_HTTP_AUTHORIZATION) < 0) {
-            snprintf(err, sizeof err, "Authorization header too long");
-        } else if (vt_auth_bearer_token(buf, &token, &tlen, err, sizeof err) != VT_OK) {
-            token = NULL;
-        }
-        if (!token) {
-            vt_counter_inc(g->m.auth_failures);
-            close_unauthenticated(c, err);
-            free(buf);
-            return -1;
-        }
-    } else {
-        const char *q = lws_get_urlarg_by_name(c->wsi, "access_token=", buf, VT_AUTH_TOKEN_MAX + 64);
-        if (q) {
-            token = q;
-            tlen = strlen(q);
-        }
-    }
-    if (token) {
-        int rc = verify(c, token, tlen, err, sizeof err);
-        free(buf);
-        if (rc != VT_OK) {
-            close_unauthenticated(c, err);
-            return -1;
-        }
-        c->state = CONN_OPEN;
+    ws_gateway *g = c->g;
+    outq *q = &c->q;
+    c->write_requested = false;
+    if (c->close_sent)
+        return 0;
+    if (c->close_code && q->n == 0)
+        return conn_close_frame(c);
+    if (q->n == 0)
+        return 0;
+    if (lws_partial_buffered(c->wsi)) { /* the kernel has not taken the last frame yet */
+        want_write(c);
         return 0;
     }
-    free(buf);
-    c->auth_deadline_ms = vt_now_ms() + (int64_t)g->cfg.auth_timeout_s * 1000;
-    return 0;
-}
-
-void conn_sweep(gw *g, int64_t now_ms)
-{
-    for (conn *c = g->conns; c; c = c->next)
-        if (c->state == CONN_AUTH_WAIT && c->auth_deadline_ms && now_ms >= c->auth_deadline_ms)
-            conn_timer(c);
-}
-
-int conn_timer(conn *c)
-{
-    if (c->state == CONN_AUTH_WAIT) {
-        vt_counter_inc(c->g->m.auth_failures);
-        close_unauthenticated(c, "no auth message in time");
-        /* The close frame goes out from the writeable callback; lws drops the socket
-         * without one when a timer callback returns -1. */
-    }
-    return 0;
-}
-
-static bool take_token(conn *c)
-{
-    int64_t now = vt_now_ms();
-    gw_config *cfg = &c->g->cfg;
-    c->tokens += (double)(now - c->tokens_ms) * cfg->rate_per_s / 1000.0;
-    if (c->tokens > cfg->rate_burst)
-        c->tokens = cfg->rate_burst;
-    c->tokens_ms = now;
-    if (c->tokens < 1)
-        return false;
-    c->tokens -= 1;
-    return true;
-}
-
-static void handle_auth(conn *c, const client_msg *m)
-{
-    char err[200];
-    int rc = verify(c, m->token, m->token_len, err, sizeof err);
-    if (c->state == CONN_AUTH_WAIT) {
-        if (rc != VT_OK) {
-            close_unauthenticated(c, err);
-            return;
-        }
-        c->state = CONN_OPEN;
-        conn_send_ack(c, m->ref);
-        return;
-    }
-    /* Re-authentication on an open connection (a refreshed token). */
-    if (rc != VT_OK) {
-        conn_send_error(c, rc == VT_UNAUTHENTICATED ? "UNAUTHENTICATED" : "PERMISSION_DENIED", err,
-                        m->ref);
-        conn_strike(c);
-        return;
-    }
-    conn_send_ack(c, m->ref);
-}
-
-/* A message dropped for the rate. One error per second of flooding, carrying the ref
- * of the message that drew it (answering each dropped message would let a flood fill
- * the client's own queue with our replies); a burst passes, and only a flood that lasts
- * rate_close_s seconds in a row closes the connection (API.md §4: "persistently"). */
-static void rate_limited(conn *c, const char *text, size_t len)
-{
-    gw *g = c->g;
-    vt_counter_inc(g->m.dropped_rate);
-    int64_t now = vt_now_ms();
-    if (now - c->rate_error_ms < 1000)
-        return;
-    /* flood_seconds counts one-second marks since the flood began: the first drop is
-     * mark 1, and mark rate_close_s + 1 comes once rate_close_s whole seconds passed. */
-    c->flood_seconds = now - c->rate_error_ms < 2000 ? c->flood_seconds + 1 : 1;
-    c->rate_error_ms = now;
-    if (c->flood_seconds > g->cfg.rate_close_s) {
-        conn_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, "rate limit exceeded persistently");
-        return;
-    }
-    client_msg m;
-    char err[256], msg[96];
-    msg_parse(text, len, &m, err, sizeof err); /* for its ref only */
-    snprintf(msg, sizeof msg, "rate limit: at most %d messages per second", g->cfg.rate_per_s);
-    conn_send_error(c, "RESOURCE_EXHAUSTED", msg, m.ref);
-    msg_parse_done(&m);
-}
-
-static void handle_message(conn *c, const char *text, size_t len)
-{
-    gw *g = c->g;
-    vt_counter_inc(g->m.msgs_in);
-    if (!take_token(c)) {
-        rate_limited(c, text, len);
-        return;
-    }
-    client_msg m;
-    char err[256];
-    int rc = msg_parse(text, len, &m, err, sizeof err);
-    if (rc != VT_OK) {
-        if (c->state == CONN_AUTH_WAIT) {
-            close_unauthenticated(c, "the first message must be {\"op\":\"auth\",\"token\":...}");
-        } else {
-            conn_send_error(c, "INVALID_ARGUMENT", err, m.ref);
-            conn_strike(c);
-        }
-        msg_parse_done(&m);
-        return;
-    }
-    if (c->state == CONN_AUTH_WAIT && m.op != OP_AUTH) {
-        close_unauthenticated(c, "the first message must be {\"op\":\"auth\",\"token\":...}");
-        msg_parse_done(&m);
-        return;
-    }
-    bool ok = true;
-    switch (m.op) {
-    case OP_AUTH:
-        handle_auth(c, &m);
-        ok = false; /* strikes handled inside */
-        break;
-    case OP_LOCATION:
-        vendor_location(c, &m);
-        ok = false;
-        break;
-    case OP_WATCH_BOUNDS:
-        conn_set_role(c, ROLE_VIEWER);
-        if ((rc = fanout_watch_bounds(c, &m.box, err, sizeof err)) == VT_OK)
-            snapshot_request(c, m.ref); /* the snapshot, then the ack */
-        break;
-    case OP_WATCH_VENDOR:
-        conn_set_role(c, ROLE_VIEWER);
-        if ((rc = fanout_watch_vendor(c, m.vendor_id, err, sizeof err)) == VT_OK)
-            conn_send_ack(c, m.ref);
-        break;
-    case OP_UNWATCH_VENDOR:
-        if ((rc = fanout_unwatch_vendor(c, m.vendor_id, err, sizeof err)) == VT_OK)
-            conn_send_ack(c, m.ref);
-        break;
-    case OP_PING:
-        conn_send_ack(c, m.ref);
-        break;
-    case OP_UNKNOWN:
-        break;
-    }
-    if (ok && rc != VT_OK) {
-        conn_send_error(c, vt_status_name(rc), err, m.ref);
-        conn_strike(c);
-    } else if (ok && c->strikes) {
-        c->strikes--;
-    }
-    msg_parse_done(&m);
-}
-
-int conn_receive(conn *c, const void *in, size_t len, bool first, bool final, bool binary)
-{
-    gw *g = c->g;
-    if (c->state >= CONN_CLOSING)
-        return 0; /* the close is on its way; ignore what crosses it */
-    if (c->state == CONN_GONE)
-        return -1;
-    if (first)
-        c->rxlen = 0;
-    if ((size_t)c->rxlen + len > (size_t)g->cfg.max_frame) {
-        vt_counter_inc(g->m.closes_too_big);
-        static char reason[64];
-        snprintf(reason, sizeof reason, "message too big (limit %d bytes)", g->cfg.max_frame);
-        conn_close(c, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, reason);
-        return -1;
-    }
-    if (first && final) {
-        if (binary) {
-            conn_send_error(c, "INVALID_ARGUMENT", "binary frames are not supported", NULL);
-            conn_strike(c);
-        } else {
-            handle_message(c, in, len);
-        }
-    } else {
-        if (!c->rx && !(c->rx = malloc((size_t)g->cfg.max_frame)))
+    /* The frame is assembled in one buffer shared by every connection (we are
+     * single-threaded and lws copies what the kernel does not take). */
+    unsigned char *frame = g->wbuf + LWS_PRE, *big = NULL;
+    outq_limits lim = limits(g);
+    msgbuf *alone;
+    uint32_t count;
+    size_t total = outq_pack(q, (char *)frame, (size_t)g->cfg.frame_bytes, &lim, g->m.latency,
+                             vt_monotonic_ns(), &alone, &count);
+    if (alone) {
+        big = malloc(LWS_PRE + alone->len);
+        if (!big) {
+            msg_unref(alone);
             return -1;
-        memcpy(c->rx + c->rxlen, in, len);
-        c->rxlen += (uint32_t)len;
-        if (final) {
-            if (binary) {
-                conn_send_error(c, "INVALID_ARGUMENT", "binary frames are not supported", NULL);
-                conn_strike(c);
-            } else {
-                handle_message(c, c->rx, c->rxlen);
-            }
-            free(c->rx);
-            c->rx = NULL;
-            c->rxlen = 0;
         }
+        frame = big + LWS_PRE;
+        memcpy(frame, alone->data, alone->len);
+        total = alone->len;
+        msg_unref(alone);
     }
-    /* Any other close waits for the writeable callback, which first flushes what is
-     * queued (the errors that explain it) and then sends the close frame. */
+    g->queued -= count;
+    int n = lws_write(c->wsi, frame, total, LWS_WRITE_TEXT);
+    free(big);
+    if (n < (int)total)
+        return -1;
+    vt_counter_add(g->m.msgs_out, count);
+    vt_counter_inc(g->m.frames_out);
+    vt_counter_add(g->m.bytes_out, total);
+    if (q->n > 0 || c->close_code)
+        want_write(c);
+    else
+        outq_trim(q);
     return 0;
 }
 
-int gw_handoff(gw *g, vt_handoff_fn fn, void *payload)
+/* Write one frame to every connection on the flush list. */
+static void flush_now(ws_gateway *g)
 {
-    return vt_handoff_push(g->handoff, fn, payload);
+    int64_t start = vt_monotonic_ns();
+    uv_timer_stop(&g->flush_timer);
+    conn *list = g->flush;
+    g->flush = NULL;
+    g->flushing = true; /* what is still left after a frame waits for POLLOUT */
+    while (list) {
+        conn *c = list;
+        list = c->flush_next;
+        c->flush_next = NULL;
+        c->flush_listed = false;
+        if (!c->wsi || !c->write_requested) {
+            /* gone, or a writeable callback came first */
+        } else if (c->close_code) {
+            lws_callback_on_writable(c->wsi);     /* the close frame goes from the callback */
+        } else if (conn_write(c) < 0 && c->wsi) { /* (lws may have closed it already) */
+            lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+        }
+        conn_unref(c);
+    }
+    g->flushing = false;
+    /* Pacing: a flush long enough to matter is followed by at least pace_pct % of its
+     * length for everything else. Messages that arrive meanwhile wait and go out
+     * together, in bigger frames, instead of sends taking the whole core. */
+    int64_t end = vt_monotonic_ns(), took = end - start;
+    g->flush_not_before_ns = took >= (int64_t)g->cfg.flush_pace_min_us * 1000
+                                 ? end + took * g->cfg.flush_pace_pct / 100
+                                 : 0;
+}
+
+static void on_flush_timer(uv_timer_t *t)
+{
+    flush_now(t->data);
+}
+
+static void flush(uv_check_t *h)
+{
+    ws_gateway *g = h->data;
+    if (!g->flush)
+        return;
+    int64_t wait_ns = g->flush_not_before_ns - vt_monotonic_ns();
+    if (wait_ns <= 0) {
+        flush_now(g);
+    } else if (!uv_is_active((uv_handle_t *)&g->flush_timer)) {
+        /* The loop may have nothing else to wake it: a timer brings the flush. */
+        uv_timer_start(&g->flush_timer, on_flush_timer, (uint64_t)(wait_ns + 999999) / 1000000, 0);
+    }
+}
+
+void conn_flush_start(ws_gateway *g)
+{
+    uv_check_init(g->loop, &g->flush_check);
+    g->flush_check.data = g;
+    uv_check_start(&g->flush_check, flush);
+    uv_timer_init(g->loop, &g->flush_timer);
+    g->flush_timer.data = g;
+}
+
+void conn_flush_stop(ws_gateway *g)
+{
+    flush_now(g); /* the last messages, e.g. 1001 closes, go the usual way */
+    uv_check_stop(&g->flush_check);
+    uv_close((uv_handle_t *)&g->flush_check, NULL);
+    uv_close((uv_handle_t *)&g->flush_timer, NULL);
 }

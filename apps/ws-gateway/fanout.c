@@ -10,7 +10,7 @@
  *
  * nats.c calls fanout_on_nats on its threads; it copies the message into one
  * allocation and hands it to the loop through the handoff queue, which runs
- * handle_item in batches. Everything after that is loop-only:
+ * fanout_handle in batches. Everything after that is loop-only:
  *
  *  - Stale updates: each vendor keeps the newest ts seen; an older (or duplicate)
  *    position is dropped. Duplicates are normal: overlapping subscriptions (cells of
@@ -27,9 +27,10 @@
  *  - While a viewer waits for its snapshot, its inside set is kept up to date but
  *    nothing is queued for it: snapshot.c merges that live state into the snapshot.
  */
-#include "gateway.h"
+#include "fanout.h"
 
 #include "vt_events.h"
+#include "ws_gateway.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -45,7 +46,7 @@ typedef struct {
 
 /* -------------------------------------------------------------------- vendor table */
 
-ventry *fanout_vendor_get(gw *g, const char *id, bool create)
+ventry *fanout_vendor_get(ws_gateway *g, const char *id, bool create)
 {
     uint64_t h = hmap_hash(id);
     hnode *n = hmap_get(&g->vendors, id, h);
@@ -66,11 +67,11 @@ ventry *fanout_vendor_get(gw *g, const char *id, bool create)
     return v;
 }
 
-static void vendor_free(gw *g, ventry *v)
+static void ventry_free(ws_gateway *g, ventry *v)
 {
     hmap_del(&g->vendors, &v->node);
     if (v->sub) {
-        vt_bus_unsubscribe(v->sub);
+        g->fanout_hooks->unsubscribe(v->sub);
         vt_gauge_add(g->m.vendor_subs, -1);
     }
     free(v->inside);
@@ -133,7 +134,7 @@ static void clear_inside(conn *c)
 
 /* --------------------------------------------------------------------------- cells */
 
-static cell *cell_get(gw *g, const char *hash, char *err, size_t errlen)
+static cell *cell_get(ws_gateway *g, const char *hash, char *err, size_t errlen)
 {
     uint64_t h = hmap_hash(hash);
     hnode *n = hmap_get(&g->cells, hash, h);
@@ -147,10 +148,10 @@ static cell *cell_get(gw *g, const char *hash, char *err, size_t errlen)
     ce->node.hash = h;
     char subject[VT_EVENTS_SUBJECT_MAX];
     if (vt_events_cell_subject(hash, subject, sizeof subject) != VT_OK ||
-        vt_bus_subscribe(g->bus, subject, NULL, 0, fanout_on_nats, g, &ce->sub) != VT_OK ||
+        g->fanout_hooks->subscribe(g, subject, &ce->sub) != VT_OK ||
         hmap_put(&g->cells, &ce->node) != VT_OK) {
         if (ce->sub)
-            vt_bus_unsubscribe(ce->sub);
+            g->fanout_hooks->unsubscribe(ce->sub);
         free(ce);
         snprintf(err, errlen, "cannot subscribe to cell %s", hash);
         return NULL;
@@ -169,7 +170,7 @@ static bool cell_add_conn(cell *ce, conn *c, cell_ref *ref)
     return true;
 }
 
-static void cell_remove_conn(gw *g, cell_ref *ref)
+static void cell_remove_conn(ws_gateway *g, cell_ref *ref)
 {
     cell *ce = ref->c;
     uint32_t last = --ce->n;
@@ -185,7 +186,7 @@ static void cell_remove_conn(gw *g, cell_ref *ref)
     }
     if (ce->n == 0) {
         hmap_del(&g->cells, &ce->node);
-        vt_bus_unsubscribe(ce->sub);
+        g->fanout_hooks->unsubscribe(ce->sub);
         vt_gauge_add(g->m.cells, -1);
         free(ce->conns);
         free(ce);
@@ -201,7 +202,7 @@ static viewer *viewer_of(conn *c)
 
 int fanout_watch_bounds(conn *c, const vt_geo_box *box, char *err, size_t errlen)
 {
-    gw *g = c->g;
+    ws_gateway *g = c->g;
     size_t max = (size_t)g->cfg.max_cells, n = 0;
     int precision = 0;
     vt_geo_cell *cells = malloc(max * sizeof *cells);
@@ -264,7 +265,7 @@ int fanout_watch_bounds(conn *c, const vt_geo_box *box, char *err, size_t errlen
 
 int fanout_watch_vendor(conn *c, const char *vendor_id, char *err, size_t errlen)
 {
-    gw *g = c->g;
+    ws_gateway *g = c->g;
     viewer *vw = viewer_of(c);
     if (!vw)
         return VT_INTERNAL;
@@ -288,7 +289,7 @@ int fanout_watch_vendor(conn *c, const char *vendor_id, char *err, size_t errlen
     if (!v->sub) {
         char subject[VT_EVENTS_SUBJECT_MAX];
         snprintf(subject, sizeof subject, "loc.*.*.*.*.*.*.%s", vendor_id);
-        if (vt_bus_subscribe(g->bus, subject, NULL, 0, fanout_on_nats, g, &v->sub) != VT_OK) {
+        if (g->fanout_hooks->subscribe(g, subject, &v->sub) != VT_OK) {
             snprintf(err, errlen, "cannot subscribe to vendor %s", vendor_id);
             return VT_INTERNAL;
         }
@@ -299,7 +300,7 @@ int fanout_watch_vendor(conn *c, const char *vendor_id, char *err, size_t errlen
     return VT_OK;
 }
 
-static void unwatch(gw *g, conn *c, uint32_t idx)
+static void unwatch(ws_gateway *g, conn *c, uint32_t idx)
 {
     viewer *vw = c->view;
     ventry *v = vw->watched[idx];
@@ -310,7 +311,7 @@ static void unwatch(gw *g, conn *c, uint32_t idx)
             break;
         }
     if (v->nwatchers == 0 && v->sub) {
-        vt_bus_unsubscribe(v->sub);
+        g->fanout_hooks->unsubscribe(v->sub);
         v->sub = NULL;
         vt_gauge_add(g->m.vendor_subs, -1);
     }
@@ -352,7 +353,7 @@ void fanout_conn_gone(conn *c)
 /* ---------------------------------------------------------------------- delivering */
 
 typedef struct {
-    gw *g;
+    ws_gateway *g;
     ventry *v;
     const Venta__Events__V1__VendorLocation *loc;
     int64_t t_in_ns;
@@ -379,7 +380,7 @@ static msgbuf *lazy(delivery *d, msgbuf **slot, const char *op)
 static void deliver(conn *c, msgbuf *m)
 {
     if (m && !(c->view && c->view->snapshot_pending))
-        outq_push(c, m);
+        conn_send(c, m);
 }
 
 static void consider(delivery *d, conn *c)
@@ -413,8 +414,8 @@ static void consider(delivery *d, conn *c)
     }
 }
 
-static void handle_location(gw *g, const char *cell6, const Venta__Events__V1__VendorLocation *l,
-                            int64_t t_in_ns)
+static void handle_location(ws_gateway *g, const char *cell6,
+                            const Venta__Events__V1__VendorLocation *l, int64_t t_in_ns)
 {
     if (!vt_geo_point_valid(l->lat, l->lng))
         return;
@@ -473,7 +474,7 @@ static void handle_location(gw *g, const char *cell6, const Venta__Events__V1__V
             if (c->mark_sent != d.seq && c->state < CONN_CLOSING) {
                 c->mark_sent = d.seq;
                 if (lazy(&d, &d.location, "location"))
-                    outq_push(c, d.location);
+                    conn_send(c, d.location);
             }
         }
     v->status_untold = false;
@@ -483,7 +484,7 @@ static void handle_location(gw *g, const char *cell6, const Venta__Events__V1__V
     msg_unref(d.status);
 }
 
-static void handle_status(gw *g, const Venta__Events__V1__VendorStatus *st, int64_t t_in_ns)
+static void handle_status(ws_gateway *g, const Venta__Events__V1__VendorStatus *st, int64_t t_in_ns)
 {
     /* Kept for a vendor not seen here yet: its first position may follow at once (the
      * two travel on different subjects, so either may arrive first). */
@@ -514,19 +515,19 @@ static void handle_status(gw *g, const Venta__Events__V1__VendorStatus *st, int6
         conn *c = v->watchers[i];
         if (c->mark_seen != seq) {
             c->mark_seen = seq;
-            outq_push(c, m);
+            conn_send(c, m);
         }
     }
     msg_unref(m);
 }
 
 /* A deleted vendor leaves every box it was in, and its streams here end. */
-static void handle_deleted(gw *g, const char *vendor_id)
+static void handle_deleted(ws_gateway *g, const char *vendor_id)
 {
     char id[VT_UUID_LEN + 1];
     for (int i = 0; i <= VT_UUID_LEN; i++)
         id[i] = (char)tolower((unsigned char)vendor_id[i]);
-    vendor_deleted(g, id);
+    g->fanout_hooks->vendor_deleted(g, id);
     ventry *v = fanout_vendor_get(g, id, false);
     if (!v || !v->ninside)
         return;
@@ -539,28 +540,22 @@ static void handle_deleted(gw *g, const char *vendor_id)
     msg_unref(leave);
 }
 
-static void handle_item(void *payload, void *user, bool closing)
+void fanout_handle(ws_gateway *g, const char *subject, const void *payload, size_t len,
+                   int64_t t_in_ns)
 {
-    nats_item *it = payload;
-    gw *g = user;
-    if (closing) {
-        free(it);
-        return;
-    }
-    const char *subject = it->data;
-    const uint8_t *data = (const uint8_t *)it->data + it->subject_len + 1;
+    const uint8_t *data = payload;
     if (strncmp(subject, "loc.", 4) == 0) {
         char cell6[VT_EVENTS_CELL_PRECISION + 1], vid[VT_UUID_LEN + 1];
         Venta__Events__V1__VendorLocation *l;
         if (vt_events_parse_loc_subject(subject, cell6, vid) == VT_OK &&
-            (l = venta__events__v1__vendor_location__unpack(NULL, it->len, data))) {
+            (l = venta__events__v1__vendor_location__unpack(NULL, len, data))) {
             if (l->vendor_id && strcmp(l->vendor_id, vid) == 0)
-                handle_location(g, cell6, l, it->t_in_ns);
+                handle_location(g, cell6, l, t_in_ns);
             venta__events__v1__vendor_location__free_unpacked(l, NULL);
         }
     } else if (strcmp(subject, "evt.vendor.deleted") == 0) {
         Venta__Events__V1__VendorEvent *ev =
-            venta__events__v1__vendor_event__unpack(NULL, it->len, data);
+            venta__events__v1__vendor_event__unpack(NULL, len, data);
         if (ev && vt_uuid_valid(ev->vendor_id))
             handle_deleted(g, ev->vendor_id);
         if (ev)
@@ -569,18 +564,25 @@ static void handle_item(void *payload, void *user, bool closing)
         char vid[VT_UUID_LEN + 1];
         Venta__Events__V1__VendorStatus *st;
         if (vt_events_parse_status_subject(subject, vid) == VT_OK &&
-            (st = venta__events__v1__vendor_status__unpack(NULL, it->len, data))) {
+            (st = venta__events__v1__vendor_status__unpack(NULL, len, data))) {
             if (st->vendor_id && strcmp(st->vendor_id, vid) == 0)
-                handle_status(g, st, it->t_in_ns);
+                handle_status(g, st, t_in_ns);
             venta__events__v1__vendor_status__free_unpacked(st, NULL);
         }
     }
+}
+
+static void handle_item(void *payload, void *user, bool closing)
+{
+    nats_item *it = payload;
+    if (!closing)
+        fanout_handle(user, it->data, it->data + it->subject_len + 1, it->len, it->t_in_ns);
     free(it);
 }
 
 void fanout_on_nats(const char *subject, const void *data, size_t len, void *user)
 {
-    gw *g = user;
+    ws_gateway *g = user;
     size_t slen = strlen(subject);
     nats_item *it = malloc(sizeof *it + slen + 1 + len);
     if (!it) {
@@ -599,17 +601,21 @@ void fanout_on_nats(const char *subject, const void *data, size_t len, void *use
     }
 }
 
-int fanout_init(gw *g)
+int fanout_nats_subscribe(ws_gateway *g, const char *subject, vt_bus_sub **out)
 {
-    int rc = vt_bus_subscribe(g->bus, VT_EVENTS_STATUS_ALL, NULL, 0, fanout_on_nats, g,
-                              &g->status_sub);
+    return vt_bus_subscribe(g->bus, subject, NULL, 0, fanout_on_nats, g, out);
+}
+
+int fanout_init(ws_gateway *g, const fanout_hooks *hooks)
+{
+    g->fanout_hooks = hooks;
+    int rc = hooks->subscribe(g, VT_EVENTS_STATUS_ALL, &g->status_sub);
     if (rc == VT_OK)
-        rc = vt_bus_subscribe(g->bus, "evt.vendor.deleted", NULL, 0, fanout_on_nats, g,
-                              &g->deleted_sub);
+        rc = hooks->subscribe(g, "evt.vendor.deleted", &g->deleted_sub);
     return rc;
 }
 
-void fanout_sweep(gw *g, int64_t now_ms)
+void fanout_sweep(ws_gateway *g, int64_t now_ms)
 {
     size_t i;
     hnode *n = hmap_first(&g->vendors, &i);
@@ -617,24 +623,24 @@ void fanout_sweep(gw *g, int64_t now_ms)
         hnode *next = hmap_next(&g->vendors, n, &i);
         ventry *v = (ventry *)n;
         if (!v->ninside && !v->nwatchers && now_ms - v->touched_ms > VENDOR_IDLE_MS)
-            vendor_free(g, v);
+            ventry_free(g, v);
         n = next;
     }
 }
 
-void fanout_close(gw *g)
+void fanout_close(ws_gateway *g)
 {
     if (g->status_sub)
-        vt_bus_unsubscribe(g->status_sub);
+        g->fanout_hooks->unsubscribe(g->status_sub);
     g->status_sub = NULL;
     if (g->deleted_sub)
-        vt_bus_unsubscribe(g->deleted_sub);
+        g->fanout_hooks->unsubscribe(g->deleted_sub);
     g->deleted_sub = NULL;
     size_t i;
     hnode *n = hmap_first(&g->vendors, &i);
     while (n) {
         hnode *next = hmap_next(&g->vendors, n, &i);
-        vendor_free(g, (ventry *)n);
+        ventry_free(g, (ventry *)n);
         n = next;
     }
     hmap_free(&g->vendors);
@@ -643,7 +649,7 @@ void fanout_close(gw *g)
     while (n) {
         hnode *next = hmap_next(&g->cells, n, &i);
         cell *ce = (cell *)n;
-        vt_bus_unsubscribe(ce->sub);
+        g->fanout_hooks->unsubscribe(ce->sub);
         free(ce->conns);
         free(ce);
         n = next;

@@ -4,7 +4,9 @@
  * Entries embed an hnode; the table only links them, so lookups allocate nothing and
  * an entry is found and removed in O(1). Buckets double when the load passes 1.
  */
-#include "gateway.h"
+#include "hmap.h"
+
+#include "vt_core.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -11,8 +11,13 @@
  * (vendors go offline), waits up to VENTA_SHUTDOWN_GRACE_MS for the closes to
  * finish, drains NATS and exits 0.
  */
-#include "gateway.h"
+#include "client.h"
+#include "fanout.h"
+#include "presence.h"
+#include "streams.h"
 #include "vt_http.h"
+#include "ws_gateway.h"
+#include "ws_server.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -21,7 +26,14 @@
 
 #define TICK_MS 25
 
-static void read_config(gw_config *c)
+/* Fan-out's edges in the process: NATS through vt_bus, deletions to the vendor streams. */
+static const fanout_hooks fanout_nats = {
+    .subscribe = fanout_nats_subscribe,
+    .unsubscribe = vt_bus_unsubscribe,
+    .vendor_deleted = stream_deleted,
+};
+
+static void read_config(ws_config *c)
 {
     c->addr = vt_config_addr("VENTA_WS_ADDR", "127.0.0.1:8081");
     vt_http_resolve_listen("VENTA_WS_ADDR", &c->addr);
@@ -66,14 +78,14 @@ static void read_config(gw_config *c)
 
 static void on_tick(uv_timer_t *t)
 {
-    gw *g = t->data;
+    ws_gateway *g = t->data;
     int64_t now = vt_now_ms();
     static int64_t last_sweep, last_claim;
-    vendor_tick(g, now);
+    stream_tick(g, now);
     if (now - last_sweep >= 250) {
         last_sweep = now;
-        vendor_presence_sweep(g, now);
-        conn_sweep(g, now);
+        stream_presence_sweep(g, now);
+        client_sweep(g, now);
         fanout_sweep(g, now);
     }
     if (now - last_claim >= 1000) {
@@ -82,12 +94,12 @@ static void on_tick(uv_timer_t *t)
     }
 }
 
-static void finish(gw *g)
+static void finish(ws_gateway *g)
 {
     uv_timer_stop(&g->stop_timer);
     uv_timer_stop(&g->tick);
-    outq_flush_stop(g);
-    server_destroy(g); /* closes what is left: vendors publish offline here */
+    conn_flush_stop(g);
+    ws_server_destroy(g); /* closes what is left: vendors publish offline here */
     fanout_close(g);
     vt_bus_free(g->bus, 5000); /* flushes the offline statuses */
     g->bus = NULL;
@@ -110,7 +122,7 @@ static void finish(gw *g)
 
 static void on_stop_timer(uv_timer_t *t)
 {
-    gw *g = t->data;
+    ws_gateway *g = t->data;
     static int waited;
     waited += 50;
     if (g->nconns == 0 || waited >= g->cfg.shutdown_grace_ms)
@@ -119,19 +131,19 @@ static void on_stop_timer(uv_timer_t *t)
 
 static void on_signal(uv_signal_t *s, int signum)
 {
-    gw *g = s->data;
+    ws_gateway *g = s->data;
     if (g->stopping)
         return;
     g->stopping = true;
     vt_info(NULL, "ws: signal %d, closing %llu connections", signum, (unsigned long long)g->nconns);
-    server_close_all(g);
+    ws_server_close_all(g);
     uv_timer_start(&g->stop_timer, on_stop_timer, 50, 50);
 }
 
 static void on_kv_state(bool up, void *user)
 {
     if (up) /* a Redis that restarted empty has lost every key and deadline */
-        vendor_presence_rewrite(user);
+        stream_presence_rewrite(user);
 }
 
 static void on_bus_state(bool up, void *user)
@@ -144,7 +156,7 @@ int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
     vt_log_init_from_env("venta-ws-gateway");
-    static gw g;
+    static ws_gateway g;
     read_config(&g.cfg);
     const char *bad_var = NULL;
     char err[256];
@@ -156,7 +168,7 @@ int main(void)
     uv_loop_init(&loop);
     g.loop = &loop;
     g.reg = vt_metrics_new();
-    if (!g.reg || gw_metrics_init(&g) != VT_OK) {
+    if (!g.reg || ws_metrics_init(&g) != VT_OK) {
         vt_error(NULL, "cannot register metrics");
         return 1;
     }
@@ -177,15 +189,15 @@ int main(void)
     vt_rpc_channel_opts co = {.async_threads = 1};
     g.vendor_ch = vt_rpc_channel_new(g.cfg.vendor_addr, &co);
     g.location_ch = vt_rpc_channel_new(g.cfg.location_addr, &co);
-    if (!g.vendor_ch || !g.location_ch || fanout_init(&g) != VT_OK) {
+    if (!g.vendor_ch || !g.location_ch || fanout_init(&g, &fanout_nats) != VT_OK) {
         vt_error(NULL, "cannot set up gRPC channels or NATS subscriptions");
         return 1;
     }
-    if (server_start(&g, err, sizeof err) != VT_OK) {
+    if (ws_server_start(&g, err, sizeof err) != VT_OK) {
         vt_error(NULL, "ws: %s", err);
         return 1;
     }
-    outq_flush_start(&g);
+    conn_flush_start(&g);
     uv_timer_init(g.loop, &g.tick);
     g.tick.data = &g;
     uv_timer_start(&g.tick, on_tick, TICK_MS, TICK_MS);
@@ -201,7 +213,7 @@ int main(void)
             g.cfg.addr.port);
 
     uv_run(g.loop, UV_RUN_DEFAULT);
-    server_free(&g);
+    ws_server_free(&g);
     uv_run(g.loop, UV_RUN_DEFAULT);
     int rc = uv_loop_close(g.loop);
     if (rc != 0)

@@ -18,21 +18,23 @@
  * claimed. The script runs atomically in Redis, so each expiry is claimed by exactly
  * one gateway, whichever asks first; the key decides, the scores only say when to look.
  *
- * The rule that keeps it to one offline per presence (vendor_side.c applies it): the
+ * The rule that keeps it to one offline per presence (streams.c applies it): the
  * owner publishes an offline itself only on a clean close, and then only while the key
  * is at least a margin away from expiry, so no claim can race its DEL and ZREM. Past
  * that point it hands the stream over (online = false, nothing published) and the
  * claim publishes. A write whose ZADD finds the member gone although the stream was
  * online (Redis evicted the key or restarted empty, or a failed write let the key
- * expire and a claim took it) is reported back, and the owner says online again.
+ * expire and a claim took it) is reported back through the write's callback, and the
+ * owner says online again.
  *
  * Limits: a claimer killed between the script and its publish loses that offline; a
  * Redis that loses its data forgets the deadlines of gateways that died meanwhile.
  * The script reads keys it does not declare: one Redis, not a Redis Cluster.
  */
-#include "gateway.h"
+#include "presence.h"
 
 #include "vt_events.h"
+#include "ws_gateway.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,9 +80,9 @@ static const char release_script[] =
     "return 1\n";
 
 /* The value of a presence key: the gateway instance and the connection that holds it. */
-static void presence_holder(const gw *g, const vstream *s, char *out, size_t outlen)
+static void presence_holder(const ws_gateway *g, const conn *owner, char *out, size_t outlen)
 {
-    snprintf(out, outlen, "%s/%s", g->instance, s->owner->conn_id);
+    snprintf(out, outlen, "%s/%s", g->instance, owner->conn_id);
 }
 
 /* One presence write in flight: two replies (SET, ZADD) decide its outcome. */
@@ -88,6 +90,7 @@ typedef struct {
     conn *c;
     char vendor_id[VT_UUID_LEN + 1];
     bool refresh;
+    presence_written_fn done;
     int due;
     bool failed;
     bool added;
@@ -107,7 +110,7 @@ static void answer_unsent(int rc, vt_kv_reply_fn fn, void *user)
 }
 
 /* vt_kv_command_argv with C strings. */
-static void send_command(gw *g, vt_kv_reply_fn fn, void *user, int argc, const char **argv)
+static void send_command(ws_gateway *g, vt_kv_reply_fn fn, void *user, int argc, const char **argv)
 {
     size_t lens[8];
     for (int i = 0; i < argc; i++)
@@ -124,7 +127,7 @@ static void on_write_reply(int status, const vt_kv_reply *r, void *user, bool is
         w->added = r->type == VT_KV_INTEGER && r->integer == 1;
     if (--w->due > 0)
         return;
-    vendor_presence_written(w->c, w->vendor_id, !w->failed, w->refresh && w->added);
+    w->done(w->c, w->vendor_id, !w->failed, w->refresh && w->added);
     conn_unref(w->c);
     free(w);
 }
@@ -139,37 +142,37 @@ static void on_zadd(int status, const vt_kv_reply *r, void *user)
     on_write_reply(status, r, user, true);
 }
 
-void presence_write(gw *g, vstream *s, int64_t deadline_ms, int64_t now_ms, bool refresh)
+int presence_write(ws_gateway *g, conn *owner, const char *vendor_id, int64_t deadline_ms,
+                   int64_t now_ms, bool refresh, presence_written_fn done)
 {
     write_call *w = calloc(1, sizeof *w);
-    if (!w) {
-        s->presence_deadline_ms = 0; /* try again on the next sweep */
-        return;
-    }
-    s->presence_deadline_ms = deadline_ms;
-    w->c = s->owner;
-    memcpy(w->vendor_id, s->vendor_id, sizeof w->vendor_id);
+    if (!w)
+        return VT_RESOURCE_EXHAUSTED;
+    w->c = owner;
+    memcpy(w->vendor_id, vendor_id, sizeof w->vendor_id);
     w->refresh = refresh;
+    w->done = done;
     w->due = 2;
     conn_ref(w->c);
     char key[64], score[24];
-    presence_key(s->vendor_id, key, sizeof key);
+    presence_key(vendor_id, key, sizeof key);
     snprintf(score, sizeof score, "%lld", (long long)deadline_ms);
     int64_t ttl_ms = deadline_ms > now_ms ? deadline_ms - now_ms : 1;
     char holder[PRESENCE_HOLDER_LEN];
-    presence_holder(g, s, holder, sizeof holder);
+    presence_holder(g, owner, holder, sizeof holder);
     answer_unsent(vt_kv_set_px(g->kv, key, holder, ttl_ms, on_set, w), on_set, w);
-    send_command(g, on_zadd, w, 4, (const char *[]){"ZADD", DEADLINES_KEY, score, s->vendor_id});
+    send_command(g, on_zadd, w, 4, (const char *[]){"ZADD", DEADLINES_KEY, score, vendor_id});
+    return VT_OK;
 }
 
 /* One release in flight: whether to announce the offline depends on its answer. */
 typedef struct {
-    gw *g;
+    ws_gateway *g;
     char vendor_id[VT_UUID_LEN + 1];
     int64_t last_ts; /* the stream's last accepted position */
 } release_call;
 
-static void publish_offline(gw *g, const char *vendor_id, int64_t last_ts)
+static void publish_offline(ws_gateway *g, const char *vendor_id, int64_t last_ts)
 {
     if (g->bus)
         vt_events_publish_status(g->bus, vendor_id, false, vt_now_ms(), last_ts);
@@ -186,25 +189,25 @@ static void on_released(int status, const vt_kv_reply *r, void *user)
     free(rc);
 }
 
-void presence_release(gw *g, const vstream *s)
+void presence_release(ws_gateway *g, const conn *owner, const char *vendor_id, int64_t last_ts)
 {
     char key[64], holder[PRESENCE_HOLDER_LEN];
-    presence_key(s->vendor_id, key, sizeof key);
-    presence_holder(g, s, holder, sizeof holder);
-    const char *argv[] = {"EVAL", release_script, "2", key, DEADLINES_KEY, holder, s->vendor_id};
+    presence_key(vendor_id, key, sizeof key);
+    presence_holder(g, owner, holder, sizeof holder);
+    const char *argv[] = {"EVAL", release_script, "2", key, DEADLINES_KEY, holder, vendor_id};
     release_call *rc = g->stopping ? NULL : malloc(sizeof *rc);
     if (!rc) { /* shutting down (the bus goes before Redis answers) or out of memory */
-        publish_offline(g, s->vendor_id, s->ts);
+        publish_offline(g, vendor_id, last_ts);
         send_command(g, NULL, NULL, 7, argv);
         return;
     }
     rc->g = g;
-    rc->last_ts = s->ts;
-    memcpy(rc->vendor_id, s->vendor_id, sizeof rc->vendor_id);
+    rc->last_ts = last_ts;
+    memcpy(rc->vendor_id, vendor_id, sizeof rc->vendor_id);
     send_command(g, on_released, rc, 7, argv);
 }
 
-static void claim_failed(gw *g, const char *why, size_t len)
+static void claim_failed(ws_gateway *g, const char *why, size_t len)
 {
     int64_t now = vt_now_ms();
     if (now - g->claim_warned_ms < CLAIM_WARN_EVERY_MS)
@@ -216,7 +219,7 @@ static void claim_failed(gw *g, const char *why, size_t len)
 /* Publish each claimed vendor offline; run again at once when the batch was full. */
 static void on_claimed(int status, const vt_kv_reply *r, void *user)
 {
-    gw *g = user;
+    ws_gateway *g = user;
     g->claim_busy = false;
     if (status != VT_OK || !g->bus)
         return; /* Redis away (vt_kv logs that) or shutting down: the next tick retries */
@@ -247,7 +250,7 @@ static void on_claimed(int status, const vt_kv_reply *r, void *user)
         presence_claim(g, vt_now_ms());
 }
 
-void presence_claim(gw *g, int64_t now_ms)
+void presence_claim(ws_gateway *g, int64_t now_ms)
 {
     if (g->claim_busy)
         return; /* the previous claim is still on its way */

@@ -20,7 +20,10 @@
  * is the first message after it; the ack carrying the request's ref follows it. A
  * watch.bounds replaced by a newer one before its snapshot came gets only its ack.
  */
-#include "gateway.h"
+#include "snapshot.h"
+
+#include "fanout.h"
+#include "ws_gateway.h"
 
 #include "venta/location/v1/location.pb-c.h"
 
@@ -64,7 +67,7 @@ static void put_vendor(sbuf *b, const char *id, double lat, double lng, int64_t 
 
 static void send_snapshot(conn *c, const Venta__Location__V1__VendorsInBoundsResponse *resp)
 {
-    gw *g = c->g;
+    ws_gateway *g = c->g;
     viewer *vw = c->view;
     uint64_t mark = ++g->seq;
     sbuf b = {.cap = 4096};
@@ -122,7 +125,7 @@ static void send_snapshot(conn *c, const Venta__Location__V1__VendorsInBoundsRes
         m->len = (uint32_t)(b.len + 2);
         vw->snapshot_pending = false;
         vt_counter_inc(g->m.snapshots);
-        outq_push(c, m);
+        conn_send(c, m);
         msg_unref(m);
     }
     free(b.buf);
@@ -161,7 +164,7 @@ static void on_done(vt_rpc_reply *reply, void *user)
 {
     snap_call *sc = user;
     sc->reply = reply;
-    if (gw_handoff(sc->c->g, on_loop, sc) != VT_OK) {
+    if (vt_handoff_push(sc->c->g->handoff, on_loop, sc) != VT_OK) {
         /* Only while shutting down; the conn reference is released with the loop. */
         vt_rpc_reply_free(reply);
         free(sc);
@@ -171,7 +174,7 @@ static void on_done(vt_rpc_reply *reply, void *user)
 /* Second step, on the loop once the subscriptions are in force: ask for the snapshot. */
 static void query(conn *c, snap_call *sc)
 {
-    gw *g = c->g;
+    ws_gateway *g = c->g;
     viewer *vw = c->view;
     Venta__Location__V1__VendorsInBoundsRequest req =
         VENTA__LOCATION__V1__VENDORS_IN_BOUNDS_REQUEST__INIT;
@@ -215,7 +218,7 @@ static void on_flushed(int status, void *user)
 {
     (void)status; /* NATS down: the snapshot still comes from the database */
     snap_call *sc = user;
-    if (gw_handoff(sc->c->g, on_flushed_loop, sc) != VT_OK)
+    if (vt_handoff_push(sc->c->g->handoff, on_flushed_loop, sc) != VT_OK)
         free(sc); /* only while shutting down; the conn reference goes with the loop */
 }
 

@@ -1,11 +1,11 @@
 /*
  * fuzz_ws_message.c — libFuzzer target for the WebSocket gateway's client message parser,
- * msg_parse in apps/ws-gateway/messages.c (clang only, built by `ninja fuzz`, run by the
+ * msg_parse in apps/ws-gateway/ws_messages.c (clang only, built by `ninja fuzz`, run by the
  * 'fuzz' suite; see tests/run-fuzz).
  *
  * The input is the payload of one client text frame (API.md §4). libwebsockets refuses
  * text frames that are not UTF-8 before the gateway sees them
- * (LWS_SERVER_OPTION_VALIDATE_UTF8, apps/ws-gateway/server.c), so such inputs are
+ * (LWS_SERVER_OPTION_VALIDATE_UTF8, apps/ws-gateway/ws_server.c), so such inputs are
  * skipped. For every other input it checks what the gateway promises a client, plus
  * what it then sends back:
  *  - msg_parse returns 0 or VT_INVALID_ARGUMENT with a non-empty message, and
@@ -24,7 +24,7 @@
  *   ninja -C build-fuzz fuzz && build-fuzz/tests/unit/ws/fuzz-ws-message -max_total_time=60 \
  *       tests/unit/ws/corpus
  */
-#include "gateway.h"
+#include "ws_messages.h"
 #include "vt_events.h"
 #include "vt_fuzz.h"
 

@@ -1,5 +1,5 @@
 /*
- * messages.c — the JSON of API.md §4 in both directions.
+ * ws_messages.c — the JSON of API.md §4 in both directions.
  *
  * In: a client text message is parsed with jansson and checked field by field, so
  * that every problem becomes one precise INVALID_ARGUMENT message for the client
@@ -8,7 +8,7 @@
  * recipient. Every string that goes out unescaped is a UUID, a JSON text jansson
  * produced (ref) or one of our literals; client-supplied text is escaped.
  */
-#include "gateway.h"
+#include "ws_messages.h"
 
 #include "vt_events.h"
 

@@ -1,19 +1,21 @@
 /*
- * gw_metrics.c — the Prometheus series of venta-ws-gateway (served on /metrics).
+ * ws_metrics.c — the Prometheus series of venta-ws-gateway (served on /metrics).
  *
  * Counters are updated on the loop thread (and by nats.c threads for nats_in), the
  * queue depths are read at render time.
  */
-#include "gateway.h"
+#include "ws_metrics.h"
+
+#include "ws_gateway.h"
 
 static double queued(void *user)
 {
-    return (double)((gw *)user)->queued;
+    return (double)((ws_gateway *)user)->queued;
 }
 
 static double handoff_depth(void *user)
 {
-    return (double)vt_handoff_depth(((gw *)user)->handoff);
+    return (double)vt_handoff_depth(((ws_gateway *)user)->handoff);
 }
 
 /* Delivery latency: NATS arrival at this process → the frame handed to the kernel. */
@@ -21,10 +23,10 @@ static const double latency_bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 
                                         0.01,   0.025,   0.05,   0.1,   0.25,   0.5,
                                         1,      2.5,     5};
 
-int gw_metrics_init(gw *g)
+int ws_metrics_init(ws_gateway *g)
 {
     vt_metrics *r = g->reg;
-    gw_metrics *m = &g->m;
+    ws_metrics *m = &g->m;
     static const char *roles[ROLE_COUNT] = {"role=\"pending\"", "role=\"viewer\"",
                                              "role=\"vendor\""};
     for (int i = 0; i < ROLE_COUNT; i++)

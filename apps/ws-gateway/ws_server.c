@@ -1,11 +1,11 @@
 /*
- * server.c — libwebsockets on our libuv loop: one port for GET /ws (the WebSocket
+ * ws_server.c — libwebsockets on our libuv loop: one port for GET /ws (the WebSocket
  * edge), GET /metrics, /healthz and /readyz.
  *
  * One protocol, "venta.v1.json", is listed first, so it is also what a client gets
  * when it asks for no subprotocol (API.md §4: it is the default). Its callback
- * answers the plain HTTP routes itself and hands WebSocket events to conn.c and
- * outqueue.c. The per-session data is a pointer to our conn, allocated by us so that
+ * answers the plain HTTP routes itself and hands WebSocket events to client.c and
+ * conn.c. The per-session data is a pointer to our conn, allocated by us so that
  * it can outlive the socket while gRPC calls for it are in flight.
  *
  * Idle connections: lws's validity policy pings a connection silent for ping_s and
@@ -13,8 +13,13 @@
  * keep-alive connections advertise HTTP_KEEPALIVE_S and are closed a grace period
  * later, so that a client reusing one never meets our close (libs/http/keepalive.c).
  */
-#include "gateway.h"
+#include "ws_server.h"
+
+#include "client.h"
 #include "vt_http.h"
+#include "ws_gateway.h"
+
+#include <libwebsockets.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -89,7 +94,7 @@ static int confirm_upgrade(struct lws *wsi)
     return 0;
 }
 
-static int on_http(gw *g, struct lws *wsi, pss_t *pss, const char *uri)
+static int on_http(ws_gateway *g, struct lws *wsi, pss_t *pss, const char *uri)
 {
     if (strcmp(uri, "/metrics") == 0) {
         char *text = NULL;
@@ -126,10 +131,20 @@ static int on_http(gw *g, struct lws *wsi, pss_t *pss, const char *uri)
     return http_answer(wsi, pss, HTTP_STATUS_NOT_FOUND, "application/json", text, strlen(text));
 }
 
+/* client.c refused what came in: the close frame goes now when it has a code (and lws
+ * then waits for the client's close); without one, lws drops the socket. */
+static int refused(conn *c)
+{
+    if (!c->close_code)
+        return -1;
+    conn_close_frame(c);
+    return 0;
+}
+
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                     size_t len)
 {
-    gw *g = lws_context_user(lws_get_context(wsi));
+    ws_gateway *g = lws_context_user(lws_get_context(wsi));
     pss_t *pss = user;
     switch (reason) {
     case LWS_CALLBACK_HTTP:
@@ -169,31 +184,21 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         pss->c = conn_new(g, wsi, pss->request_id);
         if (!pss->c)
             return -1;
-        if (conn_established(pss->c) < 0) {
-            conn *c = pss->c;
-            if (c->close_code)
-                outq_close_frame(c);
-            return c->close_code ? 0 : -1;
-        }
-        return 0;
+        return client_established(pss->c) < 0 ? refused(pss->c) : 0;
     case LWS_CALLBACK_RECEIVE:
         if (!pss->c)
             return -1;
-        if (conn_receive(pss->c, in, len, lws_is_first_fragment(wsi), lws_is_final_fragment(wsi),
-                         lws_frame_is_binary(wsi)) < 0) {
-            conn *c = pss->c;
-            if (c->close_code)
-                outq_close_frame(c);
-            return c->close_code ? 0 : -1;
-        }
+        if (client_receive(pss->c, in, len, lws_is_first_fragment(wsi), lws_is_final_fragment(wsi),
+                           lws_frame_is_binary(wsi)) < 0)
+            return refused(pss->c);
         return 0;
     case LWS_CALLBACK_SERVER_WRITEABLE:
-        return pss->c ? outq_write(pss->c) : -1;
+        return pss->c ? conn_write(pss->c) : -1;
     case LWS_CALLBACK_TIMER:
-        return pss->c ? conn_timer(pss->c) : 0;
+        return pss->c ? client_timer(pss->c) : 0;
     case LWS_CALLBACK_CLOSED:
         if (pss->c)
-            conn_closed(pss->c);
+            client_closed(pss->c);
         pss->c = NULL;
         return 0;
     default:
@@ -209,7 +214,7 @@ static struct lws_protocols protocols[] = {
 
 static lws_retry_bo_t idle_policy;
 
-int server_start(gw *g, char *err, size_t errlen)
+int ws_server_start(ws_gateway *g, char *err, size_t errlen)
 {
     vt_http_route_lws_log();
     protocols[0].rx_buffer_size = (size_t)g->cfg.rx_buffer;
@@ -246,7 +251,7 @@ int server_start(gw *g, char *err, size_t errlen)
     return VT_OK;
 }
 
-void server_close_all(gw *g)
+void ws_server_close_all(ws_gateway *g)
 {
     for (conn *c = g->conns; c; c = c->next)
         conn_close(c, LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down");
@@ -254,14 +259,14 @@ void server_close_all(gw *g)
 
 /* With a foreign libuv loop, lws_context_destroy only starts: it closes lws's handles,
  * and once the loop has run their close callbacks a second call frees the context
- * (server_free, after uv_run returns). */
-void server_destroy(gw *g)
+ * (ws_server_free, after uv_run returns). */
+void ws_server_destroy(ws_gateway *g)
 {
     if (g->lws)
         lws_context_destroy(g->lws);
 }
 
-void server_free(gw *g)
+void ws_server_free(ws_gateway *g)
 {
     if (g->lws)
         lws_context_destroy(g->lws);

@@ -1,12 +1,12 @@
 /*
- * vendor_side.c — a vendor app streaming its position (API.md §4, §6).
+ * streams.c — a vendor app streaming its position (API.md §4, §6).
  *
  * Ownership: the first location for a vendorId on a connection asks
  * VendorService.GetVendor (async, as the authenticated user) and remembers the answer
  * for the life of the connection, until the vendor is deleted (evt.vendor.deleted ends
- * its streams: offline, and later positions denied). While the answer is on its way the newest position
- * is held (and up to four refs); then it is published and acked, or every held
- * message gets PERMISSION_DENIED. An unavailable VendorService is not remembered: the
+ * its streams: offline, and later positions denied). While the answer is on its way
+ * the newest position is held (and up to four refs); then it is published and acked,
+ * or every held message gets PERMISSION_DENIED. An unavailable VendorService is not remembered: the
  * next message asks again.
  *
  * Rate limit without errors: a vendor publishes at most once per vendor_interval_ms.
@@ -14,8 +14,8 @@
  * publishes it when its slot comes. Old timestamps (ts not newer than the last
  * accepted) are acked and dropped.
  *
- * Presence (the Redis side, and why, is presence.c): on its first publish a stream goes
- * online — `vendor.<id>.status` online and a presence write whose key expires at the
+ * Presence (the Redis side, and why, is presence.c, which reports each write back
+ * through a callback): on its first publish a stream goes online — `vendor.<id>.status` online and a presence write whose key expires at the
  * stream's presence deadline, its last update + presence_ttl_s. The sweep (every 250 ms)
  * rewrites it once a third of the TTL has passed since the last write and updates have
  * moved the deadline on, so the key lives exactly as long as the contract says,
@@ -38,10 +38,12 @@
  * still holds the old key may then repeat it once — a repeat beats a vendor stuck
  * online).
  */
-#include "gateway.h"
+#include "streams.h"
 
+#include "presence.h"
 #include "venta/vendor/v1/vendor.pb-c.h"
 #include "vt_events.h"
+#include "ws_gateway.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,36 +57,50 @@ typedef struct {
 
 #define HANDOVER_MS 1000
 
-static int64_t presence_ttl_ms(const gw *g)
+static int64_t presence_ttl_ms(const ws_gateway *g)
 {
     return (int64_t)g->cfg.presence_ttl_s * 1000;
 }
 
-static void go_online(gw *g, vstream *s, int64_t now)
+static void on_presence_written(conn *c, const char *vendor_id, bool ok, bool lost);
+
+/* Write s's presence to deadline_ms; s->presence_deadline_ms records it (0: the sweep
+ * writes it again). Set first: a write that fails at once reports before this returns. */
+static void write_presence(ws_gateway *g, vstream *s, int64_t deadline_ms, int64_t now,
+                           bool refresh)
+{
+    s->presence_deadline_ms = deadline_ms;
+    int rc =
+        presence_write(g, s->owner, s->vendor_id, deadline_ms, now, refresh, on_presence_written);
+    if (rc != VT_OK)
+        s->presence_deadline_ms = 0;
+}
+
+static void go_online(ws_gateway *g, vstream *s, int64_t now)
 {
     s->online = true;
     vt_events_publish_status(g->bus, s->vendor_id, true, vt_now_ms(), 0);
-    presence_write(g, s, s->last_seen_ms + presence_ttl_ms(g), now, false);
+    write_presence(g, s, s->last_seen_ms + presence_ttl_ms(g), now, false);
 }
 
 /* The connection closed: the owner removes its presence and announces it, unless the
  * vendor is already streaming through another connection. */
-static void go_offline(gw *g, vstream *s)
+static void go_offline(ws_gateway *g, vstream *s)
 {
     s->online = false;
-    presence_release(g, s);
+    presence_release(g, s->owner, s->vendor_id, s->ts);
 }
 
 /* Silent up to the margin before its deadline: the claim will publish the offline,
  * unless Redis may not hold this presence (then nobody could claim it). */
-static void hand_over(gw *g, vstream *s)
+static void hand_over(ws_gateway *g, vstream *s)
 {
     s->online = false;
     if (!vt_kv_connected(g->kv) || s->presence_deadline_ms == 0)
         vt_events_publish_status(g->bus, s->vendor_id, false, vt_now_ms(), s->ts);
 }
 
-static void publish_now(gw *g, vstream *s, int64_t now)
+static void publish_now(ws_gateway *g, vstream *s, int64_t now)
 {
     if (!s->online)
         go_online(g, s, now);
@@ -104,7 +120,7 @@ static void publish_now(gw *g, vstream *s, int64_t now)
     s->has_pending = false;
 }
 
-static void pending_remove(gw *g, vstream *s)
+static void pending_remove(ws_gateway *g, vstream *s)
 {
     if (!s->in_pending_list)
         return;
@@ -116,7 +132,6 @@ static void pending_remove(gw *g, vstream *s)
     s->in_pending_list = false;
 }
 
-/* Take a validated position from an owner; false when it is older than what we have. */
 /* The stream's position becomes m's. */
 static void take_position(vstream *s, const client_msg *m)
 {
@@ -128,7 +143,8 @@ static void take_position(vstream *s, const client_msg *m)
     s->ts = m->ts;
 }
 
-static bool accept_position(gw *g, vstream *s, const client_msg *m, int64_t now)
+/* Take a validated position from an owner; false when it is older than what we have. */
+static bool accept_position(ws_gateway *g, vstream *s, const client_msg *m, int64_t now)
 {
     if (m->ts <= s->last_ts)
         return false;
@@ -172,7 +188,7 @@ static void on_owner_loop(void *payload, void *user, bool closing)
 {
     own_call *oc = payload;
     conn *c = oc->c;
-    gw *g = c->g;
+    ws_gateway *g = c->g;
     vstream *s = !closing && c->state < CONN_CLOSING ? find_stream(c, oc->vendor_id) : NULL;
     if (s && s->own == OWN_CHECKING) {
         int rc = vt_rpc_reply_status(oc->reply);
@@ -224,7 +240,7 @@ static void on_owner_done(vt_rpc_reply *reply, void *user)
 {
     own_call *oc = user;
     oc->reply = reply;
-    if (gw_handoff(oc->c->g, on_owner_loop, oc) != VT_OK) {
+    if (vt_handoff_push(oc->c->g->handoff, on_owner_loop, oc) != VT_OK) {
         vt_rpc_reply_free(reply);
         free(oc);
     }
@@ -232,7 +248,7 @@ static void on_owner_done(vt_rpc_reply *reply, void *user)
 
 static int check_owner(conn *c, vstream *s)
 {
-    gw *g = c->g;
+    ws_gateway *g = c->g;
     own_call *oc = calloc(1, sizeof *oc);
     if (!oc)
         return VT_RESOURCE_EXHAUSTED;
@@ -280,9 +296,9 @@ static vstream *stream_for(conn *c, const char *vendor_id, char *err, size_t err
     return s;
 }
 
-void vendor_location(conn *c, const client_msg *m)
+void stream_location(conn *c, const client_msg *m)
 {
-    gw *g = c->g;
+    ws_gateway *g = c->g;
     char err[160] = "out of memory";
     vstream *s = stream_for(c, m->vendor_id, err, sizeof err);
     if (!s) {
@@ -326,9 +342,9 @@ void vendor_location(conn *c, const client_msg *m)
     }
 }
 
-void vendor_conn_gone(conn *c)
+void stream_conn_gone(conn *c)
 {
-    gw *g = c->g;
+    ws_gateway *g = c->g;
     for (int i = 0; i < c->nstreams; i++) {
         vstream *s = c->streams[i];
         pending_remove(g, s);
@@ -343,7 +359,7 @@ void vendor_conn_gone(conn *c)
     c->nstreams = 0;
 }
 
-void vendor_deleted(gw *g, const char *vendor_id)
+void stream_deleted(ws_gateway *g, const char *vendor_id)
 {
     for (conn *c = g->conns; c; c = c->next) {
         vstream *s = c->state < CONN_CLOSING ? find_stream(c, vendor_id) : NULL;
@@ -363,7 +379,7 @@ void vendor_deleted(gw *g, const char *vendor_id)
     }
 }
 
-void vendor_tick(gw *g, int64_t now_ms)
+void stream_tick(ws_gateway *g, int64_t now_ms)
 {
     vstream **p = &g->pending;
     while (*p) {
@@ -381,7 +397,7 @@ void vendor_tick(gw *g, int64_t now_ms)
 
 /* Every 250 ms: keep online streams' keys alive to their deadline, hand silent ones
  * over. Writes wait while Redis is away. */
-void vendor_presence_sweep(gw *g, int64_t now_ms)
+void stream_presence_sweep(ws_gateway *g, int64_t now_ms)
 {
     int64_t ttl = presence_ttl_ms(g);
     int64_t margin = ttl / 3 < HANDOVER_MS ? ttl / 3 : HANDOVER_MS;
@@ -396,18 +412,19 @@ void vendor_presence_sweep(gw *g, int64_t now_ms)
                 hand_over(g, s);
             else if (redis && s->presence_deadline_ms < deadline &&
                      s->presence_deadline_ms - now_ms < ttl - ttl / 3)
-                presence_write(g, s, deadline, now_ms, true);
+                write_presence(g, s, deadline, now_ms, true);
         }
 }
 
-void vendor_presence_rewrite(gw *g)
+void stream_presence_rewrite(ws_gateway *g)
 {
     for (conn *c = g->conns; c; c = c->next)
         for (int i = 0; i < c->nstreams; i++)
             c->streams[i]->presence_deadline_ms = 0;
 }
 
-void vendor_presence_written(conn *c, const char *vendor_id, bool ok, bool lost)
+/* presence.c's report on a write of c's stream of vendor_id. */
+static void on_presence_written(conn *c, const char *vendor_id, bool ok, bool lost)
 {
     vstream *s = c->state < CONN_CLOSING ? find_stream(c, vendor_id) : NULL;
     if (!s)

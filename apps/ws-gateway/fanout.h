@@ -1,0 +1,114 @@
+/*
+ * fanout.h — from NATS to the viewers who should see it (fanout.c): cell and vendor
+ * subscriptions, each viewer's box and inside set, enter/location/leave per viewer.
+ *
+ * The vendor table (ventry) is also what snapshot.c merges a snapshot with. Deliveries
+ * go out through conn_send; the subscriptions and the news of a deleted vendor go
+ * through fanout_hooks, so that main.c wires NATS and streams.c in and a unit test
+ * (tests/unit/ws/test_fanout.c) records subscriptions instead.
+ */
+#ifndef VENTA_WS_FANOUT_H
+#define VENTA_WS_FANOUT_H
+
+#include "conn.h"
+#include "hmap.h"
+#include "vt_bus.h"
+#include "vt_geo.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct ventry ventry;
+typedef struct cell cell;
+typedef struct member member;
+
+/* A vendor someone on this process may care about. */
+struct ventry {
+    hnode node;
+    char id[VT_UUID_LEN + 1];
+    int64_t last_ts;      /* newest position accepted (drops older ones) */
+    int64_t last_left_ts; /* newest left-cell copy handled */
+    int64_t status_ts;
+    int64_t touched_ms; /* for garbage collection */
+    uint64_t mark;      /* per-operation stamp (snapshot merge) */
+    double lat, lng, heading, speed;
+    bool has_pos, online;
+    /* A status arrived before any position: box viewers could not be told (nobody's
+     * box holds a vendor with no position); they get it with their first `enter`. */
+    bool status_untold;
+    member **inside; /* connections whose box holds it */
+    uint32_t ninside, capinside;
+    conn **watchers; /* watch.vendor */
+    uint32_t nwatchers, capwatchers;
+    vt_bus_sub *sub; /* loc.*.*.*.*.*.*.<id> while it has watchers */
+};
+
+/* A viewer connection's membership in a vendor's inside set, known from both ends. */
+struct member {
+    conn *c;
+    ventry *v;
+    uint32_t ci, vi; /* index in the conn's and the vendor's arrays */
+};
+
+struct cell {
+    hnode node;
+    char hash[VT_GEO_HASH_MAX + 1];
+    vt_bus_sub *sub;
+    conn **conns;
+    uint32_t n, cap;
+};
+
+typedef struct {
+    cell *c;
+    uint32_t idx; /* position of the conn in c->conns */
+} cell_ref;
+
+/* Viewer state of a connection, allocated on its first watch. */
+struct viewer {
+    bool has_box;
+    bool snapshot_pending;
+    uint32_t snapshot_seq;
+    vt_geo_box box;
+    cell_ref *cells;
+    uint32_t ncells;
+    member **inside;
+    uint32_t ninside, capinside;
+    ventry **watched;
+    uint32_t nwatched;
+};
+
+/* What fanout needs besides the messages themselves. */
+typedef struct fanout_hooks {
+    /* Subscribe to subject, with fanout_on_nats as the handler (fanout_nats_subscribe). */
+    int (*subscribe)(ws_gateway *g, const char *subject, vt_bus_sub **out);
+    void (*unsubscribe)(vt_bus_sub *sub);
+    /* evt.vendor.deleted arrived (the id lower case): end the vendor's streams here. */
+    void (*vendor_deleted)(ws_gateway *g, const char *vendor_id);
+} fanout_hooks;
+
+/* The process's subscribe hook: vt_bus_subscribe on g->bus, handled by fanout_on_nats. */
+int fanout_nats_subscribe(ws_gateway *g, const char *subject, vt_bus_sub **out);
+
+/* Subscribe to statuses and deletions. hooks must outlive g's fan-out. */
+int fanout_init(ws_gateway *g, const fanout_hooks *hooks);
+void fanout_close(ws_gateway *g);
+/* NATS callback (nats.c thread): copy and hand to the loop, which runs fanout_handle. */
+void fanout_on_nats(const char *subject, const void *data, size_t len, void *user);
+/* One NATS message on the loop: a position, a status or a deletion, that reached the
+ * process at t_in_ns. */
+void fanout_handle(ws_gateway *g, const char *subject, const void *data, size_t len,
+                   int64_t t_in_ns);
+/* Replace c's viewport (cells, inside set). 0, or a status with err for the client. */
+int fanout_watch_bounds(conn *c, const vt_geo_box *box, char *err, size_t errlen);
+int fanout_watch_vendor(conn *c, const char *vendor_id, char *err, size_t errlen);
+int fanout_unwatch_vendor(conn *c, const char *vendor_id, char *err, size_t errlen);
+/* Drop every trace of c (it is closing). */
+void fanout_conn_gone(conn *c);
+/* Mark v inside c (snapshot). */
+void fanout_member_add(conn *c, ventry *v);
+ventry *fanout_vendor_get(ws_gateway *g, const char *id, bool create);
+/* Forget vendors nobody has looked at for a while. */
+void fanout_sweep(ws_gateway *g, int64_t now_ms);
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * ws_config.h — venta-ws-gateway's settings, read once from the environment by main.c
+ * (docs/ws.md lists the variables) and only read afterwards.
+ */
+#ifndef VENTA_WS_CONFIG_H
+#define VENTA_WS_CONFIG_H
+
+#include "vt_core.h"
+
+typedef struct {
+    vt_addr addr;
+    const char *nats_url;
+    const char *redis_url;
+    const char *vendor_addr;
+    const char *location_addr;
+    int presence_ttl_s;
+    int auth_timeout_s;
+    int max_frame;            /* bytes of one client message; larger → 1009 */
+    int max_cells;            /* cells one watch.bounds may cover */
+    int max_watched_vendors;  /* watch.vendor entries per connection */
+    int max_streamed_vendors; /* vendors one connection may stream as owner */
+    int queue_max;            /* messages pending per connection before it counts as behind */
+    int slow_ms;              /* behind this long (queue over queue_max) → 1013 */
+    int frame_bytes;          /* largest batched frame the server sends */
+    int rate_per_s;           /* client messages per second (token bucket) */
+    int rate_burst;
+    int max_strikes;        /* errors for bad input before a 1008 close */
+    int rate_close_s;       /* seconds in a row over the rate before a 1008 close */
+    int flush_pace_pct;     /* after a long flush, pause this % of its length */
+    int flush_pace_min_us;  /* shorter flushes are not paced */
+    int vendor_interval_ms; /* minimum gap between publishes of one vendor */
+    int ping_s;             /* ping after this much silence; hang up after 2× */
+    int snapshot_limit;     /* vendors asked from VendorsInBounds */
+    int rx_buffer;          /* lws receive buffer per connection */
+    int shutdown_grace_ms;
+    int rpc_timeout_ms;
+} ws_config;
+
+#endif
