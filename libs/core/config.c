@@ -173,3 +173,12 @@ int vt_config_choice(const char *name, const char *fallback, const char *const *
     snprintf(reason, sizeof reason, "must be one of %s, got \"%.64s\"", err, v ? v : "");
     vt_config_fail(name, reason);
 }
+
+/* Here rather than in log.c: reading the environment is this file's job, and the logger
+ * then needs nothing from the configuration (config.c logs, log.c does not read it). */
+void vt_log_init_from_env(const char *service)
+{
+    vt_log_init(service, VT_LOG_INFO); /* a bad level is reported under the service's name */
+    int level = vt_config_choice("VENTA_LOG_LEVEL", "info", vt_log_level_names);
+    vt_log_init(service, (vt_log_level)level);
+}

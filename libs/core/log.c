@@ -21,20 +21,13 @@
 static vt_log_level min_level = VT_LOG_INFO;
 static char service_name[64] = "venta";
 
-static const char *const level_names[] = {"debug", "info", "warn", "error", NULL};
+const char *const vt_log_level_names[] = {"debug", "info", "warn", "error", NULL};
 
 void vt_log_init(const char *service, vt_log_level level)
 {
     if (service)
         snprintf(service_name, sizeof service_name, "%s", service);
     min_level = level;
-}
-
-void vt_log_init_from_env(const char *service)
-{
-    vt_log_init(service, min_level); /* a bad level is reported under the service's name */
-    int level = vt_config_choice("VENTA_LOG_LEVEL", "info", level_names);
-    vt_log_init(service, (vt_log_level)level);
 }
 
 bool vt_log_enabled(vt_log_level level)
@@ -76,7 +69,7 @@ void vt_logv(vt_log_level level, const vt_log_ctx *ctx, const char *fmt, va_list
     used = append(line, used, "{\"ts\":\"");
     used = append(line, used, ts);
     used = append(line, used, "\",\"level\":\"");
-    used = append(line, used, level_names[level]);
+    used = append(line, used, vt_log_level_names[level]);
     used = append(line, used, "\"");
     used = append_field(line, used, "service", service_name);
     used = append(line, used, ",\"msg\":\"");

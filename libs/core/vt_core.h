@@ -94,8 +94,12 @@ typedef struct {
 
 /* Set the process name shown in every line and the minimum level. */
 void vt_log_init(const char *service, vt_log_level level);
-/* Read VENTA_LOG_LEVEL (debug|info|warn|error, default info), dying on a bad value. */
+/* Read VENTA_LOG_LEVEL (debug|info|warn|error, default info), dying on a bad value
+ * (config.c). */
 void vt_log_init_from_env(const char *service);
+/* The level names as VENTA_LOG_LEVEL and the "level" field of a line spell them,
+ * indexed by vt_log_level, NULL-terminated. */
+extern const char *const vt_log_level_names[];
 bool vt_log_enabled(vt_log_level level);
 void vt_log(vt_log_level level, const vt_log_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
