@@ -97,24 +97,26 @@ static msgbuf *pop(outq *q)
 size_t outq_pack(outq *q, char *frame, size_t cap, const outq_limits *lim, vt_histogram *latency,
                  int64_t now_ns, msgbuf **alone, uint32_t *count)
 {
+    /* Locals, not *count: the copies into frame (char) could alias it, and this loop
+     * runs once per message delivered. */
     size_t total = 0;
+    uint32_t n = 0;
     *alone = NULL;
-    *count = 0;
     if (q->n > 0 && q->v[q->head]->len > cap) {
         /* One message larger than a frame (a big snapshot): it goes alone. */
         *alone = pop(q);
-        *count = 1;
+        n = 1;
     } else {
         while (q->n > 0) {
             msgbuf *m = q->v[q->head];
-            size_t need = m->len + (*count ? 1 : 0);
+            size_t need = m->len + (n ? 1 : 0);
             if (total + need > cap)
                 break;
-            if (*count)
+            if (n)
                 frame[total++] = '\n';
             memcpy(frame + total, m->data, m->len);
             total += m->len;
-            (*count)++;
+            n++;
             if (m->t_in_ns)
                 vt_histogram_observe(latency, (double)(now_ns - m->t_in_ns) / 1e9);
             msg_unref(pop(q));
@@ -122,6 +124,7 @@ size_t outq_pack(outq *q, char *frame, size_t cap, const outq_limits *lim, vt_hi
     }
     if (q->n < lim->queue_max / 2)
         q->behind_since_ns = 0; /* caught up */
+    *count = n;
     return total;
 }
 
