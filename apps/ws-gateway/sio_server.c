@@ -326,9 +326,17 @@ static void on_packet(sio_session *s, const vt_sio_eio_packet *p)
 
 /* ---------------------------------------------------------------------- polling */
 
+/* A query parameter's value into buf, NULL when absent or longer than buf. lws copies
+ * each "name=value" it looks at whole and gives up at one that does not fit (a JWT in
+ * ?token=), so it looks with a buffer as big as the headers may be. */
 static const char *arg(struct lws *wsi, const char *name, char *buf, int cap)
 {
-    return lws_get_urlarg_by_name(wsi, name, buf, cap);
+    char big[10240];
+    const char *v = lws_get_urlarg_by_name(wsi, name, big, sizeof big);
+    if (!v || (int)strlen(v) >= cap)
+        return NULL;
+    memcpy(buf, v, strlen(v) + 1);
+    return buf;
 }
 
 static sio_method method_of(struct lws *wsi)
@@ -344,7 +352,7 @@ static sio_method method_of(struct lws *wsi)
  * session (NULL for a handshake). */
 static int check(ws_gateway *g, struct lws *wsi, bool websocket, char *sid, sio_session **sp)
 {
-    char eio[8], transport_name[16], sidbuf[VT_REQUEST_ID_LEN + 8];
+    char eio[32], transport_name[48], sidbuf[VT_REQUEST_ID_LEN + 32];
     const char *sidarg = arg(wsi, "sid=", sidbuf, sizeof sidbuf);
     sio_session *s = sidarg ? find(g, sidarg) : NULL;
     sio_request r = {.method = websocket ? SIO_GET : method_of(wsi),
@@ -370,6 +378,8 @@ static int on_http(ws_gateway *g, struct lws *wsi, void **slot)
     *slot = l;
     sio_session *s;
     int err = check(g, wsi, false, l->sid, &s);
+    /* A body we will not read would be taken for the next request: hang up after. */
+    l->hang_up = method_of(wsi) != SIO_GET && (err >= 0 || !s);
     if (err >= 0)
         return answer_error(l, err);
     if (!s) { /* the handshake: a new session, answered with its open packet */
@@ -383,14 +393,10 @@ static int on_http(ws_gateway *g, struct lws *wsi, void **slot)
     if (method_of(wsi) == SIO_POST) {
         char cl[24];
         l->kind = LINK_POST;
-        if (lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
-            strtoll(cl, NULL, 10) > g->cfg.max_frame) {
-            l->hang_up = true; /* its body is not read: the connection cannot be reused */
-            l->kind = LINK_ANSWER;
-            conn_close(s->c, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too big");
-            return answer(l, 413, "application/json",
-                          "{\"code\":3,\"message\":\"Payload Too Large\"}", 40);
-        }
+        /* Too big: read and dropped, then 413 (an answer before the body is read
+         * would meet a client still writing it). */
+        l->too_big = lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
+                     strtoll(cl, NULL, 10) > g->cfg.max_frame;
         return 0; /* the body follows */
     }
     if (s->get) { /* two GETs at once: socket.io closes such a session */
@@ -490,7 +496,9 @@ static int on_http_writeable(sio_link *l, void **slot)
                                           *end = hdr + sizeof hdr - 1;
         if (lws_add_http_common_headers(l->wsi, l->status, l->ctype, (lws_filepos_t)l->len, &p,
                                         end) ||
-            vt_http_add_keepalive_hint(l->wsi, HTTP_KEEPALIVE_S, &p, end) ||
+            (l->hang_up ? lws_add_http_header_by_name(l->wsi, (const unsigned char *)"connection:",
+                                                      (const unsigned char *)"close", 5, &p, end)
+                        : vt_http_add_keepalive_hint(l->wsi, HTTP_KEEPALIVE_S, &p, end)) ||
             lws_finalize_write_http_header(l->wsi, start, &p, end))
             return -1;
         l->headers_sent = true;
@@ -533,7 +541,7 @@ static int on_established(ws_gateway *g, struct lws *wsi, void **slot)
     l->kind = LINK_WS;
     l->wsi = wsi;
     *slot = l;
-    char sidbuf[VT_REQUEST_ID_LEN + 8];
+    char sidbuf[VT_REQUEST_ID_LEN + 32];
     const char *sid = arg(wsi, "sid=", sidbuf, sizeof sidbuf);
     if (sid) { /* the upgrade of a polling session: a probe first */
         sio_session *s = find(g, sid);
