@@ -26,8 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* 0 with c->user_id set, or VT_UNAUTHENTICATED with the reason in err. */
-static int verify(conn *c, const char *token, size_t len, char *err, size_t errlen)
+int client_authenticate(conn *c, const char *token, size_t len, char *err, size_t errlen)
 {
     vt_auth_identity id;
     int rc = vt_auth_verify(c->g->auth, token, len, vt_now_ms() / 1000, &id, err, errlen);
@@ -89,7 +88,7 @@ int client_established(conn *c)
         }
     }
     if (token) {
-        int rc = verify(c, token, tlen, err, sizeof err);
+        int rc = client_authenticate(c, token, tlen, err, sizeof err);
         free(buf);
         if (rc != VT_OK) {
             close_unauthenticated(c, err);
@@ -138,7 +137,7 @@ static bool take_token(conn *c)
 static void handle_auth(conn *c, const client_msg *m)
 {
     char err[200];
-    int rc = verify(c, m->token, m->token_len, err, sizeof err);
+    int rc = client_authenticate(c, m->token, m->token_len, err, sizeof err);
     if (c->state == CONN_AUTH_WAIT) {
         if (rc != VT_OK) {
             close_unauthenticated(c, err);
@@ -185,7 +184,7 @@ static void rate_limited(conn *c, const char *text, size_t len)
     msg_parse_done(&m);
 }
 
-static void handle_message(conn *c, const char *text, size_t len)
+void client_message(conn *c, const char *text, size_t len)
 {
     ws_gateway *g = c->g;
     vt_counter_inc(g->m.msgs_in);
@@ -271,7 +270,7 @@ int client_receive(conn *c, const void *in, size_t len, bool first, bool final, 
             conn_send_error(c, "INVALID_ARGUMENT", "binary frames are not supported", NULL);
             conn_strike(c);
         } else {
-            handle_message(c, in, len);
+            client_message(c, in, len);
         }
     } else {
         if (!c->rx && !(c->rx = malloc((size_t)g->cfg.max_frame)))
@@ -283,7 +282,7 @@ int client_receive(conn *c, const void *in, size_t len, bool first, bool final, 
                 conn_send_error(c, "INVALID_ARGUMENT", "binary frames are not supported", NULL);
                 conn_strike(c);
             } else {
-                handle_message(c, c->rx, c->rxlen);
+                client_message(c, c->rx, c->rxlen);
             }
             free(c->rx);
             c->rx = NULL;

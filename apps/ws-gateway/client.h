@@ -17,6 +17,13 @@
 int client_established(conn *c);
 /* One received fragment; -1 to close (the reason already set). */
 int client_receive(conn *c, const void *in, size_t len, bool first, bool final, bool binary);
+/* Verify a session token for c (API.md §2): 0 with c->user_id set; else
+ * VT_UNAUTHENTICATED, or VT_PERMISSION_DENIED for another user than c's, with the
+ * reason in err. */
+int client_authenticate(conn *c, const char *token, size_t len, char *err, size_t errlen);
+/* One whole client message in venta.v1.json (socket.io events are translated to it,
+ * sio_client.c): the rate limit, strikes, dispatch and the reply. */
+void client_message(conn *c, const char *text, size_t len);
 /* The auth deadline passed. */
 int client_timer(conn *c);
 /* Once a second: close connections whose auth deadline passed. */

@@ -107,6 +107,10 @@ bool conn_closed(conn *c)
  * or, when that cannot take it all, from a writeable callback. */
 static void want_write(conn *c)
 {
+    if (c->tx) {
+        c->tx->wake(c);
+        return;
+    }
     if (!c->wsi || c->write_requested)
         return;
     c->write_requested = true;
@@ -137,6 +141,8 @@ void conn_close(conn *c, int code, const char *reason)
     if (c->wsi) {
         c->write_requested = true;
         lws_callback_on_writable(c->wsi);
+    } else if (c->tx) {
+        c->tx->wake(c);
     }
 }
 
@@ -146,13 +152,9 @@ static outq_limits limits(const ws_gateway *g)
                          .slow_ns = (int64_t)g->cfg.slow_ms * 1000000};
 }
 
-bool conn_send(conn *c, msgbuf *m)
+static bool push(conn *c, msgbuf *m)
 {
     ws_gateway *g = c->g;
-    if (c->state >= CONN_CLOSING || !c->wsi) {
-        vt_counter_inc(g->m.dropped_closed);
-        return false;
-    }
     outq_limits lim = limits(g);
     switch (outq_push(&c->q, m, &lim)) {
     case OUTQ_QUEUED:
@@ -174,6 +176,44 @@ bool conn_send(conn *c, msgbuf *m)
         return false;
     }
     return false;
+}
+
+bool conn_send(conn *c, msgbuf *m)
+{
+    if (c->state >= CONN_CLOSING || (!c->wsi && !c->tx)) {
+        vt_counter_inc(c->g->m.dropped_closed);
+        return false;
+    }
+    if (!c->tx)
+        return push(c, m);
+    msgbuf *own = c->tx->encode(c, m); /* once per protocol: the transport caches it */
+    if (!own)
+        return true;
+    bool ok = push(c, own);
+    msg_unref(own);
+    return ok;
+}
+
+msgbuf *conn_take(conn *c)
+{
+    ws_gateway *g = c->g;
+    if (c->q.n == 0)
+        return NULL;
+    /* A frame of no bytes: the head message comes back alone, whatever its size. */
+    outq_limits lim = limits(g);
+    msgbuf *m;
+    uint32_t count;
+    int64_t now = vt_monotonic_ns();
+    outq_pack(&c->q, NULL, 0, &lim, g->m.latency, now, &m, &count);
+    g->queued -= count;
+    if (!m)
+        return NULL;
+    if (m->t_in_ns)
+        vt_histogram_observe(g->m.latency, (double)(now - m->t_in_ns) / 1e9);
+    vt_counter_inc(g->m.msgs_out);
+    vt_counter_add(g->m.bytes_out, m->len);
+    outq_trim(&c->q);
+    return m;
 }
 
 /* Send m, the caller's own (a reply), and drop it. */

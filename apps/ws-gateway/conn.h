@@ -23,6 +23,18 @@ typedef struct viewer viewer;
 typedef struct vstream vstream;
 
 enum conn_state { CONN_AUTH_WAIT = 0, CONN_OPEN, CONN_CLOSING, CONN_GONE };
+
+/* The seam for a connection that is not a venta.v1.json WebSocket (socket.io, over
+ * HTTP long-polling or WebSocket: sio_server.c). It has no wsi; its transport turns
+ * each message into its own protocol as it is queued, and writes the queue itself
+ * when woken. Callbacks, so that conn.c still calls nothing above it. */
+typedef struct conn_transport {
+    /* m in the transport's encoding: a new reference, or NULL when m means nothing to
+     * this client (it is then dropped). */
+    msgbuf *(*encode)(conn *c, msgbuf *m);
+    /* Messages were queued, or a close was asked (c->close_code): write them. */
+    void (*wake)(conn *c);
+} conn_transport;
 enum conn_role { ROLE_PENDING = 0, ROLE_VIEWER, ROLE_VENDOR, ROLE_COUNT };
 
 struct conn {
@@ -55,6 +67,8 @@ struct conn {
     uint64_t mark_in, mark_seen, mark_sent; /* fanout.c: per-delivery stamps */
     conn *prev, *next;                      /* every live connection, for shutdown */
     conn *flush_next;                       /* the flush list */
+    const conn_transport *tx;               /* NULL: a venta.v1.json WebSocket (wsi) */
+    void *tx_data;                          /* the transport's, e.g. its session */
 };
 
 conn *conn_new(ws_gateway *g, struct lws *wsi, const char *request_id);
@@ -69,6 +83,9 @@ void conn_set_role(conn *c, enum conn_role role);
 /* Queue m for c (takes a reference). False when c is closing, or was just closed as
  * too slow (1013) or out of memory. */
 bool conn_send(conn *c, msgbuf *m);
+/* For a transport (conn_transport): the next queued message, the caller's reference,
+ * counted as sent; NULL when the queue is empty. */
+msgbuf *conn_take(conn *c);
 void conn_send_error(conn *c, const char *code, const char *message, const char *ref);
 void conn_send_ack(conn *c, const char *ref);
 /* Ask for a close with code and reason (static text), from anywhere on the loop. */

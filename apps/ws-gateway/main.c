@@ -14,6 +14,7 @@
 #include "client.h"
 #include "fanout.h"
 #include "presence.h"
+#include "sio_server.h"
 #include "streams.h"
 #include "vt_http.h"
 #include "ws_gateway.h"
@@ -74,6 +75,8 @@ static void read_config(ws_config *c)
     c->rx_buffer = (int)vt_config_int("VENTA_WS_RX_BUFFER", 256, 128, 1 << 20);
     c->shutdown_grace_ms = (int)vt_config_int("VENTA_SHUTDOWN_GRACE_MS", 5000, 0, 600000);
     c->rpc_timeout_ms = (int)vt_config_int("VENTA_WS_RPC_TIMEOUT_MS", 3000, 100, 60000);
+    c->sio_ping_interval_ms = (int)vt_config_int("VENTA_SIO_PING_INTERVAL_MS", 25000, 50, 3600000);
+    c->sio_ping_timeout_ms = (int)vt_config_int("VENTA_SIO_PING_TIMEOUT_MS", 20000, 50, 3600000);
 }
 
 static void on_tick(uv_timer_t *t)
@@ -100,6 +103,7 @@ static void finish(ws_gateway *g)
     uv_timer_stop(&g->tick);
     conn_flush_stop(g);
     ws_server_destroy(g); /* closes what is left: vendors publish offline here */
+    sio_server_free(g);   /* socket.io sessions that had no socket open */
     fanout_close(g);
     vt_bus_free(g->bus, 5000); /* flushes the offline statuses */
     g->bus = NULL;

@@ -34,6 +34,8 @@ typedef struct {
     int rx_buffer;          /* lws receive buffer per connection */
     int shutdown_grace_ms;
     int rpc_timeout_ms;
+    int sio_ping_interval_ms; /* socket.io (Engine.IO) heartbeat: ping every … */
+    int sio_ping_timeout_ms;  /* … and close when its pong is this late */
 } ws_config;
 
 #endif

@@ -11,6 +11,9 @@
  * Modules, each with its header, from the top down (each calls only those below it):
  *   main.c        configuration, the loop, signals, start and stop
  *   ws_server.c   the lws context on the loop; HTTP (/metrics, /healthz) and GET /ws
+ *   sio_server.c  /socket.io/: Engine.IO sessions, polling and WebSocket, heartbeat
+ *   sio_client.c  socket.io namespaces, auth, the original apps' events → client.c
+ *   sio_session.c Engine.IO request and heartbeat rules (pure)
  *   client.c      a client: authentication, limits, dispatch of its messages
  *   snapshot.c    watch.bounds snapshots from LocationService, merged with live state
  *   streams.c     vendor streams: ownership, rate limit, publish, presence, status
@@ -20,6 +23,7 @@
  *   conn.c        one connection as an object: refcount, sending, flush, frames
  *   outqueue.c    per-connection bounded queue, per-vendor coalescing, frame packing
  *   ws_messages.c client JSON in (jansson); server messages out, encoded once, refcounted
+ *   sio_messages.c socket.io events ⇄ venta.v1.json messages (pure)
  *   hmap.c        the small intrusive hash table behind the cell and vendor tables
  *   ws_metrics.c  the Prometheus series
  * Upward news goes through callbacks: fanout_hooks (subscriptions, deleted vendors) and
@@ -81,6 +85,7 @@ struct ws_gateway {
     bool claim_busy;         /* a presence claim is on its way to Redis */
     int64_t claim_warned_ms; /* last warning about a failed claim */
     char instance[VT_REQUEST_ID_LEN + 1];
+    struct sio_server *sio; /* sio_server.c: socket.io sessions, made on first use */
 };
 
 #endif

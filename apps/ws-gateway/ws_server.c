@@ -1,6 +1,7 @@
 /*
  * ws_server.c — libwebsockets on our libuv loop: one port for GET /ws (the WebSocket
- * edge), GET /metrics, /healthz and /readyz.
+ * edge), GET /metrics, /healthz and /readyz; /socket.io/ (socket.io 4 for the original
+ * apps) is handed whole to sio_server.c.
  *
  * One protocol, "venta.v1.json", is listed first, so it is also what a client gets
  * when it asks for no subprotocol (API.md §4: it is the default). Its callback
@@ -16,6 +17,7 @@
 #include "ws_server.h"
 
 #include "client.h"
+#include "sio_server.h"
 #include "vt_http.h"
 #include "ws_gateway.h"
 
@@ -35,6 +37,7 @@ typedef struct {
     unsigned char *body; /* LWS_PRE + len, for HTTP answers */
     size_t len;
     char request_id[129]; /* chosen when the upgrade is answered, echoed there */
+    void *sio;            /* sio_server.c's, for a /socket.io/ request */
 } pss_t;
 
 /* The upgrade's X-Request-ID when sane (API.md §2), else a new one. */
@@ -146,6 +149,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 {
     ws_gateway *g = lws_context_user(lws_get_context(wsi));
     pss_t *pss = user;
+    if ((pss && pss->sio) || sio_server_claims(wsi, reason, in)) /* socket.io 4 (docs/ws.md) */
+        return sio_server_callback(g, wsi, reason, pss ? &pss->sio : NULL, in, len);
     switch (reason) {
     case LWS_CALLBACK_HTTP:
         return on_http(g, wsi, pss, in ? (const char *)in : "");

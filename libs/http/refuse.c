@@ -29,18 +29,24 @@ int vt_http_refuse_now(struct lws *wsi, unsigned int status, const char *code,
                         code, emsg, request_id);
     if (blen < 0 || (size_t)blen >= sizeof body)
         return -1;
+    return vt_http_refuse_body_now(wsi, status, request_id, body, (size_t)blen);
+}
+
+int vt_http_refuse_body_now(struct lws *wsi, unsigned int status, const char *request_id,
+                            const char *body, size_t blen)
+{
     unsigned char buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start,
                                          *end = buf + sizeof buf - 1;
     if (lws_add_http_common_headers(wsi, status, "application/json", (lws_filepos_t)blen, &p,
                                     end) ||
-        lws_add_http_header_by_name(wsi, (const unsigned char *)"x-request-id:",
-                                    (const unsigned char *)request_id, (int)strlen(request_id),
-                                    &p, end) ||
+        (request_id && lws_add_http_header_by_name(wsi, (const unsigned char *)"x-request-id:",
+                                                   (const unsigned char *)request_id,
+                                                   (int)strlen(request_id), &p, end)) ||
         lws_add_http_header_by_name(wsi, (const unsigned char *)"connection:",
                                     (const unsigned char *)"close", 5, &p, end) ||
-        lws_finalize_http_header(wsi, &p, end) || end - p < blen)
+        lws_finalize_http_header(wsi, &p, end) || end - p < (long)blen)
         return -1;
-    memcpy(p, body, (size_t)blen);
+    memcpy(p, body, blen);
     p += blen;
     if (lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_FINAL) != (int)(p - start))
         return -1;

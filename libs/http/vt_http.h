@@ -21,6 +21,11 @@ void vt_http_route_lws_log(void);
 int vt_http_refuse_now(struct lws *wsi, unsigned int status, const char *code,
                        const char *message);
 
+/* The same with a body of the caller's (JSON, at most 512 bytes), e.g. socket.io's
+ * {"code":N,"message":…}; request_id may be NULL. */
+int vt_http_refuse_body_now(struct lws *wsi, unsigned int status, const char *request_id,
+                            const char *body, size_t blen);
+
 /* Replace addr's host by the numeric IPv4 address lws should listen on (a name such as
  * localhost resolves; lws would take it as an interface name and listen nowhere). A
  * host that does not resolve, or only to IPv6 (the gateways run lws on IPv4; an IPv6
