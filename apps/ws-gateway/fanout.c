@@ -24,6 +24,9 @@
  *    vendor inside: in and was in → location, in and was not → enter, out and was in
  *    → leave. A left-cell copy only ever produces leaves.
  *  - Each outgoing message is encoded at most once per NATS message and shared.
+ *  - The cell and vendor tables are fanout_tables: the mesh's vt_index over arrays of
+ *    the entries, probed inline (no call per lookup), the hash kept in each entry so
+ *    that a probe compares strings only on a full hash match.
  *  - While a viewer waits for its snapshot, its inside set is kept up to date but
  *    nothing is queued for it: snapshot.c merges that live state into the snapshot.
  */
@@ -44,12 +47,81 @@ typedef struct {
     char data[]; /* subject, NUL, payload */
 } nats_item;
 
+/* ---------------------------------------------------------- the cell and vendor tables */
+
+typedef struct {
+    const char *key;
+    uint64_t hash;
+} table_key;
+
+static bool node_is(const void *ctx, uint32_t e, const void *key)
+{
+    const fanout_node *n = ((const fanout_table *)ctx)->items[e];
+    const table_key *k = key;
+    return n->hash == k->hash && strcmp(n->key, k->key) == 0;
+}
+
+static uint64_t node_hash(const void *ctx, uint32_t e)
+{
+    return ((const fanout_table *)ctx)->items[e]->hash;
+}
+
+static fanout_node *table_get(const fanout_table *t, const char *key, uint64_t hash)
+{
+    table_key k = {key, hash};
+    uint32_t e = vt_index_find(&t->index, hash, node_is, t, &k);
+    return e == VT_INDEX_NONE ? NULL : t->items[e];
+}
+
+/* Add n (key and hash set, the key absent), growing at half load. */
+static int table_add(fanout_table *t, fanout_node *n)
+{
+    if (t->n == t->cap) {
+        uint32_t cap = t->cap ? t->cap * 2 : 32;
+        fanout_node **items = realloc(t->items, cap * sizeof *items);
+        if (!items)
+            return VT_RESOURCE_EXHAUSTED;
+        t->items = items;
+        t->cap = cap;
+    }
+    if (vt_index_full(&t->index, 1, 2)) {
+        size_t nslots = vt_index_nslots(&t->index) ? vt_index_nslots(&t->index) * 2 : 64;
+        int rc = t->index.slots ? vt_index_resize(&t->index, nslots, node_hash, t)
+                                : vt_index_init(&t->index, nslots);
+        if (rc != VT_OK)
+            return rc;
+    }
+    n->at = t->n;
+    t->items[t->n++] = n;
+    vt_index_add(&t->index, n->hash, n->at);
+    return VT_OK;
+}
+
+/* Take n out; the last entry moves into its place. */
+static void table_del(fanout_table *t, fanout_node *n)
+{
+    vt_index_delete(&t->index, vt_index_slot_of(&t->index, n->hash, n->at), node_hash, t);
+    fanout_node *last = t->items[--t->n];
+    if (last != n) {
+        vt_index_renumber(&t->index, vt_index_slot_of(&t->index, last->hash, t->n), n->at);
+        last->at = n->at;
+        t->items[n->at] = last;
+    }
+}
+
+static void table_free(fanout_table *t)
+{
+    vt_index_free(&t->index);
+    free(t->items);
+    memset(t, 0, sizeof *t);
+}
+
 /* -------------------------------------------------------------------- vendor table */
 
 ventry *fanout_vendor_get(ws_gateway *g, const char *id, bool create)
 {
-    uint64_t h = hmap_hash(id);
-    hnode *n = hmap_get(&g->vendors, id, h);
+    uint64_t h = vt_hash_str(id);
+    fanout_node *n = table_get(&g->vendors, id, h);
     if (n || !create)
         return (ventry *)n;
     ventry *v = calloc(1, sizeof *v);
@@ -60,7 +132,7 @@ ventry *fanout_vendor_get(ws_gateway *g, const char *id, bool create)
     v->node.hash = h;
     v->online = true;
     v->touched_ms = vt_now_ms();
-    if (hmap_put(&g->vendors, &v->node) != VT_OK) {
+    if (table_add(&g->vendors, &v->node) != VT_OK) {
         free(v);
         return NULL;
     }
@@ -69,7 +141,7 @@ ventry *fanout_vendor_get(ws_gateway *g, const char *id, bool create)
 
 static void ventry_free(ws_gateway *g, ventry *v)
 {
-    hmap_del(&g->vendors, &v->node);
+    table_del(&g->vendors, &v->node);
     if (v->sub) {
         g->fanout_hooks->unsubscribe(v->sub);
         vt_gauge_add(g->m.vendor_subs, -1);
@@ -136,8 +208,8 @@ static void clear_inside(conn *c)
 
 static cell *cell_get(ws_gateway *g, const char *hash, char *err, size_t errlen)
 {
-    uint64_t h = hmap_hash(hash);
-    hnode *n = hmap_get(&g->cells, hash, h);
+    uint64_t h = vt_hash_str(hash);
+    fanout_node *n = table_get(&g->cells, hash, h);
     if (n)
         return (cell *)n;
     cell *ce = calloc(1, sizeof *ce);
@@ -149,7 +221,7 @@ static cell *cell_get(ws_gateway *g, const char *hash, char *err, size_t errlen)
     char subject[VT_EVENTS_SUBJECT_MAX];
     if (vt_events_cell_subject(hash, subject, sizeof subject) != VT_OK ||
         g->fanout_hooks->subscribe(g, subject, &ce->sub) != VT_OK ||
-        hmap_put(&g->cells, &ce->node) != VT_OK) {
+        table_add(&g->cells, &ce->node) != VT_OK) {
         if (ce->sub)
             g->fanout_hooks->unsubscribe(ce->sub);
         free(ce);
@@ -185,7 +257,7 @@ static void cell_remove_conn(ws_gateway *g, cell_ref *ref)
             }
     }
     if (ce->n == 0) {
-        hmap_del(&g->cells, &ce->node);
+        table_del(&g->cells, &ce->node);
         g->fanout_hooks->unsubscribe(ce->sub);
         vt_gauge_add(g->m.cells, -1);
         free(ce->conns);
@@ -449,7 +521,7 @@ static void handle_location(ws_gateway *g, const char *cell6,
     for (int p = 1; p <= VT_EVENTS_CELL_PRECISION; p++) {
         memcpy(prefix, cell6, (size_t)p);
         prefix[p] = '\0';
-        cell *ce = (cell *)hmap_get(&g->cells, prefix, hmap_hash(prefix));
+        cell *ce = (cell *)table_get(&g->cells, prefix, vt_hash_str(prefix));
         if (!ce)
             continue;
         for (uint32_t i = 0; i < ce->n; i++) {
@@ -617,14 +689,11 @@ int fanout_init(ws_gateway *g, const fanout_hooks *hooks)
 
 void fanout_sweep(ws_gateway *g, int64_t now_ms)
 {
-    size_t i;
-    hnode *n = hmap_first(&g->vendors, &i);
-    while (n) {
-        hnode *next = hmap_next(&g->vendors, n, &i);
-        ventry *v = (ventry *)n;
+    /* From the end: a removal moves the last entry, already seen, into the hole. */
+    for (uint32_t i = g->vendors.n; i-- > 0;) {
+        ventry *v = (ventry *)g->vendors.items[i];
         if (!v->ninside && !v->nwatchers && now_ms - v->touched_ms > VENDOR_IDLE_MS)
             ventry_free(g, v);
-        n = next;
     }
 }
 
@@ -636,23 +705,15 @@ void fanout_close(ws_gateway *g)
     if (g->deleted_sub)
         g->fanout_hooks->unsubscribe(g->deleted_sub);
     g->deleted_sub = NULL;
-    size_t i;
-    hnode *n = hmap_first(&g->vendors, &i);
-    while (n) {
-        hnode *next = hmap_next(&g->vendors, n, &i);
-        ventry_free(g, (ventry *)n);
-        n = next;
-    }
-    hmap_free(&g->vendors);
+    while (g->vendors.n)
+        ventry_free(g, (ventry *)g->vendors.items[g->vendors.n - 1]);
+    table_free(&g->vendors);
     /* Cells die with their last connection; connections are gone by now. */
-    n = hmap_first(&g->cells, &i);
-    while (n) {
-        hnode *next = hmap_next(&g->cells, n, &i);
-        cell *ce = (cell *)n;
+    for (uint32_t i = 0; i < g->cells.n; i++) {
+        cell *ce = (cell *)g->cells.items[i];
         g->fanout_hooks->unsubscribe(ce->sub);
         free(ce->conns);
         free(ce);
-        n = next;
     }
-    hmap_free(&g->cells);
+    table_free(&g->cells);
 }
