@@ -427,7 +427,7 @@ void fanout_conn_gone(conn *c)
 typedef struct {
     ws_gateway *g;
     ventry *v;
-    const Venta__Events__V1__VendorLocation *loc;
+    const vt_events_position *loc;
     int64_t t_in_ns;
     uint64_t seq;
     msgbuf *location, *enter, *leave;
@@ -437,9 +437,8 @@ typedef struct {
 static msgbuf *lazy(delivery *d, msgbuf **slot, const char *op)
 {
     if (!*slot) {
-        const Venta__Events__V1__VendorLocation *l = d->loc;
-        *slot = op ? msg_encode_position(op, d->v->id, l->lat, l->lng, l->heading, l->speed, l->ts)
-                   : msg_encode_leave(d->v->id);
+        const vt_events_position *l = d->loc;
+        *slot = op ? msg_encode_position(op, l) : msg_encode_leave(d->v->id);
         if (*slot) {
             (*slot)->t_in_ns = d->t_in_ns;
             if (op && strcmp(op, "location") == 0)
@@ -460,7 +459,7 @@ static void consider(delivery *d, conn *c)
     viewer *vw = c->view;
     if (!vw || !vw->has_box || c->state >= CONN_CLOSING)
         return;
-    const Venta__Events__V1__VendorLocation *l = d->loc;
+    const vt_events_position *l = d->loc;
     bool now_in = vt_geo_box_contains(&vw->box, l->lat, l->lng);
     bool was_in = c->mark_in == d->seq;
     if (now_in && !l->left_cell) {
@@ -486,11 +485,10 @@ static void consider(delivery *d, conn *c)
     }
 }
 
-static void handle_location(ws_gateway *g, const char *cell6,
-                            const Venta__Events__V1__VendorLocation *l, int64_t t_in_ns)
+/* l was decoded from a loc subject: l->cell is the subject's cell (the old one, for a
+ * left-cell copy). */
+static void handle_location(ws_gateway *g, const vt_events_position *l, int64_t t_in_ns)
 {
-    if (!vt_geo_point_valid(l->lat, l->lng))
-        return;
     ventry *v = fanout_vendor_get(g, l->vendor_id, true);
     if (!v)
         return;
@@ -519,7 +517,7 @@ static void handle_location(ws_gateway *g, const char *cell6,
         v->inside[i]->c->mark_in = d.seq;
     char prefix[VT_EVENTS_CELL_PRECISION + 1];
     for (int p = 1; p <= VT_EVENTS_CELL_PRECISION; p++) {
-        memcpy(prefix, cell6, (size_t)p);
+        memcpy(prefix, l->cell, (size_t)p);
         prefix[p] = '\0';
         cell *ce = (cell *)table_get(&g->cells, prefix, vt_hash_str(prefix));
         if (!ce)
@@ -556,7 +554,7 @@ static void handle_location(ws_gateway *g, const char *cell6,
     msg_unref(d.status);
 }
 
-static void handle_status(ws_gateway *g, const Venta__Events__V1__VendorStatus *st, int64_t t_in_ns)
+static void handle_status(ws_gateway *g, const vt_events_status *st, int64_t t_in_ns)
 {
     /* Kept for a vendor not seen here yet: its first position may follow at once (the
      * two travel on different subjects, so either may arrive first). */
@@ -615,32 +613,19 @@ static void handle_deleted(ws_gateway *g, const char *vendor_id)
 void fanout_handle(ws_gateway *g, const char *subject, const void *payload, size_t len,
                    int64_t t_in_ns)
 {
-    const uint8_t *data = payload;
     if (strncmp(subject, "loc.", 4) == 0) {
-        char cell6[VT_EVENTS_CELL_PRECISION + 1], vid[VT_UUID_LEN + 1];
-        Venta__Events__V1__VendorLocation *l;
-        if (vt_events_parse_loc_subject(subject, cell6, vid) == VT_OK &&
-            (l = venta__events__v1__vendor_location__unpack(NULL, len, data))) {
-            if (l->vendor_id && strcmp(l->vendor_id, vid) == 0)
-                handle_location(g, cell6, l, t_in_ns);
-            venta__events__v1__vendor_location__free_unpacked(l, NULL);
-        }
-    } else if (strcmp(subject, "evt.vendor.deleted") == 0) {
-        Venta__Events__V1__VendorEvent *ev =
-            venta__events__v1__vendor_event__unpack(NULL, len, data);
-        if (ev && vt_uuid_valid(ev->vendor_id))
-            handle_deleted(g, ev->vendor_id);
-        if (ev)
-            venta__events__v1__vendor_event__free_unpacked(ev, NULL);
-    } else {
+        /* Left-cell copies are handled too: they tell the old cell's viewers it left. */
+        vt_events_position l;
+        if (vt_events_decode_location(subject, payload, len, &l) != VT_EVENTS_LOC_INVALID)
+            handle_location(g, &l, t_in_ns);
+    } else if (strcmp(subject, VT_EVENTS_VENDOR_DELETED) == 0) {
         char vid[VT_UUID_LEN + 1];
-        Venta__Events__V1__VendorStatus *st;
-        if (vt_events_parse_status_subject(subject, vid) == VT_OK &&
-            (st = venta__events__v1__vendor_status__unpack(NULL, len, data))) {
-            if (st->vendor_id && strcmp(st->vendor_id, vid) == 0)
-                handle_status(g, st, t_in_ns);
-            venta__events__v1__vendor_status__free_unpacked(st, NULL);
-        }
+        if (vt_events_decode_deleted(payload, len, vid) == VT_OK)
+            handle_deleted(g, vid);
+    } else {
+        vt_events_status st;
+        if (vt_events_decode_status(subject, payload, len, &st) == VT_OK)
+            handle_status(g, &st, t_in_ns);
     }
 }
 
@@ -683,7 +668,7 @@ int fanout_init(ws_gateway *g, const fanout_hooks *hooks)
     g->fanout_hooks = hooks;
     int rc = hooks->subscribe(g, VT_EVENTS_STATUS_ALL, &g->status_sub);
     if (rc == VT_OK)
-        rc = hooks->subscribe(g, "evt.vendor.deleted", &g->deleted_sub);
+        rc = hooks->subscribe(g, VT_EVENTS_VENDOR_DELETED, &g->deleted_sub);
     return rc;
 }
 
