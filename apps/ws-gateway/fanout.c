@@ -49,6 +49,21 @@ typedef struct {
 
 /* ---------------------------------------------------------- the cell and vendor tables */
 
+/* Room for one more pointer in an array of n of *cap (doubling). */
+static bool grow_ptrs(void *arrp, uint32_t n, uint32_t *cap)
+{
+    void ***arr = arrp;
+    if (n < *cap)
+        return true;
+    uint32_t nc = *cap ? *cap * 2 : 4;
+    void **a = realloc(*arr, nc * sizeof *a);
+    if (!a)
+        return false;
+    *arr = a;
+    *cap = nc;
+    return true;
+}
+
 typedef struct {
     const char *key;
     uint64_t hash;
@@ -76,14 +91,8 @@ static fanout_node *table_get(const fanout_table *t, const char *key, uint64_t h
 /* Add n (key and hash set, the key absent), growing at half load. */
 static int table_add(fanout_table *t, fanout_node *n)
 {
-    if (t->n == t->cap) {
-        uint32_t cap = t->cap ? t->cap * 2 : 32;
-        fanout_node **items = realloc(t->items, cap * sizeof *items);
-        if (!items)
-            return VT_RESOURCE_EXHAUSTED;
-        t->items = items;
-        t->cap = cap;
-    }
+    if (!grow_ptrs(&t->items, t->n, &t->cap))
+        return VT_RESOURCE_EXHAUSTED;
     if (vt_index_full(&t->index, 1, 2)) {
         size_t nslots = vt_index_nslots(&t->index) ? vt_index_nslots(&t->index) * 2 : 64;
         int rc = t->index.slots ? vt_index_resize(&t->index, nslots, node_hash, t)
@@ -152,20 +161,6 @@ static void ventry_free(ws_gateway *g, ventry *v)
 }
 
 /* ------------------------------------------------------------------ inside members */
-
-static bool grow_ptrs(void *arrp, uint32_t n, uint32_t *cap)
-{
-    void ***arr = arrp;
-    if (n < *cap)
-        return true;
-    uint32_t nc = *cap ? *cap * 2 : 4;
-    void **a = realloc(*arr, nc * sizeof *a);
-    if (!a)
-        return false;
-    *arr = a;
-    *cap = nc;
-    return true;
-}
 
 void fanout_member_add(conn *c, ventry *v)
 {
