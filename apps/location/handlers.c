@@ -13,7 +13,6 @@
 #include "handlers.h"
 
 #include "store.h"
-#include "venta/events/v1/events.pb-c.h"
 #include "venta/location/v1/location.pb-c.h"
 #include "vt_events.h"
 #include "vt_geo.h"
@@ -124,15 +123,18 @@ static int update_vendor_location(vt_rpc_ctx *ctx, const ProtobufCMessage *in_ms
     /* One spelling of the id on the bus (NATS subjects are case-sensitive): the edge's. */
     if (!vt_uuid_valid(req->vendor_id))
         return vt_rpc_ctx_error(ctx, VT_INVALID_ARGUMENT, "vendorId must be a UUID");
-    char vendor_id[VT_UUID_LEN + 1];
-    memcpy(vendor_id, req->vendor_id, sizeof vendor_id);
-    for (char *c = vendor_id; *c; c++)
+    vt_events_position loc = {.lat = req->lat,
+                              .lng = req->lng,
+                              .heading = req->heading,
+                              .speed = req->speed,
+                              .accuracy = req->accuracy,
+                              .ts = req->ts ? req->ts : vt_now_ms()};
+    const char *vendor_id = loc.vendor_id;
+    memcpy(loc.vendor_id, req->vendor_id, sizeof loc.vendor_id);
+    for (char *c = loc.vendor_id; *c; c++)
         *c = (char)tolower((unsigned char)*c);
-    Venta__Events__V1__VendorLocation loc =
-        vt_events_location(vendor_id, req->lat, req->lng, req->heading, req->speed,
-                           req->accuracy, req->ts ? req->ts : vt_now_ms());
     char err[256];
-    if (vt_events_location_valid(&loc, err, sizeof err) != VT_OK)
+    if (vt_events_position_valid(&loc, err, sizeof err) != VT_OK)
         return vt_rpc_ctx_error(ctx, VT_INVALID_ARGUMENT, "%s", err);
 
     /* The stored position tells the previous cell and whether a connection holds the

@@ -20,7 +20,6 @@
 #include "ingest.h"
 
 #include "messages.h"
-#include "pending.h"
 #include "store.h"
 #include "vt_core.h"
 #include "vt_events.h"
@@ -38,7 +37,7 @@ typedef struct shard {
     struct ingest *in;
     pthread_mutex_t lock; /* guards buffer, statuses and stopping */
     pthread_cond_t wake;
-    pending *buffer;
+    vt_events_latest *buffer;
     presence_change statuses[STATUS_QUEUE]; /* ring: presence changes to apply */
     size_t status_head, status_count;
     bool stopping;
@@ -71,7 +70,7 @@ static double buffered(void *user)
     double n = 0;
     for (size_t i = 0; i < in->nshards; i++) {
         pthread_mutex_lock(&in->shards[i].lock);
-        n += (double)pending_count(in->shards[i].buffer);
+        n += (double)vt_events_latest_count(in->shards[i].buffer);
         pthread_mutex_unlock(&in->shards[i].lock);
     }
     return n;
@@ -86,25 +85,25 @@ static void on_location(const char *subject, const void *data, size_t len, void 
 {
     ingest *in = user;
     vt_counter_inc(in->received);
-    loc_update u;
-    message_result m = message_location(data, len, &u);
-    if (m == MESSAGE_INVALID) {
+    vt_events_position u;
+    vt_events_loc_kind m = vt_events_decode_location(subject, data, len, &u);
+    if (m == VT_EVENTS_LOC_INVALID) {
         vt_counter_inc(in->invalid);
         vt_debug(NULL, "ingest: dropped a malformed message on %s", subject);
     }
-    if (m != MESSAGE_OK)
+    if (m != VT_EVENTS_LOC_POSITION) /* a left-cell copy repeats one from the new cell */
         return;
     uint64_t dropped = 0;
     shard *sh = shard_of(in, u.vendor_id);
     pthread_mutex_lock(&sh->lock);
-    pending_result r = pending_put(sh->buffer, &u, &dropped);
-    bool full_batch = pending_count(sh->buffer) >= in->opts.batch_max;
+    vt_events_latest_result r = vt_events_latest_put(sh->buffer, &u, &dropped);
+    bool full_batch = vt_events_latest_count(sh->buffer) >= in->opts.batch_max;
     pthread_mutex_unlock(&sh->lock);
     if (full_batch)
         pthread_cond_signal(&sh->wake);
-    if (r == PENDING_COALESCED)
+    if (r == VT_EVENTS_LATEST_COALESCED)
         vt_counter_inc(in->coalesced);
-    else if (r == PENDING_STALE)
+    else if (r == VT_EVENTS_LATEST_STALE)
         vt_counter_inc(in->stale);
     if (dropped)
         vt_counter_add(in->dropped, dropped);
@@ -158,13 +157,14 @@ static void set_db_state(shard *sh, bool up)
 
 static int by_vendor(const void *a, const void *b)
 {
-    return strcmp(((const loc_update *)a)->vendor_id, ((const loc_update *)b)->vendor_id);
+    return strcmp(((const vt_events_position *)a)->vendor_id,
+                  ((const vt_events_position *)b)->vendor_id);
 }
 
 /* Write one batch; on failure put it back where there is room. Rows go in vendor id
  * order, so two replicas upserting overlapping vendors lock rows in the same order
  * and cannot deadlock each other. */
-static int write_batch(shard *sh, loc_update *batch, size_t n)
+static int write_batch(shard *sh, vt_events_position *batch, size_t n)
 {
     ingest *in = sh->in;
     char err[512];
@@ -183,7 +183,7 @@ static int write_batch(shard *sh, loc_update *batch, size_t n)
     uint64_t lost = 0;
     pthread_mutex_lock(&sh->lock);
     for (size_t i = 0; i < n; i++)
-        if (pending_put_if_room(sh->buffer, &batch[i]) == PENDING_FULL)
+        if (vt_events_latest_put_if_room(sh->buffer, &batch[i]) == VT_EVENTS_LATEST_FULL)
             lost++;
     pthread_mutex_unlock(&sh->lock);
     vt_counter_add(in->dropped, lost);
@@ -220,20 +220,20 @@ static void *writer_main(void *arg)
 {
     shard *sh = arg;
     ingest *in = sh->in;
-    loc_update *batch = malloc(in->opts.batch_max * sizeof *batch);
+    vt_events_position *batch = malloc(in->opts.batch_max * sizeof *batch);
     if (!batch)
         abort();
     int backoff_ms = 0;
     int64_t last_ping = 0;
     for (;;) {
         pthread_mutex_lock(&sh->lock);
-        if (!sh->stopping && pending_count(sh->buffer) < in->opts.batch_max) {
+        if (!sh->stopping && vt_events_latest_count(sh->buffer) < in->opts.batch_max) {
             struct timespec until = vt_monotonic_deadline(
                 (int64_t)(backoff_ms > 0 ? backoff_ms : in->opts.batch_ms) * 1000000);
             pthread_cond_timedwait(&sh->wake, &sh->lock, &until);
         }
         bool stopping = sh->stopping;
-        size_t n = pending_take(sh->buffer, batch, in->opts.batch_max);
+        size_t n = vt_events_latest_take(sh->buffer, batch, in->opts.batch_max);
         pthread_mutex_unlock(&sh->lock);
 
         int rc = VT_OK;
@@ -258,7 +258,7 @@ static void *writer_main(void *arg)
                 if (rc != VT_OK)
                     usleep(50000);
                 pthread_mutex_lock(&sh->lock);
-                n = pending_take(sh->buffer, batch, in->opts.batch_max);
+                n = vt_events_latest_take(sh->buffer, batch, in->opts.batch_max);
                 pthread_mutex_unlock(&sh->lock);
                 rc = n > 0 ? write_batch(sh, batch, n) : apply_statuses(sh);
                 if (rc == VT_OK && n == 0)
@@ -304,7 +304,7 @@ static void register_metrics(ingest *in, vt_metrics *m)
 static void shard_free(shard *sh)
 {
     vt_db_conn_free(sh->db);
-    pending_free(sh->buffer);
+    vt_events_latest_free(sh->buffer);
     pthread_cond_destroy(&sh->wake);
     pthread_mutex_destroy(&sh->lock);
 }
@@ -313,7 +313,9 @@ static int shard_init(ingest *in, shard *sh, size_t capacity)
 {
     sh->in = in;
     sh->db_up = true; /* counted down on the first failure, see set_db_state */
-    sh->buffer = pending_new(capacity);
+    char err[128];
+    vt_events_latest_new(&(vt_events_latest_opts){.capacity = capacity}, &sh->buffer, err,
+                         sizeof err);
     sh->db = vt_db_conn_new(in->opts.database_url, store_statements, store_nstatements);
     pthread_mutex_init(&sh->lock, NULL);
     vt_cond_init_monotonic(&sh->wake);
@@ -364,8 +366,8 @@ int ingest_start(const ingest_opts *opts, ingest **out, char *err, size_t errlen
         rc = vt_bus_subscribe(opts->bus, VT_EVENTS_STATUS_ALL, VT_EVENTS_LOCATION_QUEUE, 16384,
                               on_presence, in, &in->status_sub);
     if (rc == VT_OK)
-        rc = vt_bus_subscribe(opts->bus, MESSAGE_DELETED_SUBJECT, VT_EVENTS_LOCATION_QUEUE,
-                              16384, on_presence, in, &in->deleted_sub);
+        rc = vt_bus_subscribe(opts->bus, VT_EVENTS_VENDOR_DELETED, VT_EVENTS_LOCATION_QUEUE, 16384,
+                              on_presence, in, &in->deleted_sub);
     if (rc != VT_OK) {
         snprintf(err, errlen, "cannot subscribe to %s", VT_EVENTS_LOC_ALL);
         ingest_stop(in, 0);

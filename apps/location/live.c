@@ -48,13 +48,12 @@ struct live {
 
 static void on_location(const char *subject, const void *data, size_t len, void *user)
 {
-    (void)subject;
     live *lv = user;
-    loc_update u;
-    message_result m = message_location(data, len, &u);
-    if (m == MESSAGE_INVALID)
+    vt_events_position u;
+    vt_events_loc_kind m = vt_events_decode_location(subject, data, len, &u);
+    if (m == VT_EVENTS_LOC_INVALID)
         vt_counter_inc(lv->invalid);
-    if (m != MESSAGE_OK)
+    if (m != VT_EVENTS_LOC_POSITION) /* a left-cell copy repeats one from the new cell */
         return;
     int64_t now = vt_now_ms();
     pthread_rwlock_wrlock(&lv->lock);
@@ -358,7 +357,7 @@ int live_start(const live_opts *opts, live **out, char *err, size_t errlen)
         rc = vt_bus_subscribe(opts->bus, VT_EVENTS_STATUS_ALL, NULL, 16384, on_presence, lv,
                               &lv->status_sub);
     if (rc == VT_OK)
-        rc = vt_bus_subscribe(opts->bus, MESSAGE_DELETED_SUBJECT, NULL, 16384, on_presence, lv,
+        rc = vt_bus_subscribe(opts->bus, VT_EVENTS_VENDOR_DELETED, NULL, 16384, on_presence, lv,
                               &lv->deleted_sub);
     if (rc == VT_OK) { /* after the subscriptions, which they read */
         vt_metrics_gauge_fn(opts->metrics, "venta_location_live_vendors",

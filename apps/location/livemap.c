@@ -375,7 +375,7 @@ static bool set_position(livemap *m, entry *en, double lat, double lng, double h
 
 /* ---- updates ---- */
 
-bool livemap_put(livemap *m, const loc_update *u, int64_t now_ms)
+bool livemap_put(livemap *m, const vt_events_position *u, int64_t now_ms)
 {
     unsigned char id[16];
     if (!parse_id(u->vendor_id, id))

@@ -27,7 +27,7 @@
 #ifndef VENTA_LOCATION_LIVEMAP_H
 #define VENTA_LOCATION_LIVEMAP_H
 
-#include "pending.h"
+#include "vt_events.h"
 #include "store.h"
 #include "vt_geo.h"
 
@@ -46,7 +46,7 @@ size_t livemap_count(const livemap *m);
 size_t livemap_cells(const livemap *m);
 
 /* A position that arrived at now_ms. false when out of memory. */
-bool livemap_put(livemap *m, const loc_update *u, int64_t now_ms);
+bool livemap_put(livemap *m, const vt_events_position *u, int64_t now_ms);
 /* Presence from vendor.<id>.status (ts_ms: the status's time; last_ts_ms: its boundary
  * or 0). */
 void livemap_set_online(livemap *m, const char *vendor_id, bool online, int64_t ts_ms,

@@ -117,7 +117,8 @@ static bool add_double(vt_buf *b, double v, bool first)
     return vt_buf_printf(b, "%s%.17g", first ? "" : ",", v);
 }
 
-int store_upsert_batch(vt_db_conn *c, const loc_update *rows, size_t n, char *err, size_t errlen)
+int store_upsert_batch(vt_db_conn *c, const vt_events_position *rows, size_t n, char *err,
+                       size_t errlen)
 {
     if (n == 0)
         return VT_OK;
@@ -130,7 +131,7 @@ int store_upsert_batch(vt_db_conn *c, const loc_update *rows, size_t n, char *er
              vt_buf_putc(&cols[k], '{');
     }
     for (size_t i = 0; i < n && ok; i++) {
-        const loc_update *r = &rows[i];
+        const vt_events_position *r = &rows[i];
         bool first = i == 0;
         /* heading, speed and accuracy are `real`: rounded to float here, once, as the
          * live map rounds them (text of the double would be rounded again by float4in). */

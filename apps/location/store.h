@@ -6,7 +6,7 @@
 #ifndef VENTA_LOCATION_STORE_H
 #define VENTA_LOCATION_STORE_H
 
-#include "pending.h"
+#include "vt_events.h"
 #include "vt_db.h"
 #include "vt_geo.h"
 
@@ -37,7 +37,8 @@ typedef struct {
  * stored position (by vendor timestamp) leave it as it is. A live row marks the vendor
  * online unless it is not newer than the last offline's boundary; others leave online
  * as it was (false for a new vendor). */
-int store_upsert_batch(vt_db_conn *c, const loc_update *rows, size_t n, char *err, size_t errlen);
+int store_upsert_batch(vt_db_conn *c, const vt_events_position *rows, size_t n, char *err,
+                       size_t errlen);
 /* Presence from vendor.<id>.status. An offline with last_ts_ms (> 0) wins over the
  * positions up to it, stored or still to come; without one, over positions stored
  * before ts_ms. */

@@ -237,7 +237,7 @@ int store_search(vt_db_conn *c, const store_search_args *a, PGresult **res, char
 
 /* ---- the location cache's batch ---- */
 
-int store_write_locations(vt_db_conn *c, const store_location *rows, size_t n, long *written,
+int store_write_locations(vt_db_conn *c, const vt_events_position *rows, size_t n, long *written,
                           char *err, size_t errlen)
 {
     if (written)

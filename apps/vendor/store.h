@@ -11,6 +11,7 @@
 #define VENTA_VENDOR_STORE_H
 
 #include "vt_db.h"
+#include "vt_events.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -92,17 +93,10 @@ typedef struct {
 int store_search(vt_db_conn *c, const store_search_args *a, PGresult **res, char *err,
                  size_t errlen);
 
-/* One coalesced last-known position for the location cache. */
-typedef struct {
-    char vendor_id[37];
-    double lat, lng;
-    int64_t ts; /* vendor's fix time, ms */
-} store_location;
-
-/* One UPDATE for n positions (distinct vendor ids); a position older than the stored
- * one, or of a deleted or unknown vendor, changes nothing. *written (may be NULL)
+/* One UPDATE for n positions (distinct vendor ids; lat, lng and ts are written); a position older
+ * than the stored one, or of a deleted or unknown vendor, changes nothing. *written (may be NULL)
  * receives the rows changed. */
-int store_write_locations(vt_db_conn *c, const store_location *rows, size_t n, long *written,
+int store_write_locations(vt_db_conn *c, const vt_events_position *rows, size_t n, long *written,
                           char *err, size_t errlen);
 
 #endif

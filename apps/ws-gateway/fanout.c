@@ -24,6 +24,9 @@
  *    vendor inside: in and was in → location, in and was not → enter, out and was in
  *    → leave. A left-cell copy only ever produces leaves.
  *  - Each outgoing message is encoded at most once per NATS message and shared.
+ *  - The cell and vendor tables are fanout_tables: the mesh's vt_index over arrays of
+ *    the entries, probed inline (no call per lookup), the hash kept in each entry so
+ *    that a probe compares strings only on a full hash match.
  *  - While a viewer waits for its snapshot, its inside set is kept up to date but
  *    nothing is queued for it: snapshot.c merges that live state into the snapshot.
  */
@@ -44,43 +47,9 @@ typedef struct {
     char data[]; /* subject, NUL, payload */
 } nats_item;
 
-/* -------------------------------------------------------------------- vendor table */
+/* ---------------------------------------------------------- the cell and vendor tables */
 
-ventry *fanout_vendor_get(ws_gateway *g, const char *id, bool create)
-{
-    uint64_t h = hmap_hash(id);
-    hnode *n = hmap_get(&g->vendors, id, h);
-    if (n || !create)
-        return (ventry *)n;
-    ventry *v = calloc(1, sizeof *v);
-    if (!v)
-        return NULL;
-    memcpy(v->id, id, VT_UUID_LEN + 1);
-    v->node.key = v->id;
-    v->node.hash = h;
-    v->online = true;
-    v->touched_ms = vt_now_ms();
-    if (hmap_put(&g->vendors, &v->node) != VT_OK) {
-        free(v);
-        return NULL;
-    }
-    return v;
-}
-
-static void ventry_free(ws_gateway *g, ventry *v)
-{
-    hmap_del(&g->vendors, &v->node);
-    if (v->sub) {
-        g->fanout_hooks->unsubscribe(v->sub);
-        vt_gauge_add(g->m.vendor_subs, -1);
-    }
-    free(v->inside);
-    free(v->watchers);
-    free(v);
-}
-
-/* ------------------------------------------------------------------ inside members */
-
+/* Room for one more pointer in an array of n of *cap (doubling). */
 static bool grow_ptrs(void *arrp, uint32_t n, uint32_t *cap)
 {
     void ***arr = arrp;
@@ -94,6 +63,104 @@ static bool grow_ptrs(void *arrp, uint32_t n, uint32_t *cap)
     *cap = nc;
     return true;
 }
+
+typedef struct {
+    const char *key;
+    uint64_t hash;
+} table_key;
+
+static bool node_is(const void *ctx, uint32_t e, const void *key)
+{
+    const fanout_node *n = ((const fanout_table *)ctx)->items[e];
+    const table_key *k = key;
+    return n->hash == k->hash && strcmp(n->key, k->key) == 0;
+}
+
+static uint64_t node_hash(const void *ctx, uint32_t e)
+{
+    return ((const fanout_table *)ctx)->items[e]->hash;
+}
+
+static fanout_node *table_get(const fanout_table *t, const char *key, uint64_t hash)
+{
+    table_key k = {key, hash};
+    uint32_t e = vt_index_find(&t->index, hash, node_is, t, &k);
+    return e == VT_INDEX_NONE ? NULL : t->items[e];
+}
+
+/* Add n (key and hash set, the key absent), growing at half load. */
+static int table_add(fanout_table *t, fanout_node *n)
+{
+    if (!grow_ptrs(&t->items, t->n, &t->cap))
+        return VT_RESOURCE_EXHAUSTED;
+    if (vt_index_full(&t->index, 1, 2)) {
+        size_t nslots = vt_index_nslots(&t->index) ? vt_index_nslots(&t->index) * 2 : 64;
+        int rc = t->index.slots ? vt_index_resize(&t->index, nslots, node_hash, t)
+                                : vt_index_init(&t->index, nslots);
+        if (rc != VT_OK)
+            return rc;
+    }
+    n->at = t->n;
+    t->items[t->n++] = n;
+    vt_index_add(&t->index, n->hash, n->at);
+    return VT_OK;
+}
+
+/* Take n out; the last entry moves into its place. */
+static void table_del(fanout_table *t, fanout_node *n)
+{
+    vt_index_delete(&t->index, vt_index_slot_of(&t->index, n->hash, n->at), node_hash, t);
+    fanout_node *last = t->items[--t->n];
+    if (last != n) {
+        vt_index_renumber(&t->index, vt_index_slot_of(&t->index, last->hash, t->n), n->at);
+        last->at = n->at;
+        t->items[n->at] = last;
+    }
+}
+
+static void table_free(fanout_table *t)
+{
+    vt_index_free(&t->index);
+    free(t->items);
+    memset(t, 0, sizeof *t);
+}
+
+/* -------------------------------------------------------------------- vendor table */
+
+ventry *fanout_vendor_get(ws_gateway *g, const char *id, bool create)
+{
+    uint64_t h = vt_hash_str(id);
+    fanout_node *n = table_get(&g->vendors, id, h);
+    if (n || !create)
+        return (ventry *)n;
+    ventry *v = calloc(1, sizeof *v);
+    if (!v)
+        return NULL;
+    memcpy(v->id, id, VT_UUID_LEN + 1);
+    v->node.key = v->id;
+    v->node.hash = h;
+    v->online = true;
+    v->touched_ms = vt_now_ms();
+    if (table_add(&g->vendors, &v->node) != VT_OK) {
+        free(v);
+        return NULL;
+    }
+    return v;
+}
+
+static void ventry_free(ws_gateway *g, ventry *v)
+{
+    table_del(&g->vendors, &v->node);
+    if (v->sub) {
+        g->fanout_hooks->unsubscribe(v->sub);
+        vt_gauge_add(g->m.vendor_subs, -1);
+    }
+    free(v->inside);
+    free(v->watchers);
+    free(v);
+}
+
+/* ------------------------------------------------------------------ inside members */
 
 void fanout_member_add(conn *c, ventry *v)
 {
@@ -136,8 +203,8 @@ static void clear_inside(conn *c)
 
 static cell *cell_get(ws_gateway *g, const char *hash, char *err, size_t errlen)
 {
-    uint64_t h = hmap_hash(hash);
-    hnode *n = hmap_get(&g->cells, hash, h);
+    uint64_t h = vt_hash_str(hash);
+    fanout_node *n = table_get(&g->cells, hash, h);
     if (n)
         return (cell *)n;
     cell *ce = calloc(1, sizeof *ce);
@@ -149,7 +216,7 @@ static cell *cell_get(ws_gateway *g, const char *hash, char *err, size_t errlen)
     char subject[VT_EVENTS_SUBJECT_MAX];
     if (vt_events_cell_subject(hash, subject, sizeof subject) != VT_OK ||
         g->fanout_hooks->subscribe(g, subject, &ce->sub) != VT_OK ||
-        hmap_put(&g->cells, &ce->node) != VT_OK) {
+        table_add(&g->cells, &ce->node) != VT_OK) {
         if (ce->sub)
             g->fanout_hooks->unsubscribe(ce->sub);
         free(ce);
@@ -185,7 +252,7 @@ static void cell_remove_conn(ws_gateway *g, cell_ref *ref)
             }
     }
     if (ce->n == 0) {
-        hmap_del(&g->cells, &ce->node);
+        table_del(&g->cells, &ce->node);
         g->fanout_hooks->unsubscribe(ce->sub);
         vt_gauge_add(g->m.cells, -1);
         free(ce->conns);
@@ -355,7 +422,7 @@ void fanout_conn_gone(conn *c)
 typedef struct {
     ws_gateway *g;
     ventry *v;
-    const Venta__Events__V1__VendorLocation *loc;
+    const vt_events_position *loc;
     int64_t t_in_ns;
     uint64_t seq;
     msgbuf *location, *enter, *leave;
@@ -365,9 +432,8 @@ typedef struct {
 static msgbuf *lazy(delivery *d, msgbuf **slot, const char *op)
 {
     if (!*slot) {
-        const Venta__Events__V1__VendorLocation *l = d->loc;
-        *slot = op ? msg_encode_position(op, d->v->id, l->lat, l->lng, l->heading, l->speed, l->ts)
-                   : msg_encode_leave(d->v->id);
+        const vt_events_position *l = d->loc;
+        *slot = op ? msg_encode_position(op, l) : msg_encode_leave(d->v->id);
         if (*slot) {
             (*slot)->t_in_ns = d->t_in_ns;
             if (op && strcmp(op, "location") == 0)
@@ -388,7 +454,7 @@ static void consider(delivery *d, conn *c)
     viewer *vw = c->view;
     if (!vw || !vw->has_box || c->state >= CONN_CLOSING)
         return;
-    const Venta__Events__V1__VendorLocation *l = d->loc;
+    const vt_events_position *l = d->loc;
     bool now_in = vt_geo_box_contains(&vw->box, l->lat, l->lng);
     bool was_in = c->mark_in == d->seq;
     if (now_in && !l->left_cell) {
@@ -414,11 +480,10 @@ static void consider(delivery *d, conn *c)
     }
 }
 
-static void handle_location(ws_gateway *g, const char *cell6,
-                            const Venta__Events__V1__VendorLocation *l, int64_t t_in_ns)
+/* l was decoded from a loc subject: l->cell is the subject's cell (the old one, for a
+ * left-cell copy). */
+static void handle_location(ws_gateway *g, const vt_events_position *l, int64_t t_in_ns)
 {
-    if (!vt_geo_point_valid(l->lat, l->lng))
-        return;
     ventry *v = fanout_vendor_get(g, l->vendor_id, true);
     if (!v)
         return;
@@ -447,9 +512,9 @@ static void handle_location(ws_gateway *g, const char *cell6,
         v->inside[i]->c->mark_in = d.seq;
     char prefix[VT_EVENTS_CELL_PRECISION + 1];
     for (int p = 1; p <= VT_EVENTS_CELL_PRECISION; p++) {
-        memcpy(prefix, cell6, (size_t)p);
+        memcpy(prefix, l->cell, (size_t)p);
         prefix[p] = '\0';
-        cell *ce = (cell *)hmap_get(&g->cells, prefix, hmap_hash(prefix));
+        cell *ce = (cell *)table_get(&g->cells, prefix, vt_hash_str(prefix));
         if (!ce)
             continue;
         for (uint32_t i = 0; i < ce->n; i++) {
@@ -484,7 +549,7 @@ static void handle_location(ws_gateway *g, const char *cell6,
     msg_unref(d.status);
 }
 
-static void handle_status(ws_gateway *g, const Venta__Events__V1__VendorStatus *st, int64_t t_in_ns)
+static void handle_status(ws_gateway *g, const vt_events_status *st, int64_t t_in_ns)
 {
     /* Kept for a vendor not seen here yet: its first position may follow at once (the
      * two travel on different subjects, so either may arrive first). */
@@ -543,32 +608,19 @@ static void handle_deleted(ws_gateway *g, const char *vendor_id)
 void fanout_handle(ws_gateway *g, const char *subject, const void *payload, size_t len,
                    int64_t t_in_ns)
 {
-    const uint8_t *data = payload;
     if (strncmp(subject, "loc.", 4) == 0) {
-        char cell6[VT_EVENTS_CELL_PRECISION + 1], vid[VT_UUID_LEN + 1];
-        Venta__Events__V1__VendorLocation *l;
-        if (vt_events_parse_loc_subject(subject, cell6, vid) == VT_OK &&
-            (l = venta__events__v1__vendor_location__unpack(NULL, len, data))) {
-            if (l->vendor_id && strcmp(l->vendor_id, vid) == 0)
-                handle_location(g, cell6, l, t_in_ns);
-            venta__events__v1__vendor_location__free_unpacked(l, NULL);
-        }
-    } else if (strcmp(subject, "evt.vendor.deleted") == 0) {
-        Venta__Events__V1__VendorEvent *ev =
-            venta__events__v1__vendor_event__unpack(NULL, len, data);
-        if (ev && vt_uuid_valid(ev->vendor_id))
-            handle_deleted(g, ev->vendor_id);
-        if (ev)
-            venta__events__v1__vendor_event__free_unpacked(ev, NULL);
-    } else {
+        /* Left-cell copies are handled too: they tell the old cell's viewers it left. */
+        vt_events_position l;
+        if (vt_events_decode_location(subject, payload, len, &l) != VT_EVENTS_LOC_INVALID)
+            handle_location(g, &l, t_in_ns);
+    } else if (strcmp(subject, VT_EVENTS_VENDOR_DELETED) == 0) {
         char vid[VT_UUID_LEN + 1];
-        Venta__Events__V1__VendorStatus *st;
-        if (vt_events_parse_status_subject(subject, vid) == VT_OK &&
-            (st = venta__events__v1__vendor_status__unpack(NULL, len, data))) {
-            if (st->vendor_id && strcmp(st->vendor_id, vid) == 0)
-                handle_status(g, st, t_in_ns);
-            venta__events__v1__vendor_status__free_unpacked(st, NULL);
-        }
+        if (vt_events_decode_deleted(payload, len, vid) == VT_OK)
+            handle_deleted(g, vid);
+    } else {
+        vt_events_status st;
+        if (vt_events_decode_status(subject, payload, len, &st) == VT_OK)
+            handle_status(g, &st, t_in_ns);
     }
 }
 
@@ -611,20 +663,17 @@ int fanout_init(ws_gateway *g, const fanout_hooks *hooks)
     g->fanout_hooks = hooks;
     int rc = hooks->subscribe(g, VT_EVENTS_STATUS_ALL, &g->status_sub);
     if (rc == VT_OK)
-        rc = hooks->subscribe(g, "evt.vendor.deleted", &g->deleted_sub);
+        rc = hooks->subscribe(g, VT_EVENTS_VENDOR_DELETED, &g->deleted_sub);
     return rc;
 }
 
 void fanout_sweep(ws_gateway *g, int64_t now_ms)
 {
-    size_t i;
-    hnode *n = hmap_first(&g->vendors, &i);
-    while (n) {
-        hnode *next = hmap_next(&g->vendors, n, &i);
-        ventry *v = (ventry *)n;
+    /* From the end: a removal moves the last entry, already seen, into the hole. */
+    for (uint32_t i = g->vendors.n; i-- > 0;) {
+        ventry *v = (ventry *)g->vendors.items[i];
         if (!v->ninside && !v->nwatchers && now_ms - v->touched_ms > VENDOR_IDLE_MS)
             ventry_free(g, v);
-        n = next;
     }
 }
 
@@ -636,23 +685,15 @@ void fanout_close(ws_gateway *g)
     if (g->deleted_sub)
         g->fanout_hooks->unsubscribe(g->deleted_sub);
     g->deleted_sub = NULL;
-    size_t i;
-    hnode *n = hmap_first(&g->vendors, &i);
-    while (n) {
-        hnode *next = hmap_next(&g->vendors, n, &i);
-        ventry_free(g, (ventry *)n);
-        n = next;
-    }
-    hmap_free(&g->vendors);
+    while (g->vendors.n)
+        ventry_free(g, (ventry *)g->vendors.items[g->vendors.n - 1]);
+    table_free(&g->vendors);
     /* Cells die with their last connection; connections are gone by now. */
-    n = hmap_first(&g->cells, &i);
-    while (n) {
-        hnode *next = hmap_next(&g->cells, n, &i);
-        cell *ce = (cell *)n;
+    for (uint32_t i = 0; i < g->cells.n; i++) {
+        cell *ce = (cell *)g->cells.items[i];
         g->fanout_hooks->unsubscribe(ce->sub);
         free(ce->conns);
         free(ce);
-        n = next;
     }
-    hmap_free(&g->cells);
+    table_free(&g->cells);
 }

@@ -11,7 +11,6 @@
 #define VENTA_WS_FANOUT_H
 
 #include "conn.h"
-#include "hmap.h"
 #include "vt_bus.h"
 #include "vt_geo.h"
 
@@ -23,9 +22,26 @@ typedef struct ventry ventry;
 typedef struct cell cell;
 typedef struct member member;
 
+/* What a cell or a vendor needs to sit in its table (fanout_table): both begin with
+ * one, so that one set of table functions serves both. */
+typedef struct {
+    uint64_t hash;   /* vt_hash_str(key) */
+    const char *key; /* points into the entry */
+    uint32_t at;     /* index in the table's items */
+} fanout_node;
+
+/* The cells or the vendors of the process: the entries, and the mesh's id index
+ * (vt_index) over their keys. Lookups are inline probes with a static comparison:
+ * the fan-out does seven per message. */
+typedef struct {
+    vt_index index;
+    fanout_node **items;
+    uint32_t n, cap;
+} fanout_table;
+
 /* A vendor someone on this process may care about. */
 struct ventry {
-    hnode node;
+    fanout_node node;
     char id[VT_UUID_LEN + 1];
     int64_t last_ts;      /* newest position accepted (drops older ones) */
     int64_t last_left_ts; /* newest left-cell copy handled */
@@ -52,7 +68,7 @@ struct member {
 };
 
 struct cell {
-    hnode node;
+    fanout_node node;
     char hash[VT_GEO_HASH_MAX + 1];
     vt_bus_sub *sub;
     conn **conns;

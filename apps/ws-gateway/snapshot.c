@@ -38,31 +38,15 @@ typedef struct {
     vt_rpc_reply *reply;
 } snap_call;
 
-typedef struct {
-    char *buf;
-    size_t len, cap;
-    size_t count;
-} sbuf;
-
-static void put_vendor(sbuf *b, const char *id, double lat, double lng, int64_t ts, bool online)
+/* One vendor of the snapshot's array; the array is open after `[` (first: no comma). */
+static void put_vendor(vt_buf *b, bool first, const char *id, double lat, double lng, int64_t ts,
+                       bool online)
 {
-    if (b->cap - b->len < 200) {
-        size_t cap = b->cap * 2;
-        char *nb = realloc(b->buf, cap);
-        if (!nb)
-            return;
-        b->buf = nb;
-        b->cap = cap;
-    }
     char la[32], lo[32];
     msg_format_double(lat, la, sizeof la);
     msg_format_double(lng, lo, sizeof lo);
-    b->len +=
-        (size_t)snprintf(b->buf + b->len, b->cap - b->len,
-                         "%s{\"vendorId\":\"%s\",\"lat\":%s,\"lng\":%s,\"ts\":%lld,"
-                         "\"online\":%s}",
-                         b->count ? "," : "", id, la, lo, (long long)ts, online ? "true" : "false");
-    b->count++;
+    vt_buf_printf(b, "%s{\"vendorId\":\"%s\",\"lat\":%s,\"lng\":%s,\"ts\":%lld,\"online\":%s}",
+                  first ? "" : ",", id, la, lo, (long long)ts, online ? "true" : "false");
 }
 
 static void send_snapshot(conn *c, const Venta__Location__V1__VendorsInBoundsResponse *resp)
@@ -70,10 +54,10 @@ static void send_snapshot(conn *c, const Venta__Location__V1__VendorsInBoundsRes
     ws_gateway *g = c->g;
     viewer *vw = c->view;
     uint64_t mark = ++g->seq;
-    sbuf b = {.cap = 4096};
-    if (!(b.buf = malloc(b.cap)))
-        return;
-    b.len = (size_t)snprintf(b.buf, b.cap, "{\"op\":\"snapshot\",\"vendors\":[");
+    vt_buf b = VT_BUF_INIT;
+    size_t count = 0;
+    vt_buf_reserve(&b, 4096);
+    vt_buf_puts(&b, "{\"op\":\"snapshot\",\"vendors\":[");
     for (size_t i = 0; resp && i < resp->n_vendors; i++) {
         const Venta__Location__V1__VendorPosition *p = resp->vendors[i];
         if (!p->vendor_id || !vt_uuid_valid(p->vendor_id))
@@ -109,26 +93,26 @@ static void send_snapshot(conn *c, const Venta__Location__V1__VendorsInBoundsRes
             is_member = v->inside[k]->c == c;
         if (!is_member)
             fanout_member_add(c, v);
-        put_vendor(&b, v->id, lat, lng, ts, online);
+        put_vendor(&b, count++ == 0, v->id, lat, lng, ts, online);
     }
     for (uint32_t i = 0; i < vw->ninside; i++) {
         ventry *v = vw->inside[i]->v;
         if (v->mark != mark) {
             v->mark = mark;
-            put_vendor(&b, v->id, v->lat, v->lng, v->last_ts, v->online);
+            put_vendor(&b, count++ == 0, v->id, v->lat, v->lng, v->last_ts, v->online);
         }
     }
-    msgbuf *m = msg_new(b.len + 2);
+    vt_buf_puts(&b, "]}");
+    msgbuf *m = b.oom ? NULL : msg_new(b.len);
     if (m) {
-        memcpy(m->data, b.buf, b.len);
-        memcpy(m->data + b.len, "]}", 2);
-        m->len = (uint32_t)(b.len + 2);
+        memcpy(m->data, b.data, b.len);
+        m->len = (uint32_t)b.len;
         vw->snapshot_pending = false;
         vt_counter_inc(g->m.snapshots);
         conn_send(c, m);
         msg_unref(m);
     }
-    free(b.buf);
+    vt_buf_free(&b);
 }
 
 /* Still there to be answered (its snapshot may have been superseded meanwhile). */

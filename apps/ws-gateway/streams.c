@@ -88,7 +88,7 @@ static void go_online(ws_gateway *g, vstream *s, int64_t now)
 static void go_offline(ws_gateway *g, vstream *s)
 {
     s->online = false;
-    presence_release(g, s->owner, s->vendor_id, s->ts);
+    presence_release(g, s->owner, s->vendor_id, s->pos.ts);
 }
 
 /* Silent up to the margin before its deadline: the claim will publish the offline,
@@ -97,18 +97,16 @@ static void hand_over(ws_gateway *g, vstream *s)
 {
     s->online = false;
     if (!vt_kv_connected(g->kv) || s->presence_deadline_ms == 0)
-        vt_events_publish_status(g->bus, s->vendor_id, false, vt_now_ms(), s->ts);
+        vt_events_publish_status(g->bus, s->vendor_id, false, vt_now_ms(), s->pos.ts);
 }
 
 static void publish_now(ws_gateway *g, vstream *s, int64_t now)
 {
     if (!s->online)
         go_online(g, s, now);
-    Venta__Events__V1__VendorLocation loc = vt_events_location(
-        s->vendor_id, s->lat, s->lng, s->heading, s->speed, s->accuracy, s->ts);
-    loc.live = true; /* this connection is the vendor's presence */
+    s->pos.live = true; /* this connection is the vendor's presence */
     char new_cell[8] = "";
-    int rc = vt_events_publish_location(g->bus, &loc, s->cell, new_cell);
+    int rc = vt_events_publish_location(g->bus, &s->pos, s->cell, new_cell);
     if (rc == VT_OK) {
         memcpy(s->cell, new_cell, sizeof s->cell);
         vt_counter_inc(g->m.published);
@@ -132,24 +130,13 @@ static void pending_remove(ws_gateway *g, vstream *s)
     s->in_pending_list = false;
 }
 
-/* The stream's position becomes m's. */
-static void take_position(vstream *s, const client_msg *m)
-{
-    s->lat = m->lat;
-    s->lng = m->lng;
-    s->heading = m->heading;
-    s->speed = m->speed;
-    s->accuracy = m->accuracy;
-    s->ts = m->ts;
-}
-
 /* Take a validated position from an owner; false when it is older than what we have. */
-static bool accept_position(ws_gateway *g, vstream *s, const client_msg *m, int64_t now)
+static bool accept_position(ws_gateway *g, vstream *s, const vt_events_position *p, int64_t now)
 {
-    if (m->ts <= s->last_ts)
+    if (p->ts <= s->last_ts)
         return false;
-    s->last_ts = m->ts;
-    take_position(s, m);
+    s->last_ts = p->ts;
+    s->pos = *p;
     s->last_seen_ms = now;
     if (now - s->last_pub_ms >= g->cfg.vendor_interval_ms) {
         publish_now(g, s, now);
@@ -221,12 +208,9 @@ static void on_owner_loop(void *payload, void *user, bool closing)
             }
         }
         if (s->own == OWN_YES && s->has_held) {
-            client_msg m = {.lat = s->lat, .lng = s->lng, .heading = s->heading,
-                            .speed = s->speed, .accuracy = s->accuracy, .ts = s->ts};
-            int64_t held_ts = s->ts;
+            vt_events_position held = s->pos;
             s->last_ts = 0;
-            m.ts = held_ts;
-            accept_position(g, s, &m, vt_now_ms());
+            accept_position(g, s, &held, vt_now_ms());
         }
         s->nheld = 0;
         s->has_held = false;
@@ -300,7 +284,7 @@ void stream_location(conn *c, const client_msg *m)
 {
     ws_gateway *g = c->g;
     char err[160] = "out of memory";
-    vstream *s = stream_for(c, m->vendor_id, err, sizeof err);
+    vstream *s = stream_for(c, m->pos.vendor_id, err, sizeof err);
     if (!s) {
         conn_send_error(c, "RESOURCE_EXHAUSTED", err, m->ref);
         conn_strike(c);
@@ -310,7 +294,7 @@ void stream_location(conn *c, const client_msg *m)
     int64_t now = vt_now_ms();
     switch (s->own) {
     case OWN_YES:
-        accept_position(g, s, m, now);
+        accept_position(g, s, &m->pos, now);
         conn_send_ack(c, m->ref);
         if (c->strikes)
             c->strikes--;
@@ -334,8 +318,8 @@ void stream_location(conn *c, const client_msg *m)
             return;
         }
         snprintf(s->held_refs[s->nheld++], sizeof s->held_refs[0], "%s", m->ref);
-        if (!s->has_held || m->ts > s->ts) {
-            take_position(s, m);
+        if (!s->has_held || m->pos.ts > s->pos.ts) {
+            s->pos = m->pos;
             s->has_held = true;
         }
         return;

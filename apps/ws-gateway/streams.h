@@ -24,10 +24,9 @@ struct vstream {
     int64_t last_pub_ms;          /* when we last published (rate limit) */
     int64_t last_seen_ms;         /* last update from the client (presence TTL) */
     int64_t presence_deadline_ms; /* expiry of the last presence write (0: write again) */
-    double lat, lng, heading, speed, accuracy;
-    int64_t ts;
-    char held_refs[4][80]; /* acks owed once ownership is known */
-    int nheld;             /* messages held while checking (acks owed) */
+    vt_events_position pos;       /* the latest accepted (or held) position */
+    char held_refs[4][80];        /* acks owed once ownership is known */
+    int nheld;                    /* messages held while checking (acks owed) */
     bool has_held;
     conn *owner;
     vstream *next_pending;

@@ -24,7 +24,6 @@
  *   outqueue.c    per-connection bounded queue, per-vendor coalescing, frame packing
  *   ws_messages.c client JSON in (jansson); server messages out, encoded once, refcounted
  *   sio_messages.c socket.io events ⇄ venta.v1.json messages (pure)
- *   hmap.c        the small intrusive hash table behind the cell and vendor tables
  *   ws_metrics.c  the Prometheus series
  * Upward news goes through callbacks: fanout_hooks (subscriptions, deleted vendors) and
  * presence_written_fn (presence writes).
@@ -33,7 +32,7 @@
 #define VENTA_WS_GATEWAY_H
 
 #include "conn.h"
-#include "hmap.h"
+#include "fanout.h"
 #include "vt_auth.h"
 #include "vt_bus.h"
 #include "vt_handoff.h"
@@ -63,7 +62,7 @@ struct ws_gateway {
     ws_metrics m;
     /* fanout.c */
     const fanout_hooks *fanout_hooks;
-    hmap cells, vendors;
+    fanout_table cells, vendors;
     vt_bus_sub *status_sub;
     vt_bus_sub *deleted_sub; /* evt.vendor.deleted */
     conn *conns;             /* list of live connections */

@@ -128,8 +128,9 @@ static int get_corner(json_t *obj, const char *name, vt_geo_point *p, char *err,
     return VT_OK;
 }
 
-static int parse_location(json_t *doc, client_msg *out, char *err, size_t errlen)
+static int parse_location(json_t *doc, client_msg *m, char *err, size_t errlen)
 {
+    vt_events_position *out = &m->pos;
     int rc;
     if ((rc = get_vendor_id(doc, out->vendor_id, err, errlen)) ||
         (rc = get_number(doc, "lat", true, &out->lat, err, errlen)) ||
@@ -149,9 +150,7 @@ static int parse_location(json_t *doc, client_msg *out, char *err, size_t errlen
     } else {
         return bad(err, errlen, "ts must be an integer (Unix epoch milliseconds)");
     }
-    Venta__Events__V1__VendorLocation loc = vt_events_location(
-        out->vendor_id, out->lat, out->lng, out->heading, out->speed, out->accuracy, out->ts);
-    return vt_events_location_valid(&loc, err, errlen);
+    return vt_events_position_valid(out, err, errlen);
 }
 
 int msg_parse(const char *text, size_t len, client_msg *out, char *err, size_t errlen)
@@ -235,18 +234,17 @@ void msg_format_double(double v, char *out, size_t outlen)
         snprintf(out, outlen, "%.17g", v);
 }
 
-msgbuf *msg_encode_position(const char *op, const char *vendor_id, double lat, double lng,
-                            double heading, double speed, int64_t ts)
+msgbuf *msg_encode_position(const char *op, const vt_events_position *p)
 {
     char la[32], lo[32], he[32], sp[32];
-    msg_format_double(lat, la, sizeof la);
-    msg_format_double(lng, lo, sizeof lo);
-    msg_format_double(heading, he, sizeof he);
-    msg_format_double(speed, sp, sizeof sp);
+    msg_format_double(p->lat, la, sizeof la);
+    msg_format_double(p->lng, lo, sizeof lo);
+    msg_format_double(p->heading, he, sizeof he);
+    msg_format_double(p->speed, sp, sizeof sp);
     return msg_printf(256,
                       "{\"op\":\"%s\",\"vendorId\":\"%s\",\"lat\":%s,\"lng\":%s,"
                       "\"heading\":%s,\"speed\":%s,\"ts\":%lld}",
-                      op, vendor_id, la, lo, he, sp, (long long)ts);
+                      op, p->vendor_id, la, lo, he, sp, (long long)p->ts);
 }
 
 msgbuf *msg_encode_leave(const char *vendor_id)

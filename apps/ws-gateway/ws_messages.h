@@ -7,6 +7,7 @@
 #define VENTA_WS_MESSAGES_H
 
 #include "vt_core.h"
+#include "vt_events.h"
 #include "vt_geo.h"
 
 #include <stdbool.h>
@@ -48,9 +49,8 @@ typedef struct {
     char ref[80];
     const char *token; /* auth: points into the parsed document */
     size_t token_len;
-    char vendor_id[VT_UUID_LEN + 1];
-    double lat, lng, heading, speed, accuracy;
-    int64_t ts;
+    char vendor_id[VT_UUID_LEN + 1]; /* (un)watch.vendor */
+    vt_events_position pos;          /* location: checked by vt_events_position_valid */
     vt_geo_box box;
     void *doc; /* the jansson document that token points into */
 } client_msg;
@@ -61,8 +61,8 @@ void msg_parse_done(client_msg *m);
 
 /* Encoders. */
 void msg_format_double(double v, char *out, size_t outlen);
-msgbuf *msg_encode_position(const char *op, const char *vendor_id, double lat, double lng,
-                            double heading, double speed, int64_t ts);
+/* {"op":op, vendorId, lat, lng, heading, speed, ts} of p. */
+msgbuf *msg_encode_position(const char *op, const vt_events_position *p);
 msgbuf *msg_encode_leave(const char *vendor_id);
 msgbuf *msg_encode_status(const char *vendor_id, bool online);
 msgbuf *msg_encode_ack(const char *ref);

@@ -170,14 +170,13 @@ int main(int argc, char **argv)
         for (long i = 0; i < nvendors; i++) {
             vendor *v = &vs[i];
             vendor_step(v);
-            Venta__Events__V1__VendorLocation loc = VENTA__EVENTS__V1__VENDOR_LOCATION__INIT;
-            loc.vendor_id = v->id;
-            loc.lat = v->lat;
-            loc.lng = v->lng;
-            loc.heading = v->heading;
-            loc.speed = v->speed;
-            loc.accuracy = 5 + rnd() * 10;
-            loc.ts = start_ts + r * 1000;
+            vt_events_position loc = {.lat = v->lat,
+                                      .lng = v->lng,
+                                      .heading = v->heading,
+                                      .speed = v->speed,
+                                      .accuracy = 5 + rnd() * 10,
+                                      .ts = start_ts + r * 1000};
+            memcpy(loc.vendor_id, v->id, sizeof loc.vendor_id);
             char cell[VT_EVENTS_CELL_PRECISION + 1];
             bool moved = v->cell[0] != '\0';
             if (vt_events_publish_location(bus, &loc, v->cell, cell) != VT_OK) {

@@ -41,17 +41,12 @@ typedef struct {
 
 static void on_location(const char *subject, const void *data, size_t len, void *user)
 {
-    (void)subject;
     writer *w = user;
     atomic_fetch_add(&w->received, 1);
-    Venta__Events__V1__VendorLocation *m =
-        venta__events__v1__vendor_location__unpack(NULL, len, data);
+    vt_events_position p, *m = &p;
     char err[256];
-    if (!m || vt_events_location_valid(m, err, sizeof err) != VT_OK || m->left_cell) {
-        if (m)
-            venta__events__v1__vendor_location__free_unpacked(m, NULL);
+    if (vt_events_decode_location(subject, data, len, &p) != VT_EVENTS_LOC_POSITION)
         return;
-    }
     char v[6][32];
     snprintf(v[0], 32, "%.17g", m->lat);
     snprintf(v[1], 32, "%.17g", m->lng);
@@ -63,7 +58,6 @@ static void on_location(const char *subject, const void *data, size_t len, void 
     PGresult *res = NULL;
     int rc = vt_db_query(w->db, "upsert_one", 7, params, &res, err, sizeof err);
     PQclear(res);
-    venta__events__v1__vendor_location__free_unpacked(m, NULL);
     if (rc == VT_OK)
         atomic_fetch_add(&w->rows, 1);
     else if (atomic_fetch_add(&w->errors, 1) < 5)

@@ -75,51 +75,49 @@ int vt_events_parse_status_subject(const char *subject, char *vendor_id)
     return vt_uuid_valid(vendor_id) ? VT_OK : VT_INVALID_ARGUMENT;
 }
 
-Venta__Events__V1__VendorLocation vt_events_location(const char *vendor_id, double lat, double lng,
-                                                     double heading, double speed,
-                                                     double accuracy, int64_t ts_ms)
+Venta__Events__V1__VendorLocation vt_events_location(const vt_events_position *p)
 {
     Venta__Events__V1__VendorLocation loc = VENTA__EVENTS__V1__VENDOR_LOCATION__INIT;
-    loc.vendor_id = (char *)vendor_id;
-    loc.lat = lat;
-    loc.lng = lng;
-    loc.heading = heading;
-    loc.speed = speed;
-    loc.accuracy = accuracy;
-    loc.ts = ts_ms;
+    loc.vendor_id = (char *)p->vendor_id;
+    loc.lat = p->lat;
+    loc.lng = p->lng;
+    loc.heading = p->heading;
+    loc.speed = p->speed;
+    loc.accuracy = p->accuracy;
+    loc.ts = p->ts;
+    loc.live = p->live;
     return loc;
 }
 
-int vt_events_location_valid(const Venta__Events__V1__VendorLocation *loc, char *err,
-                             size_t errlen)
+int vt_events_position_valid(const vt_events_position *p, char *err, size_t errlen)
 {
-    if (!vt_uuid_valid(loc->vendor_id)) {
+    if (!vt_uuid_valid(p->vendor_id)) {
         snprintf(err, errlen, "vendorId must be a UUID");
         return VT_INVALID_ARGUMENT;
     }
-    if (!vt_geo_point_valid(loc->lat, loc->lng)) {
+    if (!vt_geo_point_valid(p->lat, p->lng)) {
         snprintf(err, errlen, "lat must be in [-90, 90] and lng in [-180, 180]");
         return VT_INVALID_ARGUMENT;
     }
-    if (!isfinite(loc->heading) || loc->heading < 0 || loc->heading >= 360) {
+    if (!isfinite(p->heading) || p->heading < 0 || p->heading >= 360) {
         snprintf(err, errlen, "heading must be in [0, 360)");
         return VT_INVALID_ARGUMENT;
     }
-    if (!isfinite(loc->speed) || loc->speed < 0 || loc->speed > 1000) {
+    if (!isfinite(p->speed) || p->speed < 0 || p->speed > 1000) {
         snprintf(err, errlen, "speed must be between 0 and 1000 m/s");
         return VT_INVALID_ARGUMENT;
     }
-    if (!isfinite(loc->accuracy) || loc->accuracy < 0 || loc->accuracy > 1e6) {
+    if (!isfinite(p->accuracy) || p->accuracy < 0 || p->accuracy > 1e6) {
         snprintf(err, errlen, "accuracy must be between 0 and 1000000 m");
         return VT_INVALID_ARGUMENT;
     }
-    if (loc->ts <= 0 || loc->ts > INT64_C(32503680000000)) { /* before year 3000 */
+    if (p->ts <= 0 || p->ts > INT64_C(32503680000000)) { /* before year 3000 */
         snprintf(err, errlen, "ts must be Unix epoch milliseconds");
         return VT_INVALID_ARGUMENT;
     }
     /* A fix from the future would win over every real one after it (newer wins) and
      * stay fresh for as long: a phone with a wrong clock must not freeze its vendor. */
-    if (loc->ts > vt_now_ms() + VT_EVENTS_MAX_AHEAD_MS) {
+    if (p->ts > vt_now_ms() + VT_EVENTS_MAX_AHEAD_MS) {
         snprintf(err, errlen, "ts must not be more than %d s ahead of the server's clock",
                  VT_EVENTS_MAX_AHEAD_MS / 1000);
         return VT_INVALID_ARGUMENT;
@@ -141,35 +139,30 @@ int vt_events_publish_message(vt_bus *bus, const char *subject, const ProtobufCM
     return rc;
 }
 
-int vt_events_publish_location(vt_bus *bus, Venta__Events__V1__VendorLocation *loc,
+int vt_events_publish_location(vt_bus *bus, const vt_events_position *pos,
                                const char *previous_cell, char *cell_out)
 {
     char err[128];
-    int rc = vt_events_location_valid(loc, err, sizeof err);
+    int rc = vt_events_position_valid(pos, err, sizeof err);
     if (rc != VT_OK)
         return rc;
     char cell[VT_EVENTS_CELL_PRECISION + 1], subject[VT_EVENTS_SUBJECT_MAX];
-    vt_geo_hash_encode(loc->lat, loc->lng, VT_EVENTS_CELL_PRECISION, cell);
+    vt_geo_hash_encode(pos->lat, pos->lng, VT_EVENTS_CELL_PRECISION, cell);
     if (cell_out)
         memcpy(cell_out, cell, sizeof cell);
-    loc->geohash = cell;
-    loc->left_cell = false;
-    loc->previous_cell = (char *)"";
-    rc = vt_events_loc_subject(cell, loc->vendor_id, subject, sizeof subject);
+    Venta__Events__V1__VendorLocation loc = vt_events_location(pos);
+    loc.geohash = cell;
+    rc = vt_events_loc_subject(cell, pos->vendor_id, subject, sizeof subject);
     if (rc == VT_OK)
-        rc = vt_events_publish_message(bus, subject, &loc->base);
-    bool moved = previous_cell && *previous_cell && strcmp(previous_cell, cell) != 0 &&
-                 vt_events_loc_subject(previous_cell, loc->vendor_id, subject, sizeof subject) ==
-                     VT_OK;
+        rc = vt_events_publish_message(bus, subject, &loc.base);
+    bool moved =
+        previous_cell && *previous_cell && strcmp(previous_cell, cell) != 0 &&
+        vt_events_loc_subject(previous_cell, pos->vendor_id, subject, sizeof subject) == VT_OK;
     if (rc == VT_OK && moved) {
-        loc->left_cell = true;
-        loc->previous_cell = (char *)previous_cell;
-        rc = vt_events_publish_message(bus, subject, &loc->base);
+        loc.left_cell = true;
+        loc.previous_cell = (char *)previous_cell;
+        rc = vt_events_publish_message(bus, subject, &loc.base);
     }
-    /* The caller's message must not keep pointers into our stack. */
-    loc->geohash = (char *)"";
-    loc->previous_cell = (char *)"";
-    loc->left_cell = false;
     return rc;
 }
 

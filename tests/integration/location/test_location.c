@@ -88,17 +88,9 @@ typedef struct {
 /* A position as the WebSocket edge publishes it (live) or not. */
 static void publish_as(int vendor, double lat, double lng, int64_t ts, bool live)
 {
-    char id[VT_UUID_LEN + 1];
-    vendor_id(vendor, id);
-    Venta__Events__V1__VendorLocation loc = VENTA__EVENTS__V1__VENDOR_LOCATION__INIT;
-    loc.vendor_id = id;
-    loc.lat = lat;
-    loc.lng = lng;
-    loc.heading = 90;
-    loc.speed = 3.5;
-    loc.accuracy = 5;
-    loc.ts = ts;
-    loc.live = live;
+    vt_events_position loc = {
+        .lat = lat, .lng = lng, .heading = 90, .speed = 3.5, .accuracy = 5, .ts = ts, .live = live};
+    vendor_id(vendor, loc.vendor_id);
     VT_CHECK_INT(vt_events_publish_location(bus, &loc, NULL, NULL), VT_OK);
 }
 

@@ -295,11 +295,8 @@ bool page_has(const page *pg, const char *id)
 
 void publish_location(const char *id, double lat, double lng, int64_t ts, const char *previous_cell)
 {
-    Venta__Events__V1__VendorLocation loc = VENTA__EVENTS__V1__VENDOR_LOCATION__INIT;
-    loc.vendor_id = (char *)id;
-    loc.lat = lat;
-    loc.lng = lng;
-    loc.ts = ts;
+    vt_events_position loc = {.lat = lat, .lng = lng, .ts = ts};
+    snprintf(loc.vendor_id, sizeof loc.vendor_id, "%s", id);
     VT_CHECK_INT(vt_events_publish_location(bus, &loc, previous_cell, NULL), VT_OK);
 }
 

@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static loc_update at(int vendor, double lat, double lng, int64_t ts, bool live)
+static vt_events_position at(int vendor, double lat, double lng, int64_t ts, bool live)
 {
-    loc_update u = {.lat = lat, .lng = lng, .ts = ts, .live = live};
+    vt_events_position u = {.lat = lat, .lng = lng, .ts = ts, .live = live};
     snprintf(u.vendor_id, sizeof u.vendor_id, "00000000-0000-4000-8000-%012d", vendor);
     return u;
 }
@@ -47,7 +47,7 @@ static bool lookup(const livemap *m, int vendor, int64_t fresh_after, store_posi
 static void test_positions_latest_wins(void)
 {
     livemap *m = livemap_new();
-    loc_update a = at(1, 10, 20, 1000, false);
+    vt_events_position a = at(1, 10, 20, 1000, false);
     a.heading = 0.1; /* the table keeps `real` */
     VT_CHECK(livemap_put(m, &a, 5000));
     store_position p;
@@ -56,13 +56,13 @@ static void test_positions_latest_wins(void)
     VT_CHECK(p.heading == (double)(float)0.1);
     VT_CHECK(!p.online); /* a new vendor from REST is not online */
     VT_CHECK_INT(p.ts, 1000);
-    loc_update older = at(1, 11, 21, 999, true);
+    vt_events_position older = at(1, 11, 21, 999, true);
     VT_CHECK(livemap_put(m, &older, 6000));
     VT_CHECK(lookup(m, 1, 0, &p));
     VT_CHECK_NEAR(p.lat, 10, 0);
     VT_CHECK(!p.online);
     VT_CHECK(!lookup(m, 1, 5000, &p)); /* its freshness is still the first arrival */
-    loc_update same = at(1, 12, 22, 1000, true); /* an equal timestamp replaces */
+    vt_events_position same = at(1, 12, 22, 1000, true); /* an equal timestamp replaces */
     VT_CHECK(livemap_put(m, &same, 7000));
     VT_CHECK(lookup(m, 1, 6500, &p));
     VT_CHECK_NEAR(p.lat, 12, 0);
@@ -75,14 +75,14 @@ static void test_positions_latest_wins(void)
     VT_CHECK(!livemap_get(m, id(9), 0, &one));    /* unknown */
     VT_CHECK(!livemap_get(m, "00000000-0000-4000-8000-00000000000Z", 0, &one));
     /* Upper-case ids name the same vendor; replies are lower case, as the table's. */
-    loc_update upper = at(0, 1, 1, 1, false);
+    vt_events_position upper = at(0, 1, 1, 1, false);
     snprintf(upper.vendor_id, sizeof upper.vendor_id, "ABCDEF00-0000-4000-8000-00000000000A");
     VT_CHECK(livemap_put(m, &upper, 7000));
     VT_CHECK(livemap_get(m, "abcdef00-0000-4000-8000-00000000000a", 0, &one));
     VT_CHECK_STR(one.vendor_id, "abcdef00-0000-4000-8000-00000000000a");
     VT_CHECK(livemap_remove(m, "abcdef00-0000-4000-8000-00000000000A"));
     /* A move to the other side of the world leaves the old place. */
-    loc_update far = at(1, -33.9, 151.2, 2000, true);
+    vt_events_position far = at(1, -33.9, 151.2, 2000, true);
     VT_CHECK(livemap_put(m, &far, 8000));
     vt_geo_box old_place = {.ne = {13, 23}, .sw = {11, 21}};
     VT_CHECK_INT(livemap_in_bounds(m, &old_place, 0, 10, &p), 0);
@@ -98,23 +98,23 @@ static void test_presence_rules(void)
     livemap_set_online(m, id(2), true, 1, 0); /* no position: nothing to update */
     VT_CHECK_INT(livemap_count(m), 0);
 
-    loc_update fix = at(2, 1, 1, 1000, true);
+    vt_events_position fix = at(2, 1, 1, 1000, true);
     VT_CHECK(livemap_put(m, &fix, 10000));
     VT_CHECK(lookup(m, 2, 0, &p) && p.online);
     /* The offline of a connection whose last fix was 1001, before that fix arrives. */
     livemap_set_online(m, id(2), false, 10500, 1001);
     VT_CHECK(lookup(m, 2, 0, &p) && !p.online);
-    loc_update last = at(2, 1.1, 1.1, 1001, true);
+    vt_events_position last = at(2, 1.1, 1.1, 1001, true);
     VT_CHECK(livemap_put(m, &last, 10600));
     VT_CHECK(lookup(m, 2, 0, &p) && !p.online && p.ts == 1001);
-    loc_update next = at(2, 1.2, 1.2, 1002, true); /* a new connection */
+    vt_events_position next = at(2, 1.2, 1.2, 1002, true); /* a new connection */
     VT_CHECK(livemap_put(m, &next, 10700));
     VT_CHECK(lookup(m, 2, 0, &p) && p.online);
     /* An offline whose boundary is older than the stored fix does not apply. */
     livemap_set_online(m, id(2), false, 10800, 1001);
     VT_CHECK(lookup(m, 2, 0, &p) && p.online);
     /* A fix that is not live leaves presence alone. */
-    loc_update rest = at(2, 1.3, 1.3, 1003, false);
+    vt_events_position rest = at(2, 1.3, 1.3, 1003, false);
     VT_CHECK(livemap_put(m, &rest, 10900));
     VT_CHECK(lookup(m, 2, 0, &p) && p.online);
     /* An expired presence (no boundary) applies unless the position arrived later. */
@@ -132,11 +132,11 @@ static void test_presence_rules(void)
     VT_CHECK(livemap_remove(m, "not-a-uuid"));
     /* Deleted stays deleted: a position on its way after the deletion is ignored, and
      * so is one for a vendor deleted before the map ever saw it. */
-    loc_update late = at(2, 1.4, 1.4, 2000, true);
+    vt_events_position late = at(2, 1.4, 1.4, 2000, true);
     VT_CHECK(livemap_put(m, &late, 11000));
     VT_CHECK(!lookup(m, 2, 0, &p));
     VT_CHECK(livemap_remove(m, id(3)));
-    loc_update never = at(3, 1, 1, 1, true);
+    vt_events_position never = at(3, 1, 1, 1, true);
     VT_CHECK(livemap_put(m, &never, 11000));
     VT_CHECK(!lookup(m, 3, 0, &p));
     livemap_set_online(m, id(3), true, 11000, 0);
@@ -162,22 +162,22 @@ static void test_merging_loaded_rows(void)
     VT_CHECK(lookup(m, 3, 8999, &p) && p.online && p.lat == 5);
     VT_CHECK(!lookup(m, 3, 9000, &p));
     /* A newer position arrived during the load; the row is older: the position stays. */
-    loc_update fresh = at(4, 6, 0, 2000, true);
+    vt_events_position fresh = at(4, 6, 0, 2000, true);
     VT_CHECK(livemap_put(m, &fresh, 9500));
     store_live_row old = row(4, 7, 1500, false, 0, 9400);
     VT_CHECK(livemap_merge_row(m, &old, 0));
     VT_CHECK(lookup(m, 4, 0, &p) && p.lat == 6 && p.online);
     /* A fix that arrived during the load but predates the offline the table knew. */
-    loc_update late = at(5, 8, 0, 3000, true);
+    vt_events_position late = at(5, 8, 0, 3000, true);
     VT_CHECK(livemap_put(m, &late, 9600));
     store_live_row knew = row(5, 8.5, 2900, false, 3000, 9550);
     VT_CHECK(livemap_merge_row(m, &knew, 0));
     VT_CHECK(lookup(m, 5, 0, &p) && p.lat == 8 && !p.online);
-    loc_update after = at(5, 8.1, 0, 3001, true);
+    vt_events_position after = at(5, 8.1, 0, 3001, true);
     VT_CHECK(livemap_put(m, &after, 9700));
     VT_CHECK(lookup(m, 5, 0, &p) && p.online);
     /* A newer row replaces an older position. */
-    loc_update stale = at(6, 1, 1, 100, true);
+    vt_events_position stale = at(6, 1, 1, 100, true);
     VT_CHECK(livemap_put(m, &stale, 9000));
     store_live_row newer = row(6, 2, 200, false, 0, 8000);
     VT_CHECK(livemap_merge_row(m, &newer, 0));
@@ -189,7 +189,7 @@ static void test_expiry_in_slices(void)
 {
     livemap *m = livemap_new();
     for (int v = 0; v < 1000; v++) {
-        loc_update u = at(v, 40 + v * 0.001, -74, 1, true);
+        vt_events_position u = at(v, 40 + v * 0.001, -74, 1, true);
         VT_CHECK(livemap_put(m, &u, v < 600 ? 100 : 200));
     }
     size_t cells = livemap_cells(m);
@@ -207,14 +207,14 @@ static void test_expiry_in_slices(void)
     VT_CHECK(livemap_cells(m) < cells);                            /* emptied cells are dropped */
     /* Back on the grid with a new position. */
     for (int v = 0; v < 600; v++) {
-        loc_update u = at(v, 40, -74 + v * 0.0001, 2, true);
+        vt_events_position u = at(v, 40, -74 + v * 0.0001, 2, true);
         VT_CHECK(livemap_put(m, &u, 300));
     }
     VT_CHECK_INT(livemap_count(m), 1000);
     VT_CHECK_INT(livemap_in_bounds(m, &WORLD, 0, 1000, all), 1000);
     /* Everyone in one place: one cell is left. */
     for (int v = 0; v < 1000; v++) {
-        loc_update u = at(v, 10.001, 10.001, 3, true);
+        vt_events_position u = at(v, 10.001, 10.001, 3, true);
         VT_CHECK(livemap_put(m, &u, 400));
     }
     VT_CHECK_INT(livemap_cells(m), 1);
@@ -232,23 +232,23 @@ static void test_stale_vendors_keep_their_rules(void)
 {
     livemap *m = livemap_new();
     store_position p;
-    loc_update yesterday = at(7, 1, 1, 1000, true);
+    vt_events_position yesterday = at(7, 1, 1, 1000, true);
     VT_CHECK(livemap_put(m, &yesterday, 100));
     VT_CHECK_INT(livemap_expire(m, 200, 0, 100), 0);
     VT_CHECK(!livemap_get(m, id(7), 150, &p));
     /* It comes back: its connection's offline overtakes the last fix. */
     livemap_set_online(m, id(7), false, 300, 2000);
-    loc_update last = at(7, 1.1, 1.1, 2000, true);
+    vt_events_position last = at(7, 1.1, 1.1, 2000, true);
     VT_CHECK(livemap_put(m, &last, 310));
     VT_CHECK(livemap_get(m, id(7), 150, &p) && !p.online); /* the table says offline too */
     /* A position older than the stored one is ignored although that one went stale. */
     VT_CHECK_INT(livemap_expire(m, 400, 0, 100), 0);
-    loc_update older = at(7, 2, 2, 1500, true);
+    vt_events_position older = at(7, 2, 2, 1500, true);
     VT_CHECK(livemap_put(m, &older, 500));
     VT_CHECK(!livemap_get(m, id(7), 400, &p));
     /* A REST position (not live) keeps the presence the vendor had. */
     livemap_set_online(m, id(7), true, 600, 0);
-    loc_update rest = at(7, 3, 3, 3000, false);
+    vt_events_position rest = at(7, 3, 3, 3000, false);
     VT_CHECK(livemap_put(m, &rest, 700));
     VT_CHECK(livemap_get(m, id(7), 650, &p) && p.online && p.lat == 3);
     livemap_free(m);
@@ -259,13 +259,13 @@ static void test_loads(void)
 {
     livemap *m = livemap_new();
     store_position p;
-    loc_update gone = at(1, 1, 1, 10, true); /* deleted while messages were missed */
+    vt_events_position gone = at(1, 1, 1, 10, true); /* deleted while messages were missed */
     VT_CHECK(livemap_put(m, &gone, 100));
-    loc_update kept = at(2, 2, 2, 10, true);
+    vt_events_position kept = at(2, 2, 2, 10, true);
     VT_CHECK(livemap_put(m, &kept, 100));
     livemap_begin_load(m);
     /* During the load: a REST position of vendor 3, whose row says online. */
-    loc_update rest = at(3, 3, 3, 20, false);
+    vt_events_position rest = at(3, 3, 3, 20, false);
     VT_CHECK(livemap_put(m, &rest, 150));
     store_live_row r3 = row(3, 3.5, 15, true, 0, 140);
     VT_CHECK(livemap_merge_row(m, &r3, 0));
@@ -286,7 +286,7 @@ static void test_loads(void)
     VT_CHECK(!livemap_get(m, id(1), 0, &p));
     VT_CHECK(livemap_get(m, id(2), 0, &p) && livemap_get(m, id(3), 0, &p));
     VT_CHECK_INT(livemap_count(m), 4); /* 2, 3, 4 and 5's tombstone */
-    loc_update after = at(5, 5, 5, 40, true);
+    vt_events_position after = at(5, 5, 5, 40, true);
     VT_CHECK(livemap_put(m, &after, 170));
     VT_CHECK(!livemap_get(m, id(5), 0, &p));
     livemap_free(m);
@@ -308,7 +308,7 @@ static void test_boxes(void)
                                 {90.0, -120.0},  {-90, 180},      {0, 180},
                                 {0, -180},       {10, 10},        {10.5, 10.5}};
     for (int v = 0; v < 12; v++) {
-        loc_update u = at(v, places[v][0], places[v][1], 1, true);
+        vt_events_position u = at(v, places[v][0], places[v][1], 1, true);
         VT_CHECK(livemap_put(m, &u, 100));
     }
     store_position p[16];
@@ -342,10 +342,10 @@ static void test_nearby(void)
 {
     livemap *m = livemap_new();
     for (int k = 5; k >= 1; k--) { /* 1..5 km north of a point in Paris, far first */
-        loc_update u = at(20 + k, 48.8566 + k * 0.009, 2.3522, 1, true);
+        vt_events_position u = at(20 + k, 48.8566 + k * 0.009, 2.3522, 1, true);
         VT_CHECK(livemap_put(m, &u, 100));
     }
-    loc_update across = at(30, 0.0, 179.999, 1, true);
+    vt_events_position across = at(30, 0.0, 179.999, 1, true);
     VT_CHECK(livemap_put(m, &across, 100));
     store_position p[8];
     size_t n = livemap_nearby(m, 48.8566, 2.3522, 3500, 0, 8, p);
@@ -482,7 +482,7 @@ static void test_randomized_against_a_scan(void)
             }
             double lat, lng;
             random_place(&lat, &lng);
-            loc_update u = at(v, lat, lng, now, true);
+            vt_events_position u = at(v, lat, lng, now, true);
             VT_REQUIRE(livemap_put(m, &u, now));
             if (model[v].deleted)
                 continue;

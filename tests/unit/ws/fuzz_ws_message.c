@@ -11,7 +11,7 @@
  *  - msg_parse returns 0 or VT_INVALID_ARGUMENT with a non-empty message, and
  *    msg_parse_done frees everything (ASan's leak check);
  *  - an accepted message is what its op needs: auth a non-empty token; location a
- *    lower-case vendor UUID and a position vt_events_location_valid accepts; watch.bounds
+ *    lower-case vendor UUID and a position vt_events_position_valid accepts; watch.bounds
  *    valid corners with ne.lat >= sw.lat; (un)watch.vendor a lower-case UUID;
  *  - the reply the gateway would send (an ack, or an INVALID_ARGUMENT error carrying
  *    the message) is one JSON object that jansson reads back — so valid UTF-8, as a
@@ -47,10 +47,8 @@ static void check_accepted(const client_msg *m)
         FUZZ_CHECK(m->token != NULL && m->token_len > 0);
         break;
     case OP_LOCATION: {
-        FUZZ_CHECK(lower_uuid(m->vendor_id));
-        Venta__Events__V1__VendorLocation loc = vt_events_location(
-            m->vendor_id, m->lat, m->lng, m->heading, m->speed, m->accuracy, m->ts);
-        FUZZ_CHECK(vt_events_location_valid(&loc, err, sizeof err) == VT_OK);
+        FUZZ_CHECK(lower_uuid(m->pos.vendor_id));
+        FUZZ_CHECK(vt_events_position_valid(&m->pos, err, sizeof err) == VT_OK);
         break;
     }
     case OP_WATCH_BOUNDS:
@@ -87,16 +85,16 @@ static json_t *check_reply(msgbuf *m, const char *op, const client_msg *in)
 
 static void check_fanout(const client_msg *in)
 {
-    msgbuf *m = msg_encode_position("location", in->vendor_id, in->lat, in->lng, in->heading,
-                                    in->speed, in->ts);
+    const vt_events_position *p = &in->pos;
+    msgbuf *m = msg_encode_position("location", p);
     FUZZ_CHECK(m != NULL);
     json_t *doc = json_loadb(m->data, m->len, JSON_REJECT_DUPLICATES, NULL);
     FUZZ_CHECK(json_is_object(doc));
-    FUZZ_CHECK(json_number_value(json_object_get(doc, "lat")) == in->lat &&
-               json_number_value(json_object_get(doc, "lng")) == in->lng &&
-               json_number_value(json_object_get(doc, "heading")) == in->heading &&
-               json_number_value(json_object_get(doc, "speed")) == in->speed &&
-               json_integer_value(json_object_get(doc, "ts")) == in->ts);
+    FUZZ_CHECK(json_number_value(json_object_get(doc, "lat")) == p->lat &&
+               json_number_value(json_object_get(doc, "lng")) == p->lng &&
+               json_number_value(json_object_get(doc, "heading")) == p->heading &&
+               json_number_value(json_object_get(doc, "speed")) == p->speed &&
+               json_integer_value(json_object_get(doc, "ts")) == p->ts);
     json_decref(doc);
     msg_unref(m);
 }

@@ -121,7 +121,9 @@ static const char *take_log(int vi)
 static void send_location(int vendor, double lat, double lng, int64_t ts, const char *subject_cell,
                           bool left)
 {
-    Venta__Events__V1__VendorLocation l = vt_events_location(vid(vendor), lat, lng, 0, 0, 0, ts);
+    vt_events_position p = {.lat = lat, .lng = lng, .ts = ts};
+    snprintf(p.vendor_id, sizeof p.vendor_id, "%s", vid(vendor));
+    Venta__Events__V1__VendorLocation l = vt_events_location(&p);
     l.left_cell = left;
     uint8_t buf[256];
     size_t n = venta__events__v1__vendor_location__pack(&l, buf);
@@ -214,7 +216,9 @@ static void test_status_and_deletion(void)
 
     char upper[VT_UUID_LEN + 1] = "ABCDEF00-0000-4000-8000-000000000003";
     char lower[VT_UUID_LEN + 1] = "abcdef00-0000-4000-8000-000000000003";
-    Venta__Events__V1__VendorLocation l = vt_events_location(lower, 5, 5, 0, 0, 0, 100);
+    vt_events_position p = {.lat = 5, .lng = 5, .ts = 100};
+    memcpy(p.vendor_id, lower, sizeof lower);
+    Venta__Events__V1__VendorLocation l = vt_events_location(&p);
     n = venta__events__v1__vendor_location__pack(&l, buf);
     VT_CHECK_INT(vt_events_loc_subject(in, lower, subject, sizeof subject), VT_OK);
     fanout_handle(&g, subject, buf, n, 0);

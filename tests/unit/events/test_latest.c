@@ -1,73 +1,85 @@
 /*
- * Unit tests of the location service's coalescing buffer (apps/location/pending.c):
+ * Unit tests of the latest-position-per-vendor table (libs/events/latest.c), the
+ * location ingest's buffer and the vendor location cache's tables:
  * latest-wins per vendor, stale updates ignored, arrival order, bounded size with the
  * oldest dropped, put-back without eviction, and a randomized comparison with a
  * simple reference model (which exercises the hash index's backward-shift deletes).
  */
-#include "pending.h"
+#include "vt_events.h"
 #include "vt_test.h"
 
 #include <stdint.h>
 
-static loc_update upd(int vendor, int64_t ts)
+static vt_events_position upd(int vendor, int64_t ts)
 {
-    loc_update u = {.lat = vendor * 0.001, .lng = ts * 0.001, .ts = ts};
+    vt_events_position u = {.lat = vendor * 0.001, .lng = ts * 0.001, .ts = ts};
     snprintf(u.vendor_id, sizeof u.vendor_id, "00000000-0000-4000-8000-%012d", vendor);
     return u;
 }
 
-static int vendor_of(const loc_update *u)
+static vt_events_latest *latest_new(size_t capacity)
+{
+    vt_events_latest *t = NULL;
+    char err[128];
+    int rc =
+        vt_events_latest_new(&(vt_events_latest_opts){.capacity = capacity}, &t, err, sizeof err);
+    VT_CHECK(rc == VT_OK ? t != NULL : t == NULL && err[0] != '\0');
+    return t;
+}
+
+static int vendor_of(const vt_events_position *u)
 {
     return atoi(u->vendor_id + 24);
 }
 
 static void test_coalescing_and_order(void)
 {
-    pending *p = pending_new(8);
+    vt_events_latest *p = latest_new(8);
     uint64_t dropped = 0;
-    loc_update a1 = upd(1, 100), b1 = upd(2, 100), a2 = upd(1, 200), a0 = upd(1, 150);
-    VT_CHECK_INT(pending_put(p, &a1, &dropped), PENDING_ADDED);
-    VT_CHECK_INT(pending_put(p, &b1, &dropped), PENDING_ADDED);
-    VT_CHECK_INT(pending_put(p, &a2, &dropped), PENDING_COALESCED);
-    VT_CHECK_INT(pending_put(p, &a0, &dropped), PENDING_STALE);
-    VT_CHECK_INT(pending_put(p, &a2, &dropped), PENDING_COALESCED); /* duplicate: same ts */
-    VT_CHECK_INT(pending_count(p), 2);
-    loc_update out[8];
-    VT_CHECK_INT(pending_take(p, out, 8), 2);
+    vt_events_position a1 = upd(1, 100), b1 = upd(2, 100), a2 = upd(1, 200), a0 = upd(1, 150);
+    VT_CHECK_INT(vt_events_latest_put(p, &a1, &dropped), VT_EVENTS_LATEST_ADDED);
+    VT_CHECK_INT(vt_events_latest_put(p, &b1, &dropped), VT_EVENTS_LATEST_ADDED);
+    VT_CHECK_INT(vt_events_latest_put(p, &a2, &dropped), VT_EVENTS_LATEST_COALESCED);
+    VT_CHECK_INT(vt_events_latest_put(p, &a0, &dropped), VT_EVENTS_LATEST_STALE);
+    VT_CHECK_INT(vt_events_latest_put(p, &a2, &dropped),
+                 VT_EVENTS_LATEST_COALESCED); /* duplicate: same ts */
+    VT_CHECK_INT(vt_events_latest_count(p), 2);
+    vt_events_position out[8];
+    VT_CHECK_INT(vt_events_latest_take(p, out, 8), 2);
     VT_CHECK_INT(vendor_of(&out[0]), 1); /* vendor 1 arrived first */
     VT_CHECK_INT(out[0].ts, 200);        /* with its latest position */
     VT_CHECK_INT(vendor_of(&out[1]), 2);
-    VT_CHECK_INT(pending_count(p), 0);
-    VT_CHECK_INT(pending_take(p, out, 8), 0);
+    VT_CHECK_INT(vt_events_latest_count(p), 0);
+    VT_CHECK_INT(vt_events_latest_take(p, out, 8), 0);
     VT_CHECK_INT(dropped, 0);
-    pending_free(p);
+    vt_events_latest_free(p);
 }
 
 static void test_bounded_drops_oldest(void)
 {
-    pending *p = pending_new(3);
+    vt_events_latest *p = latest_new(3);
     uint64_t dropped = 0;
     for (int v = 1; v <= 5; v++) {
-        loc_update u = upd(v, 10);
-        pending_put(p, &u, &dropped);
+        vt_events_position u = upd(v, 10);
+        vt_events_latest_put(p, &u, &dropped);
     }
-    VT_CHECK_INT(pending_count(p), 3);
+    VT_CHECK_INT(vt_events_latest_count(p), 3);
     VT_CHECK_INT(dropped, 2);
-    loc_update back = upd(9, 1);
-    VT_CHECK_INT(pending_put_if_room(p, &back), PENDING_FULL);
-    loc_update newer = upd(4, 20);
-    VT_CHECK_INT(pending_put_if_room(p, &newer), PENDING_COALESCED);
-    loc_update out[3];
-    VT_CHECK_INT(pending_take(p, out, 2), 2);
+    vt_events_position back = upd(9, 1);
+    VT_CHECK_INT(vt_events_latest_put_if_room(p, &back), VT_EVENTS_LATEST_FULL);
+    vt_events_position newer = upd(4, 20);
+    VT_CHECK_INT(vt_events_latest_put_if_room(p, &newer), VT_EVENTS_LATEST_COALESCED);
+    vt_events_position out[3];
+    VT_CHECK_INT(vt_events_latest_take(p, out, 2), 2);
     VT_CHECK_INT(vendor_of(&out[0]), 3);
     VT_CHECK_INT(vendor_of(&out[1]), 4);
     VT_CHECK_INT(out[1].ts, 20);
-    VT_CHECK_INT(pending_put_if_room(p, &back), PENDING_ADDED);
-    VT_CHECK_INT(pending_take(p, out, 3), 2);
+    VT_CHECK_INT(vt_events_latest_put_if_room(p, &back), VT_EVENTS_LATEST_ADDED);
+    VT_CHECK_INT(vt_events_latest_take(p, out, 3), 2);
     VT_CHECK_INT(vendor_of(&out[0]), 5);
     VT_CHECK_INT(vendor_of(&out[1]), 9);
-    VT_CHECK(pending_new(0) == NULL);
-    pending_free(p);
+    VT_CHECK(latest_new(0) == NULL);
+    vt_events_latest_free(p);
 }
 
 /* Reference model: arrays indexed by vendor, arrival sequence numbers. */
@@ -84,15 +96,15 @@ static uint32_t rnd(void)
 
 static void test_matches_reference_model(void)
 {
-    pending *p = pending_new(CAP);
+    vt_events_latest *p = latest_new(CAP);
     uint64_t dropped = 0, model_dropped = 0;
     int64_t seq = 0;
     int count = 0;
-    loc_update out[CAP];
+    vt_events_position out[CAP];
     for (int step = 0; step < 200000; step++) {
         if (rnd() % 50 == 0) {
             size_t want = rnd() % (CAP + 1);
-            size_t got = pending_take(p, out, want);
+            size_t got = vt_events_latest_take(p, out, want);
             VT_CHECK_INT(got, (long)(want < (size_t)count ? want : (size_t)count));
             for (size_t i = 0; i < got; i++) {
                 int v = vendor_of(&out[i]);
@@ -111,14 +123,14 @@ static void test_matches_reference_model(void)
         }
         int v = (int)(rnd() % VENDORS);
         int64_t ts = rnd() % 1000;
-        loc_update u = upd(v, ts);
-        pending_result r = pending_put(p, &u, &dropped);
+        vt_events_position u = upd(v, ts);
+        vt_events_latest_result r = vt_events_latest_put(p, &u, &dropped);
         if (model_seq[v]) {
-            VT_CHECK_INT(r, ts < model_ts[v] ? PENDING_STALE : PENDING_COALESCED);
+            VT_CHECK_INT(r, ts < model_ts[v] ? VT_EVENTS_LATEST_STALE : VT_EVENTS_LATEST_COALESCED);
             if (ts >= model_ts[v])
                 model_ts[v] = ts;
         } else {
-            VT_CHECK_INT(r, PENDING_ADDED);
+            VT_CHECK_INT(r, VT_EVENTS_LATEST_ADDED);
             if (count == CAP) {
                 int64_t oldest = INT64_MAX;
                 int ov = -1;
@@ -133,11 +145,11 @@ static void test_matches_reference_model(void)
             model_ts[v] = ts;
             count++;
         }
-        VT_CHECK_INT(pending_count(p), count);
+        VT_CHECK_INT(vt_events_latest_count(p), count);
     }
     VT_CHECK_INT(dropped, model_dropped);
     VT_CHECK(model_dropped > 0);
-    pending_free(p);
+    vt_events_latest_free(p);
 }
 
 int main(void)
