@@ -125,6 +125,28 @@ static void table_free(fanout_table *t)
     memset(t, 0, sizeof *t);
 }
 
+/* The same table for other modules (sio_server.c's sessions by sid): calls, so that
+ * the fan-out's own probes above stay inline. */
+fanout_node *fanout_table_get(const fanout_table *t, const char *key, uint64_t hash)
+{
+    return table_get(t, key, hash);
+}
+
+int fanout_table_add(fanout_table *t, fanout_node *n)
+{
+    return table_add(t, n);
+}
+
+void fanout_table_del(fanout_table *t, fanout_node *n)
+{
+    table_del(t, n);
+}
+
+void fanout_table_free(fanout_table *t)
+{
+    table_free(t);
+}
+
 /* -------------------------------------------------------------------- vendor table */
 
 ventry *fanout_vendor_get(ws_gateway *g, const char *id, bool create)

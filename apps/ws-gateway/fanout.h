@@ -39,6 +39,14 @@ typedef struct {
     uint32_t n, cap;
 } fanout_table;
 
+/* A fanout_table for other modules (sio_server.c's sessions by sid). get: the node of
+ * key (hash = vt_hash_str(key)) or NULL; add: n (key, hash set; key absent), 0 or
+ * VT_RESOURCE_EXHAUSTED; del: take n out (the last entry moves into its place). */
+fanout_node *fanout_table_get(const fanout_table *t, const char *key, uint64_t hash);
+int fanout_table_add(fanout_table *t, fanout_node *n);
+void fanout_table_del(fanout_table *t, fanout_node *n);
+void fanout_table_free(fanout_table *t);
+
 /* A vendor someone on this process may care about. */
 struct ventry {
     fanout_node node;

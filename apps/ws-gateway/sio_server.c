@@ -18,9 +18,10 @@
  * latest), a POST (its body, decoded with vt_sio_eio_payload_next, then "ok"), or a
  * WebSocket. A POST finds its session again by sid when its body is complete, so no
  * pointer outlives a session; a held GET and a WebSocket are detached when their
- * session ends. Sessions are a list searched by sid per polling request (apps upgrade
- * to WebSocket within a second; a table would pay off only for many polling-only
- * clients). The heartbeat is one libuv timer per session (sio_session.c's rules).
+ * session ends. Sessions are found by sid in a fanout_table (the mesh's vt_index over
+ * vt_hash_str of the sid, as the fan-out's cells and vendors), so a polling request
+ * costs the same with ten sessions or a hundred thousand. The heartbeat is one libuv
+ * timer per session (sio_session.c's rules).
  *
  * Polling sessions need every request of a sid on the replica that holds it: sticky
  * routing by client IP in deploy/k8s (docs/operations.md).
@@ -60,11 +61,11 @@ typedef struct sio_link {
 } sio_link;
 
 struct sio_session {
+    fanout_node node; /* first: find() turns the table's node back into the session */
     sio_client cl;
     ws_gateway *g;
     conn *c;
     char sid[VT_REQUEST_ID_LEN + 1];
-    sio_session *prev, *next;
     uv_timer_t timer;
     sio_heartbeat hb;
     sio_tx tx;
@@ -73,7 +74,7 @@ struct sio_session {
 };
 
 typedef struct sio_server {
-    sio_session *sessions;
+    fanout_table sessions; /* by sid */
     sio_cache cache;
 } sio_server;
 
@@ -86,10 +87,8 @@ static sio_server *server(ws_gateway *g)
 
 static sio_session *find(ws_gateway *g, const char *sid)
 {
-    for (sio_session *s = g->sio ? g->sio->sessions : NULL; s; s = s->next)
-        if (strcmp(s->sid, sid) == 0)
-            return s;
-    return NULL;
+    return g->sio ? (sio_session *)fanout_table_get(&g->sio->sessions, sid, vt_hash_str(sid))
+                  : NULL;
 }
 
 static bool uri_is_ours(const char *uri)
@@ -153,12 +152,7 @@ static void session_end(sio_session *s)
         return;
     s->ended = true;
     ws_gateway *g = s->g;
-    if (s->prev)
-        s->prev->next = s->next;
-    else
-        g->sio->sessions = s->next;
-    if (s->next)
-        s->next->prev = s->prev;
+    fanout_table_del(&g->sio->sessions, &s->node);
     if (s->get) {
         sio_link *l = s->get;
         l->s = NULL;
@@ -263,7 +257,11 @@ static sio_session *session_new(ws_gateway *g, struct lws *wsi, sio_tx tx)
     vt_request_id_new(rid);
     conn *c = s ? conn_new(g, NULL, rid) : NULL;
     char *buf = malloc(VT_AUTH_TOKEN_MAX + 64);
-    if (!c || !buf) {
+    if (c && buf) {
+        vt_request_id_new(s->sid);
+        s->node = (fanout_node){.hash = vt_hash_str(s->sid), .key = s->sid};
+    }
+    if (!c || !buf || fanout_table_add(&sv->sessions, &s->node) != VT_OK) {
         if (c)
             client_closed(c);
         free(s);
@@ -278,13 +276,8 @@ static sio_session *session_new(ws_gateway *g, struct lws *wsi, sio_tx tx)
     s->tx = tx;
     c->tx = &transport;
     c->tx_data = s;
-    vt_request_id_new(s->sid);
     sio_client_init(&s->cl, c, &sv->cache, tok, tlen);
     free(buf);
-    s->next = sv->sessions;
-    if (sv->sessions)
-        sv->sessions->prev = s;
-    sv->sessions = s;
     uv_timer_init(g->loop, &s->timer);
     s->timer.data = s;
     sio_hb_start(&s->hb, vt_now_ms(), g->cfg.sio_ping_interval_ms);
@@ -729,8 +722,10 @@ void sio_server_free(ws_gateway *g)
 {
     if (!g->sio)
         return;
-    while (g->sio->sessions)
-        session_end(g->sio->sessions);
+    fanout_table *t = &g->sio->sessions;
+    while (t->n)
+        session_end((sio_session *)t->items[t->n - 1]);
+    fanout_table_free(t);
     sio_cache_clear(&g->sio->cache);
     free(g->sio);
     g->sio = NULL;
