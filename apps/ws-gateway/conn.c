@@ -46,6 +46,7 @@ conn *conn_new(ws_gateway *g, struct lws *wsi, const char *request_id)
     c->refs = 1;
     c->state = CONN_AUTH_WAIT;
     c->role = ROLE_PENDING;
+    c->proto = wsi ? PROTO_VENTA : PROTO_SOCKETIO;
     c->tokens = g->cfg.rate_burst;
     c->tokens_ms = vt_now_ms();
     vt_request_id_new(c->conn_id);
@@ -55,7 +56,7 @@ conn *conn_new(ws_gateway *g, struct lws *wsi, const char *request_id)
         g->conns->prev = c;
     g->conns = c;
     g->nconns++;
-    vt_gauge_add(g->m.connections[ROLE_PENDING], 1);
+    vt_gauge_add(g->m.connections[ROLE_PENDING][c->proto], 1);
     return c;
 }
 
@@ -77,8 +78,8 @@ void conn_set_role(conn *c, enum conn_role role)
     /* A connection that streams a vendor counts as a vendor even if it also watches. */
     if (c->role == role || c->role == ROLE_VENDOR)
         return;
-    vt_gauge_add(c->g->m.connections[c->role], -1);
-    vt_gauge_add(c->g->m.connections[role], 1);
+    vt_gauge_add(c->g->m.connections[c->role][c->proto], -1);
+    vt_gauge_add(c->g->m.connections[role][c->proto], 1);
     c->role = role;
 }
 
@@ -89,7 +90,7 @@ bool conn_closed(conn *c)
         return false;
     c->state = CONN_GONE;
     c->wsi = NULL;
-    vt_gauge_add(g->m.connections[c->role], -1);
+    vt_gauge_add(g->m.connections[c->role][c->proto], -1);
     if (c->prev)
         c->prev->next = c->next;
     else

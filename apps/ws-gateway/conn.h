@@ -36,6 +36,9 @@ typedef struct conn_transport {
     void (*wake)(conn *c);
 } conn_transport;
 enum conn_role { ROLE_PENDING = 0, ROLE_VIEWER, ROLE_VENDOR, ROLE_COUNT };
+/* The protocol a connection speaks, for the connections gauge's label: venta.v1.json on
+ * /ws, or socket.io on /socket.io/ (born without a wsi: conn_new(g, NULL, …)). */
+enum conn_proto { PROTO_VENTA = 0, PROTO_SOCKETIO, PROTO_COUNT };
 
 struct conn {
     struct lws *wsi; /* NULL once lws closed it */
@@ -43,6 +46,7 @@ struct conn {
     uint32_t refs; /* 1 for the socket + 1 per async call in flight */
     uint8_t state;
     uint8_t role;
+    uint8_t proto; /* enum conn_proto, fixed at conn_new */
     bool write_requested;
     bool flush_listed; /* on the flush list: written at the end of this loop iteration */
     bool close_sent;

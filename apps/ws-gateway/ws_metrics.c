@@ -8,6 +8,8 @@
 
 #include "ws_gateway.h"
 
+#include <stdio.h>
+
 static double queued(void *user)
 {
     return (double)((ws_gateway *)user)->queued;
@@ -27,11 +29,15 @@ int ws_metrics_init(ws_gateway *g)
 {
     vt_metrics *r = g->reg;
     ws_metrics *m = &g->m;
-    static const char *roles[ROLE_COUNT] = {"role=\"pending\"", "role=\"viewer\"",
-                                             "role=\"vendor\""};
+    static const char *roles[ROLE_COUNT] = {"pending", "viewer", "vendor"};
+    static const char *protos[PROTO_COUNT] = {"venta", "socketio"};
     for (int i = 0; i < ROLE_COUNT; i++)
-        m->connections[i] = vt_metrics_gauge(r, "venta_ws_connections",
-                                             "Open WebSocket connections by role", roles[i]);
+        for (int p = 0; p < PROTO_COUNT; p++) {
+            char labels[64];
+            snprintf(labels, sizeof labels, "role=\"%s\",protocol=\"%s\"", roles[i], protos[p]);
+            m->connections[i][p] = vt_metrics_gauge(r, "venta_ws_connections",
+                                                    "Open connections by role and protocol", labels);
+        }
     m->msgs_in = vt_metrics_counter(r, "venta_ws_messages_in_total", "Client messages received", NULL);
     m->msgs_out = vt_metrics_counter(r, "venta_ws_messages_out_total",
                                      "Server messages delivered to clients", NULL);
@@ -69,7 +75,8 @@ int ws_metrics_init(ws_gateway *g)
     vt_metrics_gauge_fn(r, "venta_ws_handoff_depth", "NATS messages and completions waiting for the loop",
                         NULL, handoff_depth, g);
     for (int i = 0; i < ROLE_COUNT; i++)
-        if (!m->connections[i])
-            return VT_INTERNAL;
+        for (int p = 0; p < PROTO_COUNT; p++)
+            if (!m->connections[i][p])
+                return VT_INTERNAL;
     return m->msgs_in && m->latency && m->cells && m->presence_expired ? VT_OK : VT_INTERNAL;
 }

@@ -238,6 +238,17 @@ async function crossAndBox() {
   for (let i = 0; i < 200 && !lines.some((m) => m.vendorId === v2 && (m.op === 'enter' || m.op === 'location')); i++) await new Promise((r) => setTimeout(r, 50));
   ok(lines.some((m) => m.vendorId === v2), 'socket.io vendor (/ namespace, register-vendor) → /ws viewer');
 
+  // The connections gauge tells the protocols apart: the socket.io viewer and vendor are
+  // on WS_A, the /ws vendor and viewer on WS_B.
+  const gauge = async (addr, labels) => {
+    const text = (await request(addr, 'GET', '/metrics')).body;
+    return Number((text.match(new RegExp(`^venta_ws_connections\\{${labels}\\} (\\d+)`, 'm')) || [])[1]);
+  };
+  ok(await gauge(WS_A, 'role="viewer",protocol="socketio"') >= 1, 'venta_ws_connections{role="viewer",protocol="socketio"} counts the socket.io viewer');
+  ok(await gauge(WS_A, 'role="vendor",protocol="socketio"') >= 1, 'venta_ws_connections{role="vendor",protocol="socketio"} counts the socket.io vendor');
+  ok(await gauge(WS_B, 'role="vendor",protocol="venta"') >= 1 && await gauge(WS_B, 'role="viewer",protocol="venta"') >= 1,
+    'venta_ws_connections{protocol="venta"} counts the /ws vendor and viewer');
+
   // A new box that leaves v1 out: vendor_disconnect for it.
   await ev.wait((n, a) => n === 'vendor_sync' && a.id === v2, 'v2 seen by sio viewer');
   viewer.emit('updateUserLocation', box(lat + 0.5, lng + 0.5));

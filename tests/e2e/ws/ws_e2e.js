@@ -753,7 +753,7 @@ function getMetrics(addr) {
 
 async function testMetrics() {
   const m = await getMetrics(WS_A);
-  for (const name of ['venta_ws_connections{role="viewer"}', 'venta_ws_messages_in_total', 'venta_ws_messages_out_total',
+  for (const name of ['venta_ws_connections{role="viewer",protocol="venta"}', 'venta_ws_messages_in_total', 'venta_ws_messages_out_total',
     'venta_ws_coalesced_total', 'venta_ws_dropped_total{reason="stale"}', 'venta_ws_queue_depth',
     'venta_ws_slow_client_closes_total', 'venta_ws_delivery_latency_seconds_bucket',
     'venta_ws_presence_expired_total']) {
