@@ -180,8 +180,10 @@ int main(void)
         vt_error(NULL, "out of memory");
         return 1;
     }
-    vt_bus_options bo = {.urls = g.cfg.nats_url, .name = "venta-ws-gateway",
-                         .on_state = on_bus_state, .state_user = &g};
+    vt_bus_opts bo = {.urls = g.cfg.nats_url,
+                      .name = "venta-ws-gateway",
+                      .on_state = on_bus_state,
+                      .state_user = &g};
     if (vt_bus_new(&bo, &g.bus, err, sizeof err) != VT_OK)
         vt_config_fail("VENTA_NATS_URL", err);
     if (vt_kv_new(g.loop, g.cfg.redis_url, on_kv_state, &g, &g.kv, err, sizeof err) != VT_OK)

@@ -91,7 +91,7 @@ int main(int argc, char **argv)
         return 1;
     }
     vt_bus *bus;
-    vt_bus_options bo = {.urls = argv[1], .name = "loc-row-writer"};
+    vt_bus_opts bo = {.urls = argv[1], .name = "loc-row-writer"};
     if (vt_bus_new(&bo, &bus, err, sizeof err) != VT_OK) {
         fprintf(stderr, "loc-row-writer: %s\n", err);
         return 1;

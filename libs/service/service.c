@@ -110,8 +110,8 @@ int vt_service_init(vt_service *svc, const vt_service_spec *spec)
         die("grpc", "cannot create the server");
     vt_rpc_health_set_dependency(svc->rpc, "postgres", false);
     vt_rpc_health_set_dependency(svc->rpc, "nats", false);
-    vt_bus_options bus_opts = {.urls = svc->nats_url, .name = spec->name, .on_state = on_nats,
-                               .state_user = svc};
+    vt_bus_opts bus_opts = {
+        .urls = svc->nats_url, .name = spec->name, .on_state = on_nats, .state_user = svc};
     if (vt_bus_new(&bus_opts, &svc->bus, err, sizeof err) != VT_OK)
         die("nats", err);
     if (spec->outbox_table) {
