@@ -314,10 +314,12 @@ static int shard_init(ingest *in, shard *sh, size_t capacity)
     sh->in = in;
     sh->db_up = true; /* counted down on the first failure, see set_db_state */
     sh->buffer = pending_new(capacity);
-    sh->db = vt_db_conn_new(in->opts.database_url, store_statements, store_nstatements);
+    vt_db_conn_opts db = {.url = in->opts.database_url,
+                          .statements = store_statements,
+                          .statement_count = store_nstatements};
     pthread_mutex_init(&sh->lock, NULL);
     vt_cond_init_monotonic(&sh->wake);
-    if (!sh->buffer || !sh->db ||
+    if (!sh->buffer || vt_db_conn_new(&db, &sh->db, NULL, 0) != VT_OK ||
         vt_db_conn_set_session_sql(sh->db, "SET synchronous_commit = off") != VT_OK)
         return VT_RESOURCE_EXHAUSTED;
     return VT_OK;

@@ -228,8 +228,10 @@ int location_cache_start(const location_cache_opts *opts, location_cache **out, 
         lc->opts.batch_max = 5000;
     bool ok = table_init(&lc->tables[0], lc->opts.capacity) &&
               table_init(&lc->tables[1], lc->opts.capacity);
-    lc->db = ok ? vt_db_conn_new(opts->database_url, store_statements, store_nstatements) : NULL;
-    if (!lc->db) {
+    vt_db_conn_opts db = {.url = opts->database_url,
+                          .statements = store_statements,
+                          .statement_count = store_nstatements};
+    if (!ok || vt_db_conn_new(&db, &lc->db, NULL, 0) != VT_OK) {
         snprintf(err, errlen, "out of memory for a location cache of %zu", lc->opts.capacity);
         table_free(&lc->tables[0]);
         table_free(&lc->tables[1]);

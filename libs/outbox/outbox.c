@@ -225,10 +225,12 @@ int vt_outbox_relay_start(const vt_outbox_relay_opts *opts, vt_outbox_relay **ou
     r->failed_rounds = vt_metrics_counter(
         opts->metrics, "venta_outbox_failed_rounds_total",
         "Outbox relay rounds rolled back (database or NATS trouble); retried.", labels);
-    r->db = vt_db_conn_new(opts->database_url, r->statements, ST_COUNT);
+    vt_db_conn_opts db = {
+        .url = opts->database_url, .statements = r->statements, .statement_count = ST_COUNT};
     pthread_mutex_init(&r->mu, NULL);
     vt_cond_init_monotonic(&r->cv);
-    if (!r->db || pthread_create(&r->thread, NULL, relay_main, r) != 0) {
+    if (vt_db_conn_new(&db, &r->db, NULL, 0) != VT_OK ||
+        pthread_create(&r->thread, NULL, relay_main, r) != 0) {
         vt_db_conn_free(r->db);
         pthread_mutex_destroy(&r->mu);
         pthread_cond_destroy(&r->cv);

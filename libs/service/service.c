@@ -29,7 +29,13 @@ static void *health_main(void *arg)
 {
     vt_service *svc = arg;
     static const vt_db_statement ping[] = {{"health_ping", "SELECT 1"}};
-    vt_db_conn *conn = vt_db_conn_new(svc->database_url, ping, 1);
+    vt_db_conn_opts db = {.url = svc->database_url, .statements = ping, .statement_count = 1};
+    vt_db_conn *conn = NULL;
+    char why[256];
+    if (vt_db_conn_new(&db, &conn, why, sizeof why) != VT_OK) {
+        vt_error(NULL, "database health: %s", why);
+        return NULL;
+    }
     bool last = false, first = true;
     while (!atomic_load(&svc->stopping)) {
         char err[256];
@@ -97,10 +103,12 @@ int vt_service_init(vt_service *svc, const vt_service_spec *spec)
         vt_outbox_put_statement(spec->outbox_table, svc->outbox_sql, sizeof svc->outbox_sql,
                                 &svc->statements[nstatements++]) != VT_OK)
         die("outbox", "bad outbox table name");
-    svc->db = vt_db_pool_new(svc->database_url, (size_t)svc->threads, svc->statements,
-                             nstatements);
-    if (!svc->db)
-        die("database", "out of memory");
+    vt_db_pool_opts pool = {.conn = {.url = svc->database_url,
+                                     .statements = svc->statements,
+                                     .statement_count = nstatements},
+                            .size = (size_t)svc->threads};
+    if (vt_db_pool_new(&pool, &svc->db, err, sizeof err) != VT_OK)
+        die("database", err);
     vt_rpc_server_opts opts = {.threads = svc->threads,
                                .max_connection_age_ms = svc->max_connection_age_s * 1000,
                                .worker_init = worker_conn,

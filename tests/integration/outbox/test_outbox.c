@@ -242,7 +242,9 @@ int main(void)
     url = vt_harness_db_new_migrated("outbox");
     metrics = vt_metrics_new();
     VT_REQUIRE(vt_outbox_put_statement(TABLE, put_sql, sizeof put_sql, &statements[0]) == VT_OK);
-    writer = vt_db_conn_new(url, statements, 1);
+    vt_db_conn_opts wo = {.url = url, .statements = statements, .statement_count = 1};
+    char why[256];
+    VT_REQUIRE(vt_db_conn_new(&wo, &writer, why, sizeof why) == VT_OK);
     main_bus = vt_test_bus_connect("test-outbox");
     vt_bus_sub *sub = NULL;
     VT_REQUIRE(vt_bus_subscribe(main_bus, "evt.vendor.>", NULL, 0, on_event, NULL, &sub) == VT_OK);
