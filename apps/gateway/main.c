@@ -125,7 +125,7 @@ static void close_all(rest_app *app)
         vt_rpc_channel_free(app->up[i]); /* completions go into the handoff */
         app->up[i] = NULL;
     }
-    vt_handoff_close(app->handoff); /* runs them with closing = true */
+    vt_handoff_free(app->handoff); /* runs them with closing = true */
     app->handoff = NULL;
     vt_kv_free(app->kv);
     app->kv = NULL;
@@ -180,8 +180,8 @@ int main(void)
     app.loop = &loop;
     app.metrics = vt_metrics_new();
     app.m = app.metrics ? rest_metrics_new(app.metrics) : NULL;
-    app.handoff = vt_handoff_new(&loop, NULL, &app);
-    if (!app.m || !app.handoff) {
+    vt_handoff_opts ho = {.loop = &loop, .user = &app};
+    if (!app.m || vt_handoff_new(&ho, &app.handoff, NULL, 0) != VT_OK) {
         vt_error(NULL, "out of memory at start");
         return 1;
     }

@@ -106,7 +106,7 @@ static void finish(ws_gateway *g)
     vt_rpc_channel_free(g->vendor_ch); /* completions still due run into the handoff */
     vt_rpc_channel_free(g->location_ch);
     g->vendor_ch = g->location_ch = NULL;
-    vt_handoff_close(g->handoff);
+    vt_handoff_free(g->handoff);
     g->handoff = NULL;
     vt_kv_free(g->kv);
     g->kv = NULL;
@@ -172,8 +172,8 @@ int main(void)
         vt_error(NULL, "cannot register metrics");
         return 1;
     }
-    g.handoff = vt_handoff_new(g.loop, NULL, &g);
-    if (g.handoff)
+    vt_handoff_opts ho = {.loop = g.loop, .user = &g};
+    if (vt_handoff_new(&ho, &g.handoff, NULL, 0) == VT_OK)
         vt_handoff_set_max_batch(g.handoff, (size_t)vt_config_int("VENTA_WS_BATCH", 512, 1, 1 << 20));
     g.wbuf = malloc(LWS_PRE + (size_t)g.cfg.frame_bytes);
     if (!g.handoff || !g.wbuf) {
