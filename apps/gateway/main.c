@@ -197,7 +197,9 @@ int main(void)
     }
     rest_static_load(vt_config_str("VENTA_WEB_DIR", VENTA_DEFAULT_WEB_DIR));
     char err[256];
-    if (vt_kv_new(&loop, app.cfg.redis_url, on_kv_state, &app, &app.kv, err, sizeof err))
+    vt_kv_opts ko = {
+        .loop = &loop, .url = app.cfg.redis_url, .on_state = on_kv_state, .state_user = &app};
+    if (vt_kv_new(&ko, &app.kv, err, sizeof err))
         vt_config_fail("VENTA_REDIS_URL", err);
     if (rest_server_start(&app, err, sizeof err) != VT_OK) {
         vt_error(NULL, "%s", err);

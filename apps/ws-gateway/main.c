@@ -186,7 +186,9 @@ int main(void)
                       .state_user = &g};
     if (vt_bus_new(&bo, &g.bus, err, sizeof err) != VT_OK)
         vt_config_fail("VENTA_NATS_URL", err);
-    if (vt_kv_new(g.loop, g.cfg.redis_url, on_kv_state, &g, &g.kv, err, sizeof err) != VT_OK)
+    vt_kv_opts ko = {
+        .loop = g.loop, .url = g.cfg.redis_url, .on_state = on_kv_state, .state_user = &g};
+    if (vt_kv_new(&ko, &g.kv, err, sizeof err) != VT_OK)
         vt_config_fail("VENTA_REDIS_URL", err);
     vt_rpc_channel_opts co = {.async_threads = 1};
     g.vendor_ch = vt_rpc_channel_new(g.cfg.vendor_addr, &co);
