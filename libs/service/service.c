@@ -91,8 +91,9 @@ int vt_service_init(vt_service *svc, const vt_service_spec *spec)
     svc->metrics = vt_metrics_new();
     if (!svc->metrics)
         die("metrics", "out of memory");
-    if (vt_metrics_server_start(svc->metrics, &svc->metrics_addr, &svc->metrics_server, err,
-                                sizeof err) != VT_OK)
+    vt_metrics_server_opts mo = {.reg = svc->metrics, .addr = svc->metrics_addr};
+    if (vt_metrics_server_new(&mo, &svc->metrics_server, err, sizeof err) != VT_OK ||
+        vt_metrics_server_start(svc->metrics_server, err, sizeof err) != VT_OK)
         die("metrics", err);
     size_t nstatements = spec->nstatements;
     svc->statements = calloc(nstatements + 1, sizeof *svc->statements);
@@ -176,7 +177,7 @@ void vt_service_close(vt_service *svc)
     service_methods_free(svc->methods);
     vt_db_pool_free(svc->db);
     free(svc->statements);
-    vt_metrics_server_stop(svc->metrics_server);
+    vt_metrics_server_free(svc->metrics_server);
     vt_metrics_free(svc->metrics);
     vt_info(NULL, "stopped");
 }
