@@ -128,7 +128,8 @@ int vt_service_init(vt_service *svc, const vt_service_spec *spec)
                                    .table = spec->outbox_table,
                                    .bus = svc->bus,
                                    .metrics = svc->metrics};
-        if (vt_outbox_relay_start(&ro, &svc->outbox, err, sizeof err) != VT_OK)
+        if (vt_outbox_relay_new(&ro, &svc->outbox, err, sizeof err) != VT_OK ||
+            vt_outbox_relay_start(svc->outbox, err, sizeof err) != VT_OK)
             die("outbox", err);
     }
     if (pthread_create(&svc->health_thread, NULL, health_main, svc) != 0)
@@ -170,7 +171,7 @@ void vt_service_close(vt_service *svc)
     pthread_join(svc->health_thread, NULL);
     /* The server was shut down in vt_service_run, so no handler publishes any more; the
      * bus goes first because its disconnect callback reports to the server's health. */
-    vt_outbox_relay_stop(svc->outbox); /* publishes what committed, while NATS is here */
+    vt_outbox_relay_free(svc->outbox); /* publishes what committed, while NATS is here */
     vt_bus_free(svc->bus, 5000);
     vt_bus_library_close();
     vt_rpc_server_free(svc->rpc); /* joins the workers: nothing uses the pool after this */
