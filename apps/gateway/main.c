@@ -185,18 +185,18 @@ int main(void)
         vt_error(NULL, "out of memory at start");
         return 1;
     }
+    char err[256];
     for (int i = 0; i < REST_UP_COUNT; i++) {
         char target[300];
         snprintf(target, sizeof target, "%s:%u", app.cfg.upstream_addr[i].host,
                  app.cfg.upstream_addr[i].port);
-        app.up[i] = vt_rpc_channel_new(target, NULL);
-        if (!app.up[i]) {
-            vt_error(NULL, "cannot create a channel to %s", target);
+        vt_rpc_channel_opts co = {.target = target};
+        if (vt_rpc_channel_new(&co, &app.up[i], err, sizeof err) != VT_OK) {
+            vt_error(NULL, "cannot create a channel to %s: %s", target, err);
             return 1;
         }
     }
     rest_static_load(vt_config_str("VENTA_WEB_DIR", VENTA_DEFAULT_WEB_DIR));
-    char err[256];
     vt_kv_opts ko = {
         .loop = &loop, .url = app.cfg.redis_url, .on_state = on_kv_state, .state_user = &app};
     if (vt_kv_new(&ko, &app.kv, err, sizeof err))

@@ -37,9 +37,10 @@ int main(void)
     vt_service_init(&svc, &spec);
 
     user_service app = {.vendor_timeout_ms = vendor_timeout_ms};
-    app.vendor = vt_rpc_channel_new(target, NULL);
-    if (!app.vendor) {
-        vt_error(NULL, "cannot create a channel to the vendor service at %s", target);
+    vt_rpc_channel_opts co = {.target = target};
+    char err[256];
+    if (vt_rpc_channel_new(&co, &app.vendor, err, sizeof err) != VT_OK) {
+        vt_error(NULL, "cannot create a channel to the vendor service at %s: %s", target, err);
         return 1;
     }
     if (user_service_register(&app, &svc) != VT_OK) {

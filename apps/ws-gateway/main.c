@@ -190,10 +190,11 @@ int main(void)
         .loop = g.loop, .url = g.cfg.redis_url, .on_state = on_kv_state, .state_user = &g};
     if (vt_kv_new(&ko, &g.kv, err, sizeof err) != VT_OK)
         vt_config_fail("VENTA_REDIS_URL", err);
-    vt_rpc_channel_opts co = {.async_threads = 1};
-    g.vendor_ch = vt_rpc_channel_new(g.cfg.vendor_addr, &co);
-    g.location_ch = vt_rpc_channel_new(g.cfg.location_addr, &co);
-    if (!g.vendor_ch || !g.location_ch || fanout_init(&g, &fanout_nats) != VT_OK) {
+    vt_rpc_channel_opts vco = {.target = g.cfg.vendor_addr, .async_threads = 1};
+    vt_rpc_channel_opts lco = {.target = g.cfg.location_addr, .async_threads = 1};
+    if (vt_rpc_channel_new(&vco, &g.vendor_ch, err, sizeof err) != VT_OK ||
+        vt_rpc_channel_new(&lco, &g.location_ch, err, sizeof err) != VT_OK ||
+        fanout_init(&g, &fanout_nats) != VT_OK) {
         vt_error(NULL, "cannot set up gRPC channels or NATS subscriptions");
         return 1;
     }

@@ -114,9 +114,8 @@ int vt_service_init(vt_service *svc, const vt_service_spec *spec)
                                .max_connection_age_ms = svc->max_connection_age_s * 1000,
                                .worker_init = worker_conn,
                                .worker_arg = svc};
-    svc->rpc = vt_rpc_server_new(&opts);
-    if (!svc->rpc)
-        die("grpc", "cannot create the server");
+    if (vt_rpc_server_new(&opts, &svc->rpc, err, sizeof err) != VT_OK)
+        die("grpc", err);
     vt_rpc_health_set_dependency(svc->rpc, "postgres", false);
     vt_rpc_health_set_dependency(svc->rpc, "nats", false);
     vt_bus_opts bus_opts = {

@@ -13,6 +13,7 @@
 #include "vt_harness.h"
 #include "vt_service.h"
 #include "vt_test.h"
+#include "vt_test_rpc.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -202,7 +203,7 @@ int main(void)
     pthread_t runner;
     VT_REQUIRE(pthread_create(&runner, NULL, run, NULL) == 0);
     VT_REQUIRE(vt_harness_wait_port(port, 10000) == 0);
-    ch = vt_rpc_channel_new(addr, NULL);
+    ch = vt_test_channel(addr, NULL);
 
     VT_RUN(test_series_exist_before_calls);
     VT_RUN(test_calls_counted_by_code);
