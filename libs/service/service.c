@@ -64,10 +64,19 @@ static void die(const char *what, const char *err)
     exit(1);
 }
 
-int vt_service_init(vt_service *svc, const vt_service_spec *spec)
+int vt_service_new(const vt_service_opts *opts, vt_service **out, char *errbuf, size_t errlen)
 {
-    memset(svc, 0, sizeof *svc);
-    svc->spec = spec;
+    if (!opts || !opts->name) {
+        snprintf(errbuf, errlen, "a service needs a name");
+        return VT_INVALID_ARGUMENT;
+    }
+    vt_service *svc = calloc(1, sizeof *svc);
+    if (!svc) {
+        snprintf(errbuf, errlen, "out of memory");
+        return VT_RESOURCE_EXHAUSTED;
+    }
+    svc->opts = *opts;
+    const vt_service_opts *spec = &svc->opts;
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
@@ -110,11 +119,11 @@ int vt_service_init(vt_service *svc, const vt_service_spec *spec)
                             .size = (size_t)svc->threads};
     if (vt_db_pool_new(&pool, &svc->db, err, sizeof err) != VT_OK)
         die("database", err);
-    vt_rpc_server_opts opts = {.threads = svc->threads,
-                               .max_connection_age_ms = svc->max_connection_age_s * 1000,
-                               .worker_init = worker_conn,
-                               .worker_arg = svc};
-    if (vt_rpc_server_new(&opts, &svc->rpc, err, sizeof err) != VT_OK)
+    vt_rpc_server_opts rpc_opts = {.threads = svc->threads,
+                                   .max_connection_age_ms = svc->max_connection_age_s * 1000,
+                                   .worker_init = worker_conn,
+                                   .worker_arg = svc};
+    if (vt_rpc_server_new(&rpc_opts, &svc->rpc, err, sizeof err) != VT_OK)
         die("grpc", err);
     vt_rpc_health_set_dependency(svc->rpc, "postgres", false);
     vt_rpc_health_set_dependency(svc->rpc, "nats", false);
@@ -133,6 +142,7 @@ int vt_service_init(vt_service *svc, const vt_service_spec *spec)
     }
     if (pthread_create(&svc->health_thread, NULL, health_main, svc) != 0)
         die("health", "cannot start the health thread");
+    *out = svc;
     return VT_OK;
 }
 
@@ -164,8 +174,10 @@ int vt_service_run(vt_service *svc)
     return 0;
 }
 
-void vt_service_close(vt_service *svc)
+void vt_service_free(vt_service *svc)
 {
+    if (!svc)
+        return;
     atomic_store(&svc->stopping, true);
     pthread_join(svc->health_thread, NULL);
     /* The server was shut down in vt_service_run, so no handler publishes any more; the
@@ -179,5 +191,6 @@ void vt_service_close(vt_service *svc)
     free(svc->statements);
     vt_metrics_server_free(svc->metrics_server);
     vt_metrics_free(svc->metrics);
+    free(svc);
     vt_info(NULL, "stopped");
 }
