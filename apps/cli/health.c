@@ -55,7 +55,14 @@ int cli_health(int argc, char **argv)
     bool all = true;
     for (size_t i = 0; i < sizeof services / sizeof *services; i++) {
         const char *target = vt_config_str(services[i].var, services[i].fallback);
-        vt_rpc_channel *ch = vt_rpc_channel_new(target, NULL);
+        vt_rpc_channel_opts co = {.target = target};
+        vt_rpc_channel *ch = NULL;
+        char err[256];
+        if (vt_rpc_channel_new(&co, &ch, err, sizeof err) != VT_OK) {
+            printf("%-15s %-22s %s\n", services[i].name, target, err);
+            all = false;
+            continue;
+        }
         char overall[32], pg[32], nats[32];
         bool ok = check(ch, "", overall, sizeof overall);
         check(ch, "postgres", pg, sizeof pg);

@@ -58,7 +58,13 @@ static double uniform(double lo, double hi)
 static int list_vendors(const char *owner, int want, vehicle *out)
 {
     const char *target = vt_config_str("VENTA_VENDOR_ADDR", "127.0.0.1:50052");
-    vt_rpc_channel *ch = vt_rpc_channel_new(target, NULL);
+    vt_rpc_channel_opts co = {.target = target};
+    vt_rpc_channel *ch = NULL;
+    char err[256];
+    if (vt_rpc_channel_new(&co, &ch, err, sizeof err) != VT_OK) {
+        fprintf(stderr, "simulate: %s: %s\n", target, err);
+        return 0;
+    }
     int n = 0;
     char token[512] = "";
     while (n < want) {

@@ -10,6 +10,7 @@
 
 #include "vt_auth.h"
 #include "vt_core.h"
+#include "vt_json.h"
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>

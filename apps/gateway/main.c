@@ -125,7 +125,7 @@ static void close_all(rest_app *app)
         vt_rpc_channel_free(app->up[i]); /* completions go into the handoff */
         app->up[i] = NULL;
     }
-    vt_handoff_close(app->handoff); /* runs them with closing = true */
+    vt_handoff_free(app->handoff); /* runs them with closing = true */
     app->handoff = NULL;
     vt_kv_free(app->kv);
     app->kv = NULL;
@@ -180,24 +180,26 @@ int main(void)
     app.loop = &loop;
     app.metrics = vt_metrics_new();
     app.m = app.metrics ? rest_metrics_new(app.metrics) : NULL;
-    app.handoff = vt_handoff_new(&loop, NULL, &app);
-    if (!app.m || !app.handoff) {
+    vt_handoff_opts ho = {.loop = &loop, .user = &app};
+    if (!app.m || vt_handoff_new(&ho, &app.handoff, NULL, 0) != VT_OK) {
         vt_error(NULL, "out of memory at start");
         return 1;
     }
+    char err[256];
     for (int i = 0; i < REST_UP_COUNT; i++) {
         char target[300];
         snprintf(target, sizeof target, "%s:%u", app.cfg.upstream_addr[i].host,
                  app.cfg.upstream_addr[i].port);
-        app.up[i] = vt_rpc_channel_new(target, NULL);
-        if (!app.up[i]) {
-            vt_error(NULL, "cannot create a channel to %s", target);
+        vt_rpc_channel_opts co = {.target = target};
+        if (vt_rpc_channel_new(&co, &app.up[i], err, sizeof err) != VT_OK) {
+            vt_error(NULL, "cannot create a channel to %s: %s", target, err);
             return 1;
         }
     }
     rest_static_load(vt_config_str("VENTA_WEB_DIR", VENTA_DEFAULT_WEB_DIR));
-    char err[256];
-    if (vt_kv_new(&loop, app.cfg.redis_url, on_kv_state, &app, &app.kv, err, sizeof err))
+    vt_kv_opts ko = {
+        .loop = &loop, .url = app.cfg.redis_url, .on_state = on_kv_state, .state_user = &app};
+    if (vt_kv_new(&ko, &app.kv, err, sizeof err))
         vt_config_fail("VENTA_REDIS_URL", err);
     if (rest_server_start(&app, err, sizeof err) != VT_OK) {
         vt_error(NULL, "%s", err);

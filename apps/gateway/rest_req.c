@@ -132,17 +132,17 @@ static void respond_error_v(rest_req *req, int http_status, const char *code, co
 {
     char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);
-    vt_json_buf b;
-    vt_json_buf_init(&b);
-    vt_json_buf_puts(&b, "{\"error\":{\"code\":");
+    vt_buf b;
+    vt_buf_init(&b);
+    vt_buf_puts(&b, "{\"error\":{\"code\":");
     vt_json_buf_put_string(&b, code, strlen(code));
-    vt_json_buf_puts(&b, ",\"message\":");
+    vt_buf_puts(&b, ",\"message\":");
     vt_json_buf_put_string(&b, msg, strlen(msg));
-    vt_json_buf_puts(&b, ",\"requestId\":");
+    vt_buf_puts(&b, ",\"requestId\":");
     vt_json_buf_put_string(&b, req->request_id, strlen(req->request_id));
-    vt_json_buf_puts(&b, "}}");
+    vt_buf_puts(&b, "}}");
     size_t len = 0;
-    char *text = vt_json_buf_take(&b, &len);
+    char *text = vt_buf_take(&b, &len);
     if (http_status >= 500) {
         vt_log_ctx lc = rest_log_ctx(req);
         vt_warn(&lc, "%s %s -> %d %s: %s", rest_method_name(req->method),

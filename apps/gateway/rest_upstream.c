@@ -161,24 +161,24 @@ static void ready_finish(rest_req *req)
     if (--req->ready_pending > 0)
         return;
     bool ok = true;
-    vt_json_buf b;
-    vt_json_buf_init(&b);
-    vt_json_buf_puts(&b, "{\"checks\":{");
+    vt_buf b;
+    vt_buf_init(&b);
+    vt_buf_puts(&b, "{\"checks\":{");
     for (int i = 0; i <= REST_UP_COUNT; i++) {
         const char *name = i < REST_UP_COUNT ? rest_upstream_name((rest_upstream)i) : "redis";
         const char *res = req->ready_result[i] ? req->ready_result[i] : "no answer";
         if (strcmp(res, "ok") != 0)
             ok = false;
         if (i)
-            vt_json_buf_puts(&b, ",");
+            vt_buf_puts(&b, ",");
         vt_json_buf_put_string(&b, name, strlen(name));
-        vt_json_buf_puts(&b, ":");
+        vt_buf_puts(&b, ":");
         vt_json_buf_put_string(&b, res, strlen(res));
     }
-    vt_json_buf_puts(&b, "},\"status\":");
-    vt_json_buf_puts(&b, ok ? "\"ready\"}" : "\"unavailable\"}");
+    vt_buf_puts(&b, "},\"status\":");
+    vt_buf_puts(&b, ok ? "\"ready\"}" : "\"unavailable\"}");
     size_t len = 0;
-    char *text = vt_json_buf_take(&b, &len);
+    char *text = vt_buf_take(&b, &len);
     rest_respond(req, ok ? 200 : 503, "application/json", text, text ? len : 0);
 }
 

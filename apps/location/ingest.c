@@ -316,10 +316,12 @@ static int shard_init(ingest *in, shard *sh, size_t capacity)
     char err[128];
     vt_events_latest_new(&(vt_events_latest_opts){.capacity = capacity}, &sh->buffer, err,
                          sizeof err);
-    sh->db = vt_db_conn_new(in->opts.database_url, store_statements, store_nstatements);
+    vt_db_conn_opts db = {.url = in->opts.database_url,
+                          .statements = store_statements,
+                          .statement_count = store_nstatements};
     pthread_mutex_init(&sh->lock, NULL);
     vt_cond_init_monotonic(&sh->wake);
-    if (!sh->buffer || !sh->db ||
+    if (!sh->buffer || vt_db_conn_new(&db, &sh->db, NULL, 0) != VT_OK ||
         vt_db_conn_set_session_sql(sh->db, "SET synchronous_commit = off") != VT_OK)
         return VT_RESOURCE_EXHAUSTED;
     return VT_OK;

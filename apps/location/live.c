@@ -327,8 +327,10 @@ static double ready(void *user)
 int live_start(const live_opts *opts, live **out, char *err, size_t errlen)
 {
     live *lv = calloc(1, sizeof *lv);
-    if (!lv || !(lv->map = livemap_new()) ||
-        !(lv->db = vt_db_conn_new(opts->database_url, store_statements, store_nstatements))) {
+    vt_db_conn_opts db = {.url = opts->database_url,
+                          .statements = store_statements,
+                          .statement_count = store_nstatements};
+    if (!lv || !(lv->map = livemap_new()) || vt_db_conn_new(&db, &lv->db, NULL, 0) != VT_OK) {
         snprintf(err, errlen, "out of memory");
         if (lv)
             livemap_free(lv->map);

@@ -24,7 +24,7 @@ static void on_database(bool up, void *user)
 
 int main(void)
 {
-    vt_service_spec spec = {
+    vt_service_opts spec = {
         .name = "venta-location",
         .addr_var = "VENTA_LOCATION_ADDR",
         .addr_default = "127.0.0.1:50053",
@@ -32,37 +32,40 @@ int main(void)
         .statements = store_statements,
     };
     spec.nstatements = store_nstatements;
-    vt_service svc;
-    vt_service_init(&svc, &spec);
-    vt_db_pool_set_session_sql(svc.db, store_read_session_sql);
+    vt_service *svc = NULL;
+    char err[256];
+    if (vt_service_new(&spec, &svc, err, sizeof err) != VT_OK) {
+        vt_error(NULL, "%s", err);
+        return 1;
+    }
+    vt_db_pool_set_session_sql(svc->db, store_read_session_sql);
     location_service app = {
-        .bus = svc.bus,
+        .bus = svc->bus,
         .ttl_s = (int)vt_config_int("VENTA_LOCATION_TTL_S", 600, 1, 30 * 86400),
         .presence_ttl_s = (int)vt_config_int("VENTA_PRESENCE_TTL_S", 30, 1, 86400),
     };
     ingest_opts io = {
-        .bus = svc.bus,
-        .database_url = svc.database_url,
-        .metrics = svc.metrics,
+        .bus = svc->bus,
+        .database_url = svc->database_url,
+        .metrics = svc->metrics,
         .capacity = (size_t)vt_config_int("VENTA_LOCATION_BUFFER", 200000, 1000, 50000000),
         .batch_ms = (int)vt_config_int("VENTA_LOCATION_BATCH_MS", 50, 1, 10000),
         .writers = (int)vt_config_int("VENTA_LOCATION_WRITERS", 2, 1, 64),
         .on_database = on_database,
     };
-    if (location_service_register(&app, &svc) != VT_OK) {
+    if (location_service_register(&app, svc) != VT_OK) {
         vt_error(NULL, "cannot register LocationService");
         return 1;
     }
     ingest *in = NULL;
-    char err[256];
     if (ingest_start(&io, &in, err, sizeof err) != VT_OK) {
         vt_error(NULL, "ingest: %s", err);
         return 1;
     }
     live_opts lo = {
-        .bus = svc.bus,
-        .database_url = svc.database_url,
-        .metrics = svc.metrics,
+        .bus = svc->bus,
+        .database_url = svc->database_url,
+        .metrics = svc->metrics,
         .ttl_s = app.ttl_s,
         .settle_ms = 2 * io.batch_ms + 100,
     };
@@ -75,9 +78,9 @@ int main(void)
      * writing, retrying while the database is away): keep it inside the grace period
      * Kubernetes gives after SIGTERM. */
     int flush_ms = (int)vt_config_int("VENTA_LOCATION_FLUSH_MS", 5000, 0, 600000);
-    int rc = vt_service_run(&svc);
+    int rc = vt_service_run(svc);
     live_stop(app.live);
     ingest_stop(in, flush_ms); /* write what is buffered before NATS drains */
-    vt_service_close(&svc);
+    vt_service_free(svc);
     return rc;
 }

@@ -17,7 +17,7 @@
 
 int main(void)
 {
-    vt_service_spec spec = {
+    vt_service_opts spec = {
         .name = "venta-user",
         .addr_var = "VENTA_USER_ADDR",
         .addr_default = "127.0.0.1:50051",
@@ -33,22 +33,26 @@ int main(void)
     snprintf(target, sizeof target, "%s%s%s:%u", v6 ? "[" : "", vendor_addr.host, v6 ? "]" : "",
              vendor_addr.port);
     int vendor_timeout_ms = (int)vt_config_int("VENTA_VENDOR_TIMEOUT_MS", 5000, 1, 600000);
-    vt_service svc;
-    vt_service_init(&svc, &spec);
-
-    user_service app = {.vendor_timeout_ms = vendor_timeout_ms};
-    app.vendor = vt_rpc_channel_new(target, NULL);
-    if (!app.vendor) {
-        vt_error(NULL, "cannot create a channel to the vendor service at %s", target);
+    vt_service *svc = NULL;
+    char err[256];
+    if (vt_service_new(&spec, &svc, err, sizeof err) != VT_OK) {
+        vt_error(NULL, "%s", err);
         return 1;
     }
-    if (user_service_register(&app, &svc) != VT_OK) {
+
+    user_service app = {.vendor_timeout_ms = vendor_timeout_ms};
+    vt_rpc_channel_opts co = {.target = target};
+    if (vt_rpc_channel_new(&co, &app.vendor, err, sizeof err) != VT_OK) {
+        vt_error(NULL, "cannot create a channel to the vendor service at %s: %s", target, err);
+        return 1;
+    }
+    if (user_service_register(&app, svc) != VT_OK) {
         vt_error(NULL, "cannot register UserService");
         return 1;
     }
-    int rc = vt_service_run(&svc);
+    int rc = vt_service_run(svc);
     /* The server has stopped: no handler uses the vendor channel any more. */
     vt_rpc_channel_free(app.vendor);
-    vt_service_close(&svc);
+    vt_service_free(svc);
     return rc;
 }

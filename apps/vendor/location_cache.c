@@ -177,9 +177,10 @@ int location_cache_start(const location_cache_opts *opts, location_cache **out, 
     if (rc == VT_OK)
         rc = vt_events_latest_new(&topts, &lc->tables[1], err, errlen);
     lc->batch = rc == VT_OK ? malloc(lc->opts.batch_max * sizeof *lc->batch) : NULL;
-    lc->db =
-        lc->batch ? vt_db_conn_new(opts->database_url, store_statements, store_nstatements) : NULL;
-    if (!lc->db) {
+    vt_db_conn_opts db = {.url = opts->database_url,
+                          .statements = store_statements,
+                          .statement_count = store_nstatements};
+    if (!lc->batch || vt_db_conn_new(&db, &lc->db, NULL, 0) != VT_OK) {
         if (rc == VT_OK)
             snprintf(err, errlen, "out of memory for a location cache of %zu", lc->opts.capacity);
         free_tables(lc);

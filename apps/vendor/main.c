@@ -15,7 +15,7 @@
  * Stop order on SIGTERM: the gRPC server drains (vt_service_run), then the consumers
  * stop — the location cache writes what it holds, deleted users still queued are
  * processed — while NATS is still up to carry their events, the profile cache stops
- * listening, then vt_service_close drains NATS and frees the rest.
+ * listening, then vt_service_free drains NATS and frees the rest.
  */
 #include "handlers.h"
 #include "location_cache.h"
@@ -28,7 +28,7 @@
 
 int main(void)
 {
-    vt_service_spec spec = {
+    vt_service_opts spec = {
         .name = "venta-vendor",
         .addr_var = "VENTA_VENDOR_ADDR",
         .addr_default = "127.0.0.1:50052",
@@ -45,36 +45,39 @@ int main(void)
     /* At most a minute: the TTL bounds how stale a location another replica wrote may
      * look (profile_cache.h). */
     int cache_ttl_ms = (int)vt_config_int("VENTA_VENDOR_CACHE_TTL_MS", 1000, 1, 60000);
-    vt_service svc;
-    vt_service_init(&svc, &spec);
-    vt_db_pool_set_session_sql(svc.db, store_session_sql);
+    vt_service *svc = NULL;
+    char err[256];
+    if (vt_service_new(&spec, &svc, err, sizeof err) != VT_OK) {
+        vt_error(NULL, "%s", err);
+        return 1;
+    }
+    vt_db_pool_set_session_sql(svc->db, store_session_sql);
 
     static vendor_service app; /* the handlers' state: lives as long as main */
-    if (vendor_service_register(&app, &svc) != VT_OK) {
+    if (vendor_service_register(&app, svc) != VT_OK) {
         vt_error(NULL, "cannot register VendorService");
         return 1;
     }
-    char err[256];
     profile_cache *profiles = NULL;
     profile_sync *sync = NULL;
     if (cache_entries > 0) {
-        profiles = profile_cache_new((size_t)cache_entries, cache_ttl_ms, svc.metrics);
+        profiles = profile_cache_new((size_t)cache_entries, cache_ttl_ms, svc->metrics);
         if (!profiles ||
-            profile_sync_start(svc.bus, profiles, svc.metrics, &sync, err, sizeof err) != VT_OK) {
+            profile_sync_start(svc->bus, profiles, svc->metrics, &sync, err, sizeof err) != VT_OK) {
             vt_error(NULL, "profile cache: %s", profiles ? err : "out of memory");
             return 1;
         }
     }
     app.profiles = profiles;
     app.sync = sync;
-    lo.bus = svc.bus;
+    lo.bus = svc->bus;
     lo.profiles = profiles;
-    lo.database_url = svc.database_url;
-    lo.metrics = svc.metrics;
-    user_events_opts uo = {.bus = svc.bus,
-                           .database_url = svc.database_url,
-                           .metrics = svc.metrics,
-                           .outbox = svc.outbox,
+    lo.database_url = svc->database_url;
+    lo.metrics = svc->metrics;
+    user_events_opts uo = {.bus = svc->bus,
+                           .database_url = svc->database_url,
+                           .metrics = svc->metrics,
+                           .outbox = svc->outbox,
                            .profiles = profiles};
     location_cache *cache = NULL;
     user_events *users = NULL;
@@ -86,11 +89,11 @@ int main(void)
         vt_error(NULL, "user events: %s", err);
         return 1;
     }
-    int rc = vt_service_run(&svc);
+    int rc = vt_service_run(svc);
     user_events_stop(users, 3000);
     location_cache_stop(cache);
     profile_sync_stop(sync);
-    vt_service_close(&svc);
+    vt_service_free(svc);
     profile_cache_free(profiles);
     return rc;
 }

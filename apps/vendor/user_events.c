@@ -190,8 +190,9 @@ int user_events_start(const user_events_opts *opts, user_events **out, char *err
     ue->ring = calloc(ue->opts.capacity, sizeof *ue->ring);
     size_t nstatements;
     const vt_db_statement *statements = vendor_statements_with_outbox(&nstatements);
-    ue->db = ue->ring ? vt_db_conn_new(opts->database_url, statements, nstatements) : NULL;
-    if (!ue->db) {
+    vt_db_conn_opts db = {
+        .url = opts->database_url, .statements = statements, .statement_count = nstatements};
+    if (!ue->ring || vt_db_conn_new(&db, &ue->db, NULL, 0) != VT_OK) {
         snprintf(err, errlen, "out of memory");
         free(ue->ring);
         free(ue);

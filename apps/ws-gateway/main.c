@@ -110,7 +110,7 @@ static void finish(ws_gateway *g)
     vt_rpc_channel_free(g->vendor_ch); /* completions still due run into the handoff */
     vt_rpc_channel_free(g->location_ch);
     g->vendor_ch = g->location_ch = NULL;
-    vt_handoff_close(g->handoff);
+    vt_handoff_free(g->handoff);
     g->handoff = NULL;
     vt_kv_free(g->kv);
     g->kv = NULL;
@@ -176,24 +176,29 @@ int main(void)
         vt_error(NULL, "cannot register metrics");
         return 1;
     }
-    g.handoff = vt_handoff_new(g.loop, NULL, &g);
-    if (g.handoff)
+    vt_handoff_opts ho = {.loop = g.loop, .user = &g};
+    if (vt_handoff_new(&ho, &g.handoff, NULL, 0) == VT_OK)
         vt_handoff_set_max_batch(g.handoff, (size_t)vt_config_int("VENTA_WS_BATCH", 512, 1, 1 << 20));
     g.wbuf = malloc(LWS_PRE + (size_t)g.cfg.frame_bytes);
     if (!g.handoff || !g.wbuf) {
         vt_error(NULL, "out of memory");
         return 1;
     }
-    vt_bus_options bo = {.urls = g.cfg.nats_url, .name = "venta-ws-gateway",
-                         .on_state = on_bus_state, .state_user = &g};
+    vt_bus_opts bo = {.urls = g.cfg.nats_url,
+                      .name = "venta-ws-gateway",
+                      .on_state = on_bus_state,
+                      .state_user = &g};
     if (vt_bus_new(&bo, &g.bus, err, sizeof err) != VT_OK)
         vt_config_fail("VENTA_NATS_URL", err);
-    if (vt_kv_new(g.loop, g.cfg.redis_url, on_kv_state, &g, &g.kv, err, sizeof err) != VT_OK)
+    vt_kv_opts ko = {
+        .loop = g.loop, .url = g.cfg.redis_url, .on_state = on_kv_state, .state_user = &g};
+    if (vt_kv_new(&ko, &g.kv, err, sizeof err) != VT_OK)
         vt_config_fail("VENTA_REDIS_URL", err);
-    vt_rpc_channel_opts co = {.async_threads = 1};
-    g.vendor_ch = vt_rpc_channel_new(g.cfg.vendor_addr, &co);
-    g.location_ch = vt_rpc_channel_new(g.cfg.location_addr, &co);
-    if (!g.vendor_ch || !g.location_ch || fanout_init(&g, &fanout_nats) != VT_OK) {
+    vt_rpc_channel_opts vco = {.target = g.cfg.vendor_addr, .async_threads = 1};
+    vt_rpc_channel_opts lco = {.target = g.cfg.location_addr, .async_threads = 1};
+    if (vt_rpc_channel_new(&vco, &g.vendor_ch, err, sizeof err) != VT_OK ||
+        vt_rpc_channel_new(&lco, &g.location_ch, err, sizeof err) != VT_OK ||
+        fanout_init(&g, &fanout_nats) != VT_OK) {
         vt_error(NULL, "cannot set up gRPC channels or NATS subscriptions");
         return 1;
     }

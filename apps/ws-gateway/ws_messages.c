@@ -11,6 +11,7 @@
 #include "ws_messages.h"
 
 #include "vt_events.h"
+#include "vt_json.h"
 
 #include <jansson.h>
 #include <math.h>

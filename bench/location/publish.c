@@ -145,8 +145,8 @@ int main(int argc, char **argv)
     }
     vt_bus *bus;
     char err[256];
-    vt_bus_options bo = {.urls = argv[1], .name = "loc-publish",
-                         .reconnect_buffer_bytes = 64 * 1024 * 1024};
+    vt_bus_opts bo = {
+        .urls = argv[1], .name = "loc-publish", .reconnect_buffer_bytes = 64 * 1024 * 1024};
     if (vt_bus_new(&bo, &bus, err, sizeof err) != VT_OK) {
         fprintf(stderr, "loc-publish: %s\n", err);
         return 1;

@@ -122,7 +122,13 @@ static void somewhere(uint64_t *s, double *lat, double *lng)
 static void *worker_main(void *arg)
 {
     worker *w = arg;
-    vt_rpc_channel *ch = vt_rpc_channel_new(w->target, NULL);
+    vt_rpc_channel_opts co = {.target = w->target};
+    vt_rpc_channel *ch = NULL;
+    char err[256];
+    if (vt_rpc_channel_new(&co, &ch, err, sizeof err) != VT_OK) {
+        fprintf(stderr, "loc-query: %s\n", err);
+        return NULL;
+    }
     vt_rpc_call_opts o = {.timeout_ms = 5000, .request_id = "bench"};
     while (!atomic_load(w->stopping)) {
         double lat, lng;

@@ -78,14 +78,15 @@ int main(int argc, char **argv)
     vt_log_init("loc-row-writer", VT_LOG_ERROR);
 
     static writer w;
-    w.db = vt_db_conn_new(argv[2], statements, 1);
+    vt_db_conn_opts db = {.url = argv[2], .statements = statements, .statement_count = 1};
     char err[256];
-    if (!w.db || vt_db_conn_ensure(w.db, err, sizeof err) != VT_OK) {
-        fprintf(stderr, "loc-row-writer: %s\n", w.db ? err : "out of memory");
+    if (vt_db_conn_new(&db, &w.db, err, sizeof err) != VT_OK ||
+        vt_db_conn_ensure(w.db, err, sizeof err) != VT_OK) {
+        fprintf(stderr, "loc-row-writer: %s\n", err);
         return 1;
     }
     vt_bus *bus;
-    vt_bus_options bo = {.urls = argv[1], .name = "loc-row-writer"};
+    vt_bus_opts bo = {.urls = argv[1], .name = "loc-row-writer"};
     if (vt_bus_new(&bo, &bus, err, sizeof err) != VT_OK) {
         fprintf(stderr, "loc-row-writer: %s\n", err);
         return 1;

@@ -24,10 +24,12 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
     vt_log_init("rpc-echo-server", VT_LOG_WARN);
     vt_rpc_server_opts o = {.threads = argc > 1 ? atoi(argv[1]) : 2};
-    vt_rpc_server *srv = vt_rpc_server_new(&o);
+    vt_rpc_server *srv = NULL;
+    char err[256];
     static rpc_echo_state echo;
     int port = 0;
-    if (!srv || rpc_echo_register(srv, &echo) != 0 ||
+    if (vt_rpc_server_new(&o, &srv, err, sizeof err) != VT_OK ||
+        rpc_echo_register(srv, &echo) != 0 ||
         vt_rpc_server_listen(srv, "127.0.0.1:0", &port) != 0 || vt_rpc_server_start(srv) != 0) {
         fprintf(stderr, "rpc-echo-server: cannot start\n");
         return 1;

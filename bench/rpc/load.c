@@ -111,8 +111,13 @@ int main(int argc, char **argv)
     static bench b;
     b.channels = channels;
     b.ch = calloc((size_t)channels, sizeof *b.ch);
+    vt_rpc_channel_opts co = {.target = argv[1]};
+    char err[256];
     for (int i = 0; i < channels; i++)
-        b.ch[i] = vt_rpc_channel_new(argv[1], NULL);
+        if (vt_rpc_channel_new(&co, &b.ch[i], err, sizeof err) != VT_OK) {
+            fprintf(stderr, "rpc-load: %s\n", err);
+            return 1;
+        }
     b.samples = malloc(MAX_SAMPLES * sizeof *b.samples);
     uint8_t *data = malloc((size_t)payload + 1);
     memset(data, 'p', (size_t)payload);

@@ -153,8 +153,13 @@ int main(int argc, char **argv)
     b.create = strcmp(argv[2], "create") == 0;
     b.channels = channels;
     b.ch = calloc((size_t)channels, sizeof *b.ch);
+    vt_rpc_channel_opts co = {.target = argv[1]};
+    char err[256];
     for (int i = 0; i < channels; i++)
-        b.ch[i] = vt_rpc_channel_new(argv[1], NULL);
+        if (vt_rpc_channel_new(&co, &b.ch[i], err, sizeof err) != VT_OK) {
+            fprintf(stderr, "vendor-load: %s\n", err);
+            return 1;
+        }
     if (!b.create) {
         b.ids = calloc((size_t)seed, sizeof *b.ids);
         for (int i = 0; i < seed; i++)

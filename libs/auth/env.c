@@ -52,13 +52,12 @@ static char *read_file(const char *path, char *err, size_t errlen)
 int vt_auth_verifier_new_from_env(vt_auth_verifier **out, const char **bad_var, char *err,
                                   size_t errlen)
 {
-    vt_auth_verifier_config cfg;
+    vt_auth_verifier_opts cfg = {0};
     const char *blame = NULL;
     char *jwks = NULL;
     char reason[200] = "";
     int rc = VT_INVALID_ARGUMENT;
 
-    vt_auth_verifier_config_init(&cfg);
     cfg.pem = env("CLERK_JWT_KEY");
     const char *jwks_path = env("VENTA_JWKS_FILE");
     cfg.issuer = env("VENTA_JWT_ISSUER");
@@ -69,6 +68,8 @@ int vt_auth_verifier_new_from_env(vt_auth_verifier **out, const char **bad_var, 
         blame = "VENTA_JWT_CLOCK_SKEW_S";
         goto fail;
     }
+    if (skew && cfg.clock_skew_s == 0)
+        cfg.clock_skew_s = VT_AUTH_NO_SKEW; /* 0 in the options means the default */
     if (cfg.pem && jwks_path) {
         blame = "VENTA_JWKS_FILE";
         snprintf(reason, sizeof(reason), "set only one of CLERK_JWT_KEY and VENTA_JWKS_FILE");

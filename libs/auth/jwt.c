@@ -42,13 +42,6 @@ struct vt_auth_verifier {
     vt_auth_token_cache *cache;
 };
 
-void vt_auth_verifier_config_init(vt_auth_verifier_config *cfg)
-{
-    memset(cfg, 0, sizeof(*cfg));
-    cfg->clock_skew_s = VT_AUTH_DEFAULT_SKEW_S;
-    cfg->cache_entries = VT_AUTH_DEFAULT_CACHE_ENTRIES;
-}
-
 void vt_auth_verifier_free(vt_auth_verifier *v)
 {
     if (!v)
@@ -93,7 +86,7 @@ static int parse_parties(vt_auth_verifier *v, const char *list, char *err, size_
     return VT_OK;
 }
 
-int vt_auth_verifier_new(const vt_auth_verifier_config *cfg, vt_auth_verifier **out, char *err,
+int vt_auth_verifier_new(const vt_auth_verifier_opts *cfg, vt_auth_verifier **out, char *err,
                          size_t errlen)
 {
     bool has_pem = cfg && cfg->pem && cfg->pem[0];
@@ -108,7 +101,8 @@ int vt_auth_verifier_new(const vt_auth_verifier_config *cfg, vt_auth_verifier **
         auth_errf(err, errlen, "give exactly one of a PEM key and a JWKS");
         return VT_INVALID_ARGUMENT;
     }
-    if (cfg->clock_skew_s < 0 || cfg->clock_skew_s > 3600) {
+    if (cfg->clock_skew_s != VT_AUTH_NO_SKEW &&
+        (cfg->clock_skew_s < 0 || cfg->clock_skew_s > 3600)) {
         auth_errf(err, errlen, "clock skew must be 0..3600 s");
         return VT_INVALID_ARGUMENT;
     }
@@ -117,7 +111,9 @@ int vt_auth_verifier_new(const vt_auth_verifier_config *cfg, vt_auth_verifier **
         auth_errf(err, errlen, "out of memory");
         return VT_INVALID_ARGUMENT;
     }
-    v->skew = cfg->clock_skew_s;
+    v->skew = cfg->clock_skew_s == VT_AUTH_NO_SKEW ? 0
+              : cfg->clock_skew_s                  ? cfg->clock_skew_s
+                                                   : VT_AUTH_DEFAULT_SKEW_S;
     rc = has_pem ? auth_keyset_from_pem(&v->keys, cfg->pem, err, errlen)
                  : auth_keyset_from_jwks(&v->keys, cfg->jwks, err, errlen);
     if (rc != VT_OK)
@@ -130,10 +126,12 @@ int vt_auth_verifier_new(const vt_auth_verifier_config *cfg, vt_auth_verifier **
     if (cfg->authorized_parties && cfg->authorized_parties[0] &&
         (rc = parse_parties(v, cfg->authorized_parties, err, errlen)) != VT_OK)
         goto fail;
-    if (cfg->cache_entries && !(v->cache = vt_auth_token_cache_new(cfg->cache_entries))) {
-        auth_errf(err, errlen, "token cache size must be 1..1048576");
-        rc = VT_INVALID_ARGUMENT;
-        goto fail;
+    if (cfg->cache_entries != VT_AUTH_NO_CACHE) {
+        vt_auth_token_cache_opts cache_opts = {.max_entries = cfg->cache_entries};
+        if (vt_auth_token_cache_new(&cache_opts, &v->cache, err, errlen) != VT_OK) {
+            rc = VT_INVALID_ARGUMENT;
+            goto fail;
+        }
     }
     *out = v;
     return VT_OK;

@@ -16,7 +16,7 @@
  * outside the lock. Subs longer than VT_AUTH_CACHE_SUB_MAX (Clerk ids are ~32 chars)
  * are not cached, which keeps entries small (160 bytes) and inline.
  */
-#include "vt_auth.h"
+#include "auth_internal.h"
 
 #include <openssl/evp.h>
 #include <pthread.h>
@@ -40,22 +40,31 @@ struct vt_auth_token_cache {
     vt_auth_cache_stats stats;
 };
 
-vt_auth_token_cache *vt_auth_token_cache_new(size_t max_entries)
+int vt_auth_token_cache_new(const vt_auth_token_cache_opts *opts, vt_auth_token_cache **out,
+                            char *err, size_t errlen)
 {
-    if (max_entries == 0 || max_entries > ENTRIES_MAX)
-        return NULL;
+    size_t max_entries =
+        opts && opts->max_entries ? opts->max_entries : VT_AUTH_DEFAULT_CACHE_ENTRIES;
+    if (max_entries > ENTRIES_MAX) {
+        auth_errf(err, errlen, "token cache size must be 1..1048576");
+        return VT_INVALID_ARGUMENT;
+    }
     vt_auth_token_cache *c = calloc(1, sizeof(*c));
-    if (!c)
-        return NULL;
+    if (!c) {
+        auth_errf(err, errlen, "out of memory");
+        return VT_RESOURCE_EXHAUSTED;
+    }
     c->ways = max_entries < WAYS_MAX ? max_entries : WAYS_MAX;
     c->nsets = (max_entries + c->ways - 1) / c->ways;
     c->slots = calloc(c->nsets * c->ways, sizeof(entry));
     if (!c->slots || pthread_mutex_init(&c->mu, NULL) != 0) {
         free(c->slots);
         free(c);
-        return NULL;
+        auth_errf(err, errlen, "out of memory");
+        return VT_RESOURCE_EXHAUSTED;
     }
-    return c;
+    *out = c;
+    return VT_OK;
 }
 
 void vt_auth_token_cache_free(vt_auth_token_cache *c)

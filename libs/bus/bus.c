@@ -201,7 +201,7 @@ static void release(vt_bus *bus)
     free(bus);
 }
 
-int vt_bus_new(const vt_bus_options *o, vt_bus **out, char *err, size_t errlen)
+int vt_bus_new(const vt_bus_opts *o, vt_bus **out, char *err, size_t errlen)
 {
     if (vt_bus_urls_valid(o->urls, err, errlen) != VT_OK)
         return VT_INVALID_ARGUMENT;

@@ -5,10 +5,12 @@
  * The line is formatted into a stack buffer and written with one write(2), which
  * keeps lines from concurrent threads whole without a lock. Over-long messages are
  * truncated rather than split. Text is escaped by the one JSON escaper, libs/json's
- * vt_json_escape (a leaf library core links; see libs/json/escape.c), so log lines
- * and API responses escape alike.
+ * vt_json_escape (a leaf library core links, declared for core in libs/json/escape.h;
+ * see libs/json/escape.c), so log lines and API responses escape alike.
  */
 #include "vt_core.h"
+
+#include "escape.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -56,20 +56,23 @@ int vt_db_status_from_sqlstate(const char *s)
     return VT_INTERNAL;
 }
 
-vt_db_conn *vt_db_conn_new(const char *url, const vt_db_statement *statements, size_t count)
+int vt_db_conn_new(const vt_db_conn_opts *opts, vt_db_conn **out, char *err, size_t errlen)
 {
-    vt_db_conn *c = calloc(1, sizeof *c);
-    if (!c)
-        return NULL;
-    c->url = strdup(url);
-    if (!c->url) {
-        free(c);
-        return NULL;
+    if (!opts || !opts->url) {
+        snprintf(err, errlen, "a database url is required");
+        return VT_INVALID_ARGUMENT;
     }
-    c->statements = statements;
-    c->nstatements = count;
+    vt_db_conn *c = calloc(1, sizeof *c);
+    if (!c || !(c->url = strdup(opts->url))) {
+        free(c);
+        snprintf(err, errlen, "out of memory");
+        return VT_RESOURCE_EXHAUSTED;
+    }
+    c->statements = opts->statements;
+    c->nstatements = opts->statement_count;
     c->backoff_ms = BACKOFF_MIN_MS;
-    return c;
+    *out = c;
+    return VT_OK;
 }
 
 static void drop(vt_db_conn *c)
@@ -248,26 +251,28 @@ int vt_db_tx(vt_db_conn *c, const char *isolation, int attempts, vt_db_tx_fn fn,
     return rc;
 }
 
-vt_db_pool *vt_db_pool_new(const char *url, size_t size, const vt_db_statement *statements,
-                           size_t count)
+int vt_db_pool_new(const vt_db_pool_opts *opts, vt_db_pool **out, char *err, size_t errlen)
 {
+    if (!opts || opts->size == 0) {
+        snprintf(err, errlen, "a pool needs at least 1 connection");
+        return VT_INVALID_ARGUMENT;
+    }
     vt_db_pool *pool = calloc(1, sizeof *pool);
-    if (!pool)
-        return NULL;
-    pool->conns = calloc(size, sizeof *pool->conns);
-    pool->size = size;
-    for (size_t i = 0; pool->conns && i < size; i++) {
-        pool->conns[i] = vt_db_conn_new(url, statements, count);
-        if (!pool->conns[i]) {
+    if (!pool || !(pool->conns = calloc(opts->size, sizeof *pool->conns))) {
+        free(pool);
+        snprintf(err, errlen, "out of memory");
+        return VT_RESOURCE_EXHAUSTED;
+    }
+    pool->size = opts->size;
+    for (size_t i = 0; i < opts->size; i++) {
+        int rc = vt_db_conn_new(&opts->conn, &pool->conns[i], err, errlen);
+        if (rc != VT_OK) {
             vt_db_pool_free(pool);
-            return NULL;
+            return rc;
         }
     }
-    if (!pool->conns) {
-        free(pool);
-        return NULL;
-    }
-    return pool;
+    *out = pool;
+    return VT_OK;
 }
 
 void vt_db_pool_free(vt_db_pool *pool)

@@ -10,6 +10,7 @@
 #include "vt_core.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,24 +84,34 @@ static void on_async(uv_async_t *a)
     run_batch(a->data, false);
 }
 
-vt_handoff *vt_handoff_new(uv_loop_t *loop, vt_handoff_batch_fn on_batch, void *user)
+int vt_handoff_new(const vt_handoff_opts *opts, vt_handoff **out, char *err, size_t errlen)
 {
+    if (!opts || !opts->loop) {
+        snprintf(err, errlen, "a handoff needs a loop");
+        return VT_INVALID_ARGUMENT;
+    }
     vt_handoff *h = calloc(1, sizeof *h);
-    if (!h)
-        return NULL;
+    if (!h) {
+        snprintf(err, errlen, "out of memory");
+        return VT_RESOURCE_EXHAUSTED;
+    }
     if (pthread_mutex_init(&h->lock, NULL) != 0) {
         free(h);
-        return NULL;
+        snprintf(err, errlen, "cannot create the handoff's lock");
+        return VT_RESOURCE_EXHAUSTED;
     }
-    if (uv_async_init(loop, &h->async, on_async) != 0) {
+    int rc = uv_async_init(opts->loop, &h->async, on_async);
+    if (rc != 0) {
         pthread_mutex_destroy(&h->lock);
         free(h);
-        return NULL;
+        snprintf(err, errlen, "uv_async_init: %s", uv_strerror(rc));
+        return VT_RESOURCE_EXHAUSTED;
     }
     h->async.data = h;
-    h->on_batch = on_batch;
-    h->user = user;
-    return h;
+    h->on_batch = opts->on_batch;
+    h->user = opts->user;
+    *out = h;
+    return VT_OK;
 }
 
 void vt_handoff_set_max_depth(vt_handoff *h, size_t max_depth)
@@ -172,7 +183,7 @@ static void on_closed(uv_handle_t *handle)
 {
     vt_handoff *h = handle->data;
     /* Producers cannot add anything now, but one may have slipped in between the
-     * drain in vt_handoff_close and the flag: run it too. */
+     * drain in vt_handoff_free and the flag: run it too. */
     run_batch(h, true);
     free(h->in.v);
     free(h->out.v);
@@ -180,7 +191,7 @@ static void on_closed(uv_handle_t *handle)
     free(h);
 }
 
-void vt_handoff_close(vt_handoff *h)
+void vt_handoff_free(vt_handoff *h)
 {
     if (!h)
         return;

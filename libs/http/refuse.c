@@ -9,6 +9,7 @@
 #include "vt_http.h"
 
 #include "vt_core.h"
+#include "vt_json.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -6,8 +6,9 @@
  * hand-made messages, the CLI's tokens. It is libs/json's, declared in vt_json.h, but
  * built as a leaf library of its own (vt_json_escape, no dependencies) that libs/core
  * links: core's logger must escape JSON and core sits below libs/json, so the escaper
- * sits below both instead of being written twice. libs/core's vt_core.h repeats the
- * three declarations for the logger and for code that links core only.
+ * sits below both instead of being written twice. Its declarations are in vt_json.h
+ * for everyone and in escape.h for this file and core's logger, which cannot include
+ * vt_json.h.
  *
  * Rules: '"' and '\\' are escaped, control characters become \b \f \n \r \t or \u00XX,
  * DEL becomes \u007f; valid UTF-8 passes through byte for byte (no \u escapes, so text
@@ -18,16 +19,11 @@
  * replaced. Bounded output is cut only between characters and escapes, never inside
  * one, so a truncated text is still valid UTF-8 and valid JSON string content.
  */
+#include "escape.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
-
-/* The declarations (vt_json.h, repeated in vt_core.h); this leaf includes neither, so
- * it stays free of every dependency, and the compiler compares these with them
- * wherever both are seen. */
-size_t vt_utf8_seq_len(const unsigned char *s, size_t n);
-size_t vt_json_escape_n(const char *text, size_t n, char *out, size_t outlen);
-size_t vt_json_escape(const char *text, char *out, size_t outlen);
 
 size_t vt_utf8_seq_len(const unsigned char *s, size_t n)
 {

@@ -8,6 +8,8 @@
 
 #include "vt_json.h"
 
+#include "escape.h" /* the same declarations as vt_json.h's, checked against them */
+
 #include <stdint.h>
 
 /* The member of msg at a descriptor offset (offset or quantifier_offset). */

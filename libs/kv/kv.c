@@ -200,20 +200,26 @@ static void on_refuse(uv_idle_t *idle)
     }
 }
 
-int vt_kv_new(uv_loop_t *loop, const char *url, vt_kv_state_fn on_state, void *state_user,
-              vt_kv **out, char *err, size_t errlen)
+int vt_kv_new(const vt_kv_opts *opts, vt_kv **out, char *err, size_t errlen)
 {
+    if (!opts || !opts->loop) {
+        snprintf(err, errlen, "a Redis client needs a loop");
+        return VT_INVALID_ARGUMENT;
+    }
+    uv_loop_t *loop = opts->loop;
     vt_kv *kv = calloc(1, sizeof *kv);
-    if (!kv)
+    if (!kv) {
+        snprintf(err, errlen, "out of memory");
         return VT_RESOURCE_EXHAUSTED;
-    int rc = vt_kv_url_parse(url, kv->host, sizeof kv->host, &kv->port, &kv->db, err, errlen);
+    }
+    int rc = vt_kv_url_parse(opts->url, kv->host, sizeof kv->host, &kv->port, &kv->db, err, errlen);
     if (rc != VT_OK) {
         free(kv);
         return rc;
     }
     kv->loop = loop;
-    kv->on_state = on_state;
-    kv->state_user = state_user;
+    kv->on_state = opts->on_state;
+    kv->state_user = opts->state_user;
     kv->backoff_ms = BACKOFF_MIN_MS;
     kv->refused_tail = &kv->refused;
     uv_timer_init(loop, &kv->redial);

@@ -21,6 +21,8 @@
 
 struct vt_metrics_server {
     vt_metrics *reg;
+    vt_addr addr;
+    bool running;
     int fd;
     int port;
     atomic_bool stopping;
@@ -103,9 +105,28 @@ static void *serve(void *arg)
     return NULL;
 }
 
-int vt_metrics_server_start(vt_metrics *reg, const vt_addr *addr, vt_metrics_server **out,
-                            char *err, size_t errlen)
+int vt_metrics_server_new(const vt_metrics_server_opts *opts, vt_metrics_server **out, char *err,
+                          size_t errlen)
 {
+    if (!opts || !opts->reg) {
+        snprintf(err, errlen, "a metrics server needs a registry");
+        return VT_INVALID_ARGUMENT;
+    }
+    vt_metrics_server *srv = calloc(1, sizeof *srv);
+    if (!srv) {
+        snprintf(err, errlen, "out of memory");
+        return VT_RESOURCE_EXHAUSTED;
+    }
+    srv->reg = opts->reg;
+    srv->addr = opts->addr;
+    srv->fd = -1;
+    *out = srv;
+    return VT_OK;
+}
+
+int vt_metrics_server_start(vt_metrics_server *srv, char *err, size_t errlen)
+{
+    const vt_addr *addr = &srv->addr;
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_NUMERICSERV | AI_PASSIVE};
     struct addrinfo *ai = NULL;
@@ -128,26 +149,20 @@ int vt_metrics_server_start(vt_metrics *reg, const vt_addr *addr, vt_metrics_ser
         return VT_UNAVAILABLE;
     }
     freeaddrinfo(ai);
-    vt_metrics_server *srv = calloc(1, sizeof *srv);
-    if (!srv) {
-        close(fd);
-        snprintf(err, errlen, "out of memory");
-        return VT_RESOURCE_EXHAUSTED;
-    }
     struct sockaddr_storage bound;
     socklen_t blen = sizeof bound;
     getsockname(fd, (struct sockaddr *)&bound, &blen);
     srv->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
                                                   : ((struct sockaddr_in *)&bound)->sin_port);
-    srv->reg = reg;
     srv->fd = fd;
+    atomic_store(&srv->stopping, false);
     if (pthread_create(&srv->thread, NULL, serve, srv) != 0) {
         close(fd);
-        free(srv);
+        srv->fd = -1;
         snprintf(err, errlen, "cannot start the metrics thread");
         return VT_RESOURCE_EXHAUSTED;
     }
-    *out = srv;
+    srv->running = true;
     return VT_OK;
 }
 
@@ -158,10 +173,17 @@ int vt_metrics_server_port(const vt_metrics_server *srv)
 
 void vt_metrics_server_stop(vt_metrics_server *srv)
 {
-    if (!srv)
+    if (!srv || !srv->running)
         return;
     atomic_store(&srv->stopping, true);
     pthread_join(srv->thread, NULL);
     close(srv->fd);
+    srv->fd = -1;
+    srv->running = false;
+}
+
+void vt_metrics_server_free(vt_metrics_server *srv)
+{
+    vt_metrics_server_stop(srv);
     free(srv);
 }

@@ -78,6 +78,7 @@ struct vt_outbox_relay {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool kicked, stopping;
+    bool running; /* the thread was started and not yet joined */
     int64_t warned_ms;
     size_t last_round; /* rows relayed by the last round */
     vt_counter *failed_rounds;
@@ -193,8 +194,8 @@ static void *relay_main(void *arg)
     return NULL;
 }
 
-int vt_outbox_relay_start(const vt_outbox_relay_opts *opts, vt_outbox_relay **out, char *err,
-                          size_t errlen)
+int vt_outbox_relay_new(const vt_outbox_relay_opts *opts, vt_outbox_relay **out, char *err,
+                        size_t errlen)
 {
     *out = NULL;
     if (!opts->database_url || !opts->table || !opts->bus || !opts->metrics) {
@@ -225,18 +226,27 @@ int vt_outbox_relay_start(const vt_outbox_relay_opts *opts, vt_outbox_relay **ou
     r->failed_rounds = vt_metrics_counter(
         opts->metrics, "venta_outbox_failed_rounds_total",
         "Outbox relay rounds rolled back (database or NATS trouble); retried.", labels);
-    r->db = vt_db_conn_new(opts->database_url, r->statements, ST_COUNT);
+    vt_db_conn_opts db = {
+        .url = opts->database_url, .statements = r->statements, .statement_count = ST_COUNT};
     pthread_mutex_init(&r->mu, NULL);
     vt_cond_init_monotonic(&r->cv);
-    if (!r->db || pthread_create(&r->thread, NULL, relay_main, r) != 0) {
-        vt_db_conn_free(r->db);
-        pthread_mutex_destroy(&r->mu);
-        pthread_cond_destroy(&r->cv);
-        free(r);
+    if (vt_db_conn_new(&db, &r->db, NULL, 0) != VT_OK) {
+        vt_outbox_relay_free(r);
         snprintf(err, errlen, "cannot start the outbox relay");
         return VT_RESOURCE_EXHAUSTED;
     }
     *out = r;
+    return VT_OK;
+}
+
+int vt_outbox_relay_start(vt_outbox_relay *r, char *err, size_t errlen)
+{
+    r->stopping = false;
+    if (pthread_create(&r->thread, NULL, relay_main, r) != 0) {
+        snprintf(err, errlen, "cannot start the outbox relay");
+        return VT_RESOURCE_EXHAUSTED;
+    }
+    r->running = true;
     return VT_OK;
 }
 
@@ -257,10 +267,18 @@ void vt_outbox_relay_kick(vt_outbox_relay *r)
 
 void vt_outbox_relay_stop(vt_outbox_relay *r)
 {
-    if (!r)
+    if (!r || !r->running)
         return;
     wake(r, &r->stopping);
     pthread_join(r->thread, NULL);
+    r->running = false;
+}
+
+void vt_outbox_relay_free(vt_outbox_relay *r)
+{
+    if (!r)
+        return;
+    vt_outbox_relay_stop(r);
     vt_db_conn_free(r->db);
     pthread_mutex_destroy(&r->mu);
     pthread_cond_destroy(&r->cv);

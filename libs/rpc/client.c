@@ -677,13 +677,20 @@ void vt_rpc_async_free(vt_rpc_async *a)
 
 /* ---- channels ---- */
 
-vt_rpc_channel *vt_rpc_channel_new(const char *target, const vt_rpc_channel_opts *opts)
+int vt_rpc_channel_new(const vt_rpc_channel_opts *opts, vt_rpc_channel **out, char *err,
+                       size_t errlen)
 {
+    if (!opts || !opts->target) {
+        snprintf(err, errlen, "a channel needs a target");
+        return VT_INVALID_ARGUMENT;
+    }
+    const char *target = opts->target;
     vt_rpc_channel *ch = calloc(1, sizeof *ch);
-    if (!ch)
-        return NULL;
-    if (opts)
-        ch->opts = *opts;
+    if (!ch) {
+        snprintf(err, errlen, "out of memory");
+        return VT_RESOURCE_EXHAUSTED;
+    }
+    ch->opts = *opts;
     if (ch->opts.async_threads <= 0)
         ch->opts.async_threads = 1;
     if (ch->opts.async_threads > MAX_ASYNC_THREADS)
@@ -696,8 +703,10 @@ vt_rpc_channel *vt_rpc_channel_new(const char *target, const vt_rpc_channel_opts
     ch->target = strdup(target);
     if (!ch->target) {
         free(ch);
-        return NULL;
+        snprintf(err, errlen, "out of memory");
+        return VT_RESOURCE_EXHAUSTED;
     }
+    ch->opts.target = ch->target;
     pthread_mutex_init(&ch->mu, NULL);
     pthread_cond_init(&ch->cv, NULL);
     vt_cond_init_monotonic(&ch->timer_cv);
@@ -728,7 +737,8 @@ vt_rpc_channel *vt_rpc_channel_new(const char *target, const vt_rpc_channel_opts
             abort();
     if (pthread_create(&ch->timer, NULL, timer_main, ch) != 0)
         abort();
-    return ch;
+    *out = ch;
+    return VT_OK;
 }
 
 const char *vt_rpc_channel_target(const vt_rpc_channel *ch)

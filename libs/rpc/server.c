@@ -679,11 +679,13 @@ int vt_rpc_server_add_service(vt_rpc_server *srv, const ProtobufCServiceDescript
     return 0;
 }
 
-vt_rpc_server *vt_rpc_server_new(const vt_rpc_server_opts *opts)
+int vt_rpc_server_new(const vt_rpc_server_opts *opts, vt_rpc_server **out, char *err, size_t errlen)
 {
     vt_rpc_server *srv = calloc(1, sizeof *srv);
-    if (!srv)
-        return NULL;
+    if (!srv) {
+        snprintf(err, errlen, "out of memory");
+        return VT_RESOURCE_EXHAUSTED;
+    }
     if (opts)
         srv->opts = *opts;
     if (srv->opts.threads <= 0)
@@ -723,7 +725,8 @@ vt_rpc_server *vt_rpc_server_new(const vt_rpc_server_opts *opts)
     srv->health = rpc_health_new();
     if (!srv->server || !srv->cq || !srv->health) {
         vt_rpc_server_free(srv);
-        return NULL;
+        snprintf(err, errlen, "grpc cannot create a server");
+        return VT_INTERNAL;
     }
     grpc_server_register_completion_queue(srv->server, srv->cq, NULL);
     /* Health messages are coded by hand in health.c, so that this library does not
@@ -735,9 +738,11 @@ vt_rpc_server *vt_rpc_server_new(const vt_rpc_server_opts *opts)
                         METHOD_HEALTH_WATCH, VT_RPC_NONBLOCKING);
     if (rc) {
         vt_rpc_server_free(srv);
-        return NULL;
+        snprintf(err, errlen, "cannot register the health service");
+        return rc;
     }
-    return srv;
+    *out = srv;
+    return VT_OK;
 }
 
 int vt_rpc_server_listen(vt_rpc_server *srv, const char *addr, int *port_out)

@@ -28,7 +28,7 @@
 #include <string.h>
 
 struct vt_service_method {
-    vt_service_method *next; /* the service's list, freed by vt_service_close */
+    vt_service_method *next; /* the service's list, freed by vt_service_free */
     vt_rpc_handler handler;
     void *user;
     vt_metrics *metrics;
@@ -79,11 +79,11 @@ static vt_service_method *method_new(vt_service *svc, const ProtobufCServiceDesc
     m->user = user;
     m->metrics = svc->metrics;
     m->method = strdup(e->method);
-    metric_name(m->calls_name, sizeof m->calls_name, svc->spec->name, "calls_total");
+    metric_name(m->calls_name, sizeof m->calls_name, svc->opts.name, "calls_total");
     snprintf(m->calls_help, sizeof m->calls_help, "%s calls by method and status code.",
              desc->short_name);
     char name[96], help[160], labels[128];
-    metric_name(name, sizeof name, svc->spec->name, "call_seconds");
+    metric_name(name, sizeof name, svc->opts.name, "call_seconds");
     snprintf(help, sizeof help, "%s call latency, every outcome.", desc->short_name);
     snprintf(labels, sizeof labels, "method=\"%s\"", e->method);
     m->seconds = vt_metrics_histogram(svc->metrics, name, help, labels, vt_metrics_latency_bounds,

@@ -29,7 +29,13 @@ static void *health_main(void *arg)
 {
     vt_service *svc = arg;
     static const vt_db_statement ping[] = {{"health_ping", "SELECT 1"}};
-    vt_db_conn *conn = vt_db_conn_new(svc->database_url, ping, 1);
+    vt_db_conn_opts db = {.url = svc->database_url, .statements = ping, .statement_count = 1};
+    vt_db_conn *conn = NULL;
+    char why[256];
+    if (vt_db_conn_new(&db, &conn, why, sizeof why) != VT_OK) {
+        vt_error(NULL, "database health: %s", why);
+        return NULL;
+    }
     bool last = false, first = true;
     while (!atomic_load(&svc->stopping)) {
         char err[256];
@@ -58,10 +64,19 @@ static void die(const char *what, const char *err)
     exit(1);
 }
 
-int vt_service_init(vt_service *svc, const vt_service_spec *spec)
+int vt_service_new(const vt_service_opts *opts, vt_service **out, char *errbuf, size_t errlen)
 {
-    memset(svc, 0, sizeof *svc);
-    svc->spec = spec;
+    if (!opts || !opts->name) {
+        snprintf(errbuf, errlen, "a service needs a name");
+        return VT_INVALID_ARGUMENT;
+    }
+    vt_service *svc = calloc(1, sizeof *svc);
+    if (!svc) {
+        snprintf(errbuf, errlen, "out of memory");
+        return VT_RESOURCE_EXHAUSTED;
+    }
+    svc->opts = *opts;
+    const vt_service_opts *spec = &svc->opts;
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
@@ -85,8 +100,9 @@ int vt_service_init(vt_service *svc, const vt_service_spec *spec)
     svc->metrics = vt_metrics_new();
     if (!svc->metrics)
         die("metrics", "out of memory");
-    if (vt_metrics_server_start(svc->metrics, &svc->metrics_addr, &svc->metrics_server, err,
-                                sizeof err) != VT_OK)
+    vt_metrics_server_opts mo = {.reg = svc->metrics, .addr = svc->metrics_addr};
+    if (vt_metrics_server_new(&mo, &svc->metrics_server, err, sizeof err) != VT_OK ||
+        vt_metrics_server_start(svc->metrics_server, err, sizeof err) != VT_OK)
         die("metrics", err);
     size_t nstatements = spec->nstatements;
     svc->statements = calloc(nstatements + 1, sizeof *svc->statements);
@@ -97,21 +113,22 @@ int vt_service_init(vt_service *svc, const vt_service_spec *spec)
         vt_outbox_put_statement(spec->outbox_table, svc->outbox_sql, sizeof svc->outbox_sql,
                                 &svc->statements[nstatements++]) != VT_OK)
         die("outbox", "bad outbox table name");
-    svc->db = vt_db_pool_new(svc->database_url, (size_t)svc->threads, svc->statements,
-                             nstatements);
-    if (!svc->db)
-        die("database", "out of memory");
-    vt_rpc_server_opts opts = {.threads = svc->threads,
-                               .max_connection_age_ms = svc->max_connection_age_s * 1000,
-                               .worker_init = worker_conn,
-                               .worker_arg = svc};
-    svc->rpc = vt_rpc_server_new(&opts);
-    if (!svc->rpc)
-        die("grpc", "cannot create the server");
+    vt_db_pool_opts pool = {.conn = {.url = svc->database_url,
+                                     .statements = svc->statements,
+                                     .statement_count = nstatements},
+                            .size = (size_t)svc->threads};
+    if (vt_db_pool_new(&pool, &svc->db, err, sizeof err) != VT_OK)
+        die("database", err);
+    vt_rpc_server_opts rpc_opts = {.threads = svc->threads,
+                                   .max_connection_age_ms = svc->max_connection_age_s * 1000,
+                                   .worker_init = worker_conn,
+                                   .worker_arg = svc};
+    if (vt_rpc_server_new(&rpc_opts, &svc->rpc, err, sizeof err) != VT_OK)
+        die("grpc", err);
     vt_rpc_health_set_dependency(svc->rpc, "postgres", false);
     vt_rpc_health_set_dependency(svc->rpc, "nats", false);
-    vt_bus_options bus_opts = {.urls = svc->nats_url, .name = spec->name, .on_state = on_nats,
-                               .state_user = svc};
+    vt_bus_opts bus_opts = {
+        .urls = svc->nats_url, .name = spec->name, .on_state = on_nats, .state_user = svc};
     if (vt_bus_new(&bus_opts, &svc->bus, err, sizeof err) != VT_OK)
         die("nats", err);
     if (spec->outbox_table) {
@@ -119,11 +136,13 @@ int vt_service_init(vt_service *svc, const vt_service_spec *spec)
                                    .table = spec->outbox_table,
                                    .bus = svc->bus,
                                    .metrics = svc->metrics};
-        if (vt_outbox_relay_start(&ro, &svc->outbox, err, sizeof err) != VT_OK)
+        if (vt_outbox_relay_new(&ro, &svc->outbox, err, sizeof err) != VT_OK ||
+            vt_outbox_relay_start(svc->outbox, err, sizeof err) != VT_OK)
             die("outbox", err);
     }
     if (pthread_create(&svc->health_thread, NULL, health_main, svc) != 0)
         die("health", "cannot start the health thread");
+    *out = svc;
     return VT_OK;
 }
 
@@ -155,20 +174,23 @@ int vt_service_run(vt_service *svc)
     return 0;
 }
 
-void vt_service_close(vt_service *svc)
+void vt_service_free(vt_service *svc)
 {
+    if (!svc)
+        return;
     atomic_store(&svc->stopping, true);
     pthread_join(svc->health_thread, NULL);
     /* The server was shut down in vt_service_run, so no handler publishes any more; the
      * bus goes first because its disconnect callback reports to the server's health. */
-    vt_outbox_relay_stop(svc->outbox); /* publishes what committed, while NATS is here */
+    vt_outbox_relay_free(svc->outbox); /* publishes what committed, while NATS is here */
     vt_bus_free(svc->bus, 5000);
     vt_bus_library_close();
     vt_rpc_server_free(svc->rpc); /* joins the workers: nothing uses the pool after this */
     service_methods_free(svc->methods);
     vt_db_pool_free(svc->db);
     free(svc->statements);
-    vt_metrics_server_stop(svc->metrics_server);
+    vt_metrics_server_free(svc->metrics_server);
     vt_metrics_free(svc->metrics);
+    free(svc);
     vt_info(NULL, "stopped");
 }

@@ -32,7 +32,12 @@ void vt_harness_service_start(vt_harness_service *s, const char *bin, const char
     }
     char target[64];
     snprintf(target, sizeof target, "127.0.0.1:%d", s->grpc_port);
-    s->channel = vt_rpc_channel_new(target, NULL);
+    vt_rpc_channel_opts co = {.target = target};
+    char err[256];
+    if (vt_rpc_channel_new(&co, &s->channel, err, sizeof err) != VT_OK) {
+        fprintf(stderr, "harness: %s: %s\n", target, err);
+        exit(1);
+    }
 }
 
 int vt_harness_health(vt_rpc_channel *ch, const char *service)

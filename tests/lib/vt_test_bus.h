@@ -19,7 +19,7 @@ static inline bool vt_test_bus_wait_connected(vt_bus *bus, int ms)
 /* A connection named name to the harness's NATS, connected (or the test stops). */
 static inline vt_bus *vt_test_bus_connect(const char *name)
 {
-    vt_bus_options o = {.urls = vt_harness_env("VENTA_TEST_NATS_URL"), .name = name};
+    vt_bus_opts o = {.urls = vt_harness_env("VENTA_TEST_NATS_URL"), .name = name};
     vt_bus *bus = NULL;
     char err[256];
     VT_REQUIRE(vt_bus_new(&o, &bus, err, sizeof err) == VT_OK);

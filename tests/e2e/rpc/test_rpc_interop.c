@@ -15,6 +15,7 @@
 
 #include "echo_service.h"
 #include "vt_test.h"
+#include "vt_test_rpc.h"
 
 #define ECHO (&venta__test__v1__echo__descriptor)
 
@@ -47,7 +48,7 @@ static int wait_child(pid_t pid, int limit_ms)
 static void test_grpcjs_client_calls_c_server(void)
 {
     vt_rpc_server_opts so = {.threads = 2};
-    vt_rpc_server *srv = vt_rpc_server_new(&so);
+    vt_rpc_server *srv = vt_test_server(&so);
     static rpc_echo_state echo;
     VT_REQUIRE(srv && rpc_echo_register(srv, &echo) == 0);
     int port = 0;
@@ -116,7 +117,7 @@ static void test_c_client_calls_grpcjs_server(void)
     VT_REQUIRE(port > 0);
     char target[64];
     snprintf(target, sizeof target, "127.0.0.1:%d", port);
-    vt_rpc_channel *ch = vt_rpc_channel_new(target, NULL);
+    vt_rpc_channel *ch = vt_test_channel(target, NULL);
 
     /* Round trip with metadata both ways. */
     Venta__Test__V1__EchoRequest req = VENTA__TEST__V1__ECHO_REQUEST__INIT;

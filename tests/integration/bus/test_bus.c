@@ -54,7 +54,7 @@ static void test_url_validation(void)
     bad[sizeof bad / sizeof *bad - 1] = many;
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         VT_CHECK_INT(vt_bus_urls_valid(bad[i], err, sizeof err), VT_INVALID_ARGUMENT);
-    vt_bus_options o = {.urls = "redis://127.0.0.1:1"};
+    vt_bus_opts o = {.urls = "redis://127.0.0.1:1"};
     vt_bus *bus = NULL;
     VT_CHECK_INT(vt_bus_new(&o, &bus, err, sizeof err), VT_INVALID_ARGUMENT);
     VT_CHECK(bus == NULL);
@@ -108,8 +108,8 @@ static void test_cluster_list_connects(void)
     char dead_first[600], dead_last[600];
     snprintf(dead_first, sizeof dead_first, "nats://127.0.0.1:1,%s", live);
     snprintf(dead_last, sizeof dead_last, "%s,nats://127.0.0.1:1", live);
-    vt_bus_options o1 = {.urls = dead_first, .name = "test-list-1"};
-    vt_bus_options o2 = {.urls = dead_last, .name = "test-list-2"};
+    vt_bus_opts o1 = {.urls = dead_first, .name = "test-list-1"};
+    vt_bus_opts o2 = {.urls = dead_last, .name = "test-list-2"};
     vt_bus *a = NULL, *b = NULL;
     char err[256];
     VT_REQUIRE(vt_bus_new(&o1, &a, err, sizeof err) == VT_OK);
@@ -176,8 +176,9 @@ static void count_state(bool up, void *user)
 static void test_start_while_down_and_survive_restart(void)
 {
     VT_REQUIRE(vt_harness_server("stop", "nats") == 0);
-    vt_bus_options o = {.urls = vt_harness_env("VENTA_TEST_NATS_URL"), .name = "test-restart",
-                        .on_state = count_state};
+    vt_bus_opts o = {.urls = vt_harness_env("VENTA_TEST_NATS_URL"),
+                     .name = "test-restart",
+                     .on_state = count_state};
     vt_bus *bus = NULL;
     char err[256];
     VT_CHECK_INT(vt_bus_new(&o, &bus, err, sizeof err), VT_OK); /* starts anyway */

@@ -74,9 +74,19 @@ static void test_url_validation(void)
     VT_CHECK(strstr(out, "garbage") != NULL);
 }
 
+/* A connection to the test database preparing table[0..count). */
+static vt_db_conn *conn_of(const vt_db_statement *table, size_t count)
+{
+    vt_db_conn_opts o = {.url = url, .statements = table, .statement_count = count};
+    vt_db_conn *c = NULL;
+    char why[256];
+    VT_REQUIRE(vt_db_conn_new(&o, &c, why, sizeof why) == VT_OK && c);
+    return c;
+}
+
 static void test_prepared_statements_and_errors(void)
 {
-    vt_db_conn *c = vt_db_conn_new(url, statements, NSTATEMENTS);
+    vt_db_conn *c = conn_of(statements, NSTATEMENTS);
     char err[512];
     PGresult *r;
     const char *put1[] = {"1", "hello"};
@@ -107,7 +117,7 @@ static void test_prepared_statements_and_errors(void)
 
     /* A statement that does not prepare is reported by name. */
     const vt_db_statement broken[] = {{"broken", "SELEKT 1"}};
-    vt_db_conn *b = vt_db_conn_new(url, broken, 1);
+    vt_db_conn *b = conn_of(broken, 1);
     VT_CHECK_INT(vt_db_conn_ensure(b, err, sizeof err), VT_INTERNAL);
     VT_CHECK(strstr(err, "preparing broken") != NULL);
     vt_db_conn_free(b);
@@ -149,8 +159,8 @@ static int increment_counter(vt_db_conn *c, void *user, char *err, size_t errlen
 
 static void test_serialization_failure_is_retried(void)
 {
-    vt_db_conn *a = vt_db_conn_new(url, statements, NSTATEMENTS);
-    vt_db_conn *b = vt_db_conn_new(url, statements, NSTATEMENTS);
+    vt_db_conn *a = conn_of(statements, NSTATEMENTS);
+    vt_db_conn *b = conn_of(statements, NSTATEMENTS);
     increment inc = {.other = b};
     char err[512];
     VT_CHECK_INT(vt_db_tx(a, "REPEATABLE READ", 3, increment_counter, &inc, err, sizeof err),
@@ -184,7 +194,7 @@ static int fail_midway(vt_db_conn *c, void *user, char *err, size_t errlen)
 
 static void test_failed_transaction_rolls_back(void)
 {
-    vt_db_conn *c = vt_db_conn_new(url, statements, NSTATEMENTS);
+    vt_db_conn *c = conn_of(statements, NSTATEMENTS);
     char err[512];
     VT_CHECK_INT(vt_db_tx(c, "READ COMMITTED", 3, fail_midway, NULL, err, sizeof err),
                  VT_INVALID_ARGUMENT);
@@ -199,7 +209,7 @@ static void test_failed_transaction_rolls_back(void)
 
 static void test_recovers_after_postgres_restart(void)
 {
-    vt_db_conn *c = vt_db_conn_new(url, statements, NSTATEMENTS);
+    vt_db_conn *c = conn_of(statements, NSTATEMENTS);
     char err[512];
     PGresult *r;
     const char *id[] = {"1"};
@@ -234,7 +244,7 @@ static void test_recovers_after_postgres_restart(void)
 static void test_session_sql_survives_reconnects(void)
 {
     static const vt_db_statement show[] = {{"show", "SELECT current_setting('application_name')"}};
-    vt_db_conn *c = vt_db_conn_new(url, show, 1);
+    vt_db_conn *c = conn_of(show, 1);
     char err[256];
     VT_CHECK_INT(vt_db_conn_set_session_sql(c, "SET application_name = 'venta-test'"), VT_OK);
     PGresult *r;
@@ -257,7 +267,7 @@ static void test_session_sql_survives_reconnects(void)
 
 static void test_binary_results(void)
 {
-    vt_db_conn *c = vt_db_conn_new(url, statements, NSTATEMENTS);
+    vt_db_conn *c = conn_of(statements, NSTATEMENTS);
     char err[256];
     PGresult *r;
     const char *in[] = {"-73.98765432101234", "-1700000000123", "true",
@@ -289,12 +299,22 @@ static void test_binary_results(void)
 
 static void test_pool(void)
 {
-    vt_db_pool *pool = vt_db_pool_new(url, 3, statements, NSTATEMENTS);
-    VT_REQUIRE(pool != NULL);
+    char err[256];
+    vt_db_pool_opts o = {
+        .conn = {.url = url, .statements = statements, .statement_count = NSTATEMENTS}};
+    vt_db_pool *pool = NULL;
+    VT_CHECK_INT(vt_db_pool_new(&o, &pool, err, sizeof err), VT_INVALID_ARGUMENT); /* size 0 */
+    VT_CHECK(pool == NULL);
+    o.size = 3;
+    o.conn.url = NULL;
+    VT_CHECK_INT(vt_db_pool_new(&o, &pool, err, sizeof err), VT_INVALID_ARGUMENT);
+    VT_CHECK_STR(err, "a database url is required");
+    VT_CHECK(pool == NULL);
+    o.conn.url = url;
+    VT_REQUIRE(vt_db_pool_new(&o, &pool, err, sizeof err) == VT_OK && pool);
     VT_CHECK_INT(vt_db_pool_size(pool), 3);
     VT_CHECK(vt_db_pool_conn(pool, 0) != vt_db_pool_conn(pool, 2));
     VT_CHECK(vt_db_pool_conn(pool, 3) == NULL);
-    char err[256];
     VT_CHECK_INT(vt_db_conn_ensure(vt_db_pool_conn(pool, 1), err, sizeof err), VT_OK);
     vt_db_pool_free(pool);
 }

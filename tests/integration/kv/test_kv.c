@@ -81,8 +81,9 @@ static vt_kv *connect_kv(vt_kv_state_fn on_state_fn)
 {
     vt_kv *kv;
     char err[128];
-    VT_REQUIRE(vt_kv_new(&loop, vt_harness_env("VENTA_TEST_REDIS_URL"), on_state_fn, NULL, &kv, err,
-                         sizeof err) == VT_OK);
+    vt_kv_opts o = {
+        .loop = &loop, .url = vt_harness_env("VENTA_TEST_REDIS_URL"), .on_state = on_state_fn};
+    VT_REQUIRE(vt_kv_new(&o, &kv, err, sizeof err) == VT_OK);
     SPIN_UNTIL(vt_kv_connected(kv), 10000);
     VT_REQUIRE(vt_kv_connected(kv));
     return kv;
@@ -252,7 +253,8 @@ static void test_database_selection(void)
     char url[300], err[128];
     vt_kv *kv;
     snprintf(url, sizeof url, "%s/3", vt_harness_env("VENTA_TEST_REDIS_URL"));
-    VT_REQUIRE(vt_kv_new(&loop, url, NULL, NULL, &kv, err, sizeof err) == VT_OK);
+    vt_kv_opts o = {.loop = &loop, .url = url};
+    VT_REQUIRE(vt_kv_new(&o, &kv, err, sizeof err) == VT_OK);
     SPIN_UNTIL(vt_kv_connected(kv), 10000);
     VT_REQUIRE(vt_kv_connected(kv));
     result r = {0};
@@ -268,7 +270,7 @@ static void test_database_selection(void)
     uv_run(&loop, UV_RUN_DEFAULT);
 
     snprintf(url, sizeof url, "%s/99", vt_harness_env("VENTA_TEST_REDIS_URL"));
-    VT_REQUIRE(vt_kv_new(&loop, url, NULL, NULL, &kv, err, sizeof err) == VT_OK);
+    VT_REQUIRE(vt_kv_new(&o, &kv, err, sizeof err) == VT_OK);
     SPIN_UNTIL(false, 1500); /* connects and is refused its database, again and again */
     VT_CHECK(!vt_kv_connected(kv));
     vt_kv_free(kv);

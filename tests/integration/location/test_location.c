@@ -923,7 +923,7 @@ int main(void)
 {
     vt_log_init("test-location", VT_LOG_ERROR);
     db_url = vt_harness_db_new_migrated("location");
-    vt_bus_options o = {.urls = vt_harness_env("VENTA_TEST_NATS_URL"), .name = "test-location"};
+    vt_bus_opts o = {.urls = vt_harness_env("VENTA_TEST_NATS_URL"), .name = "test-location"};
     char err[256];
     VT_REQUIRE(vt_bus_new(&o, &bus, err, sizeof err) == VT_OK);
     start_services();

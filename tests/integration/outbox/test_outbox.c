@@ -131,7 +131,8 @@ static vt_outbox_relay *relay_start(vt_bus *bus)
         .database_url = url, .table = TABLE, .bus = bus, .metrics = metrics, .idle_poll_ms = 200};
     vt_outbox_relay *r = NULL;
     char err[256];
-    VT_REQUIRE(vt_outbox_relay_start(&o, &r, err, sizeof err) == VT_OK);
+    VT_REQUIRE(vt_outbox_relay_new(&o, &r, err, sizeof err) == VT_OK);
+    VT_REQUIRE(vt_outbox_relay_start(r, err, sizeof err) == VT_OK);
     return r;
 }
 
@@ -155,7 +156,7 @@ static void test_committed_events_only(void)
     }
     pthread_mutex_unlock(&seen.lock);
     VT_CHECK(rows_drain(5000));
-    vt_outbox_relay_stop(r);
+    vt_outbox_relay_free(r);
 }
 
 /* Committed while NATS is down: kept, then published once it is back. */
@@ -176,7 +177,7 @@ static void test_nats_down(void)
     usleep(300000);
     VT_CHECK_INT(seen_count(), 4);
     VT_CHECK(rows_drain(5000));
-    vt_outbox_relay_stop(r);
+    vt_outbox_relay_free(r);
 }
 
 /* Committed by a process that died before relaying: the next relay to start sends it. */
@@ -189,7 +190,7 @@ static void test_left_behind(void)
     vt_outbox_relay *r = relay_start(main_bus);
     VT_CHECK(wait_seen(2, 5000)); /* no kick: found by its poll */
     VT_CHECK(rows_drain(5000));
-    vt_outbox_relay_stop(r);
+    vt_outbox_relay_free(r);
 }
 
 static int compare_ids(const void *a, const void *b)
@@ -219,8 +220,8 @@ static void test_two_relays_no_duplicates(void)
     pthread_mutex_unlock(&seen.lock);
     VT_CHECK_INT(dup, 0);
     VT_CHECK(rows_drain(5000));
-    vt_outbox_relay_stop(a);
-    vt_outbox_relay_stop(b);
+    vt_outbox_relay_free(a);
+    vt_outbox_relay_free(b);
     vt_bus_free(other, 2000);
 }
 
@@ -229,7 +230,7 @@ static void test_bad_options(void)
     vt_outbox_relay_opts o = {.database_url = url, .table = "x; DROP TABLE y", .bus = NULL};
     vt_outbox_relay *r = NULL;
     char err[256];
-    VT_CHECK_INT(vt_outbox_relay_start(&o, &r, err, sizeof err), VT_INVALID_ARGUMENT);
+    VT_CHECK_INT(vt_outbox_relay_new(&o, &r, err, sizeof err), VT_INVALID_ARGUMENT);
     VT_CHECK(r == NULL);
     vt_db_statement st;
     char sql[160];
@@ -242,7 +243,9 @@ int main(void)
     url = vt_harness_db_new_migrated("outbox");
     metrics = vt_metrics_new();
     VT_REQUIRE(vt_outbox_put_statement(TABLE, put_sql, sizeof put_sql, &statements[0]) == VT_OK);
-    writer = vt_db_conn_new(url, statements, 1);
+    vt_db_conn_opts wo = {.url = url, .statements = statements, .statement_count = 1};
+    char why[256];
+    VT_REQUIRE(vt_db_conn_new(&wo, &writer, why, sizeof why) == VT_OK);
     main_bus = vt_test_bus_connect("test-outbox");
     vt_bus_sub *sub = NULL;
     VT_REQUIRE(vt_bus_subscribe(main_bus, "evt.vendor.>", NULL, 0, on_event, NULL, &sub) == VT_OK);

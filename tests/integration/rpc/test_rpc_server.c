@@ -23,6 +23,7 @@
 #include "echo_service.h"
 #include "grpc/health/v1/health.pb-c.h"
 #include "vt_test.h"
+#include "vt_test_rpc.h"
 
 #define ECHO (&venta__test__v1__echo__descriptor)
 
@@ -50,7 +51,7 @@ static void server_start(server *s, int threads, int port)
 {
     memset(s, 0, sizeof *s);
     vt_rpc_server_opts o = {.threads = threads};
-    s->srv = vt_rpc_server_new(&o);
+    s->srv = vt_test_server(&o);
     VT_REQUIRE(s->srv);
     VT_REQUIRE(rpc_echo_register(s->srv, &s->echo) == 0);
     char addr[64];
@@ -108,7 +109,7 @@ static void test_many_threads(void)
 {
     server s;
     server_start(&s, 4, 0);
-    vt_rpc_channel *ch = vt_rpc_channel_new(s.target, NULL);
+    vt_rpc_channel *ch = vt_test_channel(s.target, NULL);
     enum { N = 16 };
     caller cs[N];
     pthread_t th[N];
@@ -178,7 +179,7 @@ static vt_rpc_channel *start_sleepers(server *s, int threads, int n, const char 
                                       int sleep_ms, results *res, vt_rpc_async **handles)
 {
     server_start(s, threads, 0);
-    vt_rpc_channel *ch = vt_rpc_channel_new(s->target, NULL);
+    vt_rpc_channel *ch = vt_test_channel(s->target, NULL);
     Venta__Test__V1__EchoRequest req = VENTA__TEST__V1__ECHO_REQUEST__INIT;
     req.sleep_ms = sleep_ms;
     vt_rpc_call_opts o = {.timeout_ms = 2 * (int64_t)sleep_ms + 30000};
@@ -308,7 +309,7 @@ static void test_garbage_on_port(void)
 {
     server s;
     server_start(&s, 2, 0);
-    vt_rpc_channel *ch = vt_rpc_channel_new(s.target, NULL);
+    vt_rpc_channel *ch = vt_test_channel(s.target, NULL);
     VT_CHECK_INT(echo_ok(ch), VT_OK);
 
     uint8_t noise[4096];
@@ -360,7 +361,7 @@ static void test_garbage_on_port(void)
             close(fds[i]);
 
     VT_CHECK_INT(echo_ok(ch), VT_OK);
-    vt_rpc_channel *fresh = vt_rpc_channel_new(s.target, NULL);
+    vt_rpc_channel *fresh = vt_test_channel(s.target, NULL);
     VT_CHECK_INT(echo_ok(fresh), VT_OK);
     vt_rpc_channel_free(fresh);
     vt_rpc_channel_free(ch);
@@ -401,7 +402,7 @@ static void test_retry_idempotent(void)
     char target[64];
     snprintf(target, sizeof target, "127.0.0.1:%d", port);
     vt_rpc_channel_opts co = {.reconnect_backoff_max_ms = 200};
-    vt_rpc_channel *ch = vt_rpc_channel_new(target, &co);
+    vt_rpc_channel *ch = vt_test_channel(target, &co);
     Venta__Test__V1__EchoRequest req = VENTA__TEST__V1__ECHO_REQUEST__INIT;
     req.message = "retry";
 
@@ -626,7 +627,7 @@ static void test_calls_spread_over_replicas(void)
     server_start(&b, 2, 0);
     char target[128];
     snprintf(target, sizeof target, "ipv4:127.0.0.1:%d,127.0.0.1:%d", a.port, b.port);
-    vt_rpc_channel *ch = vt_rpc_channel_new(target, NULL);
+    vt_rpc_channel *ch = vt_test_channel(target, NULL);
     VT_REQUIRE(ch);
     int ok = 0;
     for (int i = 0; i < 60; i++)
@@ -653,14 +654,14 @@ static void test_max_connection_age(void)
     vt_rpc_server_opts o = {.threads = 2, .max_connection_age_ms = 200};
     server s;
     memset(&s, 0, sizeof s);
-    s.srv = vt_rpc_server_new(&o);
+    s.srv = vt_test_server(&o);
     VT_REQUIRE(s.srv);
     VT_REQUIRE(rpc_echo_register(s.srv, &s.echo) == 0);
     VT_REQUIRE(vt_rpc_server_listen(s.srv, "127.0.0.1:0", &s.port) == 0);
     VT_REQUIRE(vt_rpc_server_start(s.srv) == 0);
     char target[64];
     snprintf(target, sizeof target, "127.0.0.1:%d", s.port);
-    vt_rpc_channel *ch = vt_rpc_channel_new(target, NULL);
+    vt_rpc_channel *ch = vt_test_channel(target, NULL);
     int ok = 0, calls = 0;
     int64_t end = vt_monotonic_ns() + 1500 * 1000000LL; /* ~7 connection lifetimes */
     while (vt_monotonic_ns() < end) {

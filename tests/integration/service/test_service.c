@@ -1,6 +1,6 @@
 /*
  * Integration test of libs/service's per-method plumbing, through the real skeleton:
- * vt_service_init against the harness's PostgreSQL and NATS, methods added with
+ * vt_service_new against the harness's PostgreSQL and NATS, methods added with
  * vt_service_add_methods, calls from a libs/rpc client over loopback. What a user of
  * the service sees is checked: reply codes and messages, and the calls_total and
  * call_seconds series on the registry that /metrics serves.
@@ -13,6 +13,7 @@
 #include "vt_harness.h"
 #include "vt_service.h"
 #include "vt_test.h"
+#include "vt_test_rpc.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -32,14 +33,14 @@ static const vt_db_statement statements[] = {
     {"raise", "SELECT venta_test_raise($1)"},
 };
 
-static vt_service svc;
+static vt_service *svc;
 static vt_rpc_channel *ch;
 
 static int unary(vt_rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage *out, void *user)
 {
     const EchoRequest *req = (const void *)in;
     EchoResponse *resp = (void *)out;
-    VT_CHECK(user == &svc);
+    VT_CHECK(user == svc);
     if (req->status_code)
         return vt_rpc_ctx_error(ctx, req->status_code, "%s", req->status_message);
     resp->message = req->message;
@@ -64,7 +65,7 @@ static int blocking(vt_rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessag
 static void *run(void *arg)
 {
     (void)arg;
-    vt_service_run(&svc);
+    vt_service_run(svc);
     return NULL;
 }
 
@@ -87,7 +88,7 @@ static int call(const char *method, const char *message, int status_code, char *
 static long long series(const char *line_start)
 {
     char *text = NULL;
-    vt_metrics_render(svc.metrics, &text);
+    vt_metrics_render(svc->metrics, &text);
     long long v = -1;
     const char *p = strstr(text, line_start);
     if (p)
@@ -104,7 +105,7 @@ static void test_series_exist_before_calls(void)
     /* Only OK is there from the start: no zero series for codes never answered. */
     VT_CHECK(series("venta_test_calls_total{method=\"Unary\",code=\"NOT_FOUND\"} ") == -1);
     char *text = NULL;
-    vt_metrics_render(svc.metrics, &text);
+    vt_metrics_render(svc->metrics, &text);
     VT_CHECK(strstr(text, "# HELP venta_test_calls_total Echo calls by method and status "
                           "code.\n") != NULL);
     VT_CHECK(strstr(text, "# HELP venta_test_call_seconds Echo call latency, every "
@@ -182,27 +183,27 @@ int main(void)
     setenv("VENTA_METRICS_ADDR", maddr, 1);
     setenv("VENTA_RPC_THREADS", "2", 1);
     setenv("VENTA_LOG_LEVEL", "error", 1);
-    vt_service_spec spec = {.name = "venta-test",
+    vt_service_opts spec = {.name = "venta-test",
                             .addr_var = "VENTA_TEST_SERVICE_ADDR",
                             .addr_default = "127.0.0.1:0",
                             .metrics_default = "127.0.0.1:0",
                             .statements = statements,
                             .nstatements = 1};
-    vt_service_init(&svc, &spec);
+    VT_REQUIRE(vt_service_new(&spec, &svc, err, sizeof err) == VT_OK);
     static const vt_rpc_method_entry table[] = {
         {"Unary", unary, VT_RPC_NONBLOCKING, NULL},
         {"Blocking", blocking, 0, NULL},
         {NULL, NULL, 0, NULL},
     };
-    VT_REQUIRE(vt_service_add_methods(&svc, &venta__test__v1__echo__descriptor, table, &svc) ==
+    VT_REQUIRE(vt_service_add_methods(svc, &venta__test__v1__echo__descriptor, table, svc) ==
                VT_OK);
     /* Twice is refused, as by libs/rpc. */
-    VT_CHECK_INT(vt_service_add_methods(&svc, &venta__test__v1__echo__descriptor, table, &svc),
+    VT_CHECK_INT(vt_service_add_methods(svc, &venta__test__v1__echo__descriptor, table, svc),
                  VT_ALREADY_EXISTS);
     pthread_t runner;
     VT_REQUIRE(pthread_create(&runner, NULL, run, NULL) == 0);
     VT_REQUIRE(vt_harness_wait_port(port, 10000) == 0);
-    ch = vt_rpc_channel_new(addr, NULL);
+    ch = vt_test_channel(addr, NULL);
 
     VT_RUN(test_series_exist_before_calls);
     VT_RUN(test_calls_counted_by_code);
@@ -211,7 +212,7 @@ int main(void)
     vt_rpc_channel_free(ch);
     kill(getpid(), SIGTERM); /* blocked everywhere: vt_service_run's sigwait takes it */
     pthread_join(runner, NULL);
-    vt_service_close(&svc);
+    vt_service_free(svc);
     free(url);
     return VT_TEST_RESULT();
 }

@@ -22,7 +22,7 @@ int main(void)
     vt_log_init("test-user", VT_LOG_ERROR);
     t0 = vt_now_ms() - 7 * DAY_MS;
     db_url = vt_harness_db_new_migrated("user");
-    vt_bus_options o = {.urls = vt_harness_env("VENTA_TEST_NATS_URL"), .name = "test-user"};
+    vt_bus_opts o = {.urls = vt_harness_env("VENTA_TEST_NATS_URL"), .name = "test-user"};
     char err[256];
     VT_REQUIRE(vt_bus_new(&o, &bus, err, sizeof err) == VT_OK);
     vt_bus_sub *s1, *s2;

@@ -4,6 +4,7 @@
  * SIGTERM.
  */
 #include "user_test_util.h"
+#include "vt_test_rpc.h"
 
 static int list_vendors(const char *user, size_t *n, char owners[8][160])
 {
@@ -49,7 +50,7 @@ static void test_list_user_vendors(void)
     if (vendor_built()) {
         char target[64];
         snprintf(target, sizeof target, "127.0.0.1:%d", vendor_port);
-        vt_rpc_channel *vch = vt_rpc_channel_new(target, NULL);
+        vt_rpc_channel *vch = vt_test_channel(target, NULL);
         VT_CHECK_INT(create_vendor(vch, "user_leo", "Leo's Tacos"), VT_OK);
         VT_CHECK_INT(create_vendor(vch, "user_leo", "Leo's Churros"), VT_OK);
         VT_CHECK_INT(create_vendor(vch, "user_mia", "Mia's Coffee"), VT_OK);

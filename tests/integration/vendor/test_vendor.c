@@ -21,7 +21,7 @@ int main(void)
 {
     vt_log_init("test-vendor", VT_LOG_ERROR);
     db_url = vt_harness_db_new_migrated("vendor");
-    vt_bus_options o = {.urls = vt_harness_env("VENTA_TEST_NATS_URL"), .name = "test-vendor"};
+    vt_bus_opts o = {.urls = vt_harness_env("VENTA_TEST_NATS_URL"), .name = "test-vendor"};
     char err[256];
     VT_REQUIRE(vt_bus_new(&o, &bus, err, sizeof err) == VT_OK);
     vt_bus_sub *sub;

@@ -136,15 +136,14 @@ char *std_token(EVP_PKEY *pkey, const char *extra_claims)
 vt_auth_verifier *pem_verifier(const char *pem, const char *iss, const char *azp, long skew,
                                size_t cache)
 {
-    vt_auth_verifier_config cfg;
+    vt_auth_verifier_opts cfg = {0};
     vt_auth_verifier *v = NULL;
     char why[200];
-    vt_auth_verifier_config_init(&cfg);
     cfg.pem = pem;
     cfg.issuer = iss;
     cfg.authorized_parties = azp;
-    cfg.clock_skew_s = skew;
-    cfg.cache_entries = cache;
+    cfg.clock_skew_s = skew ? skew : VT_AUTH_NO_SKEW;
+    cfg.cache_entries = cache ? cache : VT_AUTH_NO_CACHE;
     int rc = vt_auth_verifier_new(&cfg, &v, why, sizeof(why));
     if (rc != VT_OK)
         fprintf(stderr, "verifier: %s\n", why);
@@ -154,12 +153,11 @@ vt_auth_verifier *pem_verifier(const char *pem, const char *iss, const char *azp
 
 vt_auth_verifier *jwks_verifier(const char *jwks)
 {
-    vt_auth_verifier_config cfg;
+    vt_auth_verifier_opts cfg = {0};
     vt_auth_verifier *v = NULL;
     char why[200];
-    vt_auth_verifier_config_init(&cfg);
     cfg.jwks = jwks;
-    cfg.cache_entries = 0;
+    cfg.cache_entries = VT_AUTH_NO_CACHE;
     int rc = vt_auth_verifier_new(&cfg, &v, why, sizeof(why));
     if (rc != VT_OK)
         fprintf(stderr, "verifier: %s\n", why);

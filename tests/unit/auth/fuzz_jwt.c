@@ -58,14 +58,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
                                                "jose_rs512.jwt"};
     char *pem = read_fixture("jose_public.pem"), *jwks = read_fixture("jose_jwks.json");
     char err[256];
-    vt_auth_verifier_config cfg;
+    vt_auth_verifier_opts cfg = {0};
 
-    vt_auth_verifier_config_init(&cfg);
     cfg.pem = pem;
     cfg.issuer = "https://clerk.example.test";
     cfg.authorized_parties = "http://localhost:3000";
     FUZZ_CHECK(vt_auth_verifier_new(&cfg, &pem_verifier, err, sizeof err) == VT_OK);
-    vt_auth_verifier_config_init(&cfg);
+    cfg = (vt_auth_verifier_opts){0};
     cfg.jwks = jwks;
     FUZZ_CHECK(vt_auth_verifier_new(&cfg, &jwks_verifier, err, sizeof err) == VT_OK);
     for (int i = 0; i < NTOKENS; i++)

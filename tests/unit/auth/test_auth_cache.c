@@ -53,11 +53,28 @@ static void test_verifier_cache(void)
     vt_auth_verifier_free(v);
 }
 
+/* A cache of max_entries, or NULL when vt_auth_token_cache_new refuses. */
+static vt_auth_token_cache *cache_of(size_t max_entries)
+{
+    vt_auth_token_cache_opts o = {.max_entries = max_entries};
+    vt_auth_token_cache *c = NULL;
+    char why[100];
+    return vt_auth_token_cache_new(&o, &c, why, sizeof why) == VT_OK ? c : NULL;
+}
+
 static void test_token_cache_bounds(void)
 {
-    VT_CHECK(vt_auth_token_cache_new(0) == NULL);
-    VT_CHECK(vt_auth_token_cache_new(((size_t)1 << 20) + 1) == NULL);
-    vt_auth_token_cache *c = vt_auth_token_cache_new(8);
+    vt_auth_token_cache_opts too_big = {.max_entries = ((size_t)1 << 20) + 1};
+    vt_auth_token_cache *c = NULL;
+    char why[100];
+    VT_CHECK_INT(vt_auth_token_cache_new(&too_big, &c, why, sizeof why), VT_INVALID_ARGUMENT);
+    VT_CHECK_STR(why, "token cache size must be 1..1048576");
+    VT_CHECK(c == NULL);
+    /* Zeroed options: the default size. */
+    VT_REQUIRE((c = cache_of(0)) != NULL);
+    VT_CHECK_INT(vt_auth_token_cache_capacity(c), VT_AUTH_DEFAULT_CACHE_ENTRIES);
+    vt_auth_token_cache_free(c);
+    c = cache_of(8);
     VT_REQUIRE(c);
     VT_CHECK_INT(vt_auth_token_cache_capacity(c), 8);
     vt_auth_identity id = {.exp = 1000};
@@ -100,10 +117,10 @@ static void test_token_cache_bounds(void)
     VT_CHECK_INT(st.entries, before);
     vt_auth_token_cache_free(c);
 
-    c = vt_auth_token_cache_new(1000);
+    c = cache_of(1000);
     VT_CHECK_INT(vt_auth_token_cache_capacity(c), 1000);
     vt_auth_token_cache_free(c);
-    c = vt_auth_token_cache_new(3);
+    c = cache_of(3);
     VT_CHECK_INT(vt_auth_token_cache_capacity(c), 3);
     vt_auth_token_cache_free(c);
 }
@@ -136,7 +153,7 @@ static void *cache_thread(void *arg)
 
 static void test_token_cache_threads(void)
 {
-    vt_auth_token_cache *c = vt_auth_token_cache_new(64);
+    vt_auth_token_cache *c = cache_of(64);
     pthread_t th[4];
     cache_worker w[4];
     for (int i = 0; i < 4; i++) {

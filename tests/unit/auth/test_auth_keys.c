@@ -90,9 +90,8 @@ static void test_jwks_rejected(void)
         only_enc,
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        vt_auth_verifier_config cfg;
+        vt_auth_verifier_opts cfg = {0};
         vt_auth_verifier *v = NULL;
-        vt_auth_verifier_config_init(&cfg);
         cfg.jwks = bad[i];
         VT_CHECK_INT(vt_auth_verifier_new(&cfg, &v, err, sizeof(err)), VT_INVALID_ARGUMENT);
         VT_CHECK(v == NULL);
@@ -101,9 +100,8 @@ static void test_jwks_rejected(void)
     free(dupe), free(only_enc), free(ja), free(enc);
 
     /* Both or neither key source; bad skew; empty party list. */
-    vt_auth_verifier_config cfg;
+    vt_auth_verifier_opts cfg = {0};
     vt_auth_verifier *v = NULL;
-    vt_auth_verifier_config_init(&cfg);
     VT_CHECK_INT(vt_auth_verifier_new(&cfg, &v, err, sizeof(err)), VT_INVALID_ARGUMENT);
     cfg.pem = pem_a;
     cfg.jwks = "{\"keys\":[]}";
@@ -175,9 +173,8 @@ static void test_pem_variants(void)
         {"hello", "PEM body is not valid base64"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        vt_auth_verifier_config cfg;
+        vt_auth_verifier_opts cfg = {0};
         vt_auth_verifier *v = NULL;
-        vt_auth_verifier_config_init(&cfg);
         cfg.pem = bad[i].pem;
         VT_CHECK_INT(vt_auth_verifier_new(&cfg, &v, err, sizeof(err)), VT_INVALID_ARGUMENT);
         VT_CHECK_STR(err, bad[i].why);
@@ -197,8 +194,7 @@ static void test_jose_fixtures(void)
     char *jwks = read_fixture("jose_jwks.json");
     const char *files[] = {"jose_rs256.jwt", "jose_rs384.jwt", "jose_rs512.jwt"};
     const int64_t now = INT64_C(1700000100);
-    vt_auth_verifier_config cfg;
-    vt_auth_verifier_config_init(&cfg);
+    vt_auth_verifier_opts cfg = {0};
     cfg.issuer = "https://clerk.example.test";
     cfg.authorized_parties = "http://localhost:3000";
     for (int src = 0; src < 2; src++) {

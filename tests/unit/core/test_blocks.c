@@ -8,6 +8,7 @@
  * and the log lines).
  */
 #include "vt_core.h"
+#include "vt_json.h"
 #include "vt_test.h"
 
 #include <stdio.h>

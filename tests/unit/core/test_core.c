@@ -3,6 +3,7 @@
  * the fatal one-line error, JSON escaping for log lines, ids.
  */
 #include "vt_core.h"
+#include "vt_json.h"
 #include "vt_test.h"
 
 #include <errno.h>

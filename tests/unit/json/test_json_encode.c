@@ -232,17 +232,17 @@ static void test_encode_strings(void)
     }
 
     /* The buffer helpers on their own. */
-    vt_json_buf b = {0};
-    vt_json_buf_puts(&b, "{\"error\":");
+    vt_buf b = {0};
+    vt_buf_puts(&b, "{\"error\":");
     vt_json_buf_put_string(&b, "a\0b", 3);
-    vt_json_buf_put(&b, "}", 1);
+    vt_buf_put(&b, "}", 1);
     size_t len;
-    char *text = vt_json_buf_take(&b, &len);
+    char *text = vt_buf_take(&b, &len);
     VT_CHECK_STR(text, "{\"error\":\"a\\u0000b\"}");
     VT_CHECK_INT(len, strlen("{\"error\":\"a\\u0000b\"}"));
     VT_CHECK(b.data == NULL && b.len == 0);
     free(text);
-    text = vt_json_buf_take(&b, &len);
+    text = vt_buf_take(&b, &len);
     VT_CHECK_STR(text, "");
     VT_CHECK_INT(len, 0);
     free(text);

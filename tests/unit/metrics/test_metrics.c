@@ -144,9 +144,11 @@ static void test_http_endpoint(void)
     vt_metrics *reg = vt_metrics_new();
     vt_counter_add(vt_metrics_counter(reg, "venta_up_total", "Up.", NULL), 2);
     vt_addr addr = {.host = "127.0.0.1", .port = 0};
-    vt_metrics_server *srv;
+    vt_metrics_server *srv = NULL;
     char err[256], out[8192];
-    VT_REQUIRE(vt_metrics_server_start(reg, &addr, &srv, err, sizeof err) == VT_OK);
+    vt_metrics_server_opts o = {.reg = reg, .addr = addr};
+    VT_REQUIRE(vt_metrics_server_new(&o, &srv, err, sizeof err) == VT_OK);
+    VT_REQUIRE(vt_metrics_server_start(srv, err, sizeof err) == VT_OK);
     int port = vt_metrics_server_port(srv);
     VT_CHECK(port > 0);
     VT_CHECK_INT(http_get(port, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", out, sizeof out), 200);
@@ -159,9 +161,13 @@ static void test_http_endpoint(void)
     /* The same address twice is refused with a clear error. */
     vt_addr taken = {.host = "127.0.0.1", .port = (uint16_t)port};
     vt_metrics_server *second = NULL;
-    VT_CHECK_INT(vt_metrics_server_start(reg, &taken, &second, err, sizeof err), VT_UNAVAILABLE);
+    vt_metrics_server_opts o2 = {.reg = reg, .addr = taken};
+    VT_REQUIRE(vt_metrics_server_new(&o2, &second, err, sizeof err) == VT_OK);
+    VT_CHECK_INT(vt_metrics_server_start(second, err, sizeof err), VT_UNAVAILABLE);
     VT_CHECK(strstr(err, "cannot listen") != NULL);
+    vt_metrics_server_free(second);
     vt_metrics_server_stop(srv);
+    vt_metrics_server_free(srv);
     vt_metrics_free(reg);
 }
 

@@ -16,6 +16,7 @@
 #include "echo_service.h"
 #include "grpc/health/v1/health.pb-c.h"
 #include "vt_test.h"
+#include "vt_test_rpc.h"
 
 #define ECHO (&venta__test__v1__echo__descriptor)
 #define HEALTH (&grpc__health__v1__health__descriptor)
@@ -91,7 +92,13 @@ static void test_channel_state(void)
                getsockname(fd, (struct sockaddr *)&a, &alen) == 0);
     char dead[64];
     snprintf(dead, sizeof dead, "127.0.0.1:%d", ntohs(a.sin_port));
-    vt_rpc_channel *down = vt_rpc_channel_new(dead, NULL);
+    vt_rpc_channel_opts no_target = {0};
+    vt_rpc_channel *none = NULL;
+    char why[128];
+    VT_CHECK_INT(vt_rpc_channel_new(&no_target, &none, why, sizeof why), VT_INVALID_ARGUMENT);
+    VT_CHECK_STR(why, "a channel needs a target");
+    VT_CHECK(none == NULL);
+    vt_rpc_channel *down = vt_test_channel(dead, NULL);
     const char *state = vt_rpc_channel_state(down); /* idle → starts connecting */
     VT_CHECK(strcmp(state, "idle") == 0 || strcmp(state, "connecting") == 0 ||
              strcmp(state, "unavailable") == 0);
@@ -108,7 +115,7 @@ static void test_channel_state(void)
 static void test_port_taken(void)
 {
     vt_rpc_server_opts so = {.threads = 1};
-    vt_rpc_server *second = vt_rpc_server_new(&so);
+    vt_rpc_server *second = vt_test_server(&so);
     VT_REQUIRE(second);
     int port = 0;
     VT_CHECK(vt_rpc_server_listen(second, target, &port) != 0);
@@ -209,7 +216,7 @@ static int proxy_unary(vt_rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMes
 
 static void test_deadline_propagation(void)
 {
-    vt_rpc_server *proxy = vt_rpc_server_new(NULL);
+    vt_rpc_server *proxy = vt_test_server(NULL);
     VT_REQUIRE(proxy);
     VT_REQUIRE(vt_rpc_server_add_method(proxy, ECHO, "Unary", proxy_unary, ch) == 0);
     int port = 0;
@@ -217,7 +224,7 @@ static void test_deadline_propagation(void)
     VT_REQUIRE(vt_rpc_server_start(proxy) == 0);
     char t[64];
     snprintf(t, sizeof t, "127.0.0.1:%d", port);
-    vt_rpc_channel *pch = vt_rpc_channel_new(t, NULL);
+    vt_rpc_channel *pch = vt_test_channel(t, NULL);
 
     Venta__Test__V1__EchoRequest req = VENTA__TEST__V1__ECHO_REQUEST__INIT;
     req.message = "via proxy";
@@ -314,7 +321,7 @@ static void test_oversized(void)
 
     /* The client's own limit (here 128 KiB) is checked before sending. */
     vt_rpc_channel_opts co = {.max_message_bytes = 128 * 1024};
-    vt_rpc_channel *small = vt_rpc_channel_new(target, &co);
+    vt_rpc_channel *small = vt_test_channel(target, &co);
     req.payload.len = 0;
     uint8_t *huge = calloc(1, 200 * 1024);
     req.payload.data = huge;
@@ -450,7 +457,7 @@ static void test_api_misuse(void)
     /* Methods cannot be added once the server runs. */
     VT_CHECK_INT(vt_rpc_server_add_method(srv, HEALTH, "Check", proxy_unary, NULL),
                  VT_FAILED_PRECONDITION);
-    vt_rpc_server *s = vt_rpc_server_new(NULL);
+    vt_rpc_server *s = vt_test_server(NULL);
     VT_CHECK_INT(vt_rpc_server_add_method(s, ECHO, "Nope", proxy_unary, NULL), VT_INVALID_ARGUMENT);
     VT_CHECK_INT(vt_rpc_server_add_method(s, ECHO, "Unary", proxy_unary, NULL), 0);
     VT_CHECK_INT(vt_rpc_server_add_method(s, ECHO, "Unary", proxy_unary, NULL), VT_ALREADY_EXISTS);
@@ -484,14 +491,14 @@ int main(void)
                              .worker_init = worker_init,
                              .worker_fini = worker_fini,
                              .worker_arg = &inits};
-    srv = vt_rpc_server_new(&so);
+    srv = vt_test_server(&so);
     VT_REQUIRE(srv);
     VT_REQUIRE(rpc_echo_register(srv, &echo) == 0);
     int port = 0;
     VT_REQUIRE(vt_rpc_server_listen(srv, "127.0.0.1:0", &port) == 0 && port > 0);
     VT_REQUIRE(vt_rpc_server_start(srv) == 0);
     snprintf(target, sizeof target, "127.0.0.1:%d", port);
-    ch = vt_rpc_channel_new(target, NULL);
+    ch = vt_test_channel(target, NULL);
     VT_REQUIRE(ch);
 
     VT_RUN(test_roundtrip);

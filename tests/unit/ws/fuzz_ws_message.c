@@ -26,6 +26,7 @@
  */
 #include "ws_messages.h"
 #include "vt_events.h"
+#include "vt_json.h"
 #include "vt_fuzz.h"
 
 #include <jansson.h>

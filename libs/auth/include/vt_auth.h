@@ -31,6 +31,7 @@
 
 #include "vt_core.h"
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -93,9 +94,19 @@ typedef struct {
  * verified tokens are inserted, so filling it requires validly signed tokens. */
 typedef struct vt_auth_token_cache vt_auth_token_cache;
 
-/* max_entries 1..1,048,576 (rounded up to a multiple of the ways); NULL when out of
- * range or out of memory. */
-vt_auth_token_cache *vt_auth_token_cache_new(size_t max_entries);
+#define VT_AUTH_DEFAULT_CACHE_ENTRIES 4096
+
+typedef struct {
+    /* 0 = VT_AUTH_DEFAULT_CACHE_ENTRIES; else 1..1,048,576 (rounded up to a multiple of
+     * the ways). */
+    size_t max_entries;
+} vt_auth_token_cache_opts;
+
+/* 0 with *out set, VT_INVALID_ARGUMENT when max_entries is out of range, or
+ * VT_RESOURCE_EXHAUSTED when out of memory, the reason in err. opts NULL means the
+ * defaults. */
+int vt_auth_token_cache_new(const vt_auth_token_cache_opts *opts, vt_auth_token_cache **out,
+                            char *err, size_t errlen);
 void vt_auth_token_cache_free(vt_auth_token_cache *c);
 /* True and *out filled (cached = true) when the token is held and valid at now. */
 bool vt_auth_token_cache_get(vt_auth_token_cache *c, const char *token, size_t len, int64_t now,
@@ -124,19 +135,18 @@ typedef struct {
     const char *jwks;               /* JWKS JSON text: RSA keys (n, e), optional kid/alg/use */
     const char *issuer;             /* required `iss`; NULL or "" = not checked */
     const char *authorized_parties; /* comma list of allowed `azp`; NULL or "" = any */
-    long clock_skew_s;              /* 0..3600 */
-    size_t cache_entries;           /* 0 disables the verified-token cache */
-} vt_auth_verifier_config;
+    long clock_skew_s;              /* 0 = VT_AUTH_DEFAULT_SKEW_S, VT_AUTH_NO_SKEW, or 1..3600 */
+    size_t cache_entries;           /* 0 = the cache's default size, VT_AUTH_NO_CACHE, or its
+                                       max_entries */
+} vt_auth_verifier_opts;
 
 #define VT_AUTH_DEFAULT_SKEW_S 5
-#define VT_AUTH_DEFAULT_CACHE_ENTRIES 4096
+#define VT_AUTH_NO_SKEW LONG_MIN  /* clock_skew_s: no skew at all */
+#define VT_AUTH_NO_CACHE SIZE_MAX /* cache_entries: no verified-token cache */
 
-/* Zero the config, then skew 5 s and a 4096-entry cache. */
-void vt_auth_verifier_config_init(vt_auth_verifier_config *cfg);
-
-/* Build a verifier; the config strings are copied, nothing is borrowed. RSA keys must
+/* Build a verifier; the option strings are copied, nothing is borrowed. RSA keys must
  * be at least 2048 bits. 0, or VT_INVALID_ARGUMENT with the reason in err. */
-int vt_auth_verifier_new(const vt_auth_verifier_config *cfg, vt_auth_verifier **out, char *err,
+int vt_auth_verifier_new(const vt_auth_verifier_opts *opts, vt_auth_verifier **out, char *err,
                          size_t errlen);
 
 /* Build a verifier from the environment (API.md §1): CLERK_JWT_KEY or VENTA_JWKS_FILE

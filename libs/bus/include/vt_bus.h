@@ -29,7 +29,7 @@ typedef struct {
     vt_bus_state_fn on_state;
     void *state_user;
     int reconnect_buffer_bytes; /* default 8 MiB */
-} vt_bus_options;
+} vt_bus_opts;
 
 /* The most servers a VENTA_NATS_URL list may name. */
 #define VT_BUS_MAX_SERVERS 64
@@ -40,7 +40,7 @@ int vt_bus_urls_valid(const char *urls, char *err, size_t errlen);
 
 /* Create the connection and start connecting (in the background if the server is not
  * there yet). Fails only for bad options. Free with vt_bus_free. */
-int vt_bus_new(const vt_bus_options *opts, vt_bus **out, char *err, size_t errlen);
+int vt_bus_new(const vt_bus_opts *opts, vt_bus **out, char *err, size_t errlen);
 /* Which connection is up: 0 while nats.c is not connected, and after a reconnect until
  * a round trip confirmed the subscriptions it replayed; otherwise the number of that
  * connection (1, 2, ... one more per reconnect). Read from nats.c's own state, so it

@@ -33,9 +33,16 @@ typedef void (*vt_handoff_fn)(void *payload, void *user, bool closing);
  * to flush work that the items produced (e.g. ask sockets for writeable callbacks). */
 typedef void (*vt_handoff_batch_fn)(size_t items, void *user);
 
-/* Create a handoff on loop (must be called on the loop thread). user is passed to
- * every fn. NULL when memory or libuv fails. */
-vt_handoff *vt_handoff_new(uv_loop_t *loop, vt_handoff_batch_fn on_batch, void *user);
+typedef struct {
+    uv_loop_t *loop;              /* required; the handoff lives on its thread */
+    vt_handoff_batch_fn on_batch; /* may be NULL */
+    void *user;                   /* passed to every fn and to on_batch */
+} vt_handoff_opts;
+
+/* Create a handoff on opts->loop (must be called on the loop thread). 0 with *out set,
+ * VT_INVALID_ARGUMENT without a loop, or VT_RESOURCE_EXHAUSTED when memory or libuv
+ * fails, the reason in err. */
+int vt_handoff_new(const vt_handoff_opts *opts, vt_handoff **out, char *err, size_t errlen);
 
 /* Queue one item and wake the loop. Any thread. 0; or VT_UNAVAILABLE once the handoff
  * is closing (the payload is then still the caller's); VT_RESOURCE_EXHAUSTED when
@@ -63,7 +70,7 @@ void vt_handoff_get_stats(vt_handoff *h, vt_handoff_stats *out);
 
 /* Refuse further pushes, run what is queued with closing = true, close the async
  * handle and free the handoff once libuv has released it (the loop must run on for
- * that). Loop thread only. NULL is a no-op. */
-void vt_handoff_close(vt_handoff *h);
+ * that, as for every libuv handle). Loop thread only. NULL is a no-op. */
+void vt_handoff_free(vt_handoff *h);
 
 #endif

@@ -55,9 +55,16 @@ typedef void (*vt_kv_state_fn)(bool connected, void *user);
 int vt_kv_url_parse(const char *url, char *host, size_t hostlen, int *port, int *db, char *err,
                     size_t errlen);
 
-/* Start connecting to url on loop (loop thread). 0 or VT_INVALID_ARGUMENT (bad url). */
-int vt_kv_new(uv_loop_t *loop, const char *url, vt_kv_state_fn on_state, void *state_user,
-              vt_kv **out, char *err, size_t errlen);
+typedef struct {
+    uv_loop_t *loop;         /* required; the client lives on its thread */
+    const char *url;         /* redis://host:port[/db]; copied (parsed) */
+    vt_kv_state_fn on_state; /* may be NULL */
+    void *state_user;
+} vt_kv_opts;
+
+/* Start connecting to opts->url on opts->loop (loop thread). 0 with *out set,
+ * VT_INVALID_ARGUMENT (no loop, bad url) or VT_RESOURCE_EXHAUSTED, the reason in err. */
+int vt_kv_new(const vt_kv_opts *opts, vt_kv **out, char *err, size_t errlen);
 bool vt_kv_connected(const vt_kv *kv);
 
 /* Any command as an argument vector (binary safe); fn may be NULL. 0 when sent or

@@ -7,7 +7,8 @@
  *
  * Server in five lines:
  *
- *     vt_rpc_server *srv = vt_rpc_server_new(&opts);              // opts may be NULL
+ *     vt_rpc_server *srv;
+ *     vt_rpc_server_new(&opts, &srv, err, sizeof err);            // opts may be NULL
  *     vt_rpc_server_add_method(srv, &venta__vendor__v1__vendor_service__descriptor,
  *                              "GetVendor", get_vendor, app);
  *     vt_rpc_server_listen(srv, "127.0.0.1:50052", NULL);
@@ -102,9 +103,11 @@ typedef struct {
     void *user;
 } vt_rpc_method_entry;
 
-/* NULL opts means all defaults. Returns NULL when grpc cannot create a server. The
+/* NULL opts means all defaults. 0 with *out set, or VT_RESOURCE_EXHAUSTED (out of
+ * memory) / VT_INTERNAL (grpc cannot create a server) with the reason in err. The
  * server registers grpc.health.v1.Health itself. */
-vt_rpc_server *vt_rpc_server_new(const vt_rpc_server_opts *opts);
+int vt_rpc_server_new(const vt_rpc_server_opts *opts, vt_rpc_server **out, char *err,
+                      size_t errlen);
 /* Shuts down (grace 0) if still running, then releases everything. NULL is a no-op. */
 void vt_rpc_server_free(vt_rpc_server *srv);
 
@@ -204,6 +207,8 @@ typedef struct vt_rpc_reply vt_rpc_reply;
 typedef struct vt_rpc_async vt_rpc_async;
 
 typedef struct {
+    /* Required: "host:port", or any grpc target (see vt_rpc_channel_new); copied. */
+    const char *target;
     /* Threads that run async completions and callbacks (default 1, at most 64). */
     int async_threads;
     /* Largest request and response, bytes (default VT_RPC_DEFAULT_MAX_MESSAGE). */
@@ -212,13 +217,15 @@ typedef struct {
     int reconnect_backoff_max_ms;
 } vt_rpc_channel_opts;
 
-/* A channel to one target ("host:port", or any grpc target such as
+/* A channel to opts->target ("host:port", or any grpc target such as
  * "ipv4:10.0.0.1:50052,10.0.0.2:50052"): connections are made lazily and re-made after
  * failures. The name may resolve to several addresses: each gets a connection and calls
  * take turns over the ready ones (round_robin), so a headless Kubernetes Service
  * spreads calls over its replicas. Thread-safe; share one per target in a process.
- * NULL opts: defaults. */
-vt_rpc_channel *vt_rpc_channel_new(const char *target, const vt_rpc_channel_opts *opts);
+ * 0 with *out set, VT_INVALID_ARGUMENT without a target, or VT_RESOURCE_EXHAUSTED,
+ * the reason in err. */
+int vt_rpc_channel_new(const vt_rpc_channel_opts *opts, vt_rpc_channel **out, char *err,
+                       size_t errlen);
 /* Cancels async calls still running (their callbacks run, with CANCELLED), waits for
  * them, and releases the channel. Not from a callback. NULL is a no-op. */
 void vt_rpc_channel_free(vt_rpc_channel *ch);

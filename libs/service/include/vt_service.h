@@ -4,19 +4,19 @@
  * PostgreSQL connection per worker, NATS, per-dependency health, and a graceful stop
  * on SIGTERM.
  *
- *     vt_service svc;
- *     vt_service_init(&svc, &spec);            // first thing in main(): dies on bad config
- *     ... register methods on svc.rpc, start app threads ...
- *     vt_service_run(&svc);                     // serves until SIGTERM/SIGINT, then drains
+ *     vt_service *svc;
+ *     vt_service_new(&opts, &svc, err, sizeof err); // first thing in main(): dies on bad config
+ *     ... register methods on svc->rpc, start app threads ...
+ *     vt_service_run(svc);                      // serves until SIGTERM/SIGINT, then drains
  *     ... stop app threads ...
- *     vt_service_close(&svc);
+ *     vt_service_free(svc);
  *
- * Domain events (spec.outbox_table): handlers write them with vt_outbox_put inside
- * their transaction and kick svc.outbox after the commit; the relay publishes them.
+ * Domain events (opts.outbox_table): handlers write them with vt_outbox_put inside
+ * their transaction and kick svc->outbox after the commit; the relay publishes them.
  *
- * Methods: vt_service_add_methods registers a method table on svc.rpc with every call
+ * Methods: vt_service_add_methods registers a method table on svc->rpc with every call
  * counted in <name>_calls_total{method,code} and timed in <name>_call_seconds{method}
- * (<name> is spec.name with '_' for '-': venta_vendor_calls_total). Handlers answer a
+ * (<name> is opts.name with '_' for '-': venta_vendor_calls_total). Handlers answer a
  * failed database call with vt_service_db_error, the same way in every service.
  *
  * Health: "postgres" follows a ping on a connection of the service's own every two
@@ -44,18 +44,18 @@ typedef struct {
     const vt_db_statement *statements; /* prepared on every worker connection */
     size_t nstatements;
     /* The service's outbox table ("account.outbox"), or NULL. With one, every worker
-     * connection can vt_outbox_put, and a relay (svc.outbox) publishes the rows. */
+     * connection can vt_outbox_put, and a relay (svc->outbox) publishes the rows. */
     const char *outbox_table;
-} vt_service_spec;
+} vt_service_opts;
 
 /* A method added through vt_service_add_methods: its handler and metric handles. */
 typedef struct vt_service_method vt_service_method;
 
 typedef struct {
-    /* Read from the environment by vt_service_init. */
+    /* Read from the environment by vt_service_new. */
     const char *database_url; /* VENTA_DATABASE_URL */
     const char *nats_url;     /* VENTA_NATS_URL */
-    vt_addr addr;             /* spec->addr_var */
+    vt_addr addr;             /* opts->addr_var */
     vt_addr metrics_addr;     /* VENTA_METRICS_ADDR */
     int threads;              /* VENTA_RPC_THREADS, default 4 */
     int max_connection_age_s; /* VENTA_RPC_MAX_CONNECTION_AGE_S, default 300, 0: never */
@@ -65,12 +65,12 @@ typedef struct {
     vt_rpc_server *rpc; /* add methods before vt_service_run */
     vt_bus *bus;
     vt_db_pool *db; /* worker i's connection is vt_rpc_ctx_worker(ctx) */
-    vt_outbox_relay *outbox; /* spec->outbox_table's relay: kick it after a commit */
+    vt_outbox_relay *outbox; /* opts->outbox_table's relay: kick it after a commit */
 
     /* private */
-    vt_db_statement *statements; /* spec's, plus the outbox's */
+    vt_db_statement *statements; /* opts's, plus the outbox's */
     char outbox_sql[160];
-    const vt_service_spec *spec;
+    vt_service_opts opts; /* a copy; the strings and statements it points to are static */
     vt_service_method *methods;
     vt_metrics_server *metrics_server;
     pthread_t health_thread;
@@ -80,8 +80,10 @@ typedef struct {
 
 /* Reads configuration (exits 2 naming a bad variable), blocks SIGTERM/SIGINT for every
  * thread, starts /metrics, creates the gRPC server, the worker connections and the NATS
- * connection. Returns 0, or exits 1 with a log line when something cannot start. */
-int vt_service_init(vt_service *svc, const vt_service_spec *spec);
+ * connection. A process skeleton: like every entry point of the mesh it exits 1 with a
+ * log line when a dependency cannot start, rather than return. Returns 0 with *out set,
+ * or VT_INVALID_ARGUMENT (no opts or name) / VT_RESOURCE_EXHAUSTED with err. */
+int vt_service_new(const vt_service_opts *opts, vt_service **out, char *err, size_t errlen);
 /* Listens, serves, waits for SIGTERM or SIGINT, then shuts the gRPC server down
  * gracefully. Returns 0, or 1 when the address cannot be bound. */
 int vt_service_run(vt_service *svc);
@@ -110,7 +112,8 @@ int vt_service_db_code(int db_status);
  *     return vt_service_db_error(ctx, "vendor store", rc, err); */
 int vt_service_db_error(vt_rpc_ctx *ctx, const char *store, int rc, const char *err);
 
-/* Drains NATS, stops /metrics and the health thread, frees everything. */
-void vt_service_close(vt_service *svc);
+/* Drains NATS, stops /metrics and the health thread, frees everything. NULL is a
+ * no-op. */
+void vt_service_free(vt_service *svc);
 
 #endif

@@ -46,8 +46,17 @@ typedef struct {
  * worker thread owns one. */
 typedef struct vt_db_conn vt_db_conn;
 
-/* statements (borrowed, must outlive the connection) are prepared on each connect. */
-vt_db_conn *vt_db_conn_new(const char *url, const vt_db_statement *statements, size_t count);
+typedef struct {
+    const char *url; /* libpq connection URL (required); copied */
+    /* Prepared on each connect. Borrowed, not copied: statement tables are static
+     * arrays, so the connection keeps the pointer and the table must outlive it. */
+    const vt_db_statement *statements;
+    size_t statement_count;
+} vt_db_conn_opts;
+
+/* Does not connect (the first call does). 0 with *out set, VT_INVALID_ARGUMENT without
+ * a url, or VT_RESOURCE_EXHAUSTED when out of memory, the reason in err. */
+int vt_db_conn_new(const vt_db_conn_opts *opts, vt_db_conn **out, char *err, size_t errlen);
 void vt_db_conn_free(vt_db_conn *c);
 /* SQL run on every (re)connection before the statements are prepared, for session
  * settings (e.g. "SET pg_trgm.word_similarity_threshold = 0.4"); copied. Call before
@@ -93,8 +102,13 @@ int vt_db_status_from_sqlstate(const char *sqlstate);
 
 /* A fixed set of connections, one per worker: worker i uses vt_db_pool_conn(pool, i). */
 typedef struct vt_db_pool vt_db_pool;
-vt_db_pool *vt_db_pool_new(const char *url, size_t size, const vt_db_statement *statements,
-                           size_t count);
+typedef struct {
+    vt_db_conn_opts conn; /* every connection's */
+    size_t size;          /* connections, one per worker (at least 1) */
+} vt_db_pool_opts;
+
+/* Statuses as vt_db_conn_new's; VT_INVALID_ARGUMENT also for size 0. */
+int vt_db_pool_new(const vt_db_pool_opts *opts, vt_db_pool **out, char *err, size_t errlen);
 void vt_db_pool_free(vt_db_pool *pool);
 /* vt_db_conn_set_session_sql for every connection of the pool. */
 int vt_db_pool_set_session_sql(vt_db_pool *pool, const char *sql);

@@ -22,6 +22,9 @@ typedef struct vt_gauge vt_gauge;
 typedef struct vt_histogram vt_histogram;
 typedef struct vt_metrics_server vt_metrics_server;
 
+/* The one constructor of the mesh without options: a registry has nothing to
+ * configure (what it holds is registered afterwards) and C has no empty struct, so it
+ * takes none, and out of memory is its only failure (NULL). */
 vt_metrics *vt_metrics_new(void);
 void vt_metrics_free(vt_metrics *reg);
 
@@ -60,11 +63,24 @@ uint64_t vt_histogram_count(const vt_histogram *h);
 /* The whole registry as Prometheus text; the caller frees *out. Returns its length. */
 size_t vt_metrics_render(vt_metrics *reg, char **out);
 
-/* Serve GET /metrics (and GET /healthz → ok) on addr from a thread of its own. */
-int vt_metrics_server_start(vt_metrics *reg, const vt_addr *addr, vt_metrics_server **out,
-                            char *err, size_t errlen);
+typedef struct {
+    vt_metrics *reg; /* required; borrowed, must outlive the server */
+    vt_addr addr;    /* where to listen; port 0 picks a free one */
+} vt_metrics_server_opts;
+
+/* A server that serves GET /metrics (and GET /healthz → ok) from a thread of its own
+ * once started. 0 with *out set, VT_INVALID_ARGUMENT without a registry, or
+ * VT_RESOURCE_EXHAUSTED, the reason in err. */
+int vt_metrics_server_new(const vt_metrics_server_opts *opts, vt_metrics_server **out, char *err,
+                          size_t errlen);
+/* Listen and start the thread. 0, VT_INVALID_ARGUMENT (bad address), VT_UNAVAILABLE
+ * (cannot listen) or VT_RESOURCE_EXHAUSTED, the reason in err. */
+int vt_metrics_server_start(vt_metrics_server *srv, char *err, size_t errlen);
 /* The port actually bound (useful when addr asked for port 0 in tests). */
 int vt_metrics_server_port(const vt_metrics_server *srv);
+/* Stop the thread and close the socket; a server not running is left alone. */
 void vt_metrics_server_stop(vt_metrics_server *srv);
+/* Stop it if running, then free it. NULL is a no-op. */
+void vt_metrics_server_free(vt_metrics_server *srv);
 
 #endif

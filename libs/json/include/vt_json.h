@@ -112,39 +112,15 @@ typedef struct {
         .emit_defaults = true                                                                      \
     }
 
-/* The encoder's output buffer is the mesh's one builder, vt_buf (vt_core.h): appends
- * never fail in the call, a failure is sticky (`oom`) and the take returns NULL. The
- * vt_json_buf names are kept for the code written before vt_buf (apps/gateway); new
- * code uses vt_buf_* directly. */
-typedef vt_buf vt_json_buf;
-
-static inline void vt_json_buf_init(vt_json_buf *b)
-{
-    vt_buf_init(b);
-}
-static inline void vt_json_buf_free(vt_json_buf *b)
-{
-    vt_buf_free(b);
-}
-static inline char *vt_json_buf_take(vt_json_buf *b, size_t *len)
-{
-    return vt_buf_take(b, len);
-}
-static inline void vt_json_buf_put(vt_json_buf *b, const void *data, size_t n)
-{
-    vt_buf_put(b, data, n);
-}
-static inline void vt_json_buf_puts(vt_json_buf *b, const char *text)
-{
-    vt_buf_puts(b, text);
-}
+/* The encoder writes into the mesh's one builder, vt_buf (vt_core.h): appends never
+ * fail in the call, a failure is sticky (`oom`) and the take returns NULL. */
 /* text[0..n) as a quoted JSON string, escaped by vt_json_escape_n's rules (below). */
-void vt_json_buf_put_string(vt_json_buf *b, const char *text, size_t n);
+void vt_json_buf_put_string(vt_buf *b, const char *text, size_t n);
 /* msg as a JSON object (fields in descriptor order, so output is deterministic).
  * opts NULL means VT_JSON_ENCODE_OPTS_DEFAULT. Returns 0, VT_INVALID_ARGUMENT when msg
  * nests messages deeper than 64 levels, or VT_RESOURCE_EXHAUSTED when the buffer
  * failed to grow. */
-int vt_json_buf_put_message(vt_json_buf *b, const ProtobufCMessage *msg,
+int vt_json_buf_put_message(vt_buf *b, const ProtobufCMessage *msg,
                             const vt_json_encode_opts *opts);
 
 /* msg as a JSON object in a new NUL-terminated string: *out is the caller's to free(),
@@ -155,8 +131,8 @@ int vt_json_encode(const ProtobufCMessage *msg, const vt_json_encode_opts *opts,
 
 /* ---- string escaping (escape.c): the one JSON string escaper of the mesh ---- */
 
-/* Built as a leaf library under libs/core (whose log lines use it), so code that links
- * core only has it too; vt_core.h repeats these declarations for that code.
+/* Built as a leaf library that libs/core links (its log lines use it through the
+ * escaper's own header, libs/json/escape.h, which nothing else includes).
  *
  * text[0..n) as the inside of a JSON string (no quotes) into out: '"', '\\' and control
  * characters are escaped (\b \f \n \r \t, else \u00XX; DEL as \u007f); valid UTF-8

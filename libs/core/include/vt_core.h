@@ -111,14 +111,6 @@ void vt_logv(vt_log_level level, const vt_log_ctx *ctx, const char *fmt, va_list
 #define vt_warn(ctx, ...) vt_log(VT_LOG_WARN, ctx, __VA_ARGS__)
 #define vt_error(ctx, ...) vt_log(VT_LOG_ERROR, ctx, __VA_ARGS__)
 
-/* JSON string escaping is libs/json's (escape.c; documented in vt_json.h, the one
- * escaper of the mesh). It is built as a leaf library under core so that these log
- * lines use it without core depending on the transcoder; declared here as well for
- * the logger and for code that links core only (libs/http, apps/cli, apps/ws-gateway). */
-size_t vt_json_escape(const char *text, char *out, size_t outlen);
-size_t vt_json_escape_n(const char *text, size_t n, char *out, size_t outlen);
-size_t vt_utf8_seq_len(const unsigned char *s, size_t n);
-
 /* ---- ids and clocks ---- */
 
 #define VT_UUID_LEN 36

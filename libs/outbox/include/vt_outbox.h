@@ -55,16 +55,22 @@ typedef struct {
     int idle_poll_ms; /* look for rows at least this often (default 1000) */
 } vt_outbox_relay_opts;
 
-/* Start the relay thread with its own database connection (it connects, and
- * reconnects, by itself). 0, or VT_INVALID_ARGUMENT / VT_RESOURCE_EXHAUSTED with err. */
-int vt_outbox_relay_start(const vt_outbox_relay_opts *opts, vt_outbox_relay **out, char *err,
-                          size_t errlen);
+/* A relay with its own database connection (it connects, and reconnects, by itself),
+ * not yet running. 0 with *out set, or VT_INVALID_ARGUMENT / VT_RESOURCE_EXHAUSTED
+ * with err. */
+int vt_outbox_relay_new(const vt_outbox_relay_opts *opts, vt_outbox_relay **out, char *err,
+                        size_t errlen);
+/* Start the relay thread. 0, or VT_RESOURCE_EXHAUSTED with err. */
+int vt_outbox_relay_start(vt_outbox_relay *r, char *err, size_t errlen);
 /* A transaction that wrote events has committed: publish now rather than at the next
  * poll. Any thread; cheap. NULL is a no-op. */
 void vt_outbox_relay_kick(vt_outbox_relay *r);
 /* Publish what has committed (if NATS is there; each round waits at most 2 s for its
- * confirmation), stop the thread, free. Rows left behind are published by another
- * replica or after the next start. Call before freeing the bus. NULL is a no-op. */
+ * confirmation) and stop the thread. Rows left behind are published by another
+ * replica or after the next start. Call before freeing the bus. A relay not running
+ * (and NULL) is left alone. */
 void vt_outbox_relay_stop(vt_outbox_relay *r);
+/* vt_outbox_relay_stop, then free. NULL is a no-op. */
+void vt_outbox_relay_free(vt_outbox_relay *r);
 
 #endif
