@@ -18,9 +18,12 @@ static const char *status_word(int rc, const vt_rpc_reply *reply)
         return vt_status_name(rc);
     const Grpc__Health__V1__HealthCheckResponse *res = (const void *)vt_rpc_reply_response(reply);
     switch (res->status) {
-    case GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING: return "SERVING";
-    case GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING: return "NOT_SERVING";
-    default: return "UNKNOWN";
+    case GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING:
+        return "SERVING";
+    case GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING:
+        return "NOT_SERVING";
+    default:
+        return "UNKNOWN";
     }
 }
 

@@ -19,7 +19,9 @@ int main(int argc, char **argv)
     static const struct {
         const char *name;
         int (*run)(int, char **);
-    } commands[] = {{"token", cli_token}, {"health", cli_health}, {"migrations", cli_migrations},
+    } commands[] = {{"token", cli_token},
+                    {"health", cli_health},
+                    {"migrations", cli_migrations},
                     {"simulate", cli_simulate}};
     for (size_t i = 0; argc > 1 && i < sizeof commands / sizeof *commands; i++)
         if (strcmp(argv[1], commands[i].name) == 0)

@@ -18,7 +18,7 @@ static void print(const vt_migration *m, vt_migration_state st, bool now, long m
 {
     (void)now, (void)ms;
     int *behind = user;
-    const char *word = st == VT_MIGRATION_APPLIED ? "applied"
+    const char *word = st == VT_MIGRATION_APPLIED   ? "applied"
                        : st == VT_MIGRATION_PENDING ? "pending"
                                                     : "changed";
     *behind += st != VT_MIGRATION_APPLIED;

@@ -82,7 +82,8 @@ static int list_vendors(const char *owner, int want, vehicle *out)
             vt_rpc_reply_free(reply);
             break;
         }
-        const Venta__Vendor__V1__ListVendorsResponse *res = (const void *)vt_rpc_reply_response(reply);
+        const Venta__Vendor__V1__ListVendorsResponse *res =
+            (const void *)vt_rpc_reply_response(reply);
         for (size_t i = 0; i < res->n_vendors && n < want; i++)
             snprintf(out[n++].id, sizeof out->id, "%s", res->vendors[i]->id);
         snprintf(token, sizeof token, "%s", res->next_page_token);
@@ -105,7 +106,8 @@ static void drive(vehicle *v, double speed, double dt, double clat, double clng,
             int turn = (int)uniform(0, 4);
             v->heading = fmod(GRID_ANGLE + 90.0 * turn, 360.0);
             if (dist > radius) { /* head back: the grid direction closest to the centre */
-                double to = atan2((clng - v->lng) * cos(clat * M_PI / 180), clat - v->lat) * 180 / M_PI;
+                double to =
+                    atan2((clng - v->lng) * cos(clat * M_PI / 180), clat - v->lat) * 180 / M_PI;
                 double best = 1e9;
                 for (int k = 0; k < 4; k++) {
                     double h = fmod(GRID_ANGLE + 90.0 * k, 360.0);
@@ -241,8 +243,9 @@ int cli_simulate(int argc, char **argv)
     fprintf(stderr, "simulate: stopped\n");
     return 0;
 usage:
-    fprintf(stderr, "usage: venta-cli simulate [--owner USER] [--vendors 1..%d] [--speed M/S] "
-                    "[--interval-ms MS] [--city LAT,LNG] [--radius M] [--duration S]\n",
+    fprintf(stderr,
+            "usage: venta-cli simulate [--owner USER] [--vendors 1..%d] [--speed M/S] "
+            "[--interval-ms MS] [--city LAT,LNG] [--radius M] [--duration S]\n",
             MAX_VENDORS);
     return 2;
 }

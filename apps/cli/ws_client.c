@@ -35,8 +35,7 @@ static int send_all(int fd, const void *data, size_t len)
 }
 
 int ws_client_connect(ws_client *c, const char *host, int port, const char *path,
-                      const char *authorization, const char *subprotocol, char *err,
-                      size_t errlen)
+                      const char *authorization, const char *subprotocol, char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
     c->fd = -1;
@@ -175,8 +174,8 @@ int ws_client_pump(ws_client *c, void (*on_text)(const char *, size_t, void *), 
             if (opcode == 0x9)
                 send_frame(c, 0xA, payload, len);
             else if (opcode == 0x8)
-                c->close_code = len >= 2 ? ((unsigned char)payload[0] << 8 | (unsigned char)payload[1])
-                                         : 1005;
+                c->close_code =
+                    len >= 2 ? ((unsigned char)payload[0] << 8 | (unsigned char)payload[1]) : 1005;
             else if (opcode == 0x1 && on_text)
                 on_text(payload, len, user);
             off += h + len;

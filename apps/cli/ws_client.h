@@ -10,17 +10,16 @@
 #include <stddef.h>
 
 typedef struct {
-    int fd;             /* -1 when closed */
-    char rx[16384];     /* bytes received and not yet parsed */
+    int fd;         /* -1 when closed */
+    char rx[16384]; /* bytes received and not yet parsed */
     size_t rx_len;
-    int close_code;     /* the server's close code, 0 while open */
+    int close_code; /* the server's close code, 0 while open */
 } ws_client;
 
 /* Connect to host:port, upgrade GET path with the given Authorization header value and
  * subprotocol; 0 on success, -1 with a reason in err. */
 int ws_client_connect(ws_client *c, const char *host, int port, const char *path,
-                      const char *authorization, const char *subprotocol, char *err,
-                      size_t errlen);
+                      const char *authorization, const char *subprotocol, char *err, size_t errlen);
 /* Send one masked text frame; 0 or -1 (connection broken). */
 int ws_client_send_text(ws_client *c, const char *text, size_t len);
 /* Read what is available (non-blocking): answers pings, notes a close; the text frames

@@ -89,8 +89,7 @@ static ProtobufCMessage *build_request(rest_req *req, const ProtobufCServiceDesc
             rest_respond_error(req, VT_INVALID_ARGUMENT, "a JSON object body is required");
             return NULL;
         }
-        int rc = vt_json_decode(md->input, req->body, req->body_len, NULL, &msg, err,
-                                sizeof err);
+        int rc = vt_json_decode(md->input, req->body, req->body_len, NULL, &msg, err, sizeof err);
         if (rc != VT_OK) {
             rest_respond_error(req, rc, "%s", err);
             return NULL;
@@ -120,8 +119,7 @@ static ProtobufCMessage *build_request(rest_req *req, const ProtobufCServiceDesc
     const char *id_field = svc == r->svc ? r->id_field : "id";
     const char *user_field = svc == r->svc ? r->user_field : NULL;
     if ((id_field && vt_json_set_field(msg, id_field, req->id, NULL, err, sizeof err)) ||
-        (user_field &&
-         vt_json_set_field(msg, user_field, req->user_id, NULL, err, sizeof err))) {
+        (user_field && vt_json_set_field(msg, user_field, req->user_id, NULL, err, sizeof err))) {
         protobuf_c_message_free_unpacked(msg, NULL);
         rest_respond_error(req, VT_INVALID_ARGUMENT, "%s", err);
         return NULL;

@@ -58,21 +58,19 @@ rest_metrics *rest_metrics_new(vt_metrics *reg)
     char labels[256];
     for (int i = 0; i <= m->nroutes; i++) {
         route_label(i, m->nroutes, labels, sizeof labels);
-        m->latency[i] = vt_metrics_histogram(
-            reg, "venta_gateway_request_duration_seconds",
-            "Time from request headers to response, by route", labels,
-            vt_metrics_latency_bounds, vt_metrics_latency_nbounds);
+        m->latency[i] =
+            vt_metrics_histogram(reg, "venta_gateway_request_duration_seconds",
+                                 "Time from request headers to response, by route", labels,
+                                 vt_metrics_latency_bounds, vt_metrics_latency_nbounds);
     }
     m->ratelimited[0] = vt_metrics_counter(reg, "venta_gateway_ratelimited_total",
                                            "Requests refused by a rate limit", "scope=\"ip\"");
     m->ratelimited[1] = vt_metrics_counter(reg, "venta_gateway_ratelimited_total",
                                            "Requests refused by a rate limit", "scope=\"user\"");
     m->failopen = vt_metrics_counter(reg, "venta_gateway_ratelimit_failopen_total",
-                                     "Requests let through unchecked because Redis was away",
-                                     NULL);
+                                     "Requests let through unchecked because Redis was away", NULL);
     m->auth_failures = vt_metrics_counter(reg, "venta_gateway_auth_failures_total",
-                                          "API requests refused for a missing or bad token",
-                                          NULL);
+                                          "API requests refused for a missing or bad token", NULL);
     return m;
 }
 

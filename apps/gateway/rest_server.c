@@ -183,14 +183,12 @@ static int on_http(rest_app *app, struct lws *wsi, pss_t *pss, const char *uri)
         snprintf(req->origin, sizeof req->origin, "%s", origin);
         free(origin);
     }
-    static const char *const custom[] = {"x-request-id",     "svix-id",
-                                         "svix-timestamp",   "svix-signature",
-                                         "webhook-id",       "webhook-timestamp",
-                                         "webhook-signature", "access-control-request-method"};
+    static const char *const custom[] = {
+        "x-request-id", "svix-id",           "svix-timestamp",    "svix-signature",
+        "webhook-id",   "webhook-timestamp", "webhook-signature", "access-control-request-method"};
     for (size_t i = 0; i < sizeof custom / sizeof custom[0]; i++)
         capture_custom(req, wsi, custom[i]);
-    capture_token(req, wsi, "access-control-request-headers",
-                  WSI_TOKEN_HTTP_AC_REQUEST_HEADERS);
+    capture_token(req, wsi, "access-control-request-headers", WSI_TOKEN_HTTP_AC_REQUEST_HEADERS);
     capture_query(req, wsi);
     client_ip(req, wsi);
     const char *rid = rest_req_header(req, "x-request-id");
@@ -306,13 +304,12 @@ static int write_headers(struct lws *wsi, rest_req *req)
             return -1;
         }
     }
-#define ADD(name, value)                                                                   \
-    do {                                                                                   \
-        const char *v_ = (value);                                                          \
-        if (lws_add_http_header_by_name(wsi, (const unsigned char *)(name),                \
-                                        (const unsigned char *)v_, (int)strlen(v_), &p,    \
-                                        end))                                              \
-            return -1;                                                                     \
+#define ADD(name, value)                                                                           \
+    do {                                                                                           \
+        const char *v_ = (value);                                                                  \
+        if (lws_add_http_header_by_name(wsi, (const unsigned char *)(name),                        \
+                                        (const unsigned char *)v_, (int)strlen(v_), &p, end))      \
+            return -1;                                                                             \
     } while (0)
     ADD("x-request-id:", req->request_id);
     if (req->rl_have) {
@@ -394,8 +391,7 @@ static int on_writeable(struct lws *wsi, pss_t *pss)
         n = sizeof buf - LWS_PRE;
     memcpy(buf + LWS_PRE, req->resp + req->resp_sent, n);
     bool last = req->resp_sent + n == req->resp_len;
-    if (lws_write(wsi, buf + LWS_PRE, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) !=
-        (int)n)
+    if (lws_write(wsi, buf + LWS_PRE, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
         return -1;
     req->resp_sent += n;
     if (!last) {

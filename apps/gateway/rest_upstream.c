@@ -109,8 +109,7 @@ static int start_call(rest_req *req, rest_upstream up, const ProtobufCServiceDes
         .user_id = req->user_id[0] ? req->user_id : NULL,
     };
     rest_req_ref(req);
-    int rc = vt_rpc_call_async(req->app->up[up], svc, method, msg, &o, on_rpc_done, c,
-                               &c->handle);
+    int rc = vt_rpc_call_async(req->app->up[up], svc, method, msg, &o, on_rpc_done, c, &c->handle);
     if (rc != VT_OK) {
         call_free(c);
         rest_req_unref(req);
@@ -126,8 +125,7 @@ static int start_call(rest_req *req, rest_upstream up, const ProtobufCServiceDes
 int rest_upstream_call(rest_req *req, rest_upstream up, const ProtobufCServiceDescriptor *svc,
                        const char *method, ProtobufCMessage *msg, rest_rpc_done done)
 {
-    return start_call(req, up, svc, method, msg, done, req->app->cfg.upstream_timeout_ms,
-                      false);
+    return start_call(req, up, svc, method, msg, done, req->app->cfg.upstream_timeout_ms, false);
 }
 
 /* ---- failures ---- */
@@ -221,9 +219,8 @@ static void on_redis_ping(int status, const vt_kv_reply *reply, void *user)
 void rest_readyz_start(rest_req *req)
 {
     req->ready_pending = REST_UP_COUNT + 1;
-    int64_t timeout = req->app->cfg.upstream_timeout_ms < 2000
-                          ? req->app->cfg.upstream_timeout_ms
-                          : 2000;
+    int64_t timeout =
+        req->app->cfg.upstream_timeout_ms < 2000 ? req->app->cfg.upstream_timeout_ms : 2000;
     for (int i = 0; i < REST_UP_COUNT; i++) {
         Grpc__Health__V1__HealthCheckRequest *m = malloc(sizeof *m);
         int rc = VT_RESOURCE_EXHAUSTED;

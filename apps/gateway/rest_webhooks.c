@@ -179,9 +179,9 @@ void rest_webhook_clerk(rest_req *req)
         return;
     }
     char err[256];
-    int rc = vt_auth_svix_verify_headers(&cfg->svix_key, header_fn, req, req->body,
-                                         req->body_len, (int64_t)time(NULL),
-                                         VT_AUTH_SVIX_TOLERANCE_S, err, sizeof err);
+    int rc =
+        vt_auth_svix_verify_headers(&cfg->svix_key, header_fn, req, req->body, req->body_len,
+                                    (int64_t)time(NULL), VT_AUTH_SVIX_TOLERANCE_S, err, sizeof err);
     if (rc != VT_OK) {
         rest_metrics_webhook(req->app->m, "clerk", "unauthenticated");
         rest_respond_error(req, VT_UNAUTHENTICATED, "%s", err);
@@ -221,7 +221,7 @@ void rest_webhook_clerk(rest_req *req)
              set_str(&m->first_name, jstr(data, "first_name")) &&
              set_str(&m->last_name, jstr(data, "last_name")) &&
              set_str(&m->image_url, jstr(data, "image_url") ? jstr(data, "image_url")
-                                                             : jstr(data, "profile_image_url")) &&
+                                                            : jstr(data, "profile_image_url")) &&
              set_str(&m->event_type, type);
         m->created_at_ms = jint(data, "created_at");
         m->updated_at_ms = jint(data, "updated_at");
@@ -311,8 +311,7 @@ void rest_webhook_revenuecat(rest_req *req)
         set_str(&m->environment, jstr(ev, "environment")) &&
         set_strs(&m->n_transferred_from, &m->transferred_from,
                  json_object_get(ev, "transferred_from")) &&
-        set_strs(&m->n_transferred_to, &m->transferred_to,
-                 json_object_get(ev, "transferred_to")) &&
+        set_strs(&m->n_transferred_to, &m->transferred_to, json_object_get(ev, "transferred_to")) &&
         set_str(&m->cancel_reason, jstr(ev, "cancel_reason")) &&
         set_str(&m->expiration_reason, jstr(ev, "expiration_reason")) &&
         set_str(&m->new_product_id, jstr(ev, "new_product_id"));

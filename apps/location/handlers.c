@@ -47,9 +47,8 @@ static bool present(const location_service *svc, const store_position *p)
     return p->online && p->updated > vt_now_ms() - (int64_t)svc->presence_ttl_s * 1000;
 }
 
-static Venta__Location__V1__VendorPosition *position_out(vt_rpc_ctx *ctx,
-                                                        const location_service *svc,
-                                                        const store_position *p)
+static Venta__Location__V1__VendorPosition *
+position_out(vt_rpc_ctx *ctx, const location_service *svc, const store_position *p)
 {
     Venta__Location__V1__VendorPosition *v = vt_rpc_ctx_alloc(ctx, sizeof *v);
     venta__location__v1__vendor_position__init(v);
@@ -66,9 +65,8 @@ static Venta__Location__V1__VendorPosition *position_out(vt_rpc_ctx *ctx,
 }
 
 /* Fill a repeated VendorPosition field from found[0..n). */
-static void positions_out(vt_rpc_ctx *ctx, const location_service *svc,
-                          const store_position *found, size_t n, size_t *n_out,
-                          Venta__Location__V1__VendorPosition ***out)
+static void positions_out(vt_rpc_ctx *ctx, const location_service *svc, const store_position *found,
+                          size_t n, size_t *n_out, Venta__Location__V1__VendorPosition ***out)
 {
     *out = n ? vt_rpc_ctx_alloc(ctx, n * sizeof **out) : NULL;
     for (size_t i = 0; i < n; i++)
@@ -210,8 +208,7 @@ static int vendors_in_bounds(vt_rpc_ctx *ctx, const ProtobufCMessage *in_msg,
         return vt_rpc_ctx_error(ctx, VT_RESOURCE_EXHAUSTED, "out of memory");
     size_t n = 0;
     char err[512] = "";
-    int rc = svc->live ? live_in_bounds(svc->live, &box, (size_t)limit, found, &n)
-                       : VT_UNAVAILABLE;
+    int rc = svc->live ? live_in_bounds(svc->live, &box, (size_t)limit, found, &n) : VT_UNAVAILABLE;
     if (rc == VT_UNAVAILABLE) { /* the live map is loading: read the table */
         vt_rpc_ctx_will_block(ctx);
         PGresult *res;
@@ -240,8 +237,7 @@ static int vendors_nearby(vt_rpc_ctx *ctx, const ProtobufCMessage *in_msg,
                                 "lat must be in [-90, 90] and lng in [-180, 180]");
     if (!(req->radius_meters > 0 && req->radius_meters <= MAX_RADIUS_M))
         return vt_rpc_ctx_error(ctx, VT_INVALID_ARGUMENT,
-                                "radius must be more than 0 and at most %.0f metres",
-                                MAX_RADIUS_M);
+                                "radius must be more than 0 and at most %.0f metres", MAX_RADIUS_M);
     int limit = DEFAULT_LIMIT;
     if (check_limit(ctx, req->limit, &limit) != VT_OK)
         return VT_INVALID_ARGUMENT;
@@ -256,8 +252,8 @@ static int vendors_nearby(vt_rpc_ctx *ctx, const ProtobufCMessage *in_msg,
     if (rc == VT_UNAVAILABLE) { /* the live map is loading: read the table */
         vt_rpc_ctx_will_block(ctx);
         PGresult *res;
-        rc = store_nearby(db(ctx), req->lat, req->lng, req->radius_meters, svc->ttl_s, limit,
-                          &res, err, sizeof err);
+        rc = store_nearby(db(ctx), req->lat, req->lng, req->radius_meters, svc->ttl_s, limit, &res,
+                          err, sizeof err);
         if (rc == VT_OK)
             n = rows_into(res, found, (size_t)limit);
     }

@@ -12,9 +12,9 @@
 
 typedef struct {
     vt_bus *bus;
-    int ttl_s; /* VENTA_LOCATION_TTL_S: positions older than this are not live */
-    int presence_ttl_s; /* VENTA_PRESENCE_TTL_S: online needs a position this recent */
-    live *live; /* box and radius reads once loaded; NULL: always the table */
+    int ttl_s;                /* VENTA_LOCATION_TTL_S: positions older than this are not live */
+    int presence_ttl_s;       /* VENTA_PRESENCE_TTL_S: online needs a position this recent */
+    live *live;               /* box and radius reads once loaded; NULL: always the table */
     vt_histogram *latency[4]; /* venta_location_query_seconds: successful calls only */
 } location_service;
 

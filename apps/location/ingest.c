@@ -247,8 +247,8 @@ static void *writer_main(void *arg)
             last_ping = vt_monotonic_ns();
         }
         set_db_state(sh, rc == VT_OK || (rc != VT_UNAVAILABLE && vt_db_conn_ok(sh->db)));
-        backoff_ms = rc == VT_OK ? 0 : (backoff_ms ? (backoff_ms * 2 > 2000 ? 2000 : backoff_ms * 2)
-                                                   : 100);
+        backoff_ms =
+            rc == VT_OK ? 0 : (backoff_ms ? (backoff_ms * 2 > 2000 ? 2000 : backoff_ms * 2) : 100);
         if (stopping) {
             /* Final flush: write what is buffered while time allows, retrying a failed
              * write (it was put back): the connection may still be on its way back
@@ -291,12 +291,12 @@ static void register_metrics(ingest *in, vt_metrics *m)
                                     "Batches that failed to write.", NULL);
     in->status_received = vt_metrics_counter(m, "venta_location_status_received_total",
                                              "Vendor status messages received.", NULL);
-    in->batch_size = vt_metrics_histogram(m, "venta_location_ingest_batch_size",
-                                          "Positions per written batch.", NULL, batch_bounds,
-                                          sizeof batch_bounds / sizeof batch_bounds[0]);
-    in->write_seconds = vt_metrics_histogram(m, "venta_location_ingest_write_seconds",
-                                             "Time to write one batch.", NULL,
-                                             vt_metrics_latency_bounds, vt_metrics_latency_nbounds);
+    in->batch_size =
+        vt_metrics_histogram(m, "venta_location_ingest_batch_size", "Positions per written batch.",
+                             NULL, batch_bounds, sizeof batch_bounds / sizeof batch_bounds[0]);
+    in->write_seconds =
+        vt_metrics_histogram(m, "venta_location_ingest_write_seconds", "Time to write one batch.",
+                             NULL, vt_metrics_latency_bounds, vt_metrics_latency_nbounds);
     vt_metrics_gauge_fn(m, "venta_location_ingest_buffered", "Positions waiting to be written.",
                         NULL, buffered, in);
 }

@@ -353,8 +353,8 @@ int live_start(const live_opts *opts, live **out, char *err, size_t errlen)
                                      "Malformed messages the live map ignored.", NULL);
     lv->reads = vt_metrics_counter(opts->metrics, "venta_location_live_reads_total",
                                    "Reads answered from the live map (not the table).", NULL);
-    int rc = vt_bus_subscribe(opts->bus, VT_EVENTS_LOC_ALL, NULL, 65536, on_location, lv,
-                              &lv->loc_sub);
+    int rc =
+        vt_bus_subscribe(opts->bus, VT_EVENTS_LOC_ALL, NULL, 65536, on_location, lv, &lv->loc_sub);
     if (rc == VT_OK)
         rc = vt_bus_subscribe(opts->bus, VT_EVENTS_STATUS_ALL, NULL, 16384, on_presence, lv,
                               &lv->status_sub);
@@ -369,8 +369,8 @@ int live_start(const live_opts *opts, live **out, char *err, size_t errlen)
                             "Messages NATS dropped before the live map read them (slow consumer).",
                             NULL, dropped, lv);
         vt_metrics_gauge_fn(opts->metrics, "venta_location_live_ready",
-                            "1 when box and radius reads are served from the live map.", NULL, ready,
-                            lv);
+                            "1 when box and radius reads are served from the live map.", NULL,
+                            ready, lv);
         rc = pthread_create(&lv->loader, NULL, loader_main, lv) == 0 ? VT_OK : VT_INTERNAL;
     }
     lv->loader_started = rc == VT_OK;

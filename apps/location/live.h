@@ -34,8 +34,8 @@ typedef struct {
     vt_bus *bus;
     const char *database_url;
     vt_metrics *metrics;
-    int ttl_s;   /* VENTA_LOCATION_TTL_S */
-    int page;    /* rows per load query (default 5000) */
+    int ttl_s;     /* VENTA_LOCATION_TTL_S */
+    int page;      /* rows per load query (default 5000) */
     int settle_ms; /* wait after a (re)connect before loading, for batches in flight (250) */
 } live_opts;
 

@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define GRID_DEG 0.02 /* ~2.2 km of latitude: a city box spans a few dozen cells */
+#define GRID_DEG 0.02    /* ~2.2 km of latitude: a city box spans a few dozen cells */
 #define GRID_ROWS 9001u  /* lat -90 .. 90 inclusive */
 #define GRID_COLS 18001u /* lng -180 .. 180 inclusive: -180 and 180 stay apart */
 #define NONE UINT32_MAX
@@ -636,8 +636,14 @@ size_t livemap_nearby(const livemap *m, double lat, double lng, double radius_m,
     vt_geo_box around;
     if (vt_geo_box_around(lat, lng, radius_m, &around) != VT_OK)
         return 0;
-    scan s = {.m = m, .fresh_after = fresh_after_ms, .radius = true, .lat = lat, .lng = lng,
-              .radius_m = radius_m, .limit = limit, .out = out};
+    scan s = {.m = m,
+              .fresh_after = fresh_after_ms,
+              .radius = true,
+              .lat = lat,
+              .lng = lng,
+              .radius_m = radius_m,
+              .limit = limit,
+              .out = out};
     size_t n = scan_all(&s, &around);
     qsort(out, n, sizeof *out, by_distance);
     return n;

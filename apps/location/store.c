@@ -33,11 +33,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define POSITION_COLUMNS                                                                   \
-    "vendor_id, ST_Y(position), ST_X(position), coalesce(heading, 0)::float8, "            \
-    "coalesce(speed, 0)::float8, coalesce(accuracy, 0)::float8, "                          \
-    "(extract(epoch FROM reported_at) * 1000)::int8, "                                     \
-    "online AND updated_at > now() - make_interval(secs => $1::float8), "                  \
+#define POSITION_COLUMNS                                                                           \
+    "vendor_id, ST_Y(position), ST_X(position), coalesce(heading, 0)::float8, "                    \
+    "coalesce(speed, 0)::float8, coalesce(accuracy, 0)::float8, "                                  \
+    "(extract(epoch FROM reported_at) * 1000)::int8, "                                             \
+    "online AND updated_at > now() - make_interval(secs => $1::float8), "                          \
     "(extract(epoch FROM updated_at) * 1000)::int8"
 #define FRESH " updated_at > now() - make_interval(secs => $1::float8) "
 #define ENVELOPE(a, b, c, d) " position && ST_MakeEnvelope(" a ", " b ", " c ", " d ", 4326) "
@@ -61,50 +61,46 @@ const vt_db_statement store_statements[] = {
     /* An offline with last_ts ($4) applies unless a newer position is stored, and
      * remembers the boundary for positions still on their way; without one (an expired
      * presence) it applies unless the row was written after the status ($3). */
-    {"set_online",
-     "UPDATE location.vendor_locations SET online = $2::bool, offline_through = CASE "
-     "WHEN $2::bool OR $4::int8 <= 0 THEN offline_through "
-     "ELSE greatest(offline_through, to_timestamp($4::int8 / 1000.0)) END "
-     "WHERE vendor_id = $1::uuid AND ($2::bool OR CASE WHEN $4::int8 > 0 "
-     "THEN reported_at <= to_timestamp($4::int8 / 1000.0) "
-     "ELSE updated_at <= to_timestamp($3::int8 / 1000.0) END)"},
+    {"set_online", "UPDATE location.vendor_locations SET online = $2::bool, offline_through = CASE "
+                   "WHEN $2::bool OR $4::int8 <= 0 THEN offline_through "
+                   "ELSE greatest(offline_through, to_timestamp($4::int8 / 1000.0)) END "
+                   "WHERE vendor_id = $1::uuid AND ($2::bool OR CASE WHEN $4::int8 > 0 "
+                   "THEN reported_at <= to_timestamp($4::int8 / 1000.0) "
+                   "ELSE updated_at <= to_timestamp($3::int8 / 1000.0) END)"},
     {"remove",
      "WITH gone AS (DELETE FROM location.vendor_locations WHERE vendor_id = $1::uuid) "
      "INSERT INTO location.deleted_vendors (vendor_id) VALUES ($1::uuid) ON CONFLICT DO NOTHING"},
-    {"load_deleted",
-     "SELECT vendor_id FROM location.deleted_vendors WHERE vendor_id > $1::uuid "
-     "ORDER BY vendor_id LIMIT $2::int"},
+    {"load_deleted", "SELECT vendor_id FROM location.deleted_vendors WHERE vendor_id > $1::uuid "
+                     "ORDER BY vendor_id LIMIT $2::int"},
     {"ping", "SELECT 1"},
-    {"get", "SELECT " POSITION_COLUMNS " FROM location.vendor_locations WHERE vendor_id = $2::uuid"},
-    {"load_live",
-     "SELECT vendor_id, ST_Y(position), ST_X(position), coalesce(heading, 0)::float8, "
-     "coalesce(speed, 0)::float8, coalesce(accuracy, 0)::float8, "
-     "(extract(epoch FROM reported_at) * 1000)::int8, online, "
-     "(extract(epoch FROM updated_at) * 1000)::int8, "
-     "coalesce((extract(epoch FROM offline_through) * 1000)::int8, 0) "
-     "FROM location.vendor_locations "
-     "WHERE vendor_id > $1::uuid ORDER BY vendor_id LIMIT $2::int"},
+    {"get",
+     "SELECT " POSITION_COLUMNS " FROM location.vendor_locations WHERE vendor_id = $2::uuid"},
+    {"load_live", "SELECT vendor_id, ST_Y(position), ST_X(position), coalesce(heading, 0)::float8, "
+                  "coalesce(speed, 0)::float8, coalesce(accuracy, 0)::float8, "
+                  "(extract(epoch FROM reported_at) * 1000)::int8, online, "
+                  "(extract(epoch FROM updated_at) * 1000)::int8, "
+                  "coalesce((extract(epoch FROM offline_through) * 1000)::int8, 0) "
+                  "FROM location.vendor_locations "
+                  "WHERE vendor_id > $1::uuid ORDER BY vendor_id LIMIT $2::int"},
     {"in_bounds",
      "SELECT " POSITION_COLUMNS " FROM location.vendor_locations WHERE" ENVELOPE(
          "$2::float8", "$3::float8", "$4::float8", "$5::float8") "AND" FRESH "LIMIT $6::int"},
     {"in_bounds_split",
      "SELECT " POSITION_COLUMNS " FROM location.vendor_locations WHERE (" ENVELOPE(
-         "$2::float8", "$3::float8", "$4::float8", "$5::float8") "OR" ENVELOPE("$6::float8",
-                                                                              "$7::float8",
-                                                                              "$8::float8",
-                                                                              "$9::float8") ") "
-                                                                                            "AND" FRESH
-     "LIMIT $10::int"},
+         "$2::float8", "$3::float8", "$4::float8",
+         "$5::float8") "OR" ENVELOPE("$6::float8", "$7::float8", "$8::float8",
+                                     "$9::float8") ") "
+                                                   "AND" FRESH "LIMIT $10::int"},
     {"nearby",
      "WITH c AS (SELECT ST_SetSRID(ST_MakePoint($11::float8, $10::float8), 4326)::geography AS g) "
      "SELECT " POSITION_COLUMNS ", position::geography <-> c.g AS distance_m "
      "FROM location.vendor_locations, c WHERE (" ENVELOPE(
-         "$2::float8", "$3::float8", "$4::float8", "$5::float8") "OR" ENVELOPE("$6::float8",
-                                                                              "$7::float8",
-                                                                              "$8::float8",
-                                                                              "$9::float8") ") "
-     "AND ST_DWithin(position::geography, c.g, $12::float8, false) AND" FRESH
-     "ORDER BY distance_m LIMIT $13::int"},
+         "$2::float8", "$3::float8", "$4::float8",
+         "$5::float8") "OR" ENVELOPE("$6::float8", "$7::float8", "$8::float8",
+                                     "$9::float8") ") "
+                                                   "AND ST_DWithin(position::geography, c.g, "
+                                                   "$12::float8, false) AND" FRESH
+                                                   "ORDER BY distance_m LIMIT $13::int"},
 };
 const size_t store_nstatements = sizeof store_statements / sizeof store_statements[0];
 const char *const store_read_session_sql = "SET plan_cache_mode = force_generic_plan";

@@ -31,8 +31,6 @@ typedef struct {
     int64_t updated;         /* when it was written, ms since the epoch */
 } store_live_row;
 
-
-
 /* One multi-row upsert; rows must have distinct vendor ids. Updates older than the
  * stored position (by vendor timestamp) leave it as it is. A live row marks the vendor
  * online unless it is not newer than the last offline's boundary; others leave online

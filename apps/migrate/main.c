@@ -21,9 +21,12 @@
 static const char *state_name(vt_migration_state st)
 {
     switch (st) {
-    case VT_MIGRATION_PENDING: return "pending";
-    case VT_MIGRATION_APPLIED: return "applied";
-    case VT_MIGRATION_CHANGED: return "changed";
+    case VT_MIGRATION_PENDING:
+        return "pending";
+    case VT_MIGRATION_APPLIED:
+        return "applied";
+    case VT_MIGRATION_CHANGED:
+        return "changed";
     }
     return "?";
 }
@@ -82,8 +85,7 @@ int main(int argc, char **argv)
         int applied = 0;
         rc = vt_db_migrate(conn, &list, log_applied, NULL, &applied, err, sizeof err);
         if (rc == VT_OK)
-            vt_info(NULL, "schema is current: %zu migrations, %d applied now", list.count,
-                    applied);
+            vt_info(NULL, "schema is current: %zu migrations, %d applied now", list.count, applied);
         else
             vt_error(NULL, "%s", err);
     }

@@ -488,7 +488,7 @@ static int list_user_vendors(vt_rpc_ctx *ctx, const ProtobufCMessage *in_msg,
         .timeout_ms = svc->vendor_timeout_ms, .parent = ctx, .idempotent = true, .max_attempts = 3};
     vt_rpc_reply *reply;
     int rc = vt_rpc_call_unary(svc->vendor, &venta__vendor__v1__vendor_service__descriptor,
-                           "ListVendors", &lv.base, &o, &reply);
+                               "ListVendors", &lv.base, &o, &reply);
     if (rc != VT_OK) {
         vt_warn(vt_rpc_ctx_log(ctx), "vendor service ListVendors: %s %s", vt_status_name(rc),
                 vt_rpc_reply_message(reply));

@@ -26,8 +26,8 @@ typedef struct user_service user_service;
 
 struct user_service {
     vt_outbox_relay *outbox; /* kicked after a commit that wrote events */
-    vt_rpc_channel *vendor; /* VENTA_VENDOR_ADDR */
-    int vendor_timeout_ms;  /* cap of a ListVendors call, below the caller's deadline */
+    vt_rpc_channel *vendor;  /* VENTA_VENDOR_ADDR */
+    int vendor_timeout_ms;   /* cap of a ListVendors call, below the caller's deadline */
 
     vt_counter *duplicates[2]; /* clerk, revenuecat */
 };

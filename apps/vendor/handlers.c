@@ -160,22 +160,19 @@ typedef struct {
     const store_patch *patch;
 } write_args;
 
-static int write_insert(vt_db_conn *c, const void *args, PGresult **res, char *err,
-                        size_t errlen)
+static int write_insert(vt_db_conn *c, const void *args, PGresult **res, char *err, size_t errlen)
 {
     const write_args *a = args;
     return store_insert(c, a->owner, a->profile, res, err, errlen);
 }
 
-static int write_update(vt_db_conn *c, const void *args, PGresult **res, char *err,
-                        size_t errlen)
+static int write_update(vt_db_conn *c, const void *args, PGresult **res, char *err, size_t errlen)
 {
     const write_args *a = args;
     return store_update(c, a->id, a->owner, a->patch, res, err, errlen);
 }
 
-static int write_delete(vt_db_conn *c, const void *args, PGresult **res, char *err,
-                        size_t errlen)
+static int write_delete(vt_db_conn *c, const void *args, PGresult **res, char *err, size_t errlen)
 {
     const write_args *a = args;
     return store_delete(c, a->id, a->owner, res, err, errlen);

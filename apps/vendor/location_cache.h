@@ -31,9 +31,9 @@ typedef struct {
     const char *database_url;
     vt_metrics *metrics;
     profile_cache *profiles; /* forgets the vendors each batch wrote (may be NULL) */
-    int interval_ms;  /* default 5000 */
-    size_t capacity;  /* vendors waiting for a write at most (default 100000) */
-    size_t batch_max; /* rows per UPDATE at most (default 5000) */
+    int interval_ms;         /* default 5000 */
+    size_t capacity;         /* vendors waiting for a write at most (default 100000) */
+    size_t batch_max;        /* rows per UPDATE at most (default 5000) */
 } location_cache_opts;
 
 int location_cache_start(const location_cache_opts *opts, location_cache **out, char *err,

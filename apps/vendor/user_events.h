@@ -32,7 +32,7 @@ typedef struct {
     vt_metrics *metrics;
     vt_outbox_relay *outbox; /* publishes the evt.vendor.deleted this writes */
     profile_cache *profiles; /* forgets the vendors this deletes (may be NULL) */
-    size_t capacity; /* users waiting at most (default 4096) */
+    size_t capacity;         /* users waiting at most (default 4096) */
 } user_events_opts;
 
 int user_events_start(const user_events_opts *opts, user_events **out, char *err, size_t errlen);

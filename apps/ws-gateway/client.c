@@ -81,7 +81,8 @@ int client_established(conn *c)
             return -1;
         }
     } else {
-        const char *q = lws_get_urlarg_by_name(c->wsi, "access_token=", buf, VT_AUTH_TOKEN_MAX + 64);
+        const char *q =
+            lws_get_urlarg_by_name(c->wsi, "access_token=", buf, VT_AUTH_TOKEN_MAX + 64);
         if (q) {
             token = q;
             tlen = strlen(q);

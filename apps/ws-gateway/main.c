@@ -178,7 +178,8 @@ int main(void)
     }
     vt_handoff_opts ho = {.loop = g.loop, .user = &g};
     if (vt_handoff_new(&ho, &g.handoff, NULL, 0) == VT_OK)
-        vt_handoff_set_max_batch(g.handoff, (size_t)vt_config_int("VENTA_WS_BATCH", 512, 1, 1 << 20));
+        vt_handoff_set_max_batch(g.handoff,
+                                 (size_t)vt_config_int("VENTA_WS_BATCH", 512, 1, 1 << 20));
     g.wbuf = malloc(LWS_PRE + (size_t)g.cfg.frame_bytes);
     if (!g.handoff || !g.wbuf) {
         vt_error(NULL, "out of memory");

@@ -72,12 +72,11 @@ static const char claim_script[] =
  * another connection — the vendor came back through another gateway or connection
  * before this one noticed its own close — is left alone (0). A key already gone
  * counts as released: nobody holds the vendor. */
-static const char release_script[] =
-    "local v = redis.call('GET', KEYS[1])\n"
-    "if v and v ~= ARGV[1] then return 0 end\n"
-    "if v then redis.call('DEL', KEYS[1]) end\n"
-    "redis.call('ZREM', KEYS[2], ARGV[2])\n"
-    "return 1\n";
+static const char release_script[] = "local v = redis.call('GET', KEYS[1])\n"
+                                     "if v and v ~= ARGV[1] then return 0 end\n"
+                                     "if v then redis.call('DEL', KEYS[1]) end\n"
+                                     "redis.call('ZREM', KEYS[2], ARGV[2])\n"
+                                     "return 1\n";
 
 /* The value of a presence key: the gateway instance and the connection that holds it. */
 static void presence_holder(const ws_gateway *g, const conn *owner, char *out, size_t outlen)

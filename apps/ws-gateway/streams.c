@@ -15,11 +15,11 @@
  * accepted) are acked and dropped.
  *
  * Presence (the Redis side, and why, is presence.c, which reports each write back
- * through a callback): on its first publish a stream goes online — `vendor.<id>.status` online and a presence write whose key expires at the
- * stream's presence deadline, its last update + presence_ttl_s. The sweep (every 250 ms)
- * rewrites it once a third of the TTL has passed since the last write and updates have
- * moved the deadline on, so the key lives exactly as long as the contract says,
- * whatever the rhythm of the updates.
+ * through a callback): on its first publish a stream goes online — `vendor.<id>.status` online and
+ * a presence write whose key expires at the stream's presence deadline, its last update +
+ * presence_ttl_s. The sweep (every 250 ms) rewrites it once a third of the TTL has passed since the
+ * last write and updates have moved the deadline on, so the key lives exactly as long as the
+ * contract says, whatever the rhythm of the updates.
  *
  * One offline per presence, by one rule: the owner publishes an offline itself only
  * when the connection closes (then DEL and ZREM, if this connection still holds the
@@ -263,8 +263,7 @@ static vstream *stream_for(conn *c, const char *vendor_id, char *err, size_t err
     if (found)
         return found;
     if (c->nstreams >= c->g->cfg.max_streamed_vendors) {
-        snprintf(err, errlen, "at most %d vendors per connection",
-                 c->g->cfg.max_streamed_vendors);
+        snprintf(err, errlen, "at most %d vendors per connection", c->g->cfg.max_streamed_vendors);
         return NULL;
     }
     vstream **a = realloc(c->streams, (size_t)(c->nstreams + 1) * sizeof *a);
@@ -313,8 +312,7 @@ void stream_location(conn *c, const client_msg *m)
         __attribute__((fallthrough));
     case OWN_CHECKING:
         if (s->nheld >= 4) {
-            conn_send_error(c, "RESOURCE_EXHAUSTED", "ownership check in progress; retry",
-                            m->ref);
+            conn_send_error(c, "RESOURCE_EXHAUSTED", "ownership check in progress; retry", m->ref);
             return;
         }
         snprintf(s->held_refs[s->nheld++], sizeof s->held_refs[0], "%s", m->ref);

@@ -54,7 +54,8 @@ static void choose_request_id(struct lws *wsi, char *out, size_t outlen)
 static int http_answer(struct lws *wsi, pss_t *pss, unsigned int status, const char *ctype,
                        char *text, size_t len)
 {
-    unsigned char hdr[LWS_PRE + 512], *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof hdr - 1;
+    unsigned char hdr[LWS_PRE + 512], *start = hdr + LWS_PRE, *p = start,
+                                      *end = hdr + sizeof hdr - 1;
     pss->body = malloc(LWS_PRE + len + 1);
     if (!pss->body)
         return -1;
@@ -236,8 +237,8 @@ int ws_server_start(ws_gateway *g, char *err, size_t errlen)
     info.port = g->cfg.addr.port;
     info.iface = g->cfg.addr.host;
     info.protocols = protocols;
-    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_VALIDATE_UTF8 |
-                   LWS_SERVER_OPTION_DISABLE_IPV6;
+    info.options =
+        LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_IPV6;
     info.foreign_loops = loops;
     info.user = g;
     info.max_http_header_data = 10240; /* a JWT in a header or the query string */

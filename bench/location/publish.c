@@ -35,7 +35,7 @@
 #include <unistd.h>
 
 #define POLL_MS 20
-#define TIMEOUT_S 60 /* after the last publish */
+#define TIMEOUT_S 60       /* after the last publish */
 #define FIX_INTERVAL_S 5.0 /* simulated time between two fixes of one vendor */
 
 typedef struct {
@@ -89,7 +89,8 @@ static void vendor_init(vendor *v, int n)
 static void vendor_step(vendor *v)
 {
     const bench_city *c = &bench_cities[v->city];
-    double dy = (v->lat - c->lat) * 111.32, dx = (v->lng - c->lng) * 111.32 * cos(c->lat * M_PI / 180);
+    double dy = (v->lat - c->lat) * 111.32,
+           dx = (v->lng - c->lng) * 111.32 * cos(c->lat * M_PI / 180);
     if (dx * dx + dy * dy > 9 * BENCH_CITY_SIGMA_KM * BENCH_CITY_SIGMA_KM)
         v->heading = fmod(atan2(-dx, -dy) * 180 / M_PI + 360, 360);
     else
@@ -216,9 +217,9 @@ int main(int argc, char **argv)
     printf("updates=%ld vendors=%ld rounds=%ld messages=%ld left_cell=%ld failed=%ld "
            "start_wall=%.3f publish_s=%.3f publish_per_s=%.0f flushed_s=%.3f persisted_s=%.3f "
            "persisted_per_s=%.0f lag_s=%.3f stored_latest=%ld complete=%d\n",
-           updates, nvendors, rounds, messages, left_cell, failed, (double)wall0 / 1000, pub_s, updates / pub_s,
-           t_flushed - t0, t_done ? done_s : -1.0, t_done ? updates / done_s : 0.0, t_done ? t_done - t_pub : -1.0, stored,
-           t_done ? 1 : 0);
+           updates, nvendors, rounds, messages, left_cell, failed, (double)wall0 / 1000, pub_s,
+           updates / pub_s, t_flushed - t0, t_done ? done_s : -1.0, t_done ? updates / done_s : 0.0,
+           t_done ? t_done - t_pub : -1.0, stored, t_done ? 1 : 0);
     free(vs);
     vt_bus_free(bus, 2000);
     vt_bus_library_close();

@@ -65,7 +65,8 @@ static int seed_sql(long n)
            "FROM (\n"
            "  SELECT ('c0000000-0000-4000-8000-' || lpad(s.g::text, 12, '0'))::uuid AS vid, s.r3,\n"
            "    CASE WHEN s.r4 < 0.1 THEN -55 + 120 * s.r5\n"
-           "         ELSE c.lat + sqrt(-2 * ln(1 - s.r1)) * cos(2 * pi() * s.r2) * %.3f / 111.32 END AS lat,\n"
+           "         ELSE c.lat + sqrt(-2 * ln(1 - s.r1)) * cos(2 * pi() * s.r2) * %.3f / 111.32 "
+           "END AS lat,\n"
            "    CASE WHEN s.r4 < 0.1 THEN -180 + 360 * s.r6\n"
            "         ELSE c.lng + sqrt(-2 * ln(1 - s.r1)) * sin(2 * pi() * s.r2) * %.3f\n"
            "                      / (111.32 * cos(radians(c.lat))) END AS lng\n"
@@ -74,7 +75,8 @@ static int seed_sql(long n)
            "        FROM generate_series(1, %ld) AS g) AS s\n"
            "  JOIN bench_city AS c ON s.u >= c.lo AND s.u < c.hi\n"
            ") AS x;\n"
-           "CREATE INDEX vendor_locations_position_idx ON location.vendor_locations USING gist (position);\n"
+           "CREATE INDEX vendor_locations_position_idx ON location.vendor_locations USING gist "
+           "(position);\n"
            "VACUUM ANALYZE location.vendor_locations;\n",
            BENCH_CITY_SIGMA_KM, BENCH_CITY_SIGMA_KM, n);
     return 0;
@@ -189,8 +191,7 @@ static void sleep_s(double s)
     nanosleep(&ts, NULL);
 }
 
-static int load(const char *target, const char *method, double seconds, int threads,
-                uint64_t seed)
+static int load(const char *target, const char *method, double seconds, int threads, uint64_t seed)
 {
     bool nearby = strcmp(method, "nearby") == 0;
     if (!nearby && strcmp(method, "bounds") != 0) {
@@ -201,8 +202,11 @@ static int load(const char *target, const char *method, double seconds, int thre
     worker *ws = calloc((size_t)threads, sizeof *ws);
     pthread_t *tids = calloc((size_t)threads, sizeof *tids);
     for (int i = 0; i < threads; i++) {
-        ws[i] = (worker){.target = target, .nearby = nearby, .rng = seed * 7919 + (uint64_t)i,
-                         .measuring = &measuring, .stopping = &stopping,
+        ws[i] = (worker){.target = target,
+                         .nearby = nearby,
+                         .rng = seed * 7919 + (uint64_t)i,
+                         .measuring = &measuring,
+                         .stopping = &stopping,
                          .samples = malloc(MAX_SAMPLES_PER_THREAD * sizeof(uint32_t))};
         pthread_create(&tids[i], NULL, worker_main, &ws[i]);
     }
@@ -254,8 +258,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "loc-query: bad arguments\n");
             return 2;
         }
-        return load(argv[2], argv[3], secs, threads,
-                    argc > 6 ? strtoull(argv[6], NULL, 10) : 1);
+        return load(argv[2], argv[3], secs, threads, argc > 6 ? strtoull(argv[6], NULL, 10) : 1);
     }
     fprintf(stderr, "usage: loc-query seed-sql VENDORS | "
                     "loc-query load TARGET bounds|nearby SECONDS THREADS [seed]\n");

@@ -96,8 +96,8 @@ int main(int argc, char **argv)
     vt_bus_sub *sub;
     /* No message limit: a backlog waits in memory rather than being dropped, so the
      * baseline is timed on every update. */
-    if (vt_bus_subscribe(bus, VT_EVENTS_LOC_ALL, NULL, 50 * 1000 * 1000, on_location, &w,
-                         &sub) != VT_OK ||
+    if (vt_bus_subscribe(bus, VT_EVENTS_LOC_ALL, NULL, 50 * 1000 * 1000, on_location, &w, &sub) !=
+            VT_OK ||
         vt_bus_flush(bus, 5000) != VT_OK) {
         fprintf(stderr, "loc-row-writer: cannot subscribe to %s\n", VT_EVENTS_LOC_ALL);
         return 1;

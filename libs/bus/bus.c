@@ -36,7 +36,7 @@ struct vt_bus {
     /* The last confirmed connection: its number (1, 2, ...) << 32 | nats.c's reconnect
      * count when it was confirmed. 0: none yet. */
     atomic_uint_fast64_t confirmed;
-    atomic_bool closing; /* vt_bus_free under way: disconnects are expected */
+    atomic_bool closing;        /* vt_bus_free under way: disconnects are expected */
     pthread_mutex_t flush_lock; /* guards the flush queue and flusher state */
     pthread_cond_t flush_cond;
     flush_request *flush_head, **flush_tail;
@@ -182,8 +182,7 @@ static void on_closed(natsConnection *nc, void *closure)
     pthread_mutex_unlock(&bus->close_lock);
 }
 
-static void on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus err,
-                           void *closure)
+static void on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus err, void *closure)
 {
     (void)nc, (void)sub, (void)closure;
     /* Slow consumers land here; the drop is counted per subscription. */
@@ -233,9 +232,8 @@ int vt_bus_new(const vt_bus_opts *o, vt_bus **out, char *err, size_t errlen)
     if (s == NATS_OK)
         s = natsOptions_SetPingInterval(bus->opts, 5000);
     if (s == NATS_OK)
-        s = natsOptions_SetReconnectBufSize(bus->opts, o->reconnect_buffer_bytes > 0
-                                                           ? o->reconnect_buffer_bytes
-                                                           : 8 * 1024 * 1024);
+        s = natsOptions_SetReconnectBufSize(
+            bus->opts, o->reconnect_buffer_bytes > 0 ? o->reconnect_buffer_bytes : 8 * 1024 * 1024);
     if (s == NATS_OK)
         s = natsOptions_SetDisconnectedCB(bus->opts, on_disconnected, bus);
     if (s == NATS_OK)
@@ -385,8 +383,8 @@ static void on_complete(void *closure)
     pthread_mutex_unlock(&s->lock);
 }
 
-int vt_bus_subscribe(vt_bus *bus, const char *subject, const char *queue_group,
-                     int pending_limit, vt_bus_msg_fn fn, void *user, vt_bus_sub **out)
+int vt_bus_subscribe(vt_bus *bus, const char *subject, const char *queue_group, int pending_limit,
+                     vt_bus_msg_fn fn, void *user, vt_bus_sub **out)
 {
     if (!subject_valid(subject) || (queue_group && !subject_valid(queue_group)))
         return VT_INVALID_ARGUMENT;
@@ -401,10 +399,9 @@ int vt_bus_subscribe(vt_bus *bus, const char *subject, const char *queue_group,
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* vt_monotonic_deadline's clock */
     pthread_cond_init(&s->closed_cond, &ca);
     pthread_condattr_destroy(&ca);
-    natsStatus st = queue_group
-                        ? natsConnection_QueueSubscribe(&s->sub, bus->conn, subject, queue_group,
-                                                        deliver, s)
-                        : natsConnection_Subscribe(&s->sub, bus->conn, subject, deliver, s);
+    natsStatus st = queue_group ? natsConnection_QueueSubscribe(&s->sub, bus->conn, subject,
+                                                                queue_group, deliver, s)
+                                : natsConnection_Subscribe(&s->sub, bus->conn, subject, deliver, s);
     if (st == NATS_OK)
         st = natsSubscription_SetOnCompleteCB(s->sub, on_complete, s);
     if (st == NATS_OK && pending_limit > 0)
@@ -460,8 +457,7 @@ void vt_bus_unsubscribe_drained(vt_bus_sub *sub, int timeout_ms)
         natsSubscription_WaitForDrainCompletion(sub->sub, timeout_ms + 1000) == NATS_OK) {
         struct timespec until = vt_monotonic_deadline(2000000000LL);
         pthread_mutex_lock(&sub->lock);
-        while (!sub->closed &&
-               pthread_cond_timedwait(&sub->closed_cond, &sub->lock, &until) == 0)
+        while (!sub->closed && pthread_cond_timedwait(&sub->closed_cond, &sub->lock, &until) == 0)
             ;
         bool closed = sub->closed;
         pthread_mutex_unlock(&sub->lock);

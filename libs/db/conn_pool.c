@@ -25,10 +25,10 @@ struct vt_db_conn {
     char *url;
     const vt_db_statement *statements;
     size_t nstatements;
-    char *session_sql;     /* run on each connect, may be NULL */
-    PGconn *pg;            /* NULL while disconnected */
-    bool in_tx;            /* inside vt_db_tx: never silently reconnect */
-    int64_t next_try_ns;   /* earliest next connect attempt */
+    char *session_sql;   /* run on each connect, may be NULL */
+    PGconn *pg;          /* NULL while disconnected */
+    bool in_tx;          /* inside vt_db_tx: never silently reconnect */
+    int64_t next_try_ns; /* earliest next connect attempt */
     int backoff_ms;
 };
 

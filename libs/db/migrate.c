@@ -16,12 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CREATE_TABLE_SQL                                                                   \
-    "CREATE TABLE IF NOT EXISTS public.schema_migrations ("                                \
-    " version text PRIMARY KEY,"                                                           \
-    " name text NOT NULL,"                                                                 \
-    " checksum text NOT NULL,"                                                             \
-    " applied_at timestamptz NOT NULL DEFAULT now(),"                                      \
+#define CREATE_TABLE_SQL                                                                           \
+    "CREATE TABLE IF NOT EXISTS public.schema_migrations ("                                        \
+    " version text PRIMARY KEY,"                                                                   \
+    " name text NOT NULL,"                                                                         \
+    " checksum text NOT NULL,"                                                                     \
+    " applied_at timestamptz NOT NULL DEFAULT now(),"                                              \
     " duration_ms integer NOT NULL DEFAULT 0)"
 
 typedef struct {
@@ -91,7 +91,7 @@ static int apply_one(PGconn *conn, const vt_migration *m, long *ms, char *err, s
     if (vt_db_exec(conn, "COMMIT", pgerr, sizeof pgerr) != VT_OK)
         goto fail;
     return VT_OK;
-rollback: {
+rollback : {
     char ignored[256];
     vt_db_exec(conn, "ROLLBACK", ignored, sizeof ignored);
 }
@@ -161,7 +161,7 @@ int vt_db_migration_status(PGconn *conn, const vt_migration_list *list,
     for (size_t i = 0; i < list->count; i++) {
         const vt_migration *m = &list->items[i];
         const char *recorded = set.rows ? applied_checksum(&set, m->version) : NULL;
-        vt_migration_state st = !recorded ? VT_MIGRATION_PENDING
+        vt_migration_state st = !recorded                            ? VT_MIGRATION_PENDING
                                 : strcmp(recorded, m->checksum) == 0 ? VT_MIGRATION_APPLIED
                                                                      : VT_MIGRATION_CHANGED;
         if (report)

@@ -28,6 +28,6 @@ int vt_http_add_keepalive_hint(struct lws *wsi, int advertised_s, unsigned char 
 {
     char value[32];
     int n = snprintf(value, sizeof value, "timeout=%d", advertised_s);
-    return lws_add_http_header_by_name(wsi, (const unsigned char *)"keep-alive:",
-                                       (const unsigned char *)value, n, p, end);
+    return lws_add_http_header_by_name(
+        wsi, (const unsigned char *)"keep-alive:", (const unsigned char *)value, n, p, end);
 }

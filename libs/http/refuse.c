@@ -14,8 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
-int vt_http_refuse_now(struct lws *wsi, unsigned int status, const char *code,
-                       const char *message)
+int vt_http_refuse_now(struct lws *wsi, unsigned int status, const char *code, const char *message)
 {
     char rid[130], request_id[129], emsg[256];
     int n = lws_hdr_custom_copy(wsi, rid, sizeof rid, "x-request-id:", 13);
@@ -37,7 +36,7 @@ int vt_http_refuse_body_now(struct lws *wsi, unsigned int status, const char *re
                             const char *body, size_t blen)
 {
     unsigned char buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start,
-                                         *end = buf + sizeof buf - 1;
+                                       *end = buf + sizeof buf - 1;
     if (lws_add_http_common_headers(wsi, status, "application/json", (lws_filepos_t)blen, &p,
                                     end) ||
         (request_id && lws_add_http_header_by_name(wsi, (const unsigned char *)"x-request-id:",

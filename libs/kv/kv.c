@@ -91,7 +91,6 @@ static void set_state(vt_kv *kv, bool up)
         kv->on_state(up, kv->state_user);
 }
 
-
 static void dial(vt_kv *kv);
 
 static void on_redial(uv_timer_t *t)
@@ -241,12 +240,24 @@ static void to_reply(const redisReply *r, vt_kv_reply *out)
 {
     memset(out, 0, sizeof *out);
     switch (r->type) {
-    case REDIS_REPLY_STRING: out->type = VT_KV_STRING; break;
-    case REDIS_REPLY_INTEGER: out->type = VT_KV_INTEGER; break;
-    case REDIS_REPLY_STATUS: out->type = VT_KV_STATUS; break;
-    case REDIS_REPLY_ARRAY: out->type = VT_KV_ARRAY; break;
-    case REDIS_REPLY_ERROR: out->type = VT_KV_ERROR; break;
-    default: out->type = VT_KV_NIL; break;
+    case REDIS_REPLY_STRING:
+        out->type = VT_KV_STRING;
+        break;
+    case REDIS_REPLY_INTEGER:
+        out->type = VT_KV_INTEGER;
+        break;
+    case REDIS_REPLY_STATUS:
+        out->type = VT_KV_STATUS;
+        break;
+    case REDIS_REPLY_ARRAY:
+        out->type = VT_KV_ARRAY;
+        break;
+    case REDIS_REPLY_ERROR:
+        out->type = VT_KV_ERROR;
+        break;
+    default:
+        out->type = VT_KV_NIL;
+        break;
     }
     if (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS ||
         r->type == REDIS_REPLY_ERROR) {

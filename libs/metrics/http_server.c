@@ -127,7 +127,8 @@ int vt_metrics_server_new(const vt_metrics_server_opts *opts, vt_metrics_server 
 int vt_metrics_server_start(vt_metrics_server *srv, char *err, size_t errlen)
 {
     const vt_addr *addr = &srv->addr;
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_NUMERICSERV | AI_PASSIVE};
     struct addrinfo *ai = NULL;
     char port[8];

@@ -24,9 +24,9 @@ typedef struct series {
     series_kind kind;
     char *name;
     char *help;
-    char *labels; /* "" when none */
-    _Atomic uint64_t count;   /* counter value, or histogram observation count */
-    _Atomic uint64_t bits;    /* gauge value or histogram sum, as double bits */
+    char *labels;           /* "" when none */
+    _Atomic uint64_t count; /* counter value, or histogram observation count */
+    _Atomic uint64_t bits;  /* gauge value or histogram sum, as double bits */
     double bounds[MAX_BOUNDS];
     size_t nbounds;
     _Atomic uint64_t buckets[MAX_BOUNDS + 1]; /* non-cumulative; last is +Inf */
@@ -155,8 +155,7 @@ vt_counter *vt_metrics_counter(vt_metrics *reg, const char *name, const char *he
     return (vt_counter *)lookup(reg, KIND_COUNTER, name, help, labels);
 }
 
-vt_gauge *vt_metrics_gauge(vt_metrics *reg, const char *name, const char *help,
-                           const char *labels)
+vt_gauge *vt_metrics_gauge(vt_metrics *reg, const char *name, const char *help, const char *labels)
 {
     series *s = lookup(reg, KIND_GAUGE, name, help, labels);
     return s && s->kind == KIND_GAUGE ? (vt_gauge *)s : NULL;
@@ -253,9 +252,12 @@ uint64_t vt_histogram_count(const vt_histogram *h)
 static const char *type_name(series_kind k)
 {
     switch (k) {
-    case KIND_COUNTER: return "counter";
-    case KIND_HISTOGRAM: return "histogram";
-    default: return "gauge";
+    case KIND_COUNTER:
+        return "counter";
+    case KIND_HISTOGRAM:
+        return "histogram";
+    default:
+        return "gauge";
     }
 }
 
@@ -279,8 +281,8 @@ static void render_series(vt_buf *t, const series *s)
     case KIND_GAUGE:
     case KIND_GAUGE_FN: {
         double v = s->kind == KIND_GAUGE ? from_bits(atomic_load(&s->bits))
-                   : s->fn              ? s->fn(s->fn_user)
-                                        : 0;
+                   : s->fn               ? s->fn(s->fn_user)
+                                         : 0;
         vt_buf_puts(t, s->name);
         put_labels(t, s->labels, NULL);
         vt_buf_printf(t, " %.17g\n", v);

@@ -180,8 +180,7 @@ static void *relay_main(void *arg)
     pthread_mutex_lock(&r->mu);
     while (!r->stopping) {
         if (!r->kicked) {
-            struct timespec until =
-                vt_monotonic_deadline((int64_t)r->opts.idle_poll_ms * 1000000);
+            struct timespec until = vt_monotonic_deadline((int64_t)r->opts.idle_poll_ms * 1000000);
             pthread_cond_timedwait(&r->cv, &r->mu, &until);
         }
         r->kicked = false;

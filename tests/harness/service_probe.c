@@ -50,8 +50,8 @@ int vt_harness_health(vt_rpc_channel *ch, const char *service)
                                &reply);
     int status = -rc;
     if (rc == VT_OK)
-        status = ((const Grpc__Health__V1__HealthCheckResponse *)vt_rpc_reply_response(reply))
-                     ->status;
+        status =
+            ((const Grpc__Health__V1__HealthCheckResponse *)vt_rpc_reply_response(reply))->status;
     vt_rpc_reply_free(reply);
     return status;
 }

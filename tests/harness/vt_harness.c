@@ -25,8 +25,10 @@ const char *vt_harness_env(const char *name)
 {
     const char *v = getenv(name);
     if (!v || !*v) {
-        fprintf(stderr, "%s is not set: run integration tests under tests/harness/harness.sh "
-                        "run -- meson test … (scripts/test does)\n", name);
+        fprintf(stderr,
+                "%s is not set: run integration tests under tests/harness/harness.sh "
+                "run -- meson test … (scripts/test does)\n",
+                name);
         exit(1);
     }
     return v;
@@ -185,7 +187,8 @@ int vt_harness_wait_port(int port, int timeout_ms)
 {
     for (int waited = 0; waited <= timeout_ms; waited += 20) {
         int fd = socket(AF_INET, SOCK_STREAM, 0);
-        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+        struct sockaddr_in a = {.sin_family = AF_INET,
+                                .sin_port = htons((uint16_t)port),
                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
         int ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
         close(fd);

@@ -29,66 +29,66 @@ static int vt_test_failures __attribute__((unused));
 static int vt_test_checks __attribute__((unused));
 #endif
 
-#define VT_CHECK(cond)                                                                       \
-    do {                                                                                     \
-        vt_test_checks++;                                                                    \
-        if (!(cond)) {                                                                       \
-            vt_test_failures++;                                                              \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);         \
-        }                                                                                    \
+#define VT_CHECK(cond)                                                                             \
+    do {                                                                                           \
+        vt_test_checks++;                                                                          \
+        if (!(cond)) {                                                                             \
+            vt_test_failures++;                                                                    \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
+        }                                                                                          \
     } while (0)
 
-#define VT_CHECK_INT(a, b)                                                                   \
-    do {                                                                                     \
-        long long va_ = (long long)(a), vb_ = (long long)(b);                                \
-        vt_test_checks++;                                                                    \
-        if (va_ != vb_) {                                                                    \
-            vt_test_failures++;                                                              \
-            fprintf(stderr, "%s:%d: %s == %s: %lld != %lld\n", __FILE__, __LINE__, #a, #b,  \
-                    va_, vb_);                                                               \
-        }                                                                                    \
+#define VT_CHECK_INT(a, b)                                                                         \
+    do {                                                                                           \
+        long long va_ = (long long)(a), vb_ = (long long)(b);                                      \
+        vt_test_checks++;                                                                          \
+        if (va_ != vb_) {                                                                          \
+            vt_test_failures++;                                                                    \
+            fprintf(stderr, "%s:%d: %s == %s: %lld != %lld\n", __FILE__, __LINE__, #a, #b, va_,    \
+                    vb_);                                                                          \
+        }                                                                                          \
     } while (0)
 
-#define VT_CHECK_STR(a, b)                                                                   \
-    do {                                                                                     \
-        const char *sa_ = (a), *sb_ = (b);                                                   \
-        vt_test_checks++;                                                                    \
-        if (!sa_ || !sb_ || strcmp(sa_, sb_) != 0) {                                         \
-            vt_test_failures++;                                                              \
-            fprintf(stderr, "%s:%d: %s == %s: \"%s\" != \"%s\"\n", __FILE__, __LINE__, #a,   \
-                    #b, sa_ ? sa_ : "(null)", sb_ ? sb_ : "(null)");                         \
-        }                                                                                    \
+#define VT_CHECK_STR(a, b)                                                                         \
+    do {                                                                                           \
+        const char *sa_ = (a), *sb_ = (b);                                                         \
+        vt_test_checks++;                                                                          \
+        if (!sa_ || !sb_ || strcmp(sa_, sb_) != 0) {                                               \
+            vt_test_failures++;                                                                    \
+            fprintf(stderr, "%s:%d: %s == %s: \"%s\" != \"%s\"\n", __FILE__, __LINE__, #a, #b,     \
+                    sa_ ? sa_ : "(null)", sb_ ? sb_ : "(null)");                                   \
+        }                                                                                          \
     } while (0)
 
-#define VT_CHECK_NEAR(a, b, eps)                                                             \
-    do {                                                                                     \
-        double da_ = (a), db_ = (b);                                                         \
-        vt_test_checks++;                                                                    \
-        if (!(fabs(da_ - db_) <= (eps))) {                                                   \
-            vt_test_failures++;                                                              \
-            fprintf(stderr, "%s:%d: %s ~ %s: %.9g vs %.9g\n", __FILE__, __LINE__, #a, #b,    \
-                    da_, db_);                                                               \
-        }                                                                                    \
+#define VT_CHECK_NEAR(a, b, eps)                                                                   \
+    do {                                                                                           \
+        double da_ = (a), db_ = (b);                                                               \
+        vt_test_checks++;                                                                          \
+        if (!(fabs(da_ - db_) <= (eps))) {                                                         \
+            vt_test_failures++;                                                                    \
+            fprintf(stderr, "%s:%d: %s ~ %s: %.9g vs %.9g\n", __FILE__, __LINE__, #a, #b, da_,     \
+                    db_);                                                                          \
+        }                                                                                          \
     } while (0)
 
 /* Stop the whole test binary: for setup that later checks depend on. */
-#define VT_REQUIRE(cond)                                                                     \
-    do {                                                                                     \
-        if (!(cond)) {                                                                       \
-            fprintf(stderr, "%s:%d: required: %s\n", __FILE__, __LINE__, #cond);             \
-            exit(1);                                                                         \
-        }                                                                                    \
+#define VT_REQUIRE(cond)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: required: %s\n", __FILE__, __LINE__, #cond);                   \
+            exit(1);                                                                               \
+        }                                                                                          \
     } while (0)
 
-#define VT_RUN(fn)                                                                           \
-    do {                                                                                     \
-        int before_ = vt_test_failures;                                                      \
-        fn();                                                                                \
-        fprintf(stderr, "%s %s\n", vt_test_failures == before_ ? "ok  " : "FAIL", #fn);     \
+#define VT_RUN(fn)                                                                                 \
+    do {                                                                                           \
+        int before_ = vt_test_failures;                                                            \
+        fn();                                                                                      \
+        fprintf(stderr, "%s %s\n", vt_test_failures == before_ ? "ok  " : "FAIL", #fn);            \
     } while (0)
 
-#define VT_TEST_RESULT()                                                                     \
-    (fprintf(stderr, "%d checks, %d failed\n", vt_test_checks, vt_test_failures),           \
+#define VT_TEST_RESULT()                                                                           \
+    (fprintf(stderr, "%d checks, %d failed\n", vt_test_checks, vt_test_failures),                  \
      vt_test_failures ? 1 : 0)
 
 /* Run fn in a child process with its stderr captured into out (NUL-terminated); the

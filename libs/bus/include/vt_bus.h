@@ -66,8 +66,8 @@ int vt_bus_flush_async(vt_bus *bus, int timeout_ms, void (*done)(int status, voi
 /* Subscribe (queue group NULL: every subscriber gets every message). pending_limit
  * bounds messages queued for a slow callback (0: nats.c's default); past it nats.c
  * drops and vt_bus_sub_dropped counts. */
-int vt_bus_subscribe(vt_bus *bus, const char *subject, const char *queue_group,
-                     int pending_limit, vt_bus_msg_fn fn, void *user, vt_bus_sub **out);
+int vt_bus_subscribe(vt_bus *bus, const char *subject, const char *queue_group, int pending_limit,
+                     vt_bus_msg_fn fn, void *user, vt_bus_sub **out);
 int64_t vt_bus_sub_dropped(vt_bus_sub *sub);
 /* Stop the subscription and free it; no callback runs after this returns. Never call
  * it from the subscription's own callback (it waits for that callback to return). */

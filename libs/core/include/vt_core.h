@@ -131,7 +131,7 @@ bool vt_request_id_sane(const char *text);
 /* Fill buf with cryptographically random bytes (getrandom). */
 void vt_random_bytes(void *buf, size_t len);
 
-int64_t vt_now_ms(void);       /* wall clock, Unix epoch milliseconds */
+int64_t vt_now_ms(void); /* wall clock, Unix epoch milliseconds */
 /* RFC 3339 UTC with milliseconds ("2026-11-21T10:00:00.000Z") of epoch milliseconds into
  * out[VT_RFC3339_MS_LEN + 1]: the form of every timestamp in logs and in the API. */
 #define VT_RFC3339_MS_LEN 24

@@ -118,10 +118,10 @@ vt_db_conn *vt_db_pool_conn(vt_db_pool *pool, size_t index);
 /* ---- migrations ---- */
 
 typedef struct {
-    char version[16]; /* "0001" */
-    char name[128];   /* "0001_init.sql" */
+    char version[16];  /* "0001" */
+    char name[128];    /* "0001_init.sql" */
     char checksum[65]; /* hex SHA-256 of the file's bytes */
-    char *sql;        /* file contents, owned by the list */
+    char *sql;         /* file contents, owned by the list */
 } vt_migration;
 
 typedef struct {

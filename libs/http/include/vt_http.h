@@ -18,8 +18,7 @@ void vt_http_route_lws_log(void);
  * complete `status` answer with the error body {"error":{code,message,requestId}},
  * X-Request-ID and Connection: close. Returns what that callback must return (1, or -1
  * to just hang up when the answer could not be written). */
-int vt_http_refuse_now(struct lws *wsi, unsigned int status, const char *code,
-                       const char *message);
+int vt_http_refuse_now(struct lws *wsi, unsigned int status, const char *code, const char *message);
 
 /* The same with a body of the caller's (JSON, at most 512 bytes), e.g. socket.io's
  * {"code":N,"message":…}; request_id may be NULL. */

@@ -32,8 +32,7 @@ void vt_metrics_free(vt_metrics *reg);
  * Return NULL only when memory runs out or the name/type clashes with an earlier one. */
 vt_counter *vt_metrics_counter(vt_metrics *reg, const char *name, const char *help,
                                const char *labels);
-vt_gauge *vt_metrics_gauge(vt_metrics *reg, const char *name, const char *help,
-                           const char *labels);
+vt_gauge *vt_metrics_gauge(vt_metrics *reg, const char *name, const char *help, const char *labels);
 /* bounds: ascending upper bounds (the +Inf bucket is implicit), at most 32. */
 vt_histogram *vt_metrics_histogram(vt_metrics *reg, const char *name, const char *help,
                                    const char *labels, const double *bounds, size_t nbounds);

@@ -64,7 +64,7 @@ typedef struct {
     vt_metrics *metrics;
     vt_rpc_server *rpc; /* add methods before vt_service_run */
     vt_bus *bus;
-    vt_db_pool *db; /* worker i's connection is vt_rpc_ctx_worker(ctx) */
+    vt_db_pool *db;          /* worker i's connection is vt_rpc_ctx_worker(ctx) */
     vt_outbox_relay *outbox; /* opts->outbox_table's relay: kick it after a commit */
 
     /* private */

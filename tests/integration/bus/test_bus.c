@@ -38,16 +38,19 @@ static bool wait_count(inbox *in, int want, int ms)
     return atomic_load(&in->count) >= want;
 }
 
-
-
 static void test_url_validation(void)
 {
     char err[256];
     VT_CHECK_INT(vt_bus_urls_valid("nats://127.0.0.1:4222", err, sizeof err), VT_OK);
-    VT_CHECK_INT(vt_bus_urls_valid("nats://a:1,nats://b:2,nats://u:p@c:3", err, sizeof err),
-                 VT_OK);
-    const char *bad[] = {"", "127.0.0.1:4222", "http://x:1", "nats://x", "nats://x:1,",
-                         "nats://x:1,,nats://y:2", "nats://:4222", NULL};
+    VT_CHECK_INT(vt_bus_urls_valid("nats://a:1,nats://b:2,nats://u:p@c:3", err, sizeof err), VT_OK);
+    const char *bad[] = {"",
+                         "127.0.0.1:4222",
+                         "http://x:1",
+                         "nats://x",
+                         "nats://x:1,",
+                         "nats://x:1,,nats://y:2",
+                         "nats://:4222",
+                         NULL};
     char many[66 * 16] = "nats://a:1"; /* more servers than a pool takes */
     for (int i = 0; i < 64; i++)
         strcat(many, ",nats://a:1");

@@ -33,12 +33,12 @@ static void on_reply(int status, const vt_kv_reply *r, void *user)
 }
 
 /* Turn the loop until cond holds or ms pass. */
-#define SPIN_UNTIL(cond, ms)                                                               \
-    do {                                                                                   \
-        for (int i_ = 0; i_ < (ms) / 5 && !(cond); i_++) {                                 \
-            uv_run(&loop, UV_RUN_NOWAIT);                                                  \
-            usleep(5000);                                                                  \
-        }                                                                                  \
+#define SPIN_UNTIL(cond, ms)                                                                       \
+    do {                                                                                           \
+        for (int i_ = 0; i_ < (ms) / 5 && !(cond); i_++) {                                         \
+            uv_run(&loop, UV_RUN_NOWAIT);                                                          \
+            usleep(5000);                                                                          \
+        }                                                                                          \
     } while (0)
 
 static int command(vt_kv *kv, result *res, int argc, const char **argv)
@@ -63,14 +63,14 @@ static void test_url_parsing(void)
 {
     char host[64], err[128];
     int port, db;
-    VT_CHECK_INT(vt_kv_url_parse("redis://127.0.0.1:6379/2", host, sizeof host, &port, &db, err,
-                                 sizeof err),
-                 VT_OK);
+    VT_CHECK_INT(
+        vt_kv_url_parse("redis://127.0.0.1:6379/2", host, sizeof host, &port, &db, err, sizeof err),
+        VT_OK);
     VT_CHECK_STR(host, "127.0.0.1");
     VT_CHECK_INT(port, 6379);
     VT_CHECK_INT(db, 2);
-    const char *bad[] = {"", "http://x:1", "redis://", "redis://host", "redis://h:1/x",
-                         "redis://h:99999"};
+    const char *bad[] = {
+        "", "http://x:1", "redis://", "redis://host", "redis://h:1/x", "redis://h:99999"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         VT_CHECK_INT(vt_kv_url_parse(bad[i], host, sizeof host, &port, &db, err, sizeof err),
                      VT_INVALID_ARGUMENT);

@@ -217,7 +217,8 @@ static void test_health_and_nats_to_storage(void)
     VT_CHECK(loaded);
     VT_CHECK_INT(health("venta.location.v1.LocationService"),
                  GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING);
-    VT_CHECK_INT(health("postgres"), GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING);
+    VT_CHECK_INT(health("postgres"),
+                 GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING);
     VT_CHECK_INT(get(1, NULL), VT_NOT_FOUND);
     publish(1, 40.7128, -74.006, 1700000000000);
     VT_CHECK(wait_stored(1, 1700000000000, 10000));
@@ -376,13 +377,13 @@ static void test_boxes(void)
 {
     clear_positions();
     int64_t ts = vt_now_ms();
-    publish(10, 40.75, -73.99, ts);     /* Manhattan */
-    publish(11, 40.60, -73.80, ts);     /* JFK, outside the small box */
-    publish(12, -16.5, 179.5, ts);      /* Fiji, east of the antimeridian's west side */
-    publish(13, -16.5, -179.5, ts);     /* just across */
-    publish(14, -16.5, 0.0, ts);        /* far away */
-    publish(15, 89.95, 45.0, ts);       /* near the north pole */
-    publish(16, 90.0, -120.0, ts);      /* on it */
+    publish(10, 40.75, -73.99, ts); /* Manhattan */
+    publish(11, 40.60, -73.80, ts); /* JFK, outside the small box */
+    publish(12, -16.5, 179.5, ts);  /* Fiji, east of the antimeridian's west side */
+    publish(13, -16.5, -179.5, ts); /* just across */
+    publish(14, -16.5, 0.0, ts);    /* far away */
+    publish(15, 89.95, 45.0, ts);   /* near the north pole */
+    publish(16, 90.0, -120.0, ts);  /* on it */
     for (int v = 10; v <= 16; v++)
         VT_CHECK(wait_stored(v, ts, 10000));
     found f;
@@ -405,10 +406,10 @@ static void test_boxes(void)
     VT_CHECK_INT(f.n, 3);
 }
 
-static int nearby_on(vt_rpc_channel *ch, double lat, double lng, double radius, int limit,
-                     found *f)
+static int nearby_on(vt_rpc_channel *ch, double lat, double lng, double radius, int limit, found *f)
 {
-    Venta__Location__V1__VendorsNearbyRequest req = VENTA__LOCATION__V1__VENDORS_NEARBY_REQUEST__INIT;
+    Venta__Location__V1__VendorsNearbyRequest req =
+        VENTA__LOCATION__V1__VENDORS_NEARBY_REQUEST__INIT;
     req.lat = lat, req.lng = lng, req.radius_meters = radius, req.limit = limit;
     vt_rpc_reply *reply;
     vt_rpc_call_opts o = {.timeout_ms = 5000};
@@ -561,7 +562,8 @@ typedef struct {
 static void capture(const char *subject, const void *data, size_t len, void *user)
 {
     captured *c = user;
-    Venta__Events__V1__VendorLocation *m = venta__events__v1__vendor_location__unpack(NULL, len, data);
+    Venta__Events__V1__VendorLocation *m =
+        venta__events__v1__vendor_location__unpack(NULL, len, data);
     pthread_mutex_lock(&c->lock);
     if (c->count < 8) {
         snprintf(c->subjects[c->count], VT_EVENTS_SUBJECT_MAX, "%s", subject);
@@ -634,7 +636,6 @@ static void test_update_publishes_like_the_edge(void)
     VT_CHECK_STR(c.subjects[2], "loc.u.0.9.t.v.w.00000000-0000-4000-8000-000000000060");
     VT_CHECK(c.left[2]); /* told the old cell it left */
 }
-
 
 /* One spelling of a vendor id on the bus: an upper-case id (a valid UUID all the same)
  * is published in lower case, as the WebSocket edge does. */
@@ -864,7 +865,8 @@ static void test_metrics(void)
     VT_CHECK(strstr(text, "venta_location_live_invalid_total 0\n") == NULL);
     VT_CHECK(strstr(text, "venta_location_ingest_dropped_total ") != NULL);
     VT_CHECK(strstr(text, "venta_location_ingest_batch_size_bucket") != NULL);
-    VT_CHECK(strstr(text, "venta_location_query_seconds_count{method=\"VendorsInBounds\"}") != NULL);
+    VT_CHECK(strstr(text, "venta_location_query_seconds_count{method=\"VendorsInBounds\"}") !=
+             NULL);
     /* Every method is counted by code and timed by libs/service (test_invalid_input's
      * refused boxes included). */
     VT_CHECK(strstr(text, "venta_location_calls_total{method=\"VendorsInBounds\",code=\"OK\"} ") !=

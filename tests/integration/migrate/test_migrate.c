@@ -36,9 +36,8 @@ static PGconn *connect_or_die(const char *url)
 static char *scalar(PGconn *c, const char *sql)
 {
     PGresult *r = PQexec(c, sql);
-    char *v = strdup(PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1
-                         ? PQgetvalue(r, 0, 0)
-                         : "<error>");
+    char *v = strdup(PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 ? PQgetvalue(r, 0, 0)
+                                                                               : "<error>");
     if (PQresultStatus(r) != PGRES_TUPLES_OK)
         fprintf(stderr, "query failed: %s: %s", sql, PQresultErrorMessage(r));
     PQclear(r);
@@ -109,9 +108,9 @@ static void test_schema_is_created(void)
     VT_CHECK_INT(migrate_dir(url, migrations_dir(), &applied, err, sizeof err), VT_OK);
     VT_CHECK(applied >= 4);
     PGconn *c = connect_or_die(url);
-    const char *tables[] = {"account.users", "account.subscriptions", "account.webhook_events",
-                            "vendor.vendors", "location.vendor_locations",
-                            "public.schema_migrations"};
+    const char *tables[] = {
+        "account.users",  "account.subscriptions",     "account.webhook_events",
+        "vendor.vendors", "location.vendor_locations", "public.schema_migrations"};
     for (size_t i = 0; i < sizeof tables / sizeof *tables; i++) {
         if (!relation_exists(c, tables[i]))
             fprintf(stderr, "missing table %s\n", tables[i]);
@@ -140,8 +139,8 @@ static void test_schema_is_created(void)
     VT_CHECK_INT(scalar_long(c, "SELECT count(*) FROM schema_migrations"), (long)list.count);
     for (size_t i = 0; i < list.count; i++) {
         const char *p[1] = {list.items[i].version};
-        PGresult *r = PQexecParams(c, "SELECT checksum FROM schema_migrations WHERE version=$1",
-                                   1, NULL, p, NULL, NULL, 0);
+        PGresult *r = PQexecParams(c, "SELECT checksum FROM schema_migrations WHERE version=$1", 1,
+                                   NULL, p, NULL, NULL, 0);
         VT_CHECK(PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), list.items[i].checksum) == 0);
         PQclear(r);
     }
@@ -251,8 +250,7 @@ static void test_edited_applied_file_stops_the_run(void)
     vt_migration_list list;
     VT_REQUIRE(vt_migration_list_load(dir, &list, err, sizeof err) == VT_OK);
     int changed = 0;
-    VT_CHECK_INT(vt_db_migration_status(c, &list, count_changed, &changed, err, sizeof err),
-                 VT_OK);
+    VT_CHECK_INT(vt_db_migration_status(c, &list, count_changed, &changed, err, sizeof err), VT_OK);
     VT_CHECK_INT(changed, 1);
     vt_migration_list_free(&list);
     PQfinish(c);
@@ -350,9 +348,8 @@ static void test_cli(void)
     VT_CHECK_INT(run_cli(env, "", out, sizeof out), 1);
     VT_CHECK(strstr(out, "/nonexistent") != NULL);
 
-    VT_CHECK_INT(run_cli("VENTA_DATABASE_URL=postgresql://venta@127.0.0.1:1/none", "", out,
-                         sizeof out),
-                 1);
+    VT_CHECK_INT(
+        run_cli("VENTA_DATABASE_URL=postgresql://venta@127.0.0.1:1/none", "", out, sizeof out), 1);
     VT_CHECK(strstr(out, "cannot connect") != NULL);
     free(url);
 }

@@ -136,8 +136,6 @@ static vt_outbox_relay *relay_start(vt_bus *bus)
     return r;
 }
 
-
-
 static void test_committed_events_only(void)
 {
     seen_reset();

@@ -722,7 +722,6 @@ static void test_cover_property(void)
     VT_CHECK(fitted > 4000 && refused > 0 && crossing > 1000);
 }
 
-
 /* Every point within the radius lies in vt_geo_box_around's box: random centres
  * (including near the poles and the antimeridian) and radii from metres to 3000 km. */
 static void test_box_around_contains_the_circle(void)

@@ -148,7 +148,8 @@ static store_live_row row(int vendor, double lat, int64_t ts, bool online, int64
                           int64_t updated)
 {
     store_live_row r = {.position = {.lat = lat, .ts = ts, .online = online},
-                        .offline_through = through, .updated = updated};
+                        .offline_through = through,
+                        .updated = updated};
     snprintf(r.position.vendor_id, sizeof r.position.vendor_id, "%s", id(vendor));
     return r;
 }
@@ -303,10 +304,9 @@ static bool has(const store_position *p, size_t n, int vendor)
 static void test_boxes(void)
 {
     livemap *m = livemap_new();
-    const double places[][2] = {{40.75, -73.99}, {40.60, -73.80}, {-16.5, 179.5},
-                                {-16.5, -179.5}, {-16.5, 0.0},    {89.95, 45.0},
-                                {90.0, -120.0},  {-90, 180},      {0, 180},
-                                {0, -180},       {10, 10},        {10.5, 10.5}};
+    const double places[][2] = {{40.75, -73.99}, {40.60, -73.80}, {-16.5, 179.5}, {-16.5, -179.5},
+                                {-16.5, 0.0},    {89.95, 45.0},   {90.0, -120.0}, {-90, 180},
+                                {0, 180},        {0, -180},       {10, 10},       {10.5, 10.5}};
     for (int v = 0; v < 12; v++) {
         vt_events_position u = at(v, places[v][0], places[v][1], 1, true);
         VT_CHECK(livemap_put(m, &u, 100));
@@ -333,7 +333,7 @@ static void test_boxes(void)
     vt_geo_box edges = {.ne = {10.5, 10.5}, .sw = {10, 10}}; /* edges included */
     VT_CHECK_INT(livemap_in_bounds(m, &edges, 0, 16, p), 2);
     VT_CHECK_INT(livemap_in_bounds(m, &WORLD, 0, 16, p), 12);
-    VT_CHECK_INT(livemap_in_bounds(m, &WORLD, 0, 3, p), 3); /* limit */
+    VT_CHECK_INT(livemap_in_bounds(m, &WORLD, 0, 3, p), 3);    /* limit */
     VT_CHECK_INT(livemap_in_bounds(m, &WORLD, 100, 16, p), 0); /* none fresh */
     livemap_free(m);
 }
