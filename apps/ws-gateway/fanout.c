@@ -522,10 +522,7 @@ static void handle_location(ws_gateway *g, const vt_events_position *l, int64_t 
         }
         v->last_ts = l->ts;
     }
-    v->lat = l->lat;
-    v->lng = l->lng;
-    v->heading = l->heading;
-    v->speed = l->speed;
+    v->pos = *l;
     v->has_pos = true;
     v->touched_ms = vt_now_ms();
 

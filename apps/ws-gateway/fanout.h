@@ -12,6 +12,7 @@
 
 #include "conn.h"
 #include "vt_bus.h"
+#include "vt_events.h"
 #include "vt_geo.h"
 
 #include <stdbool.h>
@@ -54,9 +55,9 @@ struct ventry {
     int64_t last_ts;      /* newest position accepted (drops older ones) */
     int64_t last_left_ts; /* newest left-cell copy handled */
     int64_t status_ts;
-    int64_t touched_ms; /* for garbage collection */
-    uint64_t mark;      /* per-operation stamp (snapshot merge) */
-    double lat, lng, heading, speed;
+    int64_t touched_ms;     /* for garbage collection */
+    uint64_t mark;          /* per-operation stamp (snapshot merge) */
+    vt_events_position pos; /* the newest position accepted (valid when has_pos) */
     bool has_pos, online;
     /* A status arrived before any position: box viewers could not be told (nobody's
      * box holds a vendor with no position); they get it with their first `enter`. */

@@ -173,8 +173,8 @@ static void members_save(const conn *c, box_members *b)
     for (uint32_t i = 0; i < vw->ninside; i++) {
         const ventry *v = vw->inside[i]->v;
         memcpy(b->id[b->n], v->id, sizeof b->id[0]);
-        b->lat[b->n] = v->lat;
-        b->lng[b->n++] = v->lng;
+        b->lat[b->n] = v->pos.lat;
+        b->lng[b->n++] = v->pos.lng;
     }
 }
 

@@ -70,15 +70,15 @@ static void send_snapshot(conn *c, const Venta__Location__V1__VendorsInBoundsRes
         int64_t ts = p->ts;
         bool online = p->online;
         if (v->has_pos && v->last_ts >= p->ts) { /* live news is newer than the database */
-            lat = v->lat;
-            lng = v->lng;
+            lat = v->pos.lat;
+            lng = v->pos.lng;
             ts = v->last_ts;
             online = v->online;
         } else if (!v->has_pos) {
-            v->lat = lat;
-            v->lng = lng;
-            v->heading = p->heading;
-            v->speed = p->speed;
+            v->pos.lat = lat;
+            v->pos.lng = lng;
+            v->pos.heading = p->heading;
+            v->pos.speed = p->speed;
             v->last_ts = ts;
             v->has_pos = true;
             if (v->status_ts) /* a live status is newer than the database's */
@@ -99,7 +99,7 @@ static void send_snapshot(conn *c, const Venta__Location__V1__VendorsInBoundsRes
         ventry *v = vw->inside[i]->v;
         if (v->mark != mark) {
             v->mark = mark;
-            put_vendor(&b, count++ == 0, v->id, v->lat, v->lng, v->last_ts, v->online);
+            put_vendor(&b, count++ == 0, v->id, v->pos.lat, v->pos.lng, v->last_ts, v->online);
         }
     }
     vt_buf_puts(&b, "]}");

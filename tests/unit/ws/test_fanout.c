@@ -148,7 +148,7 @@ static void watch(int vi, vt_geo_box box)
     VT_CHECK_INT(c->view->ninside, 0);
     for (int v = 0; v < NVEND; v++) {
         ventry *e = fanout_vendor_get(&g, vid(v), false);
-        if (e && e->has_pos && vt_geo_box_contains(&box, e->lat, e->lng))
+        if (e && e->has_pos && vt_geo_box_contains(&box, e->pos.lat, e->pos.lng))
             fanout_member_add(c, e);
     }
     c->view->snapshot_pending = false;
@@ -180,7 +180,7 @@ static void test_stale_updates_dropped(void)
     send_location(1, 5, 5, 115, in, true);   /* an older copy */
     VT_CHECK_STR(take_log(0), "");
     ventry *v = fanout_vendor_get(&g, vid(1), false);
-    VT_CHECK(v && v->last_ts == 120 && v->last_left_ts == 120 && v->lat == -5);
+    VT_CHECK(v && v->last_ts == 120 && v->last_left_ts == 120 && v->pos.lat == -5);
     /* Back in the box with a newer ts: it enters again. */
     send_location(1, 5, 5, 130, in, false);
     VT_CHECK_STR(take_log(0), "enter 1;");
