@@ -127,6 +127,66 @@ void rest_respond_json(rest_req *req, int http_status, const char *literal_json)
     rest_respond(req, http_status, "application/json", b, b ? n : 0);
 }
 
+/* The original backend's error type for an HTTP status, as its exception filter
+ * derives it. */
+static const char *legacy_error_type(int http_status)
+{
+    switch (http_status) {
+    case 400:
+    case 413:
+    case 415:
+    case 422:
+        return "VALIDATION";
+    case 401:
+        return "AUTHENTICATION";
+    case 403:
+        return "AUTHORIZATION";
+    case 404:
+        return "NOT_FOUND";
+    case 409:
+        return "CONFLICT";
+    case 429:
+        return "RATE_LIMIT";
+    case 502:
+    case 503:
+    case 504:
+        return "EXTERNAL_SERVICE";
+    default:
+        return "INTERNAL";
+    }
+}
+
+/* On the original's routes (route->legacy) its envelope: {"error":{"type","code",
+ * "message","path","requestId","timestamp"}}; our code names stay (the original's
+ * clients read message and the status). Elsewhere API.md §3's. */
+static void put_error_body(vt_buf *b, const rest_req *req, int http_status, const char *code,
+                           const char *msg)
+{
+    bool legacy = req->route && req->route->legacy;
+    vt_buf_puts(b, "{\"error\":{");
+    if (legacy) {
+        vt_buf_puts(b, "\"type\":\"");
+        vt_buf_puts(b, legacy_error_type(http_status));
+        vt_buf_puts(b, "\",");
+    }
+    vt_buf_puts(b, "\"code\":");
+    vt_json_buf_put_string(b, code, strlen(code));
+    vt_buf_puts(b, ",\"message\":");
+    vt_json_buf_put_string(b, msg, strlen(msg));
+    vt_buf_puts(b, ",\"requestId\":");
+    vt_json_buf_put_string(b, req->request_id, strlen(req->request_id));
+    if (legacy) {
+        const char *path = req->path ? req->path : "";
+        vt_buf_puts(b, ",\"path\":");
+        vt_json_buf_put_string(b, path, strlen(path));
+        char ts[VT_RFC3339_MS_LEN + 1];
+        vt_rfc3339_ms(vt_now_ms(), ts);
+        vt_buf_puts(b, ",\"timestamp\":");
+        vt_json_buf_put_string(b, ts, strlen(ts));
+    }
+    vt_buf_puts(b, "}}");
+}
+
 static void respond_error_v(rest_req *req, int http_status, const char *code, const char *fmt,
                             va_list ap)
 {
@@ -134,13 +194,7 @@ static void respond_error_v(rest_req *req, int http_status, const char *code, co
     vsnprintf(msg, sizeof msg, fmt, ap);
     vt_buf b;
     vt_buf_init(&b);
-    vt_buf_puts(&b, "{\"error\":{\"code\":");
-    vt_json_buf_put_string(&b, code, strlen(code));
-    vt_buf_puts(&b, ",\"message\":");
-    vt_json_buf_put_string(&b, msg, strlen(msg));
-    vt_buf_puts(&b, ",\"requestId\":");
-    vt_json_buf_put_string(&b, req->request_id, strlen(req->request_id));
-    vt_buf_puts(&b, "}}");
+    put_error_body(&b, req, http_status, code, msg);
     size_t len = 0;
     char *text = vt_buf_take(&b, &len);
     if (http_status >= 500) {

@@ -74,6 +74,7 @@ typedef struct rest_route {
     const rest_query_map *query; /* {NULL, NULL}-terminated */
     int ok_status;               /* 200, 201, 204 */
     const char *file;            /* REST_H_STATIC: which file of web/ */
+    bool legacy; /* a route of the original Venta backend: its error envelope (rest_req.c) */
 } rest_route;
 
 extern const rest_route rest_routes[];
