@@ -22,6 +22,7 @@
  */
 #include "snapshot.h"
 
+#include "conn_rpc.h"
 #include "fanout.h"
 #include "ws_gateway.h"
 
@@ -35,7 +36,6 @@ typedef struct {
     conn *c;
     uint32_t seq;
     char ref[sizeof((client_msg *)0)->ref]; /* of the watch.bounds, for its ack */
-    vt_rpc_reply *reply;
 } snap_call;
 
 /* One vendor of the snapshot's array; the array is open after `[` (first: no comma). */
@@ -121,41 +121,29 @@ static bool answerable(const conn *c, bool closing)
     return !closing && c->state < CONN_CLOSING && c->view;
 }
 
-static void on_loop(void *payload, void *user, bool closing)
+static void on_answer(conn *c, void *user, const vt_rpc_reply *reply, bool open)
 {
-    snap_call *sc = payload;
-    conn *c = sc->c;
-    if (answerable(c, closing) && c->view->snapshot_seq == sc->seq) {
-        int rc = vt_rpc_reply_status(sc->reply);
+    snap_call *sc = user;
+    bool still = answerable(c, !open);
+    if (still && c->view->snapshot_seq == sc->seq) {
+        int rc = vt_rpc_reply_status(reply);
         if (rc != VT_OK) {
             char msg[200];
             snprintf(msg, sizeof msg, "snapshot unavailable (%s: %.120s); live updates follow",
-                     vt_status_name(rc), vt_rpc_reply_message(sc->reply));
+                     vt_status_name(rc), vt_rpc_reply_message(reply));
             conn_send_error(c, "INTERNAL", msg, NULL);
         }
         send_snapshot(c, rc == VT_OK ? (const Venta__Location__V1__VendorsInBoundsResponse *)
-                                           vt_rpc_reply_response(sc->reply)
+                                           vt_rpc_reply_response(reply)
                                      : NULL);
     }
-    if (answerable(c, closing))
+    if (still)
         conn_send_ack(c, sc->ref);
-    vt_rpc_reply_free(sc->reply);
-    conn_unref(c);
     free(sc);
 }
 
-static void on_done(vt_rpc_reply *reply, void *user)
-{
-    snap_call *sc = user;
-    sc->reply = reply;
-    if (vt_handoff_push(sc->c->g->handoff, on_loop, sc) != VT_OK) {
-        /* Only while shutting down; the conn reference is released with the loop. */
-        vt_rpc_reply_free(reply);
-        free(sc);
-    }
-}
-
-/* Second step, on the loop once the subscriptions are in force: ask for the snapshot. */
+/* Second step, on the loop once the subscriptions are in force: ask for the snapshot.
+ * Takes over sc and drops the flush's conn reference (the call holds its own). */
 static void query(conn *c, snap_call *sc)
 {
     ws_gateway *g = c->g;
@@ -167,20 +155,15 @@ static void query(conn *c, snap_call *sc)
     req.sw_lat = vw->box.sw.lat;
     req.sw_lng = vw->box.sw.lng;
     req.limit = g->cfg.snapshot_limit;
-    vt_rpc_call_opts o = {.timeout_ms = g->cfg.rpc_timeout_ms,
-                          .request_id = c->request_id,
-                          .user_id = c->user_id,
-                          .idempotent = true,
-                          .max_attempts = 2};
-    int rc = vt_rpc_call_async(g->location_ch, &venta__location__v1__location_service__descriptor,
-                               "VendorsInBounds", &req.base, &o, on_done, sc, NULL);
+    int rc = conn_rpc_call(c, g->location_ch, &venta__location__v1__location_service__descriptor,
+                           "VendorsInBounds", &req.base, on_answer, sc);
     if (rc != VT_OK) {
         conn_send_error(c, "INTERNAL", "snapshot unavailable; live updates follow", NULL);
         send_snapshot(c, NULL);
         conn_send_ack(c, sc->ref);
         free(sc);
-        conn_unref(c);
     }
+    conn_unref(c);
 }
 
 static void on_flushed_loop(void *payload, void *user, bool closing)

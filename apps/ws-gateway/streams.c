@@ -40,6 +40,7 @@
  */
 #include "streams.h"
 
+#include "conn_rpc.h"
 #include "presence.h"
 #include "venta/vendor/v1/vendor.pb-c.h"
 #include "vt_events.h"
@@ -48,12 +49,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct {
-    conn *c;
-    char vendor_id[VT_UUID_LEN + 1];
-    vt_rpc_reply *reply;
-} own_call;
 
 #define HANDOVER_MS 1000
 
@@ -171,16 +166,16 @@ static vstream *find_stream(const conn *c, const char *vendor_id)
     return NULL;
 }
 
-static void on_owner_loop(void *payload, void *user, bool closing)
+/* GetVendor's answer for the stream of vendor_id (user, freed here). */
+static void on_owner_answer(conn *c, void *user, const vt_rpc_reply *reply, bool open)
 {
-    own_call *oc = payload;
-    conn *c = oc->c;
+    char *vendor_id = user;
     ws_gateway *g = c->g;
-    vstream *s = !closing && c->state < CONN_CLOSING ? find_stream(c, oc->vendor_id) : NULL;
+    vstream *s = open ? find_stream(c, vendor_id) : NULL;
     if (s && s->own == OWN_CHECKING) {
-        int rc = vt_rpc_reply_status(oc->reply);
+        int rc = vt_rpc_reply_status(reply);
         const Venta__Vendor__V1__Vendor *v =
-            (const Venta__Vendor__V1__Vendor *)vt_rpc_reply_response(oc->reply);
+            (const Venta__Vendor__V1__Vendor *)vt_rpc_reply_response(reply);
         if (rc == VT_OK && v && v->owner_id && strcmp(v->owner_id, c->user_id) == 0)
             s->own = OWN_YES;
         else if (rc == VT_OK)
@@ -215,42 +210,20 @@ static void on_owner_loop(void *payload, void *user, bool closing)
         s->nheld = 0;
         s->has_held = false;
     }
-    vt_rpc_reply_free(oc->reply);
-    conn_unref(c);
-    free(oc);
-}
-
-static void on_owner_done(vt_rpc_reply *reply, void *user)
-{
-    own_call *oc = user;
-    oc->reply = reply;
-    if (vt_handoff_push(oc->c->g->handoff, on_owner_loop, oc) != VT_OK) {
-        vt_rpc_reply_free(reply);
-        free(oc);
-    }
+    free(vendor_id);
 }
 
 static int check_owner(conn *c, vstream *s)
 {
-    ws_gateway *g = c->g;
-    own_call *oc = calloc(1, sizeof *oc);
-    if (!oc)
+    char *vendor_id = strdup(s->vendor_id);
+    if (!vendor_id)
         return VT_RESOURCE_EXHAUSTED;
-    oc->c = c;
-    memcpy(oc->vendor_id, s->vendor_id, sizeof oc->vendor_id);
     Venta__Vendor__V1__GetVendorRequest req = VENTA__VENDOR__V1__GET_VENDOR_REQUEST__INIT;
     req.id = s->vendor_id;
-    vt_rpc_call_opts o = {.timeout_ms = g->cfg.rpc_timeout_ms,
-                          .request_id = c->request_id,
-                          .user_id = c->user_id,
-                          .idempotent = true,
-                          .max_attempts = 2};
-    conn_ref(c);
-    int rc = vt_rpc_call_async(g->vendor_ch, &venta__vendor__v1__vendor_service__descriptor,
-                               "GetVendor", &req.base, &o, on_owner_done, oc, NULL);
+    int rc = conn_rpc_call(c, c->g->vendor_ch, &venta__vendor__v1__vendor_service__descriptor,
+                           "GetVendor", &req.base, on_owner_answer, vendor_id);
     if (rc != VT_OK) {
-        conn_unref(c);
-        free(oc);
+        free(vendor_id);
         return rc;
     }
     s->own = OWN_CHECKING;
