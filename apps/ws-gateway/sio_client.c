@@ -20,6 +20,7 @@
 #include "client.h"
 #include "fanout.h"
 #include "sio_messages.h"
+#include "sio_only_vendor.h"
 #include "vt_sio.h"
 #include "ws_gateway.h"
 
@@ -48,6 +49,9 @@ void sio_client_done(sio_client *sc)
 {
     free(sc->token);
     sc->token = NULL;
+    for (int i = 0; i < sc->nwaiting; i++)
+        json_decref(sc->waiting[i].arg);
+    sc->nwaiting = 0;
 }
 
 void sio_cache_clear(sio_cache *cache)
@@ -95,13 +99,19 @@ static void send_packet(sio_client *sc, vt_sio_type type, const char *nsp, int64
 
 /* An error for a request: the error event (and a strike), through the same path as
  * every /ws error. */
-static void refuse(sio_client *sc, const char *nsp, int64_t ack_id, const char *code,
-                   const char *message)
+static void send_error(sio_client *sc, const char *nsp, int64_t ack_id, const char *code,
+                       const char *message)
 {
     char ref[VT_SIO_NSP_MAX + 24], jref[VT_SIO_NSP_MAX + 32];
     sio_msg_ref(nsp, ack_id, ref, sizeof ref);
     snprintf(jref, sizeof jref, "\"%s\"", ref); /* /ws refs are JSON text */
     conn_send_error(sc->c, code, message, jref);
+}
+
+static void refuse(sio_client *sc, const char *nsp, int64_t ack_id, const char *code,
+                   const char *message)
+{
+    send_error(sc, nsp, ack_id, code, message);
     conn_strike(sc->c);
 }
 
@@ -226,6 +236,54 @@ static void ack_ok(sio_client *sc, const char *nsp, int64_t ack_id)
         send_packet(sc, VT_SIO_ACK, nsp, ack_id, "[{\"ok\":true}]", 13);
 }
 
+/* sio_only_vendor.c's answer: the waiting events go on with the one vendor (kept, as
+ * register-vendor would), or each gets the error. */
+static void on_only_vendor(conn *c, void *user, int status, const char *vendor_id, const char *why)
+{
+    (void)c;
+    sio_client *sc = user;
+    sc->asking = false;
+    if (status == VT_OK && !sc->vendor[0] && vendor_id && vt_uuid_valid(vendor_id))
+        snprintf(sc->vendor, sizeof sc->vendor, "%s", vendor_id);
+    bool apps_fault = status == VT_NOT_FOUND || status == VT_FAILED_PRECONDITION;
+    int n = sc->nwaiting;
+    sc->nwaiting = 0;
+    for (int i = 0; i < n; i++) {
+        int nsp = sc->waiting[i].nsp;
+        int64_t ack_id = sc->waiting[i].ack_id;
+        if (sc->vendor[0])
+            forward(sc, nsp, "updateVendorLocation", sc->waiting[i].arg, ack_id);
+        else if (apps_fault)
+            refuse(sc, nsp_names[nsp], ack_id, "INVALID_ARGUMENT", why);
+        else /* ours: no strike */
+            send_error(sc, nsp_names[nsp], ack_id, "INTERNAL", why);
+        json_decref(sc->waiting[i].arg);
+    }
+}
+
+/* updateVendorLocation: with a vendorId or after register-vendor at once, else once the
+ * user's only vendor is known. */
+static void vendor_location(sio_client *sc, int nsp, const json_t *arg, int64_t ack_id)
+{
+    if (sc->vendor[0] || json_is_string(json_object_get(arg, "vendorId"))) {
+        forward(sc, nsp, "updateVendorLocation", arg, ack_id);
+        return;
+    }
+    if (sc->nwaiting >= SIO_WAITING_MAX) {
+        refuse(sc, nsp_names[nsp], ack_id, "RESOURCE_EXHAUSTED",
+               "looking up your vendor; retry, or give vendorId");
+        return;
+    }
+    if (!sc->asking && sio_only_vendor_lookup(sc->c, on_only_vendor, sc) != VT_OK) {
+        send_error(sc, nsp_names[nsp], ack_id, "INTERNAL", "cannot look up your vendor now; retry");
+        return;
+    }
+    sc->asking = true;
+    sc->waiting[sc->nwaiting].nsp = (uint8_t)nsp;
+    sc->waiting[sc->nwaiting].ack_id = ack_id;
+    sc->waiting[sc->nwaiting++].arg = json_incref((json_t *)arg);
+}
+
 static void on_event(sio_client *sc, const vt_sio_packet *p)
 {
     int i = nsp_index(p->nsp);
@@ -241,7 +299,7 @@ static void on_event(sio_client *sc, const vt_sio_packet *p)
     if (strcmp(name, "updateUserLocation") == 0 && i != SIO_NSP_VENDOR) {
         forward(sc, i, name, arg, p->ack_id);
     } else if (strcmp(name, "updateVendorLocation") == 0 && i != SIO_NSP_USER) {
-        forward(sc, i, name, arg, p->ack_id);
+        vendor_location(sc, i, arg, p->ack_id);
     } else if (strcmp(name, "register-vendor") == 0 && i != SIO_NSP_USER) {
         const char *id = json_string_value(json_object_get(arg, "vendorId"));
         if (!id || !vt_uuid_valid(id)) {

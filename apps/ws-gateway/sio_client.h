@@ -11,12 +11,17 @@
 #include "conn.h"
 #include "vt_core.h"
 
+#include <jansson.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 /* The namespaces the original apps use; any other gets CONNECT_ERROR. */
 enum { SIO_NSP_ROOT = 0, SIO_NSP_USER, SIO_NSP_VENDOR, SIO_NSP_COUNT };
+
+/* updateVendorLocation events held while the user's only vendor is looked up. */
+#define SIO_WAITING_MAX 4
 
 /* The last translation per viewer namespace: the fan-out sends one message to many
  * connections in a row, so a one-entry cache makes the encoding once per protocol
@@ -32,6 +37,15 @@ typedef struct {
     uint8_t connected;            /* bit per namespace */
     uint8_t viewer_nsp;           /* where vendor_* events go: the last updateUserLocation's */
     char vendor[VT_UUID_LEN + 1]; /* set by register-vendor, "" when none */
+    /* updateVendorLocation events without a vendor, waiting for the user's only one
+     * (sio_only_vendor.c); asking while a lookup is out. */
+    bool asking;
+    int nwaiting;
+    struct {
+        uint8_t nsp;
+        int64_t ack_id;
+        json_t *arg;
+    } waiting[SIO_WAITING_MAX];
 } sio_client;
 
 /* c's socket.io layer (c->tx_data's owner keeps it); token: the handshake's, copied. */

@@ -13,6 +13,7 @@
  *   ws_server.c   the lws context on the loop; HTTP (/metrics, /healthz) and GET /ws
  *   sio_server.c  /socket.io/: Engine.IO sessions, polling and WebSocket, heartbeat
  *   sio_client.c  socket.io namespaces, auth, the original apps' events → client.c
+ *   sio_only_vendor.c the user's only vendor (VendorService.ListVendors), for sio_client.c
  *   sio_session.c Engine.IO request and heartbeat rules (pure)
  *   client.c      a client: authentication, limits, dispatch of its messages
  *   snapshot.c    watch.bounds snapshots from LocationService, merged with live state
@@ -20,6 +21,8 @@
  *   presence.c    presence in Redis: keys, the deadline set, claims of expired vendors
  *   fanout.c      NATS → viewers: cell and vendor subscriptions with refcounts, box
  *                 filtering with enter/leave per connection, stale-update drops
+ *   conn_rpc.c    a gRPC call for a connection, answered on the loop (snapshot,
+ *                 streams, sio_only_vendor)
  *   conn.c        one connection as an object: refcount, sending, flush, frames
  *   outqueue.c    per-connection bounded queue, per-vendor coalescing, frame packing
  *   ws_messages.c client JSON in (jansson); server messages out, encoded once, refcounted
