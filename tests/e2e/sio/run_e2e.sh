@@ -21,6 +21,8 @@ done
 wait_port "$ws_a" venta-ws-gateway
 wait_port "$ws_b" venta-ws-gateway
 
-export WS_A=127.0.0.1:$ws_a WS_B=127.0.0.1:$ws_b
+# A third gateway's port and what starts it: sio_e2e.js restarts that one itself.
+export WS_A=127.0.0.1:$ws_a WS_B=127.0.0.1:$ws_b WS_C=127.0.0.1:$(free_port)
+export WS_GATEWAY_BIN=$BUILD/apps/ws-gateway/venta-ws-gateway VENTA_WS_VENDOR_INTERVAL_MS=0
 export PROTO_ROOT=$SRC/proto NODE_PATH=$SRC/node_modules
 DEBUG=${SIO_DEBUG:-} node "$SRC/tests/e2e/sio/sio_e2e.js"

@@ -35,14 +35,17 @@ function createVendor(owner, name) {
     (err, v) => (err ? reject(err) : resolve(v.id))));
 }
 
-// Events of one socket, awaited by predicate.
+// Events of one socket, awaited by predicate; each event satisfies one wait.
 function recorder(sock, names) {
   const got = [];
   const waiters = [];
   for (const n of names) {
-    sock.on(n, (arg) => {
-      got.push({ n, arg });
-      for (const w of [...waiters]) if (w.pred(n, arg)) { waiters.splice(waiters.indexOf(w), 1); clearTimeout(w.t); w.res(arg); }
+    sock.on(n, (arg) => { // an event is taken by one waiter, or kept for a later one
+      const w = waiters.find((x) => x.pred(n, arg));
+      if (!w) { got.push({ n, arg }); return; }
+      waiters.splice(waiters.indexOf(w), 1);
+      clearTimeout(w.t);
+      w.res(arg);
     });
   }
   return {
@@ -259,6 +262,104 @@ async function crossAndBox() {
   wsViewer.close();
 }
 
+// updateVendorLocation without vendorId and without register-vendor: the user's only
+// vendor; none or several is an error event, and the connection stays usable.
+async function onlyVendor() {
+  const [lat, lng] = [41.1, -72.1];
+  const one = 'user_sio_only_one';
+  const vid = await createVendor(one, 'only vendor');
+  const viewer = await connect(WS_B, '/user', { auth: { token: await mint('viewer_only') } });
+  const ev = recorder(viewer, ['vendor_channels', 'vendor_sync']);
+  viewer.emit('updateUserLocation', box(lat, lng));
+  await ev.wait((n) => n === 'vendor_channels', 'channels');
+  const vendor = await connect(WS_A, '/vendor', { auth: { token: await mint(one) } });
+  const res = await vendor.timeout(10000).emitWithAck('updateVendorLocation', { lat, long: lng });
+  ok(res && res.ok === true, 'no vendorId, no register-vendor: the user\'s only vendor, acked');
+  const sync = await ev.wait((n, a) => n === 'vendor_sync' && a.id === vid, 'vendor_sync of the only vendor');
+  ok(Math.abs(sync.location.lat - lat) < 1e-9, 'the only vendor\'s position reaches a viewer');
+  vendor.close();
+  viewer.close();
+
+  const errorFor = async (owner, what) => {
+    const s = await connect(WS_A, '/vendor', { auth: { token: await mint(owner) } });
+    const er = recorder(s, ['error']);
+    s.emit('updateVendorLocation', { lat, long: lng });
+    const e = await er.wait((n) => n === 'error', `error for ${what}`);
+    const stays = s.connected;
+    s.close();
+    return { e, stays };
+  };
+  let r = await errorFor('user_sio_only_none', 'no vendor');
+  ok(r.stays && r.e.code === 'INVALID_ARGUMENT' && /no vendor/.test(r.e.message), `a user without a vendor gets an error event (${r.e.message})`);
+  const two = 'user_sio_only_two';
+  await createVendor(two, 'first of two');
+  await createVendor(two, 'second of two');
+  r = await errorFor(two, 'several vendors');
+  ok(r.e.code === 'INVALID_ARGUMENT' && /several vendors/.test(r.e.message), `a user with two vendors is told to name one (${r.e.message})`);
+}
+
+// A gateway restart: socket.io's own reconnection brings the app back, and the events
+// work again on the new process (the app re-sends its box on connect, as apps do).
+async function restart() {
+  const { spawn } = require('child_process');
+  const addr = process.env.WS_C;
+  const start = () => {
+    const p = spawn(process.env.WS_GATEWAY_BIN, [], {
+      env: { ...process.env, VENTA_WS_ADDR: addr }, stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    process.on('exit', () => p.kill('SIGKILL'));
+    return p;
+  };
+  const waitPort = async () => {
+    const net = require('net');
+    for (let i = 0; i < 200; i++) {
+      const up = await new Promise((res) => {
+        const s = net.connect(Number(addr.split(':')[1]), '127.0.0.1', () => { s.destroy(); res(true); });
+        s.on('error', () => res(false));
+      });
+      if (up) return;
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    throw new Error(`gateway on ${addr} did not start`);
+  };
+  let gw = start();
+  await waitPort();
+  const owner = 'user_sio_restart';
+  const token = await mint(owner);
+  const vid = await createVendor(owner, 'restart');
+  const [lat, lng] = [42.2, -71.1];
+  const opts = { auth: { token }, reconnectionDelay: 100, reconnectionDelayMax: 500, forceNew: true };
+  const viewer = io(`http://${addr}/user`, opts);
+  const vendor = io(`http://${addr}/vendor`, opts);
+  const ev = recorder(viewer, ['vendor_channels', 'vendor_sync']);
+  let connects = 0;
+  viewer.on('connect', () => { connects++; viewer.emit('updateUserLocation', box(lat, lng)); });
+  await ev.wait((n) => n === 'vendor_channels', 'channels before the restart');
+  if (!vendor.connected) await new Promise((res) => vendor.once('connect', res));
+  await vendor.timeout(10000).emitWithAck('updateVendorLocation', { lat, long: lng, vendorId: vid });
+  await ev.wait((n, a) => n === 'vendor_sync' && a.id === vid, 'vendor_sync before the restart');
+
+  const gone = new Promise((res) => viewer.once('disconnect', res));
+  gw.kill('SIGKILL');
+  await new Promise((res) => gw.once('exit', res));
+  await gone;
+  ok(!viewer.connected, 'the app sees the gateway go');
+  gw = start();
+  await waitPort();
+  await ev.wait((n) => n === 'vendor_channels', 'channels after the restart', 20000);
+  ok(connects >= 2 && viewer.connected, `socket.io reconnection resumed the viewer (${connects} connects)`);
+  if (!vendor.connected) await new Promise((res) => vendor.once('connect', res));
+  const res = await vendor.timeout(10000).emitWithAck('updateVendorLocation', { lat: lat + 0.001, long: lng, vendorId: vid });
+  ok(res && res.ok === true, 'the vendor app reconnected and is acked again');
+  const sync = await ev.wait((n, a) => n === 'vendor_sync' && a.id === vid && Math.abs(a.location.lat - (lat + 0.001)) < 1e-9,
+    'vendor_sync after the restart');
+  ok(sync.id === vid, 'positions flow again after the restart');
+  viewer.close();
+  vendor.close();
+  gw.kill('SIGTERM');
+  await new Promise((res) => gw.once('exit', res));
+}
+
 (async () => {
   const t = setTimeout(() => { console.log('FAIL overall timeout'); process.exit(1); }, 180000);
   await httpErrors();
@@ -268,6 +369,8 @@ async function crossAndBox() {
   await flow('websocket', ['websocket'], 30.2, 10.2);
   await flow('upgrade', undefined, 30.3, 10.3);
   await crossAndBox();
+  await onlyVendor();
+  await restart();
   await rawErrors(token);
   clearTimeout(t);
   console.log(`${passed} checks passed`);
