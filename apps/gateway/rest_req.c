@@ -51,6 +51,7 @@ static void req_free(rest_req *req)
     free(req->body);
     free(req->resp);
     free(req->auth_error);
+    vt_buf_free(&req->held_items);
     if (req->held)
         protobuf_c_message_free_unpacked(req->held, NULL);
     if (req->held_reply)

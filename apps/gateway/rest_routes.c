@@ -83,6 +83,21 @@ const rest_route rest_routes[] = {
     {REST_PUT, "/api/v1/vendors/{id}/location", REST_H_LOCATION_PUT, true, REST_UP_LOCATION,
      LOCATION_SVC, "UpdateVendorLocation", .body = true, .required = req_latlng,
      .id_field = "vendor_id", .query = q_none, .ok_status = 200},
+    /* The original Venta backend's routes (API.md §8, docs/migration.md): its field
+     * names, its answers and its error envelope (.legacy). */
+    {REST_GET, "/health", REST_H_LEGACY_HEALTH, .ok_status = 200, .query = q_none, .legacy = true},
+    {REST_POST, "/vendor", REST_H_LEGACY_VENDOR_CREATE, true, REST_UP_VENDOR, VENDOR_SVC,
+     "CreateVendor", .query = q_none, .ok_status = 201, .legacy = true},
+    {REST_GET, "/vendor/{id}", REST_H_VENDOR_GET, true, REST_UP_VENDOR, VENDOR_SVC, "GetVendor",
+     .id_field = "id", .query = q_none, .ok_status = 200, .legacy = true},
+    {REST_PUT, "/vendor/{id}", REST_H_LEGACY_VENDOR_UPDATE, true, REST_UP_VENDOR, VENDOR_SVC,
+     "UpdateVendor", .query = q_none, .ok_status = 200, .legacy = true},
+    {REST_GET, "/user/vendors", REST_H_LEGACY_USER_VENDORS, true, REST_UP_USER, USER_SVC,
+     "ListUserVendors", .query = q_none, .ok_status = 200, .legacy = true},
+    {REST_POST, "/webhook/clerk", REST_H_WEBHOOK_CLERK, .ok_status = 200, .query = q_none,
+     .legacy = true},
+    {REST_POST, "/webhook/subscription", REST_H_WEBHOOK_REVENUECAT, .ok_status = 200,
+     .query = q_none, .legacy = true},
 };
 const int rest_nroutes = (int)(sizeof rest_routes / sizeof rest_routes[0]);
 

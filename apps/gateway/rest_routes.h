@@ -57,6 +57,11 @@ typedef enum {
     REST_H_WEBHOOK_CLERK,
     REST_H_WEBHOOK_REVENUECAT,
     REST_H_STATIC, /* a file of the live map page (rest_static.c) */
+    /* The original Venta backend's routes (rest_legacy.c) */
+    REST_H_LEGACY_VENDOR_CREATE,
+    REST_H_LEGACY_VENDOR_UPDATE,
+    REST_H_LEGACY_USER_VENDORS,
+    REST_H_LEGACY_HEALTH,
 } rest_handler_kind;
 
 typedef struct rest_route {

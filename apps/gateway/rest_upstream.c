@@ -244,3 +244,14 @@ void rest_readyz_start(rest_req *req)
     static const char *argv[] = {"PING"};
     vt_kv_command_argv(req->app->kv, on_redis_ping, req, 1, argv, NULL);
 }
+
+void rest_upstream_start(rest_req *req, rest_upstream up, const ProtobufCServiceDescriptor *svc,
+                         const char *method, ProtobufCMessage *msg, rest_rpc_done done)
+{
+    int rc = rest_upstream_call(req, up, svc, method, msg, done);
+    if (rc != VT_OK) {
+        rest_metrics_upstream_error(req->app->m, up, rc);
+        rest_respond_error(req, VT_UNAVAILABLE, "%s service: cannot start the call (%s)",
+                           rest_upstream_name(up), vt_status_name(rc));
+    }
+}

@@ -8,10 +8,12 @@
  * LocationService.GetVendorLocation, and the newer of the two positions goes into the
  * reply. A vendor that never reported a position (NOT_FOUND), or a location service
  * that does not answer, leaves the vendor as VendorService gave it: the profile is
- * the answer, the position a refinement.
+ * the answer, the position a refinement. The original's GET /vendor/:id is the same
+ * steps in its shape (rest_legacy_shapes.c).
  */
 #include "rest_vendor_get.h"
 #include "rest_app.h"
+#include "rest_legacy_shapes.h"
 #include "rest_metrics.h"
 #include "rest_req.h"
 #include "rest_upstream.h"
@@ -41,7 +43,8 @@ static void respond_vendor(rest_req *req, vt_rpc_reply *vendor_reply,
     }
     char *out = NULL;
     size_t len = 0;
-    int rc = vt_json_encode(&v->base, NULL, &out, &len);
+    int rc = req->route && req->route->legacy ? rest_legacy_vendor_json(v, &out, &len)
+                                              : vt_json_encode(&v->base, NULL, &out, &len);
     v->location = stored; /* the reply frees what it owns, not our stack copy */
     if (rc != VT_OK) {
         rest_respond_error(req, VT_INTERNAL, "cannot encode the response");

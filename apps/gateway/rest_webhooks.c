@@ -104,15 +104,6 @@ static void respond_upstream_failure(rest_req *req, vt_rpc_reply *reply)
     rest_respond_error(req, VT_UNAVAILABLE, "user service could not apply the event, retry later");
 }
 
-static void start(rest_req *req, const char *rpc, ProtobufCMessage *msg, rest_rpc_done done)
-{
-    int rc = rest_upstream_call(req, REST_UP_USER, USER_SVC, rpc, msg, done);
-    if (rc != VT_OK) {
-        rest_metrics_upstream_error(req->app->m, REST_UP_USER, rc);
-        rest_respond_error(req, VT_UNAVAILABLE, "user service: cannot start the call");
-    }
-}
-
 static json_t *parse_body(rest_req *req)
 {
     json_error_t jerr;
@@ -240,7 +231,8 @@ void rest_webhook_clerk(rest_req *req)
         rest_respond_error(req, VT_RESOURCE_EXHAUSTED, "out of memory");
         return;
     }
-    start(req, upsert ? "UpsertUser" : "DeleteUser", msg, on_clerk_reply);
+    rest_upstream_start(req, REST_UP_USER, USER_SVC, upsert ? "UpsertUser" : "DeleteUser", msg,
+                        on_clerk_reply);
     return;
 oom:
     json_decref(root);
@@ -315,6 +307,15 @@ void rest_webhook_revenuecat(rest_req *req)
         set_str(&m->cancel_reason, jstr(ev, "cancel_reason")) &&
         set_str(&m->expiration_reason, jstr(ev, "expiration_reason")) &&
         set_str(&m->new_product_id, jstr(ev, "new_product_id"));
+    /* The original's path (/webhook/subscription) named the user by the subscriber
+     * attribute its apps set, clerkUserId ({value, updated_at_ms}), before app_user_id. */
+    const char *clerk =
+        jstr(json_object_get(json_object_get(ev, "subscriber_attributes"), "clerkUserId"), "value");
+    if (ok && req->route->legacy && clerk && clerk[0]) {
+        if (m->app_user_id != protobuf_c_empty_string)
+            free(m->app_user_id);
+        ok = (m->app_user_id = strdup(clerk)) != NULL;
+    }
     m->purchased_at_ms = jint(ev, "purchased_at_ms");
     m->expiration_at_ms = jint(ev, "expiration_at_ms");
     m->event_timestamp_ms = jint(ev, "event_timestamp_ms");
@@ -324,5 +325,6 @@ void rest_webhook_revenuecat(rest_req *req)
         rest_respond_error(req, VT_RESOURCE_EXHAUSTED, "out of memory");
         return;
     }
-    start(req, "ApplySubscriptionEvent", &m->base, on_revenuecat_reply);
+    rest_upstream_start(req, REST_UP_USER, USER_SVC, "ApplySubscriptionEvent", &m->base,
+                        on_revenuecat_reply);
 }

@@ -13,6 +13,7 @@ import { Webhook } from 'svix';
 import * as jose from 'jose';
 import { Mesh, sleep } from './mesh.mjs';
 import keepalive from '../lib/keepalive.js';
+import legacyRoutes from './legacy.mjs';
 
 const [buildDir, srcDir] = process.argv.slice(2);
 const ISSUER = 'https://clerk.venta.test';
@@ -690,6 +691,8 @@ async function main() {
     assert.equal(me.status, 200, me.text);
     assert.equal(me.json.id, id);
   });
+
+  await legacyRoutes({ mesh, api, token, test, clerkUser, clerkHeaders, msgId, rcAuth: RC_AUTH });
 
   await test('Redis away: rate limits fail open, readyz names it', async () => {
     if (!process.env.VENTA_HARNESS) throw new Error('VENTA_HARNESS unset');
