@@ -33,8 +33,7 @@ static store_vendor row(const char *id, const char *name)
                           .location_at = "2026-11-22T08:00:00.000Z",
                           .created_at = "2026-11-22T07:00:00.000Z",
                           .updated_at = "2026-11-22T07:30:00.000Z",
-                          .created_key = "x",
-                          .score = "y"};
+                          .created_key = "x"};
 }
 
 typedef struct {
