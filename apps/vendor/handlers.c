@@ -22,12 +22,16 @@
  *   an empty description; name cannot be cleared.
  * - pageSize/limit 0 means 20; above 100 is lowered to 100 (AIP-158); negative is
  *   INVALID_ARGUMENT.
- * - SearchVendors needs a non-blank q; lat, lng and radiusMeters come all three or
- *   not at all.
+ * - SearchVendors needs a non-blank q; lat and lng come together (they rank by
+ *   distance), radiusMeters needs them; the four corners of a box come together. A page
+ *   is a cursor or a page number, and reaches SEARCH_HITS_MAX hits at most (as Algolia's
+ *   paginationLimitedTo): past it the page is empty.
  */
 #include "handlers.h"
 
 #include "page_token.h"
+#include "search_engine.h"
+#include "search_highlight.h"
 #include "store.h"
 #include "validate.h"
 #include "venta/common/v1/common.pb-c.h"
@@ -35,6 +39,7 @@
 #include "vt_geo.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define DEFAULT_PAGE 20
@@ -366,7 +371,7 @@ static char *next_token(vt_rpc_ctx *ctx, PGresult *res, int limit, char kind, ui
     store_vendor r;
     store_row(res, limit - 1, &r);
     page_token t = {.kind = kind, .fingerprint = fp};
-    snprintf(t.key, sizeof t.key, "%s", kind == 'L' ? r.created_key : r.score);
+    snprintf(t.key, sizeof t.key, "%s", r.created_key);
     snprintf(t.id, sizeof t.id, "%s", r.id);
     char *out = vt_rpc_ctx_alloc(ctx, PAGE_TOKEN_MAX);
     if (page_token_encode(&t, out, PAGE_TOKEN_MAX) != VT_OK)
@@ -405,55 +410,150 @@ static int list_vendors(vt_rpc_ctx *ctx, vendor_service *svc,
     return VT_OK;
 }
 
-static int search_vendors(vt_rpc_ctx *ctx, vendor_service *svc,
-                          const Venta__Vendor__V1__SearchVendorsRequest *req,
-                          Venta__Vendor__V1__SearchVendorsResponse *out)
+typedef Venta__Vendor__V1__SearchVendorsRequest SearchRequest;
+typedef Venta__Vendor__V1__HighlightedText HighlightedText;
+
+/* Position, radius and box of a search into r; INVALID_ARGUMENT answered otherwise. */
+static int search_area(vt_rpc_ctx *ctx, const SearchRequest *req, search_request *r)
 {
-    (void)svc;
-    char err[512];
-    if (validate_query(req->q, err, sizeof err) != VT_OK)
-        return invalid(ctx, err);
-    int present = (req->opt_lat_case == VENTA__VENDOR__V1__SEARCH_VENDORS_REQUEST__OPT_LAT_LAT) +
-                  (req->opt_lng_case == VENTA__VENDOR__V1__SEARCH_VENDORS_REQUEST__OPT_LNG_LNG) +
-                  (req->opt_radius_meters_case ==
-                   VENTA__VENDOR__V1__SEARCH_VENDORS_REQUEST__OPT_RADIUS_METERS_RADIUS_METERS);
-    if (present != 0 && present != 3)
+#define HAS(field, FIELD)                                                                          \
+    (req->opt_##field##_case == VENTA__VENDOR__V1__SEARCH_VENDORS_REQUEST__OPT_##FIELD##_##FIELD)
+    int point = HAS(lat, LAT) + HAS(lng, LNG);
+    bool radius = HAS(radius_meters, RADIUS_METERS);
+    int box = HAS(ne_lat, NE_LAT) + HAS(ne_lng, NE_LNG) + HAS(sw_lat, SW_LAT) + HAS(sw_lng, SW_LNG);
+#undef HAS
+    if (point == 1 || (radius && point != 2))
         return vt_rpc_ctx_error(ctx, VT_INVALID_ARGUMENT,
-                                "lat, lng and radiusMeters must be given together or not at all");
-    store_search_args a = {.q = req->q, .near = present == 3};
-    if (a.near) {
+                                "lat and lng must be given together, and radiusMeters with them");
+    if (box != 0 && box != 4)
+        return vt_rpc_ctx_error(ctx, VT_INVALID_ARGUMENT,
+                                "neLat, neLng, swLat and swLng must be given together");
+    if (point == 2) {
         if (!vt_geo_point_valid(req->lat, req->lng))
             return vt_rpc_ctx_error(ctx, VT_INVALID_ARGUMENT,
                                     "lat must be in [-90, 90] and lng in [-180, 180]");
-        if (!(req->radius_meters > 0 && req->radius_meters <= MAX_RADIUS_M))
+        if (radius && !(req->radius_meters > 0 && req->radius_meters <= MAX_RADIUS_M))
             return vt_rpc_ctx_error(ctx, VT_INVALID_ARGUMENT,
                                     "radiusMeters must be more than 0 and at most %.0f",
                                     MAX_RADIUS_M);
-        a.lat = req->lat, a.lng = req->lng, a.radius_m = req->radius_meters;
+        r->near = true;
+        r->lat = req->lat, r->lng = req->lng;
+        r->radius_m = radius ? req->radius_meters : 0;
     }
-    if (check_page_size(ctx, "limit", req->limit, &a.limit) != VT_OK)
+    if (box == 4) {
+        if (!vt_geo_point_valid(req->ne_lat, req->ne_lng) ||
+            !vt_geo_point_valid(req->sw_lat, req->sw_lng) || req->sw_lat > req->ne_lat)
+            return vt_rpc_ctx_error(ctx, VT_INVALID_ARGUMENT,
+                                    "the box needs latitudes in [-90, 90] with swLat <= neLat "
+                                    "and longitudes in [-180, 180]");
+        r->box = true;
+        r->ne_lat = req->ne_lat, r->ne_lng = req->ne_lng;
+        r->sw_lat = req->sw_lat, r->sw_lng = req->sw_lng;
+    }
+    return VT_OK;
+}
+
+static HighlightedText *highlight(vt_rpc_ctx *ctx, const char *text, const search_query *q,
+                                  const search_highlight_opts *o)
+{
+    HighlightedText *h = vt_rpc_ctx_alloc(ctx, sizeof *h);
+    venta__vendor__v1__highlighted_text__init(h);
+    vt_buf b = VT_BUF_INIT;
+    search_highlight_result r;
+    if (search_highlight(text, q, o, &b, &r) && vt_buf_putc(&b, '\0')) {
+        h->value = vt_rpc_ctx_strdup(ctx, b.data);
+        h->match_level = (char *)search_match_level_name(r.level);
+        h->fully_highlighted = r.fully_highlighted;
+        h->matched_words = vt_rpc_ctx_alloc(ctx, q->n * sizeof *h->matched_words + 1);
+        for (size_t i = 0; i < q->n; i++)
+            if (r.matched[i])
+                h->matched_words[h->n_matched_words++] = vt_rpc_ctx_strdup(ctx, q->words[i]);
+    }
+    vt_buf_free(&b);
+    return h;
+}
+
+/* The page's vendors and their matches. */
+static void search_hits(vt_rpc_ctx *ctx, const SearchRequest *req, const search_result *sr,
+                        Venta__Vendor__V1__SearchVendorsResponse *out)
+{
+    int n = sr->res ? PQntuples(sr->res) : 0;
+    vendors_from_rows(ctx, sr->res, n, &out->n_vendors, &out->vendors);
+    out->matches = n ? vt_rpc_ctx_alloc(ctx, (size_t)n * sizeof *out->matches) : NULL;
+    search_highlight_opts o = {"<em>", "</em>", true};
+    if (*req->highlight_pre_tag || *req->highlight_post_tag)
+        o = (search_highlight_opts){req->highlight_pre_tag, req->highlight_post_tag, false};
+    for (int i = 0; i < n; i++) {
+        store_search_hit h;
+        store_search_row(sr->res, i, &h);
+        Venta__Vendor__V1__SearchMatch *m = vt_rpc_ctx_alloc(ctx, sizeof *m);
+        venta__vendor__v1__search_match__init(m);
+        m->name = highlight(ctx, out->vendors[i]->name, &sr->query, &o);
+        m->description = highlight(ctx, out->vendors[i]->description, &sr->query, &o);
+        m->typos = h.typos;
+        if (h.has_distance) {
+            m->opt_distance_meters_case =
+                VENTA__VENDOR__V1__SEARCH_MATCH__OPT_DISTANCE_METERS_DISTANCE_METERS;
+            m->distance_meters = h.distance_m;
+        }
+        out->matches[i] = m;
+    }
+    out->n_matches = (size_t)n;
+    out->total = (int32_t)(sr->total > INT32_MAX ? INT32_MAX : sr->total);
+}
+
+static int search_vendors(vt_rpc_ctx *ctx, vendor_service *svc, const SearchRequest *req,
+                          Venta__Vendor__V1__SearchVendorsResponse *out)
+{
+    char err[512];
+    if (validate_query(req->q, err, sizeof err) != VT_OK)
+        return invalid(ctx, err);
+    search_request r = {.q = req->q,
+                        .open_now = req->open_now,
+                        .online_window_s = req->online_now ? svc->online_window_s : 0};
+    if (search_area(ctx, req, &r) != VT_OK)
         return VT_INVALID_ARGUMENT;
-    char where[96];
-    snprintf(where, sizeof where, "%d|%.17g|%.17g|%.17g", a.near, a.lat, a.lng, a.radius_m);
+    if (check_page_size(ctx, "limit", req->limit, &r.limit) != VT_OK)
+        return VT_INVALID_ARGUMENT;
+    if (req->page < 0)
+        return vt_rpc_ctx_error(ctx, VT_INVALID_ARGUMENT, "page must not be negative");
+    if (strlen(req->highlight_pre_tag) > 64 || strlen(req->highlight_post_tag) > 64)
+        return vt_rpc_ctx_error(ctx, VT_INVALID_ARGUMENT,
+                                "highlightPreTag and highlightPostTag are 64 bytes at most");
+    char where[256];
+    snprintf(where, sizeof where, "%d|%.17g|%.17g|%.17g|%d|%.17g|%.17g|%.17g|%.17g|%d|%d|%d",
+             r.near, r.lat, r.lng, r.radius_m, r.box, r.sw_lat, r.sw_lng, r.ne_lat, r.ne_lng,
+             r.open_now, req->online_now, r.limit);
     const char *parts[] = {"search", req->q, where, NULL};
     uint64_t fp = page_fingerprint(parts);
-    page_token t = {0};
-    bool after = *req->cursor != '\0';
-    if (after && page_token_decode(req->cursor, 'S', &t) != VT_OK)
-        return vt_rpc_ctx_error(ctx, VT_INVALID_ARGUMENT, "cursor is malformed");
-    if (after && t.fingerprint != fp)
-        return vt_rpc_ctx_error(ctx, VT_INVALID_ARGUMENT, "cursor belongs to a different search");
-    if (after)
-        a.after_score = t.key, a.after_id = t.id;
-    int limit = a.limit;
-    a.limit = limit + 1;
-    PGresult *res;
-    int rc = store_search(db(ctx), &a, &res, err, sizeof err);
+    long offset = req->page > 0 ? (long)req->page * r.limit : 0;
+    if (*req->cursor) {
+        page_token t = {0};
+        char *end = NULL;
+        if (page_token_decode(req->cursor, 'S', &t) != VT_OK ||
+            (offset = strtol(t.key, &end, 10), !end || *end || offset < 0))
+            return vt_rpc_ctx_error(ctx, VT_INVALID_ARGUMENT, "cursor is malformed");
+        if (t.fingerprint != fp)
+            return vt_rpc_ctx_error(ctx, VT_INVALID_ARGUMENT,
+                                    "cursor belongs to a different search");
+    }
+    r.offset = offset > SEARCH_HITS_MAX ? SEARCH_HITS_MAX : (int)offset;
+    search_result sr;
+    int rc = search_engine_run(db(ctx), &r, &sr, err, sizeof err);
     if (rc != VT_OK)
         return vt_service_db_error(ctx, "vendor store", rc, err);
-    vendors_from_rows(ctx, res, limit, &out->n_vendors, &out->vendors);
-    out->next_cursor = next_token(ctx, res, limit, 'S', fp);
-    PQclear(res);
+    search_hits(ctx, req, &sr, out);
+    out->next_cursor = "";
+    if (r.offset + (long)out->n_vendors < sr.total && r.offset + r.limit < SEARCH_HITS_MAX &&
+        out->n_vendors > 0) {
+        page_token t = {.kind = 'S', .fingerprint = fp};
+        snprintf(t.key, sizeof t.key, "%ld", (long)r.offset + r.limit);
+        snprintf(t.id, sizeof t.id, "%s", out->vendors[0]->id);
+        char *next = vt_rpc_ctx_alloc(ctx, PAGE_TOKEN_MAX);
+        if (page_token_encode(&t, next, PAGE_TOKEN_MAX) == VT_OK)
+            out->next_cursor = next;
+    }
+    PQclear(sr.res);
     return VT_OK;
 }
 

@@ -15,6 +15,8 @@ typedef struct {
     /* GetVendor's cache (NULL: off) and what says which of its reads may be served. */
     profile_cache *profiles;
     profile_sync *sync;
+    /* SearchVendors' onlineNow: a live position at most this old (seconds). */
+    double online_window_s;
 } vendor_service;
 
 /* Registers every VendorService method on svc (counted and timed by libs/service), with

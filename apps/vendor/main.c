@@ -10,7 +10,9 @@
  * location is written; VENTA_VENDOR_LOCATION_BUFFER (100000) vendors whose position
  * may wait for that write; VENTA_VENDOR_CACHE_ENTRIES (16384, 0 turns it off) vendors
  * GetVendor keeps in memory and VENTA_VENDOR_CACHE_TTL_MS (1000, at most 60000) how long
- * it may serve one (profile_cache.h).
+ * it may serve one (profile_cache.h); VENTA_VENDOR_ONLINE_WINDOW_S (40) how recent a
+ * vendor's last live position must be for SearchVendors' onlineNow (the presence TTL
+ * of 30 s, plus the location cache's interval, plus slack).
  *
  * Stop order on SIGTERM: the gRPC server drains (vt_service_run), then the consumers
  * stop — the location cache writes what it holds, deleted users still queued are
@@ -45,15 +47,16 @@ int main(void)
     /* At most a minute: the TTL bounds how stale a location another replica wrote may
      * look (profile_cache.h). */
     int cache_ttl_ms = (int)vt_config_int("VENTA_VENDOR_CACHE_TTL_MS", 1000, 1, 60000);
+    double online_window_s = (double)vt_config_int("VENTA_VENDOR_ONLINE_WINDOW_S", 40, 1, 3600);
     vt_service *svc = NULL;
     char err[256];
     if (vt_service_new(&spec, &svc, err, sizeof err) != VT_OK) {
         vt_error(NULL, "%s", err);
         return 1;
     }
-    vt_db_pool_set_session_sql(svc->db, store_session_sql);
 
     static vendor_service app; /* the handlers' state: lives as long as main */
+    app.online_window_s = online_window_s;
     if (vendor_service_register(&app, svc) != VT_OK) {
         vt_error(NULL, "cannot register VendorService");
         return 1;

@@ -2,12 +2,13 @@
  * page_token.h — opaque cursors for ListVendors (page_token) and SearchVendors (cursor).
  *
  * A token is base64url (no padding) of "v1|<kind>|<fingerprint>|<sort key>|<vendor id>":
- * the position after the last vendor of the previous page, in the order of the query
- * (keyset pagination: no OFFSET, so pages neither skip nor repeat rows when vendors are
- * added or deleted meanwhile). The fingerprint is a hash of the query's own arguments
- * (owner filter; search text and radius), so a token replayed against another query is
- * refused instead of silently starting somewhere odd. Clients must treat tokens as
- * opaque; the format may change with its version prefix.
+ * for List, the position after the last vendor of the previous page (keyset pagination:
+ * no OFFSET, so pages neither skip nor repeat rows when vendors are added or deleted
+ * meanwhile); for Search, the offset of the next page (search ranks by several keys and
+ * stops at 1000 hits, as Algolia does, so an offset is cheap and exact enough). The fingerprint is
+ * a hash of the query's own arguments (owner filter; search text and radius), so a token replayed
+ * against another query is refused instead of silently starting somewhere odd. Clients must treat
+ * tokens as opaque; the format may change with its version prefix.
  */
 #ifndef VENTA_VENDOR_PAGE_TOKEN_H
 #define VENTA_VENDOR_PAGE_TOKEN_H
@@ -23,7 +24,7 @@
 typedef struct {
     char kind; /* 'L' list, 'S' search */
     uint64_t fingerprint;
-    char key[PAGE_KEY_MAX]; /* created_at text (L) or rank (S) */
+    char key[PAGE_KEY_MAX]; /* created_at text (L) or the next offset (S) */
     char id[VT_UUID_LEN + 1];
 } page_token;
 

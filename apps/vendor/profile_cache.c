@@ -273,7 +273,7 @@ void profile_cache_put(profile_cache *pc, const char *id, uint64_t epoch, profil
     copy.location_at = copy_into(&at, row->location_at);
     copy.created_at = copy_into(&at, row->created_at);
     copy.updated_at = copy_into(&at, row->updated_at);
-    copy.created_key = copy.score = ""; /* List's and Search's keys: not a GetVendor's */
+    copy.created_key = ""; /* List's key: not a GetVendor's */
 
     size_t i = slot_of(pc, key);
     slot *s = &pc->slots[i];

@@ -11,11 +11,10 @@
  * created_at with microseconds for List, the float8 rank (printed shortest-exact, so
  * it round-trips) for Search; ids compare as uuid, never as collated text.
  *
- * Search matches a websearch_to_tsquery on the weighted search_vector (name A,
- * description B), or a trigram word similarity of the query to the name (`<%`, which
- * the GIN trigram index serves) for typos: "tacso" has a word similarity of 0.5 to
- * "Tacos El Gordo". The threshold is a session setting (store_session_sql), set on
- * every connection as it is made. The rank adds ts_rank and the word similarity.
+ * Search (search_engine.c) is two statements over the inverted index of
+ * prisma-free-sql/0011_search.sql: the candidate terms of the query's words, then the
+ * vendors holding a verified term for every word, filtered and ranked in one pass. Its
+ * pages are an offset (Algolia's pages are too), bounded by SEARCH_HITS_MAX.
  *
  * The location cache writes last_location with one UPDATE … FROM unnest(arrays) per
  * batch, like venta-location's upsert: one round trip for thousands of vendors. Every
@@ -40,9 +39,6 @@
         "v.updated_at") ", " TS_US("v.created_at")
 #define NCOLUMNS 15
 #define EVENT_COLUMNS "v.id::text, v.owner_id, v.name, v.is_open"
-
-/* The word similarity above which a name matches a query despite typos. */
-#define SIMILARITY_THRESHOLD "0.4"
 
 const vt_db_statement store_statements[] = {
     /* Creation and deletion by owner serialise per owner (0009_deleted_owners.sql). */
@@ -83,27 +79,54 @@ const vt_db_statement store_statements[] = {
     {"list_all", "SELECT " VENDOR_COLUMNS " FROM vendor.vendors v WHERE v.deleted_at IS NULL "
                  "AND (v.created_at, v.id) > ($1::timestamptz, $2::uuid) "
                  "ORDER BY v.created_at, v.id LIMIT $3::int"},
-    {"search",
-     "SELECT * FROM (SELECT " VENDOR_COLUMNS ", "
-     "(ts_rank(v.search_vector, q.tsq) + word_similarity($1::text, v.name))::float8 AS score, "
-     "v.id AS key_id "
-     "FROM vendor.vendors v, (SELECT websearch_to_tsquery('english', $1::text) AS tsq) q "
-     "WHERE v.deleted_at IS NULL AND (v.search_vector @@ q.tsq OR $1::text <% v.name) "
-     "AND ($2::bool IS NOT TRUE OR ST_DWithin(v.last_location, "
-     "ST_SetSRID(ST_MakePoint($4::float8, $3::float8), 4326)::geography, $5::float8))) s "
-     "WHERE ($6::float8 IS NULL OR (s.score, s.key_id) < ($6::float8, $7::uuid)) "
-     "ORDER BY s.score DESC, s.key_id DESC LIMIT $8::int"},
+    /* Candidate terms of a query (search_engine.c): those sharing a deletion variant
+     * with a query word ($1), and up to $3 terms starting with the last word ($2). */
+    {"search_candidates",
+     "SELECT v.term FROM vendor.search_variants v WHERE v.variant = ANY($1::text[]) "
+     "UNION "
+     "SELECT t.term FROM (SELECT term FROM vendor.search_terms "
+     "WHERE term >= $2::text COLLATE \"C\" AND term < ($2::text || '{') COLLATE \"C\" "
+     "ORDER BY term LIMIT $3::int) t"},
+    /* Vendors holding a matched term for every query word, filtered and ranked: fewer
+     * typos, more words in the name, more exact words, nearer, more recently active. */
+    {"search_rank",
+     "WITH m AS (SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::bool[]) "
+     "AS m(term, i, typos, exact)), "
+     "w AS (SELECT p.vendor_id, m.i, min(m.typos) AS typos, bool_or(p.field = 0) AS in_name, "
+     "bool_or(m.exact) AS exact FROM m JOIN vendor.search_postings p ON p.term = m.term "
+     "GROUP BY p.vendor_id, m.i), "
+     "s AS (SELECT vendor_id, sum(typos)::int AS typos, "
+     "count(*) FILTER (WHERE in_name) AS names, count(*) FILTER (WHERE exact) AS exacts "
+     "FROM w GROUP BY vendor_id HAVING count(*) = $5::int) "
+     "SELECT " VENDOR_COLUMNS ", s.typos, d.dist, count(*) OVER () AS total "
+     "FROM s JOIN vendor.vendors v ON v.id = s.vendor_id "
+     "CROSS JOIN LATERAL (SELECT CASE WHEN $6::bool THEN ST_Distance(v.last_location, "
+     "ST_SetSRID(ST_MakePoint($8::float8, $7::float8), 4326)::geography, false) END "
+     "AS dist) d "
+     "WHERE v.deleted_at IS NULL "
+     "AND ($9::float8 IS NULL OR ST_DWithin(v.last_location, "
+     "ST_SetSRID(ST_MakePoint($8::float8, $7::float8), 4326)::geography, $9::float8)) "
+     "AND ($10::bool IS NOT TRUE OR (CASE WHEN $11::float8 <= $13::float8 "
+     "THEN v.last_location::geometry && ST_MakeEnvelope($11, $12, $13, $14, 4326) "
+     "ELSE v.last_location::geometry && ST_MakeEnvelope($11, $12, 180, $14, 4326) "
+     "OR v.last_location::geometry && ST_MakeEnvelope(-180, $12, $13, $14, 4326) END)) "
+     "AND ($15::bool IS NOT TRUE OR v.is_open) "
+     "AND ($16::float8 IS NULL OR v.last_live_at > now() - make_interval(secs => $16::float8)) "
+     "ORDER BY s.typos, s.names DESC, s.exacts DESC, d.dist NULLS LAST, "
+     "greatest(v.last_location_at, v.updated_at) DESC, v.id "
+     "OFFSET $17::int LIMIT $18::int"},
     {"write_locations",
      "UPDATE vendor.vendors v SET "
      "last_location = ST_SetSRID(ST_MakePoint(t.lng, t.lat), 4326)::geography, "
-     "last_location_at = to_timestamp(t.ts / 1000.0) "
-     "FROM unnest($1::uuid[], $2::float8[], $3::float8[], $4::int8[]) AS t(id, lat, lng, ts) "
+     "last_location_at = to_timestamp(t.ts / 1000.0), "
+     /* The server's clock, not the phone's: online-now compares it with now(). */
+     "last_live_at = CASE WHEN t.live THEN now() ELSE v.last_live_at END "
+     "FROM unnest($1::uuid[], $2::float8[], $3::float8[], $4::int8[], $5::bool[]) "
+     "AS t(id, lat, lng, ts, live) "
      "WHERE v.id = t.id AND v.deleted_at IS NULL "
      "AND (v.last_location_at IS NULL OR v.last_location_at < to_timestamp(t.ts / 1000.0))"},
 };
 const size_t store_nstatements = sizeof store_statements / sizeof store_statements[0];
-const char *const store_session_sql =
-    "SET pg_trgm.word_similarity_threshold = " SIMILARITY_THRESHOLD;
 
 void store_row(PGresult *res, int row, store_vendor *out)
 {
@@ -123,7 +146,6 @@ void store_row(PGresult *res, int row, store_vendor *out)
     out->created_at = PQgetvalue(res, row, 12);
     out->updated_at = PQgetvalue(res, row, 13);
     out->created_key = PQgetvalue(res, row, 14);
-    out->score = PQnfields(res) > NCOLUMNS ? PQgetvalue(res, row, NCOLUMNS) : "";
 }
 
 /* Within the caller's transaction: wait for any other creation or deletion by owner_id. */
@@ -216,23 +238,57 @@ int store_list(vt_db_conn *c, const char *owner_id, const char *after_created, c
     return vt_db_query(c, "list_all", 3, params, res, err, errlen);
 }
 
-int store_search(vt_db_conn *c, const store_search_args *a, PGresult **res, char *err,
-                 size_t errlen)
+int store_search_candidates(vt_db_conn *c, const char *variants, const char *prefix, int prefix_max,
+                            PGresult **res, char *err, size_t errlen)
 {
-    char lat[32], lng[32], radius[32], lim[16];
-    snprintf(lat, sizeof lat, "%.17g", a->lat);
-    snprintf(lng, sizeof lng, "%.17g", a->lng);
-    snprintf(radius, sizeof radius, "%.17g", a->radius_m);
-    snprintf(lim, sizeof lim, "%d", a->limit);
-    const char *params[8] = {a->q,
-                             flag(a->near),
-                             a->near ? lat : NULL,
-                             a->near ? lng : NULL,
-                             a->near ? radius : NULL,
-                             a->after_id ? a->after_score : NULL,
-                             a->after_id,
-                             lim};
-    return vt_db_query(c, "search", 8, params, res, err, errlen);
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", prefix_max);
+    const char *params[3] = {variants, prefix, lim};
+    return vt_db_query(c, "search_candidates", 3, params, res, err, errlen);
+}
+
+int store_search_rank(vt_db_conn *c, const store_rank_args *a, PGresult **res, char *err,
+                      size_t errlen)
+{
+    char num[11][32];
+    snprintf(num[0], sizeof num[0], "%d", a->nwords);
+    snprintf(num[1], sizeof num[1], "%.17g", a->lat);
+    snprintf(num[2], sizeof num[2], "%.17g", a->lng);
+    snprintf(num[3], sizeof num[3], "%.17g", a->radius_m);
+    snprintf(num[4], sizeof num[4], "%.17g", a->sw_lng);
+    snprintf(num[5], sizeof num[5], "%.17g", a->sw_lat);
+    snprintf(num[6], sizeof num[6], "%.17g", a->ne_lng);
+    snprintf(num[7], sizeof num[7], "%.17g", a->ne_lat);
+    snprintf(num[8], sizeof num[8], "%.17g", a->online_window_s);
+    snprintf(num[9], sizeof num[9], "%d", a->offset);
+    snprintf(num[10], sizeof num[10], "%d", a->limit);
+    const char *params[18] = {a->terms,
+                              a->words,
+                              a->typos,
+                              a->exact,
+                              num[0],
+                              flag(a->near),
+                              a->near ? num[1] : NULL,
+                              a->near ? num[2] : NULL,
+                              a->near && a->radius_m > 0 ? num[3] : NULL,
+                              flag(a->box),
+                              a->box ? num[4] : NULL,
+                              a->box ? num[5] : NULL,
+                              a->box ? num[6] : NULL,
+                              a->box ? num[7] : NULL,
+                              flag(a->open_now),
+                              a->online_window_s > 0 ? num[8] : NULL,
+                              num[9],
+                              num[10]};
+    return vt_db_query(c, "search_rank", 18, params, res, err, errlen);
+}
+
+void store_search_row(PGresult *res, int row, store_search_hit *out)
+{
+    out->typos = atoi(PQgetvalue(res, row, NCOLUMNS));
+    out->has_distance = !PQgetisnull(res, row, NCOLUMNS + 1);
+    out->distance_m = out->has_distance ? strtod(PQgetvalue(res, row, NCOLUMNS + 1), NULL) : 0;
+    out->total = atol(PQgetvalue(res, row, NCOLUMNS + 2));
 }
 
 /* ---- the location cache's batch ---- */
@@ -244,10 +300,10 @@ int store_write_locations(vt_db_conn *c, const vt_events_position *rows, size_t 
         *written = 0;
     if (n == 0)
         return VT_OK;
-    vt_buf cols[4];
+    vt_buf cols[5];
     bool ok = true;
     /* Sized up front for the common row, so a batch is built without regrowing. */
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < 5; k++) {
         vt_buf_init(&cols[k]);
         ok = ok && vt_buf_reserve(&cols[k], n * (k == 0 ? 38 : 26) + 8) &&
              vt_buf_putc(&cols[k], '{');
@@ -257,22 +313,24 @@ int store_write_locations(vt_db_conn *c, const vt_events_position *rows, size_t 
         ok = vt_buf_printf(&cols[0], "%s%s", sep, rows[i].vendor_id) &&
              vt_buf_printf(&cols[1], "%s%.17g", sep, rows[i].lat) &&
              vt_buf_printf(&cols[2], "%s%.17g", sep, rows[i].lng) &&
-             vt_buf_printf(&cols[3], "%s%lld", sep, (long long)rows[i].ts);
+             vt_buf_printf(&cols[3], "%s%lld", sep, (long long)rows[i].ts) &&
+             vt_buf_printf(&cols[4], "%s%c", sep, rows[i].live ? 't' : 'f');
     }
-    for (int k = 0; k < 4 && ok; k++)
+    for (int k = 0; k < 5 && ok; k++)
         ok = vt_buf_putc(&cols[k], '}');
     int rc = VT_RESOURCE_EXHAUSTED;
     if (ok) {
-        const char *params[4] = {cols[0].data, cols[1].data, cols[2].data, cols[3].data};
+        const char *params[5] = {cols[0].data, cols[1].data, cols[2].data, cols[3].data,
+                                 cols[4].data};
         PGresult *res = NULL;
-        rc = vt_db_query(c, "write_locations", 4, params, &res, err, errlen);
+        rc = vt_db_query(c, "write_locations", 5, params, &res, err, errlen);
         if (rc == VT_OK && written)
             *written = strtol(PQcmdTuples(res), NULL, 10);
         PQclear(res);
     } else {
         snprintf(err, errlen, "out of memory building a batch of %zu positions", n);
     }
-    for (int k = 0; k < 4; k++)
+    for (int k = 0; k < 5; k++)
         vt_buf_free(&cols[k]);
     return rc;
 }

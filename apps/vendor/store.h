@@ -18,8 +18,6 @@
 
 extern const vt_db_statement store_statements[];
 extern const size_t store_nstatements;
-/* Session settings every connection that searches needs (vt_db_pool_set_session_sql). */
-extern const char *const store_session_sql;
 
 /* One decoded row; every string points into the PGresult. Optional profile fields
  * that are NULL in the table come back as "". */
@@ -31,7 +29,6 @@ typedef struct {
     const char *location_at; /* RFC 3339 with milliseconds, "" without a location */
     const char *created_at, *updated_at;
     const char *created_key; /* created_at with microseconds: List's exact sort key */
-    const char *score;       /* Search rank (text of a float8), "" for other queries */
 } store_vendor;
 
 void store_row(PGresult *res, int row, store_vendor *out);
@@ -80,20 +77,41 @@ int store_owner(vt_db_conn *c, const char *id, PGresult **res, char *err, size_t
 int store_list(vt_db_conn *c, const char *owner_id, const char *after_created, const char *after_id,
                int limit, PGresult **res, char *err, size_t errlen);
 
+/* Terms of the search vocabulary that share a variant with the array literal variants
+ * ({a,b,...}), plus up to prefix_max terms starting with prefix (NULL for none), in
+ * one column. */
+int store_search_candidates(vt_db_conn *c, const char *variants, const char *prefix, int prefix_max,
+                            PGresult **res, char *err, size_t errlen);
+
 typedef struct {
-    const char *q;
-    bool near; /* filter by radius_m around (lat, lng) */
+    /* Array literals of equal length, one entry per (term, query word) match: the term,
+     * the word's index, its typos, and whether it is exact (no typo, not a prefix). */
+    const char *terms, *words, *typos, *exact;
+    int nwords; /* a vendor must match every one of them */
+    bool near;  /* rank by distance from (lat, lng); radius_m > 0 also filters */
     double lat, lng, radius_m;
-    const char *after_score, *after_id; /* keyset: NULL for the first page */
-    int limit;
-} store_search_args;
+    bool box; /* only inside the box (sw_lng > ne_lng crosses the antimeridian) */
+    double sw_lat, sw_lng, ne_lat, ne_lng;
+    bool open_now;
+    double online_window_s; /* > 0: only vendors with a live position this recent */
+    int offset, limit;
+} store_rank_args;
 
-/* Full-text match (websearch syntax) or trigram word similarity on the name, ranked by
- * ts_rank + word_similarity, then id, both descending. */
-int store_search(vt_db_conn *c, const store_search_args *a, PGresult **res, char *err,
-                 size_t errlen);
+/* The ranked page of vendors: store_row's columns, then store_search_row's. */
+int store_search_rank(vt_db_conn *c, const store_rank_args *a, PGresult **res, char *err,
+                      size_t errlen);
 
-/* One UPDATE for n positions (distinct vendor ids; lat, lng and ts are written); a position older
+typedef struct {
+    int typos;
+    bool has_distance;
+    double distance_m;
+    long total; /* rows of the whole result, on every row */
+} store_search_hit;
+
+void store_search_row(PGresult *res, int row, store_search_hit *out);
+
+/* One UPDATE for n positions (distinct vendor ids; lat, lng and ts are written, and a live
+ * one stamps last_live_at with the server's time: online-now); a position older
  * than the stored one, or of a deleted or unknown vendor, changes nothing. *written (may be NULL)
  * receives the rows changed. */
 int store_write_locations(vt_db_conn *c, const vt_events_position *rows, size_t n, long *written,

@@ -1,0 +1,137 @@
+/*
+ * search_engine.c — see search_engine.h.
+ *
+ * The variants of every query word go in one array; the vocabulary answers with every
+ * term sharing one, plus the terms the last word starts. Each candidate is then checked
+ * against each word by search_words_match (the distance decides, not the variant), and
+ * the matches (term, word, typos, exact) go to the ranking statement as arrays. A word
+ * with no match means no vendor can match them all: the second round trip is skipped.
+ *
+ * Array literals are safe to build by hand here: folded terms are [a-z0-9] only.
+ */
+#include "search_engine.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    vt_buf terms, words, typos, exact;
+    int n;
+} matches;
+
+static bool add_match(matches *m, const char *term, size_t i, const search_match *sm)
+{
+    const char *sep = m->n ? "," : "";
+    m->n++;
+    return vt_buf_printf(&m->terms, "%s%s", sep, term) &&
+           vt_buf_printf(&m->words, "%s%zu", sep, i) &&
+           vt_buf_printf(&m->typos, "%s%d", sep, sm->typos) &&
+           vt_buf_printf(&m->exact, "%s%c", sep, !sm->prefix && sm->typos == 0 ? 't' : 'f');
+}
+
+/* {v1,v2,...} of every word's variants. */
+static bool variants_literal(const search_query *q, vt_buf *out)
+{
+    char(*v)[SEARCH_WORD_MAX + 1] = malloc(SEARCH_VARIANTS_MAX * sizeof *v);
+    if (!v)
+        return false;
+    bool ok = vt_buf_putc(out, '{');
+    bool first = true;
+    for (size_t i = 0; i < q->n && ok; i++) {
+        size_t n = search_words_deletes(q->words[i], q->lens[i], v);
+        for (size_t k = 0; k < n && ok; k++, first = false)
+            ok = vt_buf_printf(out, "%s%s", first ? "" : ",", v[k]);
+    }
+    free(v);
+    return ok && vt_buf_putc(out, '}');
+}
+
+static void matches_free(matches *m)
+{
+    vt_buf_free(&m->terms);
+    vt_buf_free(&m->words);
+    vt_buf_free(&m->typos);
+    vt_buf_free(&m->exact);
+}
+
+/* Verify each candidate term against each word; which words found any. */
+static bool verify(const search_query *q, PGresult *cands, matches *m, bool found[])
+{
+    bool ok = vt_buf_putc(&m->terms, '{') && vt_buf_putc(&m->words, '{') &&
+              vt_buf_putc(&m->typos, '{') && vt_buf_putc(&m->exact, '{');
+    for (int r = 0; r < PQntuples(cands) && ok; r++) {
+        const char *term = PQgetvalue(cands, r, 0);
+        size_t tlen = (size_t)PQgetlength(cands, r, 0);
+        for (size_t i = 0; i < q->n && ok; i++) {
+            search_match sm = search_words_match(q->words[i], q->lens[i], i + 1 == q->n, term, tlen);
+            if (sm.matched) {
+                found[i] = true;
+                ok = add_match(m, term, i, &sm);
+            }
+        }
+    }
+    return ok && vt_buf_putc(&m->terms, '}') && vt_buf_putc(&m->words, '}') &&
+           vt_buf_putc(&m->typos, '}') && vt_buf_putc(&m->exact, '}');
+}
+
+int search_engine_run(vt_db_conn *c, const search_request *r, search_result *out, char *err,
+                      size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    search_query_parse(r->q, &out->query);
+    const search_query *q = &out->query;
+    if (q->n == 0 || r->offset >= SEARCH_HITS_MAX)
+        return VT_OK;
+    vt_buf variants = VT_BUF_INIT;
+    if (!variants_literal(q, &variants)) {
+        vt_buf_free(&variants);
+        snprintf(err, errlen, "out of memory");
+        return VT_RESOURCE_EXHAUSTED;
+    }
+    PGresult *cands = NULL;
+    int rc = store_search_candidates(c, variants.data, q->words[q->n - 1], SEARCH_PREFIX_TERMS_MAX,
+                                     &cands, err, errlen);
+    vt_buf_free(&variants);
+    if (rc != VT_OK)
+        return rc;
+    matches m = {0};
+    bool found[SEARCH_QUERY_WORDS_MAX] = {false};
+    bool ok = verify(q, cands, &m, found);
+    PQclear(cands);
+    bool all = ok;
+    for (size_t i = 0; i < q->n; i++)
+        all = all && found[i];
+    if (!ok) {
+        snprintf(err, errlen, "out of memory");
+        rc = VT_RESOURCE_EXHAUSTED;
+    } else if (all) {
+        int limit = r->offset + r->limit > SEARCH_HITS_MAX ? SEARCH_HITS_MAX - r->offset : r->limit;
+        store_rank_args a = {.terms = m.terms.data,
+                             .words = m.words.data,
+                             .typos = m.typos.data,
+                             .exact = m.exact.data,
+                             .nwords = (int)q->n,
+                             .near = r->near,
+                             .lat = r->lat,
+                             .lng = r->lng,
+                             .radius_m = r->radius_m,
+                             .box = r->box,
+                             .sw_lat = r->sw_lat,
+                             .sw_lng = r->sw_lng,
+                             .ne_lat = r->ne_lat,
+                             .ne_lng = r->ne_lng,
+                             .open_now = r->open_now,
+                             .online_window_s = r->online_window_s,
+                             .offset = r->offset,
+                             .limit = limit};
+        rc = store_search_rank(c, &a, &out->res, err, errlen);
+        if (rc == VT_OK && PQntuples(out->res) > 0) {
+            store_search_hit h;
+            store_search_row(out->res, 0, &h);
+            out->total = h.total;
+        }
+    }
+    matches_free(&m);
+    return rc;
+}
