@@ -10,8 +10,8 @@
  *
  * One executable, one venta-vendor and one database for all of them (later cases build
  * on earlier ones), split by feature: test_vendor_crud.c, test_vendor_list_search.c,
- * test_vendor_replicas.c, test_vendor_ops.c; the plumbing they share (the service, gRPC
- * calls, the NATS observer, metrics) is vendor_test_util.c. This file owns the test
+ * test_vendor_search.c, test_vendor_replicas.c, test_vendor_ops.c; the plumbing they share (the
+ * service, gRPC calls, the NATS observer, metrics) is vendor_test_util.c. This file owns the test
  * counters and runs the features in order.
  */
 #define VT_TEST_COUNTERS_HERE
@@ -30,6 +30,7 @@ int main(void)
     start_service();
     vendor_crud_tests();
     vendor_list_search_tests();
+    vendor_search_tests();
     vendor_replicas_tests();
     vendor_ops_tests();
     vt_bus_unsubscribe(sub);

@@ -1,7 +1,7 @@
 /*
  * test_vendor_list_search.c — venta-vendor: keyset pagination without duplicates or gaps,
  * the last-known location fed from loc.>, search ranking, typo tolerance and the radius
- * filter.
+ * filter (the search of issue #19 in depth: test_vendor_search.c).
  */
 #include "vendor_test_util.h"
 
@@ -121,7 +121,10 @@ static void test_search(void)
     VT_CHECK_INT(search("BURGERS", NULL, NULL, NULL, 0, "", &pg), VT_OK); /* stemming, case */
     VT_CHECK_INT(pg.n, 1);
     VT_CHECK(page_has(&pg, burger));
+    /* Quotes and minus signs are separators: every word must match. */
     VT_CHECK_INT(search("\"carne asada\" -pizza", NULL, NULL, NULL, 0, "", &pg), VT_OK);
+    VT_CHECK_INT(pg.n, 0);
+    VT_CHECK_INT(search("\"carne asada\"", NULL, NULL, NULL, 0, "", &pg), VT_OK);
     VT_CHECK_INT(pg.n, 1);
     VT_CHECK(page_has(&pg, tacos));
     VT_CHECK_INT(search("'; DROP TABLE vendor.vendors; --", NULL, NULL, NULL, 0, "", &pg), VT_OK);
@@ -154,7 +157,9 @@ static void test_search(void)
 
     VT_CHECK_INT(search("tacos", &lat, NULL, NULL, 0, "", NULL), VT_INVALID_ARGUMENT);
     VT_CHECK(strstr(msg, "radiusMeters") != NULL);
-    VT_CHECK_INT(search("tacos", &lat, &lng, NULL, 0, "", NULL), VT_INVALID_ARGUMENT);
+    /* A position without a radius ranks by distance and filters nothing. */
+    VT_CHECK_INT(search("tacos", &london_lat, &london_lng, NULL, 0, "", &pg), VT_OK);
+    VT_CHECK_INT(pg.n, 2);
     double zero = 0, bad_lat = 91;
     VT_CHECK_INT(search("tacos", &lat, &lng, &zero, 0, "", NULL), VT_INVALID_ARGUMENT);
     VT_CHECK(strstr(msg, "radiusMeters") != NULL);

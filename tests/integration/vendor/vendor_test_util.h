@@ -115,6 +115,7 @@ bool wait_location(const char *id, double lat);
 /* The cases of each test_vendor_<feature>.c, in order. */
 void vendor_crud_tests(void);
 void vendor_list_search_tests(void);
+void vendor_search_tests(void);
 void vendor_replicas_tests(void);
 void vendor_ops_tests(void);
 
