@@ -12,11 +12,11 @@
  *   (:50052), VENTA_LOCATION_ADDR (:50053), VENTA_REDIS_URL (required),
  *   CLERK_JWT_KEY | VENTA_JWKS_FILE (+ VENTA_JWT_ISSUER, VENTA_JWT_AUTHORIZED_PARTIES,
  *   VENTA_JWT_CLOCK_SKEW_S), CLERK_WEBHOOK_SIGNING_SECRET (alias CLERK_WEBHOOK_SECRET),
- *   REVENUECAT_WEBHOOK_AUTH, VENTA_CORS_ORIGINS, VENTA_RATE_LIMIT_IP (600),
- *   VENTA_RATE_LIMIT_USER (300), VENTA_RATE_LIMIT_WINDOW_S (60),
- *   VENTA_TRUST_FORWARDED_FOR (false), VENTA_UPSTREAM_TIMEOUT_MS (5000),
- *   VENTA_HTTP_HEADER_TIMEOUT_S (10), VENTA_HTTP_BODY_TIMEOUT_S (10),
- *   VENTA_HTTP_KEEPALIVE_S (5), VENTA_SHUTDOWN_GRACE_MS (10000). See docs/gateway.md.
+ *   REVENUECAT_WEBHOOK_AUTH, VENTA_ALGOLIA_SEARCH_KEY, VENTA_CORS_ORIGINS, VENTA_RATE_LIMIT_IP
+ * (600), VENTA_RATE_LIMIT_USER (300), VENTA_RATE_LIMIT_WINDOW_S (60), VENTA_TRUST_FORWARDED_FOR
+ * (false), VENTA_UPSTREAM_TIMEOUT_MS (5000), VENTA_HTTP_HEADER_TIMEOUT_S (10),
+ * VENTA_HTTP_BODY_TIMEOUT_S (10), VENTA_HTTP_KEEPALIVE_S (5), VENTA_SHUTDOWN_GRACE_MS (10000). See
+ * docs/gateway.md.
  *
  * SIGTERM/SIGINT: stop listening, answer new requests on open connections with 503 and
  * close them, let requests in flight finish (up to the grace period), then exit 0.
@@ -98,6 +98,7 @@ static void read_config(rest_app *app)
         cfg->svix_configured = true;
     }
     cfg->revenuecat_auth = vt_config_str("REVENUECAT_WEBHOOK_AUTH", NULL);
+    cfg->algolia_search_key = vt_config_str("VENTA_ALGOLIA_SEARCH_KEY", NULL);
 
     const char *bad = NULL;
     if (vt_auth_verifier_new_from_env(&app->verifier, &bad, err, sizeof err))

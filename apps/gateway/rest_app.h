@@ -12,6 +12,7 @@
  *   rest_dispatch.c     route, auth, rate limit, transcode, call     → everything below
  *   rest_vendor_get.c   GET /vendors/{id}: vendor, then live position → upstream, req
  *   rest_webhooks.c     Clerk (Svix) and RevenueCat → UserService    → upstream, req
+ *   rest_algolia.c      Algolia's query API → SearchVendors          → algolia_shapes, upstream
  *   rest_upstream.c     async rpc → handoff → loop; /readyz          → req, metrics
  *   rest_ratelimit.c    fixed-window counters in Redis, one EVAL     → req, metrics
  *   rest_cors.c         allowed origins and preflight                → req
@@ -56,7 +57,8 @@ typedef struct {
     bool origin_any;
     vt_auth_svix_key svix_key;
     bool svix_configured;
-    const char *revenuecat_auth; /* NULL when unconfigured */
+    const char *revenuecat_auth;    /* NULL when unconfigured */
+    const char *algolia_search_key; /* VENTA_ALGOLIA_SEARCH_KEY; NULL: only JWTs search */
 } rest_config;
 
 struct rest_app {

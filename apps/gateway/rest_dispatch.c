@@ -9,6 +9,7 @@
  * only because the user's own window needs its `sub`.
  */
 #include "rest_dispatch.h"
+#include "rest_algolia.h"
 #include "rest_app.h"
 #include "rest_cors.h"
 #include "rest_legacy.h"
@@ -282,6 +283,10 @@ void rest_dispatch(rest_req *req)
         return;
     case REST_H_LEGACY_HEALTH:
         rest_legacy_health(req);
+        return;
+    case REST_H_ALGOLIA_QUERY:
+    case REST_H_ALGOLIA_QUERIES:
+        rest_algolia_start(req);
         return;
     case REST_H_RPC:
     case REST_H_LOCATION_PUT:

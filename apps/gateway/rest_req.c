@@ -9,6 +9,7 @@
  * already gone (req->wsi == NULL) the body is dropped. Metrics count the response either way, so a
  * disconnect mid-call still shows up by route and status.
  */
+#include "rest_algolia_shapes.h"
 #include "rest_req.h"
 #include "rest_app.h"
 #include "rest_metrics.h"
@@ -52,6 +53,8 @@ static void req_free(rest_req *req)
     free(req->resp);
     free(req->auth_error);
     vt_buf_free(&req->held_items);
+    if (req->held_state && req->held_state_free)
+        req->held_state_free(req->held_state);
     if (req->held)
         protobuf_c_message_free_unpacked(req->held, NULL);
     if (req->held_reply)
@@ -163,6 +166,10 @@ static const char *legacy_error_type(int http_status)
 static void put_error_body(vt_buf *b, const rest_req *req, int http_status, const char *code,
                            const char *msg)
 {
+    if (req->route && req->route->algolia) {
+        rest_algolia_error_json(http_status, msg, b);
+        return;
+    }
     bool legacy = req->route && req->route->legacy;
     vt_buf_puts(b, "{\"error\":{");
     if (legacy) {

@@ -27,7 +27,7 @@
 struct lws;
 typedef struct rest_app rest_app;
 
-#define REST_HDR_MAX 8
+#define REST_HDR_MAX 12
 typedef struct {
     char name[40]; /* lower case, no colon */
     char *value;
@@ -65,6 +65,8 @@ typedef struct rest_req {
     vt_buf held_items;        /* an answer built over several calls (GET /user/vendors) */
     int pages;                /* calls made for it */
     char *auth_error;         /* why the bearer token was refused, NULL when accepted */
+    void *held_state;         /* a handler's own state over several calls (Algolia's) */
+    void (*held_state_free)(void *state);
     /* rate limit outcome, for headers */
     bool rl_have;
     long rl_limit, rl_remaining, rl_reset_s;

@@ -98,6 +98,12 @@ const rest_route rest_routes[] = {
      .legacy = true},
     {REST_POST, "/webhook/subscription", REST_H_WEBHOOK_REVENUECAT, .ok_status = 200,
      .query = q_none, .legacy = true},
+    /* Algolia's query API (rest_algolia.c): its own key or a JWT, its error shape. The
+     * multi-query's index segment is "*". */
+    {REST_POST, "/1/indexes/{id}/query", REST_H_ALGOLIA_QUERY, false, REST_UP_VENDOR, VENDOR_SVC,
+     "SearchVendors", .query = q_none, .ok_status = 200, .algolia = true},
+    {REST_POST, "/1/indexes/{id}/queries", REST_H_ALGOLIA_QUERIES, false, REST_UP_VENDOR,
+     VENDOR_SVC, "SearchVendors", .query = q_none, .ok_status = 200, .algolia = true},
 };
 const int rest_nroutes = (int)(sizeof rest_routes / sizeof rest_routes[0]);
 

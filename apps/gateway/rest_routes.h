@@ -62,6 +62,9 @@ typedef enum {
     REST_H_LEGACY_VENDOR_UPDATE,
     REST_H_LEGACY_USER_VENDORS,
     REST_H_LEGACY_HEALTH,
+    /* Algolia's query API (rest_algolia.c) */
+    REST_H_ALGOLIA_QUERY,
+    REST_H_ALGOLIA_QUERIES,
 } rest_handler_kind;
 
 typedef struct rest_route {
@@ -79,7 +82,8 @@ typedef struct rest_route {
     const rest_query_map *query; /* {NULL, NULL}-terminated */
     int ok_status;               /* 200, 201, 204 */
     const char *file;            /* REST_H_STATIC: which file of web/ */
-    bool legacy; /* a route of the original Venta backend: its error envelope (rest_req.c) */
+    bool legacy;  /* a route of the original Venta backend: its error envelope (rest_req.c) */
+    bool algolia; /* Algolia's query API: its error body {"message","status"} (rest_req.c) */
 } rest_route;
 
 extern const rest_route rest_routes[];

@@ -183,9 +183,11 @@ static int on_http(rest_app *app, struct lws *wsi, pss_t *pss, const char *uri)
         snprintf(req->origin, sizeof req->origin, "%s", origin);
         free(origin);
     }
-    static const char *const custom[] = {
-        "x-request-id", "svix-id",           "svix-timestamp",    "svix-signature",
-        "webhook-id",   "webhook-timestamp", "webhook-signature", "access-control-request-method"};
+    static const char *const custom[] = {"x-request-id",      "svix-id",
+                                         "svix-timestamp",    "svix-signature",
+                                         "webhook-id",        "webhook-timestamp",
+                                         "webhook-signature", "access-control-request-method",
+                                         "x-algolia-api-key"};
     for (size_t i = 0; i < sizeof custom / sizeof custom[0]; i++)
         capture_custom(req, wsi, custom[i]);
     capture_token(req, wsi, "access-control-request-headers", WSI_TOKEN_HTTP_AC_REQUEST_HEADERS);
