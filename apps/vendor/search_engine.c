@@ -64,7 +64,8 @@ static bool verify(const search_query *q, PGresult *cands, matches *m, bool foun
         const char *term = PQgetvalue(cands, r, 0);
         size_t tlen = (size_t)PQgetlength(cands, r, 0);
         for (size_t i = 0; i < q->n && ok; i++) {
-            search_match sm = search_words_match(q->words[i], q->lens[i], i + 1 == q->n, term, tlen);
+            search_match sm =
+                search_words_match(q->words[i], q->lens[i], i + 1 == q->n, term, tlen);
             if (sm.matched) {
                 found[i] = true;
                 ok = add_match(m, term, i, &sm);

@@ -43,8 +43,7 @@ static bool put_text(vt_buf *out, const char *s, size_t n, bool escape)
 }
 
 /* How many folded characters of w to wrap: all of it, a prefix of it, or 0. */
-static size_t wrapped_chars(const search_word *w, const search_query *q,
-                            search_highlight_result *r)
+static size_t wrapped_chars(const search_word *w, const search_query *q, search_highlight_result *r)
 {
     size_t best = 0;
     for (size_t i = 0; i < q->n; i++) {
@@ -76,9 +75,8 @@ bool search_highlight(const char *text, const search_query *q, const search_high
         if (chars == 0)
             continue;
         whole += chars == words[k].len;
-        size_t bytes = chars == words[k].len
-                           ? words[k].end - words[k].start
-                           : search_words_prefix_bytes(text, &words[k], chars);
+        size_t bytes = chars == words[k].len ? words[k].end - words[k].start
+                                             : search_words_prefix_bytes(text, &words[k], chars);
         ok = put_text(out, text + at, words[k].start - at, o->escape) && vt_buf_puts(out, o->pre) &&
              put_text(out, text + words[k].start, bytes, o->escape) && vt_buf_puts(out, o->post);
         at = words[k].start + bytes;
@@ -88,16 +86,14 @@ bool search_highlight(const char *text, const search_query *q, const search_high
     size_t matched = 0;
     for (size_t i = 0; i < q->n; i++)
         matched += r->matched[i];
-    r->level = matched == 0             ? SEARCH_MATCH_NONE
-               : matched == q->n        ? SEARCH_MATCH_FULL
-                                        : SEARCH_MATCH_PARTIAL;
+    r->level = matched == 0      ? SEARCH_MATCH_NONE
+               : matched == q->n ? SEARCH_MATCH_FULL
+                                 : SEARCH_MATCH_PARTIAL;
     r->fully_highlighted = n > 0 && whole == n;
     return ok;
 }
 
 const char *search_match_level_name(search_match_level level)
 {
-    return level == SEARCH_MATCH_FULL      ? "full"
-           : level == SEARCH_MATCH_PARTIAL ? "partial"
-                                           : "none";
+    return level == SEARCH_MATCH_FULL ? "full" : level == SEARCH_MATCH_PARTIAL ? "partial" : "none";
 }

@@ -50,8 +50,8 @@ static void test_issue_examples(void)
     create_id("user_typist", "Taco Truck Zeta", "al pastor and horchata", zeta);
     char other[VT_UUID_LEN + 1];
     create_id("user_typist", "Tako Sushi", "nigiri and maki", other);
-    const char *found[] = {"Taco Truk", "Tako Truk", "horch", "horchatta",
-                           "taco truck zeta", "TACO", "Hörchata", "zeta horch", "tace"};
+    const char *found[] = {"Taco Truk", "Tako Truk", "horch",      "horchatta", "taco truck zeta",
+                           "TACO",      "Hörchata",  "zeta horch", "tace"};
     for (size_t i = 0; i < sizeof found / sizeof found[0]; i++) {
         SearchRes *res = find_q(found[i]);
         bool has = rank_of(res, zeta) >= 0;
@@ -117,9 +117,9 @@ static void set_updated(const char *id, const char *ago)
 static void test_ranking(void)
 {
     char exact[VT_UUID_LEN + 1], typo[VT_UUID_LEN + 1], desc[VT_UUID_LEN + 1];
-    create_id("user_rank", "Gelato Corner", "", typo);         /* "gelatto": 1 typo */
+    create_id("user_rank", "Gelato Corner", "", typo);                   /* "gelatto": 1 typo */
     create_id("user_rank", "Corner Cafe", "gelatto and espresso", desc); /* exact, description */
-    create_id("user_rank", "Gelatto Bros", "", exact);         /* exact, name */
+    create_id("user_rank", "Gelatto Bros", "", exact);                   /* exact, name */
     SearchRes *res = find_q("gelatto");
     VT_REQUIRE(res && res->n_vendors == 3);
     VT_CHECK_STR(res->vendors[0]->id, exact); /* no typo, in the name */
@@ -189,7 +189,7 @@ static void test_filters(void)
     free_msg(v);
     create_id("user_filter", "Kava Cart Samoa", "kava", samoa);
     create_id("user_filter", "Kava Cart Paris", "kava", paris);
-    publish_live(fiji, -17.7134, 178.0650);          /* just west of the antimeridian */
+    publish_live(fiji, -17.7134, 178.0650); /* just west of the antimeridian */
     publish_location(samoa, -13.7590, -172.1046, vt_now_ms(), NULL); /* stored, not live */
     publish_location(paris, 48.8566, 2.3522, vt_now_ms(), NULL);
     VT_CHECK(wait_location(fiji, -17.7134));
@@ -347,8 +347,8 @@ static void test_sql_folding_matches_c(void)
     size_t n = search_words_split(text, strlen(text), w, 64, NULL);
     char c_words[2048] = "";
     for (size_t i = 0; i < n; i++)
-        snprintf(c_words + strlen(c_words), sizeof c_words - strlen(c_words), "%s%s",
-                 i ? " " : "", w[i].text);
+        snprintf(c_words + strlen(c_words), sizeof c_words - strlen(c_words), "%s%s", i ? " " : "",
+                 w[i].text);
     VT_CHECK_STR(PQgetvalue(r, 0, 0), c_words);
     PQclear(r);
 }

@@ -180,7 +180,8 @@ static void test_distance(void)
 
 static bool shares_variant(const char *a, const char *b)
 {
-    static char va[SEARCH_VARIANTS_MAX][SEARCH_WORD_MAX + 1], vb[SEARCH_VARIANTS_MAX][SEARCH_WORD_MAX + 1];
+    static char va[SEARCH_VARIANTS_MAX][SEARCH_WORD_MAX + 1],
+        vb[SEARCH_VARIANTS_MAX][SEARCH_WORD_MAX + 1];
     size_t na = search_words_deletes(a, strlen(a), va), nb = search_words_deletes(b, strlen(b), vb);
     for (size_t i = 0; i < na; i++)
         for (size_t j = 0; j < nb; j++)
