@@ -69,8 +69,8 @@ static bool authorized(rest_req *req)
     vt_auth_identity id;
     if (req->authorization &&
         vt_auth_bearer_token(req->authorization, &token, &len, err, sizeof err) == VT_OK &&
-        vt_auth_verify(req->app->verifier, token, len, (int64_t)time(NULL), &id, err,
-                       sizeof err) == VT_OK) {
+        vt_auth_verify(req->app->verifier, token, len, (int64_t)time(NULL), &id, err, sizeof err) ==
+            VT_OK) {
         snprintf(req->user_id, sizeof req->user_id, "%s", id.sub);
         return true;
     }
@@ -159,8 +159,7 @@ static void after_ratelimit(rest_req *req, bool allowed)
         s->multi = true;
         rc = rest_algolia_parse_queries(req->body, req->body_len, s->q, &s->n, err, sizeof err);
     } else {
-        rc = rest_algolia_parse_query(req->id, req->body, req->body_len, &s->q[0], err,
-                                      sizeof err);
+        rc = rest_algolia_parse_query(req->id, req->body, req->body_len, &s->q[0], err, sizeof err);
         s->n = rc == VT_OK ? 1 : 0;
     }
     if (rc != VT_OK) {

@@ -79,8 +79,8 @@ static int read_params_string(const char *s, json_t *p, char *err, size_t errlen
             free(key);
             free(val);
             if (!ok) {
-                snprintf(err, errlen, "params: malformed parameter \"%.*s\"", (int)(n > 40 ? 40 : n),
-                         s);
+                snprintf(err, errlen, "params: malformed parameter \"%.*s\"",
+                         (int)(n > 40 ? 40 : n), s);
                 return VT_INVALID_ARGUMENT;
             }
         }
@@ -268,8 +268,9 @@ static int apply_params(json_t *p, rest_algolia_query *q, char *err, size_t errl
     }
     json_t *fv = json_object_get(p, "filters");
     if (fv && (!json_is_string(fv) || get_filters(json_string_value(fv), req) != VT_OK)) {
-        snprintf(err, errlen, "filters: only open:true and online:true (joined by AND) are "
-                              "supported");
+        snprintf(err, errlen,
+                 "filters: only open:true and online:true (joined by AND) are "
+                 "supported");
         return VT_INVALID_ARGUMENT;
     }
     const char *pre = get_str(p, "highlightPreTag"), *post = get_str(p, "highlightPostTag");
@@ -341,8 +342,7 @@ static int parse_object(const char *index, json_t *obj, rest_algolia_query *q, c
     json_t *v;
     json_object_foreach(obj, key, v)
     {
-        if (strcmp(key, "params") == 0 || strcmp(key, "indexName") == 0 ||
-            strcmp(key, "type") == 0)
+        if (strcmp(key, "params") == 0 || strcmp(key, "indexName") == 0 || strcmp(key, "type") == 0)
             continue;
         json_object_set(p, key, v);
         json_object_set(fields, key, v);
@@ -373,15 +373,16 @@ static json_t *load_object(const char *body, size_t len, char *err, size_t errle
     json_error_t jerr;
     json_t *root = len ? json_loadb(body, len, 0, &jerr) : json_object(); /* no body: {} */
     if (!json_is_object(root)) {
-        snprintf(err, errlen, "%s", root ? "the body must be a JSON object" : "the body is not valid JSON");
+        snprintf(err, errlen, "%s",
+                 root ? "the body must be a JSON object" : "the body is not valid JSON");
         json_decref(root);
         return NULL;
     }
     return root;
 }
 
-int rest_algolia_parse_query(const char *index, const char *body, size_t len,
-                             rest_algolia_query *q, char *err, size_t errlen)
+int rest_algolia_parse_query(const char *index, const char *body, size_t len, rest_algolia_query *q,
+                             char *err, size_t errlen)
 {
     memset(q, 0, sizeof *q);
     json_t *root = load_object(body, len, err, errlen);
@@ -453,7 +454,8 @@ static void put_highlight(vt_buf *b, const char *key, const Venta__Vendor__V1__H
     vt_buf_printf(b, "\"%s\":{", key);
     put_key_string(b, "value", h ? h->value : plain);
     vt_buf_putc(b, ',');
-    put_key_string(b, "matchLevel", h && h->match_level && *h->match_level ? h->match_level : "none");
+    put_key_string(b, "matchLevel",
+                   h && h->match_level && *h->match_level ? h->match_level : "none");
     vt_buf_puts(b, ",\"matchedWords\":[");
     for (size_t i = 0; h && i < h->n_matched_words; i++) {
         if (i)
@@ -471,8 +473,9 @@ static void put_hit(vt_buf *b, const Venta__Vendor__V1__Vendor *v,
 {
     vt_buf_putc(b, '{');
     put_key_string(b, "objectID", v->id);
-    static const char *const keys[] = {"id",      "name",         "description", "email", "phone",
-                                       "website", "primaryImage", "createdAt",   "updatedAt"};
+    static const char *const keys[] = {"id",           "name",      "description",
+                                       "email",        "phone",     "website",
+                                       "primaryImage", "createdAt", "updatedAt"};
     const char *vals[] = {v->id,      v->name,          v->description, v->email,     v->phone,
                           v->website, v->profile_image, v->created_at,  v->updated_at};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {

@@ -37,8 +37,8 @@ typedef struct {
 
 /* The body of /1/indexes/{index}/query into q. VT_OK, or VT_INVALID_ARGUMENT with the
  * reason in err (q then holds nothing to free). */
-int rest_algolia_parse_query(const char *index, const char *body, size_t len,
-                             rest_algolia_query *q, char *err, size_t errlen);
+int rest_algolia_parse_query(const char *index, const char *body, size_t len, rest_algolia_query *q,
+                             char *err, size_t errlen);
 
 /* The body of /1/indexes/x/queries ({"requests":[{indexName, params | fields}...]}) into
  * qs (REST_ALGOLIA_QUERIES_MAX entries), *n of them. Same errors; on error none is left

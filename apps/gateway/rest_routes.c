@@ -41,9 +41,20 @@ static const rest_query_map q_nearby[] = {{"lat", "lat", true},
                                           {"limit", "limit", false},
                                           {NULL, NULL, false}};
 static const rest_query_map q_search[] = {
-    {"q", "q", false},         {"lat", "lat", false},
-    {"lng", "lng", false},     {"radius", "radius_meters", false},
-    {"limit", "limit", false}, {"cursor", "cursor", false},
+    {"q", "q", false},
+    {"lat", "lat", false},
+    {"lng", "lng", false},
+    {"radius", "radius_meters", false},
+    {"limit", "limit", false},
+    {"cursor", "cursor", false},
+    /* issue #19: a box, the open-now and online-now filters, a page number */
+    {"neLat", "ne_lat", false},
+    {"neLng", "ne_lng", false},
+    {"swLat", "sw_lat", false},
+    {"swLng", "sw_lng", false},
+    {"openNow", "open_now", false},
+    {"onlineNow", "online_now", false},
+    {"page", "page", false},
     {NULL, NULL, false}};
 
 static const char *const req_latlng[] = {"lat", "lng", NULL};
