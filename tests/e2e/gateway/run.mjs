@@ -14,6 +14,7 @@ import * as jose from 'jose';
 import { Mesh, sleep } from './mesh.mjs';
 import keepalive from '../lib/keepalive.js';
 import legacyRoutes from './legacy.mjs';
+import algoliaRoutes, { ALGOLIA_KEY } from './algolia.mjs';
 
 const [buildDir, srcDir] = process.argv.slice(2);
 const ISSUER = 'https://clerk.venta.test';
@@ -161,6 +162,7 @@ async function main() {
     VENTA_JWT_AUTHORIZED_PARTIES: `${AZP},http://other.venta.test`,
     CLERK_WEBHOOK_SIGNING_SECRET: SVIX_SECRET,
     REVENUECAT_WEBHOOK_AUTH: RC_AUTH,
+    VENTA_ALGOLIA_SEARCH_KEY: ALGOLIA_KEY,
     VENTA_CORS_ORIGINS: `${ORIGIN}, https://admin.venta.test`,
     VENTA_RATE_LIMIT_IP: String(RATE),
     VENTA_RATE_LIMIT_USER: String(RATE),
@@ -693,6 +695,7 @@ async function main() {
   });
 
   await legacyRoutes({ mesh, api, token, test, clerkUser, clerkHeaders, msgId, rcAuth: RC_AUTH });
+  await algoliaRoutes({ mesh, api, token, test, freshIp });
 
   await test('Redis away: rate limits fail open, readyz names it', async () => {
     if (!process.env.VENTA_HARNESS) throw new Error('VENTA_HARNESS unset');
