@@ -145,7 +145,8 @@ typedef struct {
 static int run_one(target *t, const char *kase, const char *q, const char *id)
 {
     if (strcmp(kase, "new") == 0) {
-        Venta__Vendor__V1__SearchVendorsRequest req = VENTA__VENDOR__V1__SEARCH_VENDORS_REQUEST__INIT;
+        Venta__Vendor__V1__SearchVendorsRequest req =
+            VENTA__VENDOR__V1__SEARCH_VENDORS_REQUEST__INIT;
         req.q = (char *)q;
         req.limit = 20;
         vt_rpc_call_opts o = {.timeout_ms = 10000, .request_id = "bench"};
