@@ -127,12 +127,24 @@ int search_engine_run(vt_db_conn *c, const search_request *r, search_result *out
                              .offset = r->offset,
                              .limit = limit};
         rc = store_search_rank(c, &a, &out->res, err, errlen);
-        if (rc == VT_OK && PQntuples(out->res) > 0) {
+        PGresult *counted = NULL;
+        /* A page past the end has no row to carry the total: count with the first. */
+        if (rc == VT_OK && PQntuples(out->res) == 0 && r->offset > 0) {
+            a.offset = 0, a.limit = 1;
+            rc = store_search_rank(c, &a, &counted, err, errlen);
+        }
+        PGresult *with_total = counted ? counted : out->res;
+        if (rc == VT_OK && PQntuples(with_total) > 0) {
             store_search_hit h;
-            store_search_row(out->res, 0, &h);
+            store_search_row(with_total, 0, &h);
             out->total = h.total;
         }
+        PQclear(counted);
     }
     matches_free(&m);
+    if (rc != VT_OK) {
+        PQclear(out->res);
+        out->res = NULL;
+    }
     return rc;
 }
