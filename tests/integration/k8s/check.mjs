@@ -177,6 +177,7 @@ const SECRET = "venta-secrets";
 // What the Secret must hold (docs/operations.md "Secrets"); optional keys may be absent.
 const SECRET_KEYS = new Set([
   "VENTA_DATABASE_URL", "CLERK_JWT_KEY", "CLERK_WEBHOOK_SIGNING_SECRET", "REVENUECAT_WEBHOOK_AUTH",
+  "VENTA_ALGOLIA_SEARCH_KEY",
 ]);
 
 // A container's environment as the kubelet builds it: envFrom first, env wins.

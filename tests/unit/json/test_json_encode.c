@@ -115,7 +115,10 @@ static void test_encode_oneof_presence(void)
     s.lat = 0;
     s.limit = 20;
     CHECK_ENCODE(&s, false, "{\"lat\":0,\"limit\":20}");
-    CHECK_ENCODE(&s, true, "{\"q\":\"\",\"lat\":0,\"limit\":20,\"cursor\":\"\"}");
+    CHECK_ENCODE(&s, true,
+                 "{\"q\":\"\",\"lat\":0,\"limit\":20,\"cursor\":\"\",\"openNow\":false,"
+                 "\"onlineNow\":false,\"highlightPreTag\":\"\",\"highlightPostTag\":\"\","
+                 "\"page\":0}");
 }
 
 static void test_encode_numbers(void)
