@@ -12,6 +12,8 @@
  *   rest_dispatch.c     route, auth, rate limit, transcode, call     → everything below
  *   rest_vendor_get.c   GET /vendors/{id}: vendor, then live position → upstream, req
  *   rest_webhooks.c     Clerk (Svix) and RevenueCat → UserService    → upstream, req
+ *   rest_images.c       image uploads and GET /images → MediaService → upstream, req, multipart
+ *   rest_multipart.c    one field of a multipart/form-data body      (a leaf)
  *   rest_upstream.c     async rpc → handoff → loop; /readyz          → req, metrics
  *   rest_ratelimit.c    fixed-window counters in Redis, one EVAL     → req, metrics
  *   rest_cors.c         allowed origins and preflight                → req
@@ -50,6 +52,8 @@ typedef struct {
     long rate_ip, rate_user, rate_window_s; /* 0 turns a limit off */
     bool trust_forwarded;
     int header_timeout_s, body_timeout_s, keepalive_s;
+    int upload_timeout_s;   /* the body of an image upload */
+    const char *public_url; /* VENTA_PUBLIC_URL: where /images is served; NULL: from Host */
     int64_t grace_ms;
     char *origins[REST_MAX_ORIGINS];
     int norigins;

@@ -11,6 +11,7 @@
 #include "rest_dispatch.h"
 #include "rest_app.h"
 #include "rest_cors.h"
+#include "rest_images.h"
 #include "rest_metrics.h"
 #include "rest_ratelimit.h"
 #include "rest_req.h"
@@ -163,6 +164,14 @@ static void on_owner_reply(rest_req *req, vt_rpc_reply *reply)
 static void api_call(rest_req *req)
 {
     const rest_route *r = req->route;
+    if (r->kind == REST_H_IMAGE_UPLOAD) {
+        rest_image_upload(req);
+        return;
+    }
+    if (r->kind == REST_H_VENDOR_IMAGE) {
+        rest_vendor_image_put(req);
+        return;
+    }
     ProtobufCMessage *msg = build_request(req, r->svc, r->rpc);
     if (!msg)
         return;
@@ -285,9 +294,14 @@ void rest_dispatch(rest_req *req)
     case REST_H_WEBHOOK_REVENUECAT:
         rest_webhook_revenuecat(req);
         return;
+    case REST_H_IMAGE_GET:
+        rest_image_get(req);
+        return;
     case REST_H_RPC:
     case REST_H_LOCATION_PUT:
     case REST_H_VENDOR_GET:
+    case REST_H_IMAGE_UPLOAD:
+    case REST_H_VENDOR_IMAGE:
         api_start(req);
         return;
     }
