@@ -14,12 +14,14 @@
  *     format allows (JPEG, WebP), rotates upright by the EXIF orientation and fits the
  *     longest edge in 1024 px; the result is made into memory once, so any decode error
  *     surfaces here, and the 256 px variant is shrunk from it;
- *  5. saving: sRGB, alpha flattened onto white for JPEG, strip=TRUE so that no EXIF (GPS
+ *  5. saving: sRGB, alpha flattened onto white for JPEG, every metadata item removed
+ *     from the image (without_metadata) and strip=TRUE as well, so that no EXIF (GPS
  *     position included), XMP, IPTC or ICC block reaches the output.
  *
  * libvips' error buffer is one per process, shared by threads: its text goes to the
  * log only, and clients get our own sentences.
  */
+#include "media_internal.h"
 #include "vt_core.h"
 #include "vt_media.h"
 
@@ -114,6 +116,22 @@ static VipsImage *to_srgb(VipsImage *img)
     return rc == 0 ? out : NULL;
 }
 
+/* A copy of img (a new reference) without a single metadata item: EXIF (and the GPS
+ * position in it), XMP, IPTC, ICC, orientation, comments, PNG text chunks. strip=TRUE
+ * on saving is not enough: libvips 8.14's WebP saver still writes EXIF and XMP, and
+ * the e2e test (tests/e2e/gateway/images.mjs) saw the GPS position come through. */
+static VipsImage *without_metadata(VipsImage *img)
+{
+    VipsImage *copy = NULL;
+    if (vips_copy(img, &copy, NULL) != 0)
+        return NULL;
+    gchar **names = vips_image_get_fields(copy);
+    for (gchar **n = names; n && *n; n++)
+        vips_image_remove(copy, *n); /* header fields (width, ...) are not removable */
+    g_strfreev(names);
+    return copy;
+}
+
 static int save(VipsImage *img, vt_media_format f, vt_media_rendition *r)
 {
     void *buf = NULL;
@@ -148,6 +166,11 @@ static int save(VipsImage *img, vt_media_format f, vt_media_rendition *r)
     }
     memcpy(r->data, buf, len);
     g_free(buf);
+    if (f == VT_MEDIA_WEBP && media_webp_strip(r->data, &len) != 0) {
+        free(r->data);
+        r->data = NULL;
+        return VT_INTERNAL; /* libvips wrote something that is not WebP */
+    }
     r->len = len;
     r->format = f;
     r->width = vips_image_get_width(img);
@@ -227,6 +250,14 @@ int vt_media_process(const vt_media_limits *lim, const void *data, size_t len,
         return refuse(why, VT_MEDIA_CORRUPT, err, errlen,
                       "the %s image cannot be decoded: it is truncated or damaged", format);
     }
+    VipsImage *bare = without_metadata(mem);
+    g_object_unref(mem);
+    mem = bare;
+    if (!mem) {
+        vt_media_image_free(img);
+        snprintf(err, errlen, "libvips cannot copy the image");
+        return VT_INTERNAL;
+    }
     rc = render_variant(mem, vt_media_variants[0], &img->r[0]);
     if (rc == VT_OK &&
         vips_thumbnail_image(mem, &small, vt_media_variants[1], "height", vt_media_variants[1],
@@ -234,8 +265,14 @@ int vt_media_process(const vt_media_limits *lim, const void *data, size_t len,
         log_vips("variant");
         rc = VT_INTERNAL;
     }
-    if (rc == VT_OK)
-        rc = render_variant(small, vt_media_variants[1], &img->r[VT_MEDIA_FORMAT_COUNT]);
+    if (rc == VT_OK) {
+        /* The resize may add fields of its own; none may reach the output. */
+        VipsImage *bare_small = without_metadata(small);
+        g_object_unref(small);
+        small = bare_small;
+        rc = small ? render_variant(small, vt_media_variants[1], &img->r[VT_MEDIA_FORMAT_COUNT])
+                   : VT_INTERNAL;
+    }
     if (small)
         g_object_unref(small);
     g_object_unref(mem);
