@@ -30,6 +30,7 @@
 #ifndef VT_MEDIA_H
 #define VT_MEDIA_H
 
+#include "vt_core.h"
 #include "vt_db.h"
 
 #include <stdbool.h>
