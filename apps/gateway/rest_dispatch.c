@@ -128,17 +128,6 @@ static ProtobufCMessage *build_request(rest_req *req, const ProtobufCServiceDesc
     return msg;
 }
 
-static void call_or_fail(rest_req *req, rest_upstream up, const ProtobufCServiceDescriptor *svc,
-                         const char *rpc, ProtobufCMessage *msg, rest_rpc_done done)
-{
-    int rc = rest_upstream_call(req, up, svc, rpc, msg, done);
-    if (rc != VT_OK) {
-        rest_metrics_upstream_error(req->app->m, up, rc);
-        rest_respond_error(req, VT_UNAVAILABLE, "%s service: cannot start the call (%s)",
-                           rest_upstream_name(up), vt_status_name(rc));
-    }
-}
-
 /* PUT /api/v1/vendors/{id}/location, step 2: the vendor exists; is it the caller's? */
 static void on_owner_reply(rest_req *req, vt_rpc_reply *reply)
 {
@@ -158,7 +147,8 @@ static void on_owner_reply(rest_req *req, vt_rpc_reply *reply)
     }
     ProtobufCMessage *msg = req->held;
     req->held = NULL;
-    call_or_fail(req, REST_UP_LOCATION, req->route->svc, req->route->rpc, msg, on_api_reply);
+    rest_upstream_call_or_fail(req, REST_UP_LOCATION, req->route->svc, req->route->rpc, msg,
+                               on_api_reply);
 }
 
 static void api_call(rest_req *req)
@@ -181,15 +171,16 @@ static void api_call(rest_req *req)
             build_request(req, &venta__vendor__v1__vendor_service__descriptor, "GetVendor");
         if (!get)
             return;
-        call_or_fail(req, REST_UP_VENDOR, &venta__vendor__v1__vendor_service__descriptor,
-                     "GetVendor", get, on_owner_reply);
+        rest_upstream_call_or_fail(req, REST_UP_VENDOR,
+                                   &venta__vendor__v1__vendor_service__descriptor, "GetVendor", get,
+                                   on_owner_reply);
         return;
     }
     if (r->kind == REST_H_VENDOR_GET) {
         rest_vendor_get(req, msg);
         return;
     }
-    call_or_fail(req, r->upstream, r->svc, r->rpc, msg, on_api_reply);
+    rest_upstream_call_or_fail(req, r->upstream, r->svc, r->rpc, msg, on_api_reply);
 }
 
 static void after_ratelimit(rest_req *req, bool allowed)

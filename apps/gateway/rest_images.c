@@ -227,8 +227,7 @@ static void on_uploaded(rest_req *req, vt_rpc_reply *reply)
     vt_json_buf_put_string(&b, url, strlen(url));
     vt_buf_puts(&b, ",\"public_id\":");
     vt_json_buf_put_string(&b, img->hash, strlen(img->hash));
-    vt_buf_printf(&b, ",\"width\":%d,\"height\":%d,\"format\":", (int)img->width,
-                  (int)img->height);
+    vt_buf_printf(&b, ",\"width\":%d,\"height\":%d,\"format\":", (int)img->width, (int)img->height);
     vt_json_buf_put_string(&b, img->format, strlen(img->format));
     vt_buf_printf(&b, ",\"bytes\":%lld,\"resource_type\":\"image\"}", (long long)img->bytes);
     vt_rpc_reply_free(reply);
@@ -249,11 +248,8 @@ void rest_image_upload(rest_req *req)
         free(m);
         return;
     }
-    int rc = rest_upstream_call(req, REST_UP_VENDOR, MEDIA_SVC, "UploadImage", &m->base,
-                                on_uploaded);
-    if (rc != VT_OK)
-        rest_respond_error(req, VT_UNAVAILABLE, "vendor service: cannot start the call (%s)",
-                           vt_status_name(rc));
+    rest_upstream_call_or_fail(req, REST_UP_VENDOR, MEDIA_SVC, "UploadImage", &m->base,
+                               on_uploaded);
 }
 
 static void on_vendor_image(rest_req *req, vt_rpc_reply *reply)
@@ -298,11 +294,8 @@ void rest_vendor_image_put(rest_req *req)
         rest_respond_error(req, VT_RESOURCE_EXHAUSTED, "out of memory");
         return;
     }
-    int rc = rest_upstream_call(req, REST_UP_VENDOR, MEDIA_SVC, "SetVendorImage", &m->base,
-                                on_vendor_image);
-    if (rc != VT_OK)
-        rest_respond_error(req, VT_UNAVAILABLE, "vendor service: cannot start the call (%s)",
-                           vt_status_name(rc));
+    rest_upstream_call_or_fail(req, REST_UP_VENDOR, MEDIA_SVC, "SetVendorImage", &m->base,
+                               on_vendor_image);
 }
 
 /* ---- serving ---- */
@@ -404,8 +397,5 @@ void rest_image_get(rest_req *req)
         rest_respond_error(req, VT_RESOURCE_EXHAUSTED, "out of memory");
         return;
     }
-    int rc = rest_upstream_call(req, REST_UP_VENDOR, MEDIA_SVC, "GetImage", &m->base, on_image);
-    if (rc != VT_OK)
-        rest_respond_error(req, VT_UNAVAILABLE, "vendor service: cannot start the call (%s)",
-                           vt_status_name(rc));
+    rest_upstream_call_or_fail(req, REST_UP_VENDOR, MEDIA_SVC, "GetImage", &m->base, on_image);
 }

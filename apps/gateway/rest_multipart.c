@@ -105,8 +105,7 @@ bool rest_multipart_is_form(const char *content_type)
 
 static bool boundary_of(const char *content_type, char *out, size_t outlen)
 {
-    if (!header_param(content_type, content_type + strlen(content_type), "boundary", out,
-                      outlen))
+    if (!header_param(content_type, content_type + strlen(content_type), "boundary", out, outlen))
         return false;
     size_t n = strlen(out);
     if (n < 1 || n > REST_MULTIPART_BOUNDARY_MAX || out[n - 1] == ' ')
@@ -141,8 +140,7 @@ static void part_headers(const char *start, const char *end, char *name, size_t 
                 if (tl == 9 && strncasecmp(v, "form-data", 9) == 0) {
                     if (!header_param(v, eol, "name", name, namelen))
                         name[0] = '\0';
-                    if (!header_param(v, eol, "filename", part->filename,
-                                      sizeof part->filename))
+                    if (!header_param(v, eol, "filename", part->filename, sizeof part->filename))
                         part->filename[0] = '\0';
                 }
             } else if (hl == 12 && strncasecmp(line, "content-type", 12) == 0) {

@@ -56,7 +56,7 @@ typedef enum {
     REST_H_METRICS,
     REST_H_WEBHOOK_CLERK,
     REST_H_WEBHOOK_REVENUECAT,
-    REST_H_STATIC, /* a file of the live map page (rest_static.c) */
+    REST_H_STATIC,       /* a file of the live map page (rest_static.c) */
     REST_H_IMAGE_UPLOAD, /* multipart `file` → MediaService.UploadImage (rest_images.c) */
     REST_H_VENDOR_IMAGE, /* multipart `file` → MediaService.SetVendorImage */
     REST_H_IMAGE_GET,    /* GET /images/{hash}.{ext}: public, cached (rest_images.c) */
@@ -82,7 +82,7 @@ typedef struct rest_route {
     const rest_query_map *query; /* {NULL, NULL}-terminated */
     int ok_status;               /* 200, 201, 204 */
     const char *file;            /* REST_H_STATIC: which file of web/ */
-    bool legacy; /* a route of the original Venta backend: its error envelope (rest_req.c) */
+    bool legacy;     /* a route of the original Venta backend: its error envelope (rest_req.c) */
     size_t max_body; /* largest body, bytes; 0: REST_MAX_BODY */
 } rest_route;
 

@@ -463,10 +463,11 @@ VENDOR_TYPED_HANDLER(create_vendor, Venta__Vendor__V1__CreateVendorRequest, Vend
 VENDOR_TYPED_HANDLER(get_vendor, Venta__Vendor__V1__GetVendorRequest, Vendor)
 VENDOR_TYPED_HANDLER(vendor_update, Venta__Vendor__V1__UpdateVendorRequest, Vendor)
 VENDOR_TYPED_HANDLER(delete_vendor, Venta__Vendor__V1__DeleteVendorRequest,
-      Venta__Vendor__V1__DeleteVendorResponse)
-VENDOR_TYPED_HANDLER(list_vendors, Venta__Vendor__V1__ListVendorsRequest, Venta__Vendor__V1__ListVendorsResponse)
+                     Venta__Vendor__V1__DeleteVendorResponse)
+VENDOR_TYPED_HANDLER(list_vendors, Venta__Vendor__V1__ListVendorsRequest,
+                     Venta__Vendor__V1__ListVendorsResponse)
 VENDOR_TYPED_HANDLER(search_vendors, Venta__Vendor__V1__SearchVendorsRequest,
-      Venta__Vendor__V1__SearchVendorsResponse)
+                     Venta__Vendor__V1__SearchVendorsResponse)
 
 int vendor_service_register(vendor_service *app, vt_service *svc)
 {

@@ -27,7 +27,8 @@ int vendor_service_register(vendor_service *app, vt_service *svc);
  * (MediaService.SetVendorImage): identity, validation, ownership, the write and its
  * evt.vendor.updated. Returns the status, with the message set on ctx. */
 int vendor_update(vt_rpc_ctx *ctx, vendor_service *svc,
-                  const Venta__Vendor__V1__UpdateVendorRequest *req, Venta__Vendor__V1__Vendor *out);
+                  const Venta__Vendor__V1__UpdateVendorRequest *req,
+                  Venta__Vendor__V1__Vendor *out);
 
 /* libs/rpc hands handlers generic messages; this defines fn##_call, which takes the
  * typed ones and passes the method's user pointer as the handler's state. */

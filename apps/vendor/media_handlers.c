@@ -126,8 +126,7 @@ static int store_upload(vt_rpc_ctx *ctx, media_service *app, const ProtobufCBina
         out->info.width = def->width;
         out->info.height = def->height;
         out->info.bytes = (int64_t)def->len;
-        snprintf(out->info.source_format, sizeof out->info.source_format, "%s",
-                 img->source_format);
+        snprintf(out->info.source_format, sizeof out->info.source_format, "%s", img->source_format);
         if (out->created)
             for (int i = 0; i < VT_MEDIA_RENDITIONS; i++)
                 vt_counter_add(app->stored_bytes, img->r[i].len);
@@ -228,8 +227,7 @@ static int set_vendor_image(vt_rpc_ctx *ctx, media_service *app,
     if (!exists)
         return vt_rpc_ctx_error(ctx, VT_NOT_FOUND, "vendor %s not found", req->vendor_id);
     if (!mine)
-        return vt_rpc_ctx_error(ctx, VT_PERMISSION_DENIED,
-                                "only the vendor's owner may update it");
+        return vt_rpc_ctx_error(ctx, VT_PERMISSION_DENIED, "only the vendor's owner may update it");
     stored_image s;
     rc = store_upload(ctx, app, &req->data, &s);
     if (rc != VT_OK)
@@ -251,10 +249,11 @@ static int set_vendor_image(vt_rpc_ctx *ctx, media_service *app,
 
 VENDOR_TYPED_HANDLER(upload_image, Venta__Media__V1__UploadImageRequest, Venta__Media__V1__Image)
 VENDOR_TYPED_HANDLER(get_image, Venta__Media__V1__GetImageRequest, Venta__Media__V1__ImageContent)
-VENDOR_TYPED_HANDLER(set_vendor_image, Venta__Media__V1__SetVendorImageRequest, Venta__Vendor__V1__Vendor)
+VENDOR_TYPED_HANDLER(set_vendor_image, Venta__Media__V1__SetVendorImageRequest,
+                     Venta__Vendor__V1__Vendor)
 
-int media_service_register(media_service *app, vendor_service *vendors, vt_service *svc,
-                           char *err, size_t errlen)
+int media_service_register(media_service *app, vendor_service *vendors, vt_service *svc, char *err,
+                           size_t errlen)
 {
     if (vt_media_init(err, errlen) != VT_OK)
         return VT_INTERNAL;
@@ -277,12 +276,10 @@ int media_service_register(media_service *app, vendor_service *vendors, vt_servi
         app->uploads[i] = vt_metrics_counter(svc->metrics, "venta_vendor_image_uploads_total",
                                              "Image uploads by outcome.", labels);
     }
-    app->received_bytes =
-        vt_metrics_counter(svc->metrics, "venta_vendor_image_upload_bytes_total",
-                           "Bytes of uploaded images that were decoded.", NULL);
+    app->received_bytes = vt_metrics_counter(svc->metrics, "venta_vendor_image_upload_bytes_total",
+                                             "Bytes of uploaded images that were decoded.", NULL);
     app->stored_bytes = vt_metrics_counter(svc->metrics, "venta_vendor_image_stored_bytes_total",
-                                           "Bytes of image renditions written to the store.",
-                                           NULL);
+                                           "Bytes of image renditions written to the store.", NULL);
     for (int i = 0; i < OUT_COUNT; i++)
         if (!app->uploads[i]) {
             snprintf(err, errlen, "cannot register the image metrics");

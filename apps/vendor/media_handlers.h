@@ -21,8 +21,8 @@ typedef struct {
 /* Starts libvips, makes a PostgreSQL media store per worker connection of svc and
  * registers every MediaService method on svc with app as their state. 0, or a VT_*
  * code with err. */
-int media_service_register(media_service *app, vendor_service *vendors, vt_service *svc,
-                           char *err, size_t errlen);
+int media_service_register(media_service *app, vendor_service *vendors, vt_service *svc, char *err,
+                           size_t errlen);
 /* After vt_service_run returned: frees the stores. */
 void media_service_free(media_service *app);
 

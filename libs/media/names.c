@@ -22,8 +22,7 @@ static const char *const refusal_names[] = {
 
 const char *vt_media_refusal_name(vt_media_refusal why)
 {
-    return (unsigned)why < sizeof refusal_names / sizeof refusal_names[0] ? refusal_names[why]
-                                                                           : "";
+    return (unsigned)why < sizeof refusal_names / sizeof refusal_names[0] ? refusal_names[why] : "";
 }
 
 vt_media_refusal vt_media_refusal_from_name(const char *name)
@@ -77,8 +76,8 @@ const vt_media_rendition *vt_media_image_rendition(const vt_media_image *img, in
 /* ISO BMFF brands of the HEIF family: HEIC (HEVC) and AVIF (AV1) stills and sequences. */
 static bool heif_brand(const unsigned char *b)
 {
-    static const char *const brands[] = {"heic", "heix", "heim", "heis", "hevc", "hevx",
-                                         "mif1", "msf1", "avif", "avis"};
+    static const char *const brands[] = {"heic", "heix", "heim", "heis", "hevc",
+                                         "hevx", "mif1", "msf1", "avif", "avis"};
     for (size_t i = 0; i < sizeof brands / sizeof brands[0]; i++)
         if (memcmp(b, brands[i], 4) == 0)
             return true;
@@ -120,8 +119,8 @@ bool vt_media_hash_valid(const char *hash)
         return false;
     size_t i = 0;
     for (; hash[i]; i++)
-        if (i >= VT_MEDIA_HASH_LEN || !((hash[i] >= '0' && hash[i] <= '9') ||
-                                        (hash[i] >= 'a' && hash[i] <= 'f')))
+        if (i >= VT_MEDIA_HASH_LEN ||
+            !((hash[i] >= '0' && hash[i] <= '9') || (hash[i] >= 'a' && hash[i] <= 'f')))
             return false;
     return i == VT_MEDIA_HASH_LEN;
 }

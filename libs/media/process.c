@@ -150,8 +150,8 @@ static int save(VipsImage *img, vt_media_format f, vt_media_rendition *r)
             if (rc != 0)
                 return VT_INTERNAL;
         }
-        rc = vips_jpegsave_buffer(flat, &buf, &len, "Q", 82, "strip", TRUE, "optimize_coding",
-                                  TRUE, NULL);
+        rc = vips_jpegsave_buffer(flat, &buf, &len, "Q", 82, "strip", TRUE, "optimize_coding", TRUE,
+                                  NULL);
         g_object_unref(flat);
     }
     if (rc != 0) {
@@ -189,7 +189,7 @@ static int render_variant(VipsImage *img, int variant, vt_media_rendition *r)
     return VT_OK;
 }
 
-int vt_media_process(const vt_media_limits *lim, const void *data, size_t len,
+int vt_media_process(const vt_media_process_opts *opts, const void *data, size_t len,
                      vt_media_image **out, vt_media_refusal *why, char *err, size_t errlen)
 {
     vt_media_refusal ignored;
@@ -197,8 +197,8 @@ int vt_media_process(const vt_media_limits *lim, const void *data, size_t len,
         why = &ignored;
     *why = VT_MEDIA_ACCEPTED;
     *out = NULL;
-    long long max_pixels = lim && lim->max_pixels > 0 ? lim->max_pixels : VT_MEDIA_MAX_PIXELS;
-    size_t max_bytes = lim && lim->max_bytes > 0 ? lim->max_bytes : VT_MEDIA_MAX_BYTES;
+    long long max_pixels = opts && opts->max_pixels > 0 ? opts->max_pixels : VT_MEDIA_MAX_PIXELS;
+    size_t max_bytes = opts && opts->max_bytes > 0 ? opts->max_bytes : VT_MEDIA_MAX_BYTES;
     if (len > max_bytes)
         return refuse(why, VT_MEDIA_TOO_LARGE, err, errlen,
                       "the image is %zu bytes, more than the limit of %zu", len, max_bytes);
@@ -212,8 +212,7 @@ int vt_media_process(const vt_media_limits *lim, const void *data, size_t len,
     VipsImage *head = open_header(format, data, len);
     if (!head)
         return refuse(why, VT_MEDIA_CORRUPT, err, errlen,
-                      "the %s image cannot be read: its header is damaged or truncated",
-                      format);
+                      "the %s image cannot be read: its header is damaged or truncated", format);
     long long w = vips_image_get_width(head), h = vips_image_get_height(head);
     g_object_unref(head);
     if (w <= 0 || h <= 0 || w * h > max_pixels)

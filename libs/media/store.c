@@ -17,18 +17,25 @@ struct vt_media_store {
     void *impl;
 };
 
-int vt_media_store_new(const vt_media_store_ops *ops, void *impl, vt_media_store **out, char *err,
+int vt_media_store_new(const vt_media_store_opts *opts, vt_media_store **out, char *err,
                        size_t errlen)
 {
+    const vt_media_store_ops *ops = opts ? opts->ops : NULL;
+    if (!ops || !ops->put || !ops->info || !ops->get) {
+        if (ops && ops->free)
+            ops->free(opts->impl);
+        snprintf(err, errlen, "a media store needs put, info and get");
+        return VT_INVALID_ARGUMENT;
+    }
     vt_media_store *s = calloc(1, sizeof *s);
     if (!s) {
-        if (ops && ops->free)
-            ops->free(impl);
+        if (ops->free)
+            ops->free(opts->impl);
         snprintf(err, errlen, "out of memory");
         return VT_RESOURCE_EXHAUSTED;
     }
     s->ops = ops;
-    s->impl = impl;
+    s->impl = opts->impl;
     *out = s;
     return VT_OK;
 }

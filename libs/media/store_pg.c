@@ -49,12 +49,8 @@ static int put_tx(vt_db_conn *c, void *user, char *err, size_t errlen)
         snprintf(variant, sizeof variant, "%d", r->variant);
         snprintf(width, sizeof width, "%d", r->width);
         snprintf(height, sizeof height, "%d", r->height);
-        const char *values[] = {img->hash,
-                                variant,
-                                vt_media_format_ext(r->format),
-                                width,
-                                height,
-                                (const char *)r->data};
+        const char *values[] = {img->hash, variant, vt_media_format_ext(r->format),
+                                width,     height,  (const char *)r->data};
         const int lengths[] = {0, 0, 0, 0, 0, (int)r->len};
         const int formats[] = {0, 0, 0, 0, 0, 1};
         rc = vt_db_query_params(c,
@@ -78,24 +74,36 @@ static int pg_put(void *impl, const vt_media_image *img, bool *created, char *er
     return rc;
 }
 
+/* Run a read of one row about hash; VT_NOT_FOUND when there is none. */
+static int read_one(pg_store *s, const char *sql, int n, const char *const *values,
+                    int result_format, const char *hash, PGresult **res, char *err, size_t errlen)
+{
+    int rc =
+        vt_db_query_params(s->conn, sql, n, values, NULL, NULL, result_format, res, err, errlen);
+    if (rc != VT_OK)
+        return rc;
+    if (PQntuples(*res) != 1) {
+        PQclear(*res);
+        *res = NULL;
+        snprintf(err, errlen, "image %s not found", hash);
+        return VT_NOT_FOUND;
+    }
+    return VT_OK;
+}
+
 static int pg_info(void *impl, const char *hash, vt_media_info *out, char *err, size_t errlen)
 {
     pg_store *s = impl;
     const char *values[] = {hash};
     PGresult *res;
-    int rc = vt_db_query_params(s->conn,
-                                "SELECT r.width, r.height, octet_length(r.content), "
-                                "i.source_format FROM media.images i JOIN media.renditions r "
-                                "ON r.hash = i.hash AND r.variant = 1024 AND r.format = 'jpg' "
-                                "WHERE i.hash = $1",
-                                1, values, NULL, NULL, 0, &res, err, errlen);
+    int rc = read_one(s,
+                      "SELECT r.width, r.height, octet_length(r.content), i.source_format "
+                      "FROM media.images i JOIN media.renditions r "
+                      "ON r.hash = i.hash AND r.variant = 1024 AND r.format = 'jpg' "
+                      "WHERE i.hash = $1",
+                      1, values, 0, hash, &res, err, errlen);
     if (rc != VT_OK)
         return rc;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        snprintf(err, errlen, "image %s not found", hash);
-        return VT_NOT_FOUND;
-    }
     out->width = atoi(PQgetvalue(res, 0, 0));
     out->height = atoi(PQgetvalue(res, 0, 1));
     out->bytes = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
@@ -112,17 +120,12 @@ static int pg_get(void *impl, const char *hash, int variant, vt_media_format for
     snprintf(v, sizeof v, "%d", variant);
     const char *values[] = {hash, v, vt_media_format_ext(format)};
     PGresult *res;
-    int rc = vt_db_query_params(s->conn,
-                                "SELECT content FROM media.renditions "
-                                "WHERE hash = $1 AND variant = $2::int AND format = $3",
-                                3, values, NULL, NULL, 1, &res, err, errlen);
+    int rc = read_one(s,
+                      "SELECT content FROM media.renditions "
+                      "WHERE hash = $1 AND variant = $2::int AND format = $3",
+                      3, values, 1, hash, &res, err, errlen);
     if (rc != VT_OK)
         return rc;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        snprintf(err, errlen, "image %s not found", hash);
-        return VT_NOT_FOUND;
-    }
     size_t n = (size_t)PQgetlength(res, 0, 0);
     *data = malloc(n ? n : 1);
     if (!*data) {
@@ -161,5 +164,6 @@ int vt_media_store_pg_new(const vt_media_pg_opts *opts, vt_media_store **out, ch
         return VT_RESOURCE_EXHAUSTED;
     }
     s->conn = opts->conn;
-    return vt_media_store_new(&pg_ops, s, out, err, errlen);
+    vt_media_store_opts so = {.ops = &pg_ops, .impl = s};
+    return vt_media_store_new(&so, out, err, errlen);
 }

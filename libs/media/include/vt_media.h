@@ -111,13 +111,13 @@ bool vt_media_hash_valid(const char *hash);
 typedef struct {
     long long max_pixels; /* 0: VT_MEDIA_MAX_PIXELS */
     size_t max_bytes;     /* 0: VT_MEDIA_MAX_BYTES */
-} vt_media_limits;
+} vt_media_process_opts;
 
-/* Decode, check and render data (borrowed) as the header says. NULL lim: the defaults.
+/* Decode, check and render data (borrowed) as the header says. NULL opts: the defaults.
  * 0 with *out set (free with vt_media_image_free); VT_INVALID_ARGUMENT with *why set and
  * a sentence for the client in err when the upload is refused; VT_INTERNAL or
  * VT_RESOURCE_EXHAUSTED with err when libvips fails for another reason. */
-int vt_media_process(const vt_media_limits *lim, const void *data, size_t len,
+int vt_media_process(const vt_media_process_opts *opts, const void *data, size_t len,
                      vt_media_image **out, vt_media_refusal *why, char *err, size_t errlen);
 void vt_media_image_free(vt_media_image *img);
 
@@ -147,9 +147,15 @@ typedef struct {
 
 typedef struct vt_media_store vt_media_store;
 
-/* For backends: a store over ops (borrowed, static) and impl (owned: ops->free frees
- * it with the store). 0, or VT_RESOURCE_EXHAUSTED with err (impl is then freed). */
-int vt_media_store_new(const vt_media_store_ops *ops, void *impl, vt_media_store **out, char *err,
+typedef struct {
+    const vt_media_store_ops *ops; /* borrowed: a backend's static table */
+    void *impl;                    /* owned from here: ops->free frees it with the store */
+} vt_media_store_opts;
+
+/* For backends: a store over opts->ops and opts->impl. 0; VT_INVALID_ARGUMENT without
+ * ops or one of its functions; VT_RESOURCE_EXHAUSTED. On failure impl is freed too
+ * (when ops->free exists), err says why. */
+int vt_media_store_new(const vt_media_store_opts *opts, vt_media_store **out, char *err,
                        size_t errlen);
 void vt_media_store_free(vt_media_store *s);
 int vt_media_store_put(vt_media_store *s, const vt_media_image *img, bool *created, char *err,

@@ -16,6 +16,7 @@ import zlib from 'node:zlib';
 import { execFileSync } from 'node:child_process';
 import * as jose from 'jose';
 import { Mesh } from './mesh.mjs';
+import { test, run as runAll } from './runner.mjs';
 
 const [buildDir, srcDir] = process.argv.slice(2);
 const ISSUER = 'https://clerk.venta.test';
@@ -25,7 +26,6 @@ const PUBLIC_URL = 'https://img.venta.test';
 let mesh;
 let keys;
 let dbUrl;
-const results = [];
 
 async function token(sub) {
   const now = Math.floor(Date.now() / 1000);
@@ -33,18 +33,6 @@ async function token(sub) {
     .setProtectedHeader({ alg: 'RS256', kid: 'test-key', typ: 'JWT' })
     .setSubject(sub).setIssuer(ISSUER).setIssuedAt(now).setExpirationTime(now + 600)
     .sign(keys.privateKey);
-}
-
-async function test(name, fn) {
-  const t0 = Date.now();
-  try {
-    await fn();
-    results.push([name, true]);
-    console.log(`ok   ${name} (${Date.now() - t0} ms)`);
-  } catch (e) {
-    results.push([name, false]);
-    console.log(`FAIL ${name}: ${e.stack || e}`);
-  }
 }
 
 const work = fs.mkdtempSync(path.join(process.env.TMPDIR || '/tmp', 'venta-images-e2e.'));
@@ -382,26 +370,5 @@ async function main() {
   });
 }
 
-let failed = 0;
-try {
-  await main();
-} catch (e) {
-  console.log(`FAIL setup: ${e.stack || e}`);
-  failed++;
-} finally {
-  if (mesh) {
-    await mesh.stop();
-    for (const name of ['gateway', 'vendor']) {
-      const log = mesh.log(name);
-      if (/AddressSanitizer|LeakSanitizer|runtime error/.test(log)) {
-        console.log(`FAIL sanitizer report in the ${name} log:\n` + log.slice(-6000));
-        failed++;
-      }
-    }
-    if (results.some(([, ok]) => !ok)) console.log(`logs kept in ${mesh.logDir}`);
-  }
-  fs.rmSync(work, { recursive: true, force: true });
-}
-failed += results.filter(([, ok]) => !ok).length;
-console.log(`${results.length - results.filter(([, ok]) => !ok).length} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+await runAll(main, () => mesh, ['gateway', 'vendor'],
+  () => fs.rmSync(work, { recursive: true, force: true }));

@@ -18,8 +18,8 @@
 static rest_multipart_result find(const char *ct, const char *body, rest_multipart_part *p)
 {
     char err[256] = "";
-    rest_multipart_result rc = rest_multipart_find(ct, body, strlen(body), "file", p, err,
-                                                   sizeof err);
+    rest_multipart_result rc =
+        rest_multipart_find(ct, body, strlen(body), "file", p, err, sizeof err);
     VT_CHECK(rc == REST_MULTIPART_OK || err[0]);
     return rc;
 }
@@ -82,8 +82,7 @@ static void test_multipart_refused(void)
     VT_CHECK(find(b, good, &p) == REST_MULTIPART_OK);
     char err[256];
     for (size_t n = 0; n < strlen(good); n++)
-        VT_CHECK(rest_multipart_find(b, good, n, "file", &p, err, sizeof err) !=
-                 REST_MULTIPART_OK);
+        VT_CHECK(rest_multipart_find(b, good, n, "file", &p, err, sizeof err) != REST_MULTIPART_OK);
     /* No such field, no delimiter, headers that never end, a delimiter line with junk. */
     VT_CHECK(find(b, "--b\r\nContent-Disposition: form-data; name=\"pic\"\r\n\r\nX\r\n--b--", &p) ==
              REST_MULTIPART_NO_FIELD);
@@ -111,8 +110,8 @@ static void test_image_names(void)
     VT_CHECK(!rest_image_name_parse(name, hash, &format));
     snprintf(name, sizeof name, "%s.jpg.jpg", h);
     VT_CHECK(!rest_image_name_parse(name, hash, &format));
-    VT_CHECK(!rest_image_name_parse("9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08.jpg",
-                                    hash, &format));
+    VT_CHECK(!rest_image_name_parse(
+        "9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08.jpg", hash, &format));
     VT_CHECK(!rest_image_name_parse("abc.jpg", hash, &format));
     VT_CHECK(!rest_image_name_parse("", hash, &format));
 }

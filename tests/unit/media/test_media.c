@@ -28,7 +28,8 @@ static void *encode(int w, int h, const char *format, int orientation, size_t *l
     g_object_unref(u8);
     if (orientation) {
         vips_image_set_int(img, VIPS_META_ORIENTATION, orientation);
-        vips_image_set_string(img, "exif-ifd0-Make", "VentaPhone (VentaPhone, ASCII, 11 components, 11 bytes)");
+        vips_image_set_string(img, "exif-ifd0-Make",
+                              "VentaPhone (VentaPhone, ASCII, 11 components, 11 bytes)");
     }
     void *buf = NULL;
     int rc = strcmp(format, "jpeg") == 0  ? vips_jpegsave_buffer(img, &buf, len, NULL)
@@ -166,20 +167,17 @@ static void test_refusals(void)
 
     size_t len;
     unsigned char *bomb = bomb_png(30000, 30000, &len);
-    VT_CHECK(vt_media_process(NULL, bomb, len, &img, &why, err, sizeof err) ==
-             VT_INVALID_ARGUMENT);
+    VT_CHECK(vt_media_process(NULL, bomb, len, &img, &why, err, sizeof err) == VT_INVALID_ARGUMENT);
     VT_CHECK_INT(why, VT_MEDIA_TOO_MANY_PIXELS);
     VT_CHECK(strstr(err, "30000 x 30000") != NULL);
 
     /* The limits are the caller's: 2048 x 1024 is over a 1 MP limit. */
     unsigned char *png = encode(2048, 1024, "png", 0, &len);
-    vt_media_limits lim = {.max_pixels = 1000 * 1000};
-    VT_CHECK(vt_media_process(&lim, png, len, &img, &why, err, sizeof err) ==
-                 VT_INVALID_ARGUMENT &&
+    vt_media_process_opts lim = {.max_pixels = 1000 * 1000};
+    VT_CHECK(vt_media_process(&lim, png, len, &img, &why, err, sizeof err) == VT_INVALID_ARGUMENT &&
              why == VT_MEDIA_TOO_MANY_PIXELS);
-    lim = (vt_media_limits){.max_bytes = len - 1};
-    VT_CHECK(vt_media_process(&lim, png, len, &img, &why, err, sizeof err) ==
-                 VT_INVALID_ARGUMENT &&
+    lim = (vt_media_process_opts){.max_bytes = len - 1};
+    VT_CHECK(vt_media_process(&lim, png, len, &img, &why, err, sizeof err) == VT_INVALID_ARGUMENT &&
              why == VT_MEDIA_TOO_LARGE);
     /* Truncated: half a PNG, half a JPEG, a JPEG of its header alone. */
     VT_CHECK(vt_media_process(NULL, png, len / 2, &img, &why, err, sizeof err) ==
@@ -201,9 +199,17 @@ static void test_names(void)
     VT_CHECK_STR(vt_media_sniff("\xFF\xD8\xFF\xE0", 4), "jpeg");
     VT_CHECK_STR(vt_media_sniff("\x89PNG\r\n\x1a\n", 8), "png");
     VT_CHECK_STR(vt_media_sniff("RIFF\0\0\0\0WEBPVP8 ", 16), "webp");
-    VT_CHECK_STR(vt_media_sniff("\0\0\0\x18" "ftypheic", 12), "heif");
-    VT_CHECK_STR(vt_media_sniff("\0\0\0\x1c" "ftypavif", 12), "heif");
-    VT_CHECK(vt_media_sniff("\0\0\0\x18" "ftypmp42", 12) == NULL); /* a video */
+    VT_CHECK_STR(vt_media_sniff("\0\0\0\x18"
+                                "ftypheic",
+                                12),
+                 "heif");
+    VT_CHECK_STR(vt_media_sniff("\0\0\0\x1c"
+                                "ftypavif",
+                                12),
+                 "heif");
+    VT_CHECK(vt_media_sniff("\0\0\0\x18"
+                            "ftypmp42",
+                            12) == NULL); /* a video */
     VT_CHECK(vt_media_sniff("RIFF\0\0\0\0WAVE", 12) == NULL);
     VT_CHECK(vt_media_sniff("GIF89a", 6) == NULL);
     VT_CHECK(vt_media_sniff("\xFF\xD8", 2) == NULL);
@@ -213,7 +219,8 @@ static void test_names(void)
     vt_media_hash("test", 4, hash);
     VT_CHECK_STR(hash, "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
     VT_CHECK(vt_media_hash_valid(hash));
-    VT_CHECK(!vt_media_hash_valid("9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08"));
+    VT_CHECK(
+        !vt_media_hash_valid("9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08"));
     VT_CHECK(!vt_media_hash_valid("9f86d0"));
     VT_CHECK(!vt_media_hash_valid(NULL));
     char longer[80];
