@@ -17,7 +17,8 @@
  *   VENTA_TRUST_FORWARDED_FOR (false), VENTA_UPSTREAM_TIMEOUT_MS (5000),
  *   VENTA_HTTP_HEADER_TIMEOUT_S (10), VENTA_HTTP_BODY_TIMEOUT_S (10),
  *   VENTA_HTTP_KEEPALIVE_S (5), VENTA_SHUTDOWN_GRACE_MS (10000),
- *   VENTA_HTTP_UPLOAD_TIMEOUT_S (120), VENTA_PUBLIC_URL (unset: http://<Host>). See
+ *   VENTA_HTTP_UPLOAD_TIMEOUT_S (120), VENTA_HTTP_MAX_UPLOADS (32), VENTA_PUBLIC_URL
+ *   (unset: http://<Host>). See
  *   docs/gateway.md.
  *
  * SIGTERM/SIGINT: stop listening, answer new requests on open connections with 503 and
@@ -106,6 +107,7 @@ static void read_config(rest_app *app)
     cfg->header_timeout_s = (int)vt_config_int("VENTA_HTTP_HEADER_TIMEOUT_S", 10, 1, 600);
     cfg->body_timeout_s = (int)vt_config_int("VENTA_HTTP_BODY_TIMEOUT_S", 10, 1, 600);
     cfg->upload_timeout_s = (int)vt_config_int("VENTA_HTTP_UPLOAD_TIMEOUT_S", 120, 1, 3600);
+    cfg->max_upload_bodies = (int)vt_config_int("VENTA_HTTP_MAX_UPLOADS", 32, 1, 10000);
     cfg->public_url = public_url_from_env();
     cfg->keepalive_s = (int)vt_config_int("VENTA_HTTP_KEEPALIVE_S", 5, 1, 3600);
     cfg->grace_ms = vt_config_int("VENTA_SHUTDOWN_GRACE_MS", 10000, 0, 600000);

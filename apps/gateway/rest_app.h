@@ -53,6 +53,7 @@ typedef struct {
     bool trust_forwarded;
     int header_timeout_s, body_timeout_s, keepalive_s;
     int upload_timeout_s;   /* the body of an image upload */
+    int max_upload_bodies;  /* upload bodies held at once (each up to 10 MiB) */
     const char *public_url; /* VENTA_PUBLIC_URL: where /images is served; NULL: from Host */
     int64_t grace_ms;
     char *origins[REST_MAX_ORIGINS];
@@ -75,7 +76,8 @@ struct rest_app {
     vt_kv *kv;
     vt_metrics *metrics;
     rest_metrics *m;
-    int inflight; /* requests between their headers and their response written */
+    int inflight;      /* requests between their headers and their response written */
+    int upload_bodies; /* requests holding an upload body (rest_server.c) */
     bool draining;
     /* A response was queued for a request whose connection is open: rest_server.c
      * asks lws to write it. A callback, so that rest_req.c needs no server (and unit

@@ -236,10 +236,22 @@ static int on_http(rest_app *app, struct lws *wsi, pss_t *pss, const char *uri)
                                 declared, req->body_limit);
         return 0;
     }
+    /* Each upload body is up to 10 MiB of memory: bound how many are held at once, so
+     * that many connections declaring big bodies cannot take the process's memory
+     * before a single token is checked. One over the bound is read and dropped like
+     * an oversized body, then answered 503 (on_body_done). */
+    if (declared > REST_MAX_BODY && declared <= (long long)req->body_limit) {
+        if (app->upload_bodies >= app->cfg.max_upload_bodies) {
+            req->no_upload_slot = true;
+        } else {
+            app->upload_bodies++;
+            req->holds_upload_slot = true;
+        }
+    }
     if (declared > 0) {
         req->expect_body = true;
         req->body_expected = (size_t)declared;
-        if (declared > (long long)req->body_limit)
+        if (declared > (long long)req->body_limit || req->no_upload_slot)
             req->body_too_large = true;
         else {
             req->body = malloc((size_t)declared + 1);
@@ -276,6 +288,12 @@ static void on_body_done(rest_req *req)
         lws_set_timeout(req->wsi, NO_PENDING_TIMEOUT, 0);
     if (req->responded)
         return;
+    if (req->no_upload_slot) {
+        rest_add_header(req, "retry-after", "1");
+        rest_respond_error(req, VT_UNAVAILABLE, "too many uploads in progress (%d), retry shortly",
+                           req->app->upload_bodies);
+        return;
+    }
     if (req->body_too_large) {
         rest_respond_error_http(req, 413, "RESOURCE_EXHAUSTED",
                                 "request body exceeds the limit of %zu bytes", req->body_limit);

@@ -11,11 +11,12 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { execFileSync } from 'node:child_process';
 import * as jose from 'jose';
-import { Mesh } from './mesh.mjs';
+import { Mesh, sleep } from './mesh.mjs';
 import { test, run as runAll } from './runner.mjs';
 
 const [buildDir, srcDir] = process.argv.slice(2);
@@ -41,9 +42,9 @@ const run = (cmd, args) => execFileSync(cmd, args, { stdio: ['ignore', 'pipe', '
 
 // A photo as a phone makes one: JPEG, rotated by EXIF orientation 6 (stored 400x200,
 // upright 200x400), with a GPS position, camera make and a comment.
-function phonePhoto(name, { seed = 'a', orientation = 6 } = {}) {
+function phonePhoto(name, { seed = 'a', orientation = 6, size = '400x200' } = {}) {
   const out = file(name);
-  run('convert', ['-size', '400x200', `plasma:${seed === 'a' ? 'red-blue' : 'green-yellow'}`,
+  run('convert', ['-size', size, `plasma:${seed === 'a' ? 'red-blue' : 'green-yellow'}`,
     '-seed', '1', '-quality', '90', out]);
   run('exiftool', ['-q', '-overwrite_original', '-GPSLatitude=48.8583', '-GPSLatitudeRef=N',
     '-GPSLongitude=2.2945', '-GPSLongitudeRef=E', '-Make=VentaPhone', `-Orientation=${orientation}`,
@@ -352,17 +353,45 @@ async function main() {
     assert.equal(exif(served.body)['GPS:GPSLatitude'], undefined);
   });
 
-  await test('VENTA_PUBLIC_URL names the images; upload metrics count outcomes', async () => {
+  await test('VENTA_PUBLIC_URL names the images; VENTA_HTTP_MAX_UPLOADS; upload metrics', async () => {
     await mesh.procs.gateway.kill('SIGTERM');
     await mesh.procs.gateway.exited;
-    mesh.start('gateway', 'gateway', { ...mesh.gatewayEnv, VENTA_PUBLIC_URL: `${PUBLIC_URL}/` });
+    mesh.start('gateway', 'gateway', { ...mesh.gatewayEnv, VENTA_PUBLIC_URL: `${PUBLIC_URL}/`,
+      VENTA_HTTP_MAX_UPLOADS: '1' });
     await mesh.waitReady();
-    const r = await uploadFetch('/upload/image', photoBytes, { tok: aliceTok });
+    // One upload body over 64 KiB at a time here: a slow client holding the only slot
+    // makes the next such upload 503 (and nothing else), and the slot comes back when
+    // it goes.
+    const big = fs.readFileSync(phonePhoto('big.jpg', { size: '1600x1200' }));
+    assert.ok(big.length > 64 * 1024, `${big.length} bytes`);
+    const slow = net.connect(mesh.ports.gateway, '127.0.0.1');
+    await new Promise((resolve) => slow.on('connect', resolve));
+    slow.write(`POST /upload/image HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${aliceTok}\r\n` +
+      'Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 5000000\r\n\r\n--b\r\n');
+    let busy;
+    for (let i = 0; i < 200; i++) { // until the gateway has read the slow request's headers
+      busy = await uploadFetch('/upload/image', big, { tok: aliceTok });
+      if (busy.status === 503) break;
+      await sleep(20);
+    }
+    assert.equal(busy.status, 503, busy.text);
+    assert.equal(busy.headers.get('retry-after'), '1');
+    assert.equal((await get(`/images/${photoHash}.jpg`)).status, 200, 'other routes unaffected');
+    const small = await uploadFetch('/upload/image', photoBytes, { tok: aliceTok });
+    assert.equal(small.status, 201, 'a body under 64 KiB needs no slot');
+    slow.destroy();
+    let r;
+    for (let i = 0; i < 200; i++) {
+      r = await uploadFetch('/upload/image', big, { tok: aliceTok });
+      if (r.status !== 503) break;
+      await sleep(20);
+    }
     assert.equal(r.status, 201, r.text);
+    r = await uploadFetch('/upload/image', photoBytes, { tok: aliceTok });
     assert.equal(r.json.secure_url, `${PUBLIC_URL}/images/${photoHash}.jpg`);
     const m = await fetch(`http://127.0.0.1:${mesh.ports.mv}/metrics`).then((x) => x.text());
-    assert.match(m, /venta_vendor_image_uploads_total\{outcome="stored"\} 2/);
-    assert.match(m, /venta_vendor_image_uploads_total\{outcome="duplicate"\} 2/);
+    assert.match(m, /venta_vendor_image_uploads_total\{outcome="stored"\} 3/);
+    assert.match(m, /venta_vendor_image_uploads_total\{outcome="duplicate"\} 3/);
     assert.match(m, /venta_vendor_image_uploads_total\{outcome="too-many-pixels"\} [1-9]/);
     assert.match(m, /venta_vendor_image_uploads_total\{outcome="corrupt"\} [1-9]/);
     assert.match(m, /venta_vendor_image_upload_bytes_total [1-9]/);
