@@ -32,9 +32,18 @@ static void *encode(int w, int h, const char *format, int orientation, size_t *l
                               "VentaPhone (VentaPhone, ASCII, 11 components, 11 bytes)");
     }
     void *buf = NULL;
-    int rc = strcmp(format, "jpeg") == 0  ? vips_jpegsave_buffer(img, &buf, len, NULL)
-             : strcmp(format, "png") == 0 ? vips_pngsave_buffer(img, &buf, len, NULL)
-                                          : vips_webpsave_buffer(img, &buf, len, NULL);
+    int rc;
+    if (strcmp(format, "jpeg") == 0)
+        rc = vips_jpegsave_buffer(img, &buf, len, NULL);
+    else if (strcmp(format, "png") == 0)
+        rc = vips_pngsave_buffer(img, &buf, len, NULL);
+    else if (strcmp(format, "webp") == 0)
+        rc = vips_webpsave_buffer(img, &buf, len, NULL);
+    else /* "avif" or "heic" */
+        rc = vips_heifsave_buffer(img, &buf, len, "compression",
+                                  strcmp(format, "avif") == 0 ? VIPS_FOREIGN_HEIF_COMPRESSION_AV1
+                                                              : VIPS_FOREIGN_HEIF_COMPRESSION_HEVC,
+                                  NULL);
     g_object_unref(img);
     VT_REQUIRE(rc == 0);
     return buf;
@@ -93,12 +102,12 @@ static void test_renditions(void)
     vt_media_image_free(img);
     g_free(jpeg);
 
-    /* PNG and WebP uploads are taken too; a large one is shrunk to 1024. */
-    const char *const formats[] = {"png", "webp"};
-    for (size_t i = 0; i < 2; i++) {
+    /* PNG, WebP, AVIF and HEIC uploads are taken too; a large one is shrunk to 1024. */
+    const char *const formats[] = {"png", "webp", "avif", "heic"};
+    for (size_t i = 0; i < 4; i++) {
         unsigned char *data = encode(2048, 1024, formats[i], 0, &len);
         VT_REQUIRE(vt_media_process(NULL, data, len, &img, &why, err, sizeof err) == VT_OK);
-        VT_CHECK_STR(img->source_format, formats[i]);
+        VT_CHECK_STR(img->source_format, i < 2 ? formats[i] : "heif");
         const vt_media_rendition *r = vt_media_image_rendition(img, 1024, VT_MEDIA_JPEG);
         VT_CHECK(r->width == 1024 && r->height == 512);
         vt_media_image_free(img);
