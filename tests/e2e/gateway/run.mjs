@@ -12,6 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { Webhook } from 'svix';
 import * as jose from 'jose';
 import { Mesh, sleep } from './mesh.mjs';
+import { test, run } from './runner.mjs';
 import keepalive from '../lib/keepalive.js';
 import legacyRoutes from './legacy.mjs';
 
@@ -26,7 +27,6 @@ const WINDOW_S = 4;
 
 let mesh;
 let keys;
-const results = [];
 let ipCounter = 1;
 const freshIp = () => `10.${(ipCounter >> 16) & 255}.${(ipCounter >> 8) & 255}.${ipCounter++ & 255}`;
 
@@ -62,18 +62,6 @@ function expectError(r, status, code) {
   assert.equal(typeof r.json.error.message, 'string');
   assert.ok(r.json.error.message.length > 0);
   assert.equal(r.json.error.requestId, r.headers.get('x-request-id'));
-}
-
-async function test(name, fn) {
-  const t0 = Date.now();
-  try {
-    await fn();
-    results.push([name, true]);
-    console.log(`ok   ${name} (${Date.now() - t0} ms)`);
-  } catch (e) {
-    results.push([name, false]);
-    console.log(`FAIL ${name}: ${e.stack || e}`);
-  }
 }
 
 // ---- webhook helpers ----
@@ -729,23 +717,4 @@ async function main() {
   });
 }
 
-let failed = 0;
-try {
-  await main();
-} catch (e) {
-  console.log(`FAIL setup: ${e.stack || e}`);
-  failed++;
-} finally {
-  if (mesh) {
-    await mesh.stop();
-    const log = mesh.log('gateway');
-    if (/AddressSanitizer|LeakSanitizer|runtime error/.test(log)) {
-      console.log('FAIL sanitizer report in the gateway log:\n' + log.slice(-6000));
-      failed++;
-    }
-    if (results.some(([, ok]) => !ok)) console.log(`logs kept in ${mesh.logDir}`);
-  }
-}
-failed += results.filter(([, ok]) => !ok).length;
-console.log(`${results.length - results.filter(([, ok]) => !ok).length} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+await run(main, () => mesh);
