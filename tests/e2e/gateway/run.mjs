@@ -48,7 +48,12 @@ async function api(method, path, { tok, body, headers = {}, ip } = {}) {
     payload = typeof body === 'string' ? body : JSON.stringify(body);
     h['content-type'] = 'application/json';
   }
-  const r = await fetch(mesh.base + path, { method, headers: h, body: payload });
+  let r;
+  try {
+    r = await fetch(mesh.base + path, { method, headers: h, body: payload });
+  } catch (e) { // undici says only "fetch failed"; the socket's error is the cause
+    throw new Error(`${method} ${path}: ${e.message}: ${e.cause ? `${e.cause.code || ''} ${e.cause.message}` : '?'}`);
+  }
   const text = await r.text();
   let json = null;
   try { json = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
