@@ -90,6 +90,11 @@ bool conn_send(conn *c, msgbuf *m);
 /* For a transport (conn_transport): the next queued message, the caller's reference,
  * counted as sent; NULL when the queue is empty. */
 msgbuf *conn_take(conn *c);
+/* For a transport that sends one message per WebSocket frame: the queued messages that
+ * fit in cap bytes as whole text frames (outq_pack's OUTQ_JOIN_WS_FRAMES) in buf, for one
+ * write, counted as sent; returns their bytes, *count the messages. A head message too
+ * big for cap comes back alone in *alone instead (the caller's reference, to frame). */
+size_t conn_take_frames(conn *c, unsigned char *buf, size_t cap, msgbuf **alone, uint32_t *count);
 void conn_send_error(conn *c, const char *code, const char *message, const char *ref);
 void conn_send_ack(conn *c, const char *ref);
 /* Ask for a close with code and reason (static text), from anywhere on the loop. */

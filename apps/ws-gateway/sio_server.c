@@ -9,8 +9,9 @@
  * polling session has no socket at all between requests. So the conn carries a
  * conn_transport instead of being tied to a wsi: messages are encoded into socket.io
  * packets as they are queued (sio_client_encode, once per protocol and namespace), and
- * the queue is drained here — one packet per WebSocket frame, or every queued packet
- * joined with 0x1e into the body of the held polling GET. While on WebSocket, c->wsi
+ * the queue is drained here — one packet per WebSocket frame (every queued packet that
+ * fits, as whole frames, in one write), or every queued packet joined with 0x1e into
+ * the body of the held polling GET. While on WebSocket, c->wsi
  * is that socket, so conn_close and conn_close_frame close it as they do on /ws.
  *
  * Sessions. Every lws request of /socket.io/ gets a link (its per-session pointer): a
@@ -647,11 +648,24 @@ static int on_ws_writeable(ws_gateway *g, sio_link *l)
         lws_callback_on_writable(l->wsi);
         return 0;
     }
-    msgbuf *m = conn_take(c);
-    if (!m)
+    /* Every queued packet that fits, each its own frame, in one write: with a backlog
+     * one send() carries many (the frames are whole, so lws sends them as they are). */
+    msgbuf *alone;
+    uint32_t frames;
+    size_t total =
+        conn_take_frames(c, g->wbuf + LWS_PRE, (size_t)g->cfg.frame_bytes, &alone, &frames);
+    int rc = 0;
+    if (alone) {
+        rc = write_text(g, l->wsi, alone->data, alone->len);
+        msg_unref(alone);
+    } else if (total) {
+        if (lws_write(l->wsi, g->wbuf + LWS_PRE, total, LWS_WRITE_RAW) < (int)total)
+            rc = -1;
+        else
+            vt_counter_add(g->m.frames_out, frames);
+    } else {
         return c->close_code ? conn_close_frame(c) : 0;
-    int rc = write_text(g, l->wsi, m->data, m->len);
-    msg_unref(m);
+    }
     if (c->q.n || c->close_code) {
         s->write_wanted = true;
         lws_callback_on_writable(l->wsi);
