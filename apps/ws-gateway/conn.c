@@ -106,12 +106,8 @@ bool conn_closed(conn *c)
 
 /* c has something to send: it goes out at the end of this loop iteration (flush_now),
  * or, when that cannot take it all, from a writeable callback. */
-static void want_write(conn *c)
+void conn_write_soon(conn *c)
 {
-    if (c->tx) {
-        c->tx->wake(c);
-        return;
-    }
     if (!c->wsi || c->write_requested)
         return;
     c->write_requested = true;
@@ -126,6 +122,14 @@ static void want_write(conn *c)
     conn_ref(c);
     c->flush_next = g->flush;
     g->flush = c;
+}
+
+static void want_write(conn *c)
+{
+    if (c->tx)
+        c->tx->wake(c);
+    else
+        conn_write_soon(c);
 }
 
 void conn_close(conn *c, int code, const char *reason)
@@ -338,8 +342,9 @@ static void flush_now(ws_gateway *g)
         if (!c->wsi || !c->write_requested) {
             /* gone, or a writeable callback came first */
         } else if (c->close_code) {
-            lws_callback_on_writable(c->wsi);     /* the close frame goes from the callback */
-        } else if (conn_write(c) < 0 && c->wsi) { /* (lws may have closed it already) */
+            lws_callback_on_writable(c->wsi); /* the close frame goes from the callback */
+        } else if ((c->tx ? c->tx->write(c) : conn_write(c)) < 0 &&
+                   c->wsi) { /* (lws may have closed it already) */
             lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
         }
         conn_unref(c);

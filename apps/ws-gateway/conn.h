@@ -34,6 +34,9 @@ typedef struct conn_transport {
     msgbuf *(*encode)(conn *c, msgbuf *m);
     /* Messages were queued, or a close was asked (c->close_code): write them. */
     void (*wake)(conn *c);
+    /* For a transport that asked for it with conn_write_soon: write what is queued now,
+     * from the end-of-iteration flush, as conn_write does (-1: the socket failed). */
+    int (*write)(conn *c);
 } conn_transport;
 enum conn_role { ROLE_PENDING = 0, ROLE_VIEWER, ROLE_VENDOR, ROLE_COUNT };
 /* The protocol a connection speaks, for the connections gauge's label: venta.v1.json on
@@ -87,6 +90,9 @@ void conn_set_role(conn *c, enum conn_role role);
 /* Queue m for c (takes a reference). False when c is closing, or was just closed as
  * too slow (1013) or out of memory. */
 bool conn_send(conn *c, msgbuf *m);
+/* Write c's queue at the end of this loop iteration (its transport's write, or /ws's
+ * conn_write), or from a writeable callback when the flush cannot take it now. */
+void conn_write_soon(conn *c);
 /* For a transport (conn_transport): the next queued message, the caller's reference,
  * counted as sent; NULL when the queue is empty. */
 msgbuf *conn_take(conn *c);
