@@ -181,7 +181,7 @@ static int write_delete(vt_db_conn *c, const void *args, PGresult **res, char *e
 static int create_vendor(vt_rpc_ctx *ctx, vendor_service *svc,
                          const Venta__Vendor__V1__CreateVendorRequest *req, Vendor *out)
 {
-    const char *owner;
+    const char *owner = NULL;
     if (caller(ctx, &owner) != VT_OK)
         return VT_UNAUTHENTICATED;
     if (*req->owner_id && strcmp(req->owner_id, owner) != 0)
@@ -262,7 +262,7 @@ static int get_vendor(vt_rpc_ctx *ctx, vendor_service *svc,
 int vendor_update(vt_rpc_ctx *ctx, vendor_service *svc,
                   const Venta__Vendor__V1__UpdateVendorRequest *req, Vendor *out)
 {
-    const char *owner;
+    const char *owner = NULL;
     if (caller(ctx, &owner) != VT_OK)
         return VT_UNAUTHENTICATED;
     int idrc = check_id(ctx, req->id);
@@ -321,7 +321,7 @@ static int delete_vendor(vt_rpc_ctx *ctx, vendor_service *svc,
                          const Venta__Vendor__V1__DeleteVendorRequest *req,
                          Venta__Vendor__V1__DeleteVendorResponse *out)
 {
-    const char *owner;
+    const char *owner = NULL;
     if (caller(ctx, &owner) != VT_OK)
         return VT_UNAUTHENTICATED;
     int idrc = check_id(ctx, req->id);
