@@ -15,8 +15,10 @@
  *   REVENUECAT_WEBHOOK_AUTH, VENTA_ALGOLIA_SEARCH_KEY, VENTA_CORS_ORIGINS, VENTA_RATE_LIMIT_IP
  * (600), VENTA_RATE_LIMIT_USER (300), VENTA_RATE_LIMIT_WINDOW_S (60), VENTA_TRUST_FORWARDED_FOR
  * (false), VENTA_UPSTREAM_TIMEOUT_MS (5000), VENTA_HTTP_HEADER_TIMEOUT_S (10),
- * VENTA_HTTP_BODY_TIMEOUT_S (10), VENTA_HTTP_KEEPALIVE_S (5), VENTA_SHUTDOWN_GRACE_MS (10000). See
- * docs/gateway.md.
+ * VENTA_HTTP_BODY_TIMEOUT_S (10), VENTA_HTTP_KEEPALIVE_S (5), VENTA_SHUTDOWN_GRACE_MS (10000),
+ *   VENTA_HTTP_UPLOAD_TIMEOUT_S (120), VENTA_HTTP_MAX_UPLOADS (32), VENTA_PUBLIC_URL
+ *   (unset: http://<Host>). See
+ *   docs/gateway.md.
  *
  * SIGTERM/SIGINT: stop listening, answer new requests on open connections with 503 and
  * close them, let requests in flight finish (up to the grace period), then exit 0.
@@ -62,6 +64,27 @@ static void read_origins(rest_config *cfg)
     free(copy);
 }
 
+/* VENTA_PUBLIC_URL: the gateway's public base ("https://api.venta.example"), on which
+ * uploads name their images; a trailing slash is dropped. NULL when unset. */
+static const char *public_url_from_env(void)
+{
+    static char url[256];
+    const char *v = vt_config_str("VENTA_PUBLIC_URL", NULL);
+    if (!v || !*v)
+        return NULL;
+    size_t n = strlen(v);
+    bool scheme = strncmp(v, "http://", 7) == 0 || strncmp(v, "https://", 8) == 0;
+    if (!scheme || n >= sizeof url || strcspn(v, " \t\r\n\"<>") != n)
+        vt_config_fail("VENTA_PUBLIC_URL", "must be an http:// or https:// URL of at most 255 "
+                                           "characters");
+    memcpy(url, v, n + 1);
+    while (n > 0 && url[n - 1] == '/')
+        url[--n] = '\0';
+    if (n <= 8)
+        vt_config_fail("VENTA_PUBLIC_URL", "needs a host");
+    return url;
+}
+
 static void read_config(rest_app *app)
 {
     rest_config *cfg = &app->cfg;
@@ -82,6 +105,9 @@ static void read_config(rest_app *app)
     cfg->trust_forwarded = vt_config_bool("VENTA_TRUST_FORWARDED_FOR", false);
     cfg->header_timeout_s = (int)vt_config_int("VENTA_HTTP_HEADER_TIMEOUT_S", 10, 1, 600);
     cfg->body_timeout_s = (int)vt_config_int("VENTA_HTTP_BODY_TIMEOUT_S", 10, 1, 600);
+    cfg->upload_timeout_s = (int)vt_config_int("VENTA_HTTP_UPLOAD_TIMEOUT_S", 120, 1, 3600);
+    cfg->max_upload_bodies = (int)vt_config_int("VENTA_HTTP_MAX_UPLOADS", 32, 1, 10000);
+    cfg->public_url = public_url_from_env();
     cfg->keepalive_s = (int)vt_config_int("VENTA_HTTP_KEEPALIVE_S", 5, 1, 3600);
     cfg->grace_ms = vt_config_int("VENTA_SHUTDOWN_GRACE_MS", 10000, 0, 600000);
     read_origins(cfg);
@@ -192,6 +218,9 @@ int main(void)
         snprintf(target, sizeof target, "%s:%u", app.cfg.upstream_addr[i].host,
                  app.cfg.upstream_addr[i].port);
         vt_rpc_channel_opts co = {.target = target};
+        /* Image uploads go to venta-vendor's MediaService: 10 MiB and the message. */
+        if (i == REST_UP_VENDOR)
+            co.max_message_bytes = REST_MAX_UPLOAD_BODY + 64 * 1024;
         if (vt_rpc_channel_new(&co, &app.up[i], err, sizeof err) != VT_OK) {
             vt_error(NULL, "cannot create a channel to %s: %s", target, err);
             return 1;

@@ -118,7 +118,7 @@ static void run_next(rest_req *req)
     if (s->next < s->n) {
         ProtobufCMessage *m = &s->q[s->next].req->base;
         s->q[s->next].req = NULL; /* the call owns it now */
-        rest_upstream_start(req, REST_UP_VENDOR, VENDOR_SVC, "SearchVendors", m, on_search);
+        rest_upstream_call_or_fail(req, REST_UP_VENDOR, VENDOR_SVC, "SearchVendors", m, on_search);
         return;
     }
     vt_buf b = VT_BUF_INIT;

@@ -12,6 +12,8 @@
  *   rest_dispatch.c     route, auth, rate limit, transcode, call     → everything below
  *   rest_vendor_get.c   GET /vendors/{id}: vendor, then live position → upstream, req
  *   rest_webhooks.c     Clerk (Svix) and RevenueCat → UserService    → upstream, req
+ *   rest_images.c       image uploads and GET /images → MediaService → upstream, req, multipart
+ *   rest_multipart.c    one field of a multipart/form-data body      (a leaf)
  *   rest_algolia.c      Algolia's query API → SearchVendors          → algolia_shapes, upstream
  *   rest_upstream.c     async rpc → handoff → loop; /readyz          → req, metrics
  *   rest_ratelimit.c    fixed-window counters in Redis, one EVAL     → req, metrics
@@ -51,6 +53,9 @@ typedef struct {
     long rate_ip, rate_user, rate_window_s; /* 0 turns a limit off */
     bool trust_forwarded;
     int header_timeout_s, body_timeout_s, keepalive_s;
+    int upload_timeout_s;   /* the body of an image upload */
+    int max_upload_bodies;  /* upload bodies held at once (each up to 10 MiB) */
+    const char *public_url; /* VENTA_PUBLIC_URL: where /images is served; NULL: from Host */
     int64_t grace_ms;
     char *origins[REST_MAX_ORIGINS];
     int norigins;
@@ -73,7 +78,8 @@ struct rest_app {
     vt_kv *kv;
     vt_metrics *metrics;
     rest_metrics *m;
-    int inflight; /* requests between their headers and their response written */
+    int inflight;      /* requests between their headers and their response written */
+    int upload_bodies; /* requests holding an upload body (rest_server.c) */
     bool draining;
     /* A response was queued for a request whose connection is open: rest_server.c
      * asks lws to write it. A callback, so that rest_req.c needs no server (and unit

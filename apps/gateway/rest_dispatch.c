@@ -13,6 +13,7 @@
 #include "rest_app.h"
 #include "rest_cors.h"
 #include "rest_legacy.h"
+#include "rest_images.h"
 #include "rest_metrics.h"
 #include "rest_ratelimit.h"
 #include "rest_req.h"
@@ -148,7 +149,8 @@ static void on_owner_reply(rest_req *req, vt_rpc_reply *reply)
     }
     ProtobufCMessage *msg = req->held;
     req->held = NULL;
-    rest_upstream_start(req, REST_UP_LOCATION, req->route->svc, req->route->rpc, msg, on_api_reply);
+    rest_upstream_call_or_fail(req, REST_UP_LOCATION, req->route->svc, req->route->rpc, msg,
+                               on_api_reply);
 }
 
 static void api_call(rest_req *req)
@@ -157,6 +159,14 @@ static void api_call(rest_req *req)
     if (r->kind == REST_H_LEGACY_VENDOR_CREATE || r->kind == REST_H_LEGACY_VENDOR_UPDATE ||
         r->kind == REST_H_LEGACY_USER_VENDORS) {
         rest_legacy_call(req); /* the original's bodies are not our messages */
+        return;
+    }
+    if (r->kind == REST_H_IMAGE_UPLOAD) {
+        rest_image_upload(req);
+        return;
+    }
+    if (r->kind == REST_H_VENDOR_IMAGE) {
+        rest_vendor_image_put(req);
         return;
     }
     ProtobufCMessage *msg = build_request(req, r->svc, r->rpc);
@@ -168,15 +178,16 @@ static void api_call(rest_req *req)
             build_request(req, &venta__vendor__v1__vendor_service__descriptor, "GetVendor");
         if (!get)
             return;
-        rest_upstream_start(req, REST_UP_VENDOR, &venta__vendor__v1__vendor_service__descriptor,
-                            "GetVendor", get, on_owner_reply);
+        rest_upstream_call_or_fail(req, REST_UP_VENDOR,
+                                   &venta__vendor__v1__vendor_service__descriptor, "GetVendor", get,
+                                   on_owner_reply);
         return;
     }
     if (r->kind == REST_H_VENDOR_GET) {
         rest_vendor_get(req, msg);
         return;
     }
-    rest_upstream_start(req, r->upstream, r->svc, r->rpc, msg, on_api_reply);
+    rest_upstream_call_or_fail(req, r->upstream, r->svc, r->rpc, msg, on_api_reply);
 }
 
 static void after_ratelimit(rest_req *req, bool allowed)
@@ -284,6 +295,9 @@ void rest_dispatch(rest_req *req)
     case REST_H_LEGACY_HEALTH:
         rest_legacy_health(req);
         return;
+    case REST_H_IMAGE_GET:
+        rest_image_get(req);
+        return;
     case REST_H_ALGOLIA_QUERY:
     case REST_H_ALGOLIA_QUERIES:
         rest_algolia_start(req);
@@ -294,6 +308,8 @@ void rest_dispatch(rest_req *req)
     case REST_H_LEGACY_VENDOR_CREATE:
     case REST_H_LEGACY_VENDOR_UPDATE:
     case REST_H_LEGACY_USER_VENDORS:
+    case REST_H_IMAGE_UPLOAD:
+    case REST_H_VENDOR_IMAGE:
         api_start(req);
         return;
     }

@@ -103,7 +103,8 @@ static void list_page(rest_req *req, const char *page_token)
         return;
     }
     req->pages++;
-    rest_upstream_start(req, REST_UP_USER, USER_SVC, "ListUserVendors", &m->base, on_vendor_page);
+    rest_upstream_call_or_fail(req, REST_UP_USER, USER_SVC, "ListUserVendors", &m->base,
+                               on_vendor_page);
 }
 
 void rest_legacy_call(rest_req *req)
@@ -122,7 +123,8 @@ void rest_legacy_call(rest_req *req)
             rest_respond_error(req, rc, "%s", err);
             return;
         }
-        rest_upstream_start(req, REST_UP_VENDOR, VENDOR_SVC, "CreateVendor", &m->base, on_created);
+        rest_upstream_call_or_fail(req, REST_UP_VENDOR, VENDOR_SVC, "CreateVendor", &m->base,
+                                   on_created);
         return;
     }
     case REST_H_LEGACY_VENDOR_UPDATE: {
@@ -136,7 +138,8 @@ void rest_legacy_call(rest_req *req)
             rest_respond_error(req, rc, "%s", err);
             return;
         }
-        rest_upstream_start(req, REST_UP_VENDOR, VENDOR_SVC, "UpdateVendor", &m->base, on_updated);
+        rest_upstream_call_or_fail(req, REST_UP_VENDOR, VENDOR_SVC, "UpdateVendor", &m->base,
+                                   on_updated);
         return;
     }
     case REST_H_LEGACY_USER_VENDORS:

@@ -27,7 +27,7 @@
 struct lws;
 typedef struct rest_app rest_app;
 
-#define REST_HDR_MAX 12
+#define REST_HDR_MAX 16
 typedef struct {
     char name[40]; /* lower case, no colon */
     char *value;
@@ -55,6 +55,9 @@ typedef struct rest_req {
     /* body */
     char *body;
     size_t body_len, body_cap, body_expected;
+    size_t body_limit;      /* the route's (rest_route_body_limit) */
+    bool holds_upload_slot; /* counted in app->upload_bodies until freed */
+    bool no_upload_slot;    /* an upload over VENTA_HTTP_MAX_UPLOADS: dropped, then 503 */
     bool expect_body, body_too_large, close_after;
     int64_t start_ns;
     /* async step in flight */

@@ -21,6 +21,7 @@
 #include "vt_json.h"
 
 #include "venta/location/v1/location.pb-c.h"
+#include "venta/media/v1/media.pb-c.h"
 #include "venta/user/v1/user.pb-c.h"
 #include "venta/vendor/v1/vendor.pb-c.h"
 
@@ -62,6 +63,7 @@ static const char *const req_latlng[] = {"lat", "lng", NULL};
 #define USER_SVC &venta__user__v1__user_service__descriptor
 #define VENDOR_SVC &venta__vendor__v1__vendor_service__descriptor
 #define LOCATION_SVC &venta__location__v1__location_service__descriptor
+#define MEDIA_SVC &venta__media__v1__media_service__descriptor
 
 const rest_route rest_routes[] = {
     {REST_GET, "/", REST_H_STATIC, .ok_status = 200, .query = q_none, .file = "index.html"},
@@ -109,6 +111,16 @@ const rest_route rest_routes[] = {
      .legacy = true},
     {REST_POST, "/webhook/subscription", REST_H_WEBHOOK_REVENUECAT, .ok_status = 200,
      .query = q_none, .legacy = true},
+    /* Vendor images (rest_images.c). The upload is the original backend's route: its
+     * error envelope; unlike the original it needs the session token. */
+    {REST_POST, "/upload/image", REST_H_IMAGE_UPLOAD, true, REST_UP_VENDOR, MEDIA_SVC,
+     "UploadImage", .query = q_none, .ok_status = 201, .legacy = true,
+     .max_body = REST_MAX_UPLOAD_BODY},
+    {REST_PUT, "/api/v1/vendors/{id}/image", REST_H_VENDOR_IMAGE, true, REST_UP_VENDOR, MEDIA_SVC,
+     "SetVendorImage", .id_field = "vendor_id", .query = q_none, .ok_status = 200,
+     .max_body = REST_MAX_UPLOAD_BODY},
+    {REST_GET, "/images/{id}", REST_H_IMAGE_GET, false, REST_UP_VENDOR, MEDIA_SVC, "GetImage",
+     .query = q_none, .ok_status = 200},
     /* Algolia's query API (rest_algolia.c): its own key or a JWT, its error shape. The
      * multi-query's index segment is "*". */
     {REST_POST, "/1/indexes/{id}/query", REST_H_ALGOLIA_QUERY, false, REST_UP_VENDOR, VENDOR_SVC,
@@ -211,6 +223,16 @@ rest_match_result rest_route_match(int method, const char *path, const rest_rout
         snprintf(allow + n, allowlen - n, ", OPTIONS");
     *route = NULL;
     return REST_MATCH_METHOD;
+}
+
+size_t rest_route_body_limit(int method, const char *path)
+{
+    const rest_route *r = NULL;
+    char id[REST_ID_MAX + 1], allow[128];
+    if (rest_route_match(method, path, &r, id, sizeof id, allow, sizeof allow) == REST_MATCH_OK &&
+        r->max_body)
+        return r->max_body;
+    return REST_MAX_BODY;
 }
 
 /* The value of the first "name=value" fragment called name, or NULL. */

@@ -56,7 +56,10 @@ typedef enum {
     REST_H_METRICS,
     REST_H_WEBHOOK_CLERK,
     REST_H_WEBHOOK_REVENUECAT,
-    REST_H_STATIC, /* a file of the live map page (rest_static.c) */
+    REST_H_STATIC,       /* a file of the live map page (rest_static.c) */
+    REST_H_IMAGE_UPLOAD, /* multipart `file` → MediaService.UploadImage (rest_images.c) */
+    REST_H_VENDOR_IMAGE, /* multipart `file` → MediaService.SetVendorImage */
+    REST_H_IMAGE_GET,    /* GET /images/{hash}.{ext}: public, cached (rest_images.c) */
     /* The original Venta backend's routes (rest_legacy.c) */
     REST_H_LEGACY_VENDOR_CREATE,
     REST_H_LEGACY_VENDOR_UPDATE,
@@ -66,6 +69,11 @@ typedef enum {
     REST_H_ALGOLIA_QUERY,
     REST_H_ALGOLIA_QUERIES,
 } rest_handler_kind;
+
+/* The body a route accepts unless its row says more (max_body). */
+#define REST_MAX_BODY (64 * 1024)
+/* The image uploads: a 10 MiB file (VT_MEDIA_MAX_BYTES) and its multipart framing. */
+#define REST_MAX_UPLOAD_BODY (10 * 1024 * 1024 + 16 * 1024)
 
 typedef struct rest_route {
     int method;
@@ -82,8 +90,9 @@ typedef struct rest_route {
     const rest_query_map *query; /* {NULL, NULL}-terminated */
     int ok_status;               /* 200, 201, 204 */
     const char *file;            /* REST_H_STATIC: which file of web/ */
-    bool legacy;  /* a route of the original Venta backend: its error envelope (rest_req.c) */
-    bool algolia; /* Algolia's query API: its error body {"message","status"} (rest_req.c) */
+    bool legacy;     /* a route of the original Venta backend: its error envelope (rest_req.c) */
+    size_t max_body; /* largest body, bytes; 0: REST_MAX_BODY */
+    bool algolia;    /* Algolia's query API: its error body {"message","status"} (rest_req.c) */
 } rest_route;
 
 extern const rest_route rest_routes[];
@@ -95,6 +104,10 @@ typedef enum { REST_MATCH_NONE = 0, REST_MATCH_OK, REST_MATCH_METHOD } rest_matc
  * but not for this method; allow receives "GET, PATCH, OPTIONS" (allowlen bytes). */
 rest_match_result rest_route_match(int method, const char *path, const rest_route **route, char *id,
                                    size_t idlen, char *allow, size_t allowlen);
+
+/* The largest body a request for method + path may send: its route's max_body, else
+ * REST_MAX_BODY (also for a path no route matches). */
+size_t rest_route_body_limit(int method, const char *path);
 
 /* Set the query parameters of map (a route's, {NULL}-terminated) into msg from the
  * request's decoded "name=value" fragments; the first fragment of a name counts.

@@ -5,7 +5,8 @@
  * callback_http. At LWS_CALLBACK_HTTP we capture what the request needs (method, path,
  * query fragments, the few headers we read) into a rest_req, because lws may recycle its
  * header storage once the body starts; then either dispatch at once or collect the
- * body (LWS_CALLBACK_HTTP_BODY) up to 64 KiB. A larger body is read and dropped (a
+ * body (LWS_CALLBACK_HTTP_BODY) up to 64 KiB (10 MiB + framing on the image
+ * upload routes: a route's max_body). A larger body is read and dropped (a
  * declared one over REST_MAX_DISCARD is refused at once and the connection closed), so
  * the 413 reaches clients that write their whole body before reading.
  *
@@ -32,9 +33,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define REST_MAX_BODY (64 * 1024)
-/* A declared body above this is refused at once and the connection closed; below it
- * an oversized body is read and dropped so the 413 reaches the client cleanly. */
+/* A declared body more than this above its route's limit (rest_route_body_limit) is
+ * refused at once and the connection closed; below it an oversized body is read and
+ * dropped so the 413 reaches the client cleanly. */
 #define REST_MAX_DISCARD (4 * 1024 * 1024)
 #define REST_MAX_HEADERS (16 * 1024)
 
@@ -191,6 +192,12 @@ static int on_http(rest_app *app, struct lws *wsi, pss_t *pss, const char *uri)
     for (size_t i = 0; i < sizeof custom / sizeof custom[0]; i++)
         capture_custom(req, wsi, custom[i]);
     capture_token(req, wsi, "access-control-request-headers", WSI_TOKEN_HTTP_AC_REQUEST_HEADERS);
+    /* For the images: the multipart boundary, WebP negotiation, revalidation, and the
+     * host uploads' URLs are made on when VENTA_PUBLIC_URL is unset. */
+    capture_token(req, wsi, "content-type", WSI_TOKEN_HTTP_CONTENT_TYPE);
+    capture_token(req, wsi, "accept", WSI_TOKEN_HTTP_ACCEPT);
+    capture_token(req, wsi, "if-none-match", WSI_TOKEN_HTTP_IF_NONE_MATCH);
+    capture_token(req, wsi, "host", WSI_TOKEN_HOST);
     capture_query(req, wsi);
     client_ip(req, wsi);
     const char *rid = rest_req_header(req, "x-request-id");
@@ -223,17 +230,30 @@ static int on_http(rest_app *app, struct lws *wsi, pss_t *pss, const char *uri)
             return 0;
         }
     }
-    if (declared > REST_MAX_DISCARD) {
+    req->body_limit = rest_route_body_limit(req->method, req->path);
+    if (declared > (long long)(req->body_limit + REST_MAX_DISCARD)) {
         req->close_after = true;
         rest_respond_error_http(req, 413, "RESOURCE_EXHAUSTED",
-                                "request body of %lld bytes exceeds the limit of %d bytes",
-                                declared, REST_MAX_BODY);
+                                "request body of %lld bytes exceeds the limit of %zu bytes",
+                                declared, req->body_limit);
         return 0;
+    }
+    /* Each upload body is up to 10 MiB of memory: bound how many are held at once, so
+     * that many connections declaring big bodies cannot take the process's memory
+     * before a single token is checked. One over the bound is read and dropped like
+     * an oversized body, then answered 503 (on_body_done). */
+    if (declared > REST_MAX_BODY && declared <= (long long)req->body_limit) {
+        if (app->upload_bodies >= app->cfg.max_upload_bodies) {
+            req->no_upload_slot = true;
+        } else {
+            app->upload_bodies++;
+            req->holds_upload_slot = true;
+        }
     }
     if (declared > 0) {
         req->expect_body = true;
         req->body_expected = (size_t)declared;
-        if (declared > REST_MAX_BODY)
+        if (declared > (long long)req->body_limit || req->no_upload_slot)
             req->body_too_large = true;
         else {
             req->body = malloc((size_t)declared + 1);
@@ -241,7 +261,10 @@ static int on_http(rest_app *app, struct lws *wsi, pss_t *pss, const char *uri)
                 return -1;
             req->body_cap = (size_t)declared;
         }
-        lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, app->cfg.body_timeout_s);
+        /* A 10 MiB photo from a phone takes longer than a JSON body. */
+        lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT,
+                        req->body_limit > REST_MAX_BODY ? app->cfg.upload_timeout_s
+                                                        : app->cfg.body_timeout_s);
         return 0;
     }
     rest_dispatch(req);
@@ -267,9 +290,15 @@ static void on_body_done(rest_req *req)
         lws_set_timeout(req->wsi, NO_PENDING_TIMEOUT, 0);
     if (req->responded)
         return;
+    if (req->no_upload_slot) {
+        rest_add_header(req, "retry-after", "1");
+        rest_respond_error(req, VT_UNAVAILABLE, "too many uploads in progress (%d), retry shortly",
+                           req->app->upload_bodies);
+        return;
+    }
     if (req->body_too_large) {
         rest_respond_error_http(req, 413, "RESOURCE_EXHAUSTED",
-                                "request body exceeds the limit of %d bytes", REST_MAX_BODY);
+                                "request body exceeds the limit of %zu bytes", req->body_limit);
         return;
     }
     rest_dispatch(req);

@@ -128,6 +128,18 @@ int rest_upstream_call(rest_req *req, rest_upstream up, const ProtobufCServiceDe
     return start_call(req, up, svc, method, msg, done, req->app->cfg.upstream_timeout_ms, false);
 }
 
+void rest_upstream_call_or_fail(rest_req *req, rest_upstream up,
+                                const ProtobufCServiceDescriptor *svc, const char *method,
+                                ProtobufCMessage *msg, rest_rpc_done done)
+{
+    int rc = rest_upstream_call(req, up, svc, method, msg, done);
+    if (rc != VT_OK) {
+        rest_metrics_upstream_error(req->app->m, up, rc);
+        rest_respond_error(req, VT_UNAVAILABLE, "%s service: cannot start the call (%s)",
+                           rest_upstream_name(up), vt_status_name(rc));
+    }
+}
+
 /* ---- failures ---- */
 
 void rest_respond_rpc_error(rest_req *req, rest_upstream up, vt_rpc_reply *reply)
@@ -243,15 +255,4 @@ void rest_readyz_start(rest_req *req)
     rest_req_ref(req);
     static const char *argv[] = {"PING"};
     vt_kv_command_argv(req->app->kv, on_redis_ping, req, 1, argv, NULL);
-}
-
-void rest_upstream_start(rest_req *req, rest_upstream up, const ProtobufCServiceDescriptor *svc,
-                         const char *method, ProtobufCMessage *msg, rest_rpc_done done)
-{
-    int rc = rest_upstream_call(req, up, svc, method, msg, done);
-    if (rc != VT_OK) {
-        rest_metrics_upstream_error(req->app->m, up, rc);
-        rest_respond_error(req, VT_UNAVAILABLE, "%s service: cannot start the call (%s)",
-                           rest_upstream_name(up), vt_status_name(rc));
-    }
 }

@@ -17,10 +17,11 @@ typedef void (*rest_rpc_done)(rest_req *req, vt_rpc_reply *reply);
  * reference on req. 0, or the status that kept the call from starting. */
 int rest_upstream_call(rest_req *req, rest_upstream up, const ProtobufCServiceDescriptor *svc,
                        const char *method, ProtobufCMessage *msg, rest_rpc_done done);
-/* rest_upstream_call, and when the call cannot start: counted, and answered 503
- * naming the service. */
-void rest_upstream_start(rest_req *req, rest_upstream up, const ProtobufCServiceDescriptor *svc,
-                         const char *method, ProtobufCMessage *msg, rest_rpc_done done);
+/* rest_upstream_call, and when the call cannot start, count it as an upstream error
+ * and answer 503 naming the service. */
+void rest_upstream_call_or_fail(rest_req *req, rest_upstream up,
+                                const ProtobufCServiceDescriptor *svc, const char *method,
+                                ProtobufCMessage *msg, rest_rpc_done done);
 /* GET /readyz: grpc.health.v1 Check on every upstream and a Redis PING, then answer. */
 void rest_readyz_start(rest_req *req);
 /* An upstream's failure as the error body: its status and message, except for the

@@ -231,8 +231,8 @@ void rest_webhook_clerk(rest_req *req)
         rest_respond_error(req, VT_RESOURCE_EXHAUSTED, "out of memory");
         return;
     }
-    rest_upstream_start(req, REST_UP_USER, USER_SVC, upsert ? "UpsertUser" : "DeleteUser", msg,
-                        on_clerk_reply);
+    rest_upstream_call_or_fail(req, REST_UP_USER, USER_SVC, upsert ? "UpsertUser" : "DeleteUser",
+                               msg, on_clerk_reply);
     return;
 oom:
     json_decref(root);
@@ -325,6 +325,6 @@ void rest_webhook_revenuecat(rest_req *req)
         rest_respond_error(req, VT_RESOURCE_EXHAUSTED, "out of memory");
         return;
     }
-    rest_upstream_start(req, REST_UP_USER, USER_SVC, "ApplySubscriptionEvent", &m->base,
-                        on_revenuecat_reply);
+    rest_upstream_call_or_fail(req, REST_UP_USER, USER_SVC, "ApplySubscriptionEvent", &m->base,
+                               on_revenuecat_reply);
 }

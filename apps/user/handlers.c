@@ -483,9 +483,11 @@ static int list_user_vendors(vt_rpc_ctx *ctx, const ProtobufCMessage *in_msg,
     lv.page_size = req->page_size;
     lv.page_token = req->page_token;
     /* The caller's deadline and request id travel on (parent); a read is safe to retry
-     * while the vendor service restarts, within that deadline. */
-    vt_rpc_call_opts o = {
-        .timeout_ms = svc->vendor_timeout_ms, .parent = ctx, .idempotent = true, .max_attempts = 3};
+     * while the vendor service restarts, within that deadline. The default five attempts
+     * (pauses 25 ms doubling, ~0.4–0.75 s in all) outlast grpc's first reconnect backoff
+     * (100 ms): a failed first connection, as a just-started venta-user's can be under
+     * load, is then tried again before the call gives up. Three did not. */
+    vt_rpc_call_opts o = {.timeout_ms = svc->vendor_timeout_ms, .parent = ctx, .idempotent = true};
     vt_rpc_reply *reply;
     int rc = vt_rpc_call_unary(svc->vendor, &venta__vendor__v1__vendor_service__descriptor,
                                "ListVendors", &lv.base, &o, &reply);

@@ -186,7 +186,7 @@ static int write_delete(vt_db_conn *c, const void *args, PGresult **res, char *e
 static int create_vendor(vt_rpc_ctx *ctx, vendor_service *svc,
                          const Venta__Vendor__V1__CreateVendorRequest *req, Vendor *out)
 {
-    const char *owner;
+    const char *owner = NULL;
     if (caller(ctx, &owner) != VT_OK)
         return VT_UNAUTHENTICATED;
     if (*req->owner_id && strcmp(req->owner_id, owner) != 0)
@@ -264,10 +264,10 @@ static int get_vendor(vt_rpc_ctx *ctx, vendor_service *svc,
     return VT_OK;
 }
 
-static int update_vendor(vt_rpc_ctx *ctx, vendor_service *svc,
-                         const Venta__Vendor__V1__UpdateVendorRequest *req, Vendor *out)
+int vendor_update(vt_rpc_ctx *ctx, vendor_service *svc,
+                  const Venta__Vendor__V1__UpdateVendorRequest *req, Vendor *out)
 {
-    const char *owner;
+    const char *owner = NULL;
     if (caller(ctx, &owner) != VT_OK)
         return VT_UNAUTHENTICATED;
     int idrc = check_id(ctx, req->id);
@@ -326,7 +326,7 @@ static int delete_vendor(vt_rpc_ctx *ctx, vendor_service *svc,
                          const Venta__Vendor__V1__DeleteVendorRequest *req,
                          Venta__Vendor__V1__DeleteVendorResponse *out)
 {
-    const char *owner;
+    const char *owner = NULL;
     if (caller(ctx, &owner) != VT_OK)
         return VT_UNAUTHENTICATED;
     int idrc = check_id(ctx, req->id);
@@ -559,22 +559,15 @@ static int search_vendors(vt_rpc_ctx *ctx, vendor_service *svc, const SearchRequ
 
 /* ------------------------------------------------------------- registration ---- */
 
-/* libs/rpc hands handlers generic messages; these take the typed ones. */
-#define TYPED(fn, in_type, out_type)                                                               \
-    static int fn##_call(vt_rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMessage *out,       \
-                         void *user)                                                               \
-    {                                                                                              \
-        return fn(ctx, user, (const in_type *)in, (out_type *)out);                                \
-    }
-
-TYPED(create_vendor, Venta__Vendor__V1__CreateVendorRequest, Vendor)
-TYPED(get_vendor, Venta__Vendor__V1__GetVendorRequest, Vendor)
-TYPED(update_vendor, Venta__Vendor__V1__UpdateVendorRequest, Vendor)
-TYPED(delete_vendor, Venta__Vendor__V1__DeleteVendorRequest,
-      Venta__Vendor__V1__DeleteVendorResponse)
-TYPED(list_vendors, Venta__Vendor__V1__ListVendorsRequest, Venta__Vendor__V1__ListVendorsResponse)
-TYPED(search_vendors, Venta__Vendor__V1__SearchVendorsRequest,
-      Venta__Vendor__V1__SearchVendorsResponse)
+VENDOR_TYPED_HANDLER(create_vendor, Venta__Vendor__V1__CreateVendorRequest, Vendor)
+VENDOR_TYPED_HANDLER(get_vendor, Venta__Vendor__V1__GetVendorRequest, Vendor)
+VENDOR_TYPED_HANDLER(vendor_update, Venta__Vendor__V1__UpdateVendorRequest, Vendor)
+VENDOR_TYPED_HANDLER(delete_vendor, Venta__Vendor__V1__DeleteVendorRequest,
+                     Venta__Vendor__V1__DeleteVendorResponse)
+VENDOR_TYPED_HANDLER(list_vendors, Venta__Vendor__V1__ListVendorsRequest,
+                     Venta__Vendor__V1__ListVendorsResponse)
+VENDOR_TYPED_HANDLER(search_vendors, Venta__Vendor__V1__SearchVendorsRequest,
+                     Venta__Vendor__V1__SearchVendorsResponse)
 
 int vendor_service_register(vendor_service *app, vt_service *svc)
 {
@@ -586,7 +579,7 @@ int vendor_service_register(vendor_service *app, vt_service *svc)
          * connection lock, which nats.c holds while it dials a lost server (up to the
          * 2 s connect timeout). A worker with the turn must never wait on that. */
         {"GetVendor", get_vendor_call, 0, NULL},
-        {"UpdateVendor", update_vendor_call, 0, NULL},
+        {"UpdateVendor", vendor_update_call, 0, NULL},
         {"DeleteVendor", delete_vendor_call, 0, NULL},
         {"ListVendors", list_vendors_call, 0, NULL},
         {"SearchVendors", search_vendors_call, 0, NULL},

@@ -1,5 +1,6 @@
 /*
- * venta-vendor — vendor profiles: VendorService over gRPC (API.md §5), the domain
+ * venta-vendor — vendor profiles: VendorService over gRPC (API.md §5), vendor images
+ * (MediaService, media_handlers.c: decoded here, on workers that may block), the domain
  * events evt.vendor.* (§6), the last-known location cache fed by loc.>, and the
  * clean-up of a deleted user's vendors from evt.user.deleted.
  *
@@ -21,6 +22,7 @@
  */
 #include "handlers.h"
 #include "location_cache.h"
+#include "media_handlers.h"
 #include "profile_cache.h"
 #include "profile_sync.h"
 #include "publish.h"
@@ -37,6 +39,8 @@ int main(void)
         .metrics_default = "127.0.0.1:9102",
         .statements = store_statements,
         .outbox_table = VENDOR_OUTBOX_TABLE,
+        /* Image uploads (MediaService) are up to 10 MiB; every other message is small. */
+        .max_message_bytes = MEDIA_MAX_MESSAGE,
     };
     spec.nstatements = store_nstatements;
     location_cache_opts lo = {
@@ -59,6 +63,11 @@ int main(void)
     app.online_window_s = online_window_s;
     if (vendor_service_register(&app, svc) != VT_OK) {
         vt_error(NULL, "cannot register VendorService");
+        return 1;
+    }
+    static media_service media;
+    if (media_service_register(&media, &app, svc, err, sizeof err) != VT_OK) {
+        vt_error(NULL, "MediaService: %s", err);
         return 1;
     }
     profile_cache *profiles = NULL;
@@ -96,6 +105,7 @@ int main(void)
     user_events_stop(users, 3000);
     location_cache_stop(cache);
     profile_sync_stop(sync);
+    media_service_free(&media);
     vt_service_free(svc);
     profile_cache_free(profiles);
     return rc;

@@ -106,12 +106,8 @@ bool conn_closed(conn *c)
 
 /* c has something to send: it goes out at the end of this loop iteration (flush_now),
  * or, when that cannot take it all, from a writeable callback. */
-static void want_write(conn *c)
+void conn_write_soon(conn *c)
 {
-    if (c->tx) {
-        c->tx->wake(c);
-        return;
-    }
     if (!c->wsi || c->write_requested)
         return;
     c->write_requested = true;
@@ -126,6 +122,14 @@ static void want_write(conn *c)
     conn_ref(c);
     c->flush_next = g->flush;
     g->flush = c;
+}
+
+static void want_write(conn *c)
+{
+    if (c->tx)
+        c->tx->wake(c);
+    else
+        conn_write_soon(c);
 }
 
 void conn_close(conn *c, int code, const char *reason)
@@ -195,25 +199,32 @@ bool conn_send(conn *c, msgbuf *m)
     return ok;
 }
 
-msgbuf *conn_take(conn *c)
+size_t conn_take_frames(conn *c, unsigned char *buf, size_t cap, msgbuf **alone, uint32_t *count)
 {
     ws_gateway *g = c->g;
+    *alone = NULL;
+    *count = 0;
     if (c->q.n == 0)
-        return NULL;
-    /* A frame of no bytes: the head message comes back alone, whatever its size. */
+        return 0;
     outq_limits lim = limits(g);
+    int64_t now = vt_monotonic_ns();
+    size_t total = outq_pack(&c->q, OUTQ_JOIN_WS_FRAMES, (char *)buf, cap, &lim, g->m.latency, now,
+                             alone, count);
+    g->queued -= *count;
+    if (*alone && (*alone)->t_in_ns)
+        vt_histogram_observe(g->m.latency, (double)(now - (*alone)->t_in_ns) / 1e9);
+    vt_counter_add(g->m.msgs_out, *count);
+    vt_counter_add(g->m.bytes_out, *alone ? (*alone)->len : total);
+    outq_trim(&c->q);
+    return total;
+}
+
+msgbuf *conn_take(conn *c)
+{
+    /* A buffer of no bytes: the head message comes back alone, whatever its size. */
     msgbuf *m;
     uint32_t count;
-    int64_t now = vt_monotonic_ns();
-    outq_pack(&c->q, NULL, 0, &lim, g->m.latency, now, &m, &count);
-    g->queued -= count;
-    if (!m)
-        return NULL;
-    if (m->t_in_ns)
-        vt_histogram_observe(g->m.latency, (double)(now - m->t_in_ns) / 1e9);
-    vt_counter_inc(g->m.msgs_out);
-    vt_counter_add(g->m.bytes_out, m->len);
-    outq_trim(&c->q);
+    conn_take_frames(c, NULL, 0, &m, &count);
     return m;
 }
 
@@ -287,8 +298,8 @@ int conn_write(conn *c)
     outq_limits lim = limits(g);
     msgbuf *alone;
     uint32_t count;
-    size_t total = outq_pack(q, (char *)frame, (size_t)g->cfg.frame_bytes, &lim, g->m.latency,
-                             vt_monotonic_ns(), &alone, &count);
+    size_t total = outq_pack(q, OUTQ_JOIN_LINES, (char *)frame, (size_t)g->cfg.frame_bytes, &lim,
+                             g->m.latency, vt_monotonic_ns(), &alone, &count);
     if (alone) {
         big = malloc(LWS_PRE + alone->len);
         if (!big) {
@@ -331,8 +342,9 @@ static void flush_now(ws_gateway *g)
         if (!c->wsi || !c->write_requested) {
             /* gone, or a writeable callback came first */
         } else if (c->close_code) {
-            lws_callback_on_writable(c->wsi);     /* the close frame goes from the callback */
-        } else if (conn_write(c) < 0 && c->wsi) { /* (lws may have closed it already) */
+            lws_callback_on_writable(c->wsi); /* the close frame goes from the callback */
+        } else if ((c->tx ? c->tx->write(c) : conn_write(c)) < 0 &&
+                   c->wsi) { /* (lws may have closed it already) */
             lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
         }
         conn_unref(c);

@@ -34,6 +34,9 @@ typedef struct conn_transport {
     msgbuf *(*encode)(conn *c, msgbuf *m);
     /* Messages were queued, or a close was asked (c->close_code): write them. */
     void (*wake)(conn *c);
+    /* For a transport that asked for it with conn_write_soon: write what is queued now,
+     * from the end-of-iteration flush, as conn_write does (-1: the socket failed). */
+    int (*write)(conn *c);
 } conn_transport;
 enum conn_role { ROLE_PENDING = 0, ROLE_VIEWER, ROLE_VENDOR, ROLE_COUNT };
 /* The protocol a connection speaks, for the connections gauge's label: venta.v1.json on
@@ -87,9 +90,17 @@ void conn_set_role(conn *c, enum conn_role role);
 /* Queue m for c (takes a reference). False when c is closing, or was just closed as
  * too slow (1013) or out of memory. */
 bool conn_send(conn *c, msgbuf *m);
+/* Write c's queue at the end of this loop iteration (its transport's write, or /ws's
+ * conn_write), or from a writeable callback when the flush cannot take it now. */
+void conn_write_soon(conn *c);
 /* For a transport (conn_transport): the next queued message, the caller's reference,
  * counted as sent; NULL when the queue is empty. */
 msgbuf *conn_take(conn *c);
+/* For a transport that sends one message per WebSocket frame: the queued messages that
+ * fit in cap bytes as whole text frames (outq_pack's OUTQ_JOIN_WS_FRAMES) in buf, for one
+ * write, counted as sent; returns their bytes, *count the messages. A head message too
+ * big for cap comes back alone in *alone instead (the caller's reference, to frame). */
+size_t conn_take_frames(conn *c, unsigned char *buf, size_t cap, msgbuf **alone, uint32_t *count);
 void conn_send_error(conn *c, const char *code, const char *message, const char *ref);
 void conn_send_ack(conn *c, const char *ref);
 /* Ask for a close with code and reason (static text), from anywhere on the loop. */

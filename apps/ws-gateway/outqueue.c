@@ -13,7 +13,8 @@
  *
  * Each write packs as many queued messages as fit in frame_bytes into one text frame,
  * separated by '\n' (API.md §4): with a backlog, one syscall carries hundreds of
- * updates.
+ * updates. socket.io wants one packet per WebSocket frame, so its writes pack whole
+ * frames instead (OUTQ_JOIN_WS_FRAMES): still one syscall for the backlog.
  *
  * This file only keeps the queue and says what happened (outq_result): conn.c counts
  * it, asks for the write or closes the connection, and writes the packed frames. So the
@@ -94,26 +95,54 @@ static msgbuf *pop(outq *q)
     return m;
 }
 
-size_t outq_pack(outq *q, char *frame, size_t cap, const outq_limits *lim, vt_histogram *latency,
-                 int64_t now_ns, msgbuf **alone, uint32_t *count)
+/* The bytes that go before message m (the n-th of a pack) when joined as join says;
+ * writes them to at when it is not NULL. */
+static size_t joint(outq_join join, const msgbuf *m, uint32_t n, char *at)
+{
+    if (join == OUTQ_JOIN_LINES) {
+        if (n && at)
+            at[0] = '\n';
+        return n ? 1 : 0;
+    }
+    /* RFC 6455 §5.2: FIN + text, then the length in 7, 7+16 or 7+64 bits, no mask. */
+    size_t h = m->len < 126 ? 2 : m->len < 65536 ? 4 : 10;
+    if (at) {
+        unsigned char *p = (unsigned char *)at;
+        p[0] = 0x81;
+        if (h == 2)
+            p[1] = (unsigned char)m->len;
+        else if (h == 4) {
+            p[1] = 126;
+            p[2] = (unsigned char)(m->len >> 8);
+            p[3] = (unsigned char)m->len;
+        } else {
+            p[1] = 127;
+            for (int i = 0; i < 8; i++)
+                p[2 + i] = (unsigned char)((uint64_t)m->len >> (8 * (7 - i)));
+        }
+    }
+    return h;
+}
+
+size_t outq_pack(outq *q, outq_join join, char *frame, size_t cap, const outq_limits *lim,
+                 vt_histogram *latency, int64_t now_ns, msgbuf **alone, uint32_t *count)
 {
     /* Locals, not *count: the copies into frame (char) could alias it, and this loop
      * runs once per message delivered. */
     size_t total = 0;
     uint32_t n = 0;
     *alone = NULL;
-    if (q->n > 0 && q->v[q->head]->len > cap) {
+    if (q->n > 0 && joint(join, q->v[q->head], 0, NULL) + q->v[q->head]->len > cap) {
         /* One message larger than a frame (a big snapshot): it goes alone. */
         *alone = pop(q);
         n = 1;
     } else {
         while (q->n > 0) {
             msgbuf *m = q->v[q->head];
-            size_t need = m->len + (n ? 1 : 0);
-            if (total + need > cap)
+            size_t sep = joint(join, m, n, NULL);
+            if (total + sep + m->len > cap)
                 break;
-            if (n)
-                frame[total++] = '\n';
+            total += joint(join, m, n, frame + total);
             memcpy(frame + total, m->data, m->len);
             total += m->len;
             n++;

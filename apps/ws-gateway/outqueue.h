@@ -42,13 +42,22 @@ typedef enum {
 /* Queue m (takes a reference unless the verdict is a close). */
 outq_result outq_push(outq *q, msgbuf *m, const outq_limits *lim);
 
-/* Take the messages at the head that fit in cap bytes, '\n'-separated, into frame, and
- * return the bytes written; *count is how many were taken. A head message larger than
- * cap is taken alone instead: it is returned in *alone (the caller's reference) and
- * nothing is written to frame. Each message with t_in_ns is observed in latency (may be
- * NULL) at now_ns. Clears the behind mark once fewer than queue_max / 2 remain. */
-size_t outq_pack(outq *q, char *frame, size_t cap, const outq_limits *lim, vt_histogram *latency,
-                 int64_t now_ns, msgbuf **alone, uint32_t *count);
+/* How packed messages are joined. */
+typedef enum {
+    OUTQ_JOIN_LINES,     /* '\n' between them: the payload of one text frame (/ws) */
+    OUTQ_JOIN_WS_FRAMES, /* each one a whole unmasked WebSocket text frame, header first:
+                            bytes for one send() where the protocol wants one message per
+                            frame (socket.io over WebSocket) */
+} outq_join;
+
+/* Take the messages at the head that fit in cap bytes, joined as join says, into frame,
+ * and return the bytes written; *count is how many were taken. A head message larger
+ * than cap (with its frame header) is taken alone instead: it is returned in *alone (the
+ * caller's reference) and nothing is written to frame. Each message with t_in_ns is
+ * observed in latency (may be NULL) at now_ns. Clears the behind mark once fewer than
+ * queue_max / 2 remain. */
+size_t outq_pack(outq *q, outq_join join, char *frame, size_t cap, const outq_limits *lim,
+                 vt_histogram *latency, int64_t now_ns, msgbuf **alone, uint32_t *count);
 
 /* An empty queue that grew past its small size gives the memory back (a burst is over). */
 void outq_trim(outq *q);

@@ -9,8 +9,10 @@
  * polling session has no socket at all between requests. So the conn carries a
  * conn_transport instead of being tied to a wsi: messages are encoded into socket.io
  * packets as they are queued (sio_client_encode, once per protocol and namespace), and
- * the queue is drained here — one packet per WebSocket frame, or every queued packet
- * joined with 0x1e into the body of the held polling GET. While on WebSocket, c->wsi
+ * the queue is drained here — one packet per WebSocket frame (every queued packet that
+ * fits, as whole frames, in one write, at the end of the loop iteration with /ws's
+ * frames: conn_write_soon), or every queued packet joined with 0x1e into the body of
+ * the held polling GET. While on WebSocket, c->wsi
  * is that socket, so conn_close and conn_close_frame close it as they do on /ws.
  *
  * Sessions. Every lws request of /socket.io/ gets a link (its per-session pointer): a
@@ -70,7 +72,7 @@ struct sio_session {
     sio_heartbeat hb;
     sio_tx tx;
     sio_link *get, *ws, *probe;
-    bool ended, write_wanted;
+    bool ended;
 };
 
 typedef struct sio_server {
@@ -211,10 +213,7 @@ static void wake(conn *c)
     if (s->ended)
         return;
     if (s->tx == SIO_TX_WEBSOCKET) {
-        if (!s->write_wanted) {
-            s->write_wanted = true;
-            lws_callback_on_writable(s->ws->wsi);
-        }
+        conn_write_soon(c); /* with /ws's frames, at the end of this loop iteration */
         return;
     }
     if (s->get && !s->get->answering) {
@@ -230,7 +229,8 @@ static msgbuf *encode(conn *c, msgbuf *m)
     return sio_client_encode(&((sio_session *)c->tx_data)->cl, m);
 }
 
-static const conn_transport transport = {.encode = encode, .wake = wake};
+static int flush_write(conn *c);
+static const conn_transport transport = {.encode = encode, .wake = wake, .write = flush_write};
 
 /* Authorization: Bearer, else ?token= (the CONNECT auth payload is sio_client.c's). */
 static void handshake_token(struct lws *wsi, char *buf, size_t cap, const char **tok, size_t *len)
@@ -573,7 +573,7 @@ static void on_probe(sio_link *l, const vt_sio_eio_packet *p)
         s->c->wsi = l->wsi;
         if (s->get && !s->get->answering)
             wake(s->c); /* the GET gets its noop; the write below takes the queue */
-        s->write_wanted = false;
+        s->c->write_requested = false;
         wake(s->c);
     }
 }
@@ -626,6 +626,53 @@ static int write_text(ws_gateway *g, struct lws *wsi, const char *data, size_t l
     return 0;
 }
 
+/* Write what is queued for s's WebSocket: every packet that fits, each its own frame,
+ * in one write, so that a backlog costs one send() (the frames are whole: lws sends them
+ * as they are). From its writeable callback, or the gateway's end-of-iteration flush. */
+static int ws_write(ws_gateway *g, sio_session *s)
+{
+    conn *c = s->c;
+    struct lws *wsi = s->ws->wsi;
+    c->write_requested = false;
+    if (c->close_sent)
+        return 0;
+    if (lws_partial_buffered(wsi) || s->ws->pending[0]) {
+        c->write_requested = true;
+        lws_callback_on_writable(wsi);
+        return 0;
+    }
+    msgbuf *alone;
+    uint32_t frames;
+    size_t total =
+        conn_take_frames(c, g->wbuf + LWS_PRE, (size_t)g->cfg.frame_bytes, &alone, &frames);
+    int rc = 0;
+    if (alone) {
+        rc = write_text(g, wsi, alone->data, alone->len);
+        msg_unref(alone);
+    } else if (total) {
+        if (lws_write(wsi, g->wbuf + LWS_PRE, total, LWS_WRITE_RAW) < (int)total)
+            rc = -1;
+        else
+            vt_counter_add(g->m.frames_out, frames);
+    } else {
+        return c->close_code ? conn_close_frame(c) : 0;
+    }
+    if (c->q.n || c->close_code)
+        wake(c);
+    return rc;
+}
+
+/* conn_transport: the end-of-iteration flush of a session that asked for it. */
+static int flush_write(conn *c)
+{
+    sio_session *s = c->tx_data;
+    if (s->ended || s->tx != SIO_TX_WEBSOCKET || !s->ws) {
+        c->write_requested = false;
+        return 0;
+    }
+    return ws_write(s->g, s);
+}
+
 static int on_ws_writeable(ws_gateway *g, sio_link *l)
 {
     if (l->pending[0]) {
@@ -638,25 +685,7 @@ static int on_ws_writeable(ws_gateway *g, sio_link *l)
     sio_session *s = l->s;
     if (!s || s->ws != l)
         return 0;
-    conn *c = s->c;
-    s->write_wanted = false;
-    if (c->close_sent)
-        return 0;
-    if (lws_partial_buffered(l->wsi)) {
-        s->write_wanted = true;
-        lws_callback_on_writable(l->wsi);
-        return 0;
-    }
-    msgbuf *m = conn_take(c);
-    if (!m)
-        return c->close_code ? conn_close_frame(c) : 0;
-    int rc = write_text(g, l->wsi, m->data, m->len);
-    msg_unref(m);
-    if (c->q.n || c->close_code) {
-        s->write_wanted = true;
-        lws_callback_on_writable(l->wsi);
-    }
-    return rc;
+    return ws_write(g, s);
 }
 
 static void on_ws_closed(sio_link *l)

@@ -3,7 +3,7 @@
  *
  * One thread, one epoll, non-blocking sockets, and just enough RFC 6455 to drive a
  * server: an HTTP/1.1 upgrade, masked text frames out, unmasked frames in (text,
- * continuation, ping → pong, close). Two dialects behind --proto:
+ * continuation, ping → pong, close). Three dialects behind --proto:
  *
  *   venta  GET /ws, subprotocol venta.v1.json, `Authorization: Bearer <jwt>`. Viewers
  *          send one {"op":"watch.bounds",…} and are ready at their `snapshot`; vendor
@@ -16,27 +16,58 @@
  *          our `40` namespace connect, its `40{…}`; viewers send `420["watch",{box}]`
  *          and are ready at the ack `430…`; vendors send `42["location",{…}]`, the same
  *          JSON object as venta's; viewers get `42["location",{…}]`, one per frame.
- *          Engine.IO pings (`2`) are answered with `3`.
+ *          Engine.IO pings (`2`) are answered with `3`. Made-up events: the baseline of
+ *          the venta fan-out (bench/ws/socketio_server.js without a mode).
+ *   sio-venta  the same Engine.IO framing with the ORIGINAL Venta app's events (docs/ws.md
+ *          "Moving an existing Venta app"), for venta-ws-gateway's /socket.io/ and for
+ *          socketio_server.js's `venta` mode: CONNECT `40/user,{"token":"<jwt>"}` or
+ *          `40/vendor,{…}`; viewers send `42/user,["updateUserLocation",{neLocation,
+ *          swLocation}]` and are ready at their `vendor_channels`; vendor connections send
+ *          `42/vendor,<ack id>["updateVendorLocation",{lat,long,vendorId}]` (every one
+ *          asks for an ack) and are ready when the first location of each of their vendors
+ *          is acked (`43/vendor,<id>[…]`); viewers count `vendor_sync {id, location}`.
+ *
+ * Socket.io packets are read by one parser (sio_parse: type, namespace, ack id, data), so
+ * both socket.io dialects share the framing, the pings and the readiness rules.
  *
  * Connections are bound to source addresses 127.0.0.2 … 127.0.0.(1+--src) in turn
  * (IP_BIND_ADDRESS_NO_PORT), so far more than one address's ~28k ephemeral ports fit.
  *
- * Latency: each location carries the vendor's `ts` (Unix ms, strictly increasing per
- * vendor); the generator keeps the CLOCK_MONOTONIC send time in a per-vendor ring keyed
- * by that ts, and on arrival (time taken once per read()) looks up (vendorId, ts). So
- * the number is vendor send → viewer receive, through the whole server path (gateway:
- * JSON in, NATS publish, NATS back, box filter, queue, frame out), in nanoseconds.
+ * Latency: every position sent has a per-vendor key and the generator keeps the
+ * CLOCK_MONOTONIC send time in a per-vendor ring indexed by that key; on arrival (time
+ * taken once per read()) it looks up (vendor, key) and counts the delivery as unmatched
+ * unless the ring still holds exactly that key. So the number is vendor send → viewer
+ * receive, through the whole server path (gateway: JSON in, NATS publish, NATS back, box
+ * filter, queue, frame out), in nanoseconds. The key:
+ *   venta, sio  the location's `ts` (Unix ms, strictly increasing per vendor).
+ *   sio-venta   vendor_sync carries only {id, location:{lat,long}}, so the key is in the
+ *          coordinates: a vendor's home is on a 0.001° grid and its n-th position (n
+ *          counted per vendor, key = n mod 1,000,000) is home + (key mod 1000) µ° of
+ *          latitude and home + (key div 1000) µ° of longitude, sent with 6 decimals. The
+ *          viewer reads both back (strtod, rounded to whole µ°: both servers send the
+ *          shortest round-trip form of the double they parsed). Every position is a
+ *          distinct point less than 0.001° (~110 m) from home, inside the box, and a
+ *          stale or foreign position cannot match: the ring keeps the full key.
  *
  * Modes:
- *   fanout  vendors first (ownership warm-up, paced), then viewers, then for each rate of
+ *   fanout  vendors first (ownership warm-up, paced; venta's far outside every box,
+ *           sio-venta's at home, inside it, so a server that resolves the box once when
+ *           the viewer sends it sees every vendor), then viewers, then for each rate of
  *           --rates (aggregate location messages/s over all vendors, round-robin) a step
  *           of --step seconds: deliveries (location/enter messages received by all
  *           viewers) per second, and p50/p99/max latency of deliveries received in the
  *           step's last (step - warm) seconds; between steps the generator waits until
  *           the servers' queues have drained. One line per step on stdout (key=value).
+ *           Deliveries are location/enter (venta, sio) or vendor_sync (sio-venta)
+ *           messages.
  *   idle    open --viewers viewers (each with one small watch unless --no-watch),
  *           print `READY …` and hold them (answering pings) until SIGTERM/SIGINT or
  *           --hold seconds.
+ *   floor   the physical floor beside the result: --viewers loopback TCP connections,
+ *           drained by a forked reader (on --reader-cpu if given); --frames server
+ *           frames of --size payload bytes sent round-robin over them, --batch frames per
+ *           send(); prints the sender's CPU µs per frame (getrusage). On loopback the
+ *           sender's send() also runs the receiver's TCP input, as the servers' do.
  *
  * With --server-pid the server's CPU seconds per step are read from /proc/PID/stat.
  */
@@ -47,8 +78,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -58,6 +91,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -65,7 +99,7 @@
 #define IP_BIND_ADDRESS_NO_PORT 24
 #endif
 
-enum { PROTO_VENTA, PROTO_SIO };
+enum { PROTO_VENTA, PROTO_SIO, PROTO_SIO_VENTA };
 enum { ST_CONNECTING, ST_HANDSHAKE, ST_OPEN, ST_READY, ST_CLOSED };
 enum { ROLE_VIEWER, ROLE_VENDOR };
 
@@ -110,8 +144,9 @@ static struct {
     double step_s, warm_s, hold_s;
     double stop_below; /* stop the steps once delivered/offered falls below this */
     int pending_max;
-    bool idle, no_watch;
+    bool idle, no_watch, floor;
     int server_pid;
+    int floor_frames, floor_size, floor_batch, reader_cpu; /* floor mode */
     double warm_rate; /* ownership warm-up: first locations per second */
 } opt = {.proto = PROTO_VENTA,
          .host = "127.0.0.1",
@@ -123,7 +158,11 @@ static struct {
          .step_s = 6,
          .warm_s = 2,
          .pending_max = 256,
-         .warm_rate = 2000};
+         .warm_rate = 2000,
+         .floor_frames = 200000,
+         .floor_size = 108, /* a vendor_sync packet of sio-venta */
+         .floor_batch = 1,
+         .reader_cpu = -1};
 
 static int ep;
 static conn *conns;
@@ -132,7 +171,8 @@ static vendor_t *vendors;
 static int nvendors;
 static char *rbuf;
 static volatile sig_atomic_t stop_flag;
-static bool warm_outside; /* ownership warm-up: positions far outside every viewer's box */
+static bool warm_outside;    /* ownership warm-up: positions far outside every viewer's box */
+static uint64_t sio_ack_ids; /* sio-venta: the ack id of the last updateVendorLocation */
 static double last_ratio = 1;
 
 /* counters; reset per step where it says so */
@@ -281,10 +321,27 @@ static void send_frame(conn *c, int opcode, const char *payload, size_t len)
 #define BOX_W (-74.00)
 #define BOX_N 40.80
 #define BOX_E (-73.90)
+#define KEY_MOD 1000000 /* sio-venta: keys carried in the coordinates' low digits */
 
 static void vendor_id(int i, char out[37])
 {
     snprintf(out, 37, "b0000000-0000-4000-8000-%012x", i);
+}
+
+static const char *token_of(const conn *c)
+{
+    return c->role == ROLE_VIEWER ? opt.viewer_token : opt.vendor_token;
+}
+
+static void set_ready(conn *c)
+{
+    if (c->state != ST_OPEN)
+        return;
+    c->state = ST_READY;
+    if (c->role == ROLE_VIEWER)
+        ready_viewers++;
+    else
+        ready_vendor_conns++;
 }
 
 static void send_watch(conn *c)
@@ -301,37 +358,64 @@ static void send_watch(conn *c)
                        "{\"op\":\"watch.bounds\",\"ne\":{\"lat\":%.4f,\"lng\":%.4f},"
                        "\"sw\":{\"lat\":%.4f,\"lng\":%.4f}}",
                        n, e, s, w);
-    else
+    else if (opt.proto == PROTO_SIO)
         len = snprintf(m, sizeof m,
                        "420[\"watch\",{\"ne\":{\"lat\":%.4f,\"lng\":%.4f},\"sw\":{\"lat\":%.4f,"
                        "\"lng\":%.4f}}]",
                        n, e, s, w);
+    else
+        len =
+            snprintf(m, sizeof m,
+                     "42/user,[\"updateUserLocation\",{\"neLocation\":{\"lat\":%.4f,\"long\":%.4f},"
+                     "\"swLocation\":{\"lat\":%.4f,\"long\":%.4f}}]",
+                     n, e, s, w);
     send_frame(c, 1, m, (size_t)len);
 }
 
-/* One location of vendor vi on its connection, send time recorded. */
+/* A viewer whose connection (or namespace) is open: its watch, or ready without one. */
+static void start_viewer(conn *c)
+{
+    if (opt.no_watch)
+        set_ready(c);
+    else
+        send_watch(c);
+}
+
+/* One location of vendor vi on its connection, send time recorded under its key. */
 static void send_location(int vi)
 {
     vendor_t *v = &vendors[vi];
     conn *c = &conns[opt.viewers + vi / opt.per_conn];
     if (c->state != ST_READY && c->state != ST_OPEN)
         return;
-    int64_t ts = wall_ms();
-    if (ts <= v->last_ts)
-        ts = v->last_ts + 1;
-    v->last_ts = ts;
-    double lat = v->lat + (double)(rnd() % 1000) * 1e-6 - (warm_outside ? 5.0 : 0),
-           lng = v->lng + (double)(rnd() % 1000) * 1e-6;
     char id[37];
     vendor_id(vi, id);
     char m[320];
-    int len = snprintf(m, sizeof m,
+    int len;
+    int64_t key;
+    if (opt.proto == PROTO_SIO_VENTA) {
+        key = (v->last_ts + 1) % KEY_MOD;
+        v->last_ts = key;
+        len = snprintf(m, sizeof m,
+                       "42/vendor,%" PRIu64 "[\"updateVendorLocation\",{\"lat\":%.6f,\"long\":%.6f,"
+                       "\"vendorId\":\"%s\"}]",
+                       ++sio_ack_ids, v->lat + (double)(key % 1000) * 1e-6,
+                       v->lng + (double)(key / 1000) * 1e-6, id);
+    } else {
+        key = wall_ms();
+        if (key <= v->last_ts)
+            key = v->last_ts + 1;
+        v->last_ts = key;
+        double lat = v->lat + (double)(rnd() % 1000) * 1e-6 - (warm_outside ? 5.0 : 0),
+               lng = v->lng + (double)(rnd() % 1000) * 1e-6;
+        len = snprintf(m, sizeof m,
                        "%s{\"op\":\"location\",\"vendorId\":\"%s\",\"lat\":%.6f,\"lng\":%.6f,"
                        "\"heading\":%u,\"speed\":3.5,\"accuracy\":5,\"ts\":%" PRId64 "}%s",
                        opt.proto == PROTO_SIO ? "42[\"location\"," : "", id, lat, lng, rnd() % 360,
-                       ts, opt.proto == PROTO_SIO ? "]" : "");
-    sendrec *r = &v->ring[ts % RING];
-    r->ts = ts;
+                       key, opt.proto == PROTO_SIO ? "]" : "");
+    }
+    sendrec *r = &v->ring[key % RING];
+    r->ts = key;
     r->sent_ns = now_ns();
     send_frame(c, 1, m, (size_t)len);
 }
@@ -362,28 +446,53 @@ static uint64_t hex12(const char *p)
     return v;
 }
 
-/* A location/enter message (venta) or the object of a sio location event. */
-static void on_delivery(const char *m, size_t len, int64_t arrived)
+/* One delivery of vendor vi's position with this key: its latency if we sent it. */
+static void match_send(uint64_t vi, int64_t key, int64_t arrived)
 {
     deliveries++;
-    const char *id = memmem(m, len, "\"vendorId\":\"", 12);
-    const char *ts = memmem(m, len, "\"ts\":", 5);
-    if (!id || !ts || id + 12 + 36 > m + len) {
+    if (vi >= (uint64_t)nvendors || key < 0) {
         unmatched++;
         return;
     }
-    uint64_t vi = hex12(id + 12 + 24);
-    int64_t t = strtoll(ts + 5, NULL, 10);
-    if (vi >= (uint64_t)nvendors) {
-        unmatched++;
-        return;
-    }
-    sendrec *r = &vendors[vi].ring[t % RING];
-    if (r->ts != t) {
+    sendrec *r = &vendors[vi].ring[key % RING];
+    if (r->ts != key) {
         unmatched++;
         return;
     }
     record_latency(arrived - r->sent_ns, arrived);
+}
+
+/* A location/enter message (venta) or the object of a sio location event. */
+static void on_delivery(const char *m, size_t len, int64_t arrived)
+{
+    const char *id = memmem(m, len, "\"vendorId\":\"", 12);
+    const char *ts = memmem(m, len, "\"ts\":", 5);
+    if (!id || !ts || id + 12 + 36 > m + len) {
+        match_send(UINT64_MAX, -1, arrived);
+        return;
+    }
+    match_send(hex12(id + 12 + 24), strtoll(ts + 5, NULL, 10), arrived);
+}
+
+/* Whole µ° of a coordinate, modulo 1000 (the key digits of send_location). */
+static int64_t micro_digits(double deg)
+{
+    int64_t u = llround(deg * 1e6) % 1000;
+    return u < 0 ? u + 1000 : u;
+}
+
+/* The object of a vendor_sync: {"id":…,"location":{"lat":…,"long":…}}. */
+static void on_vendor_sync(const char *m, size_t len, int64_t arrived)
+{
+    const char *id = memmem(m, len, "\"id\":\"", 6);
+    const char *lat = memmem(m, len, "\"lat\":", 6);
+    const char *lng = memmem(m, len, "\"long\":", 7);
+    if (!id || !lat || !lng || id + 6 + 36 > m + len) {
+        match_send(UINT64_MAX, -1, arrived);
+        return;
+    }
+    int64_t key = micro_digits(strtod(lng + 7, NULL)) * 1000 + micro_digits(strtod(lat + 6, NULL));
+    match_send(hex12(id + 6 + 24), key, arrived);
 }
 
 static void on_error_msg(const char *m, size_t len)
@@ -391,6 +500,15 @@ static void on_error_msg(const char *m, size_t len)
     errors_seen++;
     if (printed_errors++ < 5)
         fprintf(stderr, "ws-load: server error: %.*s\n", (int)(len > 300 ? 300 : len), m);
+}
+
+/* An ack: of a vendor's location (ready once each of its vendors has one), or, in the
+ * sio dialect, of a viewer's watch. */
+static void on_ack(conn *c)
+{
+    c->acks++;
+    if (c->role == ROLE_VENDOR ? c->acks >= (uint32_t)opt.per_conn : opt.proto == PROTO_SIO)
+        set_ready(c);
 }
 
 static void on_venta_message(conn *c, const char *m, size_t len, int64_t arrived)
@@ -404,19 +522,12 @@ static void on_venta_message(conn *c, const char *m, size_t len, int64_t arrived
             return;
         }
         if (rest > 4 && memcmp(op, "ack\"", 4) == 0) {
-            c->acks++;
-            if (c->role == ROLE_VENDOR && c->state == ST_OPEN &&
-                c->acks >= (uint32_t)opt.per_conn) {
-                c->state = ST_READY;
-                ready_vendor_conns++;
-            }
+            on_ack(c);
             return;
         }
         if (rest > 9 && memcmp(op, "snapshot\"", 9) == 0) {
-            if (c->role == ROLE_VIEWER && c->state == ST_OPEN) {
-                c->state = ST_READY;
-                ready_viewers++;
-            }
+            if (c->role == ROLE_VIEWER)
+                set_ready(c);
             return;
         }
         if (rest > 6 && memcmp(op, "error\"", 6) == 0) {
@@ -427,46 +538,97 @@ static void on_venta_message(conn *c, const char *m, size_t len, int64_t arrived
     other_msgs++;
 }
 
+/* A socket.io packet inside an Engine.IO message: 4<type>[/<nsp>,][<ack id>][<data>]. */
+typedef struct {
+    int type; /* 0 CONNECT, 1 DISCONNECT, 2 EVENT, 3 ACK, 4 CONNECT_ERROR */
+    const char *data;
+    size_t len;
+} sio_packet;
+
+static bool sio_parse(const char *m, size_t len, sio_packet *p)
+{
+    if (len < 2 || m[0] != '4' || m[1] < '0' || m[1] > '6')
+        return false;
+    size_t i = 2;
+    if (i < len && m[i] == '/') { /* the namespace: one per connection here */
+        const char *comma = memchr(m + i, ',', len - i);
+        i = comma ? (size_t)(comma - m) + 1 : len;
+    }
+    while (i < len && m[i] >= '0' && m[i] <= '9') /* the ack id: ours, not needed back */
+        i++;
+    *p = (sio_packet){.type = m[1] - '0', .data = m + i, .len = len - i};
+    return true;
+}
+
+/* The argument of event `name` in p's data (["name",<arg>]), or NULL. */
+static const char *sio_event_arg(const sio_packet *p, const char *name, size_t *arglen)
+{
+    size_t n = strlen(name);
+    if (p->len < n + 6 || memcmp(p->data, "[\"", 2) != 0 || memcmp(p->data + 2, name, n) != 0 ||
+        memcmp(p->data + 2 + n, "\",", 2) != 0)
+        return NULL;
+    *arglen = p->len - (n + 4) - 1; /* without the closing ']' */
+    return p->data + n + 4;
+}
+
+/* The Engine.IO open packet: CONNECT to our namespace (sio-venta: with the token). */
+static void sio_connect(conn *c)
+{
+    if (opt.proto == PROTO_SIO) {
+        send_frame(c, 1, "40", 2);
+        return;
+    }
+    char m[4200];
+    const char *tok = token_of(c);
+    int len = snprintf(m, sizeof m, "40%s,{\"token\":\"%s\"}",
+                       c->role == ROLE_VIEWER ? "/user" : "/vendor", tok ? tok : "");
+    send_frame(c, 1, m, (size_t)len);
+}
+
 static void on_sio_message(conn *c, const char *m, size_t len, int64_t arrived)
 {
-    if (len >= 1 && m[0] == '2' && len == 1) { /* Engine.IO ping */
+    if (len == 1 && m[0] == '2') { /* Engine.IO ping */
         send_frame(c, 1, "3", 1);
         return;
     }
     if (len >= 2 && m[0] == '0' && m[1] == '{') { /* Engine.IO open */
-        send_frame(c, 1, "40", 2);
+        sio_connect(c);
         return;
     }
-    if (len >= 2 && m[0] == '4' && m[1] == '0') { /* namespace connected */
+    sio_packet p;
+    const char *arg;
+    size_t alen;
+    if (!sio_parse(m, len, &p)) {
+        other_msgs++;
+        return;
+    }
+    switch (p.type) {
+    case 0: /* namespace connected */
         if (c->sio_open)
             return;
         c->sio_open = 1;
-        if (c->role == ROLE_VIEWER) {
-            if (!opt.no_watch)
-                send_watch(c);
-            else {
-                c->state = ST_READY;
-                ready_viewers++;
-            }
-        } else {
-            c->state = ST_READY;
-            ready_vendor_conns++;
-        }
+        if (c->role == ROLE_VIEWER)
+            start_viewer(c);
+        else if (opt.proto == PROTO_SIO)
+            set_ready(c); /* sio-venta vendors: at the acks of the warm-up */
         return;
-    }
-    if (len >= 3 && m[0] == '4' && m[1] == '3') { /* ack of our watch */
-        if (c->role == ROLE_VIEWER && c->state == ST_OPEN) {
-            c->state = ST_READY;
-            ready_viewers++;
-        }
+    case 3:
+        on_ack(c);
         return;
-    }
-    if (len > 14 && memcmp(m, "42[\"location\",", 14) == 0) {
-        on_delivery(m + 14, len - 14, arrived);
-        return;
-    }
-    if (len >= 2 && m[0] == '4' && m[1] == '4') {
+    case 4:
         on_error_msg(m, len);
+        return;
+    case 2:
+        if ((arg = sio_event_arg(&p, "vendor_sync", &alen)))
+            on_vendor_sync(arg, alen, arrived);
+        else if ((arg = sio_event_arg(&p, "location", &alen)))
+            on_delivery(arg, alen, arrived);
+        else if (sio_event_arg(&p, "vendor_channels", &alen) && c->role == ROLE_VIEWER)
+            set_ready(c);
+        else if (sio_event_arg(&p, "error", &alen))
+            on_error_msg(m, len);
+        else
+            other_msgs++;
         return;
     }
     other_msgs++;
@@ -474,7 +636,7 @@ static void on_sio_message(conn *c, const char *m, size_t len, int64_t arrived)
 
 static void on_text(conn *c, const char *p, size_t len, int64_t arrived)
 {
-    if (opt.proto == PROTO_SIO) {
+    if (opt.proto != PROTO_VENTA) {
         on_sio_message(c, p, len, arrived);
         return;
     }
@@ -491,16 +653,10 @@ static void on_text(conn *c, const char *p, size_t len, int64_t arrived)
 static void on_open(conn *c)
 {
     c->state = ST_OPEN;
-    if (opt.proto == PROTO_SIO)
+    if (opt.proto != PROTO_VENTA)
         return; /* waits for the Engine.IO open packet */
-    if (c->role == ROLE_VIEWER) {
-        if (opt.no_watch) {
-            c->state = ST_READY;
-            ready_viewers++;
-        } else {
-            send_watch(c);
-        }
-    }
+    if (c->role == ROLE_VIEWER)
+        start_viewer(c);
 }
 
 /* Parse whole frames in buf; returns bytes consumed. */
@@ -674,7 +830,7 @@ static void on_connected(conn *c)
         return;
     }
     char req[4096];
-    const char *tok = c->role == ROLE_VIEWER ? opt.viewer_token : opt.vendor_token;
+    const char *tok = token_of(c);
     int len;
     if (opt.proto == PROTO_VENTA)
         len = snprintf(req, sizeof req,
@@ -859,6 +1015,93 @@ static void run_step(double rate)
     last_ratio = sent_in && live ? (double)got / ((double)sent_in * (double)live) : 0;
 }
 
+/* ------------------------------------------------------------------ floor */
+
+/* The physical floor beside a fan-out result: the sender's CPU per frame when a frame
+ * costs one loopback send() and nothing else (no parsing, queue or epoll). A server
+ * that writes one frame per delivery per send(), as socket.io does, cannot go below
+ * it on this machine. Blocking sockets: a full socket buffer sleeps, costing no CPU. */
+static int run_floor(void)
+{
+    int k = opt.viewers > 0 ? opt.viewers : 1, batch = opt.floor_batch;
+    size_t size = (size_t)opt.floor_size, hdr = size < 126 ? 2 : 4, flen = hdr + size;
+    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t al = sizeof a;
+    int *cli = calloc((size_t)k, sizeof *cli), *srv = calloc((size_t)k, sizeof *srv);
+    char *buf = malloc(flen * (size_t)batch);
+    if (lfd < 0 || !cli || !srv || !buf || bind(lfd, (struct sockaddr *)&a, sizeof a) < 0 ||
+        listen(lfd, 4096) < 0 || getsockname(lfd, (struct sockaddr *)&a, &al) < 0)
+        die("ws-load floor: listen");
+    for (int i = 0; i < k; i++) {
+        int one = 1;
+        cli[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (cli[i] < 0 || connect(cli[i], (struct sockaddr *)&a, sizeof a) < 0)
+            die("ws-load floor: connect");
+        if ((srv[i] = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) < 0)
+            die("ws-load floor: accept");
+        setsockopt(srv[i], IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+    pid_t reader = fork();
+    if (reader < 0)
+        die("fork");
+    if (reader == 0) { /* drain every connection until the sender closes them */
+        if (opt.reader_cpu >= 0) {
+            cpu_set_t set;
+            CPU_ZERO(&set);
+            CPU_SET(opt.reader_cpu, &set);
+            sched_setaffinity(0, sizeof set, &set);
+        }
+        int e = epoll_create1(EPOLL_CLOEXEC), open_n = k;
+        for (int i = 0; i < k; i++) {
+            close(srv[i]);
+            struct epoll_event ev = {.events = EPOLLIN, .data.fd = cli[i]};
+            epoll_ctl(e, EPOLL_CTL_ADD, cli[i], &ev);
+        }
+        struct epoll_event evs[256];
+        while (open_n > 0) {
+            int n = epoll_wait(e, evs, 256, -1);
+            for (int j = 0; j < n; j++) {
+                if (read(evs[j].data.fd, rbuf, RBUF) <= 0) {
+                    epoll_ctl(e, EPOLL_CTL_DEL, evs[j].data.fd, NULL);
+                    close(evs[j].data.fd);
+                    open_n--;
+                }
+            }
+        }
+        _exit(0);
+    }
+    for (int i = 0; i < k; i++)
+        close(cli[i]);
+    for (int b = 0; b < batch; b++) { /* unmasked server text frames of size bytes */
+        unsigned char *f = (unsigned char *)buf + (size_t)b * flen;
+        f[0] = 0x81;
+        f[1] = (unsigned char)(hdr == 2 ? size : 126);
+        if (hdr == 4) {
+            f[2] = (unsigned char)(size >> 8);
+            f[3] = (unsigned char)size;
+        }
+        memset(f + hdr, 'x', size);
+    }
+    uint64_t sends = ((uint64_t)opt.floor_frames + (uint64_t)batch - 1) / (uint64_t)batch;
+    double c0 = self_cpu();
+    int64_t t0 = now_ns();
+    for (uint64_t i = 0; i < sends; i++)
+        if (send(srv[i % (uint64_t)k], buf, flen * (size_t)batch, MSG_NOSIGNAL) !=
+            (ssize_t)(flen * (size_t)batch))
+            die("ws-load floor: send");
+    double cpu = self_cpu() - c0, wall = (double)(now_ns() - t0) / 1e9;
+    for (int i = 0; i < k; i++)
+        close(srv[i]);
+    waitpid(reader, NULL, 0);
+    double frames = (double)sends * batch;
+    printf("floor conns=%d frame_bytes=%zu batch=%d frames=%.0f cpu_us_per_frame=%.3f "
+           "cpu_us_per_send=%.3f frames_per_cpu_s=%.0f wall_s=%.2f\n",
+           k, flen, batch, frames, cpu * 1e6 / frames, cpu * 1e6 / (double)sends,
+           cpu > 0 ? frames / cpu : 0, wall);
+    return 0;
+}
+
 /* ------------------------------------------------------------------ main */
 
 static void on_sig(int s)
@@ -888,11 +1131,13 @@ static const char *read_token(const char *arg)
 static void usage(void)
 {
     fprintf(stderr,
-            "usage: ws-load fanout|idle [--proto venta|sio] [--host H] [--port P] [--path P]\n"
+            "usage: ws-load fanout|idle|floor [--proto venta|sio|sio-venta] [--host H] [--port P] "
+            "[--path P]\n"
             "  [--viewers V] [--vendor-conns P] [--vendors-per-conn K] [--src S]\n"
             "  [--viewer-token T|@file] [--vendor-token T|@file] [--rates r1,r2,...]\n"
             "  [--step SECONDS] [--warm SECONDS] [--hold SECONDS] [--no-watch]\n"
-            "  [--server-pid PID] [--pending N] [--stop-below FRACTION]\n");
+            "  [--server-pid PID] [--pending N] [--stop-below FRACTION]\n"
+            "  floor: [--viewers V] [--frames N] [--size BYTES] [--batch F] [--reader-cpu C]\n");
     exit(2);
 }
 
@@ -901,13 +1146,17 @@ int main(int argc, char **argv)
     if (argc < 2)
         usage();
     opt.idle = strcmp(argv[1], "idle") == 0;
-    if (!opt.idle && strcmp(argv[1], "fanout") != 0)
+    opt.floor = strcmp(argv[1], "floor") == 0;
+    if (!opt.idle && !opt.floor && strcmp(argv[1], "fanout") != 0)
         usage();
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 #define ARG(name) (strcmp(a, name) == 0 && v && (i++, 1))
         if (ARG("--proto"))
-            opt.proto = strcmp(v, "sio") == 0 ? PROTO_SIO : PROTO_VENTA;
+            opt.proto = strcmp(v, "sio") == 0         ? PROTO_SIO
+                        : strcmp(v, "sio-venta") == 0 ? PROTO_SIO_VENTA
+                        : strcmp(v, "venta") == 0     ? PROTO_VENTA
+                                                      : -1;
         else if (ARG("--host"))
             opt.host = v;
         else if (ARG("--port"))
@@ -944,6 +1193,14 @@ int main(int argc, char **argv)
             opt.stop_below = atof(v);
         else if (ARG("--pending"))
             opt.pending_max = atoi(v);
+        else if (ARG("--frames"))
+            opt.floor_frames = atoi(v);
+        else if (ARG("--size"))
+            opt.floor_size = atoi(v);
+        else if (ARG("--batch"))
+            opt.floor_batch = atoi(v);
+        else if (ARG("--reader-cpu"))
+            opt.reader_cpu = atoi(v);
         else if (strcmp(a, "--no-watch") == 0)
             opt.no_watch = true;
         else
@@ -952,7 +1209,9 @@ int main(int argc, char **argv)
     }
     if (opt.idle)
         opt.vconns = 0;
-    if (opt.src < 1 || opt.src > 250 || opt.viewers < 0 || opt.vconns < 0 || opt.per_conn < 1)
+    if (opt.proto < 0 || opt.src < 1 || opt.src > 250 || opt.viewers < 0 || opt.vconns < 0 ||
+        opt.per_conn < 1 || opt.floor_frames < 1 || opt.floor_size < 1 || opt.floor_size > 65535 ||
+        opt.floor_batch < 1 || opt.floor_batch > 1024)
         usage();
     signal(SIGPIPE, SIG_IGN);
     signal(SIGTERM, on_sig);
@@ -976,7 +1235,14 @@ int main(int argc, char **argv)
     ep = epoll_create1(EPOLL_CLOEXEC);
     if (!conns || !vendors || !hist || !rbuf || ep < 0)
         die("setup");
-    for (int i = 0; i < nvendors; i++) { /* homes spread over the box's middle */
+    if (opt.floor)
+        return run_floor();
+    for (int i = 0; i < nvendors; i++) {    /* homes spread over the box's middle */
+        if (opt.proto == PROTO_SIO_VENTA) { /* a 0.001° grid: the keys go below it */
+            vendors[i].lat = BOX_S + 0.02 + 0.001 * (double)(rnd() % 60);
+            vendors[i].lng = BOX_W + 0.02 + 0.001 * (double)(rnd() % 60);
+            continue;
+        }
         vendors[i].lat = BOX_S + 0.02 + 0.06 * (double)(rnd() % 10000) / 10000.0;
         vendors[i].lng = BOX_W + 0.02 + 0.06 * (double)(rnd() % 10000) / 10000.0;
     }
@@ -996,19 +1262,25 @@ int main(int argc, char **argv)
     }
 
     /* vendors first: connect, then the first location of each vendor, paced, and wait
-     * for every ack (ownership checked) before any viewer exists. */
+     * for every ack (ownership checked) before any viewer exists (sio: no acks, ready
+     * at the namespace CONNECT). */
     open_all(opt.viewers, nconns, ROLE_VENDOR, 60);
     int open_vendor = 0;
     for (int i = opt.viewers; i < nconns; i++)
         open_vendor += conns[i].state == ST_OPEN || conns[i].state == ST_READY;
-    if (opt.proto == PROTO_SIO) {
-        while (!stop_flag && ready_vendor_conns < (uint64_t)open_vendor &&
-               (now_ns() - t0) < 30000000000LL)
+    if (opt.proto != PROTO_VENTA) { /* socket.io: the namespace CONNECT first */
+        int connected = 0;
+        while (!stop_flag && connected < open_vendor && (now_ns() - t0) < 30000000000LL) {
             poll_once(5);
-    } else {
+            connected = 0;
+            for (int i = opt.viewers; i < nconns; i++)
+                connected += conns[i].sio_open;
+        }
+    }
+    if (opt.proto != PROTO_SIO) {
         int64_t w0 = now_ns();
         int sent = 0;
-        warm_outside = true;
+        warm_outside = opt.proto == PROTO_VENTA;
         while (!stop_flag && ready_vendor_conns < (uint64_t)open_vendor &&
                now_ns() - w0 < 60000000000LL) {
             int due = (int)(opt.warm_rate * (double)(now_ns() - w0) / 1e9);

@@ -170,15 +170,32 @@ static int result_status(vt_db_conn *c, PGresult *r, char *err, size_t errlen)
     return rc;
 }
 
-static int query(vt_db_conn *c, const char *name, int nparams, const char *const *values,
-                 int result_format, PGresult **res, char *err, size_t errlen)
+/* A statement to run: a prepared one by name, or SQL text with parameters that may be
+ * binary (lengths and formats as PQexecParams takes them). */
+typedef struct {
+    const char *name, *sql;
+    int nparams;
+    const char *const *values;
+    const int *lengths, *formats;
+    int result_format;
+} statement_call;
+
+static PGresult *exec_call(vt_db_conn *c, const statement_call *s)
+{
+    if (s->sql)
+        return PQexecParams(c->pg, s->sql, s->nparams, NULL, s->values, s->lengths, s->formats,
+                            s->result_format);
+    return PQexecPrepared(c->pg, s->name, s->nparams, s->values, NULL, NULL, s->result_format);
+}
+
+static int query(vt_db_conn *c, const statement_call *s, PGresult **res, char *err, size_t errlen)
 {
     *res = NULL;
     for (int attempt = 0; attempt < 2; attempt++) {
         int rc = vt_db_conn_ensure(c, err, errlen);
         if (rc != VT_OK)
             return rc;
-        PGresult *r = PQexecPrepared(c->pg, name, nparams, values, NULL, NULL, result_format);
+        PGresult *r = exec_call(c, s);
         rc = result_status(c, r, err, errlen);
         if (rc == VT_OK) {
             *res = r;
@@ -199,13 +216,28 @@ static int query(vt_db_conn *c, const char *name, int nparams, const char *const
 int vt_db_query(vt_db_conn *c, const char *name, int nparams, const char *const *values,
                 PGresult **res, char *err, size_t errlen)
 {
-    return query(c, name, nparams, values, 0, res, err, errlen);
+    statement_call s = {.name = name, .nparams = nparams, .values = values};
+    return query(c, &s, res, err, errlen);
 }
 
 int vt_db_query_binary(vt_db_conn *c, const char *name, int nparams, const char *const *values,
                        PGresult **res, char *err, size_t errlen)
 {
-    return query(c, name, nparams, values, 1, res, err, errlen);
+    statement_call s = {.name = name, .nparams = nparams, .values = values, .result_format = 1};
+    return query(c, &s, res, err, errlen);
+}
+
+int vt_db_query_params(vt_db_conn *c, const char *sql, int nparams, const char *const *values,
+                       const int *lengths, const int *formats, int result_format, PGresult **res,
+                       char *err, size_t errlen)
+{
+    statement_call s = {.sql = sql,
+                        .nparams = nparams,
+                        .values = values,
+                        .lengths = lengths,
+                        .formats = formats,
+                        .result_format = result_format};
+    return query(c, &s, res, err, errlen);
 }
 
 static int exec_simple(vt_db_conn *c, const char *sql, char *err, size_t errlen)

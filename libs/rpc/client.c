@@ -33,6 +33,8 @@
 
 #include "rpc_internal.h"
 
+/* The least time one connection attempt is given (GRPC_ARG_MIN_RECONNECT_BACKOFF_MS). */
+#define RPC_CONNECT_TIMEOUT_MS 2000
 #define MAX_ASYNC_THREADS 64
 
 typedef struct {
@@ -717,7 +719,12 @@ int vt_rpc_channel_new(const vt_rpc_channel_opts *opts, vt_rpc_channel **out, ch
         rpc_int_arg(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, (int)ch->opts.max_message_bytes),
         rpc_int_arg(GRPC_ARG_MAX_SEND_MESSAGE_LENGTH, (int)ch->opts.max_message_bytes),
         rpc_int_arg(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, backoff < 100 ? backoff : 100),
-        rpc_int_arg(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, backoff < 100 ? backoff : 100),
+        /* Despite its name, grpc core reads this as the least time a connection attempt
+         * (TCP, then the HTTP/2 handshake) is given before it is abandoned. At 100 ms, a
+         * busy machine (the ASan suite) abandoned good connections ("tcp handshaker
+         * shutdown"), and every call failed UNAVAILABLE until the next attempt. A refused
+         * connection still fails at once; only a silent peer is waited for this long. */
+        rpc_int_arg(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, RPC_CONNECT_TIMEOUT_MS),
         rpc_int_arg(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, backoff),
         /* Every address the name resolves to gets a connection and calls take turns:
          * behind a headless Kubernetes Service that is every ready replica, where

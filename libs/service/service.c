@@ -121,6 +121,7 @@ int vt_service_new(const vt_service_opts *opts, vt_service **out, char *errbuf, 
         die("database", err);
     vt_rpc_server_opts rpc_opts = {.threads = svc->threads,
                                    .max_connection_age_ms = svc->max_connection_age_s * 1000,
+                                   .max_message_bytes = spec->max_message_bytes,
                                    .worker_init = worker_conn,
                                    .worker_arg = svc};
     if (vt_rpc_server_new(&rpc_opts, &svc->rpc, err, sizeof err) != VT_OK)

@@ -80,6 +80,14 @@ int vt_db_query(vt_db_conn *c, const char *name, int nparams, const char *const 
  * expect the exact column type named (cast in the SQL: `x::float8`). */
 int vt_db_query_binary(vt_db_conn *c, const char *name, int nparams, const char *const *values,
                        PGresult **res, char *err, size_t errlen);
+/* An unprepared statement (SQL text, bound parameters only) whose parameters may be
+ * binary: lengths and formats as PQexecParams takes them (format 1 sends the bytes of
+ * a bytea as they are, instead of twice as many in hex). result_format 0 is text, 1
+ * binary. Statuses and the reconnect-and-retry-once as vt_db_query. For statements
+ * run rarely or with large values; the hot ones are prepared. */
+int vt_db_query_params(vt_db_conn *c, const char *sql, int nparams, const char *const *values,
+                       const int *lengths, const int *formats, int result_format, PGresult **res,
+                       char *err, size_t errlen);
 /* One binary column of a row: float8, int8, bool, or a uuid as 36-character text into
  * out[VT_UUID_LEN + 1]. A NULL or wrongly sized value decodes as 0/false/"". */
 double vt_db_bin_float8(const PGresult *res, int row, int col);

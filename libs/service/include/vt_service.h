@@ -46,6 +46,9 @@ typedef struct {
     /* The service's outbox table ("account.outbox"), or NULL. With one, every worker
      * connection can vt_outbox_put, and a relay (svc->outbox) publishes the rows. */
     const char *outbox_table;
+    /* Largest gRPC request and response, bytes; 0: VT_RPC_DEFAULT_MAX_MESSAGE. Raise it
+     * only for a service whose methods carry large payloads (venta-vendor's images). */
+    size_t max_message_bytes;
 } vt_service_opts;
 
 /* A method added through vt_service_add_methods: its handler and metric handles. */

@@ -12,6 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { Webhook } from 'svix';
 import * as jose from 'jose';
 import { Mesh, sleep } from './mesh.mjs';
+import { test, run } from './runner.mjs';
 import keepalive from '../lib/keepalive.js';
 import legacyRoutes from './legacy.mjs';
 import algoliaRoutes, { ALGOLIA_KEY } from './algolia.mjs';
@@ -27,7 +28,6 @@ const WINDOW_S = 4;
 
 let mesh;
 let keys;
-const results = [];
 let ipCounter = 1;
 const freshIp = () => `10.${(ipCounter >> 16) & 255}.${(ipCounter >> 8) & 255}.${ipCounter++ & 255}`;
 
@@ -49,7 +49,12 @@ async function api(method, path, { tok, body, headers = {}, ip } = {}) {
     payload = typeof body === 'string' ? body : JSON.stringify(body);
     h['content-type'] = 'application/json';
   }
-  const r = await fetch(mesh.base + path, { method, headers: h, body: payload });
+  let r;
+  try {
+    r = await fetch(mesh.base + path, { method, headers: h, body: payload });
+  } catch (e) { // undici says only "fetch failed"; the socket's error is the cause
+    throw new Error(`${method} ${path}: ${e.message}: ${e.cause ? `${e.cause.code || ''} ${e.cause.message}` : '?'}`);
+  }
   const text = await r.text();
   let json = null;
   try { json = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
@@ -63,18 +68,6 @@ function expectError(r, status, code) {
   assert.equal(typeof r.json.error.message, 'string');
   assert.ok(r.json.error.message.length > 0);
   assert.equal(r.json.error.requestId, r.headers.get('x-request-id'));
-}
-
-async function test(name, fn) {
-  const t0 = Date.now();
-  try {
-    await fn();
-    results.push([name, true]);
-    console.log(`ok   ${name} (${Date.now() - t0} ms)`);
-  } catch (e) {
-    results.push([name, false]);
-    console.log(`FAIL ${name}: ${e.stack || e}`);
-  }
 }
 
 // ---- webhook helpers ----
@@ -732,23 +725,4 @@ async function main() {
   });
 }
 
-let failed = 0;
-try {
-  await main();
-} catch (e) {
-  console.log(`FAIL setup: ${e.stack || e}`);
-  failed++;
-} finally {
-  if (mesh) {
-    await mesh.stop();
-    const log = mesh.log('gateway');
-    if (/AddressSanitizer|LeakSanitizer|runtime error/.test(log)) {
-      console.log('FAIL sanitizer report in the gateway log:\n' + log.slice(-6000));
-      failed++;
-    }
-    if (results.some(([, ok]) => !ok)) console.log(`logs kept in ${mesh.logDir}`);
-  }
-}
-failed += results.filter(([, ok]) => !ok).length;
-console.log(`${results.length - results.filter(([, ok]) => !ok).length} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+await run(main, () => mesh);

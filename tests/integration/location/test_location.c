@@ -127,7 +127,7 @@ static int get(int vendor, Venta__Location__V1__VendorPosition *out)
 /* Wait until vendor's stored ts equals ts. */
 static bool wait_stored(int vendor, int64_t ts, int ms)
 {
-    Venta__Location__V1__VendorPosition p;
+    Venta__Location__V1__VendorPosition p = VENTA__LOCATION__V1__VENDOR_POSITION__INIT;
     for (int i = 0; i < ms / 20; i++) {
         if (get(vendor, &p) == VT_OK && p.ts == ts)
             return true;
@@ -222,7 +222,7 @@ static void test_health_and_nats_to_storage(void)
     VT_CHECK_INT(get(1, NULL), VT_NOT_FOUND);
     publish(1, 40.7128, -74.006, 1700000000000);
     VT_CHECK(wait_stored(1, 1700000000000, 10000));
-    Venta__Location__V1__VendorPosition p;
+    Venta__Location__V1__VendorPosition p = VENTA__LOCATION__V1__VENDOR_POSITION__INIT;
     VT_CHECK_INT(get(1, &p), VT_OK);
     VT_CHECK_NEAR(p.lat, 40.7128, 1e-9);
     VT_CHECK_NEAR(p.lng, -74.006, 1e-9);
@@ -261,7 +261,7 @@ static void test_out_of_order_and_duplicates(void)
         publish(v, 1, 1, 1700000000001);
     for (int v = 100; v < 116; v++)
         VT_CHECK(wait_stored(v, 1700000000001, 10000));
-    Venta__Location__V1__VendorPosition p;
+    Venta__Location__V1__VendorPosition p = VENTA__LOCATION__V1__VENDOR_POSITION__INIT;
     VT_CHECK_INT(get(2, &p), VT_OK);
     VT_CHECK_INT(p.ts, now);
     VT_CHECK_NEAR(p.lat, 10, 1e-9);
@@ -536,7 +536,7 @@ static void test_stale_positions_are_excluded(void)
                           "'11 minutes' WHERE vendor_id = '00000000-0000-4000-8000-000000000050'",
                           err, sizeof err) == VT_OK);
     VT_CHECK(excludes_50_has_51(table_channel));
-    Venta__Location__V1__VendorPosition p;
+    Venta__Location__V1__VendorPosition p = VENTA__LOCATION__V1__VENDOR_POSITION__INIT;
     VT_CHECK_INT(get(50, &p), VT_OK); /* last known, but not live */
     VT_CHECK(!p.online);
 
@@ -621,7 +621,7 @@ static void test_update_publishes_like_the_edge(void)
     VT_REQUIRE(vt_bus_subscribe(bus, "loc.>", NULL, 0, capture, &c, &sub) == VT_OK);
     vt_bus_flush(bus, 2000);
     VT_CHECK_INT(update(60, 48.8566, 2.3522), VT_OK); /* Paris: u09tvw */
-    Venta__Location__V1__VendorPosition p;
+    Venta__Location__V1__VendorPosition p = VENTA__LOCATION__V1__VENDOR_POSITION__INIT;
     for (int i = 0; i < 500 && get(60, &p) != VT_OK; i++)
         usleep(20000);
     VT_CHECK_NEAR(p.lat, 48.8566, 1e-9);

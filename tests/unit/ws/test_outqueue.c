@@ -2,10 +2,10 @@
  * Unit tests of a connection's outgoing queue (apps/ws-gateway/outqueue.c), driven
  * directly as conn.c drives it: coalescing (the latest location per vendor wins, in the
  * older slot; enter, leave, status and replies are never merged), packing into frames
- * (at most frame_bytes, '\n'-separated, a message larger than a frame alone), and the
- * slow-reader verdict (behind for slow_ms, or 16 × queue_max deep, → close, which
- * conn.c sends as 1013). A randomized run compares the queue with a plain list that
- * applies the same rules the obvious way.
+ * (at most frame_bytes, '\n'-separated or as whole WebSocket frames for socket.io, a
+ * message larger than a frame alone), and the slow-reader verdict (behind for slow_ms,
+ * or 16 × queue_max deep, → close, which conn.c sends as 1013). A randomized run compares the queue
+ * with a plain list that applies the same rules the obvious way.
  */
 #include "outqueue.h"
 #include "vt_test.h"
@@ -47,7 +47,7 @@ static void drain(outq *q, size_t cap, const outq_limits *lim, char *out, size_t
     while (q->n) {
         msgbuf *alone;
         uint32_t count;
-        size_t n = outq_pack(q, frame, cap, lim, NULL, 0, &alone, &count);
+        size_t n = outq_pack(q, OUTQ_JOIN_LINES, frame, cap, lim, NULL, 0, &alone, &count);
         VT_CHECK(count > 0);
         if (alone) {
             VT_CHECK(n == 0 && count == 1 && alone->len > cap);
@@ -116,7 +116,7 @@ static void test_packing(void)
     char frame[32];
     msgbuf *alone;
     uint32_t count;
-    size_t n = outq_pack(&q, frame, sizeof frame, &LIM, NULL, 0, &alone, &count);
+    size_t n = outq_pack(&q, OUTQ_JOIN_LINES, frame, sizeof frame, &LIM, NULL, 0, &alone, &count);
     VT_CHECK(!alone);
     VT_CHECK_INT(count, 3);
     VT_CHECK_INT(n, 32);
@@ -132,14 +132,74 @@ static void test_packing(void)
     /* A frame holds exactly cap bytes; one byte less splits it. */
     push(&q, &LIM, "0123456789", -1);
     push(&q, &LIM, "abcdefghi", -1);
-    n = outq_pack(&q, frame, 20, &LIM, NULL, 0, &alone, &count);
+    n = outq_pack(&q, OUTQ_JOIN_LINES, frame, 20, &LIM, NULL, 0, &alone, &count);
     VT_CHECK_INT(count, 2);
     VT_CHECK_INT(n, 20);
     push(&q, &LIM, "0123456789", -1);
     push(&q, &LIM, "abcdefghi", -1);
-    n = outq_pack(&q, frame, 19, &LIM, NULL, 0, &alone, &count);
+    n = outq_pack(&q, OUTQ_JOIN_LINES, frame, 19, &LIM, NULL, 0, &alone, &count);
     VT_CHECK_INT(count, 1);
     VT_CHECK_INT(n, 10);
+    outq_clear(&q);
+}
+
+/* OUTQ_JOIN_WS_FRAMES (socket.io: one packet per frame): each message a whole unmasked
+ * text frame, read back here as a client would; the header counts against cap, and a
+ * message too big with its header goes alone. */
+static void test_packing_ws_frames(void)
+{
+    outq q = {0};
+    char big[300];
+    memset(big, 'b', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    push(&q, &LIM, "42/user,[\"vendor_sync\",{}]", -1); /* 26 bytes: 2-byte header */
+    push(&q, &LIM, big, -1);                            /* 299: 4-byte header */
+    push(&q, &LIM, "3", -1);
+    unsigned char frame[400];
+    msgbuf *alone;
+    uint32_t count;
+    size_t n = outq_pack(&q, OUTQ_JOIN_WS_FRAMES, (char *)frame, sizeof frame, &LIM, NULL, 0,
+                         &alone, &count);
+    VT_CHECK(!alone);
+    VT_CHECK_INT(count, 3);
+    VT_CHECK_INT(n, 2 + 26 + 4 + 299 + 2 + 1);
+    size_t at = 0;
+    const char *want[] = {"42/user,[\"vendor_sync\",{}]", big, "3"};
+    for (int i = 0; i < 3; i++) {
+        VT_CHECK_INT(frame[at], 0x81); /* FIN, text */
+        size_t len = frame[at + 1] & 0x7f, h = 2;
+        VT_CHECK(!(frame[at + 1] & 0x80)); /* a server does not mask */
+        if (len == 126) {
+            len = (size_t)frame[at + 2] << 8 | frame[at + 3];
+            h = 4;
+        }
+        VT_CHECK_INT(len, strlen(want[i]));
+        VT_CHECK(memcmp(frame + at + h, want[i], len) == 0);
+        at += h + len;
+    }
+    VT_CHECK_INT(at, n);
+    /* The header counts: 26 + 2 = 28 bytes fit in 28; "3" + 2 do not fit in 2 (alone). */
+    push(&q, &LIM, "42/user,[\"vendor_sync\",{}]", -1);
+    push(&q, &LIM, "3", -1);
+    n = outq_pack(&q, OUTQ_JOIN_WS_FRAMES, (char *)frame, 28, &LIM, NULL, 0, &alone, &count);
+    VT_CHECK(!alone && count == 1 && n == 28);
+    n = outq_pack(&q, OUTQ_JOIN_WS_FRAMES, (char *)frame, 2, &LIM, NULL, 0, &alone, &count);
+    VT_CHECK(alone && count == 1 && n == 0 && alone->len == 1);
+    msg_unref(alone);
+    VT_CHECK_INT(q.n, 0);
+    /* A message of 65,536 bytes or more takes the 64-bit length. */
+    char *huge = malloc(70000);
+    memset(huge, 'h', 69999);
+    huge[69999] = '\0';
+    push(&q, &LIM, huge, -1);
+    unsigned char *hframe = malloc(70010);
+    n = outq_pack(&q, OUTQ_JOIN_WS_FRAMES, (char *)hframe, 70010, &LIM, NULL, 0, &alone, &count);
+    VT_CHECK(!alone && count == 1 && n == 10 + 69999);
+    VT_CHECK(hframe[1] == 127 && !hframe[2] && !hframe[3] && !hframe[4] && !hframe[5] &&
+             !hframe[6] && hframe[7] == ((69999 >> 16) & 0xff) &&
+             hframe[8] == ((69999 >> 8) & 0xff) && hframe[9] == (69999 & 0xff));
+    free(hframe);
+    free(huge);
     outq_clear(&q);
 }
 
@@ -158,7 +218,7 @@ static void test_pack_observes_latency(void)
     char frame[64];
     msgbuf *alone;
     uint32_t count;
-    outq_pack(&q, frame, sizeof frame, &LIM, h, 1000 + 500000000, &alone, &count);
+    outq_pack(&q, OUTQ_JOIN_LINES, frame, sizeof frame, &LIM, h, 1000 + 500000000, &alone, &count);
     VT_CHECK_INT(count, 2);
     VT_CHECK_INT(vt_histogram_count(h), 1);
     outq_clear(&q);
@@ -201,10 +261,10 @@ static void test_slow_reader_behind_too_long(void)
     char frame[29];
     msgbuf *alone;
     uint32_t count;
-    outq_pack(&q, frame, sizeof frame, &lim, NULL, 0, &alone, &count);
+    outq_pack(&q, OUTQ_JOIN_LINES, frame, sizeof frame, &lim, NULL, 0, &alone, &count);
     VT_CHECK_INT(q.n, 12);
     VT_CHECK(q.behind_since_ns > 0); /* under the bound, not yet under half of it */
-    outq_pack(&q, frame, sizeof frame, &lim, NULL, 0, &alone, &count);
+    outq_pack(&q, OUTQ_JOIN_LINES, frame, sizeof frame, &lim, NULL, 0, &alone, &count);
     VT_CHECK_INT(q.n, 7);
     VT_CHECK(!q.behind_since_ns);
     while (q.n < 16)
@@ -251,7 +311,8 @@ static void test_random_against_a_list(void)
                 char frame[64];
                 msgbuf *alone;
                 uint32_t count;
-                size_t n = outq_pack(&q, frame, cap, &LIM, NULL, 0, &alone, &count);
+                size_t n =
+                    outq_pack(&q, OUTQ_JOIN_LINES, frame, cap, &LIM, NULL, 0, &alone, &count);
                 VT_CHECK(!alone && n <= cap);
                 for (size_t i = 0; i < n; i++)
                     got[glen++] = frame[i] == '\n' ? '|' : frame[i];
@@ -297,7 +358,7 @@ static void test_trim_gives_memory_back(void)
     char frame[1024];
     msgbuf *alone;
     uint32_t count;
-    outq_pack(&q, frame, sizeof frame, &LIM, NULL, 0, &alone, &count);
+    outq_pack(&q, OUTQ_JOIN_LINES, frame, sizeof frame, &LIM, NULL, 0, &alone, &count);
     VT_CHECK_INT(q.n, 0);
     outq_trim(&q);
     VT_CHECK(q.v == NULL && q.cap == 0);
@@ -310,6 +371,7 @@ int main(void)
     VT_RUN(test_latest_location_wins_in_its_slot);
     VT_RUN(test_enter_leave_status_never_merged);
     VT_RUN(test_packing);
+    VT_RUN(test_packing_ws_frames);
     VT_RUN(test_pack_observes_latency);
     VT_RUN(test_slow_reader_hard_cap);
     VT_RUN(test_slow_reader_behind_too_long);
