@@ -345,11 +345,15 @@ static void test_sql_folding_matches_c(void)
     VT_REQUIRE(PQresultStatus(r) == PGRES_TUPLES_OK);
     search_word w[64];
     size_t n = search_words_split(text, strlen(text), w, 64, NULL);
-    char c_words[2048] = "";
-    for (size_t i = 0; i < n; i++)
-        snprintf(c_words + strlen(c_words), sizeof c_words - strlen(c_words), "%s%s", i ? " " : "",
-                 w[i].text);
-    VT_CHECK_STR(PQgetvalue(r, 0, 0), c_words);
+    vt_buf c_words = VT_BUF_INIT;
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            vt_buf_putc(&c_words, ' ');
+        vt_buf_puts(&c_words, w[i].text);
+    }
+    vt_buf_putc(&c_words, '\0');
+    VT_CHECK_STR(PQgetvalue(r, 0, 0), c_words.data ? c_words.data : "");
+    vt_buf_free(&c_words);
     PQclear(r);
 }
 
