@@ -8,6 +8,7 @@
  *   venta_gateway_ratelimit_failopen_total            requests let through, Redis away
  *   venta_gateway_auth_failures_total                 401s on API routes
  *   venta_gateway_webhooks_total{provider,outcome}    webhook outcomes
+ *   venta_gateway_upload_bodies                       upload slots in use (VENTA_HTTP_MAX_UPLOADS)
  *
  * The route label is the template ("GET /api/v1/vendors/{id}"), never the raw path, so
  * the series count is bounded; unmatched requests go to route="unmatched". Handles are
@@ -31,6 +32,7 @@ struct rest_metrics {
     vt_counter *ratelimited[2];
     vt_counter *failopen;
     vt_counter *auth_failures;
+    vt_gauge *upload_bodies;
 };
 
 static void route_label(int i, int nroutes, char *out, size_t outlen)
@@ -71,6 +73,9 @@ rest_metrics *rest_metrics_new(vt_metrics *reg)
                                      "Requests let through unchecked because Redis was away", NULL);
     m->auth_failures = vt_metrics_counter(reg, "venta_gateway_auth_failures_total",
                                           "API requests refused for a missing or bad token", NULL);
+    m->upload_bodies =
+        vt_metrics_gauge(reg, "venta_gateway_upload_bodies",
+                         "Upload bodies over 64 KiB held now (VENTA_HTTP_MAX_UPLOADS)", NULL);
     return m;
 }
 
@@ -150,4 +155,10 @@ void rest_metrics_webhook(rest_metrics *m, const char *provider, const char *out
                                        "Webhook deliveries by provider and outcome", labels);
     if (c)
         vt_counter_inc(c);
+}
+
+void rest_metrics_upload_bodies(rest_metrics *m, int held)
+{
+    if (m && m->upload_bodies)
+        vt_gauge_set(m->upload_bodies, held);
 }

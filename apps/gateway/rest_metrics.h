@@ -21,5 +21,7 @@ void rest_metrics_ratelimit_failopen(rest_metrics *m);
 void rest_metrics_ratelimited(rest_metrics *m, bool user);
 void rest_metrics_auth_failure(rest_metrics *m);
 void rest_metrics_webhook(rest_metrics *m, const char *provider, const char *outcome);
+/* Upload bodies (over 64 KiB) held now: VENTA_HTTP_MAX_UPLOADS' slots in use. */
+void rest_metrics_upload_bodies(rest_metrics *m, int held);
 
 #endif

@@ -42,8 +42,10 @@ void rest_req_ref(rest_req *req)
 
 static void req_free(rest_req *req)
 {
-    if (req->holds_upload_slot)
+    if (req->holds_upload_slot) {
         req->app->upload_bodies--;
+        rest_metrics_upload_bodies(req->app->m, req->app->upload_bodies);
+    }
     free(req->path);
     free(req->authorization);
     for (int i = 0; i < req->nhdrs; i++)

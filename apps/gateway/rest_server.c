@@ -22,6 +22,7 @@
  * VENTA_HTTP_BODY_TIMEOUT_S closes the connection (PENDING_TIMEOUT_HTTP_CONTENT).
  */
 #include "rest_server.h"
+#include "rest_metrics.h"
 #include "rest_cors.h"
 #include "rest_dispatch.h"
 #include "rest_req.h"
@@ -247,6 +248,7 @@ static int on_http(rest_app *app, struct lws *wsi, pss_t *pss, const char *uri)
             req->no_upload_slot = true;
         } else {
             app->upload_bodies++;
+            rest_metrics_upload_bodies(app->m, app->upload_bodies);
             req->holds_upload_slot = true;
         }
     }

@@ -368,12 +368,13 @@ async function main() {
     await new Promise((resolve) => slow.on('connect', resolve));
     slow.write(`POST /upload/image HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${aliceTok}\r\n` +
       'Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 5000000\r\n\r\n--b\r\n');
-    let busy;
-    for (let i = 0; i < 200; i++) { // until the gateway has read the slow request's headers
-      busy = await uploadFetch('/upload/image', big, { tok: aliceTok });
-      if (busy.status === 503) break;
-      await sleep(20);
-    }
+    // Until the gateway has read the slow request's headers and given it the slot (an
+    // upload sent before that would take the slot itself).
+    const held = async () => Number(((await fetch(`${mesh.base}/metrics`).then((x) => x.text()))
+      .match(/^venta_gateway_upload_bodies (\d+)/m) || [])[1]);
+    for (let i = 0; i < 500 && (await held()) !== 1; i++) await sleep(20);
+    assert.equal(await held(), 1, 'venta_gateway_upload_bodies counts the slow upload');
+    const busy = await uploadFetch('/upload/image', big, { tok: aliceTok });
     assert.equal(busy.status, 503, busy.text);
     assert.equal(busy.headers.get('retry-after'), '1');
     assert.equal((await get(`/images/${photoHash}.jpg`)).status, 200, 'other routes unaffected');
