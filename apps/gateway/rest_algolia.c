@@ -127,14 +127,7 @@ static void run_next(rest_req *req)
     vt_buf_put(&b, s->out.data, s->out.len);
     if (s->multi)
         vt_buf_puts(&b, "]}");
-    if (b.oom) {
-        vt_buf_free(&b);
-        rest_respond_error(req, VT_RESOURCE_EXHAUSTED, "out of memory");
-        return;
-    }
-    size_t len = 0;
-    char *text = vt_buf_take(&b, &len);
-    rest_respond(req, 200, "application/json; charset=UTF-8", text, len);
+    rest_respond_buf(req, 200, "application/json; charset=UTF-8", &b);
 }
 
 static void after_ratelimit(rest_req *req, bool allowed)

@@ -231,9 +231,7 @@ static void on_uploaded(rest_req *req, vt_rpc_reply *reply)
     vt_json_buf_put_string(&b, img->format, strlen(img->format));
     vt_buf_printf(&b, ",\"bytes\":%lld,\"resource_type\":\"image\"}", (long long)img->bytes);
     vt_rpc_reply_free(reply);
-    size_t len = 0;
-    char *text = vt_buf_take(&b, &len);
-    rest_respond(req, req->route->ok_status, "application/json", text, text ? len : 0);
+    rest_respond_buf(req, req->route->ok_status, "application/json", &b);
 }
 
 void rest_image_upload(rest_req *req)

@@ -46,9 +46,7 @@ static void on_created(rest_req *req, vt_rpc_reply *reply)
     vt_json_buf_put_string(&b, v->id, strlen(v->id));
     vt_buf_putc(&b, '}');
     vt_rpc_reply_free(reply);
-    size_t len = 0;
-    char *text = vt_buf_take(&b, &len);
-    rest_respond(req, 201, "application/json", text, len); /* NestJS' @Post() answers 201 */
+    rest_respond_buf(req, 201, "application/json", &b); /* NestJS' @Post() answers 201 */
 }
 
 static void on_updated(rest_req *req, vt_rpc_reply *reply)
@@ -77,14 +75,7 @@ static void on_vendor_page(rest_req *req, vt_rpc_reply *reply)
     vt_buf_puts(&b, "{\"vendors\":[");
     vt_buf_put(&b, req->held_items.data, req->held_items.len);
     vt_buf_puts(&b, "]}");
-    if (b.oom) {
-        vt_buf_free(&b);
-        rest_respond_error(req, VT_RESOURCE_EXHAUSTED, "out of memory");
-        return;
-    }
-    size_t len = 0;
-    char *text = vt_buf_take(&b, &len);
-    rest_respond(req, 200, "application/json", text, len);
+    rest_respond_buf(req, 200, "application/json", &b);
 }
 
 static void list_page(rest_req *req, const char *page_token)

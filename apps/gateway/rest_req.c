@@ -137,6 +137,18 @@ void rest_respond_json(rest_req *req, int http_status, const char *literal_json)
 
 /* The original backend's error type for an HTTP status, as its exception filter
  * derives it. */
+void rest_respond_buf(rest_req *req, int http_status, const char *content_type, vt_buf *b)
+{
+    if (b->oom) {
+        vt_buf_free(b);
+        rest_respond_error(req, VT_RESOURCE_EXHAUSTED, "out of memory");
+        return;
+    }
+    size_t len = 0;
+    char *text = vt_buf_take(b, &len);
+    rest_respond(req, http_status, content_type, text, text ? len : 0);
+}
+
 static const char *legacy_error_type(int http_status)
 {
     switch (http_status) {

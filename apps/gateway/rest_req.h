@@ -102,6 +102,9 @@ void rest_add_header(rest_req *req, const char *name, const char *value);
  * response of a request counts; later ones are freed. */
 void rest_respond(rest_req *req, int http_status, const char *content_type, char *body, size_t len);
 void rest_respond_json(rest_req *req, int http_status, const char *literal_json);
+/* Respond with the buffer's contents (taken; b is left empty), or the error body for
+ * RESOURCE_EXHAUSTED when building it ran out of memory. */
+void rest_respond_buf(rest_req *req, int http_status, const char *content_type, vt_buf *b);
 /* The API.md §3 error body for a gRPC code (status from vt_status_http). */
 void rest_respond_error(rest_req *req, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
