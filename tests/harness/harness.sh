@@ -9,6 +9,9 @@
 #                                    tests; needs VENTA_HARNESS_DIR from a running `run`.
 #   harness.sh sweep                  kill what a harness killed with SIGKILL left behind.
 #
+# PostgreSQL runs with fsync, full-page writes and synchronous commit off (fast, and
+# the data dies with the run) unless VENTA_HARNESS_PG_DURABLE=1 is set.
+#
 # CMD sees:
 #   VENTA_HARNESS_DIR          the run's state dir (pids, ports, logs, data)
 #   VENTA_HARNESS              this script, for restart/stop/start
@@ -51,7 +54,14 @@ free_port() {
 # shellcheck source=../../scripts/lib/servers.sh
 source "$HERE/../../scripts/lib/servers.sh"
 # Test servers trade durability for speed: their data dies with the run anyway.
-PG_EXTRA_OPTS=(-c fsync=off -c synchronous_commit=off -c full_page_writes=off)
+# VENTA_HARNESS_PG_DURABLE=1 keeps PostgreSQL's durable defaults instead (fsync,
+# full-page writes and synchronous commit on), as production runs it: for benchmarks
+# that must pay what production pays (bench/location/run).
+if [[ ${VENTA_HARNESS_PG_DURABLE:-0} == 1 ]]; then
+    PG_EXTRA_OPTS=()
+else
+    PG_EXTRA_OPTS=(-c fsync=off -c synchronous_commit=off -c full_page_writes=off)
+fi
 
 teardown() {
     local s
