@@ -10,7 +10,9 @@
  * indices, so eviction and removal are O(1)) and the mesh's id index (vt_index: linear
  * probing, backward-shift deletion, so no tombstones accumulate) from vendor id to
  * entry, hashed with vt_hash_str. Everything is allocated once, the index at twice the
- * capacity so that it never grows: memory is bounded by construction.
+ * capacity so that it never grows: memory is bounded by construction. Each entry keeps
+ * when its vendor arrived; arrival order is time order, so "who has waited an interval"
+ * (take_due) is a walk from the head that stops at the first vendor still too young.
  */
 #include "vt_events.h"
 
@@ -24,6 +26,7 @@ typedef struct {
     vt_events_position p;
     uint32_t prev, next; /* arrival order */
     uint64_t hash;       /* of the vendor id: removal and index shifts skip rehashing */
+    int64_t arrived_ms;  /* when the vendor entered the table (a coalesced one keeps it) */
 } entry;
 
 struct vt_events_latest {
@@ -125,8 +128,8 @@ static void remove_entry(vt_events_latest *t, uint32_t e)
     t->count--;
 }
 
-static vt_events_latest_result put(vt_events_latest *t, const vt_events_position *p, bool may_drop,
-                                   uint64_t *dropped)
+static vt_events_latest_result put(vt_events_latest *t, const vt_events_position *p,
+                                   int64_t arrived_ms, bool may_drop, uint64_t *dropped)
 {
     uint64_t h = vt_hash_str(p->vendor_id);
     size_t s = vt_index_seek(&t->index, h, entry_is, t, p->vendor_id);
@@ -150,31 +153,66 @@ static vt_events_latest_result put(vt_events_latest *t, const vt_events_position
     t->free_list = t->entries[e].next;
     t->entries[e].p = *p;
     t->entries[e].hash = h;
+    t->entries[e].arrived_ms = arrived_ms;
     vt_index_fill(&t->index, s, e);
     append_order(t, e);
     t->count++;
     return VT_EVENTS_LATEST_ADDED;
 }
 
+static int64_t monotonic_ms(void)
+{
+    return vt_monotonic_ns() / 1000000;
+}
+
 vt_events_latest_result vt_events_latest_put(vt_events_latest *t, const vt_events_position *p,
                                              uint64_t *dropped)
 {
-    return put(t, p, true, dropped);
+    return put(t, p, monotonic_ms(), true, dropped);
+}
+
+vt_events_latest_result vt_events_latest_put_at(vt_events_latest *t, const vt_events_position *p,
+                                                int64_t arrived_ms, uint64_t *dropped)
+{
+    return put(t, p, arrived_ms, true, dropped);
 }
 
 vt_events_latest_result vt_events_latest_put_if_room(vt_events_latest *t,
                                                      const vt_events_position *p)
 {
-    return put(t, p, false, NULL);
+    return put(t, p, monotonic_ms(), false, NULL);
 }
 
-size_t vt_events_latest_take(vt_events_latest *t, vt_events_position *out, size_t max)
+size_t vt_events_latest_take_due(vt_events_latest *t, int64_t arrived_by_ms,
+                                 vt_events_position *out, size_t max)
 {
     size_t n = 0;
-    while (n < max && t->head != NIL) {
+    while (n < max && t->head != NIL && t->entries[t->head].arrived_ms <= arrived_by_ms) {
         uint32_t e = t->head;
         out[n++] = t->entries[e].p;
         remove_entry(t, e);
     }
     return n;
+}
+
+size_t vt_events_latest_take(vt_events_latest *t, vt_events_position *out, size_t max)
+{
+    return vt_events_latest_take_due(t, INT64_MAX, out, max);
+}
+
+bool vt_events_latest_take_vendor(vt_events_latest *t, const char *vendor_id,
+                                  vt_events_position *out)
+{
+    size_t s = vt_index_seek(&t->index, vt_hash_str(vendor_id), entry_is, t, vendor_id);
+    uint32_t e = vt_index_at(&t->index, s);
+    if (e == VT_INDEX_NONE)
+        return false;
+    *out = t->entries[e].p;
+    remove_entry(t, e);
+    return true;
+}
+
+int64_t vt_events_latest_oldest_arrival(const vt_events_latest *t)
+{
+    return t->head != NIL ? t->entries[t->head].arrived_ms : -1;
 }

@@ -146,10 +146,25 @@ size_t vt_events_latest_capacity(const vt_events_latest *t);
  * dropped may be NULL). */
 vt_events_latest_result vt_events_latest_put(vt_events_latest *t, const vt_events_position *p,
                                              uint64_t *dropped);
+/* The same with the arrival time given (ms on any clock that only goes forward; put
+ * uses vt_monotonic_ns): a vendor added now arrived at arrived_ms, and a coalesced one
+ * keeps the time it first arrived. Times must not go backwards between calls. */
+vt_events_latest_result vt_events_latest_put_at(vt_events_latest *t, const vt_events_position *p,
+                                                int64_t arrived_ms, uint64_t *dropped);
 /* The same, but never drops anything to make room. */
 vt_events_latest_result vt_events_latest_put_if_room(vt_events_latest *t,
                                                      const vt_events_position *p);
 /* Move up to max positions, oldest arrival first, into out; returns how many. */
 size_t vt_events_latest_take(vt_events_latest *t, vt_events_position *out, size_t max);
+/* The same, but only vendors that first arrived at or before arrived_by_ms: what has
+ * waited a whole interval (the location ingest writes each vendor at most once per
+ * interval this way). */
+size_t vt_events_latest_take_due(vt_events_latest *t, int64_t arrived_by_ms,
+                                 vt_events_position *out, size_t max);
+/* Move vendor_id's position, if one is held, into *out: true when there was one. */
+bool vt_events_latest_take_vendor(vt_events_latest *t, const char *vendor_id,
+                                  vt_events_position *out);
+/* When the oldest arrival still held arrived (ms, as put_at), or -1 when empty. */
+int64_t vt_events_latest_oldest_arrival(const vt_events_latest *t);
 
 #endif

@@ -2,7 +2,8 @@
  * Unit tests of the latest-position-per-vendor table (libs/events/latest.c), the
  * location ingest's buffer and the vendor location cache's tables:
  * latest-wins per vendor, stale updates ignored, arrival order, bounded size with the
- * oldest dropped, put-back without eviction, and a randomized comparison with a
+ * oldest dropped, put-back without eviction, taking only what has waited an interval
+ * (a coalesced vendor keeps its first arrival), and a randomized comparison with a
  * simple reference model (which exercises the hash index's backward-shift deletes).
  */
 #include "vt_events.h"
@@ -82,6 +83,45 @@ static void test_bounded_drops_oldest(void)
     vt_events_latest_free(p);
 }
 
+/* take_due: only vendors that first arrived by the cutoff, oldest first; a vendor that
+ * keeps sending stays due from its first fix, with its latest position. */
+static void test_take_due_waits_an_interval(void)
+{
+    vt_events_latest *p = latest_new(8);
+    vt_events_position out[8];
+    VT_CHECK_INT(vt_events_latest_oldest_arrival(p), -1);
+    vt_events_position a1 = upd(1, 100), b1 = upd(2, 100), a2 = upd(1, 200), c1 = upd(3, 300);
+    VT_CHECK_INT(vt_events_latest_put_at(p, &a1, 1000, NULL), VT_EVENTS_LATEST_ADDED);
+    VT_CHECK_INT(vt_events_latest_put_at(p, &b1, 1500, NULL), VT_EVENTS_LATEST_ADDED);
+    VT_CHECK_INT(vt_events_latest_put_at(p, &a2, 2500, NULL), VT_EVENTS_LATEST_COALESCED);
+    VT_CHECK_INT(vt_events_latest_put_at(p, &c1, 3000, NULL), VT_EVENTS_LATEST_ADDED);
+    VT_CHECK_INT(vt_events_latest_oldest_arrival(p), 1000); /* vendor 1 kept its first */
+    VT_CHECK_INT(vt_events_latest_take_due(p, 999, out, 8), 0);
+    VT_CHECK_INT(vt_events_latest_take_due(p, 1500, out, 1), 1); /* max bounds it */
+    VT_CHECK_INT(vendor_of(&out[0]), 1);
+    VT_CHECK_INT(out[0].ts, 200);
+    VT_CHECK_INT(vt_events_latest_take_due(p, 2999, out, 8), 1);
+    VT_CHECK_INT(vendor_of(&out[0]), 2);
+    VT_CHECK_INT(vt_events_latest_oldest_arrival(p), 3000);
+    /* Vendor 1 sends again: it arrives anew and waits behind vendor 3. */
+    vt_events_position a3 = upd(1, 300);
+    VT_CHECK_INT(vt_events_latest_put_at(p, &a3, 3200, NULL), VT_EVENTS_LATEST_ADDED);
+    VT_CHECK_INT(vt_events_latest_take_due(p, 3100, out, 8), 1);
+    VT_CHECK_INT(vendor_of(&out[0]), 3);
+    /* One vendor taken out of turn (a presence change writes its position first). */
+    vt_events_position d1 = upd(4, 400), got;
+    VT_CHECK_INT(vt_events_latest_put_at(p, &d1, 3300, NULL), VT_EVENTS_LATEST_ADDED);
+    VT_CHECK(!vt_events_latest_take_vendor(p, "00000000-0000-4000-8000-000000000005", &got));
+    VT_CHECK(vt_events_latest_take_vendor(p, d1.vendor_id, &got));
+    VT_CHECK_INT(got.ts, 400);
+    VT_CHECK(!vt_events_latest_take_vendor(p, d1.vendor_id, &got));
+    VT_CHECK_INT(vt_events_latest_take_due(p, 3200, out, 8), 1);
+    VT_CHECK_INT(vendor_of(&out[0]), 1);
+    VT_CHECK_INT(vt_events_latest_count(p), 0);
+    VT_CHECK_INT(vt_events_latest_oldest_arrival(p), -1);
+    vt_events_latest_free(p);
+}
+
 /* Reference model: arrays indexed by vendor, arrival sequence numbers. */
 enum { VENDORS = 300, CAP = 64 };
 static int64_t model_ts[VENDORS];
@@ -156,6 +196,7 @@ int main(void)
 {
     VT_RUN(test_coalescing_and_order);
     VT_RUN(test_bounded_drops_oldest);
+    VT_RUN(test_take_due_waits_an_interval);
     VT_RUN(test_matches_reference_model);
     return VT_TEST_RESULT();
 }
