@@ -6,16 +6,22 @@
  * lock (a few hundred nanoseconds). Vendors are split over `writers` shards by a hash
  * of their id, so one vendor always lands in the same shard and its updates stay in
  * order. Each shard has one writer thread owning one PostgreSQL connection: it sleeps
- * until the batch window passes (or its buffer holds a full batch), takes the oldest
- * arrivals out under the lock, and writes them without holding it, so NATS delivery
- * never waits on the database. Several shards write in parallel, because one backend
- * tops out at a few tens of thousands of row versions a second. A failed batch goes
- * back into its buffer where there is room (newer positions that arrived meanwhile
- * win), and that writer backs off.
+ * until the batch window passes (or, without a persist interval, its buffer holds a
+ * full batch), takes the arrivals that are due (first arrived persist_ms ago or more:
+ * arrival order is time order, so that is a walk from the oldest) out under the lock,
+ * and writes them without holding it, so NATS delivery never waits on the database.
+ * A vendor that keeps sending keeps its first arrival, so it is written once per
+ * interval with its latest fix, never postponed for good. A presence change first
+ * writes its vendor's held position, so the table sees them in the order they came. Several shards
+ * write in parallel, because one backend tops out at a few tens of thousands of row versions a
+ * second. A failed batch goes back into its buffer where there is room (newer positions that
+ * arrived meanwhile win), and that writer backs off.
  *
- * The writers' sessions run with synchronous_commit off: a crash may lose the last
- * fraction of a second of positions, which every vendor's next fix replaces anyway;
- * the rest of the system keeps full durability.
+ * The writers' sessions run with synchronous_commit off: a crash of PostgreSQL may
+ * lose its last fraction of a second of commits (wal_writer_delay, 200 ms by default,
+ * at most three times over), small beside the persist interval a crash of this
+ * process may lose, and every vendor's next fix replaces either; the rest of the
+ * system keeps full durability.
  */
 #include "ingest.h"
 
@@ -76,6 +82,26 @@ static double buffered(void *user)
     return n;
 }
 
+static int64_t monotonic_ms(void)
+{
+    return vt_monotonic_ns() / 1000000;
+}
+
+/* How long ago the oldest position not yet written arrived: what a crash would lose. */
+static double unwritten_age(void *user)
+{
+    ingest *in = user;
+    int64_t oldest = -1;
+    for (size_t i = 0; i < in->nshards; i++) {
+        pthread_mutex_lock(&in->shards[i].lock);
+        int64_t t = vt_events_latest_oldest_arrival(in->shards[i].buffer);
+        pthread_mutex_unlock(&in->shards[i].lock);
+        if (t >= 0 && (oldest < 0 || t < oldest))
+            oldest = t;
+    }
+    return oldest < 0 ? 0 : (double)(monotonic_ms() - oldest) / 1000;
+}
+
 static shard *shard_of(ingest *in, const char *vendor_id)
 {
     return &in->shards[vt_hash_str(vendor_id) % in->nshards];
@@ -96,8 +122,9 @@ static void on_location(const char *subject, const void *data, size_t len, void 
     uint64_t dropped = 0;
     shard *sh = shard_of(in, u.vendor_id);
     pthread_mutex_lock(&sh->lock);
-    vt_events_latest_result r = vt_events_latest_put(sh->buffer, &u, &dropped);
-    bool full_batch = vt_events_latest_count(sh->buffer) >= in->opts.batch_max;
+    vt_events_latest_result r = vt_events_latest_put_at(sh->buffer, &u, monotonic_ms(), &dropped);
+    bool full_batch =
+        in->opts.persist_ms == 0 && vt_events_latest_count(sh->buffer) >= in->opts.batch_max;
     pthread_mutex_unlock(&sh->lock);
     if (full_batch)
         pthread_cond_signal(&sh->wake);
@@ -190,6 +217,18 @@ static int write_batch(shard *sh, vt_events_position *batch, size_t n)
     return rc;
 }
 
+/* Write vendor_id's held position now, ahead of its turn: a presence change must not
+ * overtake it (an offline for a vendor whose first row is still held found no row to
+ * update, and the row then came online). */
+static int write_held(shard *sh, const char *vendor_id)
+{
+    vt_events_position p;
+    pthread_mutex_lock(&sh->lock);
+    bool held = vt_events_latest_take_vendor(sh->buffer, vendor_id, &p);
+    pthread_mutex_unlock(&sh->lock);
+    return held ? write_batch(sh, &p, 1) : VT_OK;
+}
+
 static int apply_statuses(shard *sh)
 {
     presence_change batch[64];
@@ -206,7 +245,9 @@ static int apply_statuses(shard *sh)
             return VT_OK;
         for (size_t i = 0; i < n; i++) {
             char err[256];
-            int rc = batch[i].removed
+            int rc = batch[i].removed ? VT_OK : write_held(sh, batch[i].vendor_id);
+            if (rc == VT_OK)
+                rc = batch[i].removed
                          ? store_remove(sh->db, batch[i].vendor_id, err, sizeof err)
                          : store_set_online(sh->db, batch[i].vendor_id, batch[i].online,
                                             batch[i].ts, batch[i].last_ts, err, sizeof err);
@@ -225,15 +266,20 @@ static void *writer_main(void *arg)
         abort();
     int backoff_ms = 0;
     int64_t last_ping = 0;
+    size_t n = 0;
     for (;;) {
         pthread_mutex_lock(&sh->lock);
-        if (!sh->stopping && vt_events_latest_count(sh->buffer) < in->opts.batch_max) {
+        /* A full batch last time: more may be due, take it without waiting. */
+        bool more = backoff_ms == 0 && n == in->opts.batch_max;
+        if (!sh->stopping && !more &&
+            (in->opts.persist_ms > 0 || vt_events_latest_count(sh->buffer) < in->opts.batch_max)) {
             struct timespec until = vt_monotonic_deadline(
                 (int64_t)(backoff_ms > 0 ? backoff_ms : in->opts.batch_ms) * 1000000);
             pthread_cond_timedwait(&sh->wake, &sh->lock, &until);
         }
         bool stopping = sh->stopping;
-        size_t n = vt_events_latest_take(sh->buffer, batch, in->opts.batch_max);
+        n = vt_events_latest_take_due(sh->buffer, monotonic_ms() - in->opts.persist_ms, batch,
+                                      in->opts.batch_max);
         pthread_mutex_unlock(&sh->lock);
 
         int rc = VT_OK;
@@ -299,6 +345,10 @@ static void register_metrics(ingest *in, vt_metrics *m)
                              NULL, vt_metrics_latency_bounds, vt_metrics_latency_nbounds);
     vt_metrics_gauge_fn(m, "venta_location_ingest_buffered", "Positions waiting to be written.",
                         NULL, buffered, in);
+    vt_metrics_gauge_fn(m, "venta_location_ingest_unwritten_age_seconds",
+                        "How long ago the oldest position not yet written arrived (at most "
+                        "the persist interval when the writers keep up).",
+                        NULL, unwritten_age, in);
 }
 
 static void shard_free(shard *sh)
@@ -339,6 +389,8 @@ int ingest_start(const ingest_opts *opts, ingest **out, char *err, size_t errlen
         in->opts.capacity = 200000;
     if (in->opts.batch_ms <= 0)
         in->opts.batch_ms = 50;
+    if (in->opts.persist_ms < 0)
+        in->opts.persist_ms = 0;
     if (!in->opts.batch_max)
         in->opts.batch_max = 5000;
     in->nshards = in->opts.writers > 0 ? (size_t)in->opts.writers : 2;

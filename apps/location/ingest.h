@@ -4,7 +4,12 @@
  * Consumes loc.>, vendor.*.status and evt.vendor.deleted (a deleted vendor leaves the
  * map) in the queue group location-writers (each
  * message reaches one replica), coalesces positions per vendor in a bounded buffer,
- * and a writer thread flushes the buffer every batch window with one multi-row upsert.
+ * and writer threads write what is due every batch window with one multi-row upsert.
+ * A vendor is due persist_ms after its first position since it was last written: the
+ * live map serves reads, so the table needs only a recent position per vendor, and
+ * each vendor is written at most once per persist_ms with its latest position. That
+ * interval (plus the write lag, the venta_location_ingest_unwritten_age_seconds gauge
+ * less persist_ms) bounds what a crash loses; SIGTERM writes everything first.
  * When PostgreSQL is slow or down the buffer keeps the latest position per vendor and
  * drops the oldest arrivals past its capacity (counted in metrics); the writer
  * reconnects by itself.
@@ -26,6 +31,7 @@ typedef struct {
     vt_metrics *metrics;
     size_t capacity;  /* vendors buffered at most (default 200000) */
     int batch_ms;     /* flush window (default 50) */
+    int persist_ms;   /* a vendor is written at most once per this (0: every window) */
     size_t batch_max; /* rows per upsert at most (default 5000) */
     int writers;      /* writer threads/connections, vendors sharded by id (default 2) */
     /* Told (from the writer thread) when PostgreSQL goes up or down. */

@@ -276,7 +276,8 @@ static void *loader_main(void *arg)
         int64_t t0 = vt_monotonic_ns();
         lv->presence_dropped = presence_dropped(lv);
         begin_load(lv);
-        if (stop_requested(lv, lv->opts.settle_ms))
+        /* The first load starts from an empty map: nothing in it to wait for. */
+        if (stop_requested(lv, loaded ? lv->opts.settle_ms : 0))
             break;
         size_t rows = 0, forgotten = 0;
         if (load_pages(lv, generation, false, &rows) == VT_OK &&

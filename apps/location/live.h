@@ -36,7 +36,8 @@ typedef struct {
     vt_metrics *metrics;
     int ttl_s;     /* VENTA_LOCATION_TTL_S */
     int page;      /* rows per load query (default 5000) */
-    int settle_ms; /* wait after a (re)connect before loading, for batches in flight (250) */
+    int settle_ms; /* wait after a reconnect before loading again, for positions the
+                      ingest still holds (persist interval) or is writing (250) */
 } live_opts;
 
 int live_start(const live_opts *opts, live **out, char *err, size_t errlen);

@@ -4,6 +4,8 @@
  *
  * Configuration (besides vt_service's): VENTA_LOCATION_TTL_S (600) how long a stored
  * position counts as live; VENTA_LOCATION_BATCH_MS (50) the ingest flush window;
+ * VENTA_LOCATION_PERSIST_MS (5000) each vendor's position is written at most once per
+ * this, so a crash loses at most about this much (ingest.h);
  * VENTA_LOCATION_BUFFER (200000) vendors buffered while PostgreSQL is slow or down;
  * VENTA_LOCATION_WRITERS (2) parallel writer connections, vendors sharded by id;
  * VENTA_PRESENCE_TTL_S (30, the WebSocket edge's) a vendor counts as online only with a
@@ -50,6 +52,7 @@ int main(void)
         .metrics = svc->metrics,
         .capacity = (size_t)vt_config_int("VENTA_LOCATION_BUFFER", 200000, 1000, 50000000),
         .batch_ms = (int)vt_config_int("VENTA_LOCATION_BATCH_MS", 50, 1, 10000),
+        .persist_ms = (int)vt_config_int("VENTA_LOCATION_PERSIST_MS", 5000, 0, 600000),
         .writers = (int)vt_config_int("VENTA_LOCATION_WRITERS", 2, 1, 64),
         .on_database = on_database,
     };
@@ -67,7 +70,8 @@ int main(void)
         .database_url = svc->database_url,
         .metrics = svc->metrics,
         .ttl_s = app.ttl_s,
-        .settle_ms = 2 * io.batch_ms + 100,
+        /* A reload must find in the table what the map held before it began. */
+        .settle_ms = io.persist_ms + 2 * io.batch_ms + 100,
     };
     if (vt_config_bool("VENTA_LOCATION_LIVE_MAP", true) &&
         live_start(&lo, &app.live, err, sizeof err) != VT_OK) {
