@@ -10,11 +10,13 @@
  * upsert skips positions for such vendors: one still on its way after the deletion
  * must not put the vendor back on the map.
  *
- * Boxes are `&&` against ST_MakeEnvelope on the GiST index, split in two across the
- * antimeridian; radius queries prefilter with the same index (a box around the circle
- * from libs/geo), then ST_DWithin on geography is exact and `<->` on geography orders
- * nearest first in metres. Distances are on the sphere (use_spheroid false, as `<->`
- * is): within 0.5% of the ellipsoid, and about half the cost per candidate row. The
+ * Boxes are `&&` against ST_MakeEnvelope, split in two across the antimeridian, on the
+ * GiST index of the position's grid cell (not of the position: then every fix changed
+ * an indexed value and no update was HOT) and then on the position itself; radius queries prefilter
+ * with the same index (a box around the circle from libs/geo), then ST_DWithin on geography is
+ * exact and `<->` on geography orders nearest first in metres. Distances are on the sphere
+ * (use_spheroid false, as `<->` is): within 0.5% of the ellipsoid, and about half the cost per
+ * candidate row. The
  * `<->` distance is also the reply's distance, named once in the select list and
  * sorted by that name, so each candidate pays for it once (ST_Distance beside it
  * computed the same number a second time).
@@ -40,7 +42,12 @@
     "online AND updated_at > now() - make_interval(secs => $1::float8), "                          \
     "(extract(epoch FROM updated_at) * 1000)::int8"
 #define FRESH " updated_at > now() - make_interval(secs => $1::float8) "
-#define ENVELOPE(a, b, c, d) " position && ST_MakeEnvelope(" a ", " b ", " c ", " d ", 4326) "
+/* The index is on cell, the position snapped to a 0.01° grid (0011_location_cells.sql):
+ * a position in the box has its cell in the box widened by half a cell (0.006 leaves
+ * room for rounding); the position itself is then checked exactly. */
+#define ENVELOPE(a, b, c, d)                                                                       \
+    " (cell && ST_Expand(ST_MakeEnvelope(" a ", " b ", " c ", " d ", 4326), 0.006) AND "           \
+    "position && ST_MakeEnvelope(" a ", " b ", " c ", " d ", 4326)) "
 
 const vt_db_statement store_statements[] = {
     {"upsert",

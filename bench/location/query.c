@@ -56,7 +56,7 @@ static int seed_sql(long n)
     /* The index is dropped for the bulk load and rebuilt with the migration's exact
      * definition: a sorted GiST build is far faster than 1M index inserts. */
     printf("TRUNCATE location.vendor_locations;\n"
-           "DROP INDEX location.vendor_locations_position_idx;\n"
+           "DROP INDEX location.vendor_locations_cell_idx;\n"
            "INSERT INTO location.vendor_locations\n"
            "  (vendor_id, position, heading, speed, accuracy, online, reported_at, updated_at)\n"
            "SELECT vid, ST_SetSRID(ST_MakePoint(lng - 360 * floor((lng + 180) / 360), "
@@ -75,8 +75,8 @@ static int seed_sql(long n)
            "        FROM generate_series(1, %ld) AS g) AS s\n"
            "  JOIN bench_city AS c ON s.u >= c.lo AND s.u < c.hi\n"
            ") AS x;\n"
-           "CREATE INDEX vendor_locations_position_idx ON location.vendor_locations USING gist "
-           "(position);\n"
+           "CREATE INDEX vendor_locations_cell_idx ON location.vendor_locations USING gist "
+           "(cell);\n"
            "VACUUM ANALYZE location.vendor_locations;\n",
            BENCH_CITY_SIGMA_KM, BENCH_CITY_SIGMA_KM, n);
     return 0;

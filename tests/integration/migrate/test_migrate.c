@@ -119,12 +119,14 @@ static void test_schema_is_created(void)
     VT_CHECK_INT(scalar_long(c, "SELECT count(*) FROM pg_extension WHERE extname IN "
                                 "('postgis','pg_trgm')"),
                  2);
-    /* The live-position table carries a GiST index on an SRID 4326 point. */
+    /* The live-position table carries a GiST index on an SRID 4326 point (the
+     * position's grid cell, so that moving within it is a HOT update). */
     VT_CHECK_INT(scalar_long(c, "SELECT count(*) FROM pg_indexes WHERE schemaname='location' "
                                 "AND tablename='vendor_locations' AND indexdef LIKE '%gist%'"),
                  1);
     VT_CHECK_INT(scalar_long(c, "SELECT srid FROM geometry_columns WHERE "
-                                "f_table_schema='location' AND f_table_name='vendor_locations'"),
+                                "f_table_schema='location' AND f_table_name='vendor_locations' "
+                                "AND f_geometry_column='position'"),
                  4326);
     /* Unique Clerk id and unique webhook event per provider. */
     VT_CHECK_INT(scalar_long(c, "WITH a AS (INSERT INTO account.users (clerk_id) VALUES "
