@@ -11,10 +11,12 @@
  * arrival order is time order, so that is a walk from the oldest) out under the lock,
  * and writes them without holding it, so NATS delivery never waits on the database.
  * A vendor that keeps sending keeps its first arrival, so it is written once per
- * interval with its latest fix, never postponed for good. A presence change first
- * writes its vendor's held position, so the table sees them in the order they came. Several shards
- * write in parallel, because one backend tops out at a few tens of thousands of row versions a
- * second. A failed batch goes back into its buffer where there is room (newer positions that
+ * interval with its latest fix, never postponed for good. When fewer are due than the
+ * buffer's share of a window, vendors that have waited half an interval go too (see
+ * take_batch): a wave of arrivals is written spread out instead of all at once. A presence change
+ * first writes its vendor's held position, so the table sees them in the order they came. Several
+ * shards write in parallel, because one backend tops out at a few tens of thousands of row versions
+ * a second. A failed batch goes back into its buffer where there is room (newer positions that
  * arrived meanwhile win), and that writer backs off.
  *
  * The writers' sessions run with synchronous_commit off: a crash of PostgreSQL may
@@ -257,6 +259,32 @@ static int apply_statuses(shard *sh)
     }
 }
 
+/* Under the shard's lock: what is due, and on a window's first take (not when
+ * continuing after a full batch) at least the buffer's share of this window, count *
+ * batch_ms / persist_ms, from vendors that have waited half an interval. Due times
+ * come in waves when many vendors arrive at once (a fleet switched on, a replica
+ * restarted, a NATS reconnect): a whole interval's writes due within a second or two,
+ * more than the writers can take then. Starting on the wave early, at the rate that
+ * writes the buffer once per interval, spreads it over the half interval before. */
+static size_t take_batch(shard *sh, vt_events_position *batch, bool continuing)
+{
+    ingest *in = sh->in;
+    int64_t now = monotonic_ms();
+    size_t count = vt_events_latest_count(sh->buffer);
+    size_t n =
+        vt_events_latest_take_due(sh->buffer, now - in->opts.persist_ms, batch, in->opts.batch_max);
+    if (in->opts.persist_ms == 0 || continuing || n == in->opts.batch_max)
+        return n;
+    size_t share = (count * (size_t)in->opts.batch_ms + (size_t)in->opts.persist_ms - 1) /
+                   (size_t)in->opts.persist_ms;
+    if (share > in->opts.batch_max)
+        share = in->opts.batch_max;
+    if (share > n)
+        n += vt_events_latest_take_due(sh->buffer, now - in->opts.persist_ms / 2, batch + n,
+                                       share - n);
+    return n;
+}
+
 static void *writer_main(void *arg)
 {
     shard *sh = arg;
@@ -278,8 +306,7 @@ static void *writer_main(void *arg)
             pthread_cond_timedwait(&sh->wake, &sh->lock, &until);
         }
         bool stopping = sh->stopping;
-        n = vt_events_latest_take_due(sh->buffer, monotonic_ms() - in->opts.persist_ms, batch,
-                                      in->opts.batch_max);
+        n = take_batch(sh, batch, more);
         pthread_mutex_unlock(&sh->lock);
 
         int rc = VT_OK;

@@ -7,7 +7,8 @@
  * and writer threads write what is due every batch window with one multi-row upsert.
  * A vendor is due persist_ms after its first position since it was last written: the
  * live map serves reads, so the table needs only a recent position per vendor, and
- * each vendor is written at most once per persist_ms with its latest position. That
+ * each vendor is written about once per persist_ms with its latest position (never
+ * twice within half of it: a wave of arrivals is started on early, see ingest.c). That
  * interval (plus the write lag, the venta_location_ingest_unwritten_age_seconds gauge
  * less persist_ms) bounds what a crash loses; SIGTERM writes everything first.
  * When PostgreSQL is slow or down the buffer keeps the latest position per vendor and
