@@ -6,7 +6,8 @@
  * position counts as live; VENTA_LOCATION_BATCH_MS (50) the ingest flush window;
  * VENTA_LOCATION_PERSIST_MS (5000) each vendor's position is written at most once per
  * this, so a crash loses at most about this much (ingest.h);
- * VENTA_LOCATION_BUFFER (200000) vendors buffered while PostgreSQL is slow or down;
+ * VENTA_LOCATION_BUFFER (200000) vendors buffered (keep it above the vendors heard within
+ * one persist interval, and for PostgreSQL being slow or down);
  * VENTA_LOCATION_WRITERS (2) parallel writer connections, vendors sharded by id;
  * VENTA_PRESENCE_TTL_S (30, the WebSocket edge's) a vendor counts as online only with a
  * position this recent; VENTA_LOCATION_LIVE_MAP (true) serve reads from memory (live.h);
