@@ -10,7 +10,8 @@
 #   harness.sh sweep                  kill what a harness killed with SIGKILL left behind.
 #
 # PostgreSQL runs with fsync, full-page writes and synchronous commit off (fast, and
-# the data dies with the run) unless VENTA_HARNESS_PG_DURABLE=1 is set.
+# the data dies with the run) unless VENTA_HARNESS_PG_DURABLE=1 is set;
+# VENTA_HARNESS_PG_SETTINGS="name=value …" adds or overrides server settings.
 #
 # CMD sees:
 #   VENTA_HARNESS_DIR          the run's state dir (pids, ports, logs, data)
@@ -57,11 +58,13 @@ source "$HERE/../../scripts/lib/servers.sh"
 # VENTA_HARNESS_PG_DURABLE=1 keeps PostgreSQL's durable defaults instead (fsync,
 # full-page writes and synchronous commit on), as production runs it: for benchmarks
 # that must pay what production pays (bench/location/run).
+# VENTA_HARNESS_PG_SETTINGS="name=value …" adds server settings (they win over ours).
 if [[ ${VENTA_HARNESS_PG_DURABLE:-0} == 1 ]]; then
     PG_EXTRA_OPTS=()
 else
     PG_EXTRA_OPTS=(-c fsync=off -c synchronous_commit=off -c full_page_writes=off)
 fi
+for setting in ${VENTA_HARNESS_PG_SETTINGS:-}; do PG_EXTRA_OPTS+=(-c "$setting"); done
 
 teardown() {
     local s
