@@ -42,7 +42,7 @@
     "online AND updated_at > now() - make_interval(secs => $1::float8), "                          \
     "(extract(epoch FROM updated_at) * 1000)::int8"
 #define FRESH " updated_at > now() - make_interval(secs => $1::float8) "
-/* The index is on cell, the position snapped to a 0.01° grid (0011_location_cells.sql):
+/* The index is on cell, the position snapped to a 0.01° grid (0012_location_cells.sql):
  * a position in the box has its cell in the box widened by half a cell (0.006 leaves
  * room for rounding); the position itself is then checked exactly. */
 #define ENVELOPE(a, b, c, d)                                                                       \
