@@ -57,15 +57,29 @@ static void on_updated(rest_req *req, vt_rpc_reply *reply)
     rest_respond_json(req, 200, "{\"message\":\"Vendor updated successfully\",\"success\":true}");
 }
 
+/* GET /user/vendors' answer, built over as many pages as the user has. */
+typedef struct {
+    vt_buf items; /* the array's elements so far */
+    int pages;    /* calls made */
+} vendor_pages;
+
+static void vendor_pages_free(void *p)
+{
+    vendor_pages *s = p;
+    vt_buf_free(&s->items);
+    free(s);
+}
+
 static void list_page(rest_req *req, const char *page_token);
 
 static void on_vendor_page(rest_req *req, vt_rpc_reply *reply)
 {
     if (failed(req, REST_UP_USER, reply))
         return;
+    vendor_pages *s = req->held_state;
     const Venta__User__V1__ListUserVendorsResponse *r = (const void *)vt_rpc_reply_response(reply);
-    rest_legacy_vendor_names(r, &req->held_items);
-    if (r->next_page_token && r->next_page_token[0] && req->pages < VENDOR_PAGES_MAX) {
+    rest_legacy_vendor_names(r, &s->items);
+    if (r->next_page_token && r->next_page_token[0] && s->pages < VENDOR_PAGES_MAX) {
         list_page(req, r->next_page_token);
         vt_rpc_reply_free(reply);
         return;
@@ -73,7 +87,7 @@ static void on_vendor_page(rest_req *req, vt_rpc_reply *reply)
     vt_rpc_reply_free(reply);
     vt_buf b = VT_BUF_INIT;
     vt_buf_puts(&b, "{\"vendors\":[");
-    vt_buf_put(&b, req->held_items.data, req->held_items.len);
+    vt_buf_put(&b, s->items.data, s->items.len);
     vt_buf_puts(&b, "]}");
     rest_respond_buf(req, 200, "application/json", &b);
 }
@@ -93,7 +107,7 @@ static void list_page(rest_req *req, const char *page_token)
         rest_respond_error(req, VT_RESOURCE_EXHAUSTED, "out of memory");
         return;
     }
-    req->pages++;
+    ((vendor_pages *)req->held_state)->pages++;
     rest_upstream_call_or_fail(req, REST_UP_USER, USER_SVC, "ListUserVendors", &m->base,
                                on_vendor_page);
 }
@@ -134,6 +148,11 @@ void rest_legacy_call(rest_req *req)
         return;
     }
     case REST_H_LEGACY_USER_VENDORS:
+        if (!(req->held_state = calloc(1, sizeof(vendor_pages)))) {
+            rest_respond_error(req, VT_RESOURCE_EXHAUSTED, "out of memory");
+            return;
+        }
+        req->held_state_free = vendor_pages_free;
         list_page(req, NULL);
         return;
     default:
@@ -158,14 +177,7 @@ static long long rss_bytes(void)
 void rest_legacy_health(rest_req *req)
 {
     /* The original's basic check: the process's own memory (RSS under 3000 MiB). */
-    const long long limit = 3000LL * 1024 * 1024;
-    long long rss = rss_bytes();
-    bool up = rss < limit;
     char body[512];
-    const char *check = up ? "\"memory_rss\":{\"status\":\"up\"}"
-                           : "\"memory_rss\":{\"status\":\"down\",\"message\":\"Used rss exceeded "
-                             "the set threshold\"}";
-    snprintf(body, sizeof body, "{\"status\":\"%s\",\"info\":{%s},\"error\":{%s},\"details\":{%s}}",
-             up ? "ok" : "error", up ? check : "", up ? "" : check, check);
+    bool up = rest_legacy_health_json(rss_bytes(), 3000LL * 1024 * 1024, body, sizeof body);
     rest_respond_json(req, up ? 200 : 503, body);
 }

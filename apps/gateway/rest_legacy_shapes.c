@@ -211,3 +211,14 @@ void rest_legacy_vendor_names(const Venta__User__V1__ListUserVendorsResponse *r,
         vt_buf_putc(acc, '}');
     }
 }
+
+bool rest_legacy_health_json(long long rss_bytes, long long limit_bytes, char *out, size_t n)
+{
+    bool up = rss_bytes < limit_bytes;
+    const char *check = up ? "\"memory_rss\":{\"status\":\"up\"}"
+                           : "\"memory_rss\":{\"status\":\"down\",\"message\":\"Used rss exceeded "
+                             "the set threshold\"}";
+    snprintf(out, n, "{\"status\":\"%s\",\"info\":{%s},\"error\":{%s},\"details\":{%s}}",
+             up ? "ok" : "error", up ? check : "", up ? "" : check, check);
+    return up;
+}

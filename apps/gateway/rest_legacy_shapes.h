@@ -10,6 +10,7 @@
 #include "venta/vendor/v1/vendor.pb-c.h"
 #include "vt_core.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* {"vendor":{id, lat, long, name, description, phone, email, website, open, primaryImage,
@@ -35,5 +36,9 @@ int rest_legacy_update_request(const char *body, size_t len,
 /* Append {"id","name"} of each vendor of r to acc, comma-separated (the items of GET
  * /user/vendors' array, which may take several pages). */
 void rest_legacy_vendor_names(const Venta__User__V1__ListUserVendorsResponse *r, vt_buf *acc);
+
+/* GET /health's body in the shape of @nestjs/terminus: one memory_rss check, up while
+ * rss_bytes < limit_bytes. Returns whether it is up (200; else 503). out holds 512. */
+bool rest_legacy_health_json(long long rss_bytes, long long limit_bytes, char *out, size_t n);
 
 #endif

@@ -56,7 +56,6 @@ static void req_free(rest_req *req)
     free(req->body);
     free(req->resp);
     free(req->auth_error);
-    vt_buf_free(&req->held_items);
     if (req->held_state && req->held_state_free)
         req->held_state_free(req->held_state);
     if (req->held)

@@ -65,10 +65,8 @@ typedef struct rest_req {
     int64_t pending_id;       /* which call pending belongs to */
     ProtobufCMessage *held;   /* a message kept for a later step (PUT location) */
     vt_rpc_reply *held_reply; /* a reply kept for a later step (GET vendor) */
-    vt_buf held_items;        /* an answer built over several calls (GET /user/vendors) */
-    int pages;                /* calls made for it */
     char *auth_error;         /* why the bearer token was refused, NULL when accepted */
-    void *held_state;         /* a handler's own state over several calls (Algolia's) */
+    void *held_state; /* a handler's own state over several calls (Algolia, /user/vendors) */
     void (*held_state_free)(void *state);
     /* rate limit outcome, for headers */
     bool rl_have;

@@ -137,11 +137,37 @@ static void test_error_envelope(void)
     rest_test_app_free(&app);
 }
 
+/* GET /health: terminus' shape, up below the limit, down (503) at or above it. */
+static void test_health_body(void)
+{
+    char body[512];
+    VT_CHECK(rest_legacy_health_json(100, 200, body, sizeof body));
+    json_t *o = json_loads(body, 0, NULL);
+    VT_CHECK_STR(json_string_value(json_object_get(o, "status")), "ok");
+    VT_CHECK_STR(json_string_value(json_object_get(
+                     json_object_get(json_object_get(o, "info"), "memory_rss"), "status")),
+                 "up");
+    VT_CHECK(json_object_size(json_object_get(o, "error")) == 0);
+    json_decref(o);
+
+    VT_CHECK(!rest_legacy_health_json(200, 200, body, sizeof body));
+    o = json_loads(body, 0, NULL);
+    VT_CHECK_STR(json_string_value(json_object_get(o, "status")), "error");
+    VT_CHECK(json_object_size(json_object_get(o, "info")) == 0);
+    json_t *down = json_object_get(json_object_get(o, "error"), "memory_rss");
+    VT_CHECK_STR(json_string_value(json_object_get(down, "status")), "down");
+    VT_CHECK_STR(json_string_value(json_object_get(down, "message")),
+                 "Used rss exceeded the set threshold");
+    VT_CHECK(json_equal(down, json_object_get(json_object_get(o, "details"), "memory_rss")));
+    json_decref(o);
+}
+
 int main(void)
 {
     VT_RUN(test_create_body);
     VT_RUN(test_update_body);
     VT_RUN(test_vendor_json);
     VT_RUN(test_error_envelope);
+    VT_RUN(test_health_body);
     return VT_TEST_RESULT();
 }
