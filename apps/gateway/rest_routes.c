@@ -199,7 +199,11 @@ rest_match_result rest_route_match(int method, const char *path, const rest_rout
         if (template_match(rest_routes[i].path, path, tmp, sizeof tmp) != best)
             continue;
         methods[rest_routes[i].method] = true;
-        if (rest_routes[i].method == method && !found) {
+        if (rest_routes[i].method == REST_GET) /* a GET route answers HEAD too */
+            methods[REST_HEAD] = true;
+        bool serves = rest_routes[i].method == method ||
+                      (method == REST_HEAD && rest_routes[i].method == REST_GET);
+        if (serves && !found) {
             found = &rest_routes[i];
             snprintf(id, idlen, "%s", tmp);
         }

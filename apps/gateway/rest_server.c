@@ -318,8 +318,10 @@ static int write_headers(struct lws *wsi, rest_req *req)
 {
     unsigned char buf[LWS_PRE + 4096 + REST_INLINE_MAX];
     unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + LWS_PRE + 4096 - 1;
-    bool no_body = req->status == 204 || req->status == 304 || req->method == REST_HEAD;
-    bool inline_body = !no_body && req->resp_len <= REST_INLINE_MAX;
+    /* HEAD gets GET's headers, Content-Length included, and no body. */
+    bool head = req->method == REST_HEAD;
+    bool no_body = req->status == 204 || req->status == 304;
+    bool inline_body = !no_body && (head || req->resp_len <= REST_INLINE_MAX);
     if (lws_add_http_header_status(wsi, (unsigned int)req->status, &p, end))
         return -1;
     if (!no_body) {
@@ -382,7 +384,7 @@ static int write_headers(struct lws *wsi, rest_req *req)
         return lws_finalize_write_http_header(wsi, start, &p, end) ? -1 : 0;
     if (lws_finalize_http_header(wsi, &p, end))
         return -1;
-    if (req->resp_len) {
+    if (req->resp_len && !head) {
         memcpy(p, req->resp, req->resp_len);
         p += req->resp_len;
     }

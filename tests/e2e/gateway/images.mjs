@@ -203,6 +203,29 @@ async function main() {
     assert.equal(jpg.body.length, uploaded.bytes);
   });
 
+  await test('HEAD /images: the headers of GET, no body, the connection kept', async () => {
+    const imgPath = `/images/${photoHash}.jpg`;
+    const full = await get(imgPath, { accept: 'image/jpeg' });
+    // HEAD then GET on one connection: any body byte after HEAD's headers would be
+    // read as the start of the next answer.
+    const raw = await new Promise((resolve, reject) => {
+      const sock = net.connect(mesh.ports.gateway, '127.0.0.1');
+      const chunks = [];
+      sock.on('data', (d) => chunks.push(d));
+      sock.on('end', () => resolve(Buffer.concat(chunks).toString('latin1')));
+      sock.on('error', reject);
+      sock.write(`HEAD ${imgPath} HTTP/1.1\r\nHost: t\r\nAccept: image/jpeg\r\n\r\n` +
+        'GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n');
+    });
+    const [head, rest] = raw.split('\r\n\r\n', 2);
+    assert.match(head, /^HTTP\/1\.1 200/);
+    assert.match(head, new RegExp(`\r\ncontent-length: ${full.body.length}\r\n`, 'i'));
+    assert.match(head, /\r\ncontent-type: image\/jpeg\r\n/i);
+    assert.match(head, new RegExp(`\r\netag: "${photoHash}-1024.jpg"`, 'i'));
+    assert.match(rest, /^HTTP\/1\.1 200/, 'the GET answer follows HEAD\'s headers directly');
+    assert.ok(raw.endsWith('{"status":"ok"}'), raw.slice(-80));
+  });
+
   await test('a second upload of the same bytes (curl -F): same hash, stored once', async () => {
     const r = uploadCurl('/upload/image', photo, { tok: bobTok });
     assert.equal(r.status, 201, r.text);

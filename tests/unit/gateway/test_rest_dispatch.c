@@ -46,6 +46,10 @@ static void test_match_routes_and_params(void)
     VT_CHECK(r && strcmp(r->rpc, "ListUserVendors") == 0 && r->auth);
     r = match(REST_GET, "/", REST_MATCH_OK, id, allow);
     VT_CHECK(r && r->kind == REST_H_STATIC && strcmp(r->file, "index.html") == 0);
+    /* HEAD is served by the GET route (headers only, rest_server.c). */
+    r = match(REST_HEAD, "/api/v1/vendors/abc-123", REST_MATCH_OK, id, allow);
+    VT_CHECK(r && r->kind == REST_H_VENDOR_GET && r->method == REST_GET);
+    VT_CHECK_STR(id, "abc-123");
     r = match(REST_POST, "/webhooks/clerk", REST_MATCH_OK, id, allow);
     VT_CHECK(r && r->kind == REST_H_WEBHOOK_CLERK && !r->auth);
     /* An id of REST_ID_MAX bytes fits, one more does not. */
@@ -71,20 +75,20 @@ static void test_match_404_and_405(void)
     match(REST_GET, "//", REST_MATCH_NONE, id, allow);
 
     match(REST_POST, "/api/v1/vendors/x", REST_MATCH_METHOD, id, allow);
-    VT_CHECK_STR(allow, "GET, PATCH, DELETE, OPTIONS");
+    VT_CHECK_STR(allow, "GET, PATCH, DELETE, HEAD, OPTIONS");
     match(REST_GET, "/api/v1/vendors/x/location", REST_MATCH_METHOD, id, allow);
     VT_CHECK_STR(allow, "PUT, OPTIONS");
     match(REST_DELETE, "/api/v1/vendors", REST_MATCH_METHOD, id, allow);
     VT_CHECK_STR(allow, "POST, OPTIONS");
     /* The literal path's methods only: PATCH is the {id} route's, not nearby's. */
     match(REST_PATCH, "/api/v1/vendors/nearby", REST_MATCH_METHOD, id, allow);
-    VT_CHECK_STR(allow, "GET, OPTIONS");
-    match(REST_HEAD, "/healthz", REST_MATCH_METHOD, id, allow); /* HEAD is not routed */
-    VT_CHECK_STR(allow, "GET, OPTIONS");
+    VT_CHECK_STR(allow, "GET, HEAD, OPTIONS");
+    match(REST_HEAD, "/api/v1/vendors/x/location", REST_MATCH_METHOD, id, allow);
+    VT_CHECK_STR(allow, "PUT, OPTIONS"); /* HEAD only where there is a GET */
     match(REST_OPTIONS, "/webhooks/revenuecat", REST_MATCH_METHOD, id, allow);
     VT_CHECK_STR(allow, "POST, OPTIONS");
     match(REST_METHOD_OTHER, "/metrics", REST_MATCH_METHOD, id, allow);
-    VT_CHECK_STR(allow, "GET, OPTIONS");
+    VT_CHECK_STR(allow, "GET, HEAD, OPTIONS");
 
     /* A short Allow buffer is cut, never overrun. */
     const rest_route *r = NULL;
@@ -170,7 +174,8 @@ static void check_against_table(int method, const char *path)
     int want_route = -1;
     for (int m = 0; m < REST_METHOD_COUNT; m++)
         for (int i = 0; i < rest_nroutes; i++)
-            if (best[i] && rest_routes[i].method == m) {
+            if (best[i] && (rest_routes[i].method == m ||
+                            (m == REST_HEAD && rest_routes[i].method == REST_GET))) {
                 any = true;
                 if (m == method && want_route < 0)
                     want_route = i;
@@ -303,14 +308,14 @@ static void test_dispatch_404_405(void)
 
     req = dispatch(REST_POST, "/api/v1/vendors/abc");
     VT_CHECK_INT(req->status, 405);
-    VT_CHECK_STR(rest_test_resp_header(req, "allow"), "GET, PATCH, DELETE, OPTIONS");
+    VT_CHECK_STR(rest_test_resp_header(req, "allow"), "GET, PATCH, DELETE, HEAD, OPTIONS");
     VT_CHECK(rest_test_body_has(req, "\"code\":\"UNIMPLEMENTED\""));
     VT_CHECK(rest_test_body_has(req, "method POST is not allowed on /api/v1/vendors/abc"));
     rest_req_unref(req);
 
-    req = dispatch(REST_HEAD, "/healthz");
+    req = dispatch(REST_HEAD, "/api/v1/vendors/x/location");
     VT_CHECK_INT(req->status, 405);
-    VT_CHECK_STR(rest_test_resp_header(req, "allow"), "GET, OPTIONS");
+    VT_CHECK_STR(rest_test_resp_header(req, "allow"), "PUT, OPTIONS");
     rest_req_unref(req);
 }
 
@@ -384,9 +389,9 @@ static void test_dispatch_preflight(void)
     rest_dispatch(req);
     VT_CHECK_INT(req->status, 204);
     VT_CHECK_INT(req->resp_len, 0);
-    VT_CHECK_STR(rest_test_resp_header(req, "allow"), "GET, PATCH, DELETE, OPTIONS");
+    VT_CHECK_STR(rest_test_resp_header(req, "allow"), "GET, PATCH, DELETE, HEAD, OPTIONS");
     VT_CHECK_STR(rest_test_resp_header(req, "access-control-allow-methods"),
-                 "GET, PATCH, DELETE, OPTIONS");
+                 "GET, PATCH, DELETE, HEAD, OPTIONS");
     rest_req_unref(req);
 
     /* OPTIONS on an unknown path is a 404 like any other method. */
