@@ -231,6 +231,7 @@ int main(void)
         .loop = &loop, .url = app.cfg.redis_url, .on_state = on_kv_state, .state_user = &app};
     if (vt_kv_new(&ko, &app.kv, err, sizeof err))
         vt_config_fail("VENTA_REDIS_URL", err);
+    rest_metrics_readiness(app.metrics, &app);
     if (rest_server_start(&app, err, sizeof err) != VT_OK) {
         vt_error(NULL, "%s", err);
         return 1;

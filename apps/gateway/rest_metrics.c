@@ -15,7 +15,11 @@
  * looked up once per (route, status) and cached: the hot path is an atomic add.
  */
 #include "rest_metrics.h"
+
+#include "rest_app.h"
 #include "vt_core.h"
+#include "vt_kv.h"
+#include "vt_rpc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,4 +165,60 @@ void rest_metrics_upload_bodies(rest_metrics *m, int held)
 {
     if (m && m->upload_bodies)
         vt_gauge_set(m->upload_bodies, held);
+}
+
+/* ---- readiness (deploy/k8s/monitoring) ---- */
+
+/* An upstream counts as reached unless its channel's last attempt failed: an idle
+ * channel is fine (it connects on the next call). Never read while draining: the
+ * channels go away then. */
+static bool upstream_up(rest_app *app, rest_upstream up)
+{
+    if (app->draining || !app->up[up])
+        return false;
+    const char *st = vt_rpc_channel_state(app->up[up]);
+    return strcmp(st, "unavailable") != 0 && strcmp(st, "shutdown") != 0;
+}
+
+static double user_up(void *app)
+{
+    return upstream_up(app, REST_UP_USER);
+}
+static double vendor_up(void *app)
+{
+    return upstream_up(app, REST_UP_VENDOR);
+}
+static double location_up(void *app)
+{
+    return upstream_up(app, REST_UP_LOCATION);
+}
+static double redis_up(void *p)
+{
+    rest_app *app = p;
+    return !app->draining && app->kv && vt_kv_connected(app->kv);
+}
+/* Ready: every upstream reached and not draining (Redis only limits rates: it fails
+ * open, so it does not take the gateway out of rotation). */
+static double ready_now(void *p)
+{
+    rest_app *app = p;
+    for (int up = 0; up < REST_UP_COUNT; up++)
+        if (!upstream_up(app, (rest_upstream)up))
+            return 0;
+    return 1;
+}
+
+void rest_metrics_readiness(vt_metrics *reg, rest_app *app)
+{
+    vt_metrics_gauge_fn(reg, "venta_ready", VT_METRICS_READY_HELP, NULL, ready_now, app);
+    static const struct {
+        const char *labels;
+        double (*fn)(void *);
+    } deps[] = {{"dependency=\"user\"", user_up},
+                {"dependency=\"vendor\"", vendor_up},
+                {"dependency=\"location\"", location_up},
+                {"dependency=\"redis\"", redis_up}};
+    for (size_t i = 0; i < sizeof deps / sizeof deps[0]; i++)
+        vt_metrics_gauge_fn(reg, "venta_dependency_up", VT_METRICS_DEPENDENCY_HELP, deps[i].labels,
+                            deps[i].fn, app);
 }

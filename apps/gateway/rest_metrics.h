@@ -24,4 +24,9 @@ void rest_metrics_webhook(rest_metrics *m, const char *provider, const char *out
 /* Upload bodies (over 64 KiB) held now: VENTA_HTTP_MAX_UPLOADS' slots in use. */
 void rest_metrics_upload_bodies(rest_metrics *m, int held);
 
+/* venta_ready and venta_dependency_up{dependency=user|vendor|location|redis}, read from
+ * app at render time (on the loop thread, as /metrics is served). */
+struct rest_app;
+void rest_metrics_readiness(vt_metrics *reg, struct rest_app *app);
+
 #endif

@@ -20,6 +20,22 @@ static double handoff_depth(void *user)
     return (double)vt_handoff_depth(((ws_gateway *)user)->handoff);
 }
 
+/* Ready as /readyz answers: NATS and Redis reached, not stopping. */
+static double nats_up(void *user)
+{
+    ws_gateway *g = user;
+    return g->bus && vt_bus_connected(g->bus);
+}
+static double redis_up(void *user)
+{
+    ws_gateway *g = user;
+    return g->kv && vt_kv_connected(g->kv);
+}
+static double ready_now(void *user)
+{
+    return nats_up(user) && redis_up(user) && !((ws_gateway *)user)->stopping;
+}
+
 /* Delivery latency: NATS arrival at this process → the frame handed to the kernel. */
 static const double latency_bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                         0.05,   0.1,     0.25,   0.5,   1,      2.5,   5};
@@ -92,6 +108,11 @@ int ws_metrics_init(ws_gateway *g)
     vt_metrics_gauge_fn(r, "venta_ws_handoff_depth",
                         "NATS messages and completions waiting for the loop", NULL, handoff_depth,
                         g);
+    vt_metrics_gauge_fn(r, "venta_ready", VT_METRICS_READY_HELP, NULL, ready_now, g);
+    vt_metrics_gauge_fn(r, "venta_dependency_up", VT_METRICS_DEPENDENCY_HELP, "dependency=\"nats\"",
+                        nats_up, g);
+    vt_metrics_gauge_fn(r, "venta_dependency_up", VT_METRICS_DEPENDENCY_HELP,
+                        "dependency=\"redis\"", redis_up, g);
     for (int i = 0; i < ROLE_COUNT; i++)
         for (int p = 0; p < PROTO_COUNT; p++)
             if (!m->connections[i][p])

@@ -58,6 +58,25 @@ static void *health_main(void *arg)
     return NULL;
 }
 
+/* Readiness as Prometheus sees it (deploy/k8s/monitoring): venta_ready is what the
+ * gRPC health check answers for the whole server, venta_dependency_up each dependency. */
+static double health_is(vt_service *svc, const char *name)
+{
+    return vt_rpc_health_get(svc->rpc, name) == VT_RPC_HEALTH_SERVING;
+}
+static double ready_now(void *svc)
+{
+    return health_is(svc, "");
+}
+static double nats_up(void *svc)
+{
+    return health_is(svc, "nats");
+}
+static double postgres_up(void *svc)
+{
+    return health_is(svc, "postgres");
+}
+
 static void die(const char *what, const char *err)
 {
     vt_error(NULL, "%s: %s", what, err);
@@ -128,6 +147,11 @@ int vt_service_new(const vt_service_opts *opts, vt_service **out, char *errbuf, 
         die("grpc", err);
     vt_rpc_health_set_dependency(svc->rpc, "postgres", false);
     vt_rpc_health_set_dependency(svc->rpc, "nats", false);
+    vt_metrics_gauge_fn(svc->metrics, "venta_ready", VT_METRICS_READY_HELP, NULL, ready_now, svc);
+    vt_metrics_gauge_fn(svc->metrics, "venta_dependency_up", VT_METRICS_DEPENDENCY_HELP,
+                        "dependency=\"nats\"", nats_up, svc);
+    vt_metrics_gauge_fn(svc->metrics, "venta_dependency_up", VT_METRICS_DEPENDENCY_HELP,
+                        "dependency=\"postgres\"", postgres_up, svc);
     vt_bus_opts bus_opts = {
         .urls = svc->nats_url, .name = spec->name, .on_state = on_nats, .state_user = svc};
     if (vt_bus_new(&bus_opts, &svc->bus, err, sizeof err) != VT_OK)
@@ -180,6 +204,7 @@ void vt_service_free(vt_service *svc)
     if (!svc)
         return;
     atomic_store(&svc->stopping, true);
+    vt_metrics_gauge_fn_detach(svc->metrics, svc); /* /metrics is served until the end */
     pthread_join(svc->health_thread, NULL);
     /* The server was shut down in vt_service_run, so no handler publishes any more; the
      * bus goes first because its disconnect callback reports to the server's health. */

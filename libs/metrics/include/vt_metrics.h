@@ -43,6 +43,12 @@ int vt_metrics_gauge_fn(vt_metrics *reg, const char *name, const char *help, con
  * before freeing what they read, since /metrics may be served until the process ends. */
 void vt_metrics_gauge_fn_detach(vt_metrics *reg, const void *user);
 
+/* Every process exports venta_ready (1 while it would pass its readiness check) and
+ * venta_dependency_up{dependency="..."} (1 while it reaches that dependency), with these
+ * help texts, for the alert rules in deploy/k8s/monitoring. */
+#define VT_METRICS_READY_HELP "1 while this process is ready to serve (its readiness check)"
+#define VT_METRICS_DEPENDENCY_HELP "1 while this process reaches the dependency"
+
 /* Latency buckets in seconds from 0.1 ms to 10 s, for request histograms. */
 extern const double vt_metrics_latency_bounds[];
 extern const size_t vt_metrics_latency_nbounds;
