@@ -47,12 +47,14 @@ openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$work/jwt.key
 export CLERK_JWT_KEY JWT_PRIVATE_KEY_FILE=$work/jwt.key
 CLERK_JWT_KEY=$(openssl pkey -in "$work/jwt.key" -pubout)
 
-# venta-location (short batches) and venta-vendor, on free ports.
+# venta-location (short batches) and venta-vendor, on free ports (metrics too).
 export VENTA_LOCATION_ADDR=127.0.0.1:$(free_port) VENTA_VENDOR_ADDR=127.0.0.1:$(free_port)
-VENTA_METRICS_ADDR=127.0.0.1:$(free_port) VENTA_LOCATION_BATCH_MS=10 \
+export VENTA_LOCATION_METRICS=127.0.0.1:$(free_port) VENTA_VENDOR_METRICS=127.0.0.1:$(free_port)
+VENTA_METRICS_ADDR=$VENTA_LOCATION_METRICS VENTA_LOCATION_BATCH_MS=10 \
     "$BUILD/apps/location/venta-location" 2>"$work/location.log" &
 pids+=($!)
-VENTA_METRICS_ADDR=127.0.0.1:$(free_port) "$BUILD/apps/vendor/venta-vendor" 2>"$work/vendor.log" &
+location_pid=$!
+VENTA_METRICS_ADDR=$VENTA_VENDOR_METRICS "$BUILD/apps/vendor/venta-vendor" 2>"$work/vendor.log" &
 pids+=($!)
 wait_port "${VENTA_LOCATION_ADDR#*:}" venta-location
 wait_port "${VENTA_VENDOR_ADDR#*:}" venta-vendor
