@@ -31,6 +31,7 @@
 #include "vt_auth.h"
 #include "vt_core.h"
 #include "vt_handoff.h"
+#include "vt_http.h"
 #include "vt_kv.h"
 #include "vt_metrics.h"
 #include "vt_rpc.h"
@@ -71,6 +72,7 @@ struct rest_app {
     uv_loop_t *loop;
     struct lws_context *lws;
     struct lws_vhost *vhost;
+    vt_http_header_watch *header_watch; /* VENTA_HTTP_HEADER_TIMEOUT_S (libs/http) */
     int port;
     vt_auth_verifier *verifier;
     vt_rpc_channel *up[REST_UP_COUNT];

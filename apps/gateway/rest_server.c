@@ -264,9 +264,9 @@ static int on_http(rest_app *app, struct lws *wsi, pss_t *pss, const char *uri)
             req->body_cap = (size_t)declared;
         }
         /* A 10 MiB photo from a phone takes longer than a JSON body. */
-        lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT,
-                        req->body_limit > REST_MAX_BODY ? app->cfg.upload_timeout_s
-                                                        : app->cfg.body_timeout_s);
+        vt_http_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT,
+                            req->body_limit > REST_MAX_BODY ? app->cfg.upload_timeout_s
+                                                            : app->cfg.body_timeout_s);
         return 0;
     }
     rest_dispatch(req);
@@ -442,6 +442,7 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
     pss_t *pss = user;
     struct lws_context *ctx = lws_get_context(wsi);
     rest_app *app = ctx ? lws_context_user(ctx) : NULL;
+    vt_http_header_watch_event(app ? app->header_watch : NULL, wsi, (int)reason);
     switch (reason) {
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: /* REST only: the WebSocket edge is its own */
         return vt_http_refuse_now(wsi, HTTP_STATUS_BAD_REQUEST, "INVALID_ARGUMENT",
@@ -499,7 +500,16 @@ int rest_server_start(rest_app *app, char *err, size_t errlen)
     info.count_threads = 1;
     info.max_http_header_data = REST_MAX_HEADERS;
     info.max_http_header_pool = 0;
-    info.timeout_secs_ah_idle = (unsigned int)app->cfg.header_timeout_s;
+    /* The header timeout itself is header_watch's (libs/http); lws's "ah idle" keeps the
+     * hard bound. Its timeout_secs stays the header timeout: lws also arms it for a
+     * body (PENDING_TIMEOUT_HTTP_CONTENT) after our callback, as it always did. */
+    if (vt_http_header_watch_new(app->loop, app->cfg.header_timeout_s, &app->header_watch) !=
+        VT_OK) {
+        snprintf(err, errlen, "cannot start the header timeout");
+        return VT_RESOURCE_EXHAUSTED;
+    }
+    info.timeout_secs_ah_idle =
+        (unsigned int)vt_http_header_hard_timeout_s(app->cfg.header_timeout_s);
     info.timeout_secs = (unsigned int)app->cfg.header_timeout_s;
     info.keepalive_timeout = vt_http_keepalive_close_s(app->cfg.keepalive_s);
     info.server_string = "venta-gateway";
@@ -541,4 +551,6 @@ void rest_server_destroy(rest_app *app)
         lws_context_destroy(app->lws);
         app->lws = NULL;
     }
+    vt_http_header_watch_free(app->header_watch);
+    app->header_watch = NULL;
 }

@@ -273,7 +273,7 @@ int conn_close_frame(conn *c)
      * input (a client still flooding us) sends a RST, which can destroy our close
      * frame in flight and leave the client with 1006. lws ends it on the client's
      * close, or on this timeout. */
-    lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_ACK, 3);
+    vt_http_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_ACK, 3);
     return 0;
 }
 
@@ -345,7 +345,7 @@ static void flush_now(ws_gateway *g)
             lws_callback_on_writable(c->wsi); /* the close frame goes from the callback */
         } else if ((c->tx ? c->tx->write(c) : conn_write(c)) < 0 &&
                    c->wsi) { /* (lws may have closed it already) */
-            lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+            vt_http_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
         }
         conn_unref(c);
     }

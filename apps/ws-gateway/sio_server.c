@@ -163,12 +163,12 @@ static void session_end(sio_session *s)
     }
     if (s->probe) {
         s->probe->s = NULL;
-        lws_set_timeout(s->probe->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+        vt_http_set_timeout(s->probe->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
     }
     if (s->ws) {
         s->ws->s = NULL;
         if (!s->c->close_sent)
-            lws_set_timeout(s->ws->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+            vt_http_set_timeout(s->ws->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
     }
     s->c->wsi = NULL;
     sio_client_done(&s->cl);

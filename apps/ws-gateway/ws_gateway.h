@@ -39,6 +39,7 @@
 #include "vt_auth.h"
 #include "vt_bus.h"
 #include "vt_handoff.h"
+#include "vt_http.h"
 #include "vt_kv.h"
 #include "vt_metrics.h"
 #include "vt_rpc.h"
@@ -55,6 +56,7 @@ typedef struct fanout_hooks fanout_hooks;
 struct ws_gateway {
     ws_config cfg;
     uv_loop_t *loop;
+    vt_http_header_watch *header_watch; /* the upgrade request's header timeout */
     struct lws_context *lws;
     vt_bus *bus;
     vt_kv *kv;

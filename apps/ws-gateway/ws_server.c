@@ -31,6 +31,8 @@
 /* The idle keep-alive timeout the HTTP answers advertise (/metrics scrapes, probes);
  * lws closes idle connections a grace period later (vt_http.h). */
 #define HTTP_KEEPALIVE_S 5
+/* Seconds a new connection has to send its complete request (upgrade or HTTP). */
+#define HEADER_TIMEOUT_S 10
 
 typedef struct {
     conn *c;
@@ -150,6 +152,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 {
     ws_gateway *g = lws_context_user(lws_get_context(wsi));
     pss_t *pss = user;
+    vt_http_header_watch_event(g->header_watch, wsi, (int)reason);
     if ((pss && pss->sio) || sio_server_claims(wsi, reason, in)) /* socket.io 4 (docs/ws.md) */
         return sio_server_callback(g, wsi, reason, pss ? &pss->sio : NULL, in, len);
     switch (reason) {
@@ -243,7 +246,14 @@ int ws_server_start(ws_gateway *g, char *err, size_t errlen)
     info.user = g;
     info.max_http_header_data = 10240; /* a JWT in a header or the query string */
     info.retry_and_idle_policy = &idle_policy;
-    info.timeout_secs = 10;
+    /* The header timeout itself is header_watch's (libs/http); lws's "ah idle" keeps the
+     * hard bound. */
+    if (vt_http_header_watch_new(g->loop, HEADER_TIMEOUT_S, &g->header_watch) != VT_OK) {
+        snprintf(err, errlen, "cannot start the header timeout");
+        return VT_RESOURCE_EXHAUSTED;
+    }
+    info.timeout_secs = HEADER_TIMEOUT_S;
+    info.timeout_secs_ah_idle = (unsigned int)vt_http_header_hard_timeout_s(HEADER_TIMEOUT_S);
     info.keepalive_timeout = vt_http_keepalive_close_s(HTTP_KEEPALIVE_S);
     g->lws = lws_create_context(&info);
     struct lws_vhost *vh = g->lws ? lws_get_vhost_by_name(g->lws, "default") : NULL;
@@ -270,6 +280,8 @@ void ws_server_destroy(ws_gateway *g)
 {
     if (g->lws)
         lws_context_destroy(g->lws);
+    vt_http_header_watch_free(g->header_watch);
+    g->header_watch = NULL;
 }
 
 void ws_server_free(ws_gateway *g)

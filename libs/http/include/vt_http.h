@@ -7,6 +7,7 @@
 #include "vt_core.h"
 
 #include <libwebsockets.h>
+#include <uv.h>
 
 /* Route libwebsockets' own log lines into our JSON-lines log (API.md §1: logs are JSON
  * lines on stderr): its errors always, its warnings when VENTA_LOG_LEVEL is debug.
@@ -42,5 +43,25 @@ int vt_http_keepalive_close_s(int advertised_s);
  * nonzero when it does not fit (lws_add_http_header_by_name's convention). */
 int vt_http_add_keepalive_hint(struct lws *wsi, int advertised_s, unsigned char **p,
                                unsigned char *end);
+
+/* lws_set_timeout, and a wake of lws's service so that it sees the new timeout now: with
+ * a foreign libuv loop, lws 4.1 arms its loop timer for the timeouts it knew when it last
+ * serviced, and one set from outside its service (or earlier than those) could wait for
+ * the next unrelated wake. secs as lws_set_timeout's, LWS_TO_KILL_ASYNC included. */
+void vt_http_set_timeout(struct lws *wsi, int reason, int secs);
+
+/* The request-header timeout (header_watch.c says why it is not lws's): a connection
+ * still without complete headers timeout_s after it was accepted is closed, unless bytes
+ * it sent are waiting unread because the loop is behind. Give lws
+ * vt_http_header_hard_timeout_s(timeout_s) as its timeout_secs_ah_idle (the one that
+ * hung up such connections): the bound for a client that trickles bytes, and for
+ * requests after the first on a kept-alive connection. Call vt_http_header_watch_event first in
+ * the vhost's protocol callback with every reason; everything runs on the loop thread. */
+typedef struct vt_http_header_watch vt_http_header_watch;
+int vt_http_header_watch_new(uv_loop_t *loop, int timeout_s, vt_http_header_watch **out);
+/* Closes its timer on the loop: run the loop once more to release it. NULL: no-op. */
+void vt_http_header_watch_free(vt_http_header_watch *w);
+void vt_http_header_watch_event(vt_http_header_watch *w, struct lws *wsi, int reason);
+int vt_http_header_hard_timeout_s(int timeout_s);
 
 #endif

@@ -622,6 +622,31 @@ async function main() {
     assert.ok(r.second, 'the reused connection is answered, not hung up');
   });
 
+  // The header timeout is the client's, never the loop's: a request that arrived in
+  // time while the gateway was busy past VENTA_HTTP_HEADER_TIMEOUT_S (2 s here; SIGSTOP
+  // stands in for the busy loop) is answered. lws's own timeout hung these up: the
+  // flood below failed that way under load ("other side closed").
+  await test('a request sent in time is answered after the loop was busy past the header timeout', async () => {
+    const pid = mesh.procs.gateway.pid;
+    const s = net.connect(mesh.ports.gateway, '127.0.0.1');
+    let out = '';
+    s.on('data', (d) => { out += d.toString('latin1'); });
+    const closed = new Promise((resolve) => s.on('close', resolve));
+    s.on('error', () => {});
+    await new Promise((resolve) => s.once('connect', resolve));
+    await sleep(300); // accepted: the header clock runs
+    process.kill(pid, 'SIGSTOP');
+    try {
+      s.write('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      await sleep(3500);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    await Promise.race([closed, sleep(5000)]);
+    s.destroy();
+    assert.match(out, /^HTTP\/1\.1 200 /, `answered, not hung up: ${JSON.stringify(out.slice(0, 60))}`);
+  });
+
   await test('clients disconnecting before the upstream answers', async () => {
     const req = `GET /api/v1/vendors/${vendorId} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${aliceTok}\r\nX-Forwarded-For: ${freshIp()}\r\n\r\n`;
     await Promise.all(Array.from({ length: 50 }, () => new Promise((resolve) => {
