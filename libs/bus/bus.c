@@ -11,8 +11,7 @@
  * new connection confirmed the subscriptions nats.c replayed on it (confirm_subs):
  * until then a message published to them may still have been missed.
  */
-#include "vt_bus.h"
-
+#include "bus_internal.h"
 #include "vt_core.h"
 
 #include <nats/nats.h>
@@ -47,6 +46,8 @@ struct vt_bus {
     bool closed;
     vt_bus_state_fn on_state;
     void *state_user;
+    atomic_bool stream_ensured;    /* jetstream.c: a stream was ensured */
+    atomic_int consumers_detached; /* jetstream.c: consumers not attached yet */
 };
 
 struct vt_bus_sub {
@@ -506,6 +507,28 @@ void vt_bus_free(vt_bus *bus, int timeout_ms)
     pthread_mutex_unlock(&bus->close_lock);
     natsConnection_Destroy(bus->conn);
     release(bus);
+}
+
+natsConnection *bus_conn(vt_bus *bus)
+{
+    return bus->conn;
+}
+
+void bus_stream_ensured(vt_bus *bus)
+{
+    atomic_store(&bus->stream_ensured, true);
+}
+
+void bus_consumers_detached(vt_bus *bus, int delta)
+{
+    atomic_fetch_add(&bus->consumers_detached, delta);
+}
+
+bool vt_bus_jetstream_ready(const vt_bus *bus)
+{
+    vt_bus *b = (vt_bus *)bus;
+    return atomic_load(&b->stream_ensured) && atomic_load(&b->consumers_detached) == 0 &&
+           vt_bus_connected(bus);
 }
 
 void vt_bus_library_close(void)

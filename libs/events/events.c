@@ -180,3 +180,14 @@ int vt_events_publish_status(vt_bus *bus, const char *vendor_id, bool online, in
     st.last_ts = last_ts_ms;
     return vt_events_publish_message(bus, subject, &st.base);
 }
+
+vt_bus_stream_opts vt_events_stream(int replicas)
+{
+    return (vt_bus_stream_opts){.name = VT_EVENTS_STREAM,
+                                .subjects = VT_EVENTS_STREAM_SUBJECTS,
+                                .max_age_ms = 7LL * 24 * 3600 * 1000,
+                                .max_bytes = 1LL << 30,
+                                .max_msgs = 1000000,
+                                .replicas = replicas > 0 ? replicas : 1,
+                                .duplicate_window_ms = 120000};
+}

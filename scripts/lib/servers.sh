@@ -73,10 +73,13 @@ start_redis() {
     wait_port "$port" 15 redis || die "redis did not start: $(tail -5 "$dir/redis.log")"
 }
 
+# NATS runs with JetStream (domain events, docs/events.md), its store in $dir/nats-js so
+# that a restart keeps the streams and consumers.
 start_nats() {
     local port
     port=$(cat "$dir/nats.port")
-    launch nats nats-server -a 127.0.0.1 -p "$port"
+    mkdir -p "$dir/nats-js"
+    launch nats nats-server -a 127.0.0.1 -p "$port" -js -sd "$dir/nats-js"
     wait_port "$port" 15 nats || die "nats did not start: $(tail -5 "$dir/nats.log")"
 }
 

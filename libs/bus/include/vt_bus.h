@@ -80,6 +80,84 @@ void vt_bus_unsubscribe_drained(vt_bus_sub *sub, int timeout_ms);
 /* Drain (deliver what is in flight, flush publishes) for up to timeout_ms, close, free. */
 void vt_bus_free(vt_bus *bus, int timeout_ms);
 
+/* ---- JetStream (jetstream.c): domain events that wait for a consumer that is away ----
+ *
+ * Core NATS keeps nothing for a subscriber that is not there. A stream keeps what is
+ * published on its subjects (bounded by age, bytes and count, oldest dropped first), a
+ * publish through vt_bus_stream_publish returns once the stream has stored it, and a
+ * consumer (vt_bus_consumer) reads it from where it left off, also after its process or
+ * the server restarted. Core subscribers of the same subjects still receive every
+ * message as before. */
+
+typedef struct {
+    const char *name;            /* "VENTA_EVENTS" */
+    const char *subjects;        /* one subject filter, "evt.>" */
+    int64_t max_age_ms;          /* default 7 days */
+    int64_t max_bytes;           /* default 1 GiB */
+    int64_t max_msgs;            /* default 1,000,000 */
+    int replicas;                /* servers holding a copy: 1 (default), 3 or 5 */
+    int64_t duplicate_window_ms; /* publishes with a msg_id seen within it are dropped (2 min) */
+} vt_bus_stream_opts;
+
+/* Create the stream, or bring an existing one to these settings (every service calls
+ * it at start, so any start order works). File storage, oldest messages discarded past
+ * a limit. 0, VT_INVALID_ARGUMENT (bad options) or VT_UNAVAILABLE (no server, or no
+ * JetStream on it) with err. */
+int vt_bus_stream_ensure(vt_bus *bus, const vt_bus_stream_opts *opts, char *err, size_t errlen);
+/* Publish on a stream's subject and wait (at most timeout_ms) for the stream's ack.
+ * msg_id (may be NULL) goes into the Nats-Msg-Id header: the stream stores one message
+ * per id within its duplicate window, so a repeat after a lost ack is harmless. 0,
+ * VT_INVALID_ARGUMENT or VT_UNAVAILABLE (not stored, or no ack in time: publish again)
+ * with err. */
+int vt_bus_stream_publish(vt_bus *bus, const char *subject, const void *data, size_t len,
+                          const char *msg_id, int timeout_ms, char *err, size_t errlen);
+
+/* What a consumer's handler made of a message. */
+typedef enum {
+    VT_BUS_DONE = 0, /* handled (or nothing to do): acknowledged, never delivered again */
+    VT_BUS_RETRY,    /* not now (the database is away): delivered again after a backoff */
+    VT_BUS_REJECT,   /* malformed: acknowledged as terminal, never delivered again */
+} vt_bus_verdict;
+
+/* Runs on the consumer's own thread, one message at a time, in stream order; data is
+ * valid only during the call. Return VT_BUS_DONE only once the effect is committed. */
+typedef vt_bus_verdict (*vt_bus_event_fn)(const char *subject, const void *data, size_t len,
+                                          void *user);
+
+typedef struct vt_bus_consumer vt_bus_consumer;
+
+typedef struct {
+    const vt_bus_stream_opts *stream; /* ensured before the consumer is made */
+    /* The durable consumer shared by every replica of a service ("location-vendor-
+     * deleted"): each message is handled once per service, by one replica, and waits in
+     * the stream while every replica is down. NULL: a consumer of this process alone
+     * that reads every message still in the stream, from the oldest (for state each
+     * replica keeps in memory), and forgets it when the process ends. */
+    const char *durable;
+    const char *subject; /* filter within the stream: "evt.vendor.deleted" */
+    vt_bus_event_fn fn;
+    void *user;
+    int ack_wait_ms;  /* unacknowledged this long: delivered again (default 30000) */
+    int retry_max_ms; /* VT_BUS_RETRY backs off from 250 ms doubling to this (10000) */
+} vt_bus_consumer_opts;
+
+/* Start a consumer thread: it creates the stream and the consumer (retrying every
+ * second while NATS or JetStream is away), then fetches and handles messages until
+ * vt_bus_consumer_free; when the server lost the consumer (a restart without its
+ * store) it makes it again. 0, VT_INVALID_ARGUMENT or VT_RESOURCE_EXHAUSTED with err. */
+int vt_bus_consumer_new(vt_bus *bus, const vt_bus_consumer_opts *opts, vt_bus_consumer **out,
+                        char *err, size_t errlen);
+/* The consumer exists on the server and this process reads it. */
+bool vt_bus_consumer_attached(const vt_bus_consumer *c);
+/* Stop (a message being handled is finished; an unacknowledged one is delivered again
+ * later, to this service's other replicas or the next start), join the thread, free.
+ * The durable consumer stays on the server. NULL is a no-op. */
+void vt_bus_consumer_free(vt_bus_consumer *c);
+
+/* JetStream readiness of this connection's users: some stream was ensured through
+ * bus and every consumer made on bus is attached. */
+bool vt_bus_jetstream_ready(const vt_bus *bus);
+
 /* Release nats.c's global state at process exit (after every vt_bus_free). */
 void vt_bus_library_close(void);
 

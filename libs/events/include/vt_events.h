@@ -78,6 +78,22 @@ int vt_events_publish_status(vt_bus *bus, const char *vendor_id, bool online, in
 /* Any protobuf message on subject (domain events evt.*). */
 int vt_events_publish_message(vt_bus *bus, const char *subject, const ProtobufCMessage *msg);
 
+/* ---- the stream of domain events (events.c) ---- */
+
+/* Domain events (evt.>) are kept in one JetStream stream, so that a service that was
+ * away reads what it missed (docs/events.md); live positions and presence stay on core
+ * NATS (the next fix repairs a lost one). */
+#define VT_EVENTS_STREAM "VENTA_EVENTS"
+#define VT_EVENTS_STREAM_SUBJECTS "evt.>"
+/* Durable consumers, one per service and purpose, shared by the service's replicas. */
+#define VT_EVENTS_LOCATION_DELETED_CONSUMER "location-vendor-deleted"
+#define VT_EVENTS_VENDOR_USER_DELETED_CONSUMER "vendor-user-deleted"
+
+/* The stream's settings: VT_EVENTS_STREAM on VT_EVENTS_STREAM_SUBJECTS, file storage,
+ * kept 7 days and at most 1 GiB or 1,000,000 events (oldest dropped first), duplicates
+ * dropped within 2 minutes, on `replicas` servers (VENTA_EVENTS_REPLICAS; 0 means 1). */
+vt_bus_stream_opts vt_events_stream(int replicas);
+
 /* ---- receiving (receive.c) ---- */
 
 /* The subject of vendor deletions (a VendorEvent). */
