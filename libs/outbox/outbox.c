@@ -3,12 +3,18 @@
  *
  * The relay is one thread with its own connection. A round is one transaction: take up
  * to BATCH rows in id order (FOR UPDATE SKIP LOCKED: rows another replica is relaying
- * are skipped, not waited for), publish each, flush (NATS answers the PING only after
- * it has every message before it), delete them, commit. Any failure rolls the round
- * back and the rows stay for the next one. Rounds start when a commit kicks the relay,
- * and at least every idle_poll_ms (rows of a replica that died, or of a round that
- * failed). While NATS is disconnected no round starts: publishing then would only fill
- * nats.c's reconnect buffer with copies that the next round would add to again.
+ * are skipped, not waited for), publish each to the JetStream stream and wait for the
+ * stream's ack, delete them, commit. Any failure rolls the round back and the rows stay
+ * for the next one. Rounds start when a commit kicks the relay, and at least every
+ * idle_poll_ms (rows of a replica that died, or of a round that failed). While NATS is
+ * disconnected no round starts, and a round first makes sure the stream exists (once,
+ * and again after a publish failed: a server that lost its store).
+ *
+ * Each publish carries the row's identity as Nats-Msg-Id, "<table>:<id>:<created_at
+ * in µs>", so a row published again (its ack was lost, or the delete did not commit) is
+ * stored once if it comes back within the stream's duplicate window. The table and the
+ * creation time are in it because ids alone repeat: two services' outboxes both start
+ * at 1, and so does a database restored or made anew (every test makes its own).
  */
 #include "vt_outbox.h"
 
@@ -21,7 +27,7 @@
 #include <time.h>
 
 #define BATCH 256
-#define FLUSH_TIMEOUT_MS 2000
+#define ACK_TIMEOUT_MS 2000
 #define WARN_EVERY_MS 30000
 
 #define PUT_NAME "vt_outbox_put"
@@ -71,7 +77,7 @@ enum { ST_TAKE, ST_DONE, ST_COUNT };
 
 struct vt_outbox_relay {
     vt_outbox_relay_opts opts;
-    char sql[ST_COUNT][256];
+    char sql[ST_COUNT][320];
     vt_db_statement statements[ST_COUNT];
     vt_db_conn *db;
     pthread_t thread;
@@ -82,6 +88,7 @@ struct vt_outbox_relay {
     int64_t warned_ms;
     size_t last_round; /* rows relayed by the last round */
     vt_counter *failed_rounds;
+    bool stream_ok; /* the relay thread's: the stream was ensured, no publish failed since */
 };
 
 /* venta_outbox_published_total{subject="…"}, found or added on first use. */
@@ -89,8 +96,9 @@ static void count_published(vt_outbox_relay *r, const char *subject)
 {
     char labels[192];
     snprintf(labels, sizeof labels, "subject=\"%.160s\"", subject);
-    vt_counter *c = vt_metrics_counter(r->opts.metrics, "venta_outbox_published_total",
-                                       "Domain events published and confirmed by NATS.", labels);
+    vt_counter *c = vt_metrics_counter(
+        r->opts.metrics, "venta_outbox_published_total",
+        "Domain events published and acknowledged by the JetStream stream.", labels);
     if (c)
         vt_counter_inc(c);
 }
@@ -124,19 +132,27 @@ static int relay_round(vt_db_conn *c, void *arg, char *err, size_t errlen)
 {
     vt_outbox_relay *r = arg;
     r->last_round = 0;
+    if (!r->stream_ok) {
+        int rc = vt_bus_stream_ensure(r->opts.bus, r->opts.stream, err, errlen);
+        if (rc != VT_OK)
+            return rc;
+        r->stream_ok = true;
+    }
     PGresult *res;
     int rc = vt_db_query_binary(c, "take", 0, NULL, &res, err, errlen);
     if (rc != VT_OK)
         return rc;
     int n = PQntuples(res);
     for (int i = 0; i < n && rc == VT_OK; i++) {
-        rc = vt_bus_publish(r->opts.bus, PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
-                            (size_t)PQgetlength(res, i, 2));
+        char msg_id[128];
+        snprintf(msg_id, sizeof msg_id, "%s:%lld:%lld", r->opts.table,
+                 (long long)vt_db_bin_int8(res, i, 0), (long long)vt_db_bin_int8(res, i, 3));
+        rc = vt_bus_stream_publish(r->opts.bus, PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
+                                   (size_t)PQgetlength(res, i, 2), msg_id, ACK_TIMEOUT_MS, err,
+                                   errlen);
         if (rc != VT_OK)
-            snprintf(err, errlen, "publish on %s failed", PQgetvalue(res, i, 1));
+            r->stream_ok = false;
     }
-    if (rc == VT_OK && n > 0 && (rc = vt_bus_flush(r->opts.bus, FLUSH_TIMEOUT_MS)) != VT_OK)
-        snprintf(err, errlen, "NATS did not confirm within %d ms", FLUSH_TIMEOUT_MS);
     char *ids = rc == VT_OK && n > 0 ? id_array(res, n) : NULL;
     if (rc == VT_OK && n > 0) {
         PGresult *done = NULL;
@@ -197,8 +213,9 @@ int vt_outbox_relay_new(const vt_outbox_relay_opts *opts, vt_outbox_relay **out,
                         size_t errlen)
 {
     *out = NULL;
-    if (!opts->database_url || !opts->table || !opts->bus || !opts->metrics) {
-        snprintf(err, errlen, "outbox relay needs a database URL, a table, a bus and metrics");
+    if (!opts->database_url || !opts->table || !opts->bus || !opts->stream || !opts->metrics) {
+        snprintf(err, errlen,
+                 "outbox relay needs a database URL, a table, a bus, a stream and metrics");
         return VT_INVALID_ARGUMENT;
     }
     if (!table_name_ok(opts->table)) {
@@ -214,7 +231,8 @@ int vt_outbox_relay_new(const vt_outbox_relay_opts *opts, vt_outbox_relay **out,
     if (r->opts.idle_poll_ms <= 0)
         r->opts.idle_poll_ms = 1000;
     snprintf(r->sql[ST_TAKE], sizeof r->sql[ST_TAKE],
-             "SELECT id, subject, payload FROM %s ORDER BY id LIMIT %d FOR UPDATE SKIP LOCKED",
+             "SELECT id, subject, payload, (extract(epoch FROM created_at) * 1000000)::int8 "
+             "FROM %s ORDER BY id LIMIT %d FOR UPDATE SKIP LOCKED",
              opts->table, BATCH);
     snprintf(r->sql[ST_DONE], sizeof r->sql[ST_DONE], "DELETE FROM %s WHERE id = ANY($1::int8[])",
              opts->table);

@@ -115,6 +115,7 @@ int vt_service_new(const vt_service_opts *opts, vt_service **out, char *errbuf, 
     svc->grace_ms = (int)vt_config_int("VENTA_SHUTDOWN_GRACE_MS", 10000, 0, 600000);
     svc->max_connection_age_s =
         (int)vt_config_int("VENTA_RPC_MAX_CONNECTION_AGE_S", 300, 0, 7 * 86400);
+    svc->events = vt_events_stream((int)vt_config_int("VENTA_EVENTS_REPLICAS", 1, 1, 5));
 
     svc->metrics = vt_metrics_new();
     if (!svc->metrics)
@@ -160,6 +161,7 @@ int vt_service_new(const vt_service_opts *opts, vt_service **out, char *errbuf, 
         vt_outbox_relay_opts ro = {.database_url = svc->database_url,
                                    .table = spec->outbox_table,
                                    .bus = svc->bus,
+                                   .stream = &svc->events,
                                    .metrics = svc->metrics};
         if (vt_outbox_relay_new(&ro, &svc->outbox, err, sizeof err) != VT_OK ||
             vt_outbox_relay_start(svc->outbox, err, sizeof err) != VT_OK)

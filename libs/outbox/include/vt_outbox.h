@@ -6,12 +6,14 @@
  * NATS reconnect buffer is dropped) in between, publishing before it announces changes
  * that may roll back. So the event is written as a row of the service's outbox table in
  * the same transaction as the change (vt_outbox_put), and a relay thread publishes the
- * rows and deletes them once NATS has confirmed them (a flush round trip). A row is
- * deleted only after that confirmation, so every committed event is published at least
- * once — after a crash, a NATS outage or a PostgreSQL restart, by this replica or any
+ * rows to the JetStream stream of domain events and deletes them once the stream has
+ * acknowledged storing them. A row is deleted only after that ack, so every committed
+ * event is stored in the stream at least once — after a crash, a NATS outage or restart,
+ * a PostgreSQL restart, by this replica or any
  * other (rows are taken with FOR UPDATE SKIP LOCKED, so replicas share the work and
- * never publish the same row at the same time). Consumers must therefore tolerate a
- * repeat; the payload carries the event's own timestamp and request id.
+ * never publish the same row at the same time). A repeat within the stream's duplicate
+ * window is dropped by the stream (the row's identity is the message id); consumers must
+ * still tolerate one, and the payload carries the event's own timestamp and request id.
  *
  * Order: one relay publishes rows in commit order (by id); with several replicas
  * relaying at once, events of different batches may interleave.
@@ -49,7 +51,10 @@ typedef struct {
     const char *database_url;
     const char *table; /* "account.outbox" */
     vt_bus *bus;
-    /* venta_outbox_published_total{subject="…"} (events NATS confirmed) and
+    /* The stream that takes the table's subjects (vt_events_stream); ensured by the
+     * relay before it publishes. */
+    const vt_bus_stream_opts *stream;
+    /* venta_outbox_published_total{subject="…"} (events the stream acknowledged) and
      * venta_outbox_failed_rounds_total{table="…"} (rounds rolled back, retried). */
     vt_metrics *metrics;
     int idle_poll_ms; /* look for rows at least this often (default 1000) */
@@ -65,8 +70,8 @@ int vt_outbox_relay_start(vt_outbox_relay *r, char *err, size_t errlen);
 /* A transaction that wrote events has committed: publish now rather than at the next
  * poll. Any thread; cheap. NULL is a no-op. */
 void vt_outbox_relay_kick(vt_outbox_relay *r);
-/* Publish what has committed (if NATS is there; each round waits at most 2 s for its
- * confirmation) and stop the thread. Rows left behind are published by another
+/* Publish what has committed (if NATS is there; each publish waits at most 2 s for its
+ * ack) and stop the thread. Rows left behind are published by another
  * replica or after the next start. Call before freeing the bus. A relay not running
  * (and NULL) is left alone. */
 void vt_outbox_relay_stop(vt_outbox_relay *r);

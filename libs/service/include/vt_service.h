@@ -29,6 +29,7 @@
 #include "vt_bus.h"
 #include "vt_core.h"
 #include "vt_db.h"
+#include "vt_events.h"
 #include "vt_metrics.h"
 #include "vt_outbox.h"
 #include "vt_rpc.h"
@@ -63,6 +64,9 @@ typedef struct {
     int threads;              /* VENTA_RPC_THREADS, default 4 */
     int max_connection_age_s; /* VENTA_RPC_MAX_CONNECTION_AGE_S, default 300, 0: never */
     int grace_ms;             /* VENTA_SHUTDOWN_GRACE_MS, default 10000 */
+    /* The stream of domain events (vt_events_stream, VENTA_EVENTS_REPLICAS): the relay
+     * publishes to it, the service's consumers read it. */
+    vt_bus_stream_opts events;
 
     vt_metrics *metrics;
     vt_rpc_server *rpc; /* add methods before vt_service_run */

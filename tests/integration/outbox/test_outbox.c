@@ -8,6 +8,7 @@
 #include "venta/events/v1/events.pb-c.h"
 #include "vt_bus.h"
 #include "vt_core.h"
+#include "vt_events.h"
 #include "vt_harness.h"
 #include "vt_outbox.h"
 #include "vt_test.h"
@@ -25,6 +26,7 @@
 
 static char *url;
 static vt_metrics *metrics;
+static vt_bus_stream_opts stream;
 static vt_bus *main_bus;   /* the relays' (and the subscriber's) connection */
 static vt_db_conn *writer; /* where the tests write events */
 static char put_sql[160];
@@ -128,7 +130,13 @@ static int write_batch(vt_db_conn *c, const char *prefix, int from, int to, bool
 static vt_outbox_relay *relay_start(vt_bus *bus)
 {
     vt_outbox_relay_opts o = {
-        .database_url = url, .table = TABLE, .bus = bus, .metrics = metrics, .idle_poll_ms = 200};
+        .database_url = url,
+        .table = TABLE,
+        .bus = bus,
+        .stream = &stream,
+        .metrics = metrics,
+        .idle_poll_ms = 200,
+    };
     vt_outbox_relay *r = NULL;
     char err[256];
     VT_REQUIRE(vt_outbox_relay_new(&o, &r, err, sizeof err) == VT_OK);
@@ -240,6 +248,7 @@ int main(void)
     vt_log_init("test-outbox", VT_LOG_ERROR);
     url = vt_harness_db_new_migrated("outbox");
     metrics = vt_metrics_new();
+    stream = vt_events_stream(1);
     VT_REQUIRE(vt_outbox_put_statement(TABLE, put_sql, sizeof put_sql, &statements[0]) == VT_OK);
     vt_db_conn_opts wo = {.url = url, .statements = statements, .statement_count = 1};
     char why[256];
