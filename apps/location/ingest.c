@@ -58,7 +58,7 @@ typedef struct shard {
 
 struct ingest {
     ingest_opts opts;
-    vt_bus_sub *loc_sub, *status_sub, *deleted_sub;
+    vt_bus_sub *loc_sub, *status_sub;
     shard *shards;
     size_t nshards;
     int flush_ms;
@@ -152,7 +152,7 @@ static void enqueue_status(ingest *in, const presence_change *s)
     pthread_mutex_unlock(&sh->lock);
 }
 
-/* vendor.*.status and evt.vendor.deleted alike. */
+/* vendor.*.status (deletions are deletions.c's). */
 static void on_presence(const char *subject, const void *data, size_t len, void *user)
 {
     ingest *in = user;
@@ -446,9 +446,6 @@ int ingest_start(const ingest_opts *opts, ingest **out, char *err, size_t errlen
     if (rc == VT_OK)
         rc = vt_bus_subscribe(opts->bus, VT_EVENTS_STATUS_ALL, VT_EVENTS_LOCATION_QUEUE, 16384,
                               on_presence, in, &in->status_sub);
-    if (rc == VT_OK)
-        rc = vt_bus_subscribe(opts->bus, VT_EVENTS_VENDOR_DELETED, VT_EVENTS_LOCATION_QUEUE, 16384,
-                              on_presence, in, &in->deleted_sub);
     if (rc != VT_OK) {
         snprintf(err, errlen, "cannot subscribe to %s", VT_EVENTS_LOC_ALL);
         ingest_stop(in, 0);
@@ -470,11 +467,9 @@ void ingest_stop(ingest *in, int flush_ms)
     if (drain_ms > 0) {
         vt_bus_unsubscribe_drained(in->loc_sub, drain_ms);
         vt_bus_unsubscribe_drained(in->status_sub, drain_ms);
-        vt_bus_unsubscribe_drained(in->deleted_sub, drain_ms);
     } else {
         vt_bus_unsubscribe(in->loc_sub);
         vt_bus_unsubscribe(in->status_sub);
-        vt_bus_unsubscribe(in->deleted_sub);
     }
     in->flush_ms = flush_ms;
     for (size_t i = 0; i < in->nshards; i++) {

@@ -1,10 +1,10 @@
 /*
  * ingest.h — live positions from NATS into PostgreSQL, in batches.
  *
- * Consumes loc.>, vendor.*.status and evt.vendor.deleted (a deleted vendor leaves the
- * map) in the queue group location-writers (each
- * message reaches one replica), coalesces positions per vendor in a bounded buffer,
- * and writer threads write what is due every batch window with one multi-row upsert.
+ * Consumes loc.> and vendor.*.status in the queue group location-writers (each message
+ * reaches one replica; a vendor's deletion is deletions.h's), coalesces positions per
+ * vendor in a bounded buffer, and writer threads write what is due every batch window
+ * with one multi-row upsert.
  * A vendor is due persist_ms after its first position since it was last written: the
  * live map serves reads, so the table needs only a recent position per vendor, and
  * each vendor is written about once per persist_ms with its latest position (never

@@ -30,7 +30,8 @@ struct live {
     bool replay_lost; /* replay overflowed or could not grow: load again */
     bool out_of_memory;
 
-    vt_bus_sub *loc_sub, *status_sub, *deleted_sub;
+    vt_bus_sub *loc_sub, *status_sub;
+    vt_bus_consumer *deleted; /* evt.vendor.deleted, from the stream: see live.h */
 
     pthread_t loader;
     bool loader_started;
@@ -98,6 +99,19 @@ static void on_presence(const char *subject, const void *data, size_t len, void 
         apply_presence(lv, &p);
     else
         vt_counter_inc(lv->invalid);
+}
+
+/* evt.vendor.deleted from this process's consumer of the stream. */
+static vt_bus_verdict on_deleted(const char *subject, const void *data, size_t len, void *user)
+{
+    live *lv = user;
+    presence_change p;
+    if (!message_presence(subject, data, len, &p) || !p.removed) {
+        vt_counter_inc(lv->invalid);
+        return VT_BUS_REJECT;
+    }
+    apply_presence(lv, &p);
+    return VT_BUS_DONE;
 }
 
 /* ---- the loader thread ---- */
@@ -233,7 +247,7 @@ static bool finish_load(live *lv, uint64_t generation, size_t *forgotten)
  * repair themselves with the vendor's next fix; these do not). */
 static int64_t presence_dropped(live *lv)
 {
-    return vt_bus_sub_dropped(lv->status_sub) + vt_bus_sub_dropped(lv->deleted_sub);
+    return vt_bus_sub_dropped(lv->status_sub); /* the stream's consumer drops nothing */
 }
 
 /* One slice of the expiry sweep; false when the map lost a position to a failed
@@ -359,9 +373,12 @@ int live_start(const live_opts *opts, live **out, char *err, size_t errlen)
     if (rc == VT_OK)
         rc = vt_bus_subscribe(opts->bus, VT_EVENTS_STATUS_ALL, NULL, 16384, on_presence, lv,
                               &lv->status_sub);
+    vt_bus_consumer_opts co = {.stream = opts->stream,
+                               .subject = VT_EVENTS_VENDOR_DELETED, /* durable NULL: ours */
+                               .fn = on_deleted,
+                               .user = lv};
     if (rc == VT_OK)
-        rc = vt_bus_subscribe(opts->bus, VT_EVENTS_VENDOR_DELETED, NULL, 16384, on_presence, lv,
-                              &lv->deleted_sub);
+        rc = vt_bus_consumer_new(opts->bus, &co, &lv->deleted, err, errlen);
     if (rc == VT_OK) { /* after the subscriptions, which they read */
         vt_metrics_gauge_fn(opts->metrics, "venta_location_live_vendors",
                             "Vendors the live map knows (fresh or not, as the table).", NULL,
@@ -398,7 +415,7 @@ void live_stop(live *lv)
         pthread_join(lv->loader, NULL);
     vt_bus_unsubscribe(lv->loc_sub); /* each waits for its callback to return */
     vt_bus_unsubscribe(lv->status_sub);
-    vt_bus_unsubscribe(lv->deleted_sub);
+    vt_bus_consumer_free(lv->deleted);
     vt_db_conn_free(lv->db);
     livemap_free(lv->map);
     free(lv->replay);

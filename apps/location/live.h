@@ -4,13 +4,17 @@
  *
  * Every replica subscribes to every position, presence and deletion (not in the
  * ingest's queue group: each replica needs all of them) and applies them to its map as
- * they arrive, so the map is as fresh as the live fan-out and fresher than the table,
- * which the ingest writes in batches. On start, after every NATS reconnect (messages
- * may have been missed meanwhile) and when presence messages were dropped, the table
- * is merged into the map in pages while new messages keep arriving; presence changes
- * and deletions received during the load are applied again once it ends, and vendors
- * the table no longer has are forgotten. Until the first load ends live_in_bounds,
- * live_nearby and live_get say VT_UNAVAILABLE and the caller reads the table instead;
+ * they arrive. Deletions come from a JetStream consumer of this process alone that
+ * starts at the oldest evt.vendor.deleted the stream keeps: a replica that was down
+ * (or that loaded the table before the service's durable consumer had removed the row)
+ * still forgets every vendor deleted meanwhile. Applying a deletion twice is harmless.
+ * Positions and presence stay on core NATS, so the map is as fresh as the live fan-out
+ * and fresher than the table, which the ingest writes in batches. On start, after
+ * every NATS reconnect (messages may have been missed meanwhile) and when presence
+ * messages were dropped, the table is merged into the map in pages while new messages
+ * keep arriving; presence changes and deletions received during the load are applied
+ * again once it ends, and vendors the table no longer has are forgotten. Until the
+ * first load ends live_in_bounds, live_nearby and live_get say VT_UNAVAILABLE and the caller reads the table instead;
  * after that the map serves, also while NATS is down (the table, fed through NATS too,
  * is no newer). Positions older than the TTL are taken off the grid every few seconds.
  *
@@ -34,8 +38,9 @@ typedef struct {
     vt_bus *bus;
     const char *database_url;
     vt_metrics *metrics;
-    int ttl_s;     /* VENTA_LOCATION_TTL_S */
-    int page;      /* rows per load query (default 5000) */
+    const vt_bus_stream_opts *stream; /* the stream of domain events (borrowed) */
+    int ttl_s;                        /* VENTA_LOCATION_TTL_S */
+    int page;                         /* rows per load query (default 5000) */
     int settle_ms; /* wait after a reconnect before loading again, for positions the
                       ingest still holds (persist interval) or is writing (250) */
 } live_opts;

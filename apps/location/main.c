@@ -13,6 +13,7 @@
  * position this recent; VENTA_LOCATION_LIVE_MAP (true) serve reads from memory (live.h);
  * false reads the table every time.
  */
+#include "deletions.h"
 #include "handlers.h"
 #include "ingest.h"
 #include "store.h"
@@ -70,6 +71,7 @@ int main(void)
         .bus = svc->bus,
         .database_url = svc->database_url,
         .metrics = svc->metrics,
+        .stream = &svc->events,
         .ttl_s = app.ttl_s,
         /* A reload must find in the table what the map held before it began. */
         .settle_ms = io.persist_ms + 2 * io.batch_ms + 100,
@@ -79,11 +81,21 @@ int main(void)
         vt_error(NULL, "live map: %s", err);
         return 1;
     }
+    deletions_opts dopts = {.bus = svc->bus,
+                            .stream = &svc->events,
+                            .database_url = svc->database_url,
+                            .metrics = svc->metrics};
+    deletions *removals = NULL;
+    if (deletions_start(&dopts, &removals, err, sizeof err) != VT_OK) {
+        vt_error(NULL, "deletions: %s", err);
+        return 1;
+    }
     /* How long the final flush on SIGTERM may take (draining the subscriptions, then
      * writing, retrying while the database is away): keep it inside the grace period
      * Kubernetes gives after SIGTERM. */
     int flush_ms = (int)vt_config_int("VENTA_LOCATION_FLUSH_MS", 5000, 0, 600000);
     int rc = vt_service_run(svc);
+    deletions_stop(removals);
     live_stop(app.live);
     ingest_stop(in, flush_ms); /* write what is buffered before NATS drains */
     vt_service_free(svc);
