@@ -87,6 +87,7 @@ int main(void)
     lo.database_url = svc->database_url;
     lo.metrics = svc->metrics;
     user_events_opts uo = {.bus = svc->bus,
+                           .stream = &svc->events,
                            .database_url = svc->database_url,
                            .metrics = svc->metrics,
                            .outbox = svc->outbox,
@@ -102,7 +103,7 @@ int main(void)
         return 1;
     }
     int rc = vt_service_run(svc);
-    user_events_stop(users, 3000);
+    user_events_stop(users);
     location_cache_stop(cache);
     profile_sync_stop(sync);
     media_service_free(&media);
