@@ -24,7 +24,8 @@ static void on_nats(bool up, void *user)
     vt_rpc_health_set_dependency(svc->rpc, "nats", up);
 }
 
-/* Pings PostgreSQL every two seconds on a connection of its own. */
+/* Pings PostgreSQL every two seconds on a connection of its own, and reads the
+ * JetStream readiness of the bus ten times as often (an atomic read). */
 static void *health_main(void *arg)
 {
     vt_service *svc = arg;
@@ -36,7 +37,7 @@ static void *health_main(void *arg)
         vt_error(NULL, "database health: %s", why);
         return NULL;
     }
-    bool last = false, first = true;
+    bool last = false, first = true, js_last = false;
     while (!atomic_load(&svc->stopping)) {
         char err[256];
         PGresult *res = NULL;
@@ -51,8 +52,14 @@ static void *health_main(void *arg)
             last = up;
             first = false;
         }
-        for (int i = 0; i < 20 && !atomic_load(&svc->stopping); i++)
+        for (int i = 0; i < 20 && !atomic_load(&svc->stopping); i++) {
+            bool js = vt_bus_jetstream_ready(svc->bus);
+            if (js != js_last) {
+                vt_rpc_health_set_dependency(svc->rpc, "jetstream", js);
+                js_last = js;
+            }
             usleep(100000);
+        }
     }
     vt_db_conn_free(conn);
     return NULL;
@@ -75,6 +82,10 @@ static double nats_up(void *svc)
 static double postgres_up(void *svc)
 {
     return health_is(svc, "postgres");
+}
+static double jetstream_up(void *svc)
+{
+    return health_is(svc, "jetstream");
 }
 
 static void die(const char *what, const char *err)
@@ -148,11 +159,14 @@ int vt_service_new(const vt_service_opts *opts, vt_service **out, char *errbuf, 
         die("grpc", err);
     vt_rpc_health_set_dependency(svc->rpc, "postgres", false);
     vt_rpc_health_set_dependency(svc->rpc, "nats", false);
+    vt_rpc_health_set_dependency(svc->rpc, "jetstream", false);
     vt_metrics_gauge_fn(svc->metrics, "venta_ready", VT_METRICS_READY_HELP, NULL, ready_now, svc);
     vt_metrics_gauge_fn(svc->metrics, "venta_dependency_up", VT_METRICS_DEPENDENCY_HELP,
                         "dependency=\"nats\"", nats_up, svc);
     vt_metrics_gauge_fn(svc->metrics, "venta_dependency_up", VT_METRICS_DEPENDENCY_HELP,
                         "dependency=\"postgres\"", postgres_up, svc);
+    vt_metrics_gauge_fn(svc->metrics, "venta_dependency_up", VT_METRICS_DEPENDENCY_HELP,
+                        "dependency=\"jetstream\"", jetstream_up, svc);
     vt_bus_opts bus_opts = {
         .urls = svc->nats_url, .name = spec->name, .on_state = on_nats, .state_user = svc};
     if (vt_bus_new(&bus_opts, &svc->bus, err, sizeof err) != VT_OK)

@@ -20,8 +20,10 @@
  * failed database call with vt_service_db_error, the same way in every service.
  *
  * Health: "postgres" follows a ping on a connection of the service's own every two
- * seconds, "nats" follows the NATS connection; while either is down grpc.health.v1
- * reports NOT_SERVING, so Kubernetes takes the pod out of rotation until it recovers.
+ * seconds, "nats" follows the NATS connection, "jetstream" is up once the stream of
+ * domain events exists and every JetStream consumer made on svc->bus is attached
+ * (vt_bus_jetstream_ready); while any is down grpc.health.v1 reports NOT_SERVING, so
+ * Kubernetes takes the pod out of rotation until it recovers.
  */
 #ifndef VT_SERVICE_H
 #define VT_SERVICE_H
