@@ -59,8 +59,7 @@ static bool stream_settings(const vt_bus_stream_opts *in, vt_bus_stream_opts *ou
         return false;
     }
     if (in->replicas < 0 || in->replicas > 5) {
-        snprintf(err, errlen, "stream %s: replicas must be 1 to 5, got %d", in->name,
-                 in->replicas);
+        snprintf(err, errlen, "stream %s: replicas must be 1 to 5, got %d", in->name, in->replicas);
         return false;
     }
     if (in->max_age_ms < 0 || in->max_bytes < 0 || in->max_msgs < 0 ||
@@ -140,6 +139,27 @@ int vt_bus_stream_ensure(vt_bus *bus, const vt_bus_stream_opts *opts, char *err,
         return VT_UNAVAILABLE;
     }
     bus_stream_ensured(bus);
+    return VT_OK;
+}
+
+int vt_bus_stream_purge(vt_bus *bus, const char *name, char *err, size_t errlen)
+{
+    if (!name_ok(name)) {
+        snprintf(err, errlen, "bad stream name");
+        return VT_INVALID_ARGUMENT;
+    }
+    jsCtx *js = js_new(bus);
+    if (!js) {
+        snprintf(err, errlen, "out of memory for a JetStream context");
+        return VT_UNAVAILABLE;
+    }
+    jsErrCode jerr = 0;
+    natsStatus s = js_PurgeStream(js, name, NULL, &jerr);
+    jsCtx_Destroy(js);
+    if (s != NATS_OK && jerr != JSStreamNotFoundErr) {
+        explain(err, errlen, "JetStream purge", s, jerr);
+        return VT_UNAVAILABLE;
+    }
     return VT_OK;
 }
 
@@ -377,8 +397,9 @@ int vt_bus_consumer_new(vt_bus *bus, const vt_bus_consumer_opts *opts, vt_bus_co
     vt_bus_stream_opts settled;
     if (!bus || !opts || !opts->stream || !opts->fn || !subject_ok(opts->subject) ||
         (opts->durable && !name_ok(opts->durable))) {
-        snprintf(err, errlen, "a consumer needs a stream, a subject, a handler and a durable "
-                              "name of [A-Za-z0-9_-] (or none)");
+        snprintf(err, errlen,
+                 "a consumer needs a stream, a subject, a handler and a durable "
+                 "name of [A-Za-z0-9_-] (or none)");
         return VT_INVALID_ARGUMENT;
     }
     if (!stream_settings(opts->stream, &settled, err, errlen))

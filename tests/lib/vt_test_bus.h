@@ -27,4 +27,15 @@ static inline vt_bus *vt_test_bus_connect(const char *name)
     return bus;
 }
 
+/* Empty a JetStream stream (VT_EVENTS_STREAM, the domain events): a test that reuses
+ * fixed vendor ids must not meet the deletions of an earlier test run under the same
+ * harness (each venta-location replica's live map replays every deletion the stream
+ * keeps). */
+static inline void vt_test_bus_purge(vt_bus *bus, const char *stream)
+{
+    char err[256];
+    VT_REQUIRE(vt_test_bus_wait_connected(bus, 10000));
+    VT_REQUIRE(vt_bus_stream_purge(bus, stream, err, sizeof err) == VT_OK);
+}
+
 #endif

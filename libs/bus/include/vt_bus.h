@@ -104,6 +104,11 @@ typedef struct {
  * a limit. 0, VT_INVALID_ARGUMENT (bad options) or VT_UNAVAILABLE (no server, or no
  * JetStream on it) with err. */
 int vt_bus_stream_ensure(vt_bus *bus, const vt_bus_stream_opts *opts, char *err, size_t errlen);
+/* Drop every message the stream holds (consumers then wait for new ones); a stream that
+ * does not exist is already empty. For tests that start from an empty stream, and for
+ * an operator who reset the databases the stream's events describe. 0 or VT_UNAVAILABLE
+ * with err. */
+int vt_bus_stream_purge(vt_bus *bus, const char *name, char *err, size_t errlen);
 /* Publish on a stream's subject and wait (at most timeout_ms) for the stream's ack.
  * msg_id (may be NULL) goes into the Nats-Msg-Id header: the stream stores one message
  * per id within its duplicate window, so a repeat after a lost ack is harmless. 0,

@@ -25,6 +25,7 @@
 #include "vt_harness_rpc.h"
 #include "vt_rpc.h"
 #include "vt_test.h"
+#include "vt_test_bus.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -1056,6 +1057,8 @@ int main(void)
     vt_bus_opts o = {.urls = vt_harness_env("VENTA_TEST_NATS_URL"), .name = "test-location"};
     char err[256];
     VT_REQUIRE(vt_bus_new(&o, &bus, err, sizeof err) == VT_OK);
+    vt_test_bus_purge(bus,
+                      VT_EVENTS_STREAM); /* the fixed vendor ids of an earlier run were deleted */
     start_services();
     VT_RUN(test_health_and_nats_to_storage);
     VT_RUN(test_out_of_order_and_duplicates);
