@@ -477,7 +477,22 @@ else {
       rmSync(dir, { recursive: true, force: true });
     }
   }
-  const urls = configMaps.get([...configMaps.keys()].find((k) => k.startsWith("venta-config")))?.VENTA_NATS_URL || "";
+  // JetStream (the stream of domain events, docs/events.md): a store on a volume that
+  // outlives the pod, and no more stream copies than servers.
+  const store = conf && /jetstream\s*\{[^}]*store_dir:\s*([^\s}]+)/.exec(conf);
+  if (!store) fail("nats.conf", "no jetstream block with a store_dir");
+  else {
+    const claims = (nats.spec.volumeClaimTemplates || []).map((c) => c.metadata.name);
+    const mounts = nats.spec.template.spec.containers[0].volumeMounts || [];
+    const onClaim = mounts.some((m) => claims.includes(m.name) && store[1].startsWith(m.mountPath));
+    if (!onClaim) fail(idOf(nats), `JetStream store ${store[1]} is not on a volumeClaimTemplate`);
+  }
+  const venta = configMaps.get([...configMaps.keys()].find((k) => k.startsWith("venta-config"))) || {};
+  const copies = Number(venta.VENTA_EVENTS_REPLICAS || 1);
+  if (!(copies >= 1 && copies <= nats.spec.replicas)) {
+    fail("VENTA_EVENTS_REPLICAS", `${venta.VENTA_EVENTS_REPLICAS}: want 1..${nats.spec.replicas}`);
+  }
+  const urls = venta.VENTA_NATS_URL || "";
   for (let i = 0; i < nats.spec.replicas; i++) {
     if (!urls.includes(`nats://venta-nats-${i}.${nats.spec.serviceName}:4222`)) {
       fail("VENTA_NATS_URL", `does not list server venta-nats-${i}`);

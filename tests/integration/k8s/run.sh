@@ -102,6 +102,10 @@ mutation "bad NATS configuration" base/nats.conf \
     's/^cluster {/clustr {/' "nats-server -t"
 mutation "NATS route missing" base/nats.conf \
     '/venta-nats-2.venta-nats:6222/d' "no route nats-route://venta-nats-2"
+mutation "JetStream store on the pod's own disk" base/nats.yaml \
+    '/^            - {name: data, mountPath: \/data}$/d' "is not on a volumeClaimTemplate"
+mutation "more stream copies than NATS servers" base/kustomization.yaml \
+    's/VENTA_EVENTS_REPLICAS=3/VENTA_EVENTS_REPLICAS=5/' "VENTA_EVENTS_REPLICAS"
 
 echo "k8s: $passed passed, $failed failed"
 ((failed == 0))
