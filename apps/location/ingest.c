@@ -157,13 +157,12 @@ static void on_presence(const char *subject, const void *data, size_t len, void 
 {
     ingest *in = user;
     presence_change s;
-    bool ok = message_presence(subject, data, len, &s);
-    if (ok && !s.removed)
+    if (message_presence(subject, data, len, &s) && !s.removed) {
         vt_counter_inc(in->status_received);
-    if (ok)
         enqueue_status(in, &s);
-    else
+    } else {
         vt_counter_inc(in->invalid);
+    }
 }
 
 /* A shard's writer reports its connection; the callback hears when all writers can
@@ -247,12 +246,10 @@ static int apply_statuses(shard *sh)
             return VT_OK;
         for (size_t i = 0; i < n; i++) {
             char err[256];
-            int rc = batch[i].removed ? VT_OK : write_held(sh, batch[i].vendor_id);
+            int rc = write_held(sh, batch[i].vendor_id);
             if (rc == VT_OK)
-                rc = batch[i].removed
-                         ? store_remove(sh->db, batch[i].vendor_id, err, sizeof err)
-                         : store_set_online(sh->db, batch[i].vendor_id, batch[i].online,
-                                            batch[i].ts, batch[i].last_ts, err, sizeof err);
+                rc = store_set_online(sh->db, batch[i].vendor_id, batch[i].online, batch[i].ts,
+                                      batch[i].last_ts, err, sizeof err);
             if (rc == VT_UNAVAILABLE)
                 return rc; /* presence is rebuilt by the next position anyway */
         }
@@ -293,7 +290,7 @@ static void *writer_main(void *arg)
     if (!batch)
         abort();
     int backoff_ms = 0;
-    int64_t last_ping = 0;
+    int64_t last_ping = 0, last_sweep = 0;
     size_t n = 0;
     for (;;) {
         pthread_mutex_lock(&sh->lock);
@@ -314,6 +311,12 @@ static void *writer_main(void *arg)
             rc = write_batch(sh, batch, n);
         if (rc == VT_OK)
             rc = apply_statuses(sh);
+        /* One shard sweeps the rows that raced a deletion (store.c), busy or not. */
+        if (rc == VT_OK && sh == in->shards && vt_monotonic_ns() - last_sweep > 1000000000) {
+            char err[256];
+            rc = store_sweep_deleted(sh->db, err, sizeof err);
+            last_sweep = vt_monotonic_ns();
+        }
         if (rc == VT_OK && n == 0 && vt_monotonic_ns() - last_ping > 1000000000) {
             char err[256];
             rc = store_ping(sh->db, err, sizeof err);

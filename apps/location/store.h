@@ -45,6 +45,9 @@ int store_set_online(vt_db_conn *c, const char *vendor_id, bool online, int64_t 
 /* A deleted vendor leaves the live map at once, and is remembered: later positions for
  * it are not stored (store_upsert_batch skips them). */
 int store_remove(vt_db_conn *c, const char *vendor_id, char *err, size_t errlen);
+/* Remove rows of vendors deleted in the last ten minutes that a batch racing the
+ * deletion stored anyway (see store.c). */
+int store_sweep_deleted(vt_db_conn *c, char *err, size_t errlen);
 int store_ping(vt_db_conn *c, char *err, size_t errlen);
 
 /* Reads: *res holds the rows (decode with store_row, then PQclear). ttl_s bounds how old
