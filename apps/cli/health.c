@@ -1,7 +1,7 @@
 /*
  * health.c — `venta-cli health`: grpc.health.v1 Check of every service of the mesh at
  * the addresses of API.md §1 (the same *_ADDR variables the services listen on), with
- * each dependency the service reports ("postgres", "nats"). Exit 0 when all serve.
+ * each dependency the service reports ("postgres", "nats", "jetstream"). Exit 0 when all serve.
  */
 #include "cli.h"
 
@@ -66,12 +66,13 @@ int cli_health(int argc, char **argv)
             all = false;
             continue;
         }
-        char overall[32], pg[32], nats[32];
+        char overall[32], pg[32], nats[32], js[32];
         bool ok = check(ch, "", overall, sizeof overall);
         check(ch, "postgres", pg, sizeof pg);
         check(ch, "nats", nats, sizeof nats);
-        printf("%-15s %-22s %-12s postgres=%s nats=%s\n", services[i].name, target, overall, pg,
-               nats);
+        check(ch, "jetstream", js, sizeof js);
+        printf("%-15s %-22s %-12s postgres=%s nats=%s jetstream=%s\n", services[i].name, target,
+               overall, pg, nats, js);
         all = all && ok;
         vt_rpc_channel_free(ch);
     }

@@ -53,7 +53,7 @@ pids+=($!)
 ok=1
 for _ in $(seq 1 100); do
     out=$(VENTA_USER_ADDR=127.0.0.1:1 VENTA_VENDOR_ADDR=127.0.0.1:1 VENTA_LOCATION_ADDR=127.0.0.1:$port "$CLI" health)
-    grep -q "venta-location .*SERVING .*postgres=SERVING nats=SERVING" <<<"$out" && { ok=0; break; }
+    grep -q "venta-location .*SERVING .*postgres=SERVING nats=SERVING jetstream=SERVING" <<<"$out" && { ok=0; break; }
     sleep 0.2
 done
 check "health shows venta-location serving with its dependencies" test $ok -eq 0
