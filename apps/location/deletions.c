@@ -55,9 +55,9 @@ int deletions_start(const deletions_opts *opts, deletions **out, char *err, size
         free(d);
         return VT_RESOURCE_EXHAUSTED;
     }
-    d->applied = vt_metrics_counter(opts->metrics, "venta_location_deletions_applied_total",
-                                    "Vendor deletions applied to the table (evt.vendor.deleted).",
-                                    NULL);
+    d->applied =
+        vt_metrics_counter(opts->metrics, "venta_location_deletions_applied_total",
+                           "Vendor deletions applied to the table (evt.vendor.deleted).", NULL);
     d->invalid = vt_metrics_counter(opts->metrics, "venta_location_deletions_invalid_total",
                                     "Malformed evt.vendor.deleted messages, dropped.", NULL);
     d->retried = vt_metrics_counter(opts->metrics, "venta_location_deletions_retried_total",

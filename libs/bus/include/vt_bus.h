@@ -156,7 +156,7 @@ int vt_bus_consumer_new(vt_bus *bus, const vt_bus_consumer_opts *opts, vt_bus_co
 bool vt_bus_consumer_attached(const vt_bus_consumer *c);
 /* Stop (a message being handled is finished; an unacknowledged one is delivered again
  * later, to this service's other replicas or the next start), join the thread, free.
- * The durable consumer stays on the server. NULL is a no-op. */
+ * The durable consumer stays on the server. Call before vt_bus_free. NULL is a no-op. */
 void vt_bus_consumer_free(vt_bus_consumer *c);
 
 /* JetStream readiness of this connection's users: some stream was ensured through

@@ -50,7 +50,8 @@ static PGconn *db(void)
 static long count(const char *sql, const char *param)
 {
     const char *params[1] = {param};
-    PGresult *r = PQexecParams(db(), sql, param ? 1 : 0, NULL, param ? params : NULL, NULL, NULL, 0);
+    PGresult *r =
+        PQexecParams(db(), sql, param ? 1 : 0, NULL, param ? params : NULL, NULL, NULL, 0);
     long n = PQresultStatus(r) == PGRES_TUPLES_OK ? atol(PQgetvalue(r, 0, 0)) : -1;
     PQclear(r);
     return n;
@@ -136,9 +137,9 @@ static int get_on(int i, const char *id)
     req.vendor_id = (char *)id;
     vt_rpc_reply *reply;
     vt_rpc_call_opts o = {.timeout_ms = 5000};
-    int rc = vt_rpc_call_unary(location[i].channel,
-                               &venta__location__v1__location_service__descriptor,
-                               "GetVendorLocation", &req.base, &o, &reply);
+    int rc =
+        vt_rpc_call_unary(location[i].channel, &venta__location__v1__location_service__descriptor,
+                          "GetVendorLocation", &req.base, &o, &reply);
     vt_rpc_reply_free(reply);
     return rc;
 }
@@ -151,9 +152,9 @@ static int listed_on(int i, const char *id)
     req.ne_lat = 40.80, req.ne_lng = -73.90, req.sw_lat = 40.65, req.sw_lng = -74.10;
     vt_rpc_reply *reply;
     vt_rpc_call_opts o = {.timeout_ms = 5000};
-    int rc = vt_rpc_call_unary(location[i].channel,
-                               &venta__location__v1__location_service__descriptor,
-                               "VendorsInBounds", &req.base, &o, &reply);
+    int rc =
+        vt_rpc_call_unary(location[i].channel, &venta__location__v1__location_service__descriptor,
+                          "VendorsInBounds", &req.base, &o, &reply);
     int found = rc == VT_OK ? 0 : -1;
     if (rc == VT_OK) {
         const Venta__Location__V1__VendorsInBoundsResponse *res =
@@ -239,9 +240,9 @@ static void test_deleted_while_every_replica_is_down(void)
             usleep(20000);
     }
     VT_CHECK(forgotten);
-    VT_CHECK_INT(count("SELECT count(*) FROM location.vendor_locations WHERE vendor_id = $1::uuid",
-                       gone),
-                 1);
+    VT_CHECK_INT(
+        count("SELECT count(*) FROM location.vendor_locations WHERE vendor_id = $1::uuid", gone),
+        1);
     atomic_store(&held.release, true);
     vt_bus_consumer_free(holder);
 
