@@ -14,9 +14,10 @@
  * messages were dropped, the table is merged into the map in pages while new messages
  * keep arriving; presence changes and deletions received during the load are applied
  * again once it ends, and vendors the table no longer has are forgotten. Until the
- * first load ends live_in_bounds, live_nearby and live_get say VT_UNAVAILABLE and the caller reads the table instead;
- * after that the map serves, also while NATS is down (the table, fed through NATS too,
- * is no newer). Positions older than the TTL are taken off the grid every few seconds.
+ * first load ends live_in_bounds, live_nearby and live_get say VT_UNAVAILABLE and the
+ * caller reads the table instead; after that the map serves, also while NATS is down
+ * (the table, fed through NATS too, is no newer). Positions older than the TTL are
+ * taken off the grid every few seconds.
  *
  * Threads: nats.c's callbacks write under a read-write lock (a few hundred
  * nanoseconds each); the rpc workers read under it; a loader thread of its own (with
