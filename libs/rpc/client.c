@@ -355,7 +355,7 @@ static int call_prepare(client_call *cc, vt_rpc_channel *ch, const char *path,
         request_id = generated;
     }
     int rc = rpc_md_out_add(&cc->md, VT_RPC_MD_REQUEST_ID, request_id);
-    if (rc == 0 && user_id)
+    if (rc == 0 && user_id && *user_id)
         rc = rpc_md_out_add(&cc->md, VT_RPC_MD_USER_ID, user_id);
     for (size_t i = 0; rc == 0 && i < o->metadata_count; i++)
         rc = rpc_md_out_add(&cc->md, o->metadata[i].key, o->metadata[i].value);
@@ -686,7 +686,13 @@ int vt_rpc_channel_new(const vt_rpc_channel_opts *opts, vt_rpc_channel **out, ch
         snprintf(err, errlen, "a channel needs a target");
         return VT_INVALID_ARGUMENT;
     }
+    if (opts->tls && (!opts->server_name || !*opts->server_name)) {
+        snprintf(err, errlen, "a TLS channel needs the name of the server it calls");
+        return VT_INVALID_ARGUMENT;
+    }
     const char *target = opts->target;
+    const vt_rpc_tls *tls = opts->tls;
+    const char *server_name = opts->server_name;
     vt_rpc_channel *ch = calloc(1, sizeof *ch);
     if (!ch) {
         snprintf(err, errlen, "out of memory");
@@ -709,6 +715,8 @@ int vt_rpc_channel_new(const vt_rpc_channel_opts *opts, vt_rpc_channel **out, ch
         return VT_RESOURCE_EXHAUSTED;
     }
     ch->opts.target = ch->target;
+    ch->opts.tls = NULL; /* borrowed: the credentials hold what they need */
+    ch->opts.server_name = NULL;
     pthread_mutex_init(&ch->mu, NULL);
     pthread_cond_init(&ch->cv, NULL);
     vt_cond_init_monotonic(&ch->timer_cv);
@@ -732,7 +740,10 @@ int vt_rpc_channel_new(const vt_rpc_channel_opts *opts, vt_rpc_channel **out, ch
         rpc_string_arg(GRPC_ARG_LB_POLICY_NAME, "round_robin"),
     };
     grpc_channel_args cargs = {.num_args = sizeof args / sizeof args[0], .args = args};
-    grpc_channel_credentials *creds = grpc_insecure_credentials_create();
+    grpc_channel_credentials *creds =
+        tls ? rpc_tls_channel_credentials(tls, server_name) : grpc_insecure_credentials_create();
+    if (!creds)
+        abort();
     ch->channel = grpc_channel_create(target, creds, &cargs);
     grpc_channel_credentials_release(creds);
     ch->cq = grpc_completion_queue_create_for_next(NULL);

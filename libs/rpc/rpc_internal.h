@@ -15,6 +15,7 @@
 
 #include <grpc/byte_buffer.h>
 #include <grpc/grpc.h>
+#include <grpc/grpc_security.h>
 #include <grpc/support/time.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -99,6 +100,21 @@ grpc_arg rpc_string_arg(const char *key, const char *value);
 /* Find a method in a service descriptor. */
 const ProtobufCMethodDescriptor *rpc_service_method(const ProtobufCServiceDescriptor *svc,
                                                     const char *method);
+
+/* ---- mTLS (tls.c) and the allow-list (allow.c) ---- */
+
+/* Credentials over the files of tls, re-read as they rotate; NULL when out of memory.
+ * The channel's verifies that the server is spiffe://venta/<server_name>. */
+grpc_server_credentials *rpc_tls_server_credentials(const vt_rpc_tls *tls);
+grpc_channel_credentials *rpc_tls_channel_credentials(const vt_rpc_tls *tls,
+                                                      const char *server_name);
+/* The caller's name (its SPIFFE id without VT_RPC_SPIFFE_PREFIX), copied into arena;
+ * NULL on a connection without a certificate. */
+const char *rpc_peer_name(grpc_call *call, rpc_arena *arena);
+/* Whether rows (NULL: any peer) let peer call path, with or without x-user-id; why
+ * gets the reason when not. A NULL peer is never allowed. */
+bool rpc_allowed(const vt_rpc_allow *rows, const char *path, const char *peer, bool has_user_id,
+                 char *why, size_t whylen);
 
 /* ---- server internals shared with health.c ---- */
 

@@ -81,6 +81,7 @@ struct vt_rpc_ctx {
     const atomic_int *cancelled;
     char request_id[130];
     const char *user_id;
+    const char *peer; /* the caller's name from its certificate; NULL without TLS */
     vt_log_ctx log;
     char *message;
     rpc_md_out initial, trailing;
@@ -110,6 +111,7 @@ typedef struct server_call {
 struct vt_rpc_server {
     vt_rpc_server_opts opts;
     grpc_server *server;
+    grpc_server_credentials *creds; /* mTLS; NULL: plaintext */
     grpc_completion_queue *cq;
     method *methods;
     size_t n_methods, cap_methods;
@@ -165,6 +167,11 @@ const vt_log_ctx *vt_rpc_ctx_log(const vt_rpc_ctx *ctx)
 const char *vt_rpc_ctx_method(const vt_rpc_ctx *ctx)
 {
     return ctx->m->path;
+}
+
+const char *vt_rpc_ctx_peer(const vt_rpc_ctx *ctx)
+{
+    return ctx->peer;
 }
 
 const char *vt_rpc_ctx_metadata(vt_rpc_ctx *ctx, const char *key)
@@ -366,6 +373,21 @@ static void ctx_init(server_call *sc, worker *w)
     rpc_md_out_add(&ctx->initial, VT_RPC_MD_REQUEST_ID, ctx->request_id);
 }
 
+/* With mTLS: who calls, and whether the allow-list lets it make this call. A refused
+ * call is answered here, PERMISSION_DENIED, and no handler sees it. */
+static bool caller_allowed(server_call *sc)
+{
+    vt_rpc_ctx *ctx = &sc->ctx;
+    ctx->peer = rpc_peer_name(sc->call, &sc->arena);
+    char why[400];
+    if (rpc_allowed(sc->srv->opts.allow, sc->m->path, ctx->peer, ctx->user_id != NULL, why,
+                    sizeof why))
+        return true;
+    vt_warn(&ctx->log, "rpc: refused: %s", why);
+    finish_call(sc, VT_PERMISSION_DENIED, why);
+    return false;
+}
+
 static int run_handler(server_call *sc)
 {
     vt_rpc_ctx *ctx = &sc->ctx;
@@ -494,6 +516,9 @@ static void on_request(rpc_tag *tag, bool ok)
         return;
     }
 
+    ctx_init(sc, current_worker);
+    if (srv->creds && !caller_allowed(sc))
+        return;
     if (sc->m->kind == METHOD_HEALTH_WATCH) {
         rpc_health_watch_begin(srv->health, sc->call, sc->payload);
         atomic_fetch_sub(&srv->live_calls, 1); /* counted by health from here */
@@ -503,7 +528,6 @@ static void on_request(rpc_tag *tag, bool ok)
         return;
     }
 
-    ctx_init(sc, current_worker);
     if (!(sc->m->flags & VT_RPC_NONBLOCKING))
         before_blocking(current_worker);
     /* A non-blocking handler's response joins the worker's held writes; after
@@ -708,6 +732,15 @@ int vt_rpc_server_new(const vt_rpc_server_opts *opts, vt_rpc_server **out, char 
     srv->shutdown_tag.fn = on_shutdown;
 
     rpc_grpc_init();
+    if (srv->opts.tls) {
+        srv->creds = rpc_tls_server_credentials(srv->opts.tls);
+        srv->opts.tls = NULL; /* borrowed: the credentials hold what they need */
+        if (!srv->creds) {
+            vt_rpc_server_free(srv);
+            snprintf(err, errlen, "grpc cannot create TLS credentials");
+            return VT_INTERNAL;
+        }
+    }
     /* No SO_REUSEPORT (grpc core sets it by default): a second process on a port that is
      * taken must fail to listen, not silently take a share of the connections. The
      * connection-age pair comes last, left out when ages are off. */
@@ -749,9 +782,11 @@ int vt_rpc_server_listen(vt_rpc_server *srv, const char *addr, int *port_out)
 {
     if (srv->started)
         return VT_FAILED_PRECONDITION;
-    grpc_server_credentials *creds = grpc_insecure_server_credentials_create();
+    grpc_server_credentials *creds =
+        srv->creds ? srv->creds : grpc_insecure_server_credentials_create();
     int port = grpc_server_add_http2_port(srv->server, addr, creds);
-    grpc_server_credentials_release(creds);
+    if (creds != srv->creds)
+        grpc_server_credentials_release(creds);
     if (port <= 0) {
         vt_error(NULL, "rpc: cannot listen on %s", addr);
         return VT_UNAVAILABLE;
@@ -862,6 +897,8 @@ void vt_rpc_server_free(vt_rpc_server *srv)
         grpc_server_destroy(srv->server);
     if (srv->cq)
         grpc_completion_queue_destroy(srv->cq);
+    if (srv->creds)
+        grpc_server_credentials_release(srv->creds);
     rpc_health_free(srv->health);
     for (size_t i = 0; i < srv->n_methods; i++)
         free(srv->methods[i].path);

@@ -51,6 +51,44 @@ typedef struct {
     const char *value;
 } vt_rpc_md;
 
+/* =========================================================================== tls == */
+
+/* mTLS on every hop (docs/security.md): each process holds a certificate of the mesh CA
+ * whose one URI SAN is its SPIFFE id, VT_RPC_SPIFFE_PREFIX + its name
+ * ("spiffe://venta/venta-gateway"). A server requires and verifies the client's
+ * certificate during the handshake and answers each call by the allow-list below; a
+ * client verifies that the server's certificate chains to the CA and names the service
+ * it meant to call. The three files are re-read every refresh_s seconds, so a rotated
+ * certificate serves new connections without a restart. */
+#define VT_RPC_SPIFFE_PREFIX "spiffe://venta/"
+
+typedef struct {
+    const char *ca_file;   /* PEM bundle of the mesh CA */
+    const char *cert_file; /* this process's certificate (chain), PEM */
+    const char *key_file;  /* its private key, PEM */
+    int refresh_s;         /* how often the files are checked for changes (default 60) */
+} vt_rpc_tls;
+
+/* Reads VENTA_TLS_CA, VENTA_TLS_CERT, VENTA_TLS_KEY and VENTA_TLS_REFRESH_S into *out for
+ * the process called name ("venta-vendor"). Returns true when TLS is on: the three
+ * files are readable, the key matches the certificate and the certificate carries
+ * spiffe://venta/<name>; exits 2 naming the variable otherwise, or when only some of
+ * the three are set. Returns false, with one warning in the log, when none is set
+ * (development: plaintext gRPC, trust rests on the network). The strings are the
+ * environment's. */
+bool vt_rpc_tls_from_env(const char *name, vt_rpc_tls *out);
+
+/* One row of a server's allow-list: caller may call method. method is a full path
+ * ("/venta.vendor.v1.VendorService/GetVendor"), a whole service, ending in '/'
+ * ("/venta.vendor.v1.VendorService/"), or "*" (anything); caller is a name (the SPIFFE
+ * id without its prefix) or "*" (any certificate of the mesh); user_id: the call may
+ * carry x-user-id. */
+typedef struct {
+    const char *method;
+    const char *caller;
+    bool user_id;
+} vt_rpc_allow;
+
 /* ======================================================================== server == */
 
 typedef struct vt_rpc_server vt_rpc_server;
@@ -77,6 +115,12 @@ typedef struct {
     void *(*worker_init)(int index, void *arg);
     void (*worker_fini)(int index, void *worker, void *arg);
     void *worker_arg;
+    /* Optional, copied by vt_rpc_server_new: listen with mTLS. Every call is then
+     * checked against allow (rows up to one whose method is NULL; borrowed, static)
+     * before its handler runs, grpc.health.v1 included: a call no row allows is answered
+     * PERMISSION_DENIED. NULL allow lets any certificate of the mesh call anything. */
+    const vt_rpc_tls *tls;
+    const vt_rpc_allow *allow;
 } vt_rpc_server_opts;
 
 /* Returns a status code (vt_status). in and out are typed by the method's descriptors:
@@ -123,8 +167,8 @@ int vt_rpc_server_add_service(vt_rpc_server *srv, const ProtobufCServiceDescript
                               const vt_rpc_method_entry *table, void *user);
 
 /* Before start: listen on "host:port" (port 0 picks a free one; *port_out gets the
- * bound port when non-NULL). Insecure transport: TLS ends at the mesh's edge. Returns
- * VT_UNAVAILABLE when the address cannot be bound. */
+ * bound port when non-NULL), with mTLS when opts->tls was given, else plaintext.
+ * Returns VT_UNAVAILABLE when the address cannot be bound. */
 int vt_rpc_server_listen(vt_rpc_server *srv, const char *addr, int *port_out);
 int vt_rpc_server_start(vt_rpc_server *srv);
 
@@ -155,6 +199,8 @@ const char *vt_rpc_ctx_user_id(const vt_rpc_ctx *ctx);
 const vt_log_ctx *vt_rpc_ctx_log(const vt_rpc_ctx *ctx);
 /* Full method path, e.g. "/venta.vendor.v1.VendorService/GetVendor". */
 const char *vt_rpc_ctx_method(const vt_rpc_ctx *ctx);
+/* The caller's name from its certificate ("venta-gateway"), NULL without TLS. */
+const char *vt_rpc_ctx_peer(const vt_rpc_ctx *ctx);
 /* First value of a request metadata key (lower case), NULL when absent. The string
  * lives in the call arena. */
 const char *vt_rpc_ctx_metadata(vt_rpc_ctx *ctx, const char *key);
@@ -215,6 +261,11 @@ typedef struct {
     size_t max_message_bytes;
     /* Cap of grpc's reconnect backoff while the target is down (default 1000 ms). */
     int reconnect_backoff_max_ms;
+    /* Optional: mTLS (copied at creation). server_name is then required: the name the
+     * server's certificate must carry (spiffe://venta/<server_name>); a server with
+     * another one fails the handshake, and calls UNAVAILABLE. */
+    const vt_rpc_tls *tls;
+    const char *server_name;
 } vt_rpc_channel_opts;
 
 /* A channel to opts->target ("host:port", or any grpc target such as
@@ -243,7 +294,7 @@ typedef struct {
      * parent's request and user ids travel on unless set below. */
     const vt_rpc_ctx *parent;
     const char *request_id;    /* NULL: parent's, else generated */
-    const char *user_id;       /* NULL: parent's, else none */
+    const char *user_id;       /* NULL: parent's, else none; "": none, not even the parent's */
     const vt_rpc_md *metadata; /* extra request metadata, borrowed */
     size_t metadata_count;
     /* Safe to repeat: retried on UNAVAILABLE with jittered exponential backoff while the
