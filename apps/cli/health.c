@@ -1,7 +1,9 @@
 /*
  * health.c — `venta-cli health`: grpc.health.v1 Check of every service of the mesh at
  * the addresses of API.md §1 (the same *_ADDR variables the services listen on), with
- * each dependency the service reports ("postgres", "nats", "jetstream"). Exit 0 when all serve.
+ * each dependency the service reports ("postgres", "nats", "jetstream"). Exit 0 when all
+ * serve. With VENTA_TLS_* set it calls as spiffe://venta/venta-cli over mTLS
+ * (docs/security.md).
  */
 #include "cli.h"
 
@@ -55,10 +57,13 @@ int cli_health(int argc, char **argv)
         {"venta-vendor", "VENTA_VENDOR_ADDR", "127.0.0.1:50052"},
         {"venta-location", "VENTA_LOCATION_ADDR", "127.0.0.1:50053"},
     };
+    vt_rpc_tls tls;
+    bool tls_on = vt_rpc_tls_from_env("venta-cli", &tls);
     bool all = true;
     for (size_t i = 0; i < sizeof services / sizeof *services; i++) {
         const char *target = vt_config_str(services[i].var, services[i].fallback);
-        vt_rpc_channel_opts co = {.target = target};
+        vt_rpc_channel_opts co = {
+            .target = target, .tls = tls_on ? &tls : NULL, .server_name = services[i].name};
         vt_rpc_channel *ch = NULL;
         char err[256];
         if (vt_rpc_channel_new(&co, &ch, err, sizeof err) != VT_OK) {

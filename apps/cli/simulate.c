@@ -58,7 +58,10 @@ static double uniform(double lo, double hi)
 static int list_vendors(const char *owner, int want, vehicle *out)
 {
     const char *target = vt_config_str("VENTA_VENDOR_ADDR", "127.0.0.1:50052");
-    vt_rpc_channel_opts co = {.target = target};
+    vt_rpc_tls tls;
+    bool tls_on = vt_rpc_tls_from_env("venta-cli", &tls);
+    vt_rpc_channel_opts co = {
+        .target = target, .tls = tls_on ? &tls : NULL, .server_name = "venta-vendor"};
     vt_rpc_channel *ch = NULL;
     char err[256];
     if (vt_rpc_channel_new(&co, &ch, err, sizeof err) != VT_OK) {
@@ -72,7 +75,8 @@ static int list_vendors(const char *owner, int want, vehicle *out)
         req.owner_id = (char *)owner;
         req.page_size = 100;
         req.page_token = token;
-        vt_rpc_call_opts o = {.timeout_ms = 5000, .user_id = owner, .idempotent = true};
+        /* The owner is in the request; only the gateways may set x-user-id. */
+        vt_rpc_call_opts o = {.timeout_ms = 5000, .idempotent = true};
         vt_rpc_reply *reply;
         int rc = vt_rpc_call_unary(ch, &venta__vendor__v1__vendor_service__descriptor,
                                    "ListVendors", &req.base, &o, &reply);

@@ -17,7 +17,8 @@
  * (false), VENTA_UPSTREAM_TIMEOUT_MS (5000), VENTA_HTTP_HEADER_TIMEOUT_S (10),
  * VENTA_HTTP_BODY_TIMEOUT_S (10), VENTA_HTTP_KEEPALIVE_S (5), VENTA_SHUTDOWN_GRACE_MS (10000),
  *   VENTA_HTTP_UPLOAD_TIMEOUT_S (120), VENTA_HTTP_MAX_UPLOADS (32), VENTA_PUBLIC_URL
- *   (unset: http://<Host>). See
+ *   (unset: http://<Host>), VENTA_TLS_CA, VENTA_TLS_CERT, VENTA_TLS_KEY, VENTA_TLS_REFRESH_S
+ *   (mTLS to the services, docs/security.md). See
  *   docs/gateway.md.
  *
  * SIGTERM/SIGINT: stop listening, answer new requests on open connections with 503 and
@@ -93,6 +94,8 @@ static void read_config(rest_app *app)
     cfg->upstream_addr[REST_UP_USER] = vt_config_addr("VENTA_USER_ADDR", "127.0.0.1:50051");
     cfg->upstream_addr[REST_UP_VENDOR] = vt_config_addr("VENTA_VENDOR_ADDR", "127.0.0.1:50052");
     cfg->upstream_addr[REST_UP_LOCATION] = vt_config_addr("VENTA_LOCATION_ADDR", "127.0.0.1:50053");
+    if (vt_rpc_tls_from_env("venta-gateway", &cfg->tls_files))
+        cfg->tls = &cfg->tls_files;
     cfg->redis_url = vt_config_require("VENTA_REDIS_URL");
     char host[256], err[256];
     int port, db;
@@ -217,7 +220,12 @@ int main(void)
         char target[300];
         snprintf(target, sizeof target, "%s:%u", app.cfg.upstream_addr[i].host,
                  app.cfg.upstream_addr[i].port);
-        vt_rpc_channel_opts co = {.target = target};
+        static const char *const names[REST_UP_COUNT] = {
+            [REST_UP_USER] = "venta-user",
+            [REST_UP_VENDOR] = "venta-vendor",
+            [REST_UP_LOCATION] = "venta-location",
+        };
+        vt_rpc_channel_opts co = {.target = target, .tls = app.cfg.tls, .server_name = names[i]};
         /* Image uploads go to venta-vendor's MediaService: 10 MiB and the message. */
         if (i == REST_UP_VENDOR)
             co.max_message_bytes = REST_MAX_UPLOAD_BODY + 64 * 1024;

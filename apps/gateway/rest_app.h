@@ -65,6 +65,8 @@ typedef struct {
     bool svix_configured;
     const char *revenuecat_auth;    /* NULL when unconfigured */
     const char *algolia_search_key; /* VENTA_ALGOLIA_SEARCH_KEY; NULL: only JWTs search */
+    vt_rpc_tls tls_files;
+    const vt_rpc_tls *tls; /* VENTA_TLS_*: mTLS to the services; NULL: plaintext */
 } rest_config;
 
 struct rest_app {

@@ -487,7 +487,10 @@ static int list_user_vendors(vt_rpc_ctx *ctx, const ProtobufCMessage *in_msg,
      * (pauses 25 ms doubling, ~0.4–0.75 s in all) outlast grpc's first reconnect backoff
      * (100 ms): a failed first connection, as a just-started venta-user's can be under
      * load, is then tried again before the call gives up. Three did not. */
-    vt_rpc_call_opts o = {.timeout_ms = svc->vendor_timeout_ms, .parent = ctx, .idempotent = true};
+    /* The owner travels in the request; x-user-id does not travel on: with mTLS only
+     * the gateways may say on whose behalf a call is made (docs/security.md). */
+    vt_rpc_call_opts o = {
+        .timeout_ms = svc->vendor_timeout_ms, .parent = ctx, .user_id = "", .idempotent = true};
     vt_rpc_reply *reply;
     int rc = vt_rpc_call_unary(svc->vendor, &venta__vendor__v1__vendor_service__descriptor,
                                "ListVendors", &lv.base, &o, &reply);

@@ -41,7 +41,7 @@ int main(void)
     }
 
     user_service app = {.vendor_timeout_ms = vendor_timeout_ms};
-    vt_rpc_channel_opts co = {.target = target};
+    vt_rpc_channel_opts co = {.target = target, .tls = svc->tls, .server_name = "venta-vendor"};
     if (vt_rpc_channel_new(&co, &app.vendor, err, sizeof err) != VT_OK) {
         vt_error(NULL, "cannot create a channel to the vendor service at %s: %s", target, err);
         return 1;

@@ -54,6 +54,8 @@ static void read_config(ws_config *c)
     snprintf(location_addr, sizeof location_addr, "%s:%u", a.host, a.port);
     c->vendor_addr = vendor_addr;
     c->location_addr = location_addr;
+    if (vt_rpc_tls_from_env("venta-ws-gateway", &c->tls_files))
+        c->tls = &c->tls_files;
     c->presence_ttl_s = (int)vt_config_int("VENTA_PRESENCE_TTL_S", 30, 1, 86400);
     c->auth_timeout_s = (int)vt_config_int("VENTA_WS_AUTH_TIMEOUT_S", 10, 1, 600);
     c->max_frame = (int)vt_config_int("VENTA_WS_MAX_MESSAGE_BYTES", 16384, 256, 1 << 20);
@@ -195,8 +197,14 @@ int main(void)
         .loop = g.loop, .url = g.cfg.redis_url, .on_state = on_kv_state, .state_user = &g};
     if (vt_kv_new(&ko, &g.kv, err, sizeof err) != VT_OK)
         vt_config_fail("VENTA_REDIS_URL", err);
-    vt_rpc_channel_opts vco = {.target = g.cfg.vendor_addr, .async_threads = 1};
-    vt_rpc_channel_opts lco = {.target = g.cfg.location_addr, .async_threads = 1};
+    vt_rpc_channel_opts vco = {.target = g.cfg.vendor_addr,
+                               .async_threads = 1,
+                               .tls = g.cfg.tls,
+                               .server_name = "venta-vendor"};
+    vt_rpc_channel_opts lco = {.target = g.cfg.location_addr,
+                               .async_threads = 1,
+                               .tls = g.cfg.tls,
+                               .server_name = "venta-location"};
     if (vt_rpc_channel_new(&vco, &g.vendor_ch, err, sizeof err) != VT_OK ||
         vt_rpc_channel_new(&lco, &g.location_ch, err, sizeof err) != VT_OK ||
         fanout_init(&g, &fanout_nats) != VT_OK) {

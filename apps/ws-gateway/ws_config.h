@@ -6,6 +6,7 @@
 #define VENTA_WS_CONFIG_H
 
 #include "vt_core.h"
+#include "vt_rpc.h"
 
 typedef struct {
     vt_addr addr;
@@ -13,6 +14,8 @@ typedef struct {
     const char *redis_url;
     const char *vendor_addr;
     const char *location_addr;
+    vt_rpc_tls tls_files;
+    const vt_rpc_tls *tls; /* VENTA_TLS_*: mTLS to the services; NULL: plaintext */
     int presence_ttl_s;
     int auth_timeout_s;
     int max_frame;            /* bytes of one client message; larger → 1009 */

@@ -127,6 +127,8 @@ int vt_service_new(const vt_service_opts *opts, vt_service **out, char *errbuf, 
     svc->max_connection_age_s =
         (int)vt_config_int("VENTA_RPC_MAX_CONNECTION_AGE_S", 300, 0, 7 * 86400);
     svc->events = vt_events_stream((int)vt_config_int("VENTA_EVENTS_REPLICAS", 1, 1, 5));
+    if (vt_rpc_tls_from_env(spec->name, &svc->tls_files))
+        svc->tls = &svc->tls_files;
 
     svc->metrics = vt_metrics_new();
     if (!svc->metrics)
@@ -154,7 +156,9 @@ int vt_service_new(const vt_service_opts *opts, vt_service **out, char *errbuf, 
                                    .max_connection_age_ms = svc->max_connection_age_s * 1000,
                                    .max_message_bytes = spec->max_message_bytes,
                                    .worker_init = worker_conn,
-                                   .worker_arg = svc};
+                                   .worker_arg = svc,
+                                   .tls = svc->tls,
+                                   .allow = vt_service_mesh_allow};
     if (vt_rpc_server_new(&rpc_opts, &svc->rpc, err, sizeof err) != VT_OK)
         die("grpc", err);
     vt_rpc_health_set_dependency(svc->rpc, "postgres", false);

@@ -19,6 +19,11 @@
  * (<name> is opts.name with '_' for '-': venta_vendor_calls_total). Handlers answer a
  * failed database call with vt_service_db_error, the same way in every service.
  *
+ * mTLS (docs/security.md): with VENTA_TLS_CA, VENTA_TLS_CERT and VENTA_TLS_KEY set, the
+ * server requires a certificate of the mesh CA from every caller and answers each call
+ * by vt_service_mesh_allow; svc->tls then serves the service's own channels to others.
+ * Without them it serves plaintext and says so once in the log.
+ *
  * Health: "postgres" follows a ping on a connection of the service's own every two
  * seconds, "nats" follows the NATS connection, "jetstream" is up once the stream of
  * domain events exists and every JetStream consumer made on svc->bus is attached
@@ -69,6 +74,7 @@ typedef struct {
     /* The stream of domain events (vt_events_stream, VENTA_EVENTS_REPLICAS): the relay
      * publishes to it, the service's consumers read it. */
     vt_bus_stream_opts events;
+    const vt_rpc_tls *tls;    /* VENTA_TLS_*: for channels to other services; NULL: off */
 
     vt_metrics *metrics;
     vt_rpc_server *rpc; /* add methods before vt_service_run */
@@ -77,6 +83,7 @@ typedef struct {
     vt_outbox_relay *outbox; /* opts->outbox_table's relay: kick it after a commit */
 
     /* private */
+    vt_rpc_tls tls_files;
     vt_db_statement *statements; /* opts's, plus the outbox's */
     char outbox_sql[160];
     vt_service_opts opts; /* a copy; the strings and statements it points to are static */
@@ -120,6 +127,10 @@ int vt_service_db_code(int db_status);
  * text, and returns vt_service_db_code(rc):
  *     return vt_service_db_error(ctx, "vendor store", rc, err); */
 int vt_service_db_error(vt_rpc_ctx *ctx, const char *store, int rc, const char *err);
+
+/* Who may call what in the mesh, by method and caller (rows of vt_rpc_allow, the last
+ * one all NULL): the allow-list of every service when mTLS is on. */
+extern const vt_rpc_allow vt_service_mesh_allow[];
 
 /* Drains NATS, stops /metrics and the health thread, frees everything. NULL is a
  * no-op. */
