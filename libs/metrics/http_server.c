@@ -4,7 +4,8 @@
  * Scrapes are rare and tiny, so one thread serves them one at a time with blocking
  * sockets: a 2 s receive/send timeout bounds what a stuck client can cost, and poll()
  * with a short timeout lets vt_metrics_server_stop end the thread promptly. Only
- * `GET /metrics` and `GET /healthz` exist; everything else is 404 or 405.
+ * `GET /metrics`, `GET /healthz` and, with a ready callback, `GET /readyz` exist;
+ * everything else is 404 or 405.
  */
 #include "vt_metrics.h"
 
@@ -22,6 +23,8 @@
 struct vt_metrics_server {
     vt_metrics *reg;
     vt_addr addr;
+    bool (*ready)(void *user);
+    void *ready_user;
     bool running;
     int fd;
     int port;
@@ -74,13 +77,20 @@ static void serve_one(vt_metrics_server *srv, int fd)
     char *query = strchr(path, '?');
     if (query)
         *query = '\0';
-    bool known = strcmp(path, "/metrics") == 0 || strcmp(path, "/healthz") == 0;
+    bool readyz = srv->ready && strcmp(path, "/readyz") == 0;
+    bool known = strcmp(path, "/metrics") == 0 || strcmp(path, "/healthz") == 0 || readyz;
     if (!known) {
         respond(fd, 404, "Not Found", "text/plain", "not found\n", 10);
     } else if (strcmp(method, "GET") != 0) {
         respond(fd, 405, "Method Not Allowed", "text/plain", "use GET\n", 8);
     } else if (strcmp(path, "/healthz") == 0) {
         respond(fd, 200, "OK", "application/json", "{\"status\":\"ok\"}", 15);
+    } else if (readyz) {
+        if (srv->ready(srv->ready_user))
+            respond(fd, 200, "OK", "application/json", "{\"status\":\"ready\"}", 18);
+        else
+            respond(fd, 503, "Service Unavailable", "application/json",
+                    "{\"status\":\"not ready\"}", 22);
     } else {
         char *body;
         size_t len = vt_metrics_render(srv->reg, &body);
@@ -119,6 +129,8 @@ int vt_metrics_server_new(const vt_metrics_server_opts *opts, vt_metrics_server 
     }
     srv->reg = opts->reg;
     srv->addr = opts->addr;
+    srv->ready = opts->ready;
+    srv->ready_user = opts->ready_user;
     srv->fd = -1;
     *out = srv;
     return VT_OK;

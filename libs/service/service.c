@@ -88,6 +88,14 @@ static double jetstream_up(void *svc)
     return health_is(svc, "jetstream");
 }
 
+/* GET /readyz on the metrics port, from its thread: what Health/Check of "" says. The
+ * metrics server starts before svc->rpc exists. */
+static bool rpc_serving(void *user)
+{
+    vt_service *svc = user;
+    return atomic_load(&svc->rpc_made) && health_is(svc, "") != 0;
+}
+
 static void die(const char *what, const char *err)
 {
     vt_error(NULL, "%s: %s", what, err);
@@ -133,7 +141,8 @@ int vt_service_new(const vt_service_opts *opts, vt_service **out, char *errbuf, 
     svc->metrics = vt_metrics_new();
     if (!svc->metrics)
         die("metrics", "out of memory");
-    vt_metrics_server_opts mo = {.reg = svc->metrics, .addr = svc->metrics_addr};
+    vt_metrics_server_opts mo = {
+        .reg = svc->metrics, .addr = svc->metrics_addr, .ready = rpc_serving, .ready_user = svc};
     if (vt_metrics_server_new(&mo, &svc->metrics_server, err, sizeof err) != VT_OK ||
         vt_metrics_server_start(svc->metrics_server, err, sizeof err) != VT_OK)
         die("metrics", err);
@@ -171,6 +180,7 @@ int vt_service_new(const vt_service_opts *opts, vt_service **out, char *errbuf, 
                         "dependency=\"postgres\"", postgres_up, svc);
     vt_metrics_gauge_fn(svc->metrics, "venta_dependency_up", VT_METRICS_DEPENDENCY_HELP,
                         "dependency=\"jetstream\"", jetstream_up, svc);
+    atomic_store(&svc->rpc_made, true);
     vt_bus_opts bus_opts = {
         .urls = svc->nats_url, .name = spec->name, .on_state = on_nats, .state_user = svc};
     if (vt_bus_new(&bus_opts, &svc->bus, err, sizeof err) != VT_OK)
@@ -224,18 +234,18 @@ void vt_service_free(vt_service *svc)
     if (!svc)
         return;
     atomic_store(&svc->stopping, true);
-    vt_metrics_gauge_fn_detach(svc->metrics, svc); /* /metrics is served until the end */
+    vt_metrics_gauge_fn_detach(svc->metrics, svc); /* /metrics is served a while longer */
     pthread_join(svc->health_thread, NULL);
     /* The server was shut down in vt_service_run, so no handler publishes any more; the
      * bus goes first because its disconnect callback reports to the server's health. */
     vt_outbox_relay_free(svc->outbox); /* publishes what committed, while NATS is here */
     vt_bus_free(svc->bus, 5000);
     vt_bus_library_close();
+    vt_metrics_server_free(svc->metrics_server); /* its /readyz reads the server */
     vt_rpc_server_free(svc->rpc); /* joins the workers: nothing uses the pool after this */
     service_methods_free(svc->methods);
     vt_db_pool_free(svc->db);
     free(svc->statements);
-    vt_metrics_server_free(svc->metrics_server);
     vt_metrics_free(svc->metrics);
     free(svc);
     vt_info(NULL, "stopped");

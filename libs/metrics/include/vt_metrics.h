@@ -71,6 +71,11 @@ size_t vt_metrics_render(vt_metrics *reg, char **out);
 typedef struct {
     vt_metrics *reg; /* required; borrowed, must outlive the server */
     vt_addr addr;    /* where to listen; port 0 picks a free one */
+    /* Optional: GET /readyz answers 200 while ready(ready_user) is true, else 503 (404
+     * without it). Runs on the server's thread. For a readiness probe that cannot
+     * reach the service itself (a gRPC port that requires client certificates). */
+    bool (*ready)(void *user);
+    void *ready_user;
 } vt_metrics_server_opts;
 
 /* A server that serves GET /metrics (and GET /healthz → ok) from a thread of its own

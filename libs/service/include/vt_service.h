@@ -24,6 +24,10 @@
  * by vt_service_mesh_allow; svc->tls then serves the service's own channels to others.
  * Without them it serves plaintext and says so once in the log.
  *
+ * Readiness without a client certificate: GET /readyz on the metrics port answers 200
+ * exactly while grpc.health.v1 reports "" SERVING, else 503 (for Kubernetes' readiness
+ * probe when mTLS is on: the native gRPC probe cannot present a certificate).
+ *
  * Health: "postgres" follows a ping on a connection of the service's own every two
  * seconds, "nats" follows the NATS connection, "jetstream" is up once the stream of
  * domain events exists and every JetStream consumer made on svc->bus is attached
@@ -91,6 +95,7 @@ typedef struct {
     vt_metrics_server *metrics_server;
     pthread_t health_thread;
     atomic_bool stopping;
+    atomic_bool rpc_made; /* svc->rpc may be read by the /readyz thread */
     int port;
 } vt_service;
 

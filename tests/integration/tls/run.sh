@@ -53,6 +53,8 @@ done
 check "venta-cli health over mTLS sees venta-vendor serving" test $ok -eq 0
 check "the C client refuses a server that is not the service it calls" \
     grep -q "venta-user .*UNAVAILABLE" <<<"$out"
+check "GET /readyz on the metrics port: 200 while gRPC health serves (probes without a certificate)" \
+    test "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$mport/readyz")" = 200
 check "venta-vendor logs its identity" grep -q "mTLS as spiffe://venta/venta-vendor" "$work/vendor.log"
 out=$(VENTA_VENDOR_ADDR=$target VENTA_USER_ADDR=127.0.0.1:1 VENTA_LOCATION_ADDR=127.0.0.1:1 \
     "$CLI" health 2>/dev/null)

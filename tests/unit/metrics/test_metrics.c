@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -156,6 +157,8 @@ static void test_http_endpoint(void)
     VT_CHECK(strstr(out, "venta_up_total 2\n") != NULL);
     VT_CHECK_INT(http_get(port, "GET /healthz HTTP/1.1\r\n\r\n", out, sizeof out), 200);
     VT_CHECK_INT(http_get(port, "GET /nope HTTP/1.1\r\n\r\n", out, sizeof out), 404);
+    /* No ready callback: no /readyz. */
+    VT_CHECK_INT(http_get(port, "GET /readyz HTTP/1.1\r\n\r\n", out, sizeof out), 404);
     VT_CHECK_INT(http_get(port, "POST /metrics HTTP/1.1\r\n\r\n", out, sizeof out), 405);
     VT_CHECK_INT(http_get(port, "garbage\r\n\r\n", out, sizeof out), 400);
     /* The same address twice is refused with a clear error. */
@@ -171,11 +174,42 @@ static void test_http_endpoint(void)
     vt_metrics_free(reg);
 }
 
+static atomic_bool ready_now;
+
+static bool ready_fn(void *user)
+{
+    return user == &ready_now && atomic_load(&ready_now);
+}
+
+/* GET /readyz follows the callback: 503 while it says no, 200 once it says yes. */
+static void test_readyz(void)
+{
+    vt_metrics *reg = vt_metrics_new();
+    vt_metrics_server *srv = NULL;
+    char err[256], out[8192];
+    vt_metrics_server_opts o = {.reg = reg,
+                                .addr = {.host = "127.0.0.1", .port = 0},
+                                .ready = ready_fn,
+                                .ready_user = &ready_now};
+    VT_REQUIRE(vt_metrics_server_new(&o, &srv, err, sizeof err) == VT_OK);
+    VT_REQUIRE(vt_metrics_server_start(srv, err, sizeof err) == VT_OK);
+    int port = vt_metrics_server_port(srv);
+    VT_CHECK_INT(http_get(port, "GET /readyz HTTP/1.1\r\n\r\n", out, sizeof out), 503);
+    VT_CHECK(strstr(out, "{\"status\":\"not ready\"}") != NULL);
+    atomic_store(&ready_now, true);
+    VT_CHECK_INT(http_get(port, "GET /readyz HTTP/1.1\r\n\r\n", out, sizeof out), 200);
+    VT_CHECK(strstr(out, "{\"status\":\"ready\"}") != NULL);
+    VT_CHECK_INT(http_get(port, "POST /readyz HTTP/1.1\r\n\r\n", out, sizeof out), 405);
+    vt_metrics_server_free(srv);
+    vt_metrics_free(reg);
+}
+
 int main(void)
 {
     VT_RUN(test_render_format);
     VT_RUN(test_gauge_fn_detach);
     VT_RUN(test_concurrent_updates);
     VT_RUN(test_http_endpoint);
+    VT_RUN(test_readyz);
     return VT_TEST_RESULT();
 }
