@@ -20,6 +20,9 @@
 #   VENTA_TEST_PG_TEMPLATE     a database with postgis and pg_trgm to copy per test
 #   VENTA_TEST_DATABASE_URL    a database for CMD itself (a copy of the template)
 #   VENTA_TEST_REDIS_URL, VENTA_TEST_NATS_URL
+#   VENTA_TEST_TLS_DIR         only with VENTA_HARNESS_TLS=1: a throwaway mesh CA and a
+#                              certificate per process (scripts/mesh-certs), with which
+#                              the e2e suites run the mesh with mTLS (docs/security.md)
 #
 # PostgreSQL refuses to run as root, so when we are root it runs as the `postgres`
 # user (setpriv), in a data dir that user owns. Every server is tracked by a pid file
@@ -133,6 +136,11 @@ cmd_run() {
     export VENTA_TEST_REDIS_URL="redis://127.0.0.1:$redis_port"
     export VENTA_TEST_NATS_URL="nats://127.0.0.1:$nats_port"
     log "postgres :$pg_port, redis :$redis_port, nats :$nats_port in $dir"
+    if [[ ${VENTA_HARNESS_TLS:-0} == 1 ]]; then
+        "$HERE/../../scripts/mesh-certs" "$dir/certs" || die "cannot make the mesh certificates"
+        export VENTA_TEST_TLS_DIR=$dir/certs
+        log "mTLS: certificates in $VENTA_TEST_TLS_DIR"
+    fi
 
     local rc=0
     if (($# > 0)); then

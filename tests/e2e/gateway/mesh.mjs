@@ -6,6 +6,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import net from 'node:net';
 import fs from 'node:fs';
 import path from 'node:path';
+import meshTls from '../lib/mesh_tls.js';
 
 const children = new Set();
 
@@ -65,7 +66,7 @@ export class Mesh {
     const wrap = app === 'gateway' && process.env.VENTA_E2E_WRAP ? process.env.VENTA_E2E_WRAP.split(' ') : [];
     const argv = [...wrap, this.bin(app)];
     const child = spawn(argv[0], argv.slice(1), {
-      env: { ...process.env, ...this.env, ...env },
+      env: { ...process.env, ...this.env, ...meshTls.tlsEnv(`venta-${app}`), ...env },
       stdio: ['ignore', log, log],
     });
     fs.closeSync(log);

@@ -14,6 +14,8 @@ import * as jose from 'jose';
 import { Mesh, sleep } from './mesh.mjs';
 import { test, run } from './runner.mjs';
 import keepalive from '../lib/keepalive.js';
+import meshTls from '../lib/mesh_tls.js';
+import * as grpc from '@grpc/grpc-js';
 import legacyRoutes from './legacy.mjs';
 import algoliaRoutes, { ALGOLIA_KEY } from './algolia.mjs';
 
@@ -183,6 +185,19 @@ async function main() {
     assert.match(m.headers.get('content-type'), /text\/plain/);
     assert.match(m.text, /venta_gateway_requests_total\{route="GET \/healthz",status="200"\} \d+/);
     assert.match(m.text, /venta_gateway_request_duration_seconds_bucket\{route="GET \/healthz"/);
+  });
+
+  // A health Check on venta-vendor as a raw grpc-js call: the status code.
+  const healthCheck = (creds) => new Promise((resolve) => {
+    const c = new grpc.Client(mesh.env.VENTA_VENDOR_ADDR, creds, { 'grpc.venta-case': Math.random() });
+    c.makeUnaryRequest('/grpc.health.v1.Health/Check', (b) => b, (b) => b, Buffer.alloc(0),
+      new grpc.Metadata(), { deadline: Date.now() + 5000 }, (err) => { c.close(); resolve(err ? err.code : 0); });
+  });
+  await test(`gRPC hops are ${meshTls.enabled() ? 'mTLS (VENTA_HARNESS_TLS=1)' : 'plaintext'}`, async () => {
+    const plain = await healthCheck(grpc.credentials.createInsecure());
+    if (!meshTls.enabled()) return assert.equal(plain, 0);
+    assert.equal(plain, grpc.status.UNAVAILABLE, 'a plaintext client is refused');
+    assert.equal(await healthCheck(meshTls.grpcCredentials(grpc, 'venta-gateway')), 0);
   });
 
   await test('the live map page is served at /', async () => {

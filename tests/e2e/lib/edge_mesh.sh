@@ -47,14 +47,27 @@ openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$work/jwt.key
 export CLERK_JWT_KEY JWT_PRIVATE_KEY_FILE=$work/jwt.key
 CLERK_JWT_KEY=$(openssl pkey -in "$work/jwt.key" -pubout)
 
+# mTLS when the harness made certificates (VENTA_HARNESS_TLS=1): each process its own.
+tls_env() { # NAME → its VENTA_TLS_* assignments for env(1); nothing without TLS
+    [[ -n ${VENTA_TEST_TLS_DIR:-} ]] || return 0
+    local d=$VENTA_TEST_TLS_DIR
+    echo "VENTA_TLS_CA=$d/ca.pem VENTA_TLS_CERT=$d/$1.pem VENTA_TLS_KEY=$d/$1.key"
+}
+
 # venta-location (short batches) and venta-vendor, on free ports (metrics too).
 export VENTA_LOCATION_ADDR=127.0.0.1:$(free_port) VENTA_VENDOR_ADDR=127.0.0.1:$(free_port)
 export VENTA_LOCATION_METRICS=127.0.0.1:$(free_port) VENTA_VENDOR_METRICS=127.0.0.1:$(free_port)
-VENTA_METRICS_ADDR=$VENTA_LOCATION_METRICS VENTA_LOCATION_BATCH_MS=10 \
+# shellcheck disable=SC2046 # the assignments split on purpose
+env $(tls_env venta-location) VENTA_METRICS_ADDR=$VENTA_LOCATION_METRICS VENTA_LOCATION_BATCH_MS=10 \
     "$BUILD/apps/location/venta-location" 2>"$work/location.log" &
 pids+=($!)
 location_pid=$!
-VENTA_METRICS_ADDR=$VENTA_VENDOR_METRICS "$BUILD/apps/vendor/venta-vendor" 2>"$work/vendor.log" &
+# shellcheck disable=SC2046
+env $(tls_env venta-vendor) VENTA_METRICS_ADDR=$VENTA_VENDOR_METRICS \
+    "$BUILD/apps/vendor/venta-vendor" 2>"$work/vendor.log" &
 pids+=($!)
 wait_port "${VENTA_LOCATION_ADDR#*:}" venta-location
 wait_port "${VENTA_VENDOR_ADDR#*:}" venta-vendor
+# Whatever starts from here on (the WebSocket gateways) is venta-ws-gateway.
+# shellcheck disable=SC2046
+[[ -z ${VENTA_TEST_TLS_DIR:-} ]] || export $(tls_env venta-ws-gateway)

@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { Mesh, freePort, sleep } from '../gateway/mesh.mjs';
+import meshTls from '../lib/mesh_tls.js';
 
 const [buildDir, srcDir] = process.argv.slice(2);
 const work = fs.mkdtempSync(path.join(process.env.TMPDIR || '/tmp', 'venta-map-e2e.'));
@@ -48,7 +49,7 @@ async function main() {
 
   simulator = spawn(cli, ['simulate', '--vendors', '6', '--interval-ms', '250', '--speed', '30',
     '--city', '40.73,-73.99', '--radius', '1500'], {
-    env: { ...process.env, ...mesh.env, VENTA_DEV_SIGNING_KEY: keyFile,
+    env: { ...process.env, ...mesh.env, ...meshTls.tlsEnv('venta-cli'), VENTA_DEV_SIGNING_KEY: keyFile,
       VENTA_WS_ADDR: `127.0.0.1:${wsPort}` },
     stdio: ['ignore', 'ignore', fs.openSync(path.join(mesh.logDir, 'simulator.log'), 'a')],
   });

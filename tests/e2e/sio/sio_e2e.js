@@ -10,6 +10,7 @@ const jose = require('jose');
 const { io } = require('socket.io-client');
 const grpc = require('@grpc/grpc-js');
 const protoLoader = require('@grpc/proto-loader');
+const { grpcCredentials } = require('../lib/mesh_tls.js');
 
 const { WS_A, WS_B, JWT_PRIVATE_KEY_FILE, PROTO_ROOT, VENTA_VENDOR_ADDR } = process.env;
 let passed = 0;
@@ -27,7 +28,7 @@ async function mint(sub) {
 }
 const pkg = protoLoader.loadSync(['venta/vendor/v1/vendor.proto'], { keepCase: true, includeDirs: [PROTO_ROOT] });
 const vendors = new (grpc.loadPackageDefinition(pkg).venta.vendor.v1.VendorService)(
-  VENTA_VENDOR_ADDR, grpc.credentials.createInsecure());
+  VENTA_VENDOR_ADDR, grpcCredentials(grpc, 'venta-gateway')); // as the REST gateway makes them
 function createVendor(owner, name) {
   const md = new grpc.Metadata();
   md.set('x-user-id', owner);

@@ -14,6 +14,7 @@ const WebSocket = require('ws');
 const jose = require('jose');
 const grpc = require('@grpc/grpc-js');
 const protoLoader = require('@grpc/proto-loader');
+const { grpcCredentials } = require('../lib/mesh_tls.js');
 const protobuf = require('protobufjs');
 const { connect: natsConnect } = require('nats');
 const { Worker } = require('node:worker_threads');
@@ -44,7 +45,8 @@ async function mint(sub, { exp = '10m' } = {}) {
 const pkgDef = protoLoader.loadSync(['venta/vendor/v1/vendor.proto'],
   { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true, includeDirs: [PROTO_ROOT] });
 const VendorService = grpc.loadPackageDefinition(pkgDef).venta.vendor.v1.VendorService;
-const vendorClient = new VendorService(VENTA_VENDOR_ADDR, grpc.credentials.createInsecure());
+// Vendors are made as the REST gateway makes them (with TLS on, as venta-gateway).
+const vendorClient = new VendorService(VENTA_VENDOR_ADDR, grpcCredentials(grpc, 'venta-gateway'));
 function createVendor(owner, name) {
   const md = new grpc.Metadata();
   md.set('x-user-id', owner);
