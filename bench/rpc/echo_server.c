@@ -3,6 +3,7 @@
  *
  *   rpc-echo-server [threads]   listens on 127.0.0.1:<free port>, prints "PORT <n>",
  *                               serves until SIGTERM/SIGINT, then shuts down gracefully.
+ *                               With VENTA_TLS_* set: mTLS as venta-bench-echo.
  *
  * SIGTERM/SIGINT are blocked before grpc and the workers start (threads inherit the
  * mask) and taken with sigwait on the main thread: with a handler + pause(), a signal
@@ -24,6 +25,18 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
     vt_log_init("rpc-echo-server", VT_LOG_WARN);
     vt_rpc_server_opts o = {.threads = argc > 1 ? atoi(argv[1]) : 2};
+    /* With VENTA_TLS_* (bench/rpc/tls): mTLS, and an allow-list checked on every call
+     * as the services check theirs. */
+    static const vt_rpc_allow allow[] = {
+        {"/grpc.health.v1.Health/", "*", false},
+        {"/venta.test.v1.Echo/", "venta-bench-load", true},
+        {NULL, NULL, false},
+    };
+    vt_rpc_tls tls;
+    if (vt_rpc_tls_from_env("venta-bench-echo", &tls)) {
+        o.tls = &tls;
+        o.allow = allow;
+    }
     vt_rpc_server *srv = NULL;
     char err[256];
     static rpc_echo_state echo;

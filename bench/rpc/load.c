@@ -9,6 +9,7 @@
  * kept (microseconds) and sorted at the end for exact percentiles. Prints one line:
  *   calls=N seconds=S calls_per_s=R p50_us=A p99_us=B errors=E
  * The same binary drives both servers of bench/rpc/run, so the client cost is equal.
+ * With VENTA_TLS_* set it calls over mTLS as venta-bench-load (bench/rpc/tls).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,7 +112,11 @@ int main(int argc, char **argv)
     static bench b;
     b.channels = channels;
     b.ch = calloc((size_t)channels, sizeof *b.ch);
-    vt_rpc_channel_opts co = {.target = argv[1]};
+    /* With VENTA_TLS_* (bench/rpc/tls): mTLS as venta-bench-load. */
+    vt_rpc_tls tls;
+    bool tls_on = vt_rpc_tls_from_env("venta-bench-load", &tls);
+    vt_rpc_channel_opts co = {
+        .target = argv[1], .tls = tls_on ? &tls : NULL, .server_name = "venta-bench-echo"};
     char err[256];
     for (int i = 0; i < channels; i++)
         if (vt_rpc_channel_new(&co, &b.ch[i], err, sizeof err) != VT_OK) {
