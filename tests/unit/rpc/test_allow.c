@@ -21,10 +21,8 @@ static bool allowed(const vt_rpc_allow *rows, const char *path, const char *peer
 static void test_patterns(void)
 {
     static const vt_rpc_allow rows[] = {
-        {"/pkg.A/", "svc-a", false},
-        {"/pkg.B/Get", "svc-b", true},
-        {"*", "root", false},
-        {"/grpc.health.v1.Health/", "*", false},
+        {"/pkg.A/", "svc-a", false}, {"/pkg.B/Get", "svc-b", true},
+        {"*", "root", false},        {"/grpc.health.v1.Health/", "*", false},
         {NULL, NULL, false},
     };
     char why[512];
