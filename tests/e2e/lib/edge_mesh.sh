@@ -68,6 +68,7 @@ env $(tls_env venta-vendor) VENTA_METRICS_ADDR=$VENTA_VENDOR_METRICS \
 pids+=($!)
 wait_port "${VENTA_LOCATION_ADDR#*:}" venta-location
 wait_port "${VENTA_VENDOR_ADDR#*:}" venta-vendor
-# Whatever starts from here on (the WebSocket gateways) is venta-ws-gateway.
+# Whatever starts from here on is venta-ws-gateway (the WebSocket gateways, also those a
+# node script restarts), unless started with a tls_env of its own, which wins.
 # shellcheck disable=SC2046
 [[ -z ${VENTA_TEST_TLS_DIR:-} ]] || export $(tls_env venta-ws-gateway)

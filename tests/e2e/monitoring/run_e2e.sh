@@ -16,13 +16,19 @@ metrics_user=$(free_port)
 gateway=$(free_port)
 ws=$(free_port)
 export VENTA_USER_ADDR=127.0.0.1:$(free_port)
-VENTA_METRICS_ADDR=127.0.0.1:$metrics_user "$BUILD/apps/user/venta-user" 2>"$work/user.log" &
+# Each with its own certificate when the harness runs the mesh with mTLS (tls_env).
+# shellcheck disable=SC2046
+env $(tls_env venta-user) VENTA_METRICS_ADDR=127.0.0.1:$metrics_user "$BUILD/apps/user/venta-user" \
+    2>"$work/user.log" &
 pids+=($!)
 # A Clerk webhook secret, so that a forged delivery is counted as refused.
-CLERK_WEBHOOK_SIGNING_SECRET=whsec_$(openssl rand -base64 24) VENTA_GATEWAY_ADDR=127.0.0.1:$gateway \
-    "$BUILD/apps/gateway/venta-gateway" 2>"$work/gateway.log" &
+# shellcheck disable=SC2046
+env $(tls_env venta-gateway) CLERK_WEBHOOK_SIGNING_SECRET=whsec_$(openssl rand -base64 24) \
+    VENTA_GATEWAY_ADDR=127.0.0.1:$gateway "$BUILD/apps/gateway/venta-gateway" 2>"$work/gateway.log" &
 pids+=($!)
-VENTA_WS_ADDR=127.0.0.1:$ws "$BUILD/apps/ws-gateway/venta-ws-gateway" 2>"$work/ws.log" &
+# shellcheck disable=SC2046
+env $(tls_env venta-ws-gateway) VENTA_WS_ADDR=127.0.0.1:$ws "$BUILD/apps/ws-gateway/venta-ws-gateway" \
+    2>"$work/ws.log" &
 pids+=($!)
 wait_port "${VENTA_USER_ADDR#*:}" venta-user
 wait_port "$gateway" venta-gateway
