@@ -78,7 +78,7 @@ typedef struct {
     /* The stream of domain events (vt_events_stream, VENTA_EVENTS_REPLICAS): the relay
      * publishes to it, the service's consumers read it. */
     vt_bus_stream_opts events;
-    const vt_rpc_tls *tls;    /* VENTA_TLS_*: for channels to other services; NULL: off */
+    const vt_rpc_tls *tls; /* VENTA_TLS_*: for channels to other services; NULL: off */
 
     vt_metrics *metrics;
     vt_rpc_server *rpc; /* add methods before vt_service_run */
