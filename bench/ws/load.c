@@ -30,6 +30,15 @@
  * Socket.io packets are read by one parser (sio_parse: type, namespace, ack id, data), so
  * both socket.io dialects share the framing, the pings and the readiness rules.
  *
+ * Shapes (--areas): one shared area (the default, --areas 1: every viewer watches the same
+ * 0.1° box and every vendor is in it: the batching best case), or a city of A areas far
+ * apart (1° apart on a grid, each a 0.1° box): viewer i watches area i mod A and vendor v
+ * lives in area v mod A, so each position goes to viewers/A viewers. --area-base and
+ * --first-vendor shift the areas and vendor ids, so that several ws-load processes (each
+ * under the fd limit) drive disjoint parts of one city; --port takes a list, and
+ * connection i goes to port i mod n (several gateway processes), so a vendor's viewers
+ * sit on every gateway and positions cross between them over NATS.
+ *
  * Connections are bound to source addresses 127.0.0.2 … 127.0.0.(1+--src) in turn
  * (IP_BIND_ADDRESS_NO_PORT), so far more than one address's ~28k ephemeral ports fit.
  *
@@ -69,7 +78,8 @@
  *           send(); prints the sender's CPU µs per frame (getrusage). On loopback the
  *           sender's send() also runs the receiver's TCP input, as the servers' do.
  *
- * With --server-pid the server's CPU seconds per step are read from /proc/PID/stat.
+ * With --server-pid PID[,PID...] the servers' CPU seconds per step (summed) are read from
+ * /proc/PID/stat.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -130,12 +140,15 @@ typedef struct conn {
     char *out; /* bytes not yet written */
     size_t nout, capout;
     uint32_t acks;
+    uint16_t port;
 } conn;
 
 static struct {
     int proto;
     const char *host;
-    int port;
+    int ports[16], nports;
+    int areas, area_base, first_vendor;
+    int server_pids[16], nserver_pids;
     const char *path;
     int viewers, vconns, per_conn, src;
     const char *viewer_token, *vendor_token;
@@ -145,13 +158,12 @@ static struct {
     double stop_below; /* stop the steps once delivered/offered falls below this */
     int pending_max;
     bool idle, no_watch, floor;
-    int server_pid;
     int floor_frames, floor_size, floor_batch, reader_cpu; /* floor mode */
     double warm_rate; /* ownership warm-up: first locations per second */
 } opt = {.proto = PROTO_VENTA,
          .host = "127.0.0.1",
-         .port = 8081,
          .viewers = 1000,
+         .areas = 1,
          .vconns = 4,
          .per_conn = 250,
          .src = 8,
@@ -319,13 +331,28 @@ static void send_frame(conn *c, int opcode, const char *payload, size_t len)
 
 #define BOX_S 40.70
 #define BOX_W (-74.00)
-#define BOX_N 40.80
-#define BOX_E (-73.90)
+#define BOX_SIZE 0.10
+#define CITY_COLS 50    /* a city's areas: 1° apart, CITY_COLS to a row */
 #define KEY_MOD 1000000 /* sio-venta: keys carried in the coordinates' low digits */
 
 static void vendor_id(int i, char out[37])
 {
-    snprintf(out, 37, "b0000000-0000-4000-8000-%012x", i);
+    snprintf(out, 37, "b0000000-0000-4000-8000-%012x", opt.first_vendor + i);
+}
+
+/* The south-west corner of area a (0 … areas - 1) of this process: the one shared box,
+ * or a city's area on a 1° grid from 10°N 120°W (all north of the equator, so that the
+ * ownership warm-up's mirrored positions are outside every box). */
+static void area_origin(int a, double *lat, double *lng)
+{
+    if (opt.areas <= 1) {
+        *lat = BOX_S;
+        *lng = BOX_W;
+        return;
+    }
+    int g = opt.area_base + a;
+    *lat = 10.0 + (double)(g / CITY_COLS);
+    *lng = -120.0 + (double)(g % CITY_COLS);
 }
 
 static const char *token_of(const conn *c)
@@ -347,7 +374,9 @@ static void set_ready(conn *c)
 static void send_watch(conn *c)
 {
     char m[256];
-    double s = BOX_S, w = BOX_W, n = BOX_N, e = BOX_E;
+    double s, w;
+    area_origin((int)(c->idx % (uint32_t)opt.areas), &s, &w);
+    double n = s + BOX_SIZE, e = w + BOX_SIZE;
     if (opt.idle) { /* a small box: one cell, few vendors */
         n = s + 0.01;
         e = w + 0.01;
@@ -406,7 +435,7 @@ static void send_location(int vi)
         if (key <= v->last_ts)
             key = v->last_ts + 1;
         v->last_ts = key;
-        double lat = v->lat + (double)(rnd() % 1000) * 1e-6 - (warm_outside ? 5.0 : 0),
+        double lat = (v->lat + (double)(rnd() % 1000) * 1e-6) * (warm_outside ? -1 : 1),
                lng = v->lng + (double)(rnd() % 1000) * 1e-6;
         len = snprintf(m, sizeof m,
                        "%s{\"op\":\"location\",\"vendorId\":\"%s\",\"lat\":%.6f,\"lng\":%.6f,"
@@ -471,7 +500,8 @@ static void on_delivery(const char *m, size_t len, int64_t arrived)
         match_send(UINT64_MAX, -1, arrived);
         return;
     }
-    match_send(hex12(id + 12 + 24), strtoll(ts + 5, NULL, 10), arrived);
+    match_send(hex12(id + 12 + 24) - (uint64_t)opt.first_vendor, strtoll(ts + 5, NULL, 10),
+               arrived);
 }
 
 /* Whole µ° of a coordinate, modulo 1000 (the key digits of send_location). */
@@ -492,7 +522,7 @@ static void on_vendor_sync(const char *m, size_t len, int64_t arrived)
         return;
     }
     int64_t key = micro_digits(strtod(lng + 7, NULL)) * 1000 + micro_digits(strtod(lat + 6, NULL));
-    match_send(hex12(id + 6 + 24), key, arrived);
+    match_send(hex12(id + 6 + 24) - (uint64_t)opt.first_vendor, key, arrived);
 }
 
 static void on_error_msg(const char *m, size_t len)
@@ -800,7 +830,8 @@ static void start_connect(conn *c, int src_i)
     src.sin_addr.s_addr = htonl(0x7f000002u + (uint32_t)(src_i % opt.src));
     if (bind(fd, (struct sockaddr *)&src, sizeof src) < 0)
         die("bind");
-    struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons((uint16_t)opt.port)};
+    c->port = (uint16_t)opt.ports[src_i % opt.nports];
+    struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons(c->port)};
     inet_pton(AF_INET, opt.host, &dst.sin_addr);
     c->fd = fd;
     c->state = ST_CONNECTING;
@@ -838,7 +869,7 @@ static void on_connected(conn *c)
                        "Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                        "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: venta.v1.json\r\n"
                        "%s%s%s\r\n",
-                       opt.path ? opt.path : "/ws", opt.host, opt.port,
+                       opt.path ? opt.path : "/ws", opt.host, c->port,
                        tok ? "Authorization: Bearer " : "", tok ? tok : "", tok ? "\r\n" : "");
     else
         len = snprintf(req, sizeof req,
@@ -846,7 +877,7 @@ static void on_connected(conn *c)
                        "Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                        "Sec-WebSocket-Version: 13\r\n\r\n",
                        opt.path ? opt.path : "/socket.io/?EIO=4&transport=websocket", opt.host,
-                       opt.port);
+                       c->port);
     c->state = ST_HANDSHAKE;
     out_append(c, req, (size_t)len);
     conn_flush(c);
@@ -932,6 +963,15 @@ static double cpu_of(int pid)
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
+/* CPU seconds of every server process (--server-pid). */
+static double servers_cpu(void)
+{
+    double s = 0;
+    for (int i = 0; i < opt.nserver_pids; i++)
+        s += cpu_of(opt.server_pids[i]);
+    return s;
+}
+
 static double self_cpu(void)
 {
     struct rusage ru;
@@ -972,7 +1012,7 @@ static void run_step(double rate)
         int64_t t = now_ns();
         if (!measuring && t >= measure_from_ns) {
             measuring = true;
-            srv0 = cpu_of(opt.server_pid);
+            srv0 = servers_cpu();
             self0 = self_cpu();
             sent_measured0 = sent;
         }
@@ -988,10 +1028,11 @@ static void run_step(double rate)
         }
         poll_once(1);
     }
-    double srv = cpu_of(opt.server_pid) - srv0, self = self_cpu() - self0;
+    double srv = servers_cpu() - srv0, self = self_cpu() - self0;
     double secs = opt.step_s - opt.warm_s;
     uint64_t sent_in = sent - sent_measured0;
-    uint64_t live = ready_viewers; /* viewers still open */
+    uint64_t live = ready_viewers;              /* viewers still open */
+    double per_area = (double)live / opt.areas; /* each position goes to its area's viewers */
     double p50 = pct(0.50), p99 = pct(0.99), p999 = pct(0.999);
     double mx = (double)hist_max_ns / 1e6;
     uint64_t got = measured_deliveries;
@@ -1005,14 +1046,15 @@ static void run_step(double rate)
             quiet_from = now_ns();
         }
     }
-    printf("step rate=%.0f viewers=%" PRIu64 " sent_per_s=%.0f offered_dps=%.0f delivered_dps=%.0f "
+    printf("step rate=%.0f viewers=%" PRIu64
+           " areas=%d sent_per_s=%.0f offered_dps=%.0f delivered_dps=%.0f "
            "p50_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f unmatched=%" PRIu64 " errors=%" PRIu64
            " closed=%" PRIu64 " server_cpu=%.2f gen_cpu=%.2f drain_s=%.2f\n",
-           rate, live, (double)sent_in / secs, (double)sent_in / secs * (double)live,
+           rate, live, opt.areas, (double)sent_in / secs, (double)sent_in / secs * per_area,
            (double)got / secs, p50, p99, p999, mx, unmatched - unmatched0, errors_seen - err0,
            closed_conns - closed0, srv / secs, self / secs, (double)(now_ns() - dstart) / 1e9);
     fflush(stdout);
-    last_ratio = sent_in && live ? (double)got / ((double)sent_in * (double)live) : 0;
+    last_ratio = sent_in && live ? (double)got / ((double)sent_in * per_area) : 0;
 }
 
 /* ------------------------------------------------------------------ floor */
@@ -1128,12 +1170,27 @@ static const char *read_token(const char *arg)
     return b;
 }
 
+/* Comma-separated integers into out (at most max); returns how many. */
+static int int_list(const char *v, int *out, int max)
+{
+    int n = 0;
+    for (const char *p = v; *p && n < max;) {
+        out[n++] = atoi(p);
+        const char *comma = strchr(p, ',');
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    return n;
+}
+
 static void usage(void)
 {
     fprintf(stderr,
-            "usage: ws-load fanout|idle|floor [--proto venta|sio|sio-venta] [--host H] [--port P] "
-            "[--path P]\n"
+            "usage: ws-load fanout|idle|floor [--proto venta|sio|sio-venta] [--host H] "
+            "[--port P[,P2...]] [--path P]\n"
             "  [--viewers V] [--vendor-conns P] [--vendors-per-conn K] [--src S]\n"
+            "  [--areas A] [--area-base B] [--first-vendor N]\n"
             "  [--viewer-token T|@file] [--vendor-token T|@file] [--rates r1,r2,...]\n"
             "  [--step SECONDS] [--warm SECONDS] [--hold SECONDS] [--no-watch]\n"
             "  [--server-pid PID] [--pending N] [--stop-below FRACTION]\n"
@@ -1160,7 +1217,13 @@ int main(int argc, char **argv)
         else if (ARG("--host"))
             opt.host = v;
         else if (ARG("--port"))
-            opt.port = atoi(v);
+            opt.nports = int_list(v, opt.ports, 16);
+        else if (ARG("--areas"))
+            opt.areas = atoi(v);
+        else if (ARG("--area-base"))
+            opt.area_base = atoi(v);
+        else if (ARG("--first-vendor"))
+            opt.first_vendor = atoi(v);
         else if (ARG("--path"))
             opt.path = v;
         else if (ARG("--viewers"))
@@ -1188,7 +1251,7 @@ int main(int argc, char **argv)
         else if (ARG("--hold"))
             opt.hold_s = atof(v);
         else if (ARG("--server-pid"))
-            opt.server_pid = atoi(v);
+            opt.nserver_pids = int_list(v, opt.server_pids, 16);
         else if (ARG("--stop-below"))
             opt.stop_below = atof(v);
         else if (ARG("--pending"))
@@ -1211,8 +1274,11 @@ int main(int argc, char **argv)
         opt.vconns = 0;
     if (opt.proto < 0 || opt.src < 1 || opt.src > 250 || opt.viewers < 0 || opt.vconns < 0 ||
         opt.per_conn < 1 || opt.floor_frames < 1 || opt.floor_size < 1 || opt.floor_size > 65535 ||
-        opt.floor_batch < 1 || opt.floor_batch > 1024)
+        opt.floor_batch < 1 || opt.floor_batch > 1024 || opt.areas < 1 || opt.area_base < 0 ||
+        opt.first_vendor < 0)
         usage();
+    if (opt.nports == 0)
+        opt.ports[opt.nports++] = 8081;
     signal(SIGPIPE, SIG_IGN);
     signal(SIGTERM, on_sig);
     signal(SIGINT, on_sig);
@@ -1237,14 +1303,16 @@ int main(int argc, char **argv)
         die("setup");
     if (opt.floor)
         return run_floor();
-    for (int i = 0; i < nvendors; i++) {    /* homes spread over the box's middle */
+    for (int i = 0; i < nvendors; i++) { /* homes spread over their box's middle */
+        double s, w;
+        area_origin(i % opt.areas, &s, &w);
         if (opt.proto == PROTO_SIO_VENTA) { /* a 0.001° grid: the keys go below it */
-            vendors[i].lat = BOX_S + 0.02 + 0.001 * (double)(rnd() % 60);
-            vendors[i].lng = BOX_W + 0.02 + 0.001 * (double)(rnd() % 60);
+            vendors[i].lat = s + 0.02 + 0.001 * (double)(rnd() % 60);
+            vendors[i].lng = w + 0.02 + 0.001 * (double)(rnd() % 60);
             continue;
         }
-        vendors[i].lat = BOX_S + 0.02 + 0.06 * (double)(rnd() % 10000) / 10000.0;
-        vendors[i].lng = BOX_W + 0.02 + 0.06 * (double)(rnd() % 10000) / 10000.0;
+        vendors[i].lat = s + 0.02 + 0.06 * (double)(rnd() % 10000) / 10000.0;
+        vendors[i].lng = w + 0.02 + 0.06 * (double)(rnd() % 10000) / 10000.0;
     }
     int64_t t0 = now_ns();
 
@@ -1299,7 +1367,7 @@ int main(int argc, char **argv)
     printf("setup vendor_conns=%" PRIu64 " vendors=%d viewers=%" PRIu64 " failed=%" PRIu64
            " viewers_open_s=%.1f server_cpu_s=%.2f\n",
            ready_vendor_conns, nvendors, ready_viewers, failed_conns, (double)(now_ns() - t1) / 1e9,
-           cpu_of(opt.server_pid));
+           servers_cpu());
     fflush(stdout);
     if (ready_vendor_conns == 0 || ready_viewers == 0)
         return 1;

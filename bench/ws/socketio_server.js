@@ -2,11 +2,14 @@
 // process each. Websocket transport only (no long-polling, no upgrade dance), no
 // compression, so the C load generator (ws-load) speaks the Engine.IO framing directly.
 //
-// Without a mode: the "rooms" fan-out beside venta-ws-gateway's /ws shared-area case
-// (ws-load --proto sio). Viewers emit `watch` (with an ack) and join the room "area";
-// vendors emit `location` with the same JSON object the gateway takes, and every socket
-// in the room receives it as `location` (socket.io encodes a broadcast once and writes
-// it to each socket). It does less than the gateway per message: no JWT check at
+// Without a mode: the "rooms" fan-out beside venta-ws-gateway's /ws (ws-load --proto
+// sio), one room per 1° × 1° square of the map. Viewers emit `watch {ne, sw}` (with an
+// ack) and join the room of every square their box touches; vendors emit `location`
+// with the same JSON object the gateway takes, and it goes to the room of the square
+// the position is in (socket.io encodes a broadcast once and writes it to each socket).
+// Both of ws-load's shapes fit a square: the one shared area, and a city's areas (0.1°
+// boxes 1° apart), so every viewer gets exactly its area's vendors, as from the gateway,
+// with no per-viewer box check. It does less than the gateway per message: no JWT check at
 // connect, no validation, no box filter per viewer, no per-viewer queue/coalescing, no
 // NATS hop, no vendor ack, no ownership check. Generous to the baseline.
 //
@@ -58,12 +61,18 @@ const io = new Server(server, {
 function roomsFanout() {
   io.on('connection', (socket) => {
     socket.on('watch', (box, ack) => {
-      socket.data.box = box;
-      socket.join('area');
+      const ok = box && box.ne && box.sw && [box.ne.lat, box.ne.lng, box.sw.lat, box.sw.lng].every(Number.isFinite);
+      if (ok && box.ne.lat - box.sw.lat <= 10 && box.ne.lng - box.sw.lng <= 10) {
+        for (let lat = Math.floor(box.sw.lat); lat <= Math.floor(box.ne.lat); lat++) {
+          for (let lng = Math.floor(box.sw.lng); lng <= Math.floor(box.ne.lng); lng++) socket.join(`${lat},${lng}`);
+        }
+      }
       if (typeof ack === 'function') ack();
     });
     socket.on('location', (m) => {
-      io.to('area').emit('location', m);
+      if (m && Number.isFinite(m.lat) && Number.isFinite(m.lng)) {
+        io.to(`${Math.floor(m.lat)},${Math.floor(m.lng)}`).emit('location', m);
+      }
     });
   });
 }
