@@ -12,6 +12,13 @@
  * allocation and hands it to the loop through the handoff queue, which runs
  * fanout_handle in batches. Everything after that is loop-only:
  *
+ *  - Local delivery: a position a vendor streams to this process is delivered to its
+ *    viewers here as soon as it is published (fanout_local_position), without the NATS
+ *    round trip, which was most of the vendor→viewer latency at light load
+ *    (docs/benchmarks.md, ninth and eleventh sessions). NATS still brings it back (other
+ *    processes need it on the same subjects, and the subscription cannot tell our
+ *    messages from theirs); that copy has the ts already seen and is dropped like any
+ *    duplicate, counted as an echo.
  *  - Stale updates: each vendor keeps the newest ts seen; an older (or duplicate)
  *    position is dropped. Duplicates are normal: overlapping subscriptions (cells of
  *    two precisions, a cell and a vendor watch) each deliver the same message.
@@ -502,26 +509,34 @@ static void consider(delivery *d, conn *c)
     }
 }
 
+/* A position not delivered: the copy of one delivered locally, or stale. */
+static void dropped(ws_gateway *g, const ventry *v, const vt_events_position *l)
+{
+    vt_counter_inc(l->ts == v->local_ts ? g->m.dropped_echo : g->m.dropped_stale);
+}
+
 /* l was decoded from a loc subject: l->cell is the subject's cell (the old one, for a
- * left-cell copy). */
-static void handle_location(ws_gateway *g, const vt_events_position *l, int64_t t_in_ns)
+ * left-cell copy); or it was published here (local: fanout_local_position). */
+static void handle_location(ws_gateway *g, const vt_events_position *l, int64_t t_in_ns, bool local)
 {
     ventry *v = fanout_vendor_get(g, l->vendor_id, true);
     if (!v)
         return;
     if (l->left_cell) {
         if (l->ts <= v->last_left_ts || l->ts < v->last_ts) {
-            vt_counter_inc(g->m.dropped_stale);
+            dropped(g, v, l);
             return;
         }
         v->last_left_ts = l->ts;
     } else {
         if (v->has_pos && l->ts <= v->last_ts) {
-            vt_counter_inc(g->m.dropped_stale);
+            dropped(g, v, l);
             return;
         }
         v->last_ts = l->ts;
     }
+    if (local)
+        v->local_ts = l->ts;
     v->pos = *l;
     v->has_pos = true;
     v->touched_ms = vt_now_ms();
@@ -631,7 +646,7 @@ void fanout_handle(ws_gateway *g, const char *subject, const void *payload, size
         /* Left-cell copies are handled too: they tell the old cell's viewers it left. */
         vt_events_position l;
         if (vt_events_decode_location(subject, payload, len, &l) != VT_EVENTS_LOC_INVALID)
-            handle_location(g, &l, t_in_ns);
+            handle_location(g, &l, t_in_ns, false);
     } else if (strcmp(subject, VT_EVENTS_VENDOR_DELETED) == 0) {
         char vid[VT_UUID_LEN + 1];
         if (vt_events_decode_deleted(payload, len, vid) == VT_OK)
@@ -640,6 +655,41 @@ void fanout_handle(ws_gateway *g, const char *subject, const void *payload, size
         vt_events_status st;
         if (vt_events_decode_status(subject, payload, len, &st) == VT_OK)
             handle_status(g, &st, t_in_ns);
+    }
+}
+
+/* Would NATS bring this process l (on l->cell)? Only through a subscription: a cell that
+ * is a prefix of it, or the vendor's own. */
+static bool subscribed(ws_gateway *g, const vt_events_position *l)
+{
+    const ventry *v = fanout_vendor_get(g, l->vendor_id, false);
+    if (v && v->sub)
+        return true;
+    char prefix[VT_EVENTS_CELL_PRECISION + 1];
+    for (int p = 1; p <= VT_EVENTS_CELL_PRECISION && l->cell[p - 1]; p++) {
+        memcpy(prefix, l->cell, (size_t)p);
+        prefix[p] = '\0';
+        if (table_get(&g->cells, prefix, vt_hash_str(prefix)))
+            return true;
+    }
+    return false;
+}
+
+void fanout_local_position(ws_gateway *g, const vt_events_position *pos, const char *new_cell,
+                           const char *previous_cell, int64_t t_in_ns)
+{
+    /* Each copy is handled here only where NATS would bring it: the state it leaves
+     * (the vendor's newest ts) is then the same as before, only sooner. */
+    vt_events_position l = *pos; /* as the subscribers decode it */
+    l.left_cell = false;
+    snprintf(l.cell, sizeof l.cell, "%s", new_cell);
+    if (subscribed(g, &l))
+        handle_location(g, &l, t_in_ns, true);
+    if (previous_cell && *previous_cell && strcmp(previous_cell, new_cell) != 0) {
+        l.left_cell = true;
+        snprintf(l.cell, sizeof l.cell, "%s", previous_cell);
+        if (subscribed(g, &l))
+            handle_location(g, &l, t_in_ns, true);
     }
 }
 

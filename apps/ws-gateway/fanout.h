@@ -54,6 +54,7 @@ struct ventry {
     char id[VT_UUID_LEN + 1];
     int64_t last_ts;      /* newest position accepted (drops older ones) */
     int64_t last_left_ts; /* newest left-cell copy handled */
+    int64_t local_ts;     /* newest position published here and delivered before NATS */
     int64_t status_ts;
     int64_t touched_ms;     /* for garbage collection */
     uint64_t mark;          /* per-operation stamp (snapshot merge) */
@@ -124,6 +125,14 @@ void fanout_on_nats(const char *subject, const void *data, size_t len, void *use
  * process at t_in_ns. */
 void fanout_handle(ws_gateway *g, const char *subject, const void *data, size_t len,
                    int64_t t_in_ns);
+/* A position this process has just published on NATS (streams.c), on new_cell, with its
+ * left-cell copy on previous_cell when that differs (NULL or "": none), as
+ * vt_events_publish_location sends them: each copy this process subscribes to is handled
+ * now, as if NATS had brought it back, so that its viewers do not wait for the round
+ * trip. The copies NATS does bring back are then duplicates (same ts) and are dropped as
+ * echoes; other processes get it from NATS as before. */
+void fanout_local_position(ws_gateway *g, const vt_events_position *pos, const char *new_cell,
+                           const char *previous_cell, int64_t t_in_ns);
 /* Replace c's viewport (cells, inside set). 0, or a status with err for the client. */
 int fanout_watch_bounds(conn *c, const vt_geo_box *box, char *err, size_t errlen);
 int fanout_watch_vendor(conn *c, const char *vendor_id, char *err, size_t errlen);

@@ -41,6 +41,7 @@
 #include "streams.h"
 
 #include "conn_rpc.h"
+#include "fanout.h"
 #include "presence.h"
 #include "venta/vendor/v1/vendor.pb-c.h"
 #include "vt_events.h"
@@ -103,6 +104,8 @@ static void publish_now(ws_gateway *g, vstream *s, int64_t now)
     char new_cell[8] = "";
     int rc = vt_events_publish_location(g->bus, &s->pos, s->cell, new_cell);
     if (rc == VT_OK) {
+        /* This process's viewers get it now; other processes through NATS. */
+        fanout_local_position(g, &s->pos, new_cell, s->cell, vt_monotonic_ns());
         memcpy(s->cell, new_cell, sizeof s->cell);
         vt_counter_inc(g->m.published);
     } else {

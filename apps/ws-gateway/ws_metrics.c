@@ -67,6 +67,7 @@ int ws_metrics_init(ws_gateway *g)
     const char *drop_help = "Messages dropped, by reason";
     m->dropped_stale =
         vt_metrics_counter(r, "venta_ws_dropped_total", drop_help, "reason=\"stale\"");
+    m->dropped_echo = vt_metrics_counter(r, "venta_ws_dropped_total", drop_help, "reason=\"echo\"");
     m->dropped_closed =
         vt_metrics_counter(r, "venta_ws_dropped_total", drop_help, "reason=\"closing\"");
     m->dropped_nats =

@@ -12,7 +12,8 @@
 typedef struct {
     vt_gauge *connections[ROLE_COUNT][PROTO_COUNT]; /* role × protocol */
     vt_counter *msgs_in, *msgs_out, *frames_out, *bytes_out;
-    vt_counter *coalesced, *dropped_stale, *dropped_closed, *dropped_nats, *dropped_rate;
+    vt_counter *coalesced, *dropped_stale, *dropped_echo, *dropped_closed, *dropped_nats,
+        *dropped_rate;
     vt_counter *slow_closes, *nats_in, *published, *publish_coalesced, *auth_failures;
     vt_counter *closes_policy, *closes_too_big, *errors_sent, *snapshots, *presence_expired;
     vt_gauge *cells, *vendor_subs;

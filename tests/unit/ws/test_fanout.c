@@ -191,6 +191,59 @@ static void test_stale_updates_dropped(void)
     teardown();
 }
 
+/* A position published here reaches this process's viewers at once
+ * (fanout_local_position); the copies NATS brings back are dropped, and positions from
+ * other processes still arrive through NATS. */
+static void test_local_delivery_and_echo(void)
+{
+    setup();
+    vt_geo_box box = {.ne = {10, 10}, .sw = {0, 0}};
+    watch(0, box);
+    watch(1, (vt_geo_box){.ne = {-1, 10}, .sw = {-10, 0}});
+    char in[8], out[8];
+    cell_of(5, 5, in);
+    cell_of(-5, 5, out);
+    vt_events_position p = {.lat = 5, .lng = 5, .ts = 200};
+    snprintf(p.vendor_id, sizeof p.vendor_id, "%s", vid(2));
+    fanout_local_position(&g, &p, in, "", 0);
+    VT_CHECK_STR(take_log(0), "enter 2;");
+    send_location(2, 5, 5, 200, in, false); /* NATS brings it back */
+    VT_CHECK_STR(take_log(0), "");
+    /* It moves to the other box: the new cell's viewer sees it enter, the old one's
+     * leave, both at once; then both copies come back from NATS, in either order. */
+    p = (vt_events_position){.lat = -5, .lng = 5, .ts = 210};
+    snprintf(p.vendor_id, sizeof p.vendor_id, "%s", vid(2));
+    fanout_local_position(&g, &p, out, in, 0);
+    VT_CHECK_STR(take_log(0), "leave 2;");
+    VT_CHECK_STR(take_log(1), "enter 2;");
+    send_location(2, -5, 5, 210, in, true);
+    send_location(2, -5, 5, 210, out, false);
+    VT_CHECK_STR(take_log(0), "");
+    VT_CHECK_STR(take_log(1), "");
+    ventry *v = fanout_vendor_get(&g, vid(2), false);
+    VT_CHECK(v && v->local_ts == 210 && v->last_ts == 210 && v->last_left_ts == 210);
+    /* The same vendor streamed through another process: only NATS brings it. */
+    send_location(2, -5.5, 5, 220, out, false);
+    VT_CHECK_STR(take_log(1), "location 2;");
+    /* A local position with an old ts (a second connection of the vendor lagging) is
+     * stale, as from NATS. */
+    p.ts = 215;
+    fanout_local_position(&g, &p, out, out, 0);
+    VT_CHECK_STR(take_log(1), "");
+    /* Where no subscription of this process would bring it, a local position leaves no
+     * trace: a later position with an older ts (another device of the vendor) that NATS
+     * does bring is taken, as it was before local delivery. */
+    char far[8];
+    cell_of(-50, -50, far);
+    p = (vt_events_position){.lat = -50, .lng = -50, .ts = 900};
+    snprintf(p.vendor_id, sizeof p.vendor_id, "%s", vid(3));
+    fanout_local_position(&g, &p, far, "", 0);
+    VT_CHECK(fanout_vendor_get(&g, vid(3), false) == NULL);
+    send_location(3, 5, 5, 800, in, false);
+    VT_CHECK_STR(take_log(0), "enter 3;");
+    teardown();
+}
+
 /* A status for a vendor with no position yet reaches box viewers with its first enter;
  * a deletion takes it out of every box and is reported (lower case) to the hook. */
 static void test_status_and_deletion(void)
@@ -480,6 +533,7 @@ static void test_random_against_brute_force(void)
 int main(void)
 {
     VT_RUN(test_stale_updates_dropped);
+    VT_RUN(test_local_delivery_and_echo);
     VT_RUN(test_status_and_deletion);
     VT_RUN(test_random_against_brute_force);
     return VT_TEST_RESULT();
