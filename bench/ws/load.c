@@ -78,6 +78,10 @@
  *           send(); prints the sender's CPU µs per frame (getrusage). On loopback the
  *           sender's send() also runs the receiver's TCP input, as the servers' do.
  *
+ * --sync DIR,N,I: this is process I of N ws-load processes driving one city (each under
+ * the fd limit): before each step, each one writes DIR/<step>.<I>.<stop> and waits until
+ * all N have, so the steps run together; all stop when any of them would (--stop-below).
+ *
  * With --server-pid PID[,PID...] the servers' CPU seconds per step (summed) are read from
  * /proc/PID/stat.
  */
@@ -85,6 +89,7 @@
 #define _GNU_SOURCE
 #endif
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -148,6 +153,8 @@ static struct {
     const char *host;
     int ports[16], nports;
     int areas, area_base, first_vendor;
+    const char *sync_dir; /* --sync DIR,N,I: process I of N steps in lock-step with the others */
+    int sync_n, sync_i;
     int server_pids[16], nserver_pids;
     const char *path;
     int viewers, vconns, per_conn, src;
@@ -995,6 +1002,39 @@ static double pct(double p)
     return (double)hist_max_ns / 1e6;
 }
 
+/* --sync: say this process is at step (and whether it would stop), wait for the others
+ * (serving its connections meanwhile; 120 s at most); true when any would stop. */
+static bool sync_all(int step, bool stop)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%d.%d.%d", opt.sync_dir, step, opt.sync_i, stop ? 1 : 0);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        die(path);
+    fclose(f);
+    char prefix[32];
+    int plen = snprintf(prefix, sizeof prefix, "%d.", step);
+    int64_t t0 = now_ns();
+    for (;;) {
+        int seen = 0;
+        bool any_stop = false;
+        DIR *d = opendir(opt.sync_dir);
+        if (!d)
+            die(opt.sync_dir);
+        for (struct dirent *e; (e = readdir(d));) {
+            if (strncmp(e->d_name, prefix, (size_t)plen) != 0)
+                continue;
+            seen++;
+            size_t n = strlen(e->d_name);
+            any_stop |= n > 2 && strcmp(e->d_name + n - 2, ".1") == 0;
+        }
+        closedir(d);
+        if (seen >= opt.sync_n || stop_flag || now_ns() - t0 > 120000000000LL)
+            return any_stop;
+        poll_once(10);
+    }
+}
+
 static void run_step(double rate)
 {
     memset(hist, 0, sizeof(uint32_t) * HIST_N);
@@ -1190,7 +1230,7 @@ static void usage(void)
             "usage: ws-load fanout|idle|floor [--proto venta|sio|sio-venta] [--host H] "
             "[--port P[,P2...]] [--path P]\n"
             "  [--viewers V] [--vendor-conns P] [--vendors-per-conn K] [--src S]\n"
-            "  [--areas A] [--area-base B] [--first-vendor N]\n"
+            "  [--areas A] [--area-base B] [--first-vendor N] [--sync DIR,N,I]\n"
             "  [--viewer-token T|@file] [--vendor-token T|@file] [--rates r1,r2,...]\n"
             "  [--step SECONDS] [--warm SECONDS] [--hold SECONDS] [--no-watch]\n"
             "  [--server-pid PID] [--pending N] [--stop-below FRACTION]\n"
@@ -1224,7 +1264,17 @@ int main(int argc, char **argv)
             opt.area_base = atoi(v);
         else if (ARG("--first-vendor"))
             opt.first_vendor = atoi(v);
-        else if (ARG("--path"))
+        else if (ARG("--sync")) {
+            static char dir[4096];
+            int parts[2] = {0, 0};
+            const char *comma = strchr(v, ',');
+            if (!comma || comma - v >= (long)sizeof dir || int_list(comma + 1, parts, 2) != 2)
+                usage();
+            memcpy(dir, v, (size_t)(comma - v));
+            opt.sync_dir = dir;
+            opt.sync_n = parts[0];
+            opt.sync_i = parts[1];
+        } else if (ARG("--path"))
             opt.path = v;
         else if (ARG("--viewers"))
             opt.viewers = atoi(v);
@@ -1374,10 +1424,12 @@ int main(int argc, char **argv)
     /* let snapshots and enter messages settle */
     for (int i = 0; i < 50 && !stop_flag; i++)
         poll_once(10);
+    bool stop = false;
     for (int s = 0; s < opt.nrates && !stop_flag; s++) {
-        run_step(opt.rates[s]);
-        if (last_ratio < opt.stop_below)
+        if (opt.sync_dir ? sync_all(s, stop) : stop) /* the others wait at step s too */
             break;
+        run_step(opt.rates[s]);
+        stop = last_ratio < opt.stop_below;
     }
     printf("closes normal=%" PRIu64 " policy=%" PRIu64 " too_big=%" PRIu64 " too_slow=%" PRIu64
            " other=%" PRIu64 " frames_in=%" PRIu64 " other_msgs=%" PRIu64 "\n",
