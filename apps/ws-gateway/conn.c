@@ -15,12 +15,15 @@
  * waiting, or whose last frame the kernel did not take whole (lws holds the rest), waits
  * for POLLOUT and its writeable callback. Everything stays on the loop thread.
  *
- * Under load the flushes are paced: one that took at least flush_pace_min_us is
- * followed by flush_pace_pct % of its length before the next (a timer brings it if
- * nothing else wakes the loop). Without that, a saturated loop wrote a small frame to
- * every viewer on every turn, sends took the whole core, and the backlog (hence latency)
- * grew until frames were big enough; with it, fan-out to 1,000 viewers went from ~0.94M
- * to over 2.5M deliveries/s (docs/benchmarks.md).
+ * Under load the flushes are paced: one that took at least flush_pace_min_us of CPU is
+ * followed by flush_pace_pct % of that before the next (a timer brings it if nothing
+ * else wakes the loop). Without that, a saturated loop wrote a small frame to every
+ * viewer on every turn, sends took the whole core, and the backlog (hence latency) grew
+ * until frames were big enough; with it, fan-out to 1,000 viewers went from ~0.94M to
+ * over 2.5M deliveries/s (docs/benchmarks.md). The flush is measured in the loop
+ * thread's CPU time, not on the wall clock: a flush that was preempted (a busy machine,
+ * a CPU limit) did not take the core, and waiting for its wall-clock length made a
+ * starved gateway idle while its viewers waited.
  */
 #include "conn.h"
 
@@ -329,7 +332,7 @@ int conn_write(conn *c)
 /* Write one frame to every connection on the flush list. */
 static void flush_now(ws_gateway *g)
 {
-    int64_t start = vt_monotonic_ns();
+    int64_t start_cpu = vt_thread_cpu_ns();
     uv_timer_stop(&g->flush_timer);
     conn *list = g->flush;
     g->flush = NULL;
@@ -351,9 +354,9 @@ static void flush_now(ws_gateway *g)
     }
     g->flushing = false;
     /* Pacing: a flush long enough to matter is followed by at least pace_pct % of its
-     * length for everything else. Messages that arrive meanwhile wait and go out
+     * CPU time for everything else. Messages that arrive meanwhile wait and go out
      * together, in bigger frames, instead of sends taking the whole core. */
-    int64_t end = vt_monotonic_ns(), took = end - start;
+    int64_t end = vt_monotonic_ns(), took = vt_thread_cpu_ns() - start_cpu;
     g->flush_not_before_ns = took >= (int64_t)g->cfg.flush_pace_min_us * 1000
                                  ? end + took * g->cfg.flush_pace_pct / 100
                                  : 0;

@@ -137,6 +137,9 @@ int64_t vt_now_ms(void); /* wall clock, Unix epoch milliseconds */
 #define VT_RFC3339_MS_LEN 24
 void vt_rfc3339_ms(int64_t epoch_ms, char *out);
 int64_t vt_monotonic_ns(void); /* monotonic clock for durations */
+/* CPU time of the calling thread: how much of a core a piece of work took, which a busy
+ * machine or a CPU limit does not inflate as it does the wall-clock duration. */
+int64_t vt_thread_cpu_ns(void);
 
 /* Timed waits (waits.c): a condition variable whose pthread_cond_timedwait deadlines
  * are on CLOCK_MONOTONIC, and such a deadline from_now_ns from now (negative = now). */
