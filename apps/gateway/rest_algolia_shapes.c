@@ -509,8 +509,9 @@ void rest_algolia_result_json(const rest_algolia_query *q,
     }
     vt_buf_printf(out,
                   "],\"nbHits\":%ld,\"page\":%d,\"nbPages\":%ld,\"hitsPerPage\":%d,"
-                  "\"exhaustiveNbHits\":true,\"processingTimeMS\":%lld,",
-                  total, q->page, pages, hpp, (long long)processing_ms);
+                  "\"exhaustiveNbHits\":%s,\"processingTimeMS\":%lld,",
+                  total, q->page, pages, hpp, resp && resp->total_estimated ? "false" : "true",
+                  (long long)processing_ms);
     put_key_string(out, "query", q->query);
     vt_buf_putc(out, ',');
     put_key_string(out, "params", q->params);

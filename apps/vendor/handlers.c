@@ -500,6 +500,7 @@ static void search_hits(vt_rpc_ctx *ctx, const SearchRequest *req, const search_
     }
     out->n_matches = (size_t)n;
     out->total = (int32_t)(sr->total > INT32_MAX ? INT32_MAX : sr->total);
+    out->total_estimated = sr->estimated;
 }
 
 static int search_vendors(vt_rpc_ctx *ctx, vendor_service *svc, const SearchRequest *req,
@@ -510,7 +511,8 @@ static int search_vendors(vt_rpc_ctx *ctx, vendor_service *svc, const SearchRequ
         return invalid(ctx, err);
     search_request r = {.q = req->q,
                         .open_now = req->open_now,
-                        .online_window_s = req->online_now ? svc->online_window_s : 0};
+                        .online_window_s = req->online_now ? svc->online_window_s : 0,
+                        .plan = svc->search};
     if (search_area(ctx, req, &r) != VT_OK)
         return VT_INVALID_ARGUMENT;
     if (check_page_size(ctx, "limit", req->limit, &r.limit) != VT_OK)

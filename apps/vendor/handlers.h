@@ -7,6 +7,7 @@
 #include "profile_cache.h"
 #include "profile_sync.h"
 #include "publish.h"
+#include "search_engine.h"
 #include "vt_core.h"
 #include "vt_service.h"
 
@@ -19,6 +20,8 @@ typedef struct {
     profile_sync *sync;
     /* SearchVendors' onlineNow: a live position at most this old (seconds). */
     double online_window_s;
+    /* How SearchVendors runs its searches. */
+    search_plan search;
 } vendor_service;
 
 /* Registers every VendorService method on svc (counted and timed by libs/service), with

@@ -13,7 +13,11 @@
  * GetVendor keeps in memory and VENTA_VENDOR_CACHE_TTL_MS (1000, at most 60000) how long
  * it may serve one (profile_cache.h); VENTA_VENDOR_ONLINE_WINDOW_S (40) how recent a
  * vendor's last live position must be for SearchVendors' onlineNow (the presence TTL
- * of 30 s, plus the location cache's interval, plus slack).
+ * of 30 s, plus the location cache's interval, plus slack);
+ * VENTA_VENDOR_SEARCH_PLAN (paths) `paths` or `aggregate`, how SearchVendors ranks
+ * (search_engine.h); VENTA_VENDOR_SEARCH_WALK_MIN (2000, 0 never) the postings above
+ * which a one-word search walks its best tier in recency order and
+ * VENTA_VENDOR_SEARCH_WALK_BUDGET (4000) the vendors such a walk looks at, at most.
  *
  * Stop order on SIGTERM: the gRPC server drains (vt_service_run), then the consumers
  * stop — the location cache writes what it holds, deleted users still queued are
@@ -52,6 +56,12 @@ int main(void)
      * look (profile_cache.h). */
     int cache_ttl_ms = (int)vt_config_int("VENTA_VENDOR_CACHE_TTL_MS", 1000, 1, 60000);
     double online_window_s = (double)vt_config_int("VENTA_VENDOR_ONLINE_WINDOW_S", 40, 1, 3600);
+    static const char *const search_plans[] = {"paths", "aggregate", NULL};
+    search_plan search = SEARCH_PLAN_DEFAULT;
+    search.aggregate = vt_config_choice("VENTA_VENDOR_SEARCH_PLAN", "paths", search_plans) == 1;
+    search.walk_min = vt_config_int("VENTA_VENDOR_SEARCH_WALK_MIN", search.walk_min, 0, 100000000);
+    search.walk_budget =
+        vt_config_int("VENTA_VENDOR_SEARCH_WALK_BUDGET", search.walk_budget, 1, 100000000);
     vt_service *svc = NULL;
     char err[256];
     if (vt_service_new(&spec, &svc, err, sizeof err) != VT_OK) {
@@ -61,6 +71,7 @@ int main(void)
 
     static vendor_service app; /* the handlers' state: lives as long as main */
     app.online_window_s = online_window_s;
+    app.search = search;
     if (vendor_service_register(&app, svc) != VT_OK) {
         vt_error(NULL, "cannot register VendorService");
         return 1;

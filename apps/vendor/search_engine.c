@@ -15,15 +15,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Postings of all words over the rarest word's, from which ranking from the rarest
+ * word's vendors is cheaper (measured: one candidate's keys cost about 3-4 postings). */
+#define SEARCH_DRIVEN_RATIO 4
+
 typedef struct {
     vt_buf terms, words, typos, exact;
     int n;
+    int min_typos;  /* over every match: the best tier's typos (one word) */
+    bool any_exact; /* a match is exact */
 } matches;
 
 static bool add_match(matches *m, const char *term, size_t i, const search_match *sm)
 {
     const char *sep = m->n ? "," : "";
     m->n++;
+    if (sm->typos < m->min_typos)
+        m->min_typos = sm->typos;
+    m->any_exact = m->any_exact || (!sm->prefix && sm->typos == 0);
     return vt_buf_printf(&m->terms, "%s%s", sep, term) &&
            vt_buf_printf(&m->words, "%s%zu", sep, i) &&
            vt_buf_printf(&m->typos, "%s%d", sep, sm->typos) &&
@@ -76,6 +85,108 @@ static bool verify(const search_query *q, PGresult *cands, matches *m, bool foun
            vt_buf_putc(&m->typos, '}') && vt_buf_putc(&m->exact, '}');
 }
 
+static bool walkable(const search_request *r)
+{
+    return !r->near && !r->box && !r->open_now && r->online_window_s <= 0;
+}
+
+/* Per word, its matched terms' postings (counted up to cap) into sizes[]. */
+static int word_sizes(vt_db_conn *c, const store_rank_args *a, long cap, long sizes[], char *err,
+                      size_t errlen)
+{
+    PGresult *res = NULL;
+    int rc = store_search_sizes(c, a, cap, &res, err, errlen);
+    for (int i = 0; rc == VT_OK && i < PQntuples(res); i++) {
+        int word = atoi(PQgetvalue(res, i, 0));
+        if (word >= 0 && word < a->nwords)
+            sizes[word] = atol(PQgetvalue(res, i, 1));
+    }
+    PQclear(res);
+    return rc;
+}
+
+/* The best text tier the matches allow: fewest typos, in the name, exact if a term is. */
+static store_walk_args best_tier(const search_plan *p, const matches *m)
+{
+    store_walk_args w = {.typos = m->min_typos,
+                         .names = 1,
+                         .exacts = m->any_exact ? 1 : 0,
+                         .budget = p->walk_budget,
+                         .count_cap = SEARCH_ESTIMATE_CAP};
+    return w;
+}
+
+/* One word of many postings, no filter, no position: its best tier in recency order.
+ * VT_OK with out->res set when that tier filled the page; else nothing is set. */
+static int try_walk(vt_db_conn *c, const search_request *r, const store_rank_args *a,
+                    const matches *m, search_result *out, char *err, size_t errlen)
+{
+    long size = 0;
+    int rc = word_sizes(c, a, r->plan.walk_min + 1, &size, err, errlen);
+    if (rc != VT_OK || size <= r->plan.walk_min)
+        return rc;
+    store_walk_args w = best_tier(&r->plan, m);
+    PGresult *res = NULL;
+    rc = store_search_walk(c, a, &w, &res, err, errlen);
+    if (rc == VT_OK && PQntuples(res) == a->limit) {
+        store_search_hit h;
+        store_search_row(res, 0, &h);
+        long found = (long)a->offset + a->limit;
+        out->res = res;
+        out->total = h.total > found ? h.total : found;
+        out->estimated = true;
+        out->path = SEARCH_PATH_WALK;
+        return VT_OK;
+    }
+    PQclear(res);
+    return rc;
+}
+
+/* The word to rank from: the rarest, when the postings of all are at least
+ * SEARCH_DRIVEN_RATIO times its own (a candidate's keys cost a few postings); else -1. */
+static int driver_word(const long sizes[], int n)
+{
+    int best = 0;
+    long sum = 0;
+    for (int i = 0; i < n; i++) {
+        sum += sizes[i];
+        if (sizes[i] < sizes[best])
+            best = i;
+    }
+    return sum >= SEARCH_DRIVEN_RATIO * sizes[best] ? best : -1;
+}
+
+/* The exact page and total: every posting aggregated, or (several words, one of them
+ * much rarer) from the rarest word's vendors. */
+static int exact_page(vt_db_conn *c, const search_request *r, store_rank_args *a,
+                      search_result *out, char *err, size_t errlen)
+{
+    int rc = VT_OK;
+    if (!r->plan.aggregate && a->nwords > 1) {
+        long sizes[SEARCH_QUERY_WORDS_MAX] = {0};
+        rc = word_sizes(c, a, SEARCH_SIZES_CAP, sizes, err, errlen);
+        a->driver = driver_word(sizes, a->nwords);
+    }
+    out->path = a->driver >= 0 ? SEARCH_PATH_DRIVEN : SEARCH_PATH_AGGREGATE;
+    if (rc == VT_OK)
+        rc = store_search_rank(c, a, &out->res, err, errlen);
+    PGresult *counted = NULL;
+    /* A page past the end has no row to carry the total: count with the first. */
+    if (rc == VT_OK && PQntuples(out->res) == 0 && a->offset > 0) {
+        store_rank_args first = *a;
+        first.offset = 0, first.limit = 1;
+        rc = store_search_rank(c, &first, &counted, err, errlen);
+    }
+    PGresult *with_total = counted ? counted : out->res;
+    if (rc == VT_OK && PQntuples(with_total) > 0) {
+        store_search_hit h;
+        store_search_row(with_total, 0, &h);
+        out->total = h.total;
+    }
+    PQclear(counted);
+    return rc;
+}
+
 int search_engine_run(vt_db_conn *c, const search_request *r, search_result *out, char *err,
                       size_t errlen)
 {
@@ -96,7 +207,7 @@ int search_engine_run(vt_db_conn *c, const search_request *r, search_result *out
     vt_buf_free(&variants);
     if (rc != VT_OK)
         return rc;
-    matches m = {0};
+    matches m = {.min_typos = SEARCH_TYPOS_NONE};
     bool found[SEARCH_QUERY_WORDS_MAX] = {false};
     bool ok = verify(q, cands, &m, found);
     PQclear(cands);
@@ -125,21 +236,12 @@ int search_engine_run(vt_db_conn *c, const search_request *r, search_result *out
                              .open_now = r->open_now,
                              .online_window_s = r->online_window_s,
                              .offset = r->offset,
-                             .limit = limit};
-        rc = store_search_rank(c, &a, &out->res, err, errlen);
-        PGresult *counted = NULL;
-        /* A page past the end has no row to carry the total: count with the first. */
-        if (rc == VT_OK && PQntuples(out->res) == 0 && r->offset > 0) {
-            a.offset = 0, a.limit = 1;
-            rc = store_search_rank(c, &a, &counted, err, errlen);
-        }
-        PGresult *with_total = counted ? counted : out->res;
-        if (rc == VT_OK && PQntuples(with_total) > 0) {
-            store_search_hit h;
-            store_search_row(with_total, 0, &h);
-            out->total = h.total;
-        }
-        PQclear(counted);
+                             .limit = limit,
+                             .driver = -1};
+        if (!r->plan.aggregate && q->n == 1 && r->plan.walk_min > 0 && walkable(r))
+            rc = try_walk(c, r, &a, &m, out, err, errlen);
+        if (rc == VT_OK && !out->res)
+            rc = exact_page(c, r, &a, out, err, errlen);
     }
     matches_free(&m);
     if (rc != VT_OK) {

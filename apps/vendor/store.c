@@ -40,6 +40,42 @@
 #define NCOLUMNS 15
 #define EVENT_COLUMNS "v.id::text, v.owner_id, v.name, v.is_open"
 
+/* Search: the query's verified matches (search_engine.c), one row per (term, word). */
+#define SEARCH_MATCHES                                                                             \
+    "m AS (SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::bool[]) "                    \
+    "AS m(term, i, typos, exact))"
+/* One vendor's text keys for the query (k.typos, names, exacts, and nwords: how many
+ * query words it has), from its own postings: an index-only range of
+ * search_postings_vendor_terms_idx joined to the hashed matches. OFFSET 0 keeps that
+ * shape (the planner would otherwise probe the primary key once per matched term). */
+#define SEARCH_KEYS(vendor)                                                                        \
+    "CROSS JOIN LATERAL (SELECT sum(w.typos)::int AS typos, "                                      \
+    "count(*) FILTER (WHERE w.in_name) AS names, count(*) FILTER (WHERE w.exact) AS exacts, "      \
+    "count(*) AS nwords FROM (SELECT m.i, min(m.typos) AS typos, "                                 \
+    "bool_or(p.field = 0) AS in_name, bool_or(m.exact) AS exact "                                  \
+    "FROM (SELECT p.term, p.field FROM vendor.search_postings p WHERE p.vendor_id = " vendor       \
+    " OFFSET 0) p JOIN m ON m.term = p.term GROUP BY m.i) w) k "
+/* From s (vendor_id, typos, names, exacts), joined to its vendors by vendors_join: the
+ * filtered, ranked page and the total. */
+#define SEARCH_RANKED_PAGE(vendors_join)                                                           \
+    "SELECT " VENDOR_COLUMNS ", s.typos, d.dist, count(*) OVER () AS total "                       \
+    "FROM s " vendors_join " "                                                                     \
+    "CROSS JOIN LATERAL (SELECT CASE WHEN $6::bool THEN ST_Distance(v.last_location, "             \
+    "ST_SetSRID(ST_MakePoint($8::float8, $7::float8), 4326)::geography, false) END "               \
+    "AS dist) d "                                                                                  \
+    "WHERE v.deleted_at IS NULL "                                                                  \
+    "AND ($9::float8 IS NULL OR ST_DWithin(v.last_location, "                                      \
+    "ST_SetSRID(ST_MakePoint($8::float8, $7::float8), 4326)::geography, $9::float8)) "             \
+    "AND ($10::bool IS NOT TRUE OR (CASE WHEN $11::float8 <= $13::float8 "                         \
+    "THEN v.last_location::geometry && ST_MakeEnvelope($11, $12, $13, $14, 4326) "                 \
+    "ELSE v.last_location::geometry && ST_MakeEnvelope($11, $12, 180, $14, 4326) "                 \
+    "OR v.last_location::geometry && ST_MakeEnvelope(-180, $12, $13, $14, 4326) END)) "            \
+    "AND ($15::bool IS NOT TRUE OR v.is_open) "                                                    \
+    "AND ($16::float8 IS NULL OR v.last_live_at > now() - make_interval(secs => $16::float8)) "    \
+    "ORDER BY s.typos, s.names DESC, s.exacts DESC, d.dist NULLS LAST, "                           \
+    "greatest(v.last_location_at, v.updated_at) DESC, v.id "                                       \
+    "OFFSET $17::int LIMIT $18::int"
+
 const vt_db_statement store_statements[] = {
     /* Creation and deletion by owner serialise per owner (0009_deleted_owners.sql). */
     {"lock_owner", "SELECT pg_advisory_xact_lock(hashtext('vendor.owner'), hashtext($1::text))"},
@@ -88,33 +124,54 @@ const vt_db_statement store_statements[] = {
      "WHERE term >= $2::text COLLATE \"C\" AND term < ($2::text || '{') COLLATE \"C\" "
      "ORDER BY term LIMIT $3::int) t"},
     /* Vendors holding a matched term for every query word, filtered and ranked: fewer
-     * typos, more words in the name, more exact words, nearer, more recently active. */
+     * typos, more words in the name, more exact words, nearer, more recently active.
+     * The keys come from aggregating every posting of every matched term. */
     {"search_rank",
-     "WITH m AS (SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::bool[]) "
-     "AS m(term, i, typos, exact)), "
+     "WITH " SEARCH_MATCHES ", "
      "w AS (SELECT p.vendor_id, m.i, min(m.typos) AS typos, bool_or(p.field = 0) AS in_name, "
      "bool_or(m.exact) AS exact FROM m JOIN vendor.search_postings p ON p.term = m.term "
      "GROUP BY p.vendor_id, m.i), "
      "s AS (SELECT vendor_id, sum(typos)::int AS typos, "
      "count(*) FILTER (WHERE in_name) AS names, count(*) FILTER (WHERE exact) AS exacts "
-     "FROM w GROUP BY vendor_id HAVING count(*) = $5::int) "
-     "SELECT " VENDOR_COLUMNS ", s.typos, d.dist, count(*) OVER () AS total "
-     "FROM s JOIN vendor.vendors v ON v.id = s.vendor_id "
-     "CROSS JOIN LATERAL (SELECT CASE WHEN $6::bool THEN ST_Distance(v.last_location, "
-     "ST_SetSRID(ST_MakePoint($8::float8, $7::float8), 4326)::geography, false) END "
-     "AS dist) d "
-     "WHERE v.deleted_at IS NULL "
-     "AND ($9::float8 IS NULL OR ST_DWithin(v.last_location, "
-     "ST_SetSRID(ST_MakePoint($8::float8, $7::float8), 4326)::geography, $9::float8)) "
-     "AND ($10::bool IS NOT TRUE OR (CASE WHEN $11::float8 <= $13::float8 "
-     "THEN v.last_location::geometry && ST_MakeEnvelope($11, $12, $13, $14, 4326) "
-     "ELSE v.last_location::geometry && ST_MakeEnvelope($11, $12, 180, $14, 4326) "
-     "OR v.last_location::geometry && ST_MakeEnvelope(-180, $12, $13, $14, 4326) END)) "
-     "AND ($15::bool IS NOT TRUE OR v.is_open) "
-     "AND ($16::float8 IS NULL OR v.last_live_at > now() - make_interval(secs => $16::float8)) "
-     "ORDER BY s.typos, s.names DESC, s.exacts DESC, d.dist NULLS LAST, "
-     "greatest(v.last_location_at, v.updated_at) DESC, v.id "
-     "OFFSET $17::int LIMIT $18::int"},
+     "FROM w GROUP BY vendor_id HAVING count(*) = $5::int) " SEARCH_RANKED_PAGE(
+         "JOIN vendor.vendors v ON v.id = s.vendor_id")},
+    /* The same page, from the vendors of one word ($19, the rarest) only: each one's keys
+     * from its own postings, so the other words' postings are never read in full. The
+     * vendors are probed by primary key for the survivors only (OFFSET 0: the planner
+     * guesses thousands of survivors and would hash every vendor instead). */
+    {"search_driven",
+     "WITH " SEARCH_MATCHES ", "
+     "c AS (SELECT DISTINCT p.vendor_id FROM m JOIN vendor.search_postings p ON p.term = m.term "
+     "WHERE m.i = $19::int), "
+     "s AS (SELECT c.vendor_id, k.typos, k.names, k.exacts FROM c " SEARCH_KEYS(
+         "c.vendor_id") "WHERE k.nwords = $5::int) " SEARCH_RANKED_PAGE("CROSS JOIN LATERAL "
+                                                                        "(SELECT * FROM "
+                                                                        "vendor.vendors v "
+                                                                        "WHERE v.id = s.vendor_id "
+                                                                        "OFFSET 0) v")},
+    /* Postings of each query word's terms, counted up to $3: which word is rarest. */
+    {"search_sizes",
+     "SELECT g.i, (SELECT count(*) FROM (SELECT 1 FROM vendor.search_postings p "
+     "WHERE p.term = ANY(g.terms) LIMIT $3::int) x) "
+     "FROM (SELECT i, array_agg(term) AS terms FROM unnest($1::text[], $2::int[]) AS m(term, i) "
+     "GROUP BY i) g ORDER BY g.i"},
+    /* One text tier (typos $6, names $7, exacts $8) in recency order: the first $9
+     * vendors of vendors_recency_idx, each one's keys from its own postings, until the
+     * page (OFFSET $10 LIMIT $11) is full. With every posting of the terms counted up to
+     * $12 (an estimate of the total, a vendor counted once per term and field). */
+    {"search_walk",
+     "WITH " SEARCH_MATCHES " "
+     "SELECT " VENDOR_COLUMNS ", k.typos, NULL::float8 AS dist, "
+     "(SELECT count(*) FROM (SELECT 1 FROM vendor.search_postings p "
+     "WHERE p.term = ANY($1::text[]) LIMIT $12::int) x) AS total "
+     "FROM (SELECT v.*, greatest(v.last_location_at, v.updated_at) AS recency "
+     "FROM vendor.vendors v WHERE v.deleted_at IS NULL "
+     "ORDER BY greatest(v.last_location_at, v.updated_at) DESC, v.id LIMIT $9::int) v " SEARCH_KEYS(
+         "v.id") "WHERE k.nwords = $5::int AND k.typos = $6::int AND k.names = $7::int "
+                 "AND k.exacts = $8::int "
+                 /* recency is a column of the walk, so the order is the index's: no sort, it stops
+                  */
+                 "ORDER BY v.recency DESC, v.id OFFSET $10::int LIMIT $11::int"},
     {"write_locations",
      "UPDATE vendor.vendors v SET "
      "last_location = ST_SetSRID(ST_MakePoint(t.lng, t.lat), 4326)::geography, "
@@ -250,7 +307,7 @@ int store_search_candidates(vt_db_conn *c, const char *variants, const char *pre
 int store_search_rank(vt_db_conn *c, const store_rank_args *a, PGresult **res, char *err,
                       size_t errlen)
 {
-    char num[11][32];
+    char num[12][32];
     snprintf(num[0], sizeof num[0], "%d", a->nwords);
     snprintf(num[1], sizeof num[1], "%.17g", a->lat);
     snprintf(num[2], sizeof num[2], "%.17g", a->lng);
@@ -262,7 +319,8 @@ int store_search_rank(vt_db_conn *c, const store_rank_args *a, PGresult **res, c
     snprintf(num[8], sizeof num[8], "%.17g", a->online_window_s);
     snprintf(num[9], sizeof num[9], "%d", a->offset);
     snprintf(num[10], sizeof num[10], "%d", a->limit);
-    const char *params[18] = {a->terms,
+    snprintf(num[11], sizeof num[11], "%d", a->driver);
+    const char *params[19] = {a->terms,
                               a->words,
                               a->typos,
                               a->exact,
@@ -279,8 +337,37 @@ int store_search_rank(vt_db_conn *c, const store_rank_args *a, PGresult **res, c
                               flag(a->open_now),
                               a->online_window_s > 0 ? num[8] : NULL,
                               num[9],
-                              num[10]};
+                              num[10],
+                              num[11]};
+    if (a->driver >= 0)
+        return vt_db_query(c, "search_driven", 19, params, res, err, errlen);
     return vt_db_query(c, "search_rank", 18, params, res, err, errlen);
+}
+
+int store_search_sizes(vt_db_conn *c, const store_rank_args *a, long cap, PGresult **res, char *err,
+                       size_t errlen)
+{
+    char num[24];
+    snprintf(num, sizeof num, "%ld", cap);
+    const char *params[3] = {a->terms, a->words, num};
+    return vt_db_query(c, "search_sizes", 3, params, res, err, errlen);
+}
+
+int store_search_walk(vt_db_conn *c, const store_rank_args *a, const store_walk_args *w,
+                      PGresult **res, char *err, size_t errlen)
+{
+    char num[8][24];
+    snprintf(num[0], sizeof num[0], "%d", a->nwords);
+    snprintf(num[1], sizeof num[1], "%d", w->typos);
+    snprintf(num[2], sizeof num[2], "%d", w->names);
+    snprintf(num[3], sizeof num[3], "%d", w->exacts);
+    snprintf(num[4], sizeof num[4], "%ld", w->budget);
+    snprintf(num[5], sizeof num[5], "%d", a->offset);
+    snprintf(num[6], sizeof num[6], "%d", a->limit);
+    snprintf(num[7], sizeof num[7], "%ld", w->count_cap);
+    const char *params[12] = {a->terms, a->words, a->typos, a->exact, num[0], num[1],
+                              num[2],   num[3],   num[4],   num[5],   num[6], num[7]};
+    return vt_db_query(c, "search_walk", 12, params, res, err, errlen);
 }
 
 void store_search_row(PGresult *res, int row, store_search_hit *out)

@@ -95,11 +95,32 @@ typedef struct {
     bool open_now;
     double online_window_s; /* > 0: only vendors with a live position this recent */
     int offset, limit;
+    /* -1: rank from every posting of every matched term; a word's index: from the vendors
+     * holding that word only (the rarest one), each checked for the others. Same page. */
+    int driver;
 } store_rank_args;
 
 /* The ranked page of vendors: store_row's columns, then store_search_row's. */
 int store_search_rank(vt_db_conn *c, const store_rank_args *a, PGresult **res, char *err,
                       size_t errlen);
+
+/* Per query word (rows ordered by word index: word, count), the postings of its matched
+ * terms in a's arrays, counted up to cap. */
+int store_search_sizes(vt_db_conn *c, const store_rank_args *a, long cap, PGresult **res, char *err,
+                       size_t errlen);
+
+typedef struct {
+    int typos, names, exacts; /* the text tier walked */
+    long budget;              /* vendors looked at, at most, most recently active first */
+    long count_cap;           /* the estimated total counts postings up to this */
+} store_walk_args;
+
+/* a's page (offset, limit; its filters and position are not applied: the caller walks
+ * only without them) among the vendors of one text tier, in recency order, looking at
+ * the budget's most recent vendors only: fewer rows than the limit when the tier ends
+ * or the budget runs out. The rows are store_search_rank's; total is an estimate. */
+int store_search_walk(vt_db_conn *c, const store_rank_args *a, const store_walk_args *w,
+                      PGresult **res, char *err, size_t errlen);
 
 typedef struct {
     int typos;
