@@ -197,6 +197,7 @@ static void test_result_json(void)
     VT_CHECK_INT(json_integer_value(json_object_get(o, "hitsPerPage")), 1);
     VT_CHECK_INT(json_integer_value(json_object_get(o, "page")), 0);
     VT_CHECK_INT(json_integer_value(json_object_get(o, "processingTimeMS")), 4);
+    VT_CHECK(json_is_true(json_object_get(o, "exhaustiveNbHits")));
     VT_CHECK_STR(json_string_value(json_object_get(o, "query")), "horch");
     VT_CHECK_STR(json_string_value(json_object_get(o, "params")), "query=horch&hitsPerPage=1");
     json_t *hit = json_array_get(json_object_get(o, "hits"), 0);
@@ -212,6 +213,14 @@ static void test_result_json(void)
     json_t *hn = json_object_get(json_object_get(hit, "_highlightResult"), "name");
     VT_CHECK_STR(json_string_value(json_object_get(hn, "matchLevel")), "none");
     VT_CHECK_INT(json_array_size(json_object_get(hn, "matchedWords")), 0);
+    json_decref(o);
+    vt_buf_reset(&b);
+    r.total_estimated = true; /* a walk's estimate (docs/search.md) */
+    rest_algolia_result_json(&q, &r, 4, &b);
+    o = json_loadb(b.data, b.len, 0, &jerr);
+    VT_REQUIRE(o);
+    VT_CHECK(json_is_false(json_object_get(o, "exhaustiveNbHits")));
+    VT_CHECK_INT(json_integer_value(json_object_get(o, "nbHits")), 3);
     json_decref(o);
     vt_buf_reset(&b);
     rest_algolia_result_json(&q, NULL, 0, &b); /* no call made: no hits */
