@@ -143,17 +143,23 @@ static int try_walk(vt_db_conn *c, const search_request *r, const store_rank_arg
 }
 
 /* The word to rank from: the rarest, when the postings of all are at least
- * SEARCH_DRIVEN_RATIO times its own (a candidate's keys cost a few postings); else -1. */
+ * SEARCH_DRIVEN_RATIO times its own (a candidate's keys cost a few postings), or another
+ * word has more than sizes count (SEARCH_SIZES_CAP) and the rarest at most half that;
+ * else -1. */
 static int driver_word(const long sizes[], int n)
 {
     int best = 0;
     long sum = 0;
+    bool capped = false;
     for (int i = 0; i < n; i++) {
         sum += sizes[i];
+        capped = capped || sizes[i] >= SEARCH_SIZES_CAP;
         if (sizes[i] < sizes[best])
             best = i;
     }
-    return sum >= SEARCH_DRIVEN_RATIO * sizes[best] ? best : -1;
+    bool cheaper =
+        sum >= SEARCH_DRIVEN_RATIO * sizes[best] || (capped && sizes[best] <= SEARCH_SIZES_CAP / 2);
+    return cheaper ? best : -1;
 }
 
 /* The exact page and total: every posting aggregated, or (several words, one of them

@@ -1,8 +1,9 @@
 /*
- * load.c — vendor search latency at the gRPC client, beside the previous search and the
- * physical floor, in one run over one database (bench/search/run sets it up).
+ * load.c — vendor search latency at the gRPC client: the search's paths beside the
+ * single aggregating statement they replace and the physical floor, in one run over one
+ * database (bench/search/run sets it up).
  *
- *   search-load TARGET DATABASE_URL [queries=2000] [seed=7]
+ *   search-load NEW_TARGET CURRENT_TARGET DATABASE_URL [queries=2000] [seed=7]
  *
  * Queries are made from vendor names sampled from the database, in three shapes:
  *   single   one word of a name ("burrito")
@@ -10,14 +11,16 @@
  *            an insertion, a deletion or a transposition, on words of 4+ letters)
  *   prefix   as a user types: a word, then the first 2-4 letters of the next
  *            ("golden bu"), or the letters alone
- * and each is run, one call at a time (latency, not throughput), against:
- *   new      VendorService.SearchVendors over gRPC (limit 20)
- *   old      the previous implementation's statement (main at ae66578: websearch
- *            full-text OR trigram word similarity on the name, threshold 0.4), run
- *            directly over libpq with the same text: no gRPC, so it is flattered
+ * and each query is run, one call at a time (latency, not throughput), against both:
+ *   new      VendorService.SearchVendors of a venta-vendor with the default plan
+ *            (walk / driven / aggregate paths, docs/search.md "How fast")
+ *   current  the same RPC of a venta-vendor with VENTA_VENDOR_SEARCH_PLAN=aggregate:
+ *            main's one ranking statement before this change
+ * alternating, so both meet the same cache; their pages must hold the same vendors in
+ * the same order (a difference is counted and printed). Then:
  *   floor    an indexed primary-key SELECT round trip over libpq
  * Prints one line per case:
- *   case=C shape=S calls=N p50_us=A p99_us=B mean_hits=H
+ *   case=C shape=S calls=N p50_us=A p99_us=B mean_hits=H estimated=E differ=D
  */
 #include "venta/vendor/v1/vendor.pb-c.h"
 #include "vt_core.h"
@@ -31,13 +34,6 @@
 
 #define SVC (&venta__vendor__v1__vendor_service__descriptor)
 #define WARMUP 100
-
-static const char *const old_sql =
-    "SELECT * FROM (SELECT v.id, v.name, "
-    "(ts_rank(v.search_vector, q.tsq) + word_similarity($1::text, v.name))::float8 AS score "
-    "FROM vendor.vendors v, (SELECT websearch_to_tsquery('english', $1::text) AS tsq) q "
-    "WHERE v.deleted_at IS NULL AND (v.search_vector @@ q.tsq OR $1::text <% v.name)) s "
-    "ORDER BY s.score DESC, s.id DESC LIMIT 21";
 
 static uint64_t rng;
 static unsigned rnd(unsigned n)
@@ -136,109 +132,129 @@ static void make_query(const char *name, int shape, char *out, size_t outlen)
     }
 }
 
+/* The ids of one page, joined, to compare the two implementations' answers. */
 typedef struct {
-    vt_rpc_channel *ch;
-    PGconn *pg;
-} target;
+    char ids[20 * 37 + 1];
+    int hits;
+    bool estimated;
+} page;
 
-/* One call of the case; the hits it found, or -1. */
-static int run_one(target *t, const char *kase, const char *q, const char *id)
+static int64_t search(vt_rpc_channel *ch, const char *q, page *out)
 {
-    if (strcmp(kase, "new") == 0) {
-        Venta__Vendor__V1__SearchVendorsRequest req =
-            VENTA__VENDOR__V1__SEARCH_VENDORS_REQUEST__INIT;
-        req.q = (char *)q;
-        req.limit = 20;
-        vt_rpc_call_opts o = {.timeout_ms = 10000, .request_id = "bench"};
-        vt_rpc_reply *reply;
-        int rc = vt_rpc_call_unary(t->ch, SVC, "SearchVendors", &req.base, &o, &reply);
-        int hits = -1;
-        if (rc == VT_OK && vt_rpc_reply_response(reply))
-            hits = (int)((const Venta__Vendor__V1__SearchVendorsResponse *)vt_rpc_reply_response(
-                             reply))
-                       ->n_vendors;
-        else
-            fprintf(stderr, "SearchVendors(%s): %s\n", q, vt_rpc_reply_message(reply));
-        vt_rpc_reply_free(reply);
-        return hits;
-    }
-    bool old = strcmp(kase, "old") == 0;
-    const char *p[1] = {old ? q : id};
-    PGresult *r = PQexecPrepared(t->pg, old ? "old" : "floor", 1, p, NULL, NULL, 0);
-    int hits = PQresultStatus(r) == PGRES_TUPLES_OK ? PQntuples(r) : -1;
-    if (hits < 0)
-        fprintf(stderr, "%s: %s", kase, PQerrorMessage(t->pg));
-    PQclear(r);
-    return hits;
+    Venta__Vendor__V1__SearchVendorsRequest req = VENTA__VENDOR__V1__SEARCH_VENDORS_REQUEST__INIT;
+    req.q = (char *)q;
+    req.limit = 20;
+    vt_rpc_call_opts o = {.timeout_ms = 10000, .request_id = "bench"};
+    vt_rpc_reply *reply;
+    int64_t t0 = now_ns();
+    int rc = vt_rpc_call_unary(ch, SVC, "SearchVendors", &req.base, &o, &reply);
+    int64_t us = (now_ns() - t0) / 1000;
+    const Venta__Vendor__V1__SearchVendorsResponse *res =
+        rc == VT_OK ? (const void *)vt_rpc_reply_response(reply) : NULL;
+    out->hits = res ? (int)res->n_vendors : -1;
+    out->estimated = res && res->total_estimated;
+    out->ids[0] = '\0';
+    size_t used = 0;
+    for (size_t i = 0; res && i < res->n_vendors && i < 20; i++)
+        used +=
+            (size_t)snprintf(out->ids + used, sizeof out->ids - used, "%s ", res->vendors[i]->id);
+    if (!res)
+        fprintf(stderr, "SearchVendors(%s): %s\n", q, vt_rpc_reply_message(reply));
+    vt_rpc_reply_free(reply);
+    return us;
+}
+
+static void report(const char *kase, const char *shape, uint32_t *lat, int nq, long hits,
+                   int estimated, int differ, int errors, const char *example)
+{
+    qsort(lat, (size_t)nq, sizeof *lat, cmp_u32);
+    printf("case=%s shape=%s calls=%d p50_us=%u p99_us=%u mean_hits=%.1f estimated=%d differ=%d "
+           "errors=%d example=\"%s\"\n",
+           kase, shape, nq, lat[nq / 2], lat[(size_t)nq * 99 / 100], (double)hits / nq, estimated,
+           differ, errors, example);
+    fflush(stdout);
 }
 
 int main(int argc, char **argv)
 {
-    if (argc < 3) {
-        fprintf(stderr, "usage: search-load TARGET DATABASE_URL [queries] [seed]\n");
+    if (argc < 4) {
+        fprintf(stderr, "usage: search-load NEW_TARGET CURRENT_TARGET DATABASE_URL [queries] "
+                        "[seed]\n");
         return 2;
     }
-    int nq = argc > 3 ? atoi(argv[3]) : 2000;
-    rng = argc > 4 ? strtoull(argv[4], NULL, 10) : 7;
+    int nq = argc > 4 ? atoi(argv[4]) : 2000;
+    rng = argc > 5 ? strtoull(argv[5], NULL, 10) : 7;
     if (nq < 10 || rng == 0)
         return 2;
-    target t = {0};
+    vt_rpc_channel *ch[2];
     char err[256];
-    vt_rpc_channel_opts co = {.target = argv[1]};
-    if (vt_rpc_channel_new(&co, &t.ch, err, sizeof err) != VT_OK) {
-        fprintf(stderr, "%s\n", err);
-        return 1;
+    for (int k = 0; k < 2; k++) {
+        vt_rpc_channel_opts co = {.target = argv[1 + k]};
+        if (vt_rpc_channel_new(&co, &ch[k], err, sizeof err) != VT_OK) {
+            fprintf(stderr, "%s\n", err);
+            return 1;
+        }
     }
-    t.pg = PQconnectdb(argv[2]);
-    PGresult *r = PQexec(t.pg, "SET pg_trgm.word_similarity_threshold = 0.4");
+    PGconn *pg = PQconnectdb(argv[3]);
+    PGresult *r =
+        PQprepare(pg, "floor", "SELECT id FROM vendor.vendors WHERE id = $1::uuid", 1, NULL);
     PQclear(r);
-    r = PQprepare(t.pg, "old", old_sql, 1, NULL);
-    PQclear(r);
-    r = PQprepare(t.pg, "floor", "SELECT id FROM vendor.vendors WHERE id = $1::uuid", 1, NULL);
-    PQclear(r);
-    r = PQexec(t.pg, "SELECT id::text, name FROM vendor.vendors TABLESAMPLE SYSTEM (5) LIMIT 5000");
+    r = PQexec(pg, "SELECT id::text, name FROM vendor.vendors TABLESAMPLE SYSTEM (5) LIMIT 5000");
     int nsample = PQresultStatus(r) == PGRES_TUPLES_OK ? PQntuples(r) : 0;
     if (nsample == 0) {
-        fprintf(stderr, "no vendors: %s", PQerrorMessage(t.pg));
+        fprintf(stderr, "no vendors: %s", PQerrorMessage(pg));
         return 1;
     }
     static const char *const shapes[] = {"single", "typo2", "prefix"};
-    static const char *const cases[] = {"new", "old", "floor"};
-    uint32_t *lat = malloc((size_t)nq * sizeof *lat);
+    uint32_t *lat[2] = {malloc((size_t)nq * sizeof(uint32_t)),
+                        malloc((size_t)nq * sizeof(uint32_t))};
     char(*qs)[96] = malloc((size_t)(nq + WARMUP) * sizeof *qs);
     for (int s = 0; s < 3; s++) {
         for (int i = 0; i < nq + WARMUP; i++)
             make_query(PQgetvalue(r, (int)rnd((unsigned)nsample), 1), s, qs[i], sizeof qs[i]);
-        for (int c = 0; c < 3; c++) {
-            if (c == 2 && s > 0)
-                continue; /* the floor does not depend on the shape */
-            long hits = 0;
-            int errors = 0;
-            for (int i = 0; i < nq + WARMUP; i++) {
-                const char *id = PQgetvalue(r, i % nsample, 0);
-                int64_t t0 = now_ns();
-                int h = run_one(&t, cases[c], qs[i], id);
-                int64_t us = (now_ns() - t0) / 1000;
-                if (i < WARMUP)
-                    continue;
-                lat[i - WARMUP] = (uint32_t)us;
-                if (h < 0)
-                    errors++;
+        long hits[2] = {0, 0};
+        int errors[2] = {0, 0}, estimated[2] = {0, 0}, differ = 0;
+        for (int i = 0; i < nq + WARMUP; i++) {
+            page pg2[2];
+            int64_t us[2];
+            for (int k = 0; k < 2; k++)
+                us[k] = search(ch[k], qs[i], &pg2[k]);
+            if (i < WARMUP)
+                continue;
+            bool same = strcmp(pg2[0].ids, pg2[1].ids) == 0;
+            if (!same && differ++ < 5)
+                fprintf(stderr, "differ on \"%s\":\n  new     %s\n  current %s\n", qs[i],
+                        pg2[0].ids, pg2[1].ids);
+            for (int k = 0; k < 2; k++) {
+                lat[k][i - WARMUP] = (uint32_t)us[k];
+                if (pg2[k].hits < 0)
+                    errors[k]++;
                 else
-                    hits += h;
+                    hits[k] += pg2[k].hits;
+                estimated[k] += pg2[k].estimated;
             }
-            qsort(lat, (size_t)nq, sizeof *lat, cmp_u32);
-            printf("case=%s shape=%s calls=%d p50_us=%u p99_us=%u mean_hits=%.1f errors=%d "
-                   "example=\"%s\"\n",
-                   cases[c], c == 2 ? "pk-select" : shapes[s], nq, lat[nq / 2],
-                   lat[(size_t)nq * 99 / 100], (double)hits / nq, errors, qs[WARMUP]);
-            fflush(stdout);
         }
+        for (int k = 0; k < 2; k++)
+            report(k == 0 ? "new" : "current", shapes[s], lat[k], nq, hits[k], estimated[k], differ,
+                   errors[k], qs[WARMUP]);
     }
+    /* The floor does not depend on the shape. */
+    for (int i = 0; i < nq + WARMUP; i++) {
+        const char *p[1] = {PQgetvalue(r, i % nsample, 0)};
+        int64_t t0 = now_ns();
+        PGresult *f = PQexecPrepared(pg, "floor", 1, p, NULL, NULL, 0);
+        int64_t us = (now_ns() - t0) / 1000;
+        PQclear(f);
+        if (i >= WARMUP)
+            lat[0][i - WARMUP] = (uint32_t)us;
+    }
+    report("floor", "pk-select", lat[0], nq, nq, 0, 0, 0, "");
     PQclear(r);
-    PQfinish(t.pg);
-    vt_rpc_channel_free(t.ch);
-    free(lat);
+    PQfinish(pg);
+    for (int k = 0; k < 2; k++) {
+        vt_rpc_channel_free(ch[k]);
+        free(lat[k]);
+    }
     free(qs);
     return 0;
 }
