@@ -109,8 +109,7 @@ static int word_sizes(vt_db_conn *c, const store_rank_args *a, long cap, long si
 static store_walk_args best_tier(const search_plan *p, const matches *m)
 {
     store_walk_args w = {.typos = m->min_typos,
-                         .names = 1,
-                         .exacts = m->any_exact ? 1 : 0,
+                         .exact = m->any_exact,
                          .budget = p->walk_budget,
                          .count_cap = SEARCH_ESTIMATE_CAP};
     return w;

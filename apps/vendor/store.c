@@ -44,17 +44,20 @@
 #define SEARCH_MATCHES                                                                             \
     "m AS (SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::bool[]) "                    \
     "AS m(term, i, typos, exact))"
+/* One vendor's postings (term, field): an index-only range of
+ * search_postings_vendor_terms_idx. OFFSET 0 keeps it a range joined to the hashed
+ * matches (the planner would otherwise probe the primary key once per matched term). */
+#define SEARCH_VENDOR_POSTINGS(vendor)                                                             \
+    "(SELECT p.term, p.field FROM vendor.search_postings p WHERE p.vendor_id = " vendor " OFFSET " \
+    "0)"
 /* One vendor's text keys for the query (k.typos, names, exacts, and nwords: how many
- * query words it has), from its own postings: an index-only range of
- * search_postings_vendor_terms_idx joined to the hashed matches. OFFSET 0 keeps that
- * shape (the planner would otherwise probe the primary key once per matched term). */
+ * query words it has), from its own postings. */
 #define SEARCH_KEYS(vendor)                                                                        \
     "CROSS JOIN LATERAL (SELECT sum(w.typos)::int AS typos, "                                      \
     "count(*) FILTER (WHERE w.in_name) AS names, count(*) FILTER (WHERE w.exact) AS exacts, "      \
     "count(*) AS nwords FROM (SELECT m.i, min(m.typos) AS typos, "                                 \
     "bool_or(p.field = 0) AS in_name, bool_or(m.exact) AS exact "                                  \
-    "FROM (SELECT p.term, p.field FROM vendor.search_postings p WHERE p.vendor_id = " vendor       \
-    " OFFSET 0) p JOIN m ON m.term = p.term GROUP BY m.i) w) k "
+    "FROM " SEARCH_VENDOR_POSTINGS(vendor) " p JOIN m ON m.term = p.term GROUP BY m.i) w) k "
 /* From s (vendor_id, typos, names, exacts), joined to its vendors by vendors_join: the
  * filtered, ranked page and the total. */
 #define SEARCH_RANKED_PAGE(vendors_join)                                                           \
@@ -123,6 +126,7 @@ const vt_db_statement store_statements[] = {
      "SELECT t.term FROM (SELECT term FROM vendor.search_terms "
      "WHERE term >= $2::text COLLATE \"C\" AND term < ($2::text || '{') COLLATE \"C\" "
      "ORDER BY term LIMIT $3::int) t"},
+    /* clang-format off: statements built from the SEARCH_ macros, laid out by hand */
     /* Vendors holding a matched term for every query word, filtered and ranked: fewer
      * typos, more words in the name, more exact words, nearer, more recently active.
      * The keys come from aggregating every posting of every matched term. */
@@ -146,32 +150,36 @@ const vt_db_statement store_statements[] = {
      "s AS (SELECT c.vendor_id, k.typos, k.names, k.exacts FROM c " SEARCH_KEYS(
          "c.vendor_id") "WHERE k.nwords = $5::int) " SEARCH_RANKED_PAGE("CROSS JOIN LATERAL "
                                                                         "(SELECT * FROM "
-                                                                        "vendor.vendors v "
-                                                                        "WHERE v.id = s.vendor_id "
-                                                                        "OFFSET 0) v")},
+                                                                        "vendor.vendors v WHERE "
+                                                                        "v.id = s.vendor_id OFFSET "
+                                                                        "0) v")},
     /* Postings of each query word's terms, counted up to $3: which word is rarest. */
     {"search_sizes",
      "SELECT g.i, (SELECT count(*) FROM (SELECT 1 FROM vendor.search_postings p "
      "WHERE p.term = ANY(g.terms) LIMIT $3::int) x) "
      "FROM (SELECT i, array_agg(term) AS terms FROM unnest($1::text[], $2::int[]) AS m(term, i) "
      "GROUP BY i) g ORDER BY g.i"},
-    /* One text tier (typos $6, names $7, exacts $8) in recency order: the first $9
-     * vendors of vendors_recency_idx, each one's keys from its own postings, until the
-     * page (OFFSET $10 LIMIT $11) is full. With every posting of the terms counted up to
-     * $12 (an estimate of the total, a vendor counted once per term and field). */
+    /* A one-word query's best text tier (in a name, typos $5, exact $6) in recency
+     * order: the first $7 vendors of vendors_recency_idx, each one's keys from its own
+     * postings, until the page (OFFSET $8 LIMIT $9) is full. recency is a column of the
+     * walk, so the order is the index's: no sort, and it stops there. With every
+     * posting of the terms counted up to $10 (an estimate of the total, a vendor
+     * counted once per term and field). */
     {"search_walk",
      "WITH " SEARCH_MATCHES " "
      "SELECT " VENDOR_COLUMNS ", k.typos, NULL::float8 AS dist, "
      "(SELECT count(*) FROM (SELECT 1 FROM vendor.search_postings p "
-     "WHERE p.term = ANY($1::text[]) LIMIT $12::int) x) AS total "
+     "WHERE p.term = ANY($1::text[]) LIMIT $10::int) x) AS total "
      "FROM (SELECT v.*, greatest(v.last_location_at, v.updated_at) AS recency "
      "FROM vendor.vendors v WHERE v.deleted_at IS NULL "
-     "ORDER BY greatest(v.last_location_at, v.updated_at) DESC, v.id LIMIT $9::int) v " SEARCH_KEYS(
-         "v.id") "WHERE k.nwords = $5::int AND k.typos = $6::int AND k.names = $7::int "
-                 "AND k.exacts = $8::int "
-                 /* recency is a column of the walk, so the order is the index's: no sort, it stops
-                  */
-                 "ORDER BY v.recency DESC, v.id OFFSET $10::int LIMIT $11::int"},
+     "ORDER BY greatest(v.last_location_at, v.updated_at) DESC, v.id LIMIT $7::int) v "
+     "CROSS JOIN LATERAL (SELECT min(m.typos) AS typos, bool_or(p.field = 0) AS in_name, "
+     "bool_or(m.exact) AS exact FROM " SEARCH_VENDOR_POSTINGS(
+         "v.id") " p "
+                 "JOIN m ON m.term = p.term) k "
+                 "WHERE k.in_name AND k.typos = $5::int AND k.exact = $6::bool "
+                 "ORDER BY v.recency DESC, v.id OFFSET $8::int LIMIT $9::int"},
+    /* clang-format on */
     {"write_locations",
      "UPDATE vendor.vendors v SET "
      "last_location = ST_SetSRID(ST_MakePoint(t.lng, t.lat), 4326)::geography, "
@@ -356,18 +364,15 @@ int store_search_sizes(vt_db_conn *c, const store_rank_args *a, long cap, PGresu
 int store_search_walk(vt_db_conn *c, const store_rank_args *a, const store_walk_args *w,
                       PGresult **res, char *err, size_t errlen)
 {
-    char num[8][24];
-    snprintf(num[0], sizeof num[0], "%d", a->nwords);
-    snprintf(num[1], sizeof num[1], "%d", w->typos);
-    snprintf(num[2], sizeof num[2], "%d", w->names);
-    snprintf(num[3], sizeof num[3], "%d", w->exacts);
-    snprintf(num[4], sizeof num[4], "%ld", w->budget);
-    snprintf(num[5], sizeof num[5], "%d", a->offset);
-    snprintf(num[6], sizeof num[6], "%d", a->limit);
-    snprintf(num[7], sizeof num[7], "%ld", w->count_cap);
-    const char *params[12] = {a->terms, a->words, a->typos, a->exact, num[0], num[1],
-                              num[2],   num[3],   num[4],   num[5],   num[6], num[7]};
-    return vt_db_query(c, "search_walk", 12, params, res, err, errlen);
+    char num[6][24];
+    snprintf(num[0], sizeof num[0], "%d", w->typos);
+    snprintf(num[1], sizeof num[1], "%ld", w->budget);
+    snprintf(num[2], sizeof num[2], "%d", a->offset);
+    snprintf(num[3], sizeof num[3], "%d", a->limit);
+    snprintf(num[4], sizeof num[4], "%ld", w->count_cap);
+    const char *params[10] = {a->terms,       a->words, a->typos, a->exact, num[0],
+                              flag(w->exact), num[1],   num[2],   num[3],   num[4]};
+    return vt_db_query(c, "search_walk", 10, params, res, err, errlen);
 }
 
 void store_search_row(PGresult *res, int row, store_search_hit *out)

@@ -110,15 +110,17 @@ int store_search_sizes(vt_db_conn *c, const store_rank_args *a, long cap, PGresu
                        size_t errlen);
 
 typedef struct {
-    int typos, names, exacts; /* the text tier walked */
-    long budget;              /* vendors looked at, at most, most recently active first */
-    long count_cap;           /* the estimated total counts postings up to this */
+    int typos;      /* the tier walked: in the name, these typos, */
+    bool exact;     /* and exact or not */
+    long budget;    /* vendors looked at, at most, most recently active first */
+    long count_cap; /* the estimated total counts postings up to this */
 } store_walk_args;
 
-/* a's page (offset, limit; its filters and position are not applied: the caller walks
- * only without them) among the vendors of one text tier, in recency order, looking at
- * the budget's most recent vendors only: fewer rows than the limit when the tier ends
- * or the budget runs out. The rows are store_search_rank's; total is an estimate. */
+/* a's page (a one-word query; offset and limit; its filters and position are not
+ * applied: the caller walks only without them) among the vendors of one text tier, in
+ * recency order, looking at the budget's most recent vendors only: fewer rows than the
+ * limit when the tier ends or the budget runs out. The rows are store_search_rank's;
+ * total is an estimate. */
 int store_search_walk(vt_db_conn *c, const store_rank_args *a, const store_walk_args *w,
                       PGresult **res, char *err, size_t errlen);
 

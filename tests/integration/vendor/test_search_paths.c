@@ -125,12 +125,33 @@ static void online(search_request *r)
 static void test_same_pages(void)
 {
     /* common and rare single words, typos, prefixes (the last word), several words */
-    const char *const queries[] = {
-        "taco",  "tacos",        "bus",          "bu",          "b",          "fresh",
-        "pastr", "pastor",       "tako",         "burito",      "noodle",     "grill",
-        "verde", "golden taco",  "golfen tacos", "spicy bu",    "fresh bus",  "taco truck",
-        "sweet", "royal pizza c", "late night",  "al pastor",   "happy bun b", "zzz",
-        "salsa verde lime",      "urban noodle stand",          "sm"};
+    const char *const queries[] = {"taco",
+                                   "tacos",
+                                   "bus",
+                                   "bu",
+                                   "b",
+                                   "fresh",
+                                   "pastr",
+                                   "pastor",
+                                   "tako",
+                                   "burito",
+                                   "noodle",
+                                   "grill",
+                                   "verde",
+                                   "golden taco",
+                                   "golfen tacos",
+                                   "spicy bu",
+                                   "fresh bus",
+                                   "taco truck",
+                                   "sweet",
+                                   "royal pizza c",
+                                   "late night",
+                                   "al pastor",
+                                   "happy bun b",
+                                   "zzz",
+                                   "salsa verde lime",
+                                   "urban noodle stand",
+                                   "sm"};
     void (*const filters[])(search_request *) = {NULL, open_now, near_paris, in_box, online};
     for (size_t i = 0; i < sizeof queries / sizeof queries[0]; i++) {
         same_page(queries[i], 0, 20, NULL);
