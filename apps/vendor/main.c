@@ -69,6 +69,7 @@ int main(void)
         return 1;
     }
 
+    vt_db_pool_set_session_sql(svc->db, store_session_sql);
     static vendor_service app; /* the handlers' state: lives as long as main */
     app.online_window_s = online_window_s;
     app.search = search;

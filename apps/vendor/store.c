@@ -193,6 +193,12 @@ const vt_db_statement store_statements[] = {
 };
 const size_t store_nstatements = sizeof store_statements / sizeof store_statements[0];
 
+/* No JIT: it compiles any plan whose estimated cost passes jit_above_cost, which the
+ * search's driven statement's does (the planner guesses thousands of candidates where
+ * there are tens): 50-250 ms of compiling measured for a statement of a few ms. None of
+ * these statements is a long analytic query that compiling would pay for. */
+const char *const store_session_sql = "SET jit = off";
+
 void store_row(PGresult *res, int row, store_vendor *out)
 {
     out->id = PQgetvalue(res, row, 0);

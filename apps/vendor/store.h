@@ -18,6 +18,8 @@
 
 extern const vt_db_statement store_statements[];
 extern const size_t store_nstatements;
+/* Session settings of the service's connections (vt_db_pool_set_session_sql). */
+extern const char *const store_session_sql;
 
 /* One decoded row; every string points into the PGresult. Optional profile fields
  * that are NULL in the table come back as "". */

@@ -19,7 +19,8 @@
  * alternating, so both meet the same cache; their pages must hold the same vendors in
  * the same order (a difference is counted and printed). Then:
  *   floor    an indexed primary-key SELECT round trip over libpq
- * Prints one line per case:
+ * SEARCH_LOAD_TRACE=1 prints each query's two latencies on stderr. Prints one line per
+ * case:
  *   case=C shape=S calls=N p50_us=A p99_us=B mean_hits=H estimated=E differ=D
  */
 #include "venta/vendor/v1/vendor.pb-c.h"
@@ -206,6 +207,8 @@ int main(int argc, char **argv)
         return 1;
     }
     static const char *const shapes[] = {"single", "typo2", "prefix"};
+    /* SEARCH_LOAD_TRACE=1: every query's two latencies on stderr */
+    bool trace = getenv("SEARCH_LOAD_TRACE") && *getenv("SEARCH_LOAD_TRACE") == '1';
     uint32_t *lat[2] = {malloc((size_t)nq * sizeof(uint32_t)),
                         malloc((size_t)nq * sizeof(uint32_t))};
     char(*qs)[96] = malloc((size_t)(nq + WARMUP) * sizeof *qs);
@@ -221,6 +224,9 @@ int main(int argc, char **argv)
                 us[k] = search(ch[k], qs[i], &pg2[k]);
             if (i < WARMUP)
                 continue;
+            if (trace)
+                fprintf(stderr, "trace %s \"%s\" new_us=%lld current_us=%lld\n", shapes[s], qs[i],
+                        (long long)us[0], (long long)us[1]);
             bool same = strcmp(pg2[0].ids, pg2[1].ids) == 0;
             if (!same && differ++ < 5)
                 fprintf(stderr, "differ on \"%s\":\n  new     %s\n  current %s\n", qs[i],

@@ -195,6 +195,7 @@ int main(void)
         .url = url, .statements = store_statements, .statement_count = store_nstatements};
     char err[256];
     VT_REQUIRE(vt_db_conn_new(&o, &conn, err, sizeof err) == VT_OK);
+    VT_REQUIRE(vt_db_conn_set_session_sql(conn, store_session_sql) == VT_OK);
     VT_REQUIRE(vt_db_conn_ensure(conn, err, sizeof err) == VT_OK);
     VT_REQUIRE(vt_db_exec(vt_db_conn_pg(conn), populate, err, sizeof err) == VT_OK);
     VT_RUN(test_same_pages);
