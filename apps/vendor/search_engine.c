@@ -16,8 +16,9 @@
 #include <string.h>
 
 /* Postings of all words over the rarest word's, from which ranking from the rarest
- * word's vendors is cheaper (measured: one candidate's keys cost about 3-4 postings). */
-#define SEARCH_DRIVEN_RATIO 4
+ * word's vendors is cheaper. Measured at 100,000 vendors: even at 3 (1,700 against
+ * 5,000 postings), twice as fast at 13 (2,500 against 32,000). */
+#define SEARCH_DRIVEN_RATIO 8
 
 typedef struct {
     vt_buf terms, words, typos, exact;
@@ -142,9 +143,8 @@ static int try_walk(vt_db_conn *c, const search_request *r, const store_rank_arg
 }
 
 /* The word to rank from: the rarest, when the postings of all are at least
- * SEARCH_DRIVEN_RATIO times its own (a candidate's keys cost a few postings), or another
- * word has more than sizes count (SEARCH_SIZES_CAP) and the rarest at most half that;
- * else -1. */
+ * SEARCH_DRIVEN_RATIO times its own, or another word has more than sizes count
+ * (SEARCH_SIZES_CAP) and the rarest at most that over the ratio; else -1. */
 static int driver_word(const long sizes[], int n)
 {
     int best = 0;
@@ -156,8 +156,8 @@ static int driver_word(const long sizes[], int n)
         if (sizes[i] < sizes[best])
             best = i;
     }
-    bool cheaper =
-        sum >= SEARCH_DRIVEN_RATIO * sizes[best] || (capped && sizes[best] <= SEARCH_SIZES_CAP / 2);
+    bool cheaper = sum >= SEARCH_DRIVEN_RATIO * sizes[best] ||
+                   (capped && sizes[best] <= SEARCH_SIZES_CAP / SEARCH_DRIVEN_RATIO);
     return cheaper ? best : -1;
 }
 
