@@ -4,8 +4,13 @@
  * The variants of every query word go in one array; the vocabulary answers with every
  * term sharing one, plus the terms the last word starts. Each candidate is then checked
  * against each word by search_words_match (the distance decides, not the variant), and
- * the matches (term, word, typos, exact) go to the ranking statement as arrays. A word
- * with no match means no vendor can match them all: the second round trip is skipped.
+ * the matches (term, word, typos, exact) go to the ranking statements as arrays. A word
+ * with no match means no vendor can match them all: nothing more is asked.
+ *
+ * Then the page, by the cheapest path that gives the same page (search_engine.h): the
+ * postings per word decide between the walk (one word, many postings), the driven
+ * statement (one word much rarer than the rest) and the aggregate. The walk stops at
+ * its budget without a full page when its tier is sparse; the exact path answers then.
  *
  * Array literals are safe to build by hand here: folded terms are [a-z0-9] only.
  */
