@@ -1,4 +1,4 @@
--- 0012: vendor search in time proportional to the page, not to the matches (issue #19,
+-- 0014: vendor search in time proportional to the page, not to the matches (issue #19,
 -- docs/search.md "How fast"). Two indexes:
 --   vendors_recency_idx        the search's last ranking keys (more recently active, then
 --                              id) in order: a one-word search whose best text tier is
