@@ -468,7 +468,7 @@ size_t livemap_end_load(livemap *m)
 {
     size_t dropped = 0;
     for (size_t i = 0; i < m->nentries; i++)
-        if (m->entries[i].used && m->entries[i].seen != m->epoch) {
+        if (m->entries[i].used && m->entries[i].seen != m->epoch && !m->entries[i].deleted) {
             release(m, &m->entries[i]);
             dropped++;
         }

@@ -64,7 +64,10 @@ bool livemap_remove(livemap *m, const char *vendor_id);
 void livemap_begin_load(livemap *m);
 bool livemap_merge_row(livemap *m, const store_live_row *row, int64_t fresh_after_ms);
 /* Forget the vendors the load did not see and no position named since it began (the
- * table no longer has them: deleted while messages were missed). Returns how many. */
+ * table no longer has them: deleted while messages were missed). Returns how many.
+ * Deleted vendors stay: their deletion may have reached this map (its own JetStream
+ * consumer) before the table's writer applied it, and a position must not bring them
+ * back after a load that found neither their row nor their deleted_vendors row. */
 size_t livemap_end_load(livemap *m);
 
 /* Take vendors whose position arrived before before_ms off the grid (they stay known,

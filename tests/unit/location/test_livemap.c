@@ -290,6 +290,26 @@ static void test_loads(void)
     vt_events_position after = at(5, 5, 5, 40, true);
     VT_CHECK(livemap_put(m, &after, 170));
     VT_CHECK(!livemap_get(m, id(5), 0, &p));
+    /* A deletion the table has not applied yet (its writer is behind this map's own
+     * consumer): a load that finds the row merges it, the next load finds neither the
+     * row nor a deleted_vendors row; the tombstone stays through both. */
+    VT_CHECK(livemap_remove(m, id(6)));
+    livemap_begin_load(m);
+    store_live_row r6 = row(6, 6, 30, true, 0, 160);
+    VT_CHECK(livemap_merge_row(m, &r6, 0));
+    VT_CHECK(livemap_merge_row(m, &r2, 0));
+    VT_CHECK(livemap_merge_row(m, &r3, 0));
+    VT_CHECK(livemap_merge_row(m, &stale, 60));
+    VT_CHECK_INT(livemap_end_load(m), 0);
+    livemap_begin_load(m);
+    VT_CHECK(livemap_merge_row(m, &r2, 0));
+    VT_CHECK(livemap_merge_row(m, &r3, 0));
+    VT_CHECK(livemap_merge_row(m, &stale, 60));
+    VT_CHECK_INT(livemap_end_load(m), 0);
+    vt_events_position late = at(6, 6, 6, 50, true);
+    VT_CHECK(livemap_put(m, &late, 180));
+    VT_CHECK(!livemap_get(m, id(6), 0, &p));
+    VT_CHECK(!livemap_get(m, id(5), 0, &p));
     livemap_free(m);
 }
 
