@@ -17,23 +17,13 @@ import fs from 'node:fs';
 import * as jose from 'jose';
 import { Webhook } from 'svix';
 import WebSocket from 'ws';
+import { sleep, until } from '../lib/until.mjs';
 
 const { GATEWAY, WS_A, WS_B, LOGS, CLERK_SECRET, JWT_PRIVATE_KEY_FILE } = process.env;
 const gw = `http://${GATEWAY}`;
 const FILES = ['gateway', 'user', 'vendor', 'location', 'ws-a', 'ws-b'];
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let passed = 0;
 function ok(what) { passed++; console.log(`ok   ${what}`); }
-
-async function until(what, fn, ms = 30000) {
-  const end = Date.now() + ms;
-  let last;
-  for (;;) {
-    try { last = await fn(); if (last === true) return; } catch (e) { last = e; }
-    if (Date.now() > end) throw new Error(`${what}: ${last instanceof Error ? last.stack : JSON.stringify(last)}`);
-    await sleep(200);
-  }
-}
 
 // ---------------------------------------------------------------- logs
 function lines(file) {
