@@ -96,16 +96,19 @@ static void hand_over(ws_gateway *g, vstream *s)
         vt_events_publish_status(g->bus, s->vendor_id, false, vt_now_ms(), s->pos.ts);
 }
 
-/* The fix's span is the loop's current one meanwhile: the NATS publish carries it in
- * its traceparent header, and the local fan-out logs under it. */
+/* The fix's span is the loop's current one meanwhile, so the local fan-out logs under
+ * it. NATS gets it (the traceparent header) only when the vendor's message carried
+ * one: a header costs ~1.5 µs of CPU per message at each end (docs/benchmarks.md,
+ * "Traces on the hot path"), paid for the fixes someone asked to follow, not for all. */
 static void publish_now(ws_gateway *g, vstream *s, int64_t now)
 {
-    const vt_trace *outer = vt_trace_set_current(&s->trace);
+    const vt_trace *outer = vt_trace_set_current(s->trace_sent ? &s->trace : NULL);
     if (!s->online)
         go_online(g, s, now);
     s->pos.live = true; /* this connection is the vendor's presence */
     char new_cell[8] = "";
     int rc = vt_events_publish_location(g->bus, &s->pos, s->cell, new_cell);
+    vt_trace_set_current(&s->trace);
     vt_log_ctx lc = {.request_id = s->owner->request_id, .user_id = s->owner->user_id};
     if (rc == VT_OK) {
         vt_log_level level = vt_trace_hop_level(&s->trace);
@@ -138,13 +141,14 @@ static void pending_remove(ws_gateway *g, vstream *s)
 
 /* Take a validated position from an owner; false when it is older than what we have. */
 static bool accept_position(ws_gateway *g, vstream *s, const vt_events_position *p,
-                            const vt_trace *trace, int64_t now)
+                            const vt_trace *trace, bool trace_sent, int64_t now)
 {
     if (p->ts <= s->last_ts)
         return false;
     s->last_ts = p->ts;
     s->pos = *p;
     s->trace = *trace;
+    s->trace_sent = trace_sent;
     s->last_seen_ms = now;
     if (now - s->last_pub_ms >= g->cfg.vendor_interval_ms) {
         publish_now(g, s, now);
@@ -219,7 +223,7 @@ static void on_owner_answer(conn *c, void *user, const vt_rpc_reply *reply, bool
             vt_events_position held = s->pos;
             vt_trace held_trace = s->trace;
             s->last_ts = 0;
-            accept_position(g, s, &held, &held_trace, vt_now_ms());
+            accept_position(g, s, &held, &held_trace, s->trace_sent, vt_now_ms());
         }
         s->nheld = 0;
         s->has_held = false;
@@ -280,7 +284,7 @@ static void location_traced(conn *c, const client_msg *m, const vt_trace *span)
     int64_t now = vt_now_ms();
     switch (s->own) {
     case OWN_YES:
-        accept_position(g, s, &m->pos, span, now);
+        accept_position(g, s, &m->pos, span, m->traced, now);
         conn_send_ack(c, m->ref);
         if (c->strikes)
             c->strikes--;
@@ -306,6 +310,7 @@ static void location_traced(conn *c, const client_msg *m, const vt_trace *span)
         if (!s->has_held || m->pos.ts > s->pos.ts) {
             s->pos = m->pos;
             s->trace = *span;
+            s->trace_sent = m->traced;
             s->has_held = true;
         }
         return;
@@ -313,8 +318,8 @@ static void location_traced(conn *c, const client_msg *m, const vt_trace *span)
 }
 
 /* Each fix is a span of its own: a child of its "traceparent" when it carried a valid
- * one, else the root of a new trace (docs/tracing.md); current while it is handled, so
- * an ownership check it starts carries it too. */
+ * one, else the root of a new trace that stays on this edge (docs/tracing.md); current
+ * while it is handled, so an ownership check it starts carries it too. */
 void stream_location(conn *c, const client_msg *m)
 {
     vt_trace span;
