@@ -98,7 +98,7 @@ static void hand_over(ws_gateway *g, vstream *s)
 
 /* The fix's span is the loop's current one meanwhile, so the local fan-out logs under
  * it. NATS gets it (the traceparent header) only when the vendor's message carried
- * one: a header costs ~1.5 µs of CPU per message at each end (docs/benchmarks.md,
+ * one: a header costs 0.8–1.5 µs of CPU per message, both ends (docs/benchmarks.md,
  * "Traces on the hot path"), paid for the fixes someone asked to follow, not for all. */
 static void publish_now(ws_gateway *g, vstream *s, int64_t now)
 {
