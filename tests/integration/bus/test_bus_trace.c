@@ -3,7 +3,9 @@
  * nats-server: a publish made inside a span reaches the subscriber, and a JetStream
  * consumer, as a child span of it (same trace, the publisher's span as parent, sampled
  * flag kept); a publish outside any span reaches it as the root of a new trace; the
- * publisher's thread keeps its own current span.
+ * publisher's thread keeps its own current span. Subjects carry a random id of the run,
+ * so that copies of this test side by side (meson test --repeat), or earlier runs in the
+ * stream, never meet each other's messages.
  */
 #include "vt_bus.h"
 #include "vt_core.h"
@@ -16,6 +18,8 @@
 #include <unistd.h>
 
 #define STREAM "TEST_BUS_TRACE"
+
+static char core_subject[64], stream_subject[64]; /* this run's, set in main */
 
 /* The span a callback ran under, as the callback saw it. */
 typedef struct {
@@ -71,14 +75,14 @@ static void test_core_publish_carries_the_span(void)
            *sub = vt_test_bus_connect("test-trace-sub");
     seen in = {.lock = PTHREAD_MUTEX_INITIALIZER};
     vt_bus_sub *s;
-    VT_REQUIRE(vt_bus_subscribe(sub, "trace.core", NULL, 0, on_msg, &in, &s) == VT_OK);
+    VT_REQUIRE(vt_bus_subscribe(sub, core_subject, NULL, 0, on_msg, &in, &s) == VT_OK);
     VT_CHECK_INT(vt_bus_flush(sub, 5000), VT_OK);
 
     const char *tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
     vt_trace mine;
     VT_REQUIRE(vt_trace_start(tp, strlen(tp), &mine));
     const vt_trace *outer = vt_trace_set_current(&mine);
-    VT_CHECK_INT(vt_bus_publish(pub, "trace.core", "x", 1), VT_OK);
+    VT_CHECK_INT(vt_bus_publish(pub, core_subject, "x", 1), VT_OK);
     VT_CHECK(vt_trace_current() == &mine); /* the publisher's thread keeps its span */
     vt_trace_set_current(outer);
     VT_CHECK_INT(vt_bus_flush(pub, 5000), VT_OK);
@@ -86,7 +90,7 @@ static void test_core_publish_carries_the_span(void)
     check_child(&in, &mine);
 
     /* Outside any span: the message starts a trace of its own on arrival. */
-    VT_CHECK_INT(vt_bus_publish(pub, "trace.core", "y", 1), VT_OK);
+    VT_CHECK_INT(vt_bus_publish(pub, core_subject, "y", 1), VT_OK);
     VT_CHECK_INT(vt_bus_flush(pub, 5000), VT_OK);
     VT_REQUIRE(wait_count(&in, 2));
     static const uint8_t zero[8];
@@ -106,19 +110,17 @@ static void test_stream_publish_reaches_the_consumer_traced(void)
     static const vt_bus_stream_opts stream = {.name = STREAM, .subjects = "tracejs.>"};
     char err[256];
     VT_REQUIRE(vt_bus_stream_ensure(bus, &stream, err, sizeof err) == VT_OK);
-    VT_REQUIRE(vt_bus_stream_purge(bus, STREAM, err, sizeof err) == VT_OK);
     seen in = {.lock = PTHREAD_MUTEX_INITIALIZER};
     vt_bus_consumer_opts co = {
-        .stream = &stream, .subject = "tracejs.event", .fn = on_event, .user = &in};
+        .stream = &stream, .subject = stream_subject, .fn = on_event, .user = &in};
     vt_bus_consumer *c = NULL;
     VT_REQUIRE(vt_bus_consumer_new(bus, &co, &c, err, sizeof err) == VT_OK);
 
     vt_trace mine;
     vt_trace_child(NULL, &mine);
     const vt_trace *outer = vt_trace_set_current(&mine);
-    VT_CHECK_INT(
-        vt_bus_stream_publish(bus, "tracejs.event", "e", 1, "trace-1", 5000, err, sizeof err),
-        VT_OK);
+    VT_CHECK_INT(vt_bus_stream_publish(bus, stream_subject, "e", 1, NULL, 5000, err, sizeof err),
+                 VT_OK);
     vt_trace_set_current(outer);
     VT_REQUIRE(wait_count(&in, 1));
     check_child(&in, &mine);
@@ -130,6 +132,10 @@ static void test_stream_publish_reaches_the_consumer_traced(void)
 int main(void)
 {
     vt_log_init("test-bus-trace", VT_LOG_WARN);
+    char run[VT_REQUEST_ID_LEN + 1];
+    vt_request_id_new(run);
+    snprintf(core_subject, sizeof core_subject, "trace.core.%s", run);
+    snprintf(stream_subject, sizeof stream_subject, "tracejs.%s", run);
     VT_RUN(test_core_publish_carries_the_span);
     VT_RUN(test_stream_publish_reaches_the_consumer_traced);
     return VT_TEST_RESULT();
