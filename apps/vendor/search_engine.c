@@ -34,6 +34,9 @@
 /* Distances closer than this are a tie: the index's distance and ST_Distance's may
  * differ in their last bits. */
 #define SEARCH_NEAR_TIE_M 0.01
+/* The scan orders by distance on a sphere, the radius is on the spheroid: they differ by
+ * under 0.5%, so a scan past the radius by 1% has read every vendor within it. */
+#define SEARCH_NEAR_SPHEROID 1.01
 
 typedef struct {
     vt_buf terms, words, typos, exact;
@@ -146,16 +149,19 @@ static void walked(PGresult *res, const store_rank_args *a, long cap, search_res
     out->path = SEARCH_PATH_WALK;
 }
 
-/* The best tier near the position, by rounds of the nearest vendors (SEARCH_NEAR_SCAN
- * per hit wanted, doubling up to the budget). The page is found when it is full and its
- * last hit is nearer than the farthest vendor read, since a vendor not read is farther
- * still; or when every vendor within reach was read (then, with a radius, they bound
- * the total too). */
+/* The best tier near the position, by rounds of the nearest vendors: SEARCH_NEAR_SCAN
+ * per hit wanted at first, then as many as the tier's share among those read says the
+ * page needs (at least twice as many), up to the budget. The page is found when it is
+ * full and its last hit is nearer than the farthest vendor read, since a vendor not
+ * read is farther still; or when every vendor within reach was read: all with a
+ * position, or all within the radius (the scan passed it; their count then caps the
+ * estimated total). */
 static int walk_near(vt_db_conn *c, const search_request *r, const store_rank_args *a,
                      store_walk_args *w, search_result *out, char *err, size_t errlen)
 {
     long budget = w->budget, want = (long)a->offset + a->limit;
-    for (long scan = want * SEARCH_NEAR_SCAN;; scan *= 2) {
+    long scan = want * SEARCH_NEAR_SCAN;
+    for (;;) {
         w->budget = scan < budget ? scan : budget;
         PGresult *res = NULL;
         int rc = store_search_walk_near(c, a, w, &res, err, errlen);
@@ -166,14 +172,17 @@ static int walk_near(vt_db_conn *c, const search_request *r, const store_rank_ar
             store_walk_edge_row(res, &e);
             store_search_row(res, n - 1, &last);
         }
-        bool all_read = e.scanned < w->budget;
+        bool past_radius = r->radius_m > 0 && e.far_m > r->radius_m * SEARCH_NEAR_SPHEROID;
+        bool all_read = e.scanned < w->budget || past_radius;
         if (n == a->limit && (all_read || last.distance_m < e.far_m - SEARCH_NEAR_TIE_M)) {
-            walked(res, a, all_read && r->radius_m > 0 ? e.scanned : LONG_MAX, out);
+            walked(res, a, all_read && r->radius_m > 0 ? e.within : LONG_MAX, out);
             return VT_OK;
         }
         PQclear(res);
         if (rc != VT_OK || all_read || w->budget == budget)
             return rc;
+        long needed = e.tier > 0 ? want * e.scanned / e.tier + want : 0;
+        scan = needed > 2 * w->budget ? needed : 2 * w->budget;
     }
 }
 

@@ -190,23 +190,26 @@ const vt_db_statement store_statements[] = {
      SEARCH_TIER_KEYS
      "ORDER BY v.recency DESC, v.id OFFSET $8::int LIMIT $9::int"},
     /* The same tier near ($11, $12), within $13 metres if not NULL: the $7 nearest
-     * vendors with a position (vendors_last_location_idx's distance order), ranked as
-     * search_rank ranks them (distance, recency, id). Every one of the $7 is read, so
-     * the caller grows $7 by rounds; far (the farthest of them) and scanned (how many
-     * there were) say whether a vendor not read could still belong on the page. */
+     * vendors with a position (vendors_last_location_idx's distance order, the radius
+     * applied after it, so the scan stays the index's), ranked as search_rank ranks
+     * them (distance, recency, id). Every one of the $7 is read, so the caller grows $7
+     * by rounds; far (the farthest of them), scanned (how many), within (how many in the
+     * radius) and tier (the tier's among them) tell it whether a vendor not read could
+     * still belong on the page, and how far to read next. */
     {"search_walk_near",
      "WITH " SEARCH_MATCHES ", "
      "s AS (SELECT v.*, greatest(v.last_location_at, v.updated_at) AS recency, "
-     "ST_Distance(v.last_location, " SEARCH_POINT("$12", "$11") ", false) AS dist "
+     "ST_Distance(v.last_location, " SEARCH_POINT("$12", "$11") ", false) AS dist, "
+     "($13::float8 IS NULL OR "
+     "ST_DWithin(v.last_location, " SEARCH_POINT("$12", "$11") ", $13::float8)) AS inside "
      "FROM vendor.vendors v WHERE v.deleted_at IS NULL AND v.last_location IS NOT NULL "
-     "AND ($13::float8 IS NULL OR "
-     "ST_DWithin(v.last_location, " SEARCH_POINT("$12", "$11") ", $13::float8)) "
      "ORDER BY v.last_location <-> " SEARCH_POINT("$12", "$11") " LIMIT $7::int), "
-     "e AS (SELECT max(dist) AS far, count(*) AS scanned FROM s) "
+     "e AS (SELECT max(dist) AS far, count(*) AS scanned, "
+     "count(*) FILTER (WHERE inside) AS within FROM s) "
      "SELECT " VENDOR_COLUMNS ", k.typos, v.dist, " SEARCH_ESTIMATE " AS total, "
-     "e.far, e.scanned "
+     "e.far, e.scanned, e.within, count(*) OVER () AS tier "
      "FROM s v CROSS JOIN e "
-     SEARCH_TIER_KEYS
+     SEARCH_TIER_KEYS "AND v.inside "
      "ORDER BY v.dist, v.recency DESC, v.id OFFSET $8::int LIMIT $9::int"},
     /* clang-format on */
     {"write_locations",
@@ -439,6 +442,8 @@ void store_walk_edge_row(PGresult *res, store_walk_edge *out)
 {
     out->far_m = strtod(PQgetvalue(res, 0, NCOLUMNS + 3), NULL);
     out->scanned = atol(PQgetvalue(res, 0, NCOLUMNS + 4));
+    out->within = atol(PQgetvalue(res, 0, NCOLUMNS + 5));
+    out->tier = atol(PQgetvalue(res, 0, NCOLUMNS + 6));
 }
 
 void store_search_row(PGresult *res, int row, store_search_hit *out)
