@@ -96,7 +96,10 @@ start_nats() {
 # list does), so JetStream is clustered and a stream may keep 3 replicas. Node 1 is
 # "nats", so that `start_nats`, `stop_server nats` and the rest act on it as before;
 # start_nats starts it as a cluster node once nats_cluster_ports has been called.
+# NATS_NODE_OPTS (an array) adds server options to every node, e.g. (--no_advertise
+# true) so that a client stays on the one node it was given.
 NATS_CLUSTER_NODES=(nats nats2 nats3)
+NATS_NODE_OPTS=()
 
 nats_cluster_ports() { # writes the ports of the three nodes; free_port from the caller
     local n
@@ -120,7 +123,8 @@ start_nats_node() { # name (nats, nats2 or nats3)
     mkdir -p "$dir/$name-js"
     launch "$name" nats-server -a 127.0.0.1 -p "$(cat "$dir/$name.port")" -n "venta-$name" \
         -js -sd "$dir/$name-js" --cluster_name venta \
-        --cluster "nats://127.0.0.1:$(cat "$dir/$name.cport")" --routes "$(IFS=,; echo "${routes[*]}")"
+        --cluster "nats://127.0.0.1:$(cat "$dir/$name.cport")" --routes "$(IFS=,; echo "${routes[*]}")" \
+        "${NATS_NODE_OPTS[@]}"
     wait_port "$(cat "$dir/$name.port")" 15 "$name" || die "$name did not start: $(tail -5 "$dir/$name.log")"
 }
 
