@@ -11,8 +11,8 @@
  * (fanout_nats_consume): one that passed while the NATS connection was down still
  * arrives once it is back (docs/events.md).
  *
- * nats.c calls fanout_on_nats (the consumer's thread fanout_on_event) on its threads; it copies the message into one
- * allocation and hands it to the loop through the handoff queue, which runs
+ * nats.c calls fanout_on_nats (the consumer's thread fanout_on_event) on its threads; it copies the
+ * message into one allocation and hands it to the loop through the handoff queue, which runs
  * fanout_handle in batches. Everything after that is loop-only:
  *
  *  - Local delivery: a position a vendor streams to this process is delivered to its

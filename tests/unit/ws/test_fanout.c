@@ -101,8 +101,7 @@ static void stop_consuming(vt_bus_consumer *c)
     nsubs--;
 }
 
-static const fanout_hooks hooks = {subscribe, unsubscribe, vendor_deleted, consume,
-                                   stop_consuming};
+static const fanout_hooks hooks = {subscribe, unsubscribe, vendor_deleted, consume, stop_consuming};
 
 /* ------------------------------------------------------------------------ helpers */
 
