@@ -11,9 +11,10 @@
  * (fanout_nats_consume): one that passed while the NATS connection was down still
  * arrives once it is back (docs/events.md).
  *
- * nats.c calls fanout_on_nats (the consumer's thread fanout_on_event) on its threads; it copies the
- * message into one allocation and hands it to the loop through the handoff queue, which runs
- * fanout_handle in batches. Everything after that is loop-only:
+ * nats.c calls fanout_on_nats on its threads (the stream's consumer thread calls
+ * fanout_on_event); each copies the message into one allocation and hands it to the
+ * loop through the handoff queue, which runs fanout_handle in batches. Everything after
+ * that is loop-only:
  *
  *  - Local delivery: a position a vendor streams to this process is delivered to its
  *    viewers here as soon as it is published (fanout_local_position), without the NATS
