@@ -96,8 +96,8 @@ start_nats() {
 # list does), so JetStream is clustered and a stream may keep 3 replicas. Node 1 is
 # "nats", so that `start_nats`, `stop_server nats` and the rest act on it as before;
 # start_nats starts it as a cluster node once nats_cluster_ports has been called.
-# NATS_NODE_OPTS (an array) adds server options to every node, e.g. (--no_advertise
-# true) so that a client stays on the one node it was given.
+# NATS_NODE_OPTS (an array) adds server options to every node, e.g.
+# (--no_advertise=true) so that a client stays on the one node it was given.
 NATS_CLUSTER_NODES=(nats nats2 nats3)
 NATS_NODE_OPTS=()
 
