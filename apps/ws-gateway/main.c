@@ -16,6 +16,7 @@
 #include "presence.h"
 #include "sio_server.h"
 #include "streams.h"
+#include "vt_events.h"
 #include "vt_http.h"
 #include "ws_gateway.h"
 #include "ws_server.h"
@@ -32,6 +33,8 @@ static const fanout_hooks fanout_nats = {
     .subscribe = fanout_nats_subscribe,
     .unsubscribe = vt_bus_unsubscribe,
     .vendor_deleted = stream_deleted,
+    .consume = fanout_nats_consume,
+    .stop_consuming = vt_bus_consumer_free,
 };
 
 static void read_config(ws_config *c)
@@ -42,6 +45,8 @@ static void read_config(ws_config *c)
     char err[256];
     if (vt_bus_urls_valid(c->nats_url, err, sizeof err) != VT_OK)
         vt_config_fail("VENTA_NATS_URL", err);
+    /* The services' setting: the stream is ensured with it by every reader. */
+    c->events = vt_events_stream((int)vt_config_int("VENTA_EVENTS_REPLICAS", 1, 1, 5));
     c->redis_url = vt_config_require("VENTA_REDIS_URL");
     char host[256];
     int port, db;

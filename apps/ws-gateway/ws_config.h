@@ -5,12 +5,14 @@
 #ifndef VENTA_WS_CONFIG_H
 #define VENTA_WS_CONFIG_H
 
+#include "vt_bus.h"
 #include "vt_core.h"
 #include "vt_rpc.h"
 
 typedef struct {
     vt_addr addr;
     const char *nats_url;
+    vt_bus_stream_opts events; /* the stream of domain events (VENTA_EVENTS_REPLICAS) */
     const char *redis_url;
     const char *vendor_addr;
     const char *location_addr;

@@ -32,6 +32,8 @@ if (!renderedPath || !overlay) {
   process.exit(2);
 }
 
+// prod and scale (prod at the size of issue #20) are production overlays.
+const production = overlay === "prod" || overlay === "scale";
 const problems = [];
 const fail = (where, msg) => problems.push(`${overlay}: ${where}: ${msg}`);
 
@@ -354,9 +356,9 @@ for (const w of workloads) {
           if (env.get(s)?.source !== "secret") fail(where, `${s} must come from the Secret`);
         }
         const cors = env.get("VENTA_CORS_ORIGINS")?.value || "";
-        if (overlay === "prod" && cors.split(",").includes("*")) fail(where, "VENTA_CORS_ORIGINS is * in prod");
+        if (production && cors.split(",").includes("*")) fail(where, "VENTA_CORS_ORIGINS is * in prod");
       }
-      if (overlay === "prod" && /:latest$|^[^:]+$/.test(c.image)) fail(where, `image ${c.image} has no fixed tag`);
+      if (production && /:latest$|^[^:]+$/.test(c.image)) fail(where, `image ${c.image} has no fixed tag`);
     }
 
     // SIGTERM grace: preStop sleep + the process's drain + 5 s for closing connections.
@@ -406,11 +408,13 @@ for (const p of pdbs) {
     fail(idOf(p), "selects no workload");
   }
 }
-if (overlay === "prod") {
+if (production) {
+  // scale: the topology of issue #20, six WebSocket gateways and two of every other.
   for (const name of [...Object.keys(GRPC_SERVICES), ...Object.keys(GATEWAYS)]) {
     const w = find("Deployment", name);
     const replicas = w ? Math.max(w.spec.replicas ?? 1, hpaFor(w)?.spec.minReplicas ?? 1) : 0;
-    if (replicas < 2) fail(`Deployment/${name}`, `prod runs ${replicas} replica(s); at least 2`);
+    const least = overlay === "scale" && name === "venta-ws-gateway" ? 6 : 2;
+    if (replicas < least) fail(`Deployment/${name}`, `${overlay} runs ${replicas} replica(s); at least ${least}`);
   }
 }
 

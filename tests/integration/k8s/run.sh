@@ -34,7 +34,7 @@ check() {
 }
 
 passed=0 failed=0
-for overlay in dev prod; do
+for overlay in dev prod scale; do
     if check "$root/deploy/k8s" "$overlay"; then
         passed=$((passed + 1))
         tail -n 1 "$work/out"
@@ -44,16 +44,17 @@ for overlay in dev prod; do
     fi
 done
 
-# mutation NAME FILE SED_EXPR EXPECTED_MESSAGE: break a copy, expect prod to be rejected.
+# mutation NAME FILE SED_EXPR EXPECTED_MESSAGE [OVERLAY]: break a copy, expect OVERLAY
+# (prod unless given) to be rejected.
 mutation() {
-    local name=$1 file=$2 expr=$3 expect=$4
+    local name=$1 file=$2 expr=$3 expect=$4 overlay=${5:-prod}
     rm -rf "$work/k8s"
     cp -r "$root/deploy/k8s" "$work/k8s"
     sed -i -e "$expr" "$work/k8s/$file"
     if cmp -s "$root/deploy/k8s/$file" "$work/k8s/$file"; then
         echo "FAIL mutation '$name': the edit no longer applies to $file (update the test)"
         failed=$((failed + 1))
-    elif check "$work/k8s" prod; then
+    elif check "$work/k8s" "$overlay"; then
         echo "FAIL mutation '$name': the broken manifests passed"
         failed=$((failed + 1))
     elif ! grep -qF -- "$expect" "$work/out"; then
@@ -106,6 +107,10 @@ mutation "JetStream store on the pod's own disk" base/nats.yaml \
     '/^            - {name: data, mountPath: \/data}$/d' "is not on a volumeClaimTemplate"
 mutation "more stream copies than NATS servers" base/kustomization.yaml \
     's/VENTA_EVENTS_REPLICAS=3/VENTA_EVENTS_REPLICAS=5/' "VENTA_EVENTS_REPLICAS"
+mutation "scale overlay with three WebSocket gateways" overlays/scale/hpa.yaml \
+    's/minReplicas: 6/minReplicas: 3/' "scale runs 3 replica(s); at least 6" scale
+mutation "scale overlay with one venta-location" overlays/scale/hpa.yaml \
+    '/name: venta-location/{n;n;s/minReplicas: 2/minReplicas: 1/}' "scale runs 1 replica(s); at least 2" scale
 
 echo "k8s: $passed passed, $failed failed"
 ((failed == 0))
