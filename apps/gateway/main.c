@@ -101,6 +101,8 @@ static void read_config(rest_app *app)
     int port, db;
     if (vt_kv_url_parse(cfg->redis_url, host, sizeof host, &port, &db, err, sizeof err))
         vt_config_fail("VENTA_REDIS_URL", err);
+    vt_config_login("VENTA_REDIS_USER", "VENTA_REDIS_PASSWORD", &cfg->redis_user,
+                    &cfg->redis_password);
     cfg->upstream_timeout_ms = vt_config_int("VENTA_UPSTREAM_TIMEOUT_MS", 5000, 50, 600000);
     cfg->rate_ip = vt_config_int("VENTA_RATE_LIMIT_IP", 600, 0, 1000000000);
     cfg->rate_user = vt_config_int("VENTA_RATE_LIMIT_USER", 300, 0, 1000000000);
@@ -235,8 +237,12 @@ int main(void)
         }
     }
     rest_static_load(vt_config_str("VENTA_WEB_DIR", VENTA_DEFAULT_WEB_DIR));
-    vt_kv_opts ko = {
-        .loop = &loop, .url = app.cfg.redis_url, .on_state = on_kv_state, .state_user = &app};
+    vt_kv_opts ko = {.loop = &loop,
+                     .url = app.cfg.redis_url,
+                     .user = app.cfg.redis_user,
+                     .password = app.cfg.redis_password,
+                     .on_state = on_kv_state,
+                     .state_user = &app};
     if (vt_kv_new(&ko, &app.kv, err, sizeof err))
         vt_config_fail("VENTA_REDIS_URL", err);
     rest_metrics_readiness(app.metrics, &app);

@@ -50,6 +50,7 @@ typedef struct {
     vt_addr addr;
     vt_addr upstream_addr[REST_UP_COUNT];
     const char *redis_url;
+    const char *redis_user, *redis_password; /* VENTA_REDIS_USER/PASSWORD; NULL: none */
     int64_t upstream_timeout_ms;
     long rate_ip, rate_user, rate_window_s; /* 0 turns a limit off */
     bool trust_forwarded;

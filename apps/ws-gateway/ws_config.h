@@ -11,7 +11,9 @@
 typedef struct {
     vt_addr addr;
     const char *nats_url;
+    const char *nats_user, *nats_password; /* VENTA_NATS_USER/PASSWORD; NULL: no login */
     const char *redis_url;
+    const char *redis_user, *redis_password; /* VENTA_REDIS_USER/PASSWORD; NULL: none */
     const char *vendor_addr;
     const char *location_addr;
     vt_rpc_tls tls_files;

@@ -222,6 +222,8 @@ int vt_bus_new(const vt_bus_opts *o, vt_bus **out, char *err, size_t errlen)
         s = set_servers(bus->opts, o->urls);
     if (s == NATS_OK && o->name)
         s = natsOptions_SetName(bus->opts, o->name);
+    if (s == NATS_OK && o->user)
+        s = natsOptions_SetUserInfo(bus->opts, o->user, o->password ? o->password : "");
     if (s == NATS_OK)
         s = natsOptions_SetMaxReconnect(bus->opts, -1);
     if (s == NATS_OK)

@@ -29,6 +29,9 @@ typedef struct {
     vt_bus_state_fn on_state;
     void *state_user;
     int reconnect_buffer_bytes; /* default 8 MiB */
+    /* The NATS user this process logs in as (VENTA_NATS_USER/VENTA_NATS_PASSWORD,
+     * docs/security.md); NULL: none, as a server without authorization expects. */
+    const char *user, *password;
 } vt_bus_opts;
 
 /* The most servers a VENTA_NATS_URL list may name. */

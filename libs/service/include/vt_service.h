@@ -70,6 +70,8 @@ typedef struct {
     /* Read from the environment by vt_service_new. */
     const char *database_url; /* VENTA_DATABASE_URL */
     const char *nats_url;     /* VENTA_NATS_URL */
+    /* VENTA_NATS_USER, VENTA_NATS_PASSWORD (docs/security.md); NULL: no login */
+    const char *nats_user, *nats_password;
     vt_addr addr;             /* opts->addr_var */
     vt_addr metrics_addr;     /* VENTA_METRICS_ADDR */
     int threads;              /* VENTA_RPC_THREADS, default 4 */
