@@ -14,7 +14,7 @@ const WebSocket = require('ws');
 const jose = require('jose');
 const grpc = require('@grpc/grpc-js');
 const protoLoader = require('@grpc/proto-loader');
-const { grpcCredentials } = require('../lib/mesh_tls.js');
+const { grpcCredentials, natsLogin, redisCliLogin } = require('../lib/mesh_tls.js');
 const protobuf = require('protobufjs');
 const { connect: natsConnect } = require('nats');
 const { Worker } = require('node:worker_threads');
@@ -171,7 +171,8 @@ async function move(vendorConn, vendorId, lat, lng) {
   if (r.op !== 'ack') throw new Error(`location not acked: ${JSON.stringify(r)}`);
 }
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const redis = (...args) => execFileSync('redis-cli', ['-u', VENTA_TEST_REDIS_URL, ...args]).toString().trim();
+const redis = (...args) =>
+  execFileSync('redis-cli', ['-u', VENTA_TEST_REDIS_URL, ...redisCliLogin(), ...args]).toString().trim();
 const inVendors = (snap, id) => snap.vendors.find((v) => v.vendorId === id);
 
 // ------------------------------------------------------------------------- the checks
@@ -606,7 +607,8 @@ async function testSlowReader() {
   // construction however slow this machine is, while the paused reader only falls
   // further behind.
   const w = new Worker(path.join(__dirname, 'burst_worker.js'), {
-    workerData: { natsServers: VENTA_TEST_NATS_URL.replace('nats://', ''), protoRoot: PROTO_ROOT,
+    workerData: { natsServers: VENTA_TEST_NATS_URL.replace('nats://', ''), login: natsLogin('venta-ws-gateway'),
+      protoRoot: PROTO_ROOT,
       ids, cellIn: geohash(10.25, 10.25), cellOut: geohash(11, 10.25), tsStart: Date.now() },
   });
   const chunk = (rounds) => new Promise((resolve, reject) => {
@@ -867,7 +869,8 @@ async function testSigterm(v) {
 async function main() {
   const root = protobuf.loadSync(path.join(PROTO_ROOT, 'venta/events/v1/events.proto'));
   VendorLocation = root.lookupType('venta.events.v1.VendorLocation');
-  nc = await natsConnect({ servers: VENTA_TEST_NATS_URL.replace('nats://', '') });
+  // Positions straight on NATS stand in for a WebSocket edge: with logins, its own.
+  nc = await natsConnect({ servers: VENTA_TEST_NATS_URL.replace('nats://', ''), ...natsLogin('venta-ws-gateway') });
   const v = {
     alice1: await createVendor('user_alice', 'Alice Tacos'),
     alice2: await createVendor('user_alice', 'Alice Kava'),
