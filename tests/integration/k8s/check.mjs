@@ -178,6 +178,10 @@ const SECRET = "venta-secrets";
 const SECRET_KEYS = new Set([
   "VENTA_DATABASE_URL", "CLERK_JWT_KEY", "CLERK_WEBHOOK_SIGNING_SECRET", "REVENUECAT_WEBHOOK_AUTH",
   "VENTA_ALGOLIA_SEARCH_KEY",
+  // The passwords of the NATS and Redis users (docs/security.md); the servers read all
+  // of them, each process only its own.
+  "NATS_PASSWORD_WS_GATEWAY", "NATS_PASSWORD_USER", "NATS_PASSWORD_VENDOR", "NATS_PASSWORD_LOCATION",
+  "NATS_PASSWORD_ADMIN", "REDIS_PASSWORD_GATEWAY", "REDIS_PASSWORD_WS_GATEWAY", "REDIS_PASSWORD_ADMIN",
 ]);
 
 // A container's environment as the kubelet builds it: envFrom first, env wins.
@@ -464,12 +468,20 @@ else {
       const route = `nats-route://venta-nats-${i}.${nats.spec.serviceName}:6222`;
       if (!conf.includes(route)) fail("nats.conf", `no route ${route}`);
     }
-    // nats-server itself is the judge of its configuration (scripts/bootstrap installs it).
+    // nats-server itself is the judge of its configuration (scripts/bootstrap installs it),
+    // with every file of its ConfigMap (nats-auth.conf) and stand-ins for the passwords
+    // the StatefulSet gives it.
     const dir = mkdtempSync(join(tmpdir(), "venta-nats-"));
+    const passwords = {};
+    for (const e of nats.spec.template.spec.containers[0].env || []) {
+      if (e.valueFrom?.secretKeyRef) passwords[e.name] = "vStandIn1";
+    }
     try {
-      writeFileSync(join(dir, "nats.conf"), conf);
+      for (const [file, text] of Object.entries(configMaps.get(vol.configMap.name))) {
+        writeFileSync(join(dir, file), text);
+      }
       execFileSync("nats-server", ["-t", "-c", join(dir, "nats.conf")], {
-        env: { ...process.env, POD_NAME: "venta-nats-0" }, stdio: "pipe",
+        env: { ...process.env, POD_NAME: "venta-nats-0", ...passwords }, stdio: "pipe",
       });
     } catch (e) {
       fail("nats.conf", `nats-server -t: ${(e.stderr || e.stdout || e.message).toString().trim()}`);
@@ -500,7 +512,67 @@ else {
   }
 }
 if (!find("Job", "venta-migrate")) fail("migrate", "Job venta-migrate missing");
-if (!find("Deployment", "venta-redis")) fail("redis", "Deployment venta-redis missing");
+const redis = find("Deployment", "venta-redis");
+if (!redis) fail("redis", "Deployment venta-redis missing");
+
+// ------------------------------------------------------------- NATS and Redis users --
+// docs/security.md: every process logs in as itself, with its password from the Secret;
+// the servers know exactly the users of their files, and get every password those name.
+
+// Which processes connect to each (every container gets both URLs from venta-config).
+const LOGINS = {
+  nats: { user: "VENTA_NATS_USER", password: "VENTA_NATS_PASSWORD",
+    by: ["venta-user", "venta-vendor", "venta-location", "venta-ws-gateway"] },
+  redis: { user: "VENTA_REDIS_USER", password: "VENTA_REDIS_PASSWORD", by: ["venta-gateway", "venta-ws-gateway"] },
+};
+const passwordKey = (kind, bin) => `${kind.toUpperCase()}_PASSWORD_${bin.replace(/^venta-/, "").replace(/-/g, "_").toUpperCase()}`;
+// Users a server's files define, and the password variables they read.
+function serverLogins(kind, files) {
+  const users = new Set(), vars = new Set();
+  for (const text of Object.values(files || {})) {
+    const re = kind === "nats" ? /^\s*user:\s*([\w-]+)/gm : /^user\s+([\w-]+)\s+on\b/gm;
+    for (const m of text.matchAll(re)) users.add(m[1]);
+    const vre = kind === "nats" ? /password:\s*\$(\w+)/g : /\$\{(\w+)\}/g;
+    for (const m of text.matchAll(vre)) vars.add(m[1]);
+  }
+  return { users, vars };
+}
+const serverFiles = (w) => {
+  const vol = w?.spec.template.spec.volumes?.find((v) => v.configMap && !v.configMap.name.startsWith("venta-config"));
+  return vol ? configMaps.get(vol.configMap.name) : null;
+};
+const natsFiles = serverFiles(nats);
+const natsLogins = serverLogins("nats", natsFiles);
+const redisLogins = serverLogins("redis", serverFiles(redis));
+if (natsFiles && !/^include nats-auth\.conf$/m.test(natsFiles["nats.conf"] || "")) {
+  fail("nats.conf", "does not include nats-auth.conf: NATS takes anyone");
+}
+if (redis && !redisLogins.users.size) fail(idOf(redis), "no ACL users (redis-users.acl): Redis takes anyone");
+for (const [server, logins] of [[nats, natsLogins], [redis, redisLogins]]) {
+  if (!server) continue;
+  const env = resolveEnv(server.spec.template.spec.containers[0], idOf(server));
+  for (const v of logins.vars) {
+    if (env.get(v)?.source !== "secret" || env.get(v).key !== v) fail(idOf(server), `its users' files need ${v} from ${SECRET}`);
+  }
+}
+for (const w of workloads) {
+  for (const c of w.spec.template.spec.containers) {
+    const bin = binaryOf(c);
+    if (!bin?.startsWith("venta-") || w.kind === "Job") continue;
+    const env = resolveEnv(c, `${idOf(w)} container ${c.name}`);
+    for (const [kind, v] of Object.entries(LOGINS)) {
+      if (!v.by.includes(bin)) continue;
+      const where = `${idOf(w)} container ${c.name}`;
+      const users = kind === "nats" ? natsLogins.users : redisLogins.users;
+      if (env.get(v.user)?.value !== bin) fail(where, `must log in to ${kind === "nats" ? "NATS" : "Redis"} as ${bin} (${v.user})`);
+      else if (!users.has(bin)) fail(where, `${kind} has no user ${bin}`);
+      const pw = env.get(v.password);
+      if (pw?.source !== "secret" || pw.key !== passwordKey(kind, bin)) {
+        fail(where, `${v.password} must come from ${SECRET} key ${passwordKey(kind, bin)}`);
+      }
+    }
+  }
+}
 
 // ------------------------------------------------------------------------- report --
 

@@ -106,6 +106,18 @@ mutation "JetStream store on the pod's own disk" base/nats.yaml \
     '/^            - {name: data, mountPath: \/data}$/d' "is not on a volumeClaimTemplate"
 mutation "more stream copies than NATS servers" base/kustomization.yaml \
     's/VENTA_EVENTS_REPLICAS=3/VENTA_EVENTS_REPLICAS=5/' "VENTA_EVENTS_REPLICAS"
+mutation "NATS without users" base/nats.conf \
+    '/^include nats-auth.conf$/d' "does not include nats-auth.conf"
+mutation "a process logs in as another" base/vendor.yaml \
+    's/{name: VENTA_NATS_USER, value: venta-vendor}/{name: VENTA_NATS_USER, value: venta-admin}/' \
+    "must log in to NATS as venta-vendor"
+mutation "another process's password" base/gateway.yaml \
+    's/key: REDIS_PASSWORD_GATEWAY}/key: REDIS_PASSWORD_ADMIN}/' \
+    "VENTA_REDIS_PASSWORD must come from venta-secrets key REDIS_PASSWORD_GATEWAY"
+mutation "Redis without a password it needs" base/redis.yaml \
+    's/- name: REDIS_PASSWORD_ADMIN$/- name: REDIS_PASSWORD_ADMINS/' "its users' files need REDIS_PASSWORD_ADMIN"
+mutation "NATS user without its password" base/nats-auth.conf \
+    's/password: $NATS_PASSWORD_USER$/password: $NATS_PASSWORD_USERS/' "nats-server -t"
 
 echo "k8s: $passed passed, $failed failed"
 ((failed == 0))
