@@ -4,7 +4,8 @@
 //
 // Prints one line per problem and exits 1 when there is any, 0 otherwise. What it
 // holds the manifests to (docs/operations.md describes the same rules to people):
-//   - every object is valid against the Kubernetes schema (npm kubernetes-models), and
+//   - every object is valid against the Kubernetes schema (npm kubernetes-models, and
+//     @kubernetes-models/cert-manager for the mesh-tls component's objects), and
 //     carries no field the API does not know (a misspelt readinessProbe would
 //     otherwise be dropped in silence by the API server);
 //   - every long-running container has liveness and readiness probes (native gRPC
@@ -18,7 +19,11 @@
 //     (and venta-user -> venta-vendor);
 //   - every API.md §1 variable comes from a ConfigMap or a Secret, never a literal;
 //     services listen on 0.0.0.0 while their clients dial Service names that exist;
-//   - the NATS cluster: three servers, routes to each, a config nats-server accepts.
+//   - the NATS cluster: three servers, routes to each, a config nats-server accepts;
+//   - NATS and Redis users (docs/security.md): the servers define users and get every
+//     password their files name from the Secret; each process logs in as itself;
+//   - mTLS (components/mesh-tls): all processes or none, each with a cert-manager
+//     Certificate whose one URI SAN is its SPIFFE id, readiness then on /readyz.
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { createRequire } from "node:module";
@@ -49,9 +54,14 @@ const find = (kind, name) => objects.find((o) => o.kind === kind && o.metadata?.
 // ---------------------------------------------------------------- schema, strictly --
 
 // Model classes live at kubernetes-models/<group/version>/<Kind>.
+// The package of an object's schema: Kubernetes' own, or cert-manager's CRDs
+// (@kubernetes-models/cert-manager) for the mesh-tls component.
+const modelsPackage = (o) =>
+  o.apiVersion?.startsWith("cert-manager.io/") ? "@kubernetes-models/cert-manager" : "kubernetes-models";
+
 async function modelFor(o) {
   try {
-    const mod = await import(`kubernetes-models/${o.apiVersion}/${o.kind}`);
+    const mod = await import(`${modelsPackage(o)}/${o.apiVersion}/${o.kind}`);
     return mod[o.kind];
   } catch {
     return null;
@@ -82,15 +92,25 @@ function parseDecl(file) {
   for (const m of text.matchAll(/import \{ ([^}]+) \} from "([^"]+)";/g)) {
     for (const name of m[1].split(",").map((s) => s.trim())) imports.set(name, m[2]);
   }
-  const body = text.match(/export interface I\w+(?: extends [\w, <>]+)? \{([\s\S]*?)\n\}/);
+  const body = text.match(/export interface I\w+(?: extends ([\w, <>]+))? \{([\s\S]*?)\n\}/);
   if (!body) {
     declCache.set(file, null);
     return null;
   }
   const props = new Map();
-  for (const m of body[1].matchAll(/^ {4}"([^"]+)"\??: (.+)$/gm)) props.set(m[1], m[2].replace(/;$/, ""));
   const decl = { file, imports, props };
   declCache.set(file, decl);
+  // CRD models (cert-manager's) declare a spec as an empty interface that extends
+  // the one with the fields: take those fields (and their imports) too.
+  for (const base of (body[1] || "").split(",").map((s) => s.trim())) {
+    const from = imports.get(base);
+    if (!from?.startsWith(".")) continue;
+    const inherited = parseDecl(join(dirname(file), from.replace(/\.js$/, ".d.ts")));
+    if (!inherited) continue;
+    for (const [k, v] of inherited.props) props.set(k, v);
+    for (const [k, v] of inherited.imports) if (!imports.has(k)) imports.set(k, v);
+  }
+  for (const m of body[2].matchAll(/^ {4}"([^"]+)"\??: (.+)$/gm)) props.set(m[1], m[2].replace(/;$/, ""));
   return decl;
 }
 
@@ -140,7 +160,9 @@ for (const o of objects) {
   } catch (e) {
     fail(idOf(o), `schema: ${e.message}`);
   }
-  const top = parseDecl(join(modelsRoot, o.apiVersion, `${o.kind}.d.ts`));
+  const root = modelsPackage(o) === "kubernetes-models" ? modelsRoot
+    : dirname(require.resolve(`${modelsPackage(o)}/package.json`));
+  const top = parseDecl(join(root, o.apiVersion, `${o.kind}.d.ts`));
   if (top) {
     const unknown = [];
     unknownFields(o, top, "", unknown);
@@ -344,8 +366,17 @@ for (const w of workloads) {
       if (env.get("VENTA_METRICS_ADDR")?.value !== `0.0.0.0:${mport}`) {
         fail(where, `VENTA_METRICS_ADDR must be 0.0.0.0:${mport}`);
       }
-      const g = c.readinessProbe?.grpc;
-      if (!g || g.port !== mainPort) fail(where, `readinessProbe must be a native gRPC probe on port ${mainPort}`);
+      // With mTLS the native gRPC probe cannot show a certificate: /readyz on the
+      // metrics port says the same (docs/security.md, "Kubernetes probes").
+      if (env.has("VENTA_TLS_CERT")) {
+        const h = c.readinessProbe?.httpGet;
+        if (h?.path !== "/readyz" || (h.port !== "metrics" && h.port !== mport)) {
+          fail(where, "with mTLS, readinessProbe must be GET /readyz on the metrics port");
+        }
+      } else {
+        const g = c.readinessProbe?.grpc;
+        if (!g || g.port !== mainPort) fail(where, `readinessProbe must be a native gRPC probe on port ${mainPort}`);
+      }
     } else {
       if (c.readinessProbe?.httpGet?.path !== "/readyz") fail(where, "readinessProbe must be GET /readyz");
       if (c.livenessProbe?.httpGet?.path !== "/healthz") fail(where, "livenessProbe must be GET /healthz");
@@ -514,6 +545,40 @@ else {
 if (!find("Job", "venta-migrate")) fail("migrate", "Job venta-migrate missing");
 const redis = find("Deployment", "venta-redis");
 if (!redis) fail("redis", "Deployment venta-redis missing");
+
+// --------------------------------------------------------------------------- mTLS --
+// docs/security.md: all processes or none; each reads the Secret of a certificate whose
+// only URI SAN is its own SPIFFE id, usable as server and client, from the mesh's issuer.
+
+const certificates = byKind("Certificate");
+const processes = workloads.filter((w) => w.kind === "Deployment" &&
+  w.spec.template.spec.containers.some((c) => binaryOf(c)?.startsWith("venta-")));
+const withTls = processes.filter((w) => w.spec.template.spec.containers.some((c) =>
+  (c.env || []).some((e) => e.name === "VENTA_TLS_CERT")));
+if (withTls.length && withTls.length !== processes.length) {
+  fail("mTLS", `only ${withTls.map((w) => w.metadata.name).join(", ")} have VENTA_TLS_*: a mesh is all TLS or none`);
+}
+for (const w of withTls) {
+  const c = w.spec.template.spec.containers.find((x) => binaryOf(x)?.startsWith("venta-"));
+  const bin = binaryOf(c);
+  const certFile = (c.env || []).find((e) => e.name === "VENTA_TLS_CERT")?.value || "";
+  const mount = (c.volumeMounts || []).find((m) => certFile.startsWith(`${m.mountPath}/`));
+  const secretName = w.spec.template.spec.volumes?.find((v) => v.name === mount?.name)?.secret?.secretName;
+  const cert = certificates.find((x) => x.spec.secretName === secretName);
+  if (!cert) {
+    fail(idOf(w), `VENTA_TLS_CERT ${certFile} is not in the Secret of a Certificate`);
+    continue;
+  }
+  const uris = cert.spec.uris || [];
+  if (uris.length !== 1 || uris[0] !== `spiffe://venta/${bin}`) {
+    fail(idOf(cert), `${bin} reads it: its one URI SAN must be spiffe://venta/${bin}, got ${uris.join(", ")}`);
+  }
+  for (const u of ["server auth", "client auth"]) {
+    if (!(cert.spec.usages || []).includes(u)) fail(idOf(cert), `usages must include ${u}`);
+  }
+  const issuer = find(cert.spec.issuerRef.kind || "Issuer", cert.spec.issuerRef.name);
+  if (!issuer?.spec.ca) fail(idOf(cert), `issuer ${cert.spec.issuerRef.name} is not the mesh's CA Issuer`);
+}
 
 // ------------------------------------------------------------- NATS and Redis users --
 // docs/security.md: every process logs in as itself, with its password from the Secret;

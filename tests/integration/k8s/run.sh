@@ -34,7 +34,7 @@ check() {
 }
 
 passed=0 failed=0
-for overlay in dev prod; do
+for overlay in dev prod prod-mtls; do
     if check "$root/deploy/k8s" "$overlay"; then
         passed=$((passed + 1))
         tail -n 1 "$work/out"
@@ -44,16 +44,17 @@ for overlay in dev prod; do
     fi
 done
 
-# mutation NAME FILE SED_EXPR EXPECTED_MESSAGE: break a copy, expect prod to be rejected.
+# mutation NAME FILE SED_EXPR EXPECTED_MESSAGE [OVERLAY]: break a copy, expect OVERLAY
+# (prod) to be rejected.
 mutation() {
-    local name=$1 file=$2 expr=$3 expect=$4
+    local name=$1 file=$2 expr=$3 expect=$4 overlay=${5:-prod}
     rm -rf "$work/k8s"
     cp -r "$root/deploy/k8s" "$work/k8s"
     sed -i -e "$expr" "$work/k8s/$file"
     if cmp -s "$root/deploy/k8s/$file" "$work/k8s/$file"; then
         echo "FAIL mutation '$name': the edit no longer applies to $file (update the test)"
         failed=$((failed + 1))
-    elif check "$work/k8s" prod; then
+    elif check "$work/k8s" "$overlay"; then
         echo "FAIL mutation '$name': the broken manifests passed"
         failed=$((failed + 1))
     elif ! grep -qF -- "$expect" "$work/out"; then
@@ -118,6 +119,16 @@ mutation "Redis without a password it needs" base/redis.yaml \
     's/- name: REDIS_PASSWORD_ADMIN$/- name: REDIS_PASSWORD_ADMINS/' "its users' files need REDIS_PASSWORD_ADMIN"
 mutation "NATS user without its password" base/nats-auth.conf \
     's/password: $NATS_PASSWORD_USER$/password: $NATS_PASSWORD_USERS/' "nats-server -t"
+mutation "certificate of another process" components/mesh-tls/certificates.yaml \
+    's|"spiffe://venta/venta-user"|"spiffe://venta/venta-admin"|' \
+    "its one URI SAN must be spiffe://venta/venta-user" prod-mtls
+mutation "misspelt Certificate field" components/mesh-tls/certificates.yaml \
+    's/^  uris:/  uri:/' "unknown field spec.uri" prod-mtls
+mutation "one process without mTLS" components/mesh-tls/processes.yaml \
+    '/^  name: venta-vendor$/,/^---$/{/VENTA_TLS_CERT/d}' "a mesh is all TLS or none" prod-mtls
+mutation "gRPC readiness left on /metrics" components/mesh-tls/processes.yaml \
+    's|path: /readyz, port: metrics|path: /metrics, port: metrics|' \
+    "with mTLS, readinessProbe must be GET /readyz on the metrics port" prod-mtls
 
 echo "k8s: $passed passed, $failed failed"
 ((failed == 0))
