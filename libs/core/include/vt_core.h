@@ -86,6 +86,11 @@ int vt_config_choice(const char *name, const char *fallback, const char *const *
 void vt_config_login(const char *user_name, const char *password_name, const char **user,
                      const char **password);
 
+/* A TLS certificate file (PEM, a chain allowed) and its private key file (PEM): 0 when
+ * both are readable and the key is the certificate's; otherwise 1 (the certificate is
+ * the problem) or 2 (the key is), with the reason in err. */
+int vt_tls_pair_check(const char *cert_file, const char *key_file, char *err, size_t errlen);
+
 /* ---- logging ---- */
 
 typedef enum { VT_LOG_DEBUG = 0, VT_LOG_INFO, VT_LOG_WARN, VT_LOG_ERROR } vt_log_level;
