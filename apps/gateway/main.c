@@ -96,6 +96,8 @@ static void read_config(rest_app *app)
     cfg->upstream_addr[REST_UP_LOCATION] = vt_config_addr("VENTA_LOCATION_ADDR", "127.0.0.1:50053");
     if (vt_rpc_tls_from_env("venta-gateway", &cfg->tls_files))
         cfg->tls = &cfg->tls_files;
+    if (vt_http_tls_from_env(&cfg->http_tls_files))
+        cfg->http_tls = &cfg->http_tls_files;
     cfg->redis_url = vt_config_require("VENTA_REDIS_URL");
     char host[256], err[256];
     int port, db;

@@ -38,6 +38,8 @@ static void read_config(ws_config *c)
 {
     c->addr = vt_config_addr("VENTA_WS_ADDR", "127.0.0.1:8081");
     vt_http_resolve_listen("VENTA_WS_ADDR", &c->addr);
+    if (vt_http_tls_from_env(&c->http_tls_files))
+        c->http_tls = &c->http_tls_files;
     c->nats_url = vt_config_require("VENTA_NATS_URL");
     char err[256];
     if (vt_bus_urls_valid(c->nats_url, err, sizeof err) != VT_OK)

@@ -6,6 +6,7 @@
 #define VENTA_WS_CONFIG_H
 
 #include "vt_core.h"
+#include "vt_http.h"
 #include "vt_rpc.h"
 
 typedef struct {
@@ -16,6 +17,8 @@ typedef struct {
     const char *redis_user, *redis_password; /* VENTA_REDIS_USER/PASSWORD; NULL: none */
     const char *vendor_addr;
     const char *location_addr;
+    vt_http_tls http_tls_files;
+    const vt_http_tls *http_tls; /* VENTA_HTTP_TLS_*: WSS at this edge; NULL: plaintext */
     vt_rpc_tls tls_files;
     const vt_rpc_tls *tls; /* VENTA_TLS_*: mTLS to the services; NULL: plaintext */
     int presence_ttl_s;
