@@ -18,8 +18,9 @@
  * VENTA_HTTP_BODY_TIMEOUT_S (10), VENTA_HTTP_KEEPALIVE_S (5), VENTA_SHUTDOWN_GRACE_MS (10000),
  *   VENTA_HTTP_UPLOAD_TIMEOUT_S (120), VENTA_HTTP_MAX_UPLOADS (32), VENTA_PUBLIC_URL
  *   (unset: http://<Host>), VENTA_TLS_CA, VENTA_TLS_CERT, VENTA_TLS_KEY, VENTA_TLS_REFRESH_S
- *   (mTLS to the services, docs/security.md). See
- *   docs/gateway.md.
+ *   (mTLS to the services), VENTA_REDIS_USER, VENTA_REDIS_PASSWORD (its Redis ACL user),
+ *   VENTA_HTTP_TLS_CERT, VENTA_HTTP_TLS_KEY (HTTPS at this edge; all in docs/security.md).
+ *   See docs/gateway.md.
  *
  * SIGTERM/SIGINT: stop listening, answer new requests on open connections with 503 and
  * close them, let requests in flight finish (up to the grace period), then exit 0.
