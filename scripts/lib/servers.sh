@@ -9,7 +9,7 @@
 # be defined by the caller. Once $dir/logins exists (logins.sh), NATS and Redis run
 # with a user per process and nobody else gets in.
 
-# shellcheck source=logins.sh
+# shellcheck source=scripts/lib/logins.sh
 source "$(dirname "${BASH_SOURCE[0]}")/logins.sh"
 
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}

@@ -3,6 +3,7 @@
 // wss with the `ws` client, socket.io-client over wss (websocket and polling), and the
 // settings that must stop a gateway (exit 2 naming the variable).
 'use strict';
+const { checks } = require('../lib/checks.js');
 const fs = require('node:fs');
 const https = require('node:https');
 const path = require('node:path');
@@ -15,15 +16,7 @@ const { io } = require('socket.io-client');
 const { GATEWAY, WS, EDGE_CA, JWT_PRIVATE_KEY_FILE, BUILD, OTHER_KEY } = process.env;
 const ca = fs.readFileSync(EDGE_CA);
 
-let passed = 0;
-function ok(cond, what) {
-  if (!cond) {
-    console.log(`FAIL ${what}`);
-    throw new Error(`check failed: ${what}`);
-  }
-  passed++;
-  console.log(`ok   ${what}`);
-}
+const { ok, passed } = checks();
 
 async function mint(sub) {
   const key = await jose.importPKCS8(fs.readFileSync(JWT_PRIVATE_KEY_FILE, 'utf8'), 'RS256');
@@ -99,7 +92,7 @@ function start(bin, env) {
   s = start('apps/ws-gateway/venta-ws-gateway', { VENTA_HTTP_TLS_CERT: `${EDGE_CA}.missing` });
   ok(s.status === 2 && /VENTA_HTTP_TLS_CERT is not a readable PEM certificate/.test(s.stderr),
     `a missing certificate file stops the start (exit 2): ${s.status} ${s.stderr.trim()}`);
-  console.log(`${passed} checks passed`);
+  console.log(`${passed()} checks passed`);
 })().catch((e) => {
   console.error(e);
   process.exit(1);

@@ -9,6 +9,7 @@
 // Needs the logins the harness makes with VENTA_HARNESS_TLS=1 (VENTA_TEST_LOGINS_DIR);
 // without them it exits 77 (skipped).
 'use strict';
+const { checks } = require('../lib/checks.js');
 const { connect } = require('nats');
 const { spawn, spawnSync } = require('node:child_process');
 const crypto = require('node:crypto');
@@ -25,15 +26,7 @@ if (!VENTA_TEST_LOGINS_DIR) {
 const servers = VENTA_TEST_NATS_URL.replace('nats://', '');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-let passed = 0;
-function ok(cond, what) {
-  if (!cond) {
-    console.log(`FAIL ${what}`);
-    throw new Error(`check failed: ${what}`);
-  }
-  passed++;
-  console.log(`ok   ${what}`);
-}
+const { ok, passed } = checks();
 
 // ------------------------------------------------------------------------------ NATS
 
@@ -220,9 +213,9 @@ async function testProcesses() {
     }
     ok(/login as venta-gateway refused \(WRONGPASS/.test(log) && /"variable":"VENTA_REDIS_PASSWORD"/.test(log),
       'a wrong VENTA_REDIS_PASSWORD is logged as a refused login, naming the variable');
-    let checks = {};
-    try { checks = JSON.parse(body).checks || {}; } catch { /* reported below */ }
-    ok('redis' in checks && checks.redis !== 'ok', `/readyz reports Redis not ok (${body})`);
+    let ready = {};
+    try { ready = JSON.parse(body).checks || {}; } catch { /* reported below */ }
+    ok('redis' in ready && ready.redis !== 'ok', `/readyz reports Redis not ok (${body})`);
   } finally {
     gw.kill('SIGKILL');
   }
@@ -232,7 +225,7 @@ async function testProcesses() {
   await testNats();
   testRedis();
   await testProcesses();
-  console.log(`${passed} checks passed`);
+  console.log(`${passed()} checks passed`);
 })().catch((e) => {
   console.error(e);
   process.exit(1);
