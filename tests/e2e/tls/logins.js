@@ -119,6 +119,18 @@ async function testNats() {
   await admin.flush();
   ok(location.violations.includes('publish $JS.API.STREAM.PURGE.VENTA_EVENTS'),
     'venta-location may not purge the stream');
+  // Nor touch venta-vendor's durable consumer: fetch from it, ack for it, delete it.
+  for (const subject of ['$JS.API.CONSUMER.MSG.NEXT.VENTA_EVENTS.vendor-user-deleted',
+    '$JS.ACK.VENTA_EVENTS.vendor-user-deleted.1.1.1.1.1.0',
+    '$JS.API.CONSUMER.DELETE.VENTA_EVENTS.vendor-user-deleted']) {
+    location.publish(subject, new Uint8Array());
+  }
+  await location.flush();
+  await sleep(100);
+  ok(['MSG.NEXT', 'DELETE'].every((op) =>
+    location.violations.includes(`publish $JS.API.CONSUMER.${op}.VENTA_EVENTS.vendor-user-deleted`)) &&
+    location.violations.includes('publish $JS.ACK.VENTA_EVENTS.vendor-user-deleted.1.1.1.1.1.0'),
+  "venta-location may not fetch, ack or delete venta-vendor's durable consumer");
   ok(loc.n === 1, 'venta-location may publish a position (REST UpdateLocation)');
   const vendor = await natsAs('venta-vendor');
   vendor.publish(`loc.9.9.9.9.9.9.${vendorId}`, new Uint8Array([1]));
