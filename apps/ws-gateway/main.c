@@ -44,7 +44,7 @@ static void read_config(ws_config *c)
     char err[256];
     if (vt_bus_urls_valid(c->nats_url, err, sizeof err) != VT_OK)
         vt_config_fail("VENTA_NATS_URL", err);
-    vt_config_login("VENTA_NATS_USER", "VENTA_NATS_PASSWORD", &c->nats_user, &c->nats_password);
+    vt_bus_login_from_env(&c->nats_user, &c->nats_password);
     c->redis_url = vt_config_require("VENTA_REDIS_URL");
     char host[256];
     int port, db;

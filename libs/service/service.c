@@ -128,7 +128,7 @@ int vt_service_new(const vt_service_opts *opts, vt_service **out, char *errbuf, 
     char err[512];
     if (vt_bus_urls_valid(svc->nats_url, err, sizeof err) != VT_OK)
         vt_config_fail("VENTA_NATS_URL", err);
-    vt_config_login("VENTA_NATS_USER", "VENTA_NATS_PASSWORD", &svc->nats_user, &svc->nats_password);
+    vt_bus_login_from_env(&svc->nats_user, &svc->nats_password);
     svc->addr = vt_config_addr(spec->addr_var, spec->addr_default);
     svc->metrics_addr = vt_config_addr("VENTA_METRICS_ADDR", spec->metrics_default);
     svc->threads = (int)vt_config_int("VENTA_RPC_THREADS", 4, 1, 256);

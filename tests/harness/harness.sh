@@ -27,7 +27,9 @@
 #                              only the mesh's users, with least privilege; this dir
 #                              holds their passwords (NAME.nats-password,
 #                              NAME.redis-password; venta-admin may do anything), see
-#                              scripts/lib/logins.sh and harness_logins below
+#                              scripts/lib/logins.sh and harness_logins below. The
+#                              unit and integration suites log in to nothing: run
+#                              them without VENTA_HARNESS_TLS (scripts/test does)
 #
 # PostgreSQL refuses to run as root, so when we are root it runs as the `postgres`
 # user (setpriv), in a data dir that user owns. Every server is tracked by a pid file

@@ -138,6 +138,16 @@ async function testNats() {
   await admin.flush();
   ok(loc.n === 1 && vendor.violations.includes(`publish loc.9.9.9.9.9.9.${vendorId}`),
     'venta-vendor may not publish positions');
+  // Replies: each service its own inboxes (libs/bus names them _INBOX.<user>).
+  vendor.subscribe('_INBOX.venta-user.>');
+  vendor.subscribe('_INBOX.>');
+  vendor.subscribe('_INBOX.venta-vendor.x');
+  await vendor.flush();
+  await sleep(100);
+  ok(vendor.violations.includes('subscription _INBOX.venta-user.>') &&
+    vendor.violations.includes('subscription _INBOX.>') &&
+    !vendor.violations.includes('subscription _INBOX.venta-vendor.x'),
+  "venta-vendor may subscribe to its own inboxes only, not venta-user's nor all");
   for (const nc of [ws, location, vendor, admin]) await nc.close();
 }
 
@@ -207,6 +217,11 @@ async function testProcesses() {
     VENTA_NATS_USER: '', VENTA_NATS_PASSWORD: 'x' });
   ok(r.status === 2 && /VENTA_NATS_USER is required/.test(r.stderr),
     `VENTA_NATS_PASSWORD without VENTA_NATS_USER stops the start (exit 2), naming it (${r.status} ${r.stderr.trim()})`);
+  r = startFails('apps/vendor/venta-vendor', {
+    VENTA_DATABASE_URL: process.env.VENTA_TEST_DATABASE_URL, VENTA_NATS_URL: VENTA_TEST_NATS_URL,
+    VENTA_NATS_USER: 'venta.*', VENTA_NATS_PASSWORD: 'x' });
+  ok(r.status === 2 && /VENTA_NATS_USER must be letters, digits/.test(r.stderr),
+    `a VENTA_NATS_USER that is not one subject token stops the start (${r.status} ${r.stderr.trim()})`);
 
   // A wrong Redis password: the gateway serves, is not ready, and says why.
   const port = await freePort();
