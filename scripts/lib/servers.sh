@@ -6,7 +6,11 @@
 # runs in its own session with its pid in $dir/NAME.pid and its log in $dir/NAME.log.
 # PostgreSQL refuses to run as root, so as root it runs as the `postgres` user in a
 # data dir that user owns. PG_EXTRA_OPTS (an array) adds server settings. die() must
-# be defined by the caller.
+# be defined by the caller. Once $dir/logins exists (logins.sh), NATS and Redis run
+# with a user per process and nobody else gets in.
+
+# shellcheck source=scripts/lib/logins.sh
+source "$(dirname "${BASH_SOURCE[0]}")/logins.sh"
 
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 PG_EXTRA_OPTS=()
@@ -68,7 +72,9 @@ start_redis() {
     local port
     port=$(cat "$dir/redis.port")
     mkdir -p "$dir/redis"
-    launch redis redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
+    local cmd
+    mapfile -t cmd < <(logins_redis_command) # users and ACLs once logins exist
+    launch redis "${cmd[@]}" --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
         --dir "$dir/redis" --daemonize no --protected-mode no
     wait_port "$port" 15 redis || die "redis did not start: $(tail -5 "$dir/redis.log")"
 }
@@ -84,7 +90,9 @@ start_nats() {
     local port
     port=$(cat "$dir/nats.port")
     mkdir -p "$dir/nats-js"
-    launch nats nats-server -a 127.0.0.1 -p "$port" -js -sd "$dir/nats-js"
+    local cmd
+    mapfile -t cmd < <(logins_nats_command) # users and permissions once logins exist
+    launch nats "${cmd[@]}" -a 127.0.0.1 -p "$port" -js -sd "$dir/nats-js"
     wait_port "$port" 15 nats || die "nats did not start: $(tail -5 "$dir/nats.log")"
 }
 

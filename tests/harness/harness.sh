@@ -28,6 +28,13 @@
 #   VENTA_TEST_TLS_DIR         only with VENTA_HARNESS_TLS=1: a throwaway mesh CA and a
 #                              certificate per process (scripts/mesh-certs), with which
 #                              the e2e suites run the mesh with mTLS (docs/security.md)
+#   VENTA_TEST_LOGINS_DIR      only with VENTA_HARNESS_TLS=1: NATS and Redis then take
+#                              only the mesh's users, with least privilege; this dir
+#                              holds their passwords (NAME.nats-password,
+#                              NAME.redis-password; venta-admin may do anything), see
+#                              scripts/lib/logins.sh and harness_logins below. The
+#                              unit and integration suites log in to nothing: run
+#                              them without VENTA_HARNESS_TLS (scripts/test does)
 #
 # PostgreSQL refuses to run as root, so when we are root it runs as the `postgres`
 # user (setpriv), in a data dir that user owns. Every server is tracked by a pid file
@@ -129,6 +136,15 @@ nats_cluster_env() {
     log "nats cluster: $VENTA_TEST_NATS_URL (JetStream replicas $VENTA_EVENTS_REPLICAS)"
 }
 
+# With VENTA_HARNESS_TLS=1, NATS and Redis start with a user per process and its
+# permissions (scripts/lib/logins.sh: deploy/k8s/base/nats-auth.conf and
+# redis-users.acl), as in production; anyone else is refused. A restart keeps them.
+harness_logins() {
+    [[ ${VENTA_HARNESS_TLS:-0} == 1 ]] || return 0
+    logins_make "$dir/logins"
+    export VENTA_TEST_LOGINS_DIR=$dir/logins
+}
+
 cmd_run() {
     sweep
     dir=$(mktemp -d "$TMP_ROOT/venta-harness.XXXXXX")
@@ -143,6 +159,7 @@ cmd_run() {
     nats_cluster_setup
     # The watchdog outlives a SIGKILLed harness by design: it is its own session.
     setsid bash "$HERE/harness.sh" watchdog "$dir" $$ </dev/null >/dev/null 2>&1 &
+    harness_logins
     start_postgres
     start_redis
     start_nats

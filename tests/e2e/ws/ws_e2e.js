@@ -10,6 +10,7 @@ const http = require('http');
 const { keepAliveWhileBusy } = require('../lib/keepalive.js');
 const { execFileSync } = require('child_process');
 const WebSocket = require('ws');
+const { natsLogin, redisCliLogin } = require('../lib/mesh_tls.js');
 const protobuf = require('protobufjs');
 const { connect: natsConnect } = require('nats');
 const { Worker } = require('node:worker_threads');
@@ -57,7 +58,8 @@ function cellBounds(hash) {
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const redis = (...args) => execFileSync('redis-cli', ['-u', VENTA_TEST_REDIS_URL, ...args]).toString().trim();
+const redis = (...args) =>
+  execFileSync('redis-cli', ['-u', VENTA_TEST_REDIS_URL, ...redisCliLogin(), ...args]).toString().trim();
 const inVendors = (snap, id) => snap.vendors.find((v) => v.vendorId === id);
 
 // ------------------------------------------------------------------------- the checks
@@ -492,7 +494,8 @@ async function testSlowReader() {
   // construction however slow this machine is, while the paused reader only falls
   // further behind.
   const w = new Worker(path.join(__dirname, 'burst_worker.js'), {
-    workerData: { natsServers: VENTA_TEST_NATS_URL.replace('nats://', ''), protoRoot: PROTO_ROOT,
+    workerData: { natsServers: VENTA_TEST_NATS_URL.replace('nats://', ''), login: natsLogin('venta-ws-gateway'),
+      protoRoot: PROTO_ROOT,
       ids, cellIn: geohash(10.25, 10.25), cellOut: geohash(11, 10.25), tsStart: Date.now() },
   });
   const chunk = (rounds) => new Promise((resolve, reject) => {
@@ -753,7 +756,8 @@ async function testSigterm(v) {
 async function main() {
   const root = protobuf.loadSync(path.join(PROTO_ROOT, 'venta/events/v1/events.proto'));
   VendorLocation = root.lookupType('venta.events.v1.VendorLocation');
-  nc = await natsConnect({ servers: VENTA_TEST_NATS_URL.replace('nats://', '') });
+  // Positions straight on NATS stand in for a WebSocket edge: with logins, its own.
+  nc = await natsConnect({ servers: VENTA_TEST_NATS_URL.replace('nats://', ''), ...natsLogin('venta-ws-gateway') });
   const v = {
     alice1: await createVendor('user_alice', 'Alice Tacos'),
     alice2: await createVendor('user_alice', 'Alice Kava'),
