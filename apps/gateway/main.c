@@ -18,8 +18,9 @@
  * VENTA_HTTP_BODY_TIMEOUT_S (10), VENTA_HTTP_KEEPALIVE_S (5), VENTA_SHUTDOWN_GRACE_MS (10000),
  *   VENTA_HTTP_UPLOAD_TIMEOUT_S (120), VENTA_HTTP_MAX_UPLOADS (32), VENTA_PUBLIC_URL
  *   (unset: http://<Host>), VENTA_TLS_CA, VENTA_TLS_CERT, VENTA_TLS_KEY, VENTA_TLS_REFRESH_S
- *   (mTLS to the services, docs/security.md). See
- *   docs/gateway.md.
+ *   (mTLS to the services), VENTA_REDIS_USER, VENTA_REDIS_PASSWORD (its Redis ACL user),
+ *   VENTA_HTTP_TLS_CERT, VENTA_HTTP_TLS_KEY (HTTPS at this edge; all in docs/security.md).
+ *   See docs/gateway.md.
  *
  * SIGTERM/SIGINT: stop listening, answer new requests on open connections with 503 and
  * close them, let requests in flight finish (up to the grace period), then exit 0.
@@ -96,11 +97,15 @@ static void read_config(rest_app *app)
     cfg->upstream_addr[REST_UP_LOCATION] = vt_config_addr("VENTA_LOCATION_ADDR", "127.0.0.1:50053");
     if (vt_rpc_tls_from_env("venta-gateway", &cfg->tls_files))
         cfg->tls = &cfg->tls_files;
+    if (vt_http_tls_from_env(&cfg->http_tls_files))
+        cfg->http_tls = &cfg->http_tls_files;
     cfg->redis_url = vt_config_require("VENTA_REDIS_URL");
     char host[256], err[256];
     int port, db;
     if (vt_kv_url_parse(cfg->redis_url, host, sizeof host, &port, &db, err, sizeof err))
         vt_config_fail("VENTA_REDIS_URL", err);
+    vt_config_login("VENTA_REDIS_USER", "VENTA_REDIS_PASSWORD", &cfg->redis_user,
+                    &cfg->redis_password);
     cfg->upstream_timeout_ms = vt_config_int("VENTA_UPSTREAM_TIMEOUT_MS", 5000, 50, 600000);
     cfg->rate_ip = vt_config_int("VENTA_RATE_LIMIT_IP", 600, 0, 1000000000);
     cfg->rate_user = vt_config_int("VENTA_RATE_LIMIT_USER", 300, 0, 1000000000);
@@ -235,8 +240,12 @@ int main(void)
         }
     }
     rest_static_load(vt_config_str("VENTA_WEB_DIR", VENTA_DEFAULT_WEB_DIR));
-    vt_kv_opts ko = {
-        .loop = &loop, .url = app.cfg.redis_url, .on_state = on_kv_state, .state_user = &app};
+    vt_kv_opts ko = {.loop = &loop,
+                     .url = app.cfg.redis_url,
+                     .user = app.cfg.redis_user,
+                     .password = app.cfg.redis_password,
+                     .on_state = on_kv_state,
+                     .state_user = &app};
     if (vt_kv_new(&ko, &app.kv, err, sizeof err))
         vt_config_fail("VENTA_REDIS_URL", err);
     rest_metrics_readiness(app.metrics, &app);

@@ -50,6 +50,9 @@ typedef struct {
     vt_addr addr;
     vt_addr upstream_addr[REST_UP_COUNT];
     const char *redis_url;
+    vt_http_tls http_tls_files;
+    const vt_http_tls *http_tls; /* VENTA_HTTP_TLS_*: HTTPS at this edge; NULL: plaintext */
+    const char *redis_user, *redis_password; /* VENTA_REDIS_USER/PASSWORD; NULL: none */
     int64_t upstream_timeout_ms;
     long rate_ip, rate_user, rate_window_s; /* 0 turns a limit off */
     bool trust_forwarded;

@@ -119,7 +119,8 @@ bool rest_etag_matches(const char *if_none_match, const char *etag)
 /* ---- uploads ---- */
 
 /* Where /images is served, without a trailing slash: VENTA_PUBLIC_URL, else
- * http://<Host>. false when there is neither (or a Host that is not a host). */
+ * http://<Host> (https:// when this edge serves TLS). false when there is neither (or
+ * a Host that is not a host). */
 static bool public_base(const rest_req *req, char *out, size_t outlen)
 {
     if (req->app->cfg.public_url) {
@@ -134,7 +135,7 @@ static bool public_base(const rest_req *req, char *out, size_t outlen)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
               strchr(".-:[]", *p)))
             return false;
-    snprintf(out, outlen, "http://%s", host);
+    snprintf(out, outlen, "%s://%s", req->app->cfg.http_tls ? "https" : "http", host);
     return true;
 }
 

@@ -521,6 +521,7 @@ int rest_server_start(rest_app *app, char *err, size_t errlen)
     info.keepalive_timeout = vt_http_keepalive_close_s(app->cfg.keepalive_s);
     info.server_string = "venta-gateway";
     info.pt_serv_buf_size = 32 * 1024;
+    vt_http_tls_apply(app->cfg.http_tls, &info);
     app->lws = lws_create_context(&info);
     if (!app->lws) {
         snprintf(err, errlen, "libwebsockets: cannot create context");

@@ -11,11 +11,15 @@
  * postings per word decide between the walk (one word, many postings), the driven
  * statement (one word much rarer than the rest) and the aggregate. The walk stops at
  * its budget without a full page when its tier is sparse; the exact path answers then.
+ * Near a position the walk cannot stop inside one statement (distance, recency and id
+ * order the tier, and the index gives distance alone), so it reads the nearest vendors
+ * in rounds until the page is full and provably complete.
  *
  * Array literals are safe to build by hand here: folded terms are [a-z0-9] only.
  */
 #include "search_engine.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +28,15 @@
  * word's vendors is cheaper. Measured at 100,000 vendors: even at 3 (1,700 against
  * 5,000 postings), twice as fast at 13 (2,500 against 32,000). */
 #define SEARCH_DRIVEN_RATIO 8
+/* A walk near a position first reads this many of the nearest vendors per hit wanted
+ * (a tier holding one vendor in eight fills its page in one round). */
+#define SEARCH_NEAR_SCAN 8
+/* Distances closer than this are a tie: the index's distance and ST_Distance's may
+ * differ in their last bits. */
+#define SEARCH_NEAR_TIE_M 0.01
+/* The scan orders by distance on a sphere, the radius is on the spheroid: they differ by
+ * under 0.5%, so a scan past the radius by 1% has read every vendor within it. */
+#define SEARCH_NEAR_SPHEROID 1.01
 
 typedef struct {
     vt_buf terms, words, typos, exact;
@@ -91,9 +104,11 @@ static bool verify(const search_query *q, PGresult *cands, matches *m, bool foun
            vt_buf_putc(&m->typos, '}') && vt_buf_putc(&m->exact, '}');
 }
 
+/* The walks keep no filter but the position and its radius: a filter would make their
+ * estimated total (postings counted) far above the true one. */
 static bool walkable(const search_request *r)
 {
-    return !r->near && !r->box && !r->open_now && r->online_window_s <= 0;
+    return !r->box && !r->open_now && r->online_window_s <= 0;
 }
 
 /* Per word, its matched terms' postings (counted up to cap) into sizes[]. */
@@ -121,8 +136,59 @@ static store_walk_args best_tier(const search_plan *p, const matches *m)
     return w;
 }
 
-/* One word of many postings, no filter, no position: its best tier in recency order.
- * VT_OK with out->res set when that tier filled the page; else nothing is set. */
+/* The page is a walk's: out takes res, with the estimated total (at most cap). */
+static void walked(PGresult *res, const store_rank_args *a, long cap, search_result *out)
+{
+    store_search_hit h;
+    store_search_row(res, 0, &h);
+    long found = (long)a->offset + a->limit;
+    long total = h.total < cap ? h.total : cap;
+    out->res = res;
+    out->total = total > found ? total : found;
+    out->estimated = true;
+    out->path = SEARCH_PATH_WALK;
+}
+
+/* The best tier near the position, by rounds of the nearest vendors: SEARCH_NEAR_SCAN
+ * per hit wanted at first, then as many as the tier's share among those read says the
+ * page needs (at least twice as many), up to the budget. The page is found when it is
+ * full and its last hit is nearer than the farthest vendor read, since a vendor not
+ * read is farther still; or when every vendor within reach was read: all with a
+ * position, or all within the radius (the scan passed it; their count then caps the
+ * estimated total). */
+static int walk_near(vt_db_conn *c, const search_request *r, const store_rank_args *a,
+                     store_walk_args *w, search_result *out, char *err, size_t errlen)
+{
+    long budget = w->budget, want = (long)a->offset + a->limit;
+    long scan = want * SEARCH_NEAR_SCAN;
+    for (;;) {
+        w->budget = scan < budget ? scan : budget;
+        PGresult *res = NULL;
+        int rc = store_search_walk_near(c, a, w, &res, err, errlen);
+        int n = rc == VT_OK ? PQntuples(res) : 0;
+        store_walk_edge e = {.scanned = w->budget};
+        store_search_hit last = {0};
+        if (n > 0) {
+            store_walk_edge_row(res, &e);
+            store_search_row(res, n - 1, &last);
+        }
+        bool past_radius = r->radius_m > 0 && e.far_m > r->radius_m * SEARCH_NEAR_SPHEROID;
+        bool all_read = e.scanned < w->budget || past_radius;
+        if (n == a->limit && (all_read || last.distance_m < e.far_m - SEARCH_NEAR_TIE_M)) {
+            walked(res, a, all_read && r->radius_m > 0 ? e.within : LONG_MAX, out);
+            return VT_OK;
+        }
+        PQclear(res);
+        if (rc != VT_OK || all_read || w->budget == budget)
+            return rc;
+        long needed = e.tier > 0 ? want * e.scanned / e.tier + want : 0;
+        scan = needed > 2 * w->budget ? needed : 2 * w->budget;
+    }
+}
+
+/* One word of many postings, no filter but a position: its best tier in recency order,
+ * or near the position. VT_OK with out->res set when that tier filled the page; else
+ * nothing is set. */
 static int try_walk(vt_db_conn *c, const search_request *r, const store_rank_args *a,
                     const matches *m, search_result *out, char *err, size_t errlen)
 {
@@ -131,16 +197,12 @@ static int try_walk(vt_db_conn *c, const search_request *r, const store_rank_arg
     if (rc != VT_OK || size <= r->plan.walk_min)
         return rc;
     store_walk_args w = best_tier(&r->plan, m);
+    if (r->near)
+        return walk_near(c, r, a, &w, out, err, errlen);
     PGresult *res = NULL;
     rc = store_search_walk(c, a, &w, &res, err, errlen);
     if (rc == VT_OK && PQntuples(res) == a->limit) {
-        store_search_hit h;
-        store_search_row(res, 0, &h);
-        long found = (long)a->offset + a->limit;
-        out->res = res;
-        out->total = h.total > found ? h.total : found;
-        out->estimated = true;
-        out->path = SEARCH_PATH_WALK;
+        walked(res, a, LONG_MAX, out);
         return VT_OK;
     }
     PQclear(res);

@@ -6,8 +6,9 @@
  * then, unless the plan is `aggregate`, how many postings each word has
  * (store_search_sizes), then the page by one of three paths (docs/search.md, "How
  * fast"): one word with many postings walks its best text tier in recency order
- * (store_search_walk, total estimated); several words rank from the rarest word's
- * vendors (store_search_rank with a driver); the rest aggregate every posting
+ * (store_search_walk), or nearest first when a position is given
+ * (store_search_walk_near, in rounds), its total estimated; several words rank from the rarest
+ * word's vendors (store_search_rank with a driver); the rest aggregate every posting
  * (store_search_rank). All three give the same page. Nothing is cached between
  * searches; every replica sees every write at once.
  */
@@ -35,8 +36,9 @@ typedef struct {
     /* Every search by the one aggregating statement, as before 0012 (the bench's
      * baseline, and a way back). */
     bool aggregate;
-    /* A one-word search whose terms have more postings than this, without filters or
-     * position, walks its best tier in recency order (0: never). */
+    /* A one-word search whose terms have more postings than this, without filters (a
+     * position and its radius are not filters here), walks its best tier in recency
+     * order, or nearest first (0: never). */
     long walk_min;
     /* Vendors a walk looks at, at most, before the exact path takes over. */
     long walk_budget;
@@ -50,7 +52,7 @@ typedef enum {
     SEARCH_PATH_NONE,      /* no word, or a word without a match: nothing ran */
     SEARCH_PATH_AGGREGATE, /* every posting aggregated (store_search_rank) */
     SEARCH_PATH_DRIVEN,    /* from the rarest word's vendors */
-    SEARCH_PATH_WALK,      /* the best tier in recency order; total estimated */
+    SEARCH_PATH_WALK,      /* the best tier by recency or distance; total estimated */
 } search_path;
 
 typedef struct {

@@ -58,26 +58,41 @@
     "count(*) AS nwords FROM (SELECT m.i, min(m.typos) AS typos, "                                 \
     "bool_or(p.field = 0) AS in_name, bool_or(m.exact) AS exact "                                  \
     "FROM " SEARCH_VENDOR_POSTINGS(vendor) " p JOIN m ON m.term = p.term GROUP BY m.i) w) k "
+/* SQL built from macros, laid out by hand: */
+/* clang-format off */
+/* A walked vendor v's keys (k.typos) when it is of the walked tier: in a name, $5
+ * typos, exact as $6. */
+#define SEARCH_TIER_KEYS \
+    "CROSS JOIN LATERAL (SELECT min(m.typos) AS typos, bool_or(p.field = 0) AS in_name, " \
+    "bool_or(m.exact) AS exact FROM " SEARCH_VENDOR_POSTINGS("v.id") " p " \
+    "JOIN m ON m.term = p.term) k WHERE k.in_name AND k.typos = $5::int AND k.exact = $6::bool "
+/* A walk's estimated total: the postings of the matched terms ($1), counted up to $10. */
+#define SEARCH_ESTIMATE \
+    "(SELECT count(*) FROM (SELECT 1 FROM vendor.search_postings p " \
+    "WHERE p.term = ANY($1::text[]) LIMIT $10::int) x)"
+/* The geography point at (lng, lat), as every distance here is measured from. */
+#define SEARCH_POINT(lng, lat) \
+    "ST_SetSRID(ST_MakePoint(" lng "::float8, " lat "::float8), 4326)::geography"
 /* From s (vendor_id, typos, names, exacts), joined to its vendors by vendors_join: the
  * filtered, ranked page and the total. */
-#define SEARCH_RANKED_PAGE(vendors_join)                                                           \
-    "SELECT " VENDOR_COLUMNS ", s.typos, d.dist, count(*) OVER () AS total "                       \
-    "FROM s " vendors_join " "                                                                     \
-    "CROSS JOIN LATERAL (SELECT CASE WHEN $6::bool THEN ST_Distance(v.last_location, "             \
-    "ST_SetSRID(ST_MakePoint($8::float8, $7::float8), 4326)::geography, false) END "               \
-    "AS dist) d "                                                                                  \
-    "WHERE v.deleted_at IS NULL "                                                                  \
-    "AND ($9::float8 IS NULL OR ST_DWithin(v.last_location, "                                      \
-    "ST_SetSRID(ST_MakePoint($8::float8, $7::float8), 4326)::geography, $9::float8)) "             \
-    "AND ($10::bool IS NOT TRUE OR (CASE WHEN $11::float8 <= $13::float8 "                         \
-    "THEN v.last_location::geometry && ST_MakeEnvelope($11, $12, $13, $14, 4326) "                 \
-    "ELSE v.last_location::geometry && ST_MakeEnvelope($11, $12, 180, $14, 4326) "                 \
-    "OR v.last_location::geometry && ST_MakeEnvelope(-180, $12, $13, $14, 4326) END)) "            \
-    "AND ($15::bool IS NOT TRUE OR v.is_open) "                                                    \
-    "AND ($16::float8 IS NULL OR v.last_live_at > now() - make_interval(secs => $16::float8)) "    \
-    "ORDER BY s.typos, s.names DESC, s.exacts DESC, d.dist NULLS LAST, "                           \
-    "greatest(v.last_location_at, v.updated_at) DESC, v.id "                                       \
+#define SEARCH_RANKED_PAGE(vendors_join) \
+    "SELECT " VENDOR_COLUMNS ", s.typos, d.dist, count(*) OVER () AS total " \
+    "FROM s " vendors_join " " \
+    "CROSS JOIN LATERAL (SELECT CASE WHEN $6::bool THEN ST_Distance(v.last_location, " \
+    SEARCH_POINT("$8", "$7") ", false) END AS dist) d " \
+    "WHERE v.deleted_at IS NULL " \
+    "AND ($9::float8 IS NULL OR ST_DWithin(v.last_location, " SEARCH_POINT("$8", "$7") ", " \
+    "$9::float8)) " \
+    "AND ($10::bool IS NOT TRUE OR (CASE WHEN $11::float8 <= $13::float8 " \
+    "THEN v.last_location::geometry && ST_MakeEnvelope($11, $12, $13, $14, 4326) " \
+    "ELSE v.last_location::geometry && ST_MakeEnvelope($11, $12, 180, $14, 4326) " \
+    "OR v.last_location::geometry && ST_MakeEnvelope(-180, $12, $13, $14, 4326) END)) " \
+    "AND ($15::bool IS NOT TRUE OR v.is_open) " \
+    "AND ($16::float8 IS NULL OR v.last_live_at > now() - make_interval(secs => $16::float8)) " \
+    "ORDER BY s.typos, s.names DESC, s.exacts DESC, d.dist NULLS LAST, " \
+    "greatest(v.last_location_at, v.updated_at) DESC, v.id " \
     "OFFSET $17::int LIMIT $18::int"
+/* clang-format on */
 
 const vt_db_statement store_statements[] = {
     /* Creation and deletion by owner serialise per owner (0009_deleted_owners.sql). */
@@ -126,7 +141,8 @@ const vt_db_statement store_statements[] = {
      "SELECT t.term FROM (SELECT term FROM vendor.search_terms "
      "WHERE term >= $2::text COLLATE \"C\" AND term < ($2::text || '{') COLLATE \"C\" "
      "ORDER BY term LIMIT $3::int) t"},
-    /* clang-format off: statements built from the SEARCH_ macros, laid out by hand */
+    /* Statements built from the SEARCH_ macros, laid out by hand: */
+    /* clang-format off */
     /* Vendors holding a matched term for every query word, filtered and ranked: fewer
      * typos, more words in the name, more exact words, nearer, more recently active.
      * The keys come from aggregating every posting of every matched term. */
@@ -167,18 +183,34 @@ const vt_db_statement store_statements[] = {
      * counted once per term and field). */
     {"search_walk",
      "WITH " SEARCH_MATCHES " "
-     "SELECT " VENDOR_COLUMNS ", k.typos, NULL::float8 AS dist, "
-     "(SELECT count(*) FROM (SELECT 1 FROM vendor.search_postings p "
-     "WHERE p.term = ANY($1::text[]) LIMIT $10::int) x) AS total "
+     "SELECT " VENDOR_COLUMNS ", k.typos, NULL::float8 AS dist, " SEARCH_ESTIMATE " AS total "
      "FROM (SELECT v.*, greatest(v.last_location_at, v.updated_at) AS recency "
      "FROM vendor.vendors v WHERE v.deleted_at IS NULL "
      "ORDER BY greatest(v.last_location_at, v.updated_at) DESC, v.id LIMIT $7::int) v "
-     "CROSS JOIN LATERAL (SELECT min(m.typos) AS typos, bool_or(p.field = 0) AS in_name, "
-     "bool_or(m.exact) AS exact FROM " SEARCH_VENDOR_POSTINGS(
-         "v.id") " p "
-                 "JOIN m ON m.term = p.term) k "
-                 "WHERE k.in_name AND k.typos = $5::int AND k.exact = $6::bool "
-                 "ORDER BY v.recency DESC, v.id OFFSET $8::int LIMIT $9::int"},
+     SEARCH_TIER_KEYS
+     "ORDER BY v.recency DESC, v.id OFFSET $8::int LIMIT $9::int"},
+    /* The same tier near ($11, $12), within $13 metres if not NULL: the $7 nearest
+     * vendors with a position (vendors_last_location_idx's distance order, the radius
+     * applied after it, so the scan stays the index's), ranked as search_rank ranks
+     * them (distance, recency, id). Every one of the $7 is read, so the caller grows $7
+     * by rounds; far (the farthest of them), scanned (how many), within (how many in the
+     * radius) and tier (the tier's among them) tell it whether a vendor not read could
+     * still belong on the page, and how far to read next. */
+    {"search_walk_near",
+     "WITH " SEARCH_MATCHES ", "
+     "s AS (SELECT v.*, greatest(v.last_location_at, v.updated_at) AS recency, "
+     "ST_Distance(v.last_location, " SEARCH_POINT("$12", "$11") ", false) AS dist, "
+     "($13::float8 IS NULL OR "
+     "ST_DWithin(v.last_location, " SEARCH_POINT("$12", "$11") ", $13::float8)) AS inside "
+     "FROM vendor.vendors v WHERE v.deleted_at IS NULL AND v.last_location IS NOT NULL "
+     "ORDER BY v.last_location <-> " SEARCH_POINT("$12", "$11") " LIMIT $7::int), "
+     "e AS (SELECT max(dist) AS far, count(*) AS scanned, "
+     "count(*) FILTER (WHERE inside) AS within FROM s) "
+     "SELECT " VENDOR_COLUMNS ", k.typos, v.dist, " SEARCH_ESTIMATE " AS total, "
+     "e.far, e.scanned, e.within, count(*) OVER () AS tier "
+     "FROM s v CROSS JOIN e "
+     SEARCH_TIER_KEYS "AND v.inside "
+     "ORDER BY v.dist, v.recency DESC, v.id OFFSET $8::int LIMIT $9::int"},
     /* clang-format on */
     {"write_locations",
      "UPDATE vendor.vendors v SET "
@@ -367,18 +399,51 @@ int store_search_sizes(vt_db_conn *c, const store_rank_args *a, long cap, PGresu
     return vt_db_query(c, "search_sizes", 3, params, res, err, errlen);
 }
 
+/* A walk's first ten parameters (the matches, the tier, the budget, the page, the
+ * estimate's cap), printed into num. */
+static void walk_params(const store_rank_args *a, const store_walk_args *w, char num[5][24],
+                        const char *params[10])
+{
+    snprintf(num[0], 24, "%d", w->typos);
+    snprintf(num[1], 24, "%ld", w->budget);
+    snprintf(num[2], 24, "%d", a->offset);
+    snprintf(num[3], 24, "%d", a->limit);
+    snprintf(num[4], 24, "%ld", w->count_cap);
+    const char *p[10] = {a->terms,       a->words, a->typos, a->exact, num[0],
+                         flag(w->exact), num[1],   num[2],   num[3],   num[4]};
+    memcpy(params, p, sizeof p);
+}
+
 int store_search_walk(vt_db_conn *c, const store_rank_args *a, const store_walk_args *w,
                       PGresult **res, char *err, size_t errlen)
 {
-    char num[6][24];
-    snprintf(num[0], sizeof num[0], "%d", w->typos);
-    snprintf(num[1], sizeof num[1], "%ld", w->budget);
-    snprintf(num[2], sizeof num[2], "%d", a->offset);
-    snprintf(num[3], sizeof num[3], "%d", a->limit);
-    snprintf(num[4], sizeof num[4], "%ld", w->count_cap);
-    const char *params[10] = {a->terms,       a->words, a->typos, a->exact, num[0],
-                              flag(w->exact), num[1],   num[2],   num[3],   num[4]};
+    char num[5][24];
+    const char *params[10];
+    walk_params(a, w, num, params);
     return vt_db_query(c, "search_walk", 10, params, res, err, errlen);
+}
+
+int store_search_walk_near(vt_db_conn *c, const store_rank_args *a, const store_walk_args *w,
+                           PGresult **res, char *err, size_t errlen)
+{
+    char num[5][24], at[3][32];
+    const char *params[13];
+    walk_params(a, w, num, params);
+    snprintf(at[0], sizeof at[0], "%.17g", a->lat);
+    snprintf(at[1], sizeof at[1], "%.17g", a->lng);
+    snprintf(at[2], sizeof at[2], "%.17g", a->radius_m);
+    params[10] = at[0];
+    params[11] = at[1];
+    params[12] = a->radius_m > 0 ? at[2] : NULL;
+    return vt_db_query(c, "search_walk_near", 13, params, res, err, errlen);
+}
+
+void store_walk_edge_row(PGresult *res, store_walk_edge *out)
+{
+    out->far_m = strtod(PQgetvalue(res, 0, NCOLUMNS + 3), NULL);
+    out->scanned = atol(PQgetvalue(res, 0, NCOLUMNS + 4));
+    out->within = atol(PQgetvalue(res, 0, NCOLUMNS + 5));
+    out->tier = atol(PQgetvalue(res, 0, NCOLUMNS + 6));
 }
 
 void store_search_row(PGresult *res, int row, store_search_hit *out)

@@ -126,6 +126,23 @@ typedef struct {
 int store_search_walk(vt_db_conn *c, const store_rank_args *a, const store_walk_args *w,
                       PGresult **res, char *err, size_t errlen);
 
+/* The same tier near a's position (a->near; a->radius_m > 0 also filters; a's other
+ * filters are not applied): w->budget vendors with a position, the nearest first, each
+ * one read, ranked by distance, recency and id. The rows are store_search_walk's, and
+ * then store_walk_edge_row's four columns. */
+int store_search_walk_near(vt_db_conn *c, const store_rank_args *a, const store_walk_args *w,
+                           PGresult **res, char *err, size_t errlen);
+
+typedef struct {
+    double far_m; /* the farthest vendor read */
+    long scanned; /* vendors read: fewer than the budget when no other has a position */
+    long within;  /* of them, those within the radius (all of them without one) */
+    long tier;    /* of those, the tier's (the page is some of them) */
+} store_walk_edge;
+
+/* From a store_search_walk_near result with at least one row. */
+void store_walk_edge_row(PGresult *res, store_walk_edge *out);
+
 typedef struct {
     int typos;
     bool has_distance;

@@ -6,11 +6,15 @@
  * every connection of this process that watches it, refcounted by the connections in
  * its list, and unsubscribed when the last one leaves. watch.vendor works the same
  * with `loc.*.*.*.*.*.*.<id>` per vendor. Status events (`vendor.*.status`) are rare
- * and come from one process-wide subscription.
+ * and come from one process-wide subscription. Deletions (`evt.vendor.deleted`) come
+ * from the JetStream stream of domain events, through a consumer of this process alone
+ * (fanout_nats_consume): one that passed while the NATS connection was down still
+ * arrives once it is back (docs/events.md).
  *
- * nats.c calls fanout_on_nats on its threads; it copies the message into one
- * allocation and hands it to the loop through the handoff queue, which runs
- * fanout_handle in batches. Everything after that is loop-only:
+ * nats.c calls fanout_on_nats on its threads (the stream's consumer thread calls
+ * fanout_on_event); each copies the message into one allocation and hands it to the
+ * loop through the handoff queue, which runs fanout_handle in batches. Everything after
+ * that is loop-only:
  *
  *  - Local delivery: a position a vendor streams to this process is delivered to its
  *    viewers here as soon as it is published (fanout_local_position), without the NATS
@@ -729,14 +733,14 @@ static void handle_item(void *payload, void *user, bool closing)
     free(it);
 }
 
-void fanout_on_nats(const char *subject, const void *data, size_t len, void *user)
+/* Copy a message (NATS or the stream) and queue it for the loop: false when dropped. */
+static bool hand_to_loop(ws_gateway *g, const char *subject, const void *data, size_t len)
 {
-    ws_gateway *g = user;
     size_t slen = strlen(subject);
     nats_item *it = malloc(sizeof *it + slen + 1 + len);
     if (!it) {
         vt_counter_inc(g->m.dropped_nats);
-        return;
+        return false;
     }
     it->t_in_ns = vt_monotonic_ns();
     const vt_trace *trace = vt_trace_current();
@@ -751,7 +755,21 @@ void fanout_on_nats(const char *subject, const void *data, size_t len, void *use
     if (vt_handoff_push(g->handoff, handle_item, it) != VT_OK) {
         vt_counter_inc(g->m.dropped_nats);
         free(it);
+        return false;
     }
+    return true;
+}
+
+void fanout_on_nats(const char *subject, const void *data, size_t len, void *user)
+{
+    hand_to_loop(user, subject, data, len);
+}
+
+vt_bus_verdict fanout_on_event(const char *subject, const void *data, size_t len, void *user)
+{
+    /* Done once queued: the effect is in this process's memory only, and a restart
+     * reads the stream from its oldest event again. */
+    return hand_to_loop(user, subject, data, len) ? VT_BUS_DONE : VT_BUS_RETRY;
 }
 
 int fanout_nats_subscribe(ws_gateway *g, const char *subject, vt_bus_sub **out)
@@ -759,12 +777,25 @@ int fanout_nats_subscribe(ws_gateway *g, const char *subject, vt_bus_sub **out)
     return vt_bus_subscribe(g->bus, subject, NULL, 0, fanout_on_nats, g, out);
 }
 
+int fanout_nats_consume(ws_gateway *g, const char *subject, vt_bus_consumer **out)
+{
+    vt_bus_consumer_opts co = {.stream = &g->cfg.events, /* durable NULL: ours */
+                               .subject = subject,
+                               .fn = fanout_on_event,
+                               .user = g};
+    char err[256];
+    int rc = vt_bus_consumer_new(g->bus, &co, out, err, sizeof err);
+    if (rc != VT_OK)
+        vt_error(NULL, "ws: cannot read %s from the stream: %s", subject, err);
+    return rc;
+}
+
 int fanout_init(ws_gateway *g, const fanout_hooks *hooks)
 {
     g->fanout_hooks = hooks;
     int rc = hooks->subscribe(g, VT_EVENTS_STATUS_ALL, &g->status_sub);
-    if (rc == VT_OK)
-        rc = hooks->subscribe(g, VT_EVENTS_VENDOR_DELETED, &g->deleted_sub);
+    if (rc == VT_OK && hooks->consume)
+        rc = hooks->consume(g, VT_EVENTS_VENDOR_DELETED, &g->deleted);
     return rc;
 }
 
@@ -783,9 +814,9 @@ void fanout_close(ws_gateway *g)
     if (g->status_sub)
         g->fanout_hooks->unsubscribe(g->status_sub);
     g->status_sub = NULL;
-    if (g->deleted_sub)
-        g->fanout_hooks->unsubscribe(g->deleted_sub);
-    g->deleted_sub = NULL;
+    if (g->deleted)
+        g->fanout_hooks->stop_consuming(g->deleted);
+    g->deleted = NULL;
     while (g->vendors.n)
         ventry_free(g, (ventry *)g->vendors.items[g->vendors.n - 1]);
     table_free(&g->vendors);

@@ -111,12 +111,25 @@ typedef struct fanout_hooks {
     void (*unsubscribe)(vt_bus_sub *sub);
     /* evt.vendor.deleted arrived (the id lower case): end the vendor's streams here. */
     void (*vendor_deleted)(ws_gateway *g, const char *vendor_id);
+    /* Read subject's events from the stream of domain events, handled by fanout_on_event
+     * (fanout_nats_consume), and stop reading them. NULL: no stream (unit tests feed
+     * fanout_handle themselves). */
+    int (*consume)(ws_gateway *g, const char *subject, vt_bus_consumer **out);
+    void (*stop_consuming)(vt_bus_consumer *c);
 } fanout_hooks;
 
 /* The process's subscribe hook: vt_bus_subscribe on g->bus, handled by fanout_on_nats. */
 int fanout_nats_subscribe(ws_gateway *g, const char *subject, vt_bus_sub **out);
+/* The process's consume hook: a consumer of this process alone (vt_bus_consumer_opts with
+ * no durable) of subject in g->cfg.events, from the oldest event the stream keeps, so
+ * that a deletion that passed while this node's NATS connection was down still ends the
+ * vendor's streams here once it is back; replaying one is harmless. */
+int fanout_nats_consume(ws_gateway *g, const char *subject, vt_bus_consumer **out);
+/* The consumer's handler (its thread): copy and hand to the loop, like fanout_on_nats;
+ * VT_BUS_RETRY when the loop's queue refused it. */
+vt_bus_verdict fanout_on_event(const char *subject, const void *data, size_t len, void *user);
 
-/* Subscribe to statuses and deletions. hooks must outlive g's fan-out. */
+/* Subscribe to statuses and read deletions. hooks must outlive g's fan-out. */
 int fanout_init(ws_gateway *g, const fanout_hooks *hooks);
 void fanout_close(ws_gateway *g);
 /* NATS callback (nats.c thread): copy and hand to the loop, which runs fanout_handle. */

@@ -16,6 +16,7 @@
 #include "presence.h"
 #include "sio_server.h"
 #include "streams.h"
+#include "vt_events.h"
 #include "vt_http.h"
 #include "ws_gateway.h"
 #include "ws_server.h"
@@ -32,21 +33,29 @@ static const fanout_hooks fanout_nats = {
     .subscribe = fanout_nats_subscribe,
     .unsubscribe = vt_bus_unsubscribe,
     .vendor_deleted = stream_deleted,
+    .consume = fanout_nats_consume,
+    .stop_consuming = vt_bus_consumer_free,
 };
 
 static void read_config(ws_config *c)
 {
     c->addr = vt_config_addr("VENTA_WS_ADDR", "127.0.0.1:8081");
     vt_http_resolve_listen("VENTA_WS_ADDR", &c->addr);
+    if (vt_http_tls_from_env(&c->http_tls_files))
+        c->http_tls = &c->http_tls_files;
     c->nats_url = vt_config_require("VENTA_NATS_URL");
     char err[256];
     if (vt_bus_urls_valid(c->nats_url, err, sizeof err) != VT_OK)
         vt_config_fail("VENTA_NATS_URL", err);
+    /* The services' setting: the stream is ensured with it by every reader. */
+    c->events = vt_events_stream((int)vt_config_int("VENTA_EVENTS_REPLICAS", 1, 1, 5));
+    vt_bus_login_from_env(&c->nats_user, &c->nats_password);
     c->redis_url = vt_config_require("VENTA_REDIS_URL");
     char host[256];
     int port, db;
     if (vt_kv_url_parse(c->redis_url, host, sizeof host, &port, &db, err, sizeof err) != VT_OK)
         vt_config_fail("VENTA_REDIS_URL", err);
+    vt_config_login("VENTA_REDIS_USER", "VENTA_REDIS_PASSWORD", &c->redis_user, &c->redis_password);
     static char vendor_addr[300], location_addr[300];
     vt_addr a = vt_config_addr("VENTA_VENDOR_ADDR", "127.0.0.1:50052");
     snprintf(vendor_addr, sizeof vendor_addr, "%s:%u", a.host, a.port);
@@ -190,11 +199,17 @@ int main(void)
     vt_bus_opts bo = {.urls = g.cfg.nats_url,
                       .name = "venta-ws-gateway",
                       .on_state = on_bus_state,
-                      .state_user = &g};
+                      .state_user = &g,
+                      .user = g.cfg.nats_user,
+                      .password = g.cfg.nats_password};
     if (vt_bus_new(&bo, &g.bus, err, sizeof err) != VT_OK)
         vt_config_fail("VENTA_NATS_URL", err);
-    vt_kv_opts ko = {
-        .loop = g.loop, .url = g.cfg.redis_url, .on_state = on_kv_state, .state_user = &g};
+    vt_kv_opts ko = {.loop = g.loop,
+                     .url = g.cfg.redis_url,
+                     .user = g.cfg.redis_user,
+                     .password = g.cfg.redis_password,
+                     .on_state = on_kv_state,
+                     .state_user = &g};
     if (vt_kv_new(&ko, &g.kv, err, sizeof err) != VT_OK)
         vt_config_fail("VENTA_REDIS_URL", err);
     vt_rpc_channel_opts vco = {.target = g.cfg.vendor_addr,

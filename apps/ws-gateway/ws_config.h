@@ -5,15 +5,22 @@
 #ifndef VENTA_WS_CONFIG_H
 #define VENTA_WS_CONFIG_H
 
+#include "vt_bus.h"
 #include "vt_core.h"
+#include "vt_http.h"
 #include "vt_rpc.h"
 
 typedef struct {
     vt_addr addr;
     const char *nats_url;
+    vt_bus_stream_opts events; /* the stream of domain events (VENTA_EVENTS_REPLICAS) */
+    const char *nats_user, *nats_password; /* VENTA_NATS_USER/PASSWORD; NULL: no login */
     const char *redis_url;
+    const char *redis_user, *redis_password; /* VENTA_REDIS_USER/PASSWORD; NULL: none */
     const char *vendor_addr;
     const char *location_addr;
+    vt_http_tls http_tls_files;
+    const vt_http_tls *http_tls; /* VENTA_HTTP_TLS_*: WSS at this edge; NULL: plaintext */
     vt_rpc_tls tls_files;
     const vt_rpc_tls *tls; /* VENTA_TLS_*: mTLS to the services; NULL: plaintext */
     int presence_ttl_s;

@@ -69,8 +69,8 @@ struct ws_gateway {
     const fanout_hooks *fanout_hooks;
     fanout_table cells, vendors;
     vt_bus_sub *status_sub;
-    vt_bus_sub *deleted_sub; /* evt.vendor.deleted */
-    conn *conns;             /* list of live connections */
+    vt_bus_consumer *deleted; /* evt.vendor.deleted, from the stream of domain events */
+    conn *conns;              /* list of live connections */
     uint64_t nconns;
     uint64_t seq;        /* per-message stamp for dedupe */
     uint64_t queued;     /* messages in every outqueue */

@@ -258,6 +258,7 @@ int ws_server_start(ws_gateway *g, char *err, size_t errlen)
     info.timeout_secs = HEADER_TIMEOUT_S;
     info.timeout_secs_ah_idle = (unsigned int)vt_http_header_hard_timeout_s(HEADER_TIMEOUT_S);
     info.keepalive_timeout = vt_http_keepalive_close_s(HTTP_KEEPALIVE_S);
+    vt_http_tls_apply(g->cfg.http_tls, &info);
     g->lws = lws_create_context(&info);
     struct lws_vhost *vh = g->lws ? lws_get_vhost_by_name(g->lws, "default") : NULL;
     if (!vh || lws_get_vhost_listen_port(vh) <= 0) { /* lws carries on without a listener */

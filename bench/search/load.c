@@ -11,6 +11,10 @@
  *            an insertion, a deletion or a transposition, on words of 4+ letters)
  *   prefix   as a user types: a word, then the first 2-4 letters of the next
  *            ("golden bu"), or the letters alone
+ *   near     one word, as single, from a point in the city (aroundLatLng: nearest
+ *            first among the best matches; bench/search/run gives every vendor a
+ *            position in the city's box, CITY_* below)
+ *   near-5km the same within 5 km of the point (aroundRadius)
  * and each query is run, one call at a time (latency, not throughput), against both:
  *   new      VendorService.SearchVendors of a venta-vendor with the default plan
  *            (walk / driven / aggregate paths, docs/search.md "How fast")
@@ -35,6 +39,13 @@
 
 #define SVC (&venta__vendor__v1__vendor_service__descriptor)
 #define WARMUP 100
+/* The city the vendors are placed in by bench/search/run (about 22 x 22 km). */
+#define CITY_LAT 48.75
+#define CITY_LNG 2.2
+#define CITY_SPAN_LAT 0.2
+#define CITY_SPAN_LNG 0.3
+#define NEAR_RADIUS_M 5000
+#define SHAPE_NEAR 3
 
 static uint64_t rng;
 static unsigned rnd(unsigned n)
@@ -113,7 +124,7 @@ static void make_query(const char *name, int shape, char *out, size_t outlen)
         return;
     }
     int a = (int)rnd((unsigned)n);
-    if (shape == 0) {
+    if (shape == 0 || shape >= SHAPE_NEAR) {
         snprintf(out, outlen, "%s", w[a]);
     } else if (shape == 1) {
         int b = a + 1 < n ? a + 1 : (a > 0 ? a - 1 : a);
@@ -140,11 +151,30 @@ typedef struct {
     bool estimated;
 } page;
 
-static int64_t search(vt_rpc_channel *ch, const char *q, page *out)
+/* A query and, for the near shapes, where it is asked from. */
+typedef struct {
+    char q[96];
+    double lat, lng, radius_m; /* radius_m: 0 for none; lat and lng unset when shape < near */
+    bool near;
+} query;
+
+static int64_t search(vt_rpc_channel *ch, const query *qu, page *out)
 {
     Venta__Vendor__V1__SearchVendorsRequest req = VENTA__VENDOR__V1__SEARCH_VENDORS_REQUEST__INIT;
+    const char *q = qu->q;
     req.q = (char *)q;
     req.limit = 20;
+    if (qu->near) {
+        req.opt_lat_case = VENTA__VENDOR__V1__SEARCH_VENDORS_REQUEST__OPT_LAT_LAT;
+        req.lat = qu->lat;
+        req.opt_lng_case = VENTA__VENDOR__V1__SEARCH_VENDORS_REQUEST__OPT_LNG_LNG;
+        req.lng = qu->lng;
+    }
+    if (qu->radius_m > 0) {
+        req.opt_radius_meters_case =
+            VENTA__VENDOR__V1__SEARCH_VENDORS_REQUEST__OPT_RADIUS_METERS_RADIUS_METERS;
+        req.radius_meters = qu->radius_m;
+    }
     vt_rpc_call_opts o = {.timeout_ms = 10000, .request_id = "bench"};
     vt_rpc_reply *reply;
     int64_t t0 = now_ns();
@@ -206,30 +236,39 @@ int main(int argc, char **argv)
         fprintf(stderr, "no vendors: %s", PQerrorMessage(pg));
         return 1;
     }
-    static const char *const shapes[] = {"single", "typo2", "prefix"};
+    static const char *const shapes[] = {"single", "typo2", "prefix", "near", "near-5km"};
+    const int nshapes = (int)(sizeof shapes / sizeof shapes[0]);
     /* SEARCH_LOAD_TRACE=1: every query's two latencies on stderr */
     bool trace = getenv("SEARCH_LOAD_TRACE") && *getenv("SEARCH_LOAD_TRACE") == '1';
     uint32_t *lat[2] = {malloc((size_t)nq * sizeof(uint32_t)),
                         malloc((size_t)nq * sizeof(uint32_t))};
-    char(*qs)[96] = malloc((size_t)(nq + WARMUP) * sizeof *qs);
-    for (int s = 0; s < 3; s++) {
-        for (int i = 0; i < nq + WARMUP; i++)
-            make_query(PQgetvalue(r, (int)rnd((unsigned)nsample), 1), s, qs[i], sizeof qs[i]);
+    query *qs = calloc((size_t)(nq + WARMUP), sizeof *qs);
+    for (int s = 0; s < nshapes; s++) {
+        for (int i = 0; i < nq + WARMUP; i++) {
+            make_query(PQgetvalue(r, (int)rnd((unsigned)nsample), 1), s, qs[i].q, sizeof qs[i].q);
+            qs[i].near = s >= SHAPE_NEAR; /* (drawn only then: the other shapes' queries
+                                           * stay those of earlier runs) */
+            if (qs[i].near) {
+                qs[i].lat = CITY_LAT + CITY_SPAN_LAT * rnd(10000) / 10000.0;
+                qs[i].lng = CITY_LNG + CITY_SPAN_LNG * rnd(10000) / 10000.0;
+                qs[i].radius_m = s > SHAPE_NEAR ? NEAR_RADIUS_M : 0;
+            }
+        }
         long hits[2] = {0, 0};
         int errors[2] = {0, 0}, estimated[2] = {0, 0}, differ = 0;
         for (int i = 0; i < nq + WARMUP; i++) {
             page pg2[2];
             int64_t us[2];
             for (int k = 0; k < 2; k++)
-                us[k] = search(ch[k], qs[i], &pg2[k]);
+                us[k] = search(ch[k], &qs[i], &pg2[k]);
             if (i < WARMUP)
                 continue;
             if (trace)
-                fprintf(stderr, "trace %s \"%s\" new_us=%lld current_us=%lld\n", shapes[s], qs[i],
+                fprintf(stderr, "trace %s \"%s\" new_us=%lld current_us=%lld\n", shapes[s], qs[i].q,
                         (long long)us[0], (long long)us[1]);
             bool same = strcmp(pg2[0].ids, pg2[1].ids) == 0;
             if (!same && differ++ < 5)
-                fprintf(stderr, "differ on \"%s\":\n  new     %s\n  current %s\n", qs[i],
+                fprintf(stderr, "differ on \"%s\":\n  new     %s\n  current %s\n", qs[i].q,
                         pg2[0].ids, pg2[1].ids);
             for (int k = 0; k < 2; k++) {
                 lat[k][i - WARMUP] = (uint32_t)us[k];
@@ -242,7 +281,7 @@ int main(int argc, char **argv)
         }
         for (int k = 0; k < 2; k++)
             report(k == 0 ? "new" : "current", shapes[s], lat[k], nq, hits[k], estimated[k], differ,
-                   errors[k], qs[WARMUP]);
+                   errors[k], qs[WARMUP].q);
     }
     /* The floor does not depend on the shape. */
     for (int i = 0; i < nq + WARMUP; i++) {

@@ -14,6 +14,7 @@
 #include "bus_internal.h"
 #include "vt_core.h"
 
+#include <ctype.h>
 #include <nats/nats.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -97,6 +98,26 @@ int vt_bus_urls_valid(const char *urls, char *err, size_t errlen)
         }
     }
     return VT_OK;
+}
+
+int vt_bus_inbox_prefix(const char *user, char *out, size_t outlen)
+{
+    size_t n = strlen(user);
+    if (n == 0 || n + sizeof "_INBOX." > outlen)
+        return VT_INVALID_ARGUMENT;
+    for (const char *c = user; *c; c++)
+        if (!isalnum((unsigned char)*c) && *c != '-' && *c != '_')
+            return VT_INVALID_ARGUMENT;
+    snprintf(out, outlen, "_INBOX.%s", user);
+    return VT_OK;
+}
+
+void vt_bus_login_from_env(const char **user, const char **password)
+{
+    vt_config_login("VENTA_NATS_USER", "VENTA_NATS_PASSWORD", user, password);
+    char inbox[VT_BUS_INBOX_PREFIX_MAX];
+    if (*user && vt_bus_inbox_prefix(*user, inbox, sizeof inbox) != VT_OK)
+        vt_config_fail("VENTA_NATS_USER", "must be letters, digits, '-' and '_' (at most 64)");
 }
 
 /* natsOptions_SetURL takes one server: a cluster list given to it never connects.
@@ -222,6 +243,19 @@ int vt_bus_new(const vt_bus_opts *o, vt_bus **out, char *err, size_t errlen)
         s = set_servers(bus->opts, o->urls);
     if (s == NATS_OK && o->name)
         s = natsOptions_SetName(bus->opts, o->name);
+    /* A user's replies (requests, JetStream) come back on its own inboxes, so that NATS
+     * can let it subscribe to _INBOX.<user>.> and to no one else's. */
+    char inbox[VT_BUS_INBOX_PREFIX_MAX];
+    if (s == NATS_OK && o->user) {
+        s = natsOptions_SetUserInfo(bus->opts, o->user, o->password ? o->password : "");
+        if (s == NATS_OK && vt_bus_inbox_prefix(o->user, inbox, sizeof inbox) != VT_OK) {
+            snprintf(err, errlen, "user \"%.64s\" must be letters, digits, '-' and '_'", o->user);
+            release(bus);
+            return VT_INVALID_ARGUMENT;
+        }
+        if (s == NATS_OK)
+            s = natsOptions_SetCustomInboxPrefix(bus->opts, inbox);
+    }
     if (s == NATS_OK)
         s = natsOptions_SetMaxReconnect(bus->opts, -1);
     if (s == NATS_OK)

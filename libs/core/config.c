@@ -182,3 +182,21 @@ void vt_log_init_from_env(const char *service)
     int level = vt_config_choice("VENTA_LOG_LEVEL", "info", vt_log_level_names);
     vt_log_init(service, (vt_log_level)level);
 }
+
+void vt_config_login(const char *user_name, const char *password_name, const char **user,
+                     const char **password)
+{
+    *user = getenv_nonempty(user_name);
+    *password = getenv_nonempty(password_name);
+    char reason[200];
+    if (*user && !*password) {
+        snprintf(reason, sizeof reason, "is required: %s and %s go together", password_name,
+                 user_name);
+        vt_config_fail(password_name, reason);
+    }
+    if (*password && !*user) {
+        snprintf(reason, sizeof reason, "is required: %s and %s go together", user_name,
+                 password_name);
+        vt_config_fail(user_name, reason);
+    }
+}

@@ -36,6 +36,8 @@ struct vt_kv {
     bool closing;
     char host[256];
     int port, db;
+    char *user, *password; /* AUTH on every connection; NULL: none */
+    int setup_pending;     /* AUTH and SELECT replies the current connection awaits */
     int backoff_ms;
     uv_timer_t redial;
     uv_idle_t refuse; /* answers refused commands on the next loop turn */
@@ -111,28 +113,33 @@ static void on_connect(const redisAsyncContext *ac, int status)
             uv_timer_start(&kv->redial, on_redial, (uint64_t)delay, 0);
         return;
     }
-    if (kv->db)
-        return; /* ready once the SELECT is answered (on_selected) */
+    if (kv->setup_pending)
+        return; /* ready once the AUTH and SELECT are answered (on_setup) */
     kv->backoff_ms = BACKOFF_MIN_MS;
     set_state(kv, true);
 }
 
-/* The SELECT of the URL's database: a server without that database is a configuration
- * error, not a reason to use database 0; the connection is dropped and retried, and
- * stays not ready meanwhile. */
-static void on_selected(redisAsyncContext *ac, void *reply, void *priv)
+/* The AUTH of the ACL user and the SELECT of the URL's database, sent first on every
+ * connection. A refused login or a server without that database is a configuration
+ * error, not a reason to carry on as the default user or in database 0; the connection
+ * is dropped and retried, and stays not ready meanwhile. priv: the variable to name. */
+static void on_setup(redisAsyncContext *ac, void *reply, void *priv)
 {
-    (void)priv;
     vt_kv *kv = ac->data;
     const redisReply *r = reply;
     if (r && r->type != REDIS_REPLY_ERROR) {
-        kv->backoff_ms = BACKOFF_MIN_MS;
-        set_state(kv, true);
+        if (--kv->setup_pending == 0) {
+            kv->backoff_ms = BACKOFF_MIN_MS;
+            set_state(kv, true);
+        }
         return;
     }
-    if (r)
-        vt_log(VT_LOG_ERROR, &(vt_log_ctx){.variable = "VENTA_REDIS_URL"},
+    if (r && strcmp(priv, "VENTA_REDIS_URL") == 0)
+        vt_log(VT_LOG_ERROR, &(vt_log_ctx){.variable = priv},
                "redis: database %d cannot be selected (%s)", kv->db, r->str ? r->str : "");
+    else if (r)
+        vt_log(VT_LOG_ERROR, &(vt_log_ctx){.variable = priv}, "redis: login as %s refused (%s)",
+               kv->user, r->str ? r->str : "");
     if (r && !kv->closing) {
         kv->backoff_ms = kv->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : kv->backoff_ms * 2;
         redisAsyncDisconnect(ac);
@@ -172,15 +179,23 @@ static void dial(vt_kv *kv)
     redisAsyncSetConnectCallback(ac, on_connect);
     redisAsyncSetDisconnectCallback(ac, on_disconnect);
     kv->ac = ac;
-    if (kv->db)
-        redisAsyncCommand(ac, on_selected, NULL, "SELECT %d", kv->db);
+    kv->setup_pending = 0;
+    if (kv->user && redisAsyncCommand(ac, on_setup, "VENTA_REDIS_PASSWORD", "AUTH %s %s", kv->user,
+                                      kv->password) == REDIS_OK)
+        kv->setup_pending++;
+    if (kv->db &&
+        redisAsyncCommand(ac, on_setup, "VENTA_REDIS_URL", "SELECT %d", kv->db) == REDIS_OK)
+        kv->setup_pending++;
 }
 
 static void handle_closed(uv_handle_t *h)
 {
     vt_kv *kv = h->data;
-    if (--kv->open_handles == 0)
+    if (--kv->open_handles == 0) {
+        free(kv->user);
+        free(kv->password);
         free(kv);
+    }
 }
 
 static void on_refuse(uv_idle_t *idle)
@@ -215,6 +230,17 @@ int vt_kv_new(const vt_kv_opts *opts, vt_kv **out, char *err, size_t errlen)
     if (rc != VT_OK) {
         free(kv);
         return rc;
+    }
+    if (opts->user) {
+        kv->user = strdup(opts->user);
+        kv->password = strdup(opts->password ? opts->password : "");
+        if (!kv->user || !kv->password) {
+            free(kv->user);
+            free(kv->password);
+            free(kv);
+            snprintf(err, errlen, "out of memory");
+            return VT_RESOURCE_EXHAUSTED;
+        }
     }
     kv->loop = loop;
     kv->on_state = opts->on_state;

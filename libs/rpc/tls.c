@@ -205,18 +205,16 @@ bool vt_rpc_tls_from_env(const char *name, vt_rpc_tls *out)
 #undef TOGETHER
 
     char why[400], id[300];
+    int bad = vt_tls_pair_check(out->cert_file, out->key_file, why, sizeof why);
+    if (bad == 1)
+        vt_config_fail("VENTA_TLS_CERT", why);
+    if (bad)
+        vt_config_fail("VENTA_TLS_KEY", why);
     BIO *bio = BIO_new_file(out->cert_file, "r");
     X509 *cert = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
     BIO_free(bio);
-    if (!cert)
+    if (!cert) /* replaced between the two reads */
         vt_config_fail("VENTA_TLS_CERT", "is not a readable PEM certificate");
-    bio = BIO_new_file(out->key_file, "r");
-    EVP_PKEY *key = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
-    BIO_free(bio);
-    if (!key)
-        vt_config_fail("VENTA_TLS_KEY", "is not a readable PEM private key");
-    if (X509_check_private_key(cert, key) != 1)
-        vt_config_fail("VENTA_TLS_KEY", "does not match the certificate of VENTA_TLS_CERT");
     if (!cert_chains_to(cert, out->ca_file, why, sizeof why)) {
         char reason[512];
         snprintf(reason, sizeof reason, "does not verify against VENTA_TLS_CA: %s", why);
@@ -229,7 +227,6 @@ bool vt_rpc_tls_from_env(const char *name, vt_rpc_tls *out)
         snprintf(why, sizeof why, "names %.200s, not %s%.60s", id, VT_RPC_SPIFFE_PREFIX, name);
         vt_config_fail("VENTA_TLS_CERT", why);
     }
-    EVP_PKEY_free(key);
     X509_free(cert);
     vt_info(NULL, "gRPC with mTLS as %s (CA %s, files checked every %d s)", id, out->ca_file,
             out->refresh_s);

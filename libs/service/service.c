@@ -128,6 +128,7 @@ int vt_service_new(const vt_service_opts *opts, vt_service **out, char *errbuf, 
     char err[512];
     if (vt_bus_urls_valid(svc->nats_url, err, sizeof err) != VT_OK)
         vt_config_fail("VENTA_NATS_URL", err);
+    vt_bus_login_from_env(&svc->nats_user, &svc->nats_password);
     svc->addr = vt_config_addr(spec->addr_var, spec->addr_default);
     svc->metrics_addr = vt_config_addr("VENTA_METRICS_ADDR", spec->metrics_default);
     svc->threads = (int)vt_config_int("VENTA_RPC_THREADS", 4, 1, 256);
@@ -181,8 +182,12 @@ int vt_service_new(const vt_service_opts *opts, vt_service **out, char *errbuf, 
     vt_metrics_gauge_fn(svc->metrics, "venta_dependency_up", VT_METRICS_DEPENDENCY_HELP,
                         "dependency=\"jetstream\"", jetstream_up, svc);
     atomic_store(&svc->rpc_made, true);
-    vt_bus_opts bus_opts = {
-        .urls = svc->nats_url, .name = spec->name, .on_state = on_nats, .state_user = svc};
+    vt_bus_opts bus_opts = {.urls = svc->nats_url,
+                            .name = spec->name,
+                            .on_state = on_nats,
+                            .state_user = svc,
+                            .user = svc->nats_user,
+                            .password = svc->nats_password};
     if (vt_bus_new(&bus_opts, &svc->bus, err, sizeof err) != VT_OK)
         die("nats", err);
     if (spec->outbox_table) {

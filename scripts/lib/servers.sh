@@ -6,7 +6,11 @@
 # runs in its own session with its pid in $dir/NAME.pid and its log in $dir/NAME.log.
 # PostgreSQL refuses to run as root, so as root it runs as the `postgres` user in a
 # data dir that user owns. PG_EXTRA_OPTS (an array) adds server settings. die() must
-# be defined by the caller.
+# be defined by the caller. Once $dir/logins exists (logins.sh), NATS and Redis run
+# with a user per process and nobody else gets in.
+
+# shellcheck source=scripts/lib/logins.sh
+source "$(dirname "${BASH_SOURCE[0]}")/logins.sh"
 
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 PG_EXTRA_OPTS=()
@@ -68,19 +72,76 @@ start_redis() {
     local port
     port=$(cat "$dir/redis.port")
     mkdir -p "$dir/redis"
-    launch redis redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
+    local cmd
+    mapfile -t cmd < <(logins_redis_command) # users and ACLs once logins exist
+    launch redis "${cmd[@]}" --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
         --dir "$dir/redis" --daemonize no --protected-mode no
     wait_port "$port" 15 redis || die "redis did not start: $(tail -5 "$dir/redis.log")"
 }
 
 # NATS runs with JetStream (domain events, docs/events.md), its store in $dir/nats-js so
-# that a restart keeps the streams and consumers.
+# that a restart keeps the streams and consumers; as node 1 of a cluster (below) when
+# the dir has one.
 start_nats() {
+    if [[ -f $dir/nats.cport ]]; then
+        start_nats_node nats
+        return
+    fi
     local port
     port=$(cat "$dir/nats.port")
     mkdir -p "$dir/nats-js"
-    launch nats nats-server -a 127.0.0.1 -p "$port" -js -sd "$dir/nats-js"
+    local cmd
+    mapfile -t cmd < <(logins_nats_command) # users and permissions once logins exist
+    launch nats "${cmd[@]}" -a 127.0.0.1 -p "$port" -js -sd "$dir/nats-js"
     wait_port "$port" 15 nats || die "nats did not start: $(tail -5 "$dir/nats.log")"
+}
+
+# ---- a 3-node NATS cluster (issue #20's scale setup) ----
+#
+# Nodes "nats", "nats2" and "nats3", each with its client port in $dir/NAME.port and its
+# route port in $dir/NAME.cport, a server name, and its JetStream store in $dir/NAME-js;
+# every node routes to the two others (a full mesh, as a Kubernetes StatefulSet's seed
+# list does), so JetStream is clustered and a stream may keep 3 replicas. Node 1 is
+# "nats", so that `start_nats`, `stop_server nats` and the rest act on it as before;
+# start_nats starts it as a cluster node once nats_cluster_ports has been called.
+# NATS_NODE_OPTS (an array) adds server options to every node, e.g.
+# (--no_advertise=true) so that a client stays on the one node it was given.
+NATS_CLUSTER_NODES=(nats nats2 nats3)
+NATS_NODE_OPTS=()
+
+nats_cluster_ports() { # writes the ports of the three nodes; free_port from the caller
+    local n
+    for n in "${NATS_CLUSTER_NODES[@]}"; do
+        [[ -f $dir/$n.port ]] || free_port >"$dir/$n.port"
+        free_port >"$dir/$n.cport"
+    done
+}
+
+nats_cluster_urls() { # the client URL list of the nodes, as VENTA_NATS_URL takes it
+    local n urls=()
+    for n in "${NATS_CLUSTER_NODES[@]}"; do urls+=("nats://127.0.0.1:$(cat "$dir/$n.port")"); done
+    (IFS=,; echo "${urls[*]}")
+}
+
+start_nats_node() { # name (nats, nats2 or nats3)
+    local name=$1 n routes=()
+    for n in "${NATS_CLUSTER_NODES[@]}"; do
+        [[ $n == "$name" ]] || routes+=("nats://127.0.0.1:$(cat "$dir/$n.cport")")
+    done
+    mkdir -p "$dir/$name-js"
+    launch "$name" nats-server -a 127.0.0.1 -p "$(cat "$dir/$name.port")" -n "venta-$name" \
+        -js -sd "$dir/$name-js" --cluster_name venta \
+        --cluster "nats://127.0.0.1:$(cat "$dir/$name.cport")" --routes "$(IFS=,; echo "${routes[*]}")" \
+        "${NATS_NODE_OPTS[@]}"
+    wait_port "$(cat "$dir/$name.port")" 15 "$name" || die "$name did not start: $(tail -5 "$dir/$name.log")"
+}
+
+start_nats2() { start_nats_node nats2; }
+start_nats3() { start_nats_node nats3; }
+
+start_nats_cluster() { # every node; JetStream elects its leader once two see each other
+    local n
+    for n in "${NATS_CLUSTER_NODES[@]}"; do "start_${n}"; done
 }
 
 stop_server() { # name

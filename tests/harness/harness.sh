@@ -5,9 +5,14 @@
 #                                    temp dir, run CMD with their URLs in the environment,
 #                                    then tear everything down (always: on exit, on
 #                                    Ctrl-C, on SIGTERM) and exit with CMD's status.
-#   harness.sh restart|stop|start SERVER   (SERVER: postgres, redis, nats) for fault
+#   harness.sh restart|stop|start SERVER   (SERVER: postgres, redis, nats[2|3]) for fault
 #                                    tests; needs VENTA_HARNESS_DIR from a running `run`.
 #   harness.sh sweep                  kill what a harness killed with SIGKILL left behind.
+#
+# VENTA_HARNESS_NATS_CLUSTER=1 runs NATS as a 3-node cluster with routes (servers nats,
+# nats2, nats3, each of which restart/stop/start takes; scripts/lib/servers.sh):
+# VENTA_TEST_NATS_URL is then the list of the three, and VENTA_EVENTS_REPLICAS defaults
+# to 3 (the stream of domain events on every node).
 #
 # PostgreSQL runs with fsync, full-page writes and synchronous commit off (fast, and
 # the data dies with the run) unless VENTA_HARNESS_PG_DURABLE=1 is set;
@@ -23,6 +28,13 @@
 #   VENTA_TEST_TLS_DIR         only with VENTA_HARNESS_TLS=1: a throwaway mesh CA and a
 #                              certificate per process (scripts/mesh-certs), with which
 #                              the e2e suites run the mesh with mTLS (docs/security.md)
+#   VENTA_TEST_LOGINS_DIR      only with VENTA_HARNESS_TLS=1: NATS and Redis then take
+#                              only the mesh's users, with least privilege; this dir
+#                              holds their passwords (NAME.nats-password,
+#                              NAME.redis-password; venta-admin may do anything), see
+#                              scripts/lib/logins.sh and harness_logins below. The
+#                              unit and integration suites log in to nothing: run
+#                              them without VENTA_HARNESS_TLS (scripts/test does)
 #
 # PostgreSQL refuses to run as root, so when we are root it runs as the `postgres`
 # user (setpriv), in a data dir that user owns. Every server is tracked by a pid file
@@ -34,6 +46,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TMP_ROOT=${TMPDIR:-/tmp}
 SERVERS=(postgres redis nats)
+ALL_SERVERS=(postgres redis nats nats2 nats3) # what a sweep looks for, cluster or not
 
 log() { printf 'harness: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
@@ -82,7 +95,7 @@ sweep() {
         [[ -d $d && -f $d/owner.pid ]] || continue
         owner=$(cat "$d/owner.pid")
         pid_alive "$owner" && continue
-        for s in "${SERVERS[@]}"; do
+        for s in "${ALL_SERVERS[@]}"; do
             pid=$(cat "$d/$s.pid" 2>/dev/null || true)
             pid_alive "$pid" && kill -KILL "$pid" 2>/dev/null || true
         done
@@ -101,6 +114,37 @@ psql_admin() {
     psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$(cat "$dir/postgres.port")" -U venta -d postgres "$@"
 }
 
+# ---- VENTA_HARNESS_NATS_CLUSTER=1: three NATS nodes instead of one ----
+nats_cluster_on() { [[ ${VENTA_HARNESS_NATS_CLUSTER:-0} == 1 ]]; }
+
+nats_cluster_setup() { # before any server starts: the ports, and the nodes to tear down
+    nats_cluster_on || return 0
+    nats_cluster_ports
+    SERVERS+=(nats2 nats3)
+}
+
+nats_cluster_start() { # after node 1 (start_nats) started
+    nats_cluster_on || return 0
+    start_nats2
+    start_nats3
+}
+
+nats_cluster_env() {
+    nats_cluster_on || return 0
+    VENTA_TEST_NATS_URL=$(nats_cluster_urls)
+    export VENTA_EVENTS_REPLICAS=${VENTA_EVENTS_REPLICAS:-3}
+    log "nats cluster: $VENTA_TEST_NATS_URL (JetStream replicas $VENTA_EVENTS_REPLICAS)"
+}
+
+# With VENTA_HARNESS_TLS=1, NATS and Redis start with a user per process and its
+# permissions (scripts/lib/logins.sh: deploy/k8s/base/nats-auth.conf and
+# redis-users.acl), as in production; anyone else is refused. A restart keeps them.
+harness_logins() {
+    [[ ${VENTA_HARNESS_TLS:-0} == 1 ]] || return 0
+    logins_make "$dir/logins"
+    export VENTA_TEST_LOGINS_DIR=$dir/logins
+}
+
 cmd_run() {
     sweep
     dir=$(mktemp -d "$TMP_ROOT/venta-harness.XXXXXX")
@@ -112,11 +156,14 @@ cmd_run() {
 
     local s
     for s in "${SERVERS[@]}"; do free_port >"$dir/$s.port"; done
+    nats_cluster_setup
     # The watchdog outlives a SIGKILLed harness by design: it is its own session.
     setsid bash "$HERE/harness.sh" watchdog "$dir" $$ </dev/null >/dev/null 2>&1 &
+    harness_logins
     start_postgres
     start_redis
     start_nats
+    nats_cluster_start
 
     local pg_port redis_port nats_port
     pg_port=$(cat "$dir/postgres.port")
@@ -135,6 +182,7 @@ cmd_run() {
     export VENTA_TEST_DATABASE_URL="postgresql://venta@127.0.0.1:$pg_port/venta"
     export VENTA_TEST_REDIS_URL="redis://127.0.0.1:$redis_port"
     export VENTA_TEST_NATS_URL="nats://127.0.0.1:$nats_port"
+    nats_cluster_env
     log "postgres :$pg_port, redis :$redis_port, nats :$nats_port in $dir"
     if [[ ${VENTA_HARNESS_TLS:-0} == 1 ]]; then
         "$HERE/../../scripts/mesh-certs" "$dir/certs" || die "cannot make the mesh certificates"
@@ -152,7 +200,10 @@ cmd_run() {
 cmd_server() { # action name
     dir=${VENTA_HARNESS_DIR:?restart/stop/start need VENTA_HARNESS_DIR from a running harness}
     local action=$1 name=$2
-    case $name in postgres | redis | nats) ;; *) die "unknown server: $name" ;; esac
+    case $name in postgres | redis | nats) ;;
+    nats2 | nats3) [[ -f $dir/$name.port ]] || die "$name: the harness runs no NATS cluster" ;;
+    *) die "unknown server: $name" ;;
+    esac
     case $action in
     stop) stop_server "$name" ;;
     start) "start_$name" ;;
@@ -170,7 +221,7 @@ run)
     cmd_run "$@"
     ;;
 restart | stop | start)
-    [[ $# -eq 2 ]] || die "usage: harness.sh $1 postgres|redis|nats"
+    [[ $# -eq 2 ]] || die "usage: harness.sh $1 postgres|redis|nats|nats2|nats3"
     cmd_server "$1" "$2"
     ;;
 sweep) sweep ;;

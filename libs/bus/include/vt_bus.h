@@ -34,7 +34,20 @@ typedef struct {
     vt_bus_state_fn on_state;
     void *state_user;
     int reconnect_buffer_bytes; /* default 8 MiB */
+    /* The NATS user this process logs in as (VENTA_NATS_USER/VENTA_NATS_PASSWORD,
+     * docs/security.md); NULL: none, as a server without authorization expects. */
+    const char *user, *password;
 } vt_bus_opts;
+
+/* The inbox prefix of a process logged in as user: "_INBOX.<user>" (its replies arrive
+ * on _INBOX.<user>.>, docs/security.md). VT_INVALID_ARGUMENT for a user that is not
+ * one subject token of letters, digits, '-' and '_', or too long for out. */
+#define VT_BUS_INBOX_PREFIX_MAX 72
+int vt_bus_inbox_prefix(const char *user, char *out, size_t outlen);
+/* VENTA_NATS_USER and VENTA_NATS_PASSWORD into vt_bus_opts.user/.password: both or
+ * neither (NULL), a user fit for vt_bus_inbox_prefix; otherwise exits 2 naming the
+ * variable (vt_config_fail). */
+void vt_bus_login_from_env(const char **user, const char **password);
 
 /* The most servers a VENTA_NATS_URL list may name. */
 #define VT_BUS_MAX_SERVERS 64

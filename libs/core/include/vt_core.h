@@ -80,6 +80,16 @@ bool vt_config_bool(const char *name, bool fallback);
 vt_addr vt_config_addr(const char *name, const char *fallback);
 /* One of a fixed set of words; returns its index in choices (NULL-terminated). */
 int vt_config_choice(const char *name, const char *fallback, const char *const *choices);
+/* A user name and its password for a server (NATS, Redis): both set, or both unset
+ * (*user and *password NULL: no login). One without the other dies naming the missing
+ * variable. The password's value is never printed. */
+void vt_config_login(const char *user_name, const char *password_name, const char **user,
+                     const char **password);
+
+/* A TLS certificate file (PEM, a chain allowed) and its private key file (PEM): 0 when
+ * both are readable and the key is the certificate's; otherwise 1 (the certificate is
+ * the problem) or 2 (the key is), with the reason in err. */
+int vt_tls_pair_check(const char *cert_file, const char *key_file, char *err, size_t errlen);
 
 /* ---- logging ---- */
 

@@ -32,6 +32,18 @@ int vt_http_refuse_body_now(struct lws *wsi, unsigned int status, const char *re
  * literal used to end up on 0.0.0.0), exits 2 with a line naming var. */
 void vt_http_resolve_listen(const char *var, vt_addr *addr);
 
+/* TLS at the edges (tls.c): VENTA_HTTP_TLS_CERT (PEM, a chain allowed) and
+ * VENTA_HTTP_TLS_KEY (PEM). Both set: true, *out names the files (checked: readable, the
+ * key the certificate's). Neither: false, plaintext as before. One, or a bad file:
+ * exits 2 naming the variable. */
+typedef struct {
+    const char *cert_file, *key_file;
+} vt_http_tls;
+bool vt_http_tls_from_env(vt_http_tls *out);
+/* Make the context and vhost that info creates serve TLS with tls's files (NULL: leave
+ * info as it is). Call before lws_create_context; the same info must create the vhost. */
+void vt_http_tls_apply(const vt_http_tls *tls, struct lws_context_creation_info *info);
+
 /* Idle keep-alive connections (keepalive.c says why): a gateway advertises
  * `Keep-Alive: timeout=<advertised_s>` on its answers and has lws close idle connections
  * only after vt_http_keepalive_close_s(advertised_s) (lws_context_creation_info

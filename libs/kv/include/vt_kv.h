@@ -56,8 +56,11 @@ int vt_kv_url_parse(const char *url, char *host, size_t hostlen, int *port, int 
                     size_t errlen);
 
 typedef struct {
-    uv_loop_t *loop;         /* required; the client lives on its thread */
-    const char *url;         /* redis://host:port[/db]; copied (parsed) */
+    uv_loop_t *loop; /* required; the client lives on its thread */
+    const char *url; /* redis://host:port[/db]; copied (parsed) */
+    /* The ACL user to AUTH as on every connection (VENTA_REDIS_USER/VENTA_REDIS_PASSWORD,
+     * docs/security.md); copied. NULL: none (the server's default user). */
+    const char *user, *password;
     vt_kv_state_fn on_state; /* may be NULL */
     void *state_user;
 } vt_kv_opts;

@@ -22,7 +22,8 @@
  * mTLS (docs/security.md): with VENTA_TLS_CA, VENTA_TLS_CERT and VENTA_TLS_KEY set, the
  * server requires a certificate of the mesh CA from every caller and answers each call
  * by vt_service_mesh_allow; svc->tls then serves the service's own channels to others.
- * Without them it serves plaintext and says so once in the log.
+ * Without them it serves plaintext and says so once in the log. With VENTA_NATS_USER and
+ * VENTA_NATS_PASSWORD it logs in to NATS as that user (docs/security.md, "NATS users").
  *
  * Readiness without a client certificate: GET /readyz on the metrics port answers 200
  * exactly while grpc.health.v1 reports "" SERVING, else 503 (for Kubernetes' readiness
@@ -70,6 +71,8 @@ typedef struct {
     /* Read from the environment by vt_service_new. */
     const char *database_url; /* VENTA_DATABASE_URL */
     const char *nats_url;     /* VENTA_NATS_URL */
+    /* VENTA_NATS_USER, VENTA_NATS_PASSWORD (docs/security.md); NULL: no login */
+    const char *nats_user, *nats_password;
     vt_addr addr;             /* opts->addr_var */
     vt_addr metrics_addr;     /* VENTA_METRICS_ADDR */
     int threads;              /* VENTA_RPC_THREADS, default 4 */

@@ -749,7 +749,7 @@ async function main() {
     } catch (e) {
       // Say whether Redis itself is back, to tell a reconnect bug from a restart failure.
       let ping;
-      try { ping = execFileSync('redis-cli', ['-u', process.env.VENTA_TEST_REDIS_URL, 'ping']).toString().trim(); } catch (x) { ping = String(x); }
+      try { ping = execFileSync('redis-cli', ['-u', process.env.VENTA_TEST_REDIS_URL, ...meshTls.redisCliLogin(), 'ping']).toString().trim(); } catch (x) { ping = String(x); }
       throw new Error(`${e.message}; redis-cli ping: ${ping}`);
     }
   });

@@ -48,10 +48,16 @@ export CLERK_JWT_KEY JWT_PRIVATE_KEY_FILE=$work/jwt.key
 CLERK_JWT_KEY=$(openssl pkey -in "$work/jwt.key" -pubout)
 
 # mTLS when the harness made certificates (VENTA_HARNESS_TLS=1): each process its own.
-tls_env() { # NAME → its VENTA_TLS_* assignments for env(1); nothing without TLS
+# And its own NATS and Redis logins (VENTA_TEST_LOGINS_DIR, scripts/lib/logins.sh).
+tls_env() { # NAME → its VENTA_TLS_* (and login) assignments for env(1); nothing without TLS
     [[ -n ${VENTA_TEST_TLS_DIR:-} ]] || return 0
-    local d=$VENTA_TEST_TLS_DIR
+    local d=$VENTA_TEST_TLS_DIR l=${VENTA_TEST_LOGINS_DIR:-}
     echo "VENTA_TLS_CA=$d/ca.pem VENTA_TLS_CERT=$d/$1.pem VENTA_TLS_KEY=$d/$1.key"
+    [[ -n $l && -f $l/$1.nats-password ]] &&
+        echo "VENTA_NATS_USER=$1 VENTA_NATS_PASSWORD=$(cat "$l/$1.nats-password")"
+    [[ -n $l && -f $l/$1.redis-password ]] &&
+        echo "VENTA_REDIS_USER=$1 VENTA_REDIS_PASSWORD=$(cat "$l/$1.redis-password")"
+    return 0
 }
 
 # venta-location (short batches) and venta-vendor, on free ports (metrics too).

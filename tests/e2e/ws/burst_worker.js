@@ -12,10 +12,10 @@ const { connect } = require('nats');
 const protobuf = require('protobufjs');
 
 (async () => {
-  const { natsServers, protoRoot, ids, cellIn, cellOut, tsStart } = workerData;
+  const { natsServers, login, protoRoot, ids, cellIn, cellOut, tsStart } = workerData;
   const root = protobuf.loadSync(path.join(protoRoot, 'venta/events/v1/events.proto'));
   const VendorLocation = root.lookupType('venta.events.v1.VendorLocation');
-  const nc = await connect({ servers: natsServers });
+  const nc = await connect({ servers: natsServers, ...login });
   const subject = (cell, id) => `loc.${cell.split('').join('.')}.${id}`;
   let ts = tsStart;
   let round = 0;

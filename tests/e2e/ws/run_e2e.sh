@@ -4,7 +4,8 @@
 # venta-vendor and four venta-ws-gateway processes on free ports (A, B, C; D is
 # SIGKILLed by the checks). The checks themselves
 # are ws_e2e.js, driving the gateways with the npm `ws` client. Everything started
-# here is stopped on exit, failure included. Restarts NATS mid-run: not parallel.
+# here is stopped on exit, failure included. Restarts NATS mid-run, on servers of its
+# own (own_servers in tests/harness/meson.build).
 set -euo pipefail
 BUILD=$1
 SRC=$2

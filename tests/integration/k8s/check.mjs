@@ -4,7 +4,8 @@
 //
 // Prints one line per problem and exits 1 when there is any, 0 otherwise. What it
 // holds the manifests to (docs/operations.md describes the same rules to people):
-//   - every object is valid against the Kubernetes schema (npm kubernetes-models), and
+//   - every object is valid against the Kubernetes schema (npm kubernetes-models, and
+//     @kubernetes-models/cert-manager for the mesh-tls component's objects), and
 //     carries no field the API does not know (a misspelt readinessProbe would
 //     otherwise be dropped in silence by the API server);
 //   - every long-running container has liveness and readiness probes (native gRPC
@@ -18,7 +19,11 @@
 //     (and venta-user -> venta-vendor);
 //   - every API.md §1 variable comes from a ConfigMap or a Secret, never a literal;
 //     services listen on 0.0.0.0 while their clients dial Service names that exist;
-//   - the NATS cluster: three servers, routes to each, a config nats-server accepts.
+//   - the NATS cluster: three servers, routes to each, a config nats-server accepts;
+//   - NATS and Redis users (docs/security.md): the servers define users and get every
+//     password their files name from the Secret; each process logs in as itself;
+//   - mTLS (components/mesh-tls): all processes or none, each with a cert-manager
+//     Certificate whose one URI SAN is its SPIFFE id, readiness then on /readyz.
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { createRequire } from "node:module";
@@ -32,6 +37,8 @@ if (!renderedPath || !overlay) {
   process.exit(2);
 }
 
+// prod and scale (prod at the size of issue #20) are production overlays.
+const production = overlay === "prod" || overlay === "scale";
 const problems = [];
 const fail = (where, msg) => problems.push(`${overlay}: ${where}: ${msg}`);
 
@@ -49,9 +56,14 @@ const find = (kind, name) => objects.find((o) => o.kind === kind && o.metadata?.
 // ---------------------------------------------------------------- schema, strictly --
 
 // Model classes live at kubernetes-models/<group/version>/<Kind>.
+// The package of an object's schema: Kubernetes' own, or cert-manager's CRDs
+// (@kubernetes-models/cert-manager) for the mesh-tls component.
+const modelsPackage = (o) =>
+  o.apiVersion?.startsWith("cert-manager.io/") ? "@kubernetes-models/cert-manager" : "kubernetes-models";
+
 async function modelFor(o) {
   try {
-    const mod = await import(`kubernetes-models/${o.apiVersion}/${o.kind}`);
+    const mod = await import(`${modelsPackage(o)}/${o.apiVersion}/${o.kind}`);
     return mod[o.kind];
   } catch {
     return null;
@@ -82,15 +94,25 @@ function parseDecl(file) {
   for (const m of text.matchAll(/import \{ ([^}]+) \} from "([^"]+)";/g)) {
     for (const name of m[1].split(",").map((s) => s.trim())) imports.set(name, m[2]);
   }
-  const body = text.match(/export interface I\w+(?: extends [\w, <>]+)? \{([\s\S]*?)\n\}/);
+  const body = text.match(/export interface I\w+(?: extends ([\w, <>]+))? \{([\s\S]*?)\n\}/);
   if (!body) {
     declCache.set(file, null);
     return null;
   }
   const props = new Map();
-  for (const m of body[1].matchAll(/^ {4}"([^"]+)"\??: (.+)$/gm)) props.set(m[1], m[2].replace(/;$/, ""));
   const decl = { file, imports, props };
   declCache.set(file, decl);
+  // CRD models (cert-manager's) declare a spec as an empty interface that extends
+  // the one with the fields: take those fields (and their imports) too.
+  for (const base of (body[1] || "").split(",").map((s) => s.trim())) {
+    const from = imports.get(base);
+    if (!from?.startsWith(".")) continue;
+    const inherited = parseDecl(join(dirname(file), from.replace(/\.js$/, ".d.ts")));
+    if (!inherited) continue;
+    for (const [k, v] of inherited.props) props.set(k, v);
+    for (const [k, v] of inherited.imports) if (!imports.has(k)) imports.set(k, v);
+  }
+  for (const m of body[2].matchAll(/^ {4}"([^"]+)"\??: (.+)$/gm)) props.set(m[1], m[2].replace(/;$/, ""));
   return decl;
 }
 
@@ -140,7 +162,9 @@ for (const o of objects) {
   } catch (e) {
     fail(idOf(o), `schema: ${e.message}`);
   }
-  const top = parseDecl(join(modelsRoot, o.apiVersion, `${o.kind}.d.ts`));
+  const root = modelsPackage(o) === "kubernetes-models" ? modelsRoot
+    : dirname(require.resolve(`${modelsPackage(o)}/package.json`));
+  const top = parseDecl(join(root, o.apiVersion, `${o.kind}.d.ts`));
   if (top) {
     const unknown = [];
     unknownFields(o, top, "", unknown);
@@ -178,6 +202,10 @@ const SECRET = "venta-secrets";
 const SECRET_KEYS = new Set([
   "VENTA_DATABASE_URL", "CLERK_JWT_KEY", "CLERK_WEBHOOK_SIGNING_SECRET", "REVENUECAT_WEBHOOK_AUTH",
   "VENTA_ALGOLIA_SEARCH_KEY",
+  // The passwords of the NATS and Redis users (docs/security.md); the servers read all
+  // of them, each process only its own.
+  "NATS_PASSWORD_WS_GATEWAY", "NATS_PASSWORD_USER", "NATS_PASSWORD_VENDOR", "NATS_PASSWORD_LOCATION",
+  "NATS_PASSWORD_ADMIN", "REDIS_PASSWORD_GATEWAY", "REDIS_PASSWORD_WS_GATEWAY", "REDIS_PASSWORD_ADMIN",
 ]);
 
 // A container's environment as the kubelet builds it: envFrom first, env wins.
@@ -340,8 +368,17 @@ for (const w of workloads) {
       if (env.get("VENTA_METRICS_ADDR")?.value !== `0.0.0.0:${mport}`) {
         fail(where, `VENTA_METRICS_ADDR must be 0.0.0.0:${mport}`);
       }
-      const g = c.readinessProbe?.grpc;
-      if (!g || g.port !== mainPort) fail(where, `readinessProbe must be a native gRPC probe on port ${mainPort}`);
+      // With mTLS the native gRPC probe cannot show a certificate: /readyz on the
+      // metrics port says the same (docs/security.md, "Kubernetes probes").
+      if (env.has("VENTA_TLS_CERT")) {
+        const h = c.readinessProbe?.httpGet;
+        if (h?.path !== "/readyz" || (h.port !== "metrics" && h.port !== mport)) {
+          fail(where, "with mTLS, readinessProbe must be GET /readyz on the metrics port");
+        }
+      } else {
+        const g = c.readinessProbe?.grpc;
+        if (!g || g.port !== mainPort) fail(where, `readinessProbe must be a native gRPC probe on port ${mainPort}`);
+      }
     } else {
       if (c.readinessProbe?.httpGet?.path !== "/readyz") fail(where, "readinessProbe must be GET /readyz");
       if (c.livenessProbe?.httpGet?.path !== "/healthz") fail(where, "livenessProbe must be GET /healthz");
@@ -354,9 +391,9 @@ for (const w of workloads) {
           if (env.get(s)?.source !== "secret") fail(where, `${s} must come from the Secret`);
         }
         const cors = env.get("VENTA_CORS_ORIGINS")?.value || "";
-        if (overlay === "prod" && cors.split(",").includes("*")) fail(where, "VENTA_CORS_ORIGINS is * in prod");
+        if (production && cors.split(",").includes("*")) fail(where, "VENTA_CORS_ORIGINS is * in prod");
       }
-      if (overlay === "prod" && /:latest$|^[^:]+$/.test(c.image)) fail(where, `image ${c.image} has no fixed tag`);
+      if (production && /:latest$|^[^:]+$/.test(c.image)) fail(where, `image ${c.image} has no fixed tag`);
     }
 
     // SIGTERM grace: preStop sleep + the process's drain + 5 s for closing connections.
@@ -406,11 +443,13 @@ for (const p of pdbs) {
     fail(idOf(p), "selects no workload");
   }
 }
-if (overlay === "prod") {
+if (production) {
+  // scale: the topology of issue #20, six WebSocket gateways and two of every other.
   for (const name of [...Object.keys(GRPC_SERVICES), ...Object.keys(GATEWAYS)]) {
     const w = find("Deployment", name);
     const replicas = w ? Math.max(w.spec.replicas ?? 1, hpaFor(w)?.spec.minReplicas ?? 1) : 0;
-    if (replicas < 2) fail(`Deployment/${name}`, `prod runs ${replicas} replica(s); at least 2`);
+    const least = overlay === "scale" && name === "venta-ws-gateway" ? 6 : 2;
+    if (replicas < least) fail(`Deployment/${name}`, `${overlay} runs ${replicas} replica(s); at least ${least}`);
   }
 }
 
@@ -464,12 +503,20 @@ else {
       const route = `nats-route://venta-nats-${i}.${nats.spec.serviceName}:6222`;
       if (!conf.includes(route)) fail("nats.conf", `no route ${route}`);
     }
-    // nats-server itself is the judge of its configuration (scripts/bootstrap installs it).
+    // nats-server itself is the judge of its configuration (scripts/bootstrap installs it),
+    // with every file of its ConfigMap (nats-auth.conf) and stand-ins for the passwords
+    // the StatefulSet gives it.
     const dir = mkdtempSync(join(tmpdir(), "venta-nats-"));
+    const passwords = {};
+    for (const e of nats.spec.template.spec.containers[0].env || []) {
+      if (e.valueFrom?.secretKeyRef) passwords[e.name] = "vStandIn1";
+    }
     try {
-      writeFileSync(join(dir, "nats.conf"), conf);
+      for (const [file, text] of Object.entries(configMaps.get(vol.configMap.name))) {
+        writeFileSync(join(dir, file), text);
+      }
       execFileSync("nats-server", ["-t", "-c", join(dir, "nats.conf")], {
-        env: { ...process.env, POD_NAME: "venta-nats-0" }, stdio: "pipe",
+        env: { ...process.env, POD_NAME: "venta-nats-0", ...passwords }, stdio: "pipe",
       });
     } catch (e) {
       fail("nats.conf", `nats-server -t: ${(e.stderr || e.stdout || e.message).toString().trim()}`);
@@ -500,7 +547,101 @@ else {
   }
 }
 if (!find("Job", "venta-migrate")) fail("migrate", "Job venta-migrate missing");
-if (!find("Deployment", "venta-redis")) fail("redis", "Deployment venta-redis missing");
+const redis = find("Deployment", "venta-redis");
+if (!redis) fail("redis", "Deployment venta-redis missing");
+
+// --------------------------------------------------------------------------- mTLS --
+// docs/security.md: all processes or none; each reads the Secret of a certificate whose
+// only URI SAN is its own SPIFFE id, usable as server and client, from the mesh's issuer.
+
+const certificates = byKind("Certificate");
+const processes = workloads.filter((w) => w.kind === "Deployment" &&
+  w.spec.template.spec.containers.some((c) => binaryOf(c)?.startsWith("venta-")));
+const withTls = processes.filter((w) => w.spec.template.spec.containers.some((c) =>
+  (c.env || []).some((e) => e.name === "VENTA_TLS_CERT")));
+if (withTls.length && withTls.length !== processes.length) {
+  fail("mTLS", `only ${withTls.map((w) => w.metadata.name).join(", ")} have VENTA_TLS_*: a mesh is all TLS or none`);
+}
+for (const w of withTls) {
+  const c = w.spec.template.spec.containers.find((x) => binaryOf(x)?.startsWith("venta-"));
+  const bin = binaryOf(c);
+  const certFile = (c.env || []).find((e) => e.name === "VENTA_TLS_CERT")?.value || "";
+  const mount = (c.volumeMounts || []).find((m) => certFile.startsWith(`${m.mountPath}/`));
+  const secretName = w.spec.template.spec.volumes?.find((v) => v.name === mount?.name)?.secret?.secretName;
+  const cert = certificates.find((x) => x.spec.secretName === secretName);
+  if (!cert) {
+    fail(idOf(w), `VENTA_TLS_CERT ${certFile} is not in the Secret of a Certificate`);
+    continue;
+  }
+  const uris = cert.spec.uris || [];
+  if (uris.length !== 1 || uris[0] !== `spiffe://venta/${bin}`) {
+    fail(idOf(cert), `${bin} reads it: its one URI SAN must be spiffe://venta/${bin}, got ${uris.join(", ")}`);
+  }
+  for (const u of ["server auth", "client auth"]) {
+    if (!(cert.spec.usages || []).includes(u)) fail(idOf(cert), `usages must include ${u}`);
+  }
+  const issuer = find(cert.spec.issuerRef.kind || "Issuer", cert.spec.issuerRef.name);
+  if (!issuer?.spec.ca) fail(idOf(cert), `issuer ${cert.spec.issuerRef.name} is not the mesh's CA Issuer`);
+}
+
+// ------------------------------------------------------------- NATS and Redis users --
+// docs/security.md: every process logs in as itself, with its password from the Secret;
+// the servers know exactly the users of their files, and get every password those name.
+
+// Which processes connect to each (every container gets both URLs from venta-config).
+const LOGINS = {
+  nats: { user: "VENTA_NATS_USER", password: "VENTA_NATS_PASSWORD",
+    by: ["venta-user", "venta-vendor", "venta-location", "venta-ws-gateway"] },
+  redis: { user: "VENTA_REDIS_USER", password: "VENTA_REDIS_PASSWORD", by: ["venta-gateway", "venta-ws-gateway"] },
+};
+const passwordKey = (kind, bin) => `${kind.toUpperCase()}_PASSWORD_${bin.replace(/^venta-/, "").replace(/-/g, "_").toUpperCase()}`;
+// Users a server's files define, and the password variables they read.
+function serverLogins(kind, files) {
+  const users = new Set(), vars = new Set();
+  for (const text of Object.values(files || {})) {
+    const re = kind === "nats" ? /^\s*user:\s*([\w-]+)/gm : /^user\s+([\w-]+)\s+on\b/gm;
+    for (const m of text.matchAll(re)) users.add(m[1]);
+    const vre = kind === "nats" ? /password:\s*\$(\w+)/g : /\$\{(\w+)\}/g;
+    for (const m of text.matchAll(vre)) vars.add(m[1]);
+  }
+  return { users, vars };
+}
+const serverFiles = (w) => {
+  const vol = w?.spec.template.spec.volumes?.find((v) => v.configMap && !v.configMap.name.startsWith("venta-config"));
+  return vol ? configMaps.get(vol.configMap.name) : null;
+};
+const natsFiles = serverFiles(nats);
+const natsLogins = serverLogins("nats", natsFiles);
+const redisLogins = serverLogins("redis", serverFiles(redis));
+if (natsFiles && !/^include nats-auth\.conf$/m.test(natsFiles["nats.conf"] || "")) {
+  fail("nats.conf", "does not include nats-auth.conf: NATS takes anyone");
+}
+if (redis && !redisLogins.users.size) fail(idOf(redis), "no ACL users (redis-users.acl): Redis takes anyone");
+for (const [server, logins] of [[nats, natsLogins], [redis, redisLogins]]) {
+  if (!server) continue;
+  const env = resolveEnv(server.spec.template.spec.containers[0], idOf(server));
+  for (const v of logins.vars) {
+    if (env.get(v)?.source !== "secret" || env.get(v).key !== v) fail(idOf(server), `its users' files need ${v} from ${SECRET}`);
+  }
+}
+for (const w of workloads) {
+  for (const c of w.spec.template.spec.containers) {
+    const bin = binaryOf(c);
+    if (!bin?.startsWith("venta-") || w.kind === "Job") continue;
+    const env = resolveEnv(c, `${idOf(w)} container ${c.name}`);
+    for (const [kind, v] of Object.entries(LOGINS)) {
+      if (!v.by.includes(bin)) continue;
+      const where = `${idOf(w)} container ${c.name}`;
+      const users = kind === "nats" ? natsLogins.users : redisLogins.users;
+      if (env.get(v.user)?.value !== bin) fail(where, `must log in to ${kind === "nats" ? "NATS" : "Redis"} as ${bin} (${v.user})`);
+      else if (!users.has(bin)) fail(where, `${kind} has no user ${bin}`);
+      const pw = env.get(v.password);
+      if (pw?.source !== "secret" || pw.key !== passwordKey(kind, bin)) {
+        fail(where, `${v.password} must come from ${SECRET} key ${passwordKey(kind, bin)}`);
+      }
+    }
+  }
+}
 
 // ------------------------------------------------------------------------- report --
 

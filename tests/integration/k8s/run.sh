@@ -34,7 +34,7 @@ check() {
 }
 
 passed=0 failed=0
-for overlay in dev prod; do
+for overlay in dev prod scale prod-mtls; do
     if check "$root/deploy/k8s" "$overlay"; then
         passed=$((passed + 1))
         tail -n 1 "$work/out"
@@ -44,16 +44,17 @@ for overlay in dev prod; do
     fi
 done
 
-# mutation NAME FILE SED_EXPR EXPECTED_MESSAGE: break a copy, expect prod to be rejected.
+# mutation NAME FILE SED_EXPR EXPECTED_MESSAGE [OVERLAY]: break a copy, expect OVERLAY
+# (prod unless given) to be rejected.
 mutation() {
-    local name=$1 file=$2 expr=$3 expect=$4
+    local name=$1 file=$2 expr=$3 expect=$4 overlay=${5:-prod}
     rm -rf "$work/k8s"
     cp -r "$root/deploy/k8s" "$work/k8s"
     sed -i -e "$expr" "$work/k8s/$file"
     if cmp -s "$root/deploy/k8s/$file" "$work/k8s/$file"; then
         echo "FAIL mutation '$name': the edit no longer applies to $file (update the test)"
         failed=$((failed + 1))
-    elif check "$work/k8s" prod; then
+    elif check "$work/k8s" "$overlay"; then
         echo "FAIL mutation '$name': the broken manifests passed"
         failed=$((failed + 1))
     elif ! grep -qF -- "$expect" "$work/out"; then
@@ -106,6 +107,32 @@ mutation "JetStream store on the pod's own disk" base/nats.yaml \
     '/^            - {name: data, mountPath: \/data}$/d' "is not on a volumeClaimTemplate"
 mutation "more stream copies than NATS servers" base/kustomization.yaml \
     's/VENTA_EVENTS_REPLICAS=3/VENTA_EVENTS_REPLICAS=5/' "VENTA_EVENTS_REPLICAS"
+mutation "scale overlay with three WebSocket gateways" overlays/scale/hpa.yaml \
+    's/minReplicas: 6/minReplicas: 3/' "scale runs 3 replica(s); at least 6" scale
+mutation "scale overlay with one venta-location" overlays/scale/hpa.yaml \
+    '/name: venta-location/{n;n;s/minReplicas: 2/minReplicas: 1/}' "scale runs 1 replica(s); at least 2" scale
+mutation "NATS without users" base/nats.conf \
+    '/^include nats-auth.conf$/d' "does not include nats-auth.conf"
+mutation "a process logs in as another" base/vendor.yaml \
+    's/{name: VENTA_NATS_USER, value: venta-vendor}/{name: VENTA_NATS_USER, value: venta-admin}/' \
+    "must log in to NATS as venta-vendor"
+mutation "another process's password" base/gateway.yaml \
+    's/key: REDIS_PASSWORD_GATEWAY}/key: REDIS_PASSWORD_ADMIN}/' \
+    "VENTA_REDIS_PASSWORD must come from venta-secrets key REDIS_PASSWORD_GATEWAY"
+mutation "Redis without a password it needs" base/redis.yaml \
+    's/- name: REDIS_PASSWORD_ADMIN$/- name: REDIS_PASSWORD_ADMINS/' "its users' files need REDIS_PASSWORD_ADMIN"
+mutation "NATS user without its password" base/nats-auth.conf \
+    's/password: $NATS_PASSWORD_USER$/password: $NATS_PASSWORD_USERS/' "nats-server -t"
+mutation "certificate of another process" components/mesh-tls/certificates.yaml \
+    's|"spiffe://venta/venta-user"|"spiffe://venta/venta-admin"|' \
+    "its one URI SAN must be spiffe://venta/venta-user" prod-mtls
+mutation "misspelt Certificate field" components/mesh-tls/certificates.yaml \
+    's/^  uris:/  uri:/' "unknown field spec.uri" prod-mtls
+mutation "one process without mTLS" components/mesh-tls/processes.yaml \
+    '/^  name: venta-vendor$/,/^---$/{/VENTA_TLS_CERT/d}' "a mesh is all TLS or none" prod-mtls
+mutation "gRPC readiness left on /metrics" components/mesh-tls/processes.yaml \
+    's|path: /readyz, port: metrics|path: /metrics, port: metrics|' \
+    "with mTLS, readinessProbe must be GET /readyz on the metrics port" prod-mtls
 
 echo "k8s: $passed passed, $failed failed"
 ((failed == 0))

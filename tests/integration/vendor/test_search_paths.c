@@ -24,6 +24,7 @@
 
 static vt_db_conn *conn;
 static int path_runs[4];
+static int near_walks; /* walks near a position */
 
 static const char *const populate =
     "SELECT setseed(0.42); "
@@ -41,11 +42,14 @@ static const char *const populate =
     "FROM generate_series(1, 3 + (g % 6)) AS k), "
     "random() < 0.4, date_trunc('hour', now()) - floor(random() * 200) * interval '1 hour' "
     "FROM w, generate_series(1, 3000) AS g; "
-    /* a few hundred with positions, some live; some deleted */
+    /* two thirds with positions, some live, ten on one spot (ties of distance); some
+     * deleted */
     "UPDATE vendor.vendors SET last_location = ST_SetSRID(ST_MakePoint(2 + random(), "
     "48 + random()), 4326)::geography, last_location_at = updated_at + interval '1 minute', "
     "last_live_at = CASE WHEN random() < 0.5 THEN now() END "
-    "WHERE owner_id IN ('paths_1', 'paths_2', 'paths_3', 'paths_4', 'paths_5', 'paths_6'); "
+    "WHERE substr(owner_id, 7)::int % 3 <> 0; "
+    "UPDATE vendor.vendors SET last_location = ST_SetSRID(ST_MakePoint(2.5, 48.5), "
+    "4326)::geography WHERE owner_id = 'paths_10'; "
     "UPDATE vendor.vendors SET deleted_at = now() WHERE owner_id IN ('paths_7', 'paths_8'); "
     "ANALYZE vendor.vendors; ANALYZE vendor.search_postings";
 
@@ -69,6 +73,9 @@ static int rows(const search_result *sr)
     return sr->res ? PQntuples(sr->res) : 0;
 }
 
+static void near_paris(search_request *r);
+static void near_paris_20km(search_request *r);
+
 /* The paths' answer to (q, page, filters) is the aggregate's. */
 static void same_page(const char *q, int offset, int limit, void (*filters)(search_request *))
 {
@@ -77,6 +84,8 @@ static void same_page(const char *q, int offset, int limit, void (*filters)(sear
     search_result want = run(q, offset, limit, &reference, filters);
     search_result got = run(q, offset, limit, &paths, filters);
     path_runs[got.path]++;
+    near_walks += got.path == SEARCH_PATH_WALK && filters &&
+                  (filters == near_paris || filters == near_paris_20km);
     VT_CHECK_INT(want.path == SEARCH_PATH_AGGREGATE || want.path == SEARCH_PATH_NONE, 1);
     bool same = rows(&want) == rows(&got);
     for (int i = 0; same && i < rows(&want); i++) {
@@ -110,6 +119,12 @@ static void open_now(search_request *r)
 static void near_paris(search_request *r)
 {
     r->near = true, r->lat = 48.5, r->lng = 2.5;
+}
+
+static void near_paris_20km(search_request *r)
+{
+    near_paris(r);
+    r->radius_m = 20000;
 }
 
 static void in_box(search_request *r)
@@ -152,7 +167,8 @@ static void test_same_pages(void)
                                    "salsa verde lime",
                                    "urban noodle stand",
                                    "sm"};
-    void (*const filters[])(search_request *) = {NULL, open_now, near_paris, in_box, online};
+    void (*const filters[])(search_request *) = {NULL,   open_now,        near_paris,
+                                                 in_box, near_paris_20km, online};
     for (size_t i = 0; i < sizeof queries / sizeof queries[0]; i++) {
         same_page(queries[i], 0, 20, NULL);
         same_page(queries[i], 20, 20, NULL);
@@ -160,13 +176,18 @@ static void test_same_pages(void)
         same_page(queries[i], 990, 10, NULL); /* the last reachable page */
         for (size_t f = 1; f < sizeof filters / sizeof filters[0]; f++)
             same_page(queries[i], 0, 20, filters[f]);
+        /* near: the tied spot's pages, a page deep enough for rounds, past the radius */
+        same_page(queries[i], 3, 5, near_paris);
+        same_page(queries[i], 60, 20, near_paris);
+        same_page(queries[i], 200, 20, near_paris_20km);
     }
     /* Each path ran, and the walk more than once (one word, no filter). */
     VT_CHECK(path_runs[SEARCH_PATH_WALK] >= 5);
     VT_CHECK(path_runs[SEARCH_PATH_DRIVEN] >= 5);
     VT_CHECK(path_runs[SEARCH_PATH_AGGREGATE] >= 5);
-    fprintf(stderr, "  paths: walk %d, driven %d, aggregate %d, none %d\n",
-            path_runs[SEARCH_PATH_WALK], path_runs[SEARCH_PATH_DRIVEN],
+    VT_CHECK(near_walks >= 5);
+    fprintf(stderr, "  paths: walk %d (near %d), driven %d, aggregate %d, none %d\n",
+            path_runs[SEARCH_PATH_WALK], near_walks, path_runs[SEARCH_PATH_DRIVEN],
             path_runs[SEARCH_PATH_AGGREGATE], path_runs[SEARCH_PATH_NONE]);
 }
 

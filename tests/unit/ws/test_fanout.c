@@ -62,8 +62,9 @@ bool conn_send(conn *c, msgbuf *m)
 static int subscribe(ws_gateway *gw, const char *subject, vt_bus_sub **out)
 {
     (void)gw;
-    VT_CHECK(strncmp(subject, "loc.", 4) == 0 || strncmp(subject, "vendor.", 7) == 0 ||
-             strcmp(subject, "evt.vendor.deleted") == 0);
+    /* Deletions come from the stream (consume), never from a core subscription that
+     * misses what passed while NATS was away. */
+    VT_CHECK(strncmp(subject, "loc.", 4) == 0 || strncmp(subject, "vendor.", 7) == 0);
     *out = malloc(1); /* opaque to fanout.c: a distinct pointer per subscription */
     nsubs++;
     return VT_OK;
@@ -83,7 +84,24 @@ static void vendor_deleted(ws_gateway *gw, const char *vendor_id)
     snprintf(deleted_id, sizeof deleted_id, "%s", vendor_id);
 }
 
-static const fanout_hooks hooks = {subscribe, unsubscribe, vendor_deleted};
+static char consumed[64];
+
+static int consume(ws_gateway *gw, const char *subject, vt_bus_consumer **out)
+{
+    (void)gw;
+    snprintf(consumed, sizeof consumed, "%s", subject);
+    *out = malloc(1);
+    nsubs++;
+    return VT_OK;
+}
+
+static void stop_consuming(vt_bus_consumer *c)
+{
+    free(c);
+    nsubs--;
+}
+
+static const fanout_hooks hooks = {subscribe, unsubscribe, vendor_deleted, consume, stop_consuming};
 
 /* ------------------------------------------------------------------------ helpers */
 
@@ -94,6 +112,7 @@ static void setup(void)
     g.cfg.max_cells = 64;
     g.cfg.max_watched_vendors = 100;
     VT_CHECK_INT(fanout_init(&g, &hooks), VT_OK);
+    VT_CHECK_STR(consumed, "evt.vendor.deleted");
     for (int i = 0; i < NVIEW; i++) {
         viewers[i].c.g = &g;
         viewers[i].c.state = CONN_OPEN;
