@@ -45,7 +45,7 @@ void rest_cors_preflight(rest_req *req, const char *allow)
         rest_add_header(req, "access-control-allow-headers",
                         acrh && header_list_sane(acrh) && strlen(acrh) < 256
                             ? acrh
-                            : "authorization, content-type, x-request-id");
+                            : "authorization, content-type, x-request-id, traceparent");
         rest_add_header(req, "access-control-max-age", "600");
     }
     rest_respond(req, 204, NULL, NULL, 0);

@@ -100,7 +100,8 @@ void rest_add_header(rest_req *req, const char *name, const char *value)
 vt_log_ctx rest_log_ctx(const rest_req *req)
 {
     return (vt_log_ctx){.request_id = req->request_id,
-                        .user_id = req->user_id[0] ? req->user_id : NULL};
+                        .user_id = req->user_id[0] ? req->user_id : NULL,
+                        .trace = &req->trace};
 }
 
 void rest_respond(rest_req *req, int http_status, const char *content_type, char *body, size_t len)
@@ -116,10 +117,11 @@ void rest_respond(rest_req *req, int http_status, const char *content_type, char
     req->resp_len = body ? len : 0;
     double secs = (double)(vt_monotonic_ns() - req->start_ns) / 1e9;
     rest_metrics_request(req->app->m, req->route_index, http_status, secs);
-    if (vt_log_enabled(VT_LOG_DEBUG)) {
+    vt_log_level level = vt_trace_hop_level(&req->trace);
+    if (vt_log_enabled(level)) {
         vt_log_ctx lc = rest_log_ctx(req);
-        vt_debug(&lc, "%s %s -> %d", rest_method_name(req->method), req->path ? req->path : "",
-                 http_status);
+        vt_log(level, &lc, "%s %s -> %d", rest_method_name(req->method), req->path ? req->path : "",
+               http_status);
     }
     if (req->wsi && req->app->response_ready)
         req->app->response_ready(req);

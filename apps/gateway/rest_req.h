@@ -43,6 +43,7 @@ typedef struct rest_req {
     int route_index; /* for metrics; -1 for none */
     char id[REST_ID_MAX + 1];
     char request_id[129];
+    vt_trace trace; /* this request's span: its calls and log lines carry it */
     char user_id[VT_AUTH_SUB_MAX + 1];
     char client_ip[64];
     char origin[256];

@@ -185,11 +185,11 @@ static int on_http(rest_app *app, struct lws *wsi, pss_t *pss, const char *uri)
         snprintf(req->origin, sizeof req->origin, "%s", origin);
         free(origin);
     }
-    static const char *const custom[] = {"x-request-id",      "svix-id",
-                                         "svix-timestamp",    "svix-signature",
-                                         "webhook-id",        "webhook-timestamp",
-                                         "webhook-signature", "access-control-request-method",
-                                         "x-algolia-api-key"};
+    static const char *const custom[] = {
+        "x-request-id",      VT_TRACEPARENT_HEADER, "svix-id",
+        "svix-timestamp",    "svix-signature",      "webhook-id",
+        "webhook-timestamp", "webhook-signature",   "access-control-request-method",
+        "x-algolia-api-key"};
     for (size_t i = 0; i < sizeof custom / sizeof custom[0]; i++)
         capture_custom(req, wsi, custom[i]);
     capture_token(req, wsi, "access-control-request-headers", WSI_TOKEN_HTTP_AC_REQUEST_HEADERS);
@@ -206,6 +206,10 @@ static int on_http(rest_app *app, struct lws *wsi, pss_t *pss, const char *uri)
         snprintf(req->request_id, sizeof req->request_id, "%s", rid);
     else
         vt_request_id_new(req->request_id);
+    /* This request's span: the client's trace continued, or a new one when it sent no
+     * traceparent or a malformed one (docs/tracing.md). */
+    const char *traceparent = rest_req_header(req, VT_TRACEPARENT_HEADER);
+    vt_trace_start(traceparent, traceparent ? strlen(traceparent) : 0, &req->trace);
     req->cors_ok = rest_cors_allowed(&app->cfg, req->origin);
     if (!req->path)
         return -1;
@@ -347,6 +351,9 @@ static int write_headers(struct lws *wsi, rest_req *req)
             return -1;                                                                             \
     } while (0)
     ADD("x-request-id:", req->request_id);
+    char traceparent[VT_TRACEPARENT_LEN + 1];
+    vt_trace_format(&req->trace, traceparent);
+    ADD("traceparent:", traceparent);
     if (req->rl_have) {
         char v[32];
         snprintf(v, sizeof v, "%ld", req->rl_limit);
@@ -360,8 +367,8 @@ static int write_headers(struct lws *wsi, rest_req *req)
         ADD("access-control-allow-origin:", req->origin);
         ADD("vary:", "Origin");
         ADD("access-control-expose-headers:",
-            "X-Request-ID, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, "
-            "Retry-After");
+            "X-Request-ID, traceparent, X-RateLimit-Limit, X-RateLimit-Remaining, "
+            "X-RateLimit-Reset, Retry-After");
     }
     for (size_t off = 0; off < req->extra_len;) {
         const char *name = req->extra + off;

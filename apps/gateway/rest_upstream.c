@@ -107,6 +107,7 @@ static int start_call(rest_req *req, rest_upstream up, const ProtobufCServiceDes
         .timeout_ms = timeout_ms,
         .request_id = req->request_id,
         .user_id = req->user_id[0] ? req->user_id : NULL,
+        .trace = &req->trace,
     };
     rest_req_ref(req);
     int rc = vt_rpc_call_async(req->app->up[up], svc, method, msg, &o, on_rpc_done, c, &c->handle);

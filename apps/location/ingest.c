@@ -121,6 +121,7 @@ static void on_location(const char *subject, const void *data, size_t len, void 
     }
     if (m != VT_EVENTS_LOC_POSITION) /* a left-cell copy repeats one from the new cell */
         return;
+    vt_events_log_position("location ingest", &u);
     uint64_t dropped = 0;
     shard *sh = shard_of(in, u.vendor_id);
     pthread_mutex_lock(&sh->lock);

@@ -56,6 +56,7 @@ static void on_location(const char *subject, const void *data, size_t len, void 
         vt_counter_inc(lc->ignored);
         return;
     }
+    vt_events_log_position("last-known location", &loc);
     pthread_mutex_lock(&lc->lock);
     vt_events_latest_result r = vt_events_latest_put_if_room(lc->active, &loc);
     pthread_mutex_unlock(&lc->lock);

@@ -34,12 +34,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-static vt_log_ctx log_ctx(const conn *c)
+vt_log_ctx conn_log_ctx(const conn *c)
 {
-    return (vt_log_ctx){.request_id = c->request_id, .user_id = c->user_id};
+    return (vt_log_ctx){.request_id = c->request_id, .user_id = c->user_id, .trace = &c->trace};
 }
 
-conn *conn_new(ws_gateway *g, struct lws *wsi, const char *request_id)
+const char *conn_header_traceparent(struct lws *wsi, char *out, size_t outlen)
+{
+    int n = wsi ? lws_hdr_custom_copy(wsi, out, (int)outlen, "traceparent:", 12) : -1;
+    return n > 0 && (size_t)n < outlen ? out : NULL;
+}
+
+conn *conn_new(ws_gateway *g, struct lws *wsi, const char *request_id, const char *traceparent)
 {
     conn *c = calloc(1, sizeof *c);
     if (!c)
@@ -54,6 +60,7 @@ conn *conn_new(ws_gateway *g, struct lws *wsi, const char *request_id)
     c->tokens_ms = vt_now_ms();
     vt_request_id_new(c->conn_id);
     snprintf(c->request_id, sizeof c->request_id, "%s", request_id);
+    vt_trace_start(traceparent, traceparent ? strlen(traceparent) : 0, &c->trace);
     c->next = g->conns;
     if (g->conns)
         g->conns->prev = c;
@@ -144,7 +151,7 @@ void conn_close(conn *c, int code, const char *reason)
     c->state = CONN_CLOSING;
     if (code == LWS_CLOSE_STATUS_POLICY_VIOLATION)
         vt_counter_inc(c->g->m.closes_policy);
-    vt_log_ctx lc = log_ctx(c);
+    vt_log_ctx lc = conn_log_ctx(c);
     vt_debug(&lc, "ws: closing %d: %s", code, reason);
     if (c->wsi) {
         c->write_requested = true;
@@ -172,13 +179,14 @@ static bool push(conn *c, msgbuf *m)
     case OUTQ_COALESCED:
         vt_counter_inc(g->m.coalesced);
         return true;
-    case OUTQ_TOO_SLOW:
+    case OUTQ_TOO_SLOW: {
         vt_counter_inc(g->m.slow_closes);
-        vt_info(&(vt_log_ctx){.request_id = c->request_id, .user_id = c->user_id},
-                "ws: closing a reader %u messages behind (1013)", c->q.n);
+        vt_log_ctx lc = conn_log_ctx(c);
+        vt_info(&lc, "ws: closing a reader %u messages behind (1013)", c->q.n);
         g->queued -= outq_clear(&c->q);
         conn_close(c, (enum lws_close_status)1013, "too slow: reader fell too far behind");
         return false;
+    }
     case OUTQ_NO_MEMORY:
         conn_close(c, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
         return false;

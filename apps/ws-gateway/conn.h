@@ -58,6 +58,7 @@ struct conn {
     const char *close_reason; /* static text */
     char *user_id;
     char request_id[129]; /* the upgrade's X-Request-ID when sane, else generated: logs */
+    vt_trace trace;       /* the connection's span: its upgrade's traceparent continued, or new */
     char conn_id[VT_REQUEST_ID_LEN + 1]; /* always generated: names this connection */
     double tokens;
     int64_t tokens_ms;
@@ -78,7 +79,13 @@ struct conn {
     void *tx_data;                          /* the transport's, e.g. its session */
 };
 
-conn *conn_new(ws_gateway *g, struct lws *wsi, const char *request_id);
+/* traceparent: the upgrade's header (NULL when absent), continued when well formed. */
+conn *conn_new(ws_gateway *g, struct lws *wsi, const char *request_id, const char *traceparent);
+/* The traceparent header of the request on wsi (an upgrade, a polling request) into
+ * out (outlen bytes), or NULL when absent or longer than out. */
+const char *conn_header_traceparent(struct lws *wsi, char *out, size_t outlen);
+/* For log lines about c: its request id, user and trace. */
+vt_log_ctx conn_log_ctx(const conn *c);
 void conn_ref(conn *c);
 void conn_unref(conn *c);
 /* The socket closed: c leaves the live list and drops its queue. False when it was gone

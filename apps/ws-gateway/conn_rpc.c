@@ -45,6 +45,8 @@ int conn_rpc_call(conn *c, vt_rpc_channel *ch, const ProtobufCServiceDescriptor 
     vt_rpc_call_opts o = {.timeout_ms = c->g->cfg.rpc_timeout_ms,
                           .request_id = c->request_id,
                           .user_id = c->user_id,
+                          /* a fix's span when one is current, else the connection's */
+                          .trace = vt_trace_current() ? vt_trace_current() : &c->trace,
                           .idempotent = true,
                           .max_attempts = 2};
     conn_ref(c);

@@ -54,6 +54,8 @@
 
 typedef struct {
     int64_t t_in_ns;
+    vt_trace trace; /* the message's span (libs/bus made it from its traceparent) */
+    bool traced;
     uint32_t subject_len, len;
     char data[]; /* subject, NUL, payload */
 } nats_item;
@@ -458,6 +460,7 @@ typedef struct {
     const vt_events_position *loc;
     int64_t t_in_ns;
     uint64_t seq;
+    uint32_t sent; /* messages queued to viewers, for the fix's trace line */
     msgbuf *location, *enter, *leave;
     msgbuf *status; /* after each enter, when the vendor's status is untold (status_untold) */
 } delivery;
@@ -482,6 +485,14 @@ static void deliver(conn *c, msgbuf *m)
         conn_send(c, m);
 }
 
+static void deliver_counted(delivery *d, conn *c, msgbuf *m)
+{
+    if (m && !(c->view && c->view->snapshot_pending)) {
+        conn_send(c, m);
+        d->sent++;
+    }
+}
+
 static void consider(delivery *d, conn *c)
 {
     viewer *vw = c->view;
@@ -493,14 +504,14 @@ static void consider(delivery *d, conn *c)
     if (now_in && !l->left_cell) {
         if (!was_in) {
             fanout_member_add(c, d->v);
-            deliver(c, lazy(d, &d->enter, "enter"));
+            deliver_counted(d, c, lazy(d, &d->enter, "enter"));
             if (d->v->status_untold) {
                 if (!d->status && (d->status = msg_encode_status(d->v->id, d->v->online)))
                     d->status->t_in_ns = d->t_in_ns;
-                deliver(c, d->status);
+                deliver_counted(d, c, d->status);
             }
         } else {
-            deliver(c, lazy(d, &d->location, "location"));
+            deliver_counted(d, c, lazy(d, &d->location, "location"));
         }
         c->mark_sent = d->seq;
     } else if (!now_in && was_in) {
@@ -509,7 +520,7 @@ static void consider(delivery *d, conn *c)
                 member_remove(d->v->inside[i]);
                 break;
             }
-        deliver(c, lazy(d, &d->leave, NULL));
+        deliver_counted(d, c, lazy(d, &d->leave, NULL));
     }
 }
 
@@ -576,11 +587,22 @@ static void handle_location(ws_gateway *g, const vt_events_position *l, int64_t 
             conn *c = v->watchers[i];
             if (c->mark_sent != d.seq && c->state < CONN_CLOSING) {
                 c->mark_sent = d.seq;
-                if (lazy(&d, &d.location, "location"))
+                if (lazy(&d, &d.location, "location")) {
                     conn_send(c, d.location);
+                    d.sent++;
+                }
             }
         }
     v->status_untold = false;
+    /* Following a fix to its viewers (docs/tracing.md): one line per fix and process,
+     * never one per delivery, under the fix's span (current: the NATS message's, or the
+     * publishing vendor's for a local delivery). */
+    const vt_trace *trace = vt_trace_current();
+    vt_log_level level = vt_trace_hop_level(trace);
+    if (d.sent && trace && vt_log_enabled(level))
+        vt_log(level, NULL, "ws: vendor %s fix ts %lld%s to %u viewer messages (%s)", v->id,
+               (long long)l->ts, l->left_cell ? " (left its cell)" : "", d.sent,
+               local ? "local" : "from NATS");
     msg_unref(d.location);
     msg_unref(d.enter);
     msg_unref(d.leave);
@@ -631,6 +653,9 @@ static void handle_deleted(ws_gateway *g, const char *vendor_id)
     for (int i = 0; i <= VT_UUID_LEN; i++)
         id[i] = (char)tolower((unsigned char)vendor_id[i]);
     g->fanout_hooks->vendor_deleted(g, id);
+    vt_log_level level = vt_trace_hop_level(vt_trace_current());
+    if (vt_log_enabled(level))
+        vt_log(level, NULL, "ws: vendor %s deleted: its streams end, its viewers see it leave", id);
     ventry *v = fanout_vendor_get(g, id, false);
     if (!v || !v->ninside)
         return;
@@ -700,8 +725,11 @@ void fanout_local_position(ws_gateway *g, const vt_events_position *pos, const c
 static void handle_item(void *payload, void *user, bool closing)
 {
     nats_item *it = payload;
-    if (!closing)
+    if (!closing) {
+        const vt_trace *outer = vt_trace_set_current(it->traced ? &it->trace : NULL);
         fanout_handle(user, it->data, it->data + it->subject_len + 1, it->len, it->t_in_ns);
+        vt_trace_set_current(outer);
+    }
     free(it);
 }
 
@@ -715,6 +743,10 @@ static bool hand_to_loop(ws_gateway *g, const char *subject, const void *data, s
         return false;
     }
     it->t_in_ns = vt_monotonic_ns();
+    const vt_trace *trace = vt_trace_current();
+    it->traced = trace != NULL;
+    if (trace)
+        it->trace = *trace;
     it->subject_len = (uint32_t)slen;
     it->len = (uint32_t)len;
     memcpy(it->data, subject, slen + 1);

@@ -230,8 +230,13 @@ char *sio_msg_to_ws(const char *event, const json_t *arg, const char *vendor_def
         else if (!id)
             bad(status, err, errlen,
                 "updateVendorLocation needs a vendorId (or a register-vendor before it)");
-        else if ((o = json_pack("{s:s,s:s}", "op", "location", "vendorId", id)))
+        else if ((o = json_pack("{s:s,s:s}", "op", "location", "vendorId", id))) {
             json_object_update(o, p);
+            /* The fix's trace, checked where the /ws message is parsed. */
+            const char *traceparent = str(arg, VT_TRACEPARENT_HEADER);
+            if (traceparent)
+                json_object_set_new(o, VT_TRACEPARENT_HEADER, json_string(traceparent));
+        }
         json_decref(p);
     } else {
         *status = VT_NOT_FOUND;

@@ -255,7 +255,10 @@ static sio_session *session_new(ws_gateway *g, struct lws *wsi, sio_tx tx)
     sio_session *s = sv ? calloc(1, sizeof *s) : NULL;
     char rid[VT_REQUEST_ID_LEN + 1];
     vt_request_id_new(rid);
-    conn *c = s ? conn_new(g, NULL, rid) : NULL;
+    char traceparent[VT_TRACEPARENT_LEN + 2];
+    conn *c =
+        s ? conn_new(g, NULL, rid, conn_header_traceparent(wsi, traceparent, sizeof traceparent))
+          : NULL;
     char *buf = malloc(VT_AUTH_TOKEN_MAX + 64);
     if (c && buf) {
         vt_request_id_new(s->sid);

@@ -96,24 +96,35 @@ static void hand_over(ws_gateway *g, vstream *s)
         vt_events_publish_status(g->bus, s->vendor_id, false, vt_now_ms(), s->pos.ts);
 }
 
+/* The fix's span is the loop's current one meanwhile, so the local fan-out logs under
+ * it. NATS gets it (the traceparent header) only when the vendor's message carried
+ * one: a header costs 0.8–1.5 µs of CPU per message, both ends (docs/benchmarks.md,
+ * "Traces on the hot path"), paid for the fixes someone asked to follow, not for all. */
 static void publish_now(ws_gateway *g, vstream *s, int64_t now)
 {
+    const vt_trace *outer = vt_trace_set_current(s->trace_sent ? &s->trace : NULL);
     if (!s->online)
         go_online(g, s, now);
     s->pos.live = true; /* this connection is the vendor's presence */
     char new_cell[8] = "";
     int rc = vt_events_publish_location(g->bus, &s->pos, s->cell, new_cell);
+    vt_trace_set_current(&s->trace);
+    vt_log_ctx lc = {.request_id = s->owner->request_id, .user_id = s->owner->user_id};
     if (rc == VT_OK) {
+        vt_log_level level = vt_trace_hop_level(&s->trace);
+        if (vt_log_enabled(level))
+            vt_log(level, &lc, "ws: vendor %s fix ts %lld published on cell %s", s->vendor_id,
+                   (long long)s->pos.ts, new_cell);
         /* This process's viewers get it now; other processes through NATS. */
         fanout_local_position(g, &s->pos, new_cell, s->cell, vt_monotonic_ns());
         memcpy(s->cell, new_cell, sizeof s->cell);
         vt_counter_inc(g->m.published);
     } else {
-        vt_warn(&(vt_log_ctx){.request_id = s->owner->request_id, .user_id = s->owner->user_id},
-                "ws: publish of vendor %s failed: %s", s->vendor_id, vt_status_name(rc));
+        vt_warn(&lc, "ws: publish of vendor %s failed: %s", s->vendor_id, vt_status_name(rc));
     }
     s->last_pub_ms = now;
     s->has_pending = false;
+    vt_trace_set_current(outer);
 }
 
 static void pending_remove(ws_gateway *g, vstream *s)
@@ -129,12 +140,15 @@ static void pending_remove(ws_gateway *g, vstream *s)
 }
 
 /* Take a validated position from an owner; false when it is older than what we have. */
-static bool accept_position(ws_gateway *g, vstream *s, const vt_events_position *p, int64_t now)
+static bool accept_position(ws_gateway *g, vstream *s, const vt_events_position *p,
+                            const vt_trace *trace, bool trace_sent, int64_t now)
 {
     if (p->ts <= s->last_ts)
         return false;
     s->last_ts = p->ts;
     s->pos = *p;
+    s->trace = *trace;
+    s->trace_sent = trace_sent;
     s->last_seen_ms = now;
     if (now - s->last_pub_ms >= g->cfg.vendor_interval_ms) {
         publish_now(g, s, now);
@@ -187,7 +201,7 @@ static void on_owner_answer(conn *c, void *user, const vt_rpc_reply *reply, bool
             s->own = OWN_NO_NOT_FOUND;
         else
             s->own = OWN_UNKNOWN;
-        vt_log_ctx lc = {.request_id = c->request_id, .user_id = c->user_id};
+        vt_log_ctx lc = {.request_id = c->request_id, .user_id = c->user_id, .trace = &s->trace};
         vt_debug(&lc, "ws: ownership of vendor %s: %s", s->vendor_id,
                  s->own == OWN_YES ? "owner" : vt_status_name(rc));
         int n = s->nheld;
@@ -207,8 +221,9 @@ static void on_owner_answer(conn *c, void *user, const vt_rpc_reply *reply, bool
         }
         if (s->own == OWN_YES && s->has_held) {
             vt_events_position held = s->pos;
+            vt_trace held_trace = s->trace;
             s->last_ts = 0;
-            accept_position(g, s, &held, vt_now_ms());
+            accept_position(g, s, &held, &held_trace, s->trace_sent, vt_now_ms());
         }
         s->nheld = 0;
         s->has_held = false;
@@ -255,7 +270,7 @@ static vstream *stream_for(conn *c, const char *vendor_id, char *err, size_t err
     return s;
 }
 
-void stream_location(conn *c, const client_msg *m)
+static void location_traced(conn *c, const client_msg *m, const vt_trace *span)
 {
     ws_gateway *g = c->g;
     char err[160] = "out of memory";
@@ -269,7 +284,7 @@ void stream_location(conn *c, const client_msg *m)
     int64_t now = vt_now_ms();
     switch (s->own) {
     case OWN_YES:
-        accept_position(g, s, &m->pos, now);
+        accept_position(g, s, &m->pos, span, m->traced, now);
         conn_send_ack(c, m->ref);
         if (c->strikes)
             c->strikes--;
@@ -294,10 +309,24 @@ void stream_location(conn *c, const client_msg *m)
         snprintf(s->held_refs[s->nheld++], sizeof s->held_refs[0], "%s", m->ref);
         if (!s->has_held || m->pos.ts > s->pos.ts) {
             s->pos = m->pos;
+            s->trace = *span;
+            s->trace_sent = m->traced;
             s->has_held = true;
         }
         return;
     }
+}
+
+/* Each fix is a span of its own: a child of its "traceparent" when it carried a valid
+ * one, else the root of a new trace that stays on this edge (docs/tracing.md); current
+ * while it is handled, so an ownership check it starts carries it too. */
+void stream_location(conn *c, const client_msg *m)
+{
+    vt_trace span;
+    vt_trace_child(m->traced ? &m->remote : NULL, &span);
+    const vt_trace *outer = vt_trace_set_current(&span);
+    location_traced(c, m, &span);
+    vt_trace_set_current(outer);
 }
 
 void stream_conn_gone(conn *c)
@@ -392,8 +421,9 @@ static void on_presence_written(conn *c, const char *vendor_id, bool ok, bool lo
     } else if (lost && s->online) {
         /* Its member was gone: the key was lost (evicted, Redis restarted, a failed
          * write let it expire) and a claim may have published it offline. */
-        vt_debug(&(vt_log_ctx){.request_id = c->request_id, .user_id = c->user_id},
-                 "ws: presence of vendor %s was lost while streaming: online again", vendor_id);
+        vt_debug(
+            &(vt_log_ctx){.request_id = c->request_id, .user_id = c->user_id, .trace = &c->trace},
+            "ws: presence of vendor %s was lost while streaming: online again", vendor_id);
         vt_events_publish_status(c->g->bus, vendor_id, true, vt_now_ms(), 0);
     }
 }

@@ -25,6 +25,8 @@ struct vstream {
     int64_t last_seen_ms;         /* last update from the client (presence TTL) */
     int64_t presence_deadline_ms; /* expiry of the last presence write (0: write again) */
     vt_events_position pos;       /* the latest accepted (or held) position */
+    vt_trace trace;               /* pos's span: its fix's traceparent continued, or new */
+    bool trace_sent;              /* pos's fix carried a valid traceparent: NATS gets it */
     char held_refs[4][80];        /* acks owed once ownership is known */
     int nheld;                    /* messages held while checking (acks owed) */
     bool has_held;

@@ -13,7 +13,7 @@
 typedef struct {
     vt_addr addr;
     const char *nats_url;
-    vt_bus_stream_opts events; /* the stream of domain events (VENTA_EVENTS_REPLICAS) */
+    vt_bus_stream_opts events;             /* the stream of domain events (VENTA_EVENTS_REPLICAS) */
     const char *nats_user, *nats_password; /* VENTA_NATS_USER/PASSWORD; NULL: no login */
     const char *redis_url;
     const char *redis_user, *redis_password; /* VENTA_REDIS_USER/PASSWORD; NULL: none */

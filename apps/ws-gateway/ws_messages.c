@@ -152,6 +152,9 @@ static int parse_location(json_t *doc, client_msg *m, char *err, size_t errlen)
     } else {
         return bad(err, errlen, "ts must be an integer (Unix epoch milliseconds)");
     }
+    json_t *tp = json_object_get(doc, VT_TRACEPARENT_HEADER);
+    m->traced = json_is_string(tp) &&
+                vt_trace_parse(json_string_value(tp), json_string_length(tp), &m->remote);
     return vt_events_position_valid(out, err, errlen);
 }
 

@@ -51,6 +51,10 @@ typedef struct {
     size_t token_len;
     char vendor_id[VT_UUID_LEN + 1]; /* (un)watch.vendor */
     vt_events_position pos;          /* location: checked by vt_events_position_valid */
+    /* location: the fix's own "traceparent" when it carried a well-formed one (traced),
+     * the span it names; a missing or malformed one is not an error (a new trace). */
+    bool traced;
+    vt_trace remote;
     vt_geo_box box;
     void *doc; /* the jansson document that token points into */
 } client_msg;

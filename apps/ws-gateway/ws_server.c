@@ -187,13 +187,16 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             return 1;
         return 0;
     }
-    case LWS_CALLBACK_ESTABLISHED:
+    case LWS_CALLBACK_ESTABLISHED: {
         if (!pss->request_id[0])
             choose_request_id(wsi, pss->request_id, sizeof pss->request_id);
-        pss->c = conn_new(g, wsi, pss->request_id);
+        char traceparent[VT_TRACEPARENT_LEN + 2];
+        pss->c = conn_new(g, wsi, pss->request_id,
+                          conn_header_traceparent(wsi, traceparent, sizeof traceparent));
         if (!pss->c)
             return -1;
         return client_established(pss->c) < 0 ? refused(pss->c) : 0;
+    }
     case LWS_CALLBACK_RECEIVE:
         if (!pss->c)
             return -1;

@@ -329,7 +329,16 @@ int vt_bus_publish(vt_bus *bus, const char *subject, const void *data, size_t le
 {
     if (!subject_valid(subject) || len > 1024 * 1024)
         return VT_INVALID_ARGUMENT;
-    natsStatus s = natsConnection_Publish(bus->conn, subject, data, (int)len);
+    const vt_trace *trace = vt_trace_current();
+    if (!trace) {
+        natsStatus s = natsConnection_Publish(bus->conn, subject, data, (int)len);
+        return s == NATS_OK ? VT_OK : VT_UNAVAILABLE;
+    }
+    natsMsg *msg = NULL;
+    natsStatus s = bus_msg_new(&msg, subject, data, len, trace);
+    if (s == NATS_OK)
+        s = natsConnection_PublishMsg(bus->conn, msg);
+    natsMsg_Destroy(msg);
     return s == NATS_OK ? VT_OK : VT_UNAVAILABLE;
 }
 
@@ -403,8 +412,11 @@ static void deliver(natsConnection *nc, natsSubscription *sub, natsMsg *msg, voi
 {
     (void)nc, (void)sub;
     vt_bus_sub *s = closure;
+    vt_trace span;
+    const vt_trace *outer = bus_trace_enter(msg, &span);
     s->fn(natsMsg_GetSubject(msg), natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg),
           s->user);
+    vt_trace_set_current(outer);
     natsMsg_Destroy(msg);
 }
 

@@ -182,7 +182,11 @@ int vt_bus_stream_publish(vt_bus *bus, const char *subject, const void *data, si
     po.MsgId = msg_id;
     jsPubAck *ack = NULL;
     jsErrCode jerr = 0;
-    natsStatus s = js_Publish(&ack, js, subject, data, (int)len, &po, &jerr);
+    natsMsg *msg = NULL;
+    natsStatus s = bus_msg_new(&msg, subject, data, len, vt_trace_current());
+    if (s == NATS_OK)
+        s = js_PublishMsg(&ack, js, msg, &po, &jerr);
+    natsMsg_Destroy(msg);
     jsPubAck_Destroy(ack);
     jsCtx_Destroy(js);
     if (s != NATS_OK) {
@@ -318,8 +322,19 @@ static void handle(vt_bus_consumer *c, natsMsg *msg)
             c->last_seq = meta->Sequence.Stream;
         jsMsgMetaData_Destroy(meta);
     }
+    vt_trace span;
+    const vt_trace *outer = bus_trace_enter(msg, &span);
     vt_bus_verdict v = c->opts.fn(natsMsg_GetSubject(msg), natsMsg_GetData(msg),
                                   (size_t)natsMsg_GetDataLength(msg), c->opts.user);
+    vt_log_level level = vt_trace_hop_level(&span);
+    if (vt_log_enabled(level))
+        vt_log(level, NULL, "bus: consumer %s took %s (delivery %llu): %s",
+               c->durable ? c->durable : "of this process", natsMsg_GetSubject(msg),
+               (unsigned long long)delivered,
+               v == VT_BUS_DONE    ? "done"
+               : v == VT_BUS_RETRY ? "retry"
+                                   : "rejected");
+    vt_trace_set_current(outer);
     if (v == VT_BUS_RETRY) {
         int64_t delay = 250;
         for (uint64_t i = 1; i < delivered && delay < c->opts.retry_max_ms; i++)

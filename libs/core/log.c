@@ -1,7 +1,10 @@
 /*
  * log.c — JSON-lines logging on stderr.
  *
- * Each line is {"ts":…,"level":…,"service":…,"msg":…[,"request_id":…][,"user_id":…]}.
+ * Each line is {"ts":…,"level":…,"service":…,"msg":…[,"request_id":…][,"user_id":…]
+ * [,"trace_id":…,"span_id":…[,"parent_span_id":…]]}: the trace is the context's, else
+ * the thread's current span (vt_trace_current), so every line written inside a request,
+ * a NATS message or a vendor fix names the trace it belongs to (docs/tracing.md).
  * The line is formatted into a stack buffer and written with one write(2), which
  * keeps lines from concurrent threads whole without a lock. Over-long messages are
  * truncated rather than split. Text is escaped by the one JSON escaper, libs/json's
@@ -83,6 +86,18 @@ void vt_logv(vt_log_level level, const vt_log_ctx *ctx, const char *fmt, va_list
         used = append_field(line, used, "user_id", ctx->user_id);
     if (ctx && ctx->variable)
         used = append_field(line, used, "variable", ctx->variable);
+    const vt_trace *trace = ctx && ctx->trace ? ctx->trace : vt_trace_current();
+    if (trace) {
+        char trace_hex[33], span_hex[17], parent_hex[17];
+        vt_trace_ids(trace, trace_hex, span_hex);
+        used = append_field(line, used, "trace_id", trace_hex);
+        used = append_field(line, used, "span_id", span_hex);
+        static const uint8_t root[8];
+        if (memcmp(trace->parent_id, root, sizeof root) != 0) {
+            vt_hex_encode(trace->parent_id, sizeof trace->parent_id, parent_hex);
+            used = append_field(line, used, "parent_span_id", parent_hex);
+        }
+    }
     line[used++] = '}';
     line[used++] = '\n';
     ssize_t w = write(STDERR_FILENO, line, used);

@@ -191,3 +191,11 @@ vt_bus_stream_opts vt_events_stream(int replicas)
                                 .replicas = replicas > 0 ? replicas : 1,
                                 .duplicate_window_ms = 120000};
 }
+
+void vt_events_log_position(const char *what, const vt_events_position *p)
+{
+    vt_log_level level = vt_trace_hop_level(vt_trace_current());
+    if (vt_log_enabled(level))
+        vt_log(level, NULL, "%s: vendor %s fix ts %lld on cell %s", what, p->vendor_id,
+               (long long)p->ts, p->cell);
+}

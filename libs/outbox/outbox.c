@@ -42,7 +42,8 @@ int vt_outbox_put_statement(const char *table, char *sql, size_t sqllen, vt_db_s
 {
     if (!table_name_ok(table))
         return VT_INVALID_ARGUMENT;
-    snprintf(sql, sqllen, "INSERT INTO %s (subject, payload) VALUES ($1, decode($2, 'hex'))",
+    snprintf(sql, sqllen,
+             "INSERT INTO %s (subject, payload, traceparent) VALUES ($1, decode($2, 'hex'), $3)",
              table);
     *out = (vt_db_statement){PUT_NAME, sql};
     return VT_OK;
@@ -62,9 +63,14 @@ int vt_outbox_put(vt_db_conn *c, const char *subject, const ProtobufCMessage *ms
     }
     protobuf_c_message_pack(msg, bytes);
     vt_hex_encode(bytes, n, hex);
-    const char *params[2] = {subject, hex};
+    /* The span that writes the event (a gRPC handler, a consumed event) is its cause. */
+    char traceparent[VT_TRACEPARENT_LEN + 1];
+    const vt_trace *trace = vt_trace_current();
+    if (trace)
+        vt_trace_format(trace, traceparent);
+    const char *params[3] = {subject, hex, trace ? traceparent : NULL};
     PGresult *res;
-    int rc = vt_db_query(c, PUT_NAME, 2, params, &res, err, errlen);
+    int rc = vt_db_query(c, PUT_NAME, 3, params, &res, err, errlen);
     PQclear(res);
     free(bytes);
     free(hex);
@@ -147,11 +153,23 @@ static int relay_round(vt_db_conn *c, void *arg, char *err, size_t errlen)
         char msg_id[128];
         snprintf(msg_id, sizeof msg_id, "%s:%lld:%lld", r->opts.table,
                  (long long)vt_db_bin_int8(res, i, 0), (long long)vt_db_bin_int8(res, i, 3));
-        rc = vt_bus_stream_publish(r->opts.bus, PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
+        /* Relaying is a span of the writer's trace; the publish sends it on. A row
+         * without a trace (older than migration 0015) is published without one. */
+        vt_trace span;
+        bool traced = !PQgetisnull(res, i, 4);
+        if (traced)
+            vt_trace_start(PQgetvalue(res, i, 4), (size_t)PQgetlength(res, i, 4), &span);
+        const vt_trace *outer = vt_trace_set_current(traced ? &span : NULL);
+        const char *subject = PQgetvalue(res, i, 1);
+        rc = vt_bus_stream_publish(r->opts.bus, subject, PQgetvalue(res, i, 2),
                                    (size_t)PQgetlength(res, i, 2), msg_id, ACK_TIMEOUT_MS, err,
                                    errlen);
         if (rc != VT_OK)
             r->stream_ok = false;
+        vt_log_level level = vt_trace_hop_level(traced ? &span : NULL);
+        if (rc == VT_OK && vt_log_enabled(level))
+            vt_log(level, NULL, "outbox %s: published %s", r->opts.table, subject);
+        vt_trace_set_current(outer);
     }
     char *ids = rc == VT_OK && n > 0 ? id_array(res, n) : NULL;
     if (rc == VT_OK && n > 0) {
@@ -231,8 +249,8 @@ int vt_outbox_relay_new(const vt_outbox_relay_opts *opts, vt_outbox_relay **out,
     if (r->opts.idle_poll_ms <= 0)
         r->opts.idle_poll_ms = 1000;
     snprintf(r->sql[ST_TAKE], sizeof r->sql[ST_TAKE],
-             "SELECT id, subject, payload, (extract(epoch FROM created_at) * 1000000)::int8 "
-             "FROM %s ORDER BY id LIMIT %d FOR UPDATE SKIP LOCKED",
+             "SELECT id, subject, payload, (extract(epoch FROM created_at) * 1000000)::int8, "
+             "traceparent FROM %s ORDER BY id LIMIT %d FOR UPDATE SKIP LOCKED",
              opts->table, BATCH);
     snprintf(r->sql[ST_DONE], sizeof r->sql[ST_DONE], "DELETE FROM %s WHERE id = ANY($1::int8[])",
              opts->table);

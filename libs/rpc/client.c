@@ -357,6 +357,14 @@ static int call_prepare(client_call *cc, vt_rpc_channel *ch, const char *path,
     int rc = rpc_md_out_add(&cc->md, VT_RPC_MD_REQUEST_ID, request_id);
     if (rc == 0 && user_id && *user_id)
         rc = rpc_md_out_add(&cc->md, VT_RPC_MD_USER_ID, user_id);
+    const vt_trace *trace = o->trace    ? o->trace
+                            : o->parent ? vt_rpc_ctx_trace(o->parent)
+                                        : vt_trace_current();
+    if (rc == 0 && trace) {
+        char traceparent[VT_TRACEPARENT_LEN + 1];
+        vt_trace_format(trace, traceparent);
+        rc = rpc_md_out_add(&cc->md, VT_TRACEPARENT_HEADER, traceparent);
+    }
     for (size_t i = 0; rc == 0 && i < o->metadata_count; i++)
         rc = rpc_md_out_add(&cc->md, o->metadata[i].key, o->metadata[i].value);
     if (rc) {

@@ -82,6 +82,7 @@ struct vt_rpc_ctx {
     char request_id[130];
     const char *user_id;
     const char *peer; /* the caller's name from its certificate; NULL without TLS */
+    vt_trace trace;   /* this call's span, a child of the caller's traceparent */
     vt_log_ctx log;
     char *message;
     rpc_md_out initial, trailing;
@@ -162,6 +163,11 @@ const char *vt_rpc_ctx_user_id(const vt_rpc_ctx *ctx)
 const vt_log_ctx *vt_rpc_ctx_log(const vt_rpc_ctx *ctx)
 {
     return &ctx->log;
+}
+
+const vt_trace *vt_rpc_ctx_trace(const vt_rpc_ctx *ctx)
+{
+    return &ctx->trace;
 }
 
 const char *vt_rpc_ctx_method(const vt_rpc_ctx *ctx)
@@ -366,8 +372,16 @@ static void ctx_init(server_call *sc, worker *w)
     ctx->user_id = NULL;
     if (rpc_md_find(&sc->md, VT_RPC_MD_USER_ID, user, sizeof user) && user[0])
         ctx->user_id = vt_rpc_ctx_strdup(ctx, user);
+    /* Each call is a span of its own: the caller's trace continued, or a new one when
+     * the caller sent none (or a malformed one). */
+    char traceparent[VT_TRACEPARENT_LEN + 1];
+    bool has_traceparent =
+        rpc_md_find(&sc->md, VT_TRACEPARENT_HEADER, traceparent, sizeof traceparent);
+    vt_trace_start(has_traceparent ? traceparent : NULL, has_traceparent ? strlen(traceparent) : 0,
+                   &ctx->trace);
     ctx->log.request_id = ctx->request_id;
     ctx->log.user_id = ctx->user_id;
+    ctx->log.trace = &ctx->trace;
     ctx->message = NULL;
     /* The caller learns the request id that its call is logged under. */
     rpc_md_out_add(&ctx->initial, VT_RPC_MD_REQUEST_ID, ctx->request_id);
@@ -532,10 +546,15 @@ static void on_request(rpc_tag *tag, bool ok)
         before_blocking(current_worker);
     /* A non-blocking handler's response joins the worker's held writes; after
      * before_blocking the worker no longer holds, and its response goes straight out. */
+    /* The call's span is the thread's while the handler runs: its log lines, the calls
+     * it makes and the events it publishes carry it (the outbox rows too). */
+    const vt_trace *outer = vt_trace_set_current(&sc->ctx.trace);
     int code = run_handler(sc);
-    if (code != VT_OK && code != VT_CANCELLED && code != VT_DEADLINE_EXCEEDED)
-        vt_debug(&sc->ctx.log, "rpc: %s -> %s %s", sc->m->path, vt_status_name(code),
-                 sc->ctx.message ? sc->ctx.message : "");
+    vt_trace_set_current(outer);
+    vt_log_level level = vt_trace_hop_level(&sc->ctx.trace);
+    if (vt_log_enabled(level) && code != VT_CANCELLED && code != VT_DEADLINE_EXCEEDED)
+        vt_log(level, &sc->ctx.log, "rpc: %s -> %s %s", sc->m->path, vt_status_name(code),
+               sc->ctx.message ? sc->ctx.message : "");
     finish_call(sc, code, sc->ctx.message);
 }
 

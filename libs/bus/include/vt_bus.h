@@ -7,6 +7,11 @@
  * Publishes while disconnected go to a bounded reconnect buffer (and fail with
  * VT_UNAVAILABLE once it is full). Message callbacks run on nats.c's threads: a
  * callback must be quick, or hand the message to its own queue.
+ *
+ * Traces (docs/tracing.md): a publish made while the thread has a current span
+ * (vt_trace_current) carries it in the `traceparent` message header, stream publishes
+ * included; every message callback and consumer handler runs as a child span of the
+ * message's header (a new trace without one), current on its thread while it runs.
  */
 #ifndef VT_BUS_H
 #define VT_BUS_H

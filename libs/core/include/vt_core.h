@@ -95,11 +95,63 @@ int vt_tls_pair_check(const char *cert_file, const char *key_file, char *err, si
 
 typedef enum { VT_LOG_DEBUG = 0, VT_LOG_INFO, VT_LOG_WARN, VT_LOG_ERROR } vt_log_level;
 
+/* ---- vt_trace: W3C trace context (trace.c, docs/tracing.md) ----
+ *
+ * A trace follows one request or one vendor fix through every process on its path. It
+ * travels as the W3C `traceparent` header ("00-<trace id>-<parent id>-<flags>") in HTTP
+ * requests, gRPC metadata, NATS message headers and outbox rows; each process hop makes
+ * a span of its own (a new span id) whose parent is the span it came from. Ids are kept
+ * as bytes and turned into hex only when a log line is written. */
+#define VT_TRACEPARENT_HEADER "traceparent"
+#define VT_TRACEPARENT_LEN 55 /* version 00: 2 + 1 + 32 + 1 + 16 + 1 + 2 */
+#define VT_TRACE_SAMPLED 0x01 /* the only flag of version 00 */
+
+typedef struct {
+    uint8_t trace_id[16];
+    uint8_t span_id[8];   /* this span: the parent id of whatever it calls */
+    uint8_t parent_id[8]; /* the span it came from; all zero at the root of a trace */
+    uint8_t flags;        /* VT_TRACE_SAMPLED or 0 */
+} vt_trace;
+
+/* Parse a traceparent of len bytes exactly as version 00 writes it: "00-", 32 lowercase
+ * hex digits not all zero, "-", 16 lowercase hex digits not all zero, "-", 2 lowercase
+ * hex digits, nothing more. On success *out is the remote span it names (span_id = the
+ * header's parent id, parent_id zero, flags keeping the sampled bit only) and true is
+ * returned; otherwise false and *out is unchanged. text may be NULL. */
+bool vt_trace_parse(const char *text, size_t len, vt_trace *out);
+/* A new span of from's trace whose parent is from's span (from's flags kept), or, with
+ * from NULL, the root span of a new trace (not sampled). Ids are random (a per-thread
+ * generator seeded from getrandom: no system call per span). */
+void vt_trace_child(const vt_trace *from, vt_trace *out);
+/* This hop's span for an incoming traceparent (may be NULL): a child of the span it
+ * names when it parses, else the root of a new trace, never trusting a malformed one.
+ * True when the incoming trace was continued. */
+bool vt_trace_start(const char *traceparent, size_t len, vt_trace *out);
+/* The traceparent to send on from span t, into out[VT_TRACEPARENT_LEN + 1]. */
+void vt_trace_format(const vt_trace *t, char *out);
+/* Lowercase hex of t's trace id into trace_hex[33] and span id into span_hex[17]. */
+void vt_trace_ids(const vt_trace *t, char *trace_hex, char *span_hex);
+
+/* The calling thread's current span (NULL: none): log lines without a trace of their
+ * own carry it, and gRPC calls and NATS publishes made on the thread send it on.
+ * vt_trace_set_current makes t current (borrowed: it must outlive its turn; NULL
+ * clears) and returns the previous one, to put back when the work is done. */
+const vt_trace *vt_trace_current(void);
+const vt_trace *vt_trace_set_current(const vt_trace *t);
+
+/* The level of a line that a hop writes per request or per fix about span t ("rpc:
+ * GetVendor -> OK", "ws: fix published"): info when t is sampled, at most
+ * VT_TRACE_SAMPLED_LINES_PER_S such promotions per second and process (a client that
+ * samples everything cannot flood the logs), else debug. */
+#define VT_TRACE_SAMPLED_LINES_PER_S 100
+vt_log_level vt_trace_hop_level(const vt_trace *t);
+
 /* Per-request context carried into every log line about that request. */
 typedef struct {
     const char *request_id; /* may be NULL */
     const char *user_id;    /* may be NULL */
     const char *variable;   /* may be NULL: the configuration variable a line is about */
+    const vt_trace *trace;  /* may be NULL: the thread's current span (vt_trace_current) */
 } vt_log_ctx;
 
 /* Set the process name shown in every line and the minimum level. */

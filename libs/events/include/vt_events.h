@@ -115,6 +115,12 @@ typedef enum {
 vt_events_loc_kind vt_events_decode_location(const char *subject, const void *data, size_t len,
                                              vt_events_position *out);
 
+/* A hop's line about a fix it took (what: "location ingest"), under the thread's current
+ * span (libs/bus makes one per message from its traceparent): at vt_trace_hop_level, so
+ * info for a sampled fix, else debug; nothing is formatted when that level is off, so a
+ * subscriber can call it per message (docs/tracing.md). */
+void vt_events_log_position(const char *what, const vt_events_position *p);
+
 /* A decoded VendorStatus; ts and last_ts as sent (0 when the sender left them out). */
 typedef struct {
     char vendor_id[VT_UUID_LEN + 1];

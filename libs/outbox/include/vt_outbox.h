@@ -18,9 +18,13 @@
  * Order: one relay publishes rows in commit order (by id); with several replicas
  * relaying at once, events of different batches may interleave.
  *
- * The table (see prisma-free-sql/0006_outbox.sql):
+ * The table (see prisma-free-sql/0006_outbox.sql and 0015_outbox_trace.sql):
  *   (id bigserial PRIMARY KEY, subject text NOT NULL, payload bytea NOT NULL,
- *    created_at timestamptz NOT NULL DEFAULT now())
+ *    created_at timestamptz NOT NULL DEFAULT now(), traceparent text)
+ *
+ * Traces: vt_outbox_put stores the thread's current span (vt_trace_current: the gRPC
+ * call or consumed event that made the change) as the row's traceparent; the relay
+ * publishes each row as a child span of it, so the event's consumers continue the trace.
  */
 #ifndef VT_OUTBOX_H
 #define VT_OUTBOX_H

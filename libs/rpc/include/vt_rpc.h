@@ -37,7 +37,8 @@
 
 #include "vt_core.h"
 
-/* Metadata keys that every call carries (API.md §2). */
+/* Metadata keys that every call carries (API.md §2), and the W3C trace context
+ * (VT_TRACEPARENT_HEADER, "traceparent") of every call made inside a trace. */
 #define VT_RPC_MD_REQUEST_ID "x-request-id"
 #define VT_RPC_MD_USER_ID "x-user-id"
 
@@ -197,6 +198,10 @@ const char *vt_rpc_ctx_request_id(const vt_rpc_ctx *ctx);
 const char *vt_rpc_ctx_user_id(const vt_rpc_ctx *ctx);
 /* For vt_log(..., vt_rpc_ctx_log(ctx), ...): request and user id of this call. */
 const vt_log_ctx *vt_rpc_ctx_log(const vt_rpc_ctx *ctx);
+/* This call's span: a child of the caller's `traceparent` metadata when it was well
+ * formed, else the root of a new trace. It is the handler thread's current span
+ * (vt_trace_current) while the handler runs. */
+const vt_trace *vt_rpc_ctx_trace(const vt_rpc_ctx *ctx);
 /* Full method path, e.g. "/venta.vendor.v1.VendorService/GetVendor". */
 const char *vt_rpc_ctx_method(const vt_rpc_ctx *ctx);
 /* The caller's name from its certificate ("venta-gateway"), NULL without TLS. */
@@ -293,8 +298,12 @@ typedef struct {
      * becomes the smaller of timeout_ms and the parent's remaining time, and the
      * parent's request and user ids travel on unless set below. */
     const vt_rpc_ctx *parent;
-    const char *request_id;    /* NULL: parent's, else generated */
-    const char *user_id;       /* NULL: parent's, else none; "": none, not even the parent's */
+    const char *request_id; /* NULL: parent's, else generated */
+    const char *user_id;    /* NULL: parent's, else none; "": none, not even the parent's */
+    /* The span the call is made from, sent as `traceparent` (the callee's parent). NULL:
+     * the parent's, else the calling thread's current span (vt_trace_current), else
+     * none (the callee starts a trace of its own). */
+    const vt_trace *trace;
     const vt_rpc_md *metadata; /* extra request metadata, borrowed */
     size_t metadata_count;
     /* Safe to repeat: retried on UNAVAILABLE with jittered exponential backoff while the

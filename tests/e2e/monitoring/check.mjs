@@ -10,12 +10,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import * as jose from 'jose';
 import WebSocket from 'ws';
+import { until } from '../lib/until.mjs';
 
 const { PROMETHEUS, GATEWAY, WS, TARGETS, JWT_PRIVATE_KEY_FILE, SRC, LOCATION_PID, LOCATION_METRICS } = process.env;
 const targets = TARGETS.split(' ');
 const rulesText = fs.readFileSync(`${SRC}/deploy/k8s/monitoring/venta-alerts.rules.yml`, 'utf8');
 const dashboard = JSON.parse(fs.readFileSync(`${SRC}/deploy/k8s/monitoring/venta-dashboard.json`, 'utf8'));
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let passed = 0;
 function ok(what) { passed++; console.log(`ok   ${what}`); }
 
@@ -27,15 +27,6 @@ async function prom(path) {
 }
 async function query(expr) {
   return prom(`/api/v1/query?query=${encodeURIComponent(expr)}`);
-}
-async function until(what, fn, ms = 30000) {
-  const end = Date.now() + ms;
-  let last;
-  for (;;) {
-    try { last = await fn(); if (last === true) return; } catch (e) { last = e; }
-    if (Date.now() > end) throw new Error(`${what}: ${last instanceof Error ? last.stack : JSON.stringify(last)}`);
-    await sleep(250);
-  }
 }
 
 // ---------------------------------------------------------------- targets and readiness

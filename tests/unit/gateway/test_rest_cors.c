@@ -81,7 +81,7 @@ static void test_preflight(void)
     for (const char *const *h = odd; *h; h++) {
         req = preflight(&app, "https://app.example", "POST", *h);
         VT_CHECK_STR(rest_test_resp_header(req, "access-control-allow-headers"),
-                     (*h)[0] ? "authorization, content-type, x-request-id" : "");
+                     (*h)[0] ? "authorization, content-type, x-request-id, traceparent" : "");
         rest_req_unref(req);
     }
     char lng[300];
@@ -89,11 +89,11 @@ static void test_preflight(void)
     lng[sizeof lng - 1] = '\0';
     req = preflight(&app, "https://app.example", "POST", lng);
     VT_CHECK_STR(rest_test_resp_header(req, "access-control-allow-headers"),
-                 "authorization, content-type, x-request-id");
+                 "authorization, content-type, x-request-id, traceparent");
     rest_req_unref(req);
     req = preflight(&app, "https://app.example", "POST", NULL);
     VT_CHECK_STR(rest_test_resp_header(req, "access-control-allow-headers"),
-                 "authorization, content-type, x-request-id");
+                 "authorization, content-type, x-request-id, traceparent");
     rest_req_unref(req);
 
     /* Another origin: the 204 carries no Access-Control-* header, a refusal. */

@@ -80,6 +80,44 @@ static void test_roundtrip(void)
     vt_rpc_reply_free(r);
 }
 
+/* traceparent metadata: the option's span, else the thread's current span, else none;
+ * the server's context continues it (malformed ones are replaced: tests/unit/core). */
+static void test_trace_metadata(void)
+{
+    Venta__Test__V1__EchoRequest req = VENTA__TEST__V1__ECHO_REQUEST__INIT;
+    req.message = "traced";
+    req.metadata_key = VT_TRACEPARENT_HEADER;
+    vt_trace mine, current;
+    vt_trace_child(NULL, &mine);
+    vt_trace_child(NULL, &current);
+    char want[VT_TRACEPARENT_LEN + 1], want_current[VT_TRACEPARENT_LEN + 1];
+    vt_trace_format(&mine, want);
+    vt_trace_format(&current, want_current);
+
+    vt_rpc_call_opts o = {.trace = &mine};
+    vt_rpc_reply *r;
+    VT_CHECK_INT(echo_call(&req, &o, &r), VT_OK);
+    VT_REQUIRE(resp_of(r));
+    VT_CHECK_STR(resp_of(r)->metadata_value, want);
+    vt_rpc_reply_free(r);
+
+    const vt_trace *outer = vt_trace_set_current(&current);
+    VT_CHECK_INT(echo_call(&req, NULL, &r), VT_OK);
+    VT_REQUIRE(resp_of(r));
+    VT_CHECK_STR(resp_of(r)->metadata_value, want_current);
+    vt_rpc_reply_free(r);
+    VT_CHECK_INT(echo_call(&req, &o, &r), VT_OK); /* the option wins over the thread's */
+    VT_REQUIRE(resp_of(r));
+    VT_CHECK_STR(resp_of(r)->metadata_value, want);
+    vt_rpc_reply_free(r);
+    vt_trace_set_current(outer);
+
+    VT_CHECK_INT(echo_call(&req, NULL, &r), VT_OK);
+    VT_REQUIRE(resp_of(r));
+    VT_CHECK_STR(resp_of(r)->metadata_value, "");
+    vt_rpc_reply_free(r);
+}
+
 /* Connection state for readiness reports: ready after calls; a port nobody listens on
  * ends "unavailable" (after its connect attempt fails), never blocking the caller. */
 static void test_channel_state(void)
@@ -208,6 +246,7 @@ static int proxy_unary(vt_rpc_ctx *ctx, const ProtobufCMessage *in, ProtobufCMes
     resp->request_id = vt_rpc_ctx_strdup(ctx, d->request_id);
     resp->user_id = vt_rpc_ctx_strdup(ctx, d->user_id);
     resp->message = vt_rpc_ctx_strdup(ctx, d->message);
+    resp->metadata_value = vt_rpc_ctx_strdup(ctx, d->metadata_value);
     VT_CHECK(vt_rpc_ctx_downstream_timeout_ms(ctx, 100) <= 100);
     VT_CHECK(vt_rpc_ctx_downstream_timeout_ms(ctx, 0) <= 5200); /* 5 s, rounded up on the wire */
     vt_rpc_reply_free(r);
@@ -228,7 +267,11 @@ static void test_deadline_propagation(void)
 
     Venta__Test__V1__EchoRequest req = VENTA__TEST__V1__ECHO_REQUEST__INIT;
     req.message = "via proxy";
-    vt_rpc_call_opts o = {.timeout_ms = 5000, .request_id = "trace-1", .user_id = "user_x"};
+    req.metadata_key = VT_TRACEPARENT_HEADER;
+    vt_trace mine;
+    vt_trace_child(NULL, &mine);
+    vt_rpc_call_opts o = {
+        .timeout_ms = 5000, .request_id = "trace-1", .user_id = "user_x", .trace = &mine};
     vt_rpc_reply *r;
     VT_CHECK_INT(vt_rpc_call_unary(pch, ECHO, "Unary", &req.base, &o, &r), VT_OK);
     const Venta__Test__V1__EchoResponse *resp = resp_of(r);
@@ -238,6 +281,11 @@ static void test_deadline_propagation(void)
     VT_CHECK_STR(resp->request_id, "trace-1");
     VT_CHECK_STR(resp->user_id, "user_x");
     VT_CHECK_STR(resp->message, "via proxy");
+    /* The trace too: the downstream call came from the proxy's span of it. */
+    vt_trace downstream;
+    VT_CHECK(vt_trace_parse(resp->metadata_value, strlen(resp->metadata_value), &downstream));
+    VT_CHECK(memcmp(downstream.trace_id, mine.trace_id, 16) == 0);
+    VT_CHECK(memcmp(downstream.span_id, mine.span_id, 8) != 0);
     vt_rpc_reply_free(r);
 
     /* The caller's deadline passes while downstream sleeps: DEADLINE_EXCEEDED. */
@@ -502,6 +550,7 @@ int main(void)
     VT_REQUIRE(ch);
 
     VT_RUN(test_roundtrip);
+    VT_RUN(test_trace_metadata);
     VT_RUN(test_channel_state);
     VT_RUN(test_port_taken);
     VT_RUN(test_request_id_generated);

@@ -261,6 +261,32 @@ static void test_update_vendor_location(void)
     VT_CHECK(json_object_get(r.doc, "long") == NULL);
     in_done(&r);
 
+    /* The fix's traceparent travels into the /ws message, where it is checked: a valid
+     * one is continued, a malformed one is dropped and the fix still goes through. */
+    in(&r, "updateVendorLocation",
+       "{\"lat\":1,\"long\":2,\"traceparent\":"
+       "\"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\"}",
+       V2, "/vendor#4");
+    VT_CHECK_INT(r.parse, VT_OK);
+    VT_CHECK(r.msg.traced);
+    char tp[VT_TRACEPARENT_LEN + 1];
+    vt_trace_format(&r.msg.remote, tp);
+    VT_CHECK_STR(tp, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+    in_done(&r);
+    static const char *const bad_traces[] = {
+        "{\"lat\":1,\"long\":2,\"traceparent\":\"00-00000000000000000000000000000000-"
+        "00f067aa0ba902b7-01\"}",
+        "{\"lat\":1,\"long\":2,\"traceparent\":\"garbage\"}",
+        "{\"lat\":1,\"long\":2,\"traceparent\":7}",
+        "{\"lat\":1,\"long\":2}",
+    };
+    for (size_t i = 0; i < sizeof bad_traces / sizeof bad_traces[0]; i++) {
+        in(&r, "updateVendorLocation", bad_traces[i], V2, "/vendor#5");
+        VT_CHECK_INT(r.parse, VT_OK);
+        VT_CHECK(!r.msg.traced);
+        in_done(&r);
+    }
+
     /* no vendorId: the one of register-vendor */
     in(&r, "updateVendorLocation", "{\"lat\":1.5,\"long\":2.5}", V2, "/#");
     VT_CHECK_INT(r.parse, VT_OK);
