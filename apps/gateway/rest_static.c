@@ -2,7 +2,7 @@
  * rest_static.c — the live map page served at / by the REST gateway.
  *
  * The page (web/: index.html, map.js, map.css) and what it loads from npm (Leaflet,
- * Leaflet.markercluster, topojson-client and Natural Earth's land from world-atlas,
+ * Leaflet.markercluster, topojson-client and Natural Earth's land from world-atlas at two scales,
  * which the build copies beside the page: web/meson.build) are read once at start from
  * VENTA_WEB_DIR (default: the build tree's web/, or the image's /usr/share/venta/web)
  * and kept in memory: serving them costs a copy, never a disk read on the loop. Only
@@ -21,8 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The largest file served (the land, 50 m scale, is about 550 KiB). */
-#define STATIC_MAX_BYTES (2 * 1024 * 1024)
+/* The largest file served (the land at 1:10m is about 3 MiB). */
+#define STATIC_MAX_BYTES (4 * 1024 * 1024)
 
 #define TYPE_HTML "text/html; charset=utf-8"
 #define TYPE_JS "text/javascript; charset=utf-8"
@@ -46,6 +46,7 @@ static static_file files[] = {
     {"MarkerCluster.Default.css", TYPE_CSS, NULL, 0},
     {"topojson-client.min.js", TYPE_JS, NULL, 0},
     {"land-50m.json", TYPE_JSON, NULL, 0},
+    {"land-10m.json", TYPE_JSON, NULL, 0},
     {"config.json", TYPE_JSON, NULL, 0}, /* made by make_config, not read */
 };
 #define NFILES (sizeof files / sizeof files[0])
@@ -71,9 +72,9 @@ static char *read_whole(const char *path, size_t *len)
 
 static char *make_config(const rest_static_config *cfg, size_t *len)
 {
-    json_t *o = json_pack("{s:s, s:s}", "tileUrl", cfg && cfg->tile_url ? cfg->tile_url : "",
-                          "tileAttribution",
-                          cfg && cfg->tile_attribution ? cfg->tile_attribution : "");
+    json_t *o =
+        json_pack("{s:s, s:s}", "tileUrl", cfg && cfg->tile_url ? cfg->tile_url : "",
+                  "tileAttribution", cfg && cfg->tile_attribution ? cfg->tile_attribution : "");
     char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     if (text)
