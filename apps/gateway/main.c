@@ -19,8 +19,9 @@
  *   VENTA_HTTP_UPLOAD_TIMEOUT_S (120), VENTA_HTTP_MAX_UPLOADS (32), VENTA_PUBLIC_URL
  *   (unset: http://<Host>), VENTA_TLS_CA, VENTA_TLS_CERT, VENTA_TLS_KEY, VENTA_TLS_REFRESH_S
  *   (mTLS to the services), VENTA_REDIS_USER, VENTA_REDIS_PASSWORD (its Redis ACL user),
- *   VENTA_HTTP_TLS_CERT, VENTA_HTTP_TLS_KEY (HTTPS at this edge; all in docs/security.md).
- *   See docs/gateway.md.
+ *   VENTA_HTTP_TLS_CERT, VENTA_HTTP_TLS_KEY (HTTPS at this edge; all in docs/security.md),
+ *   VENTA_WEB_DIR, VENTA_MAP_TILE_URL (unset: the offline basemap),
+ *   VENTA_MAP_TILE_ATTRIBUTION (docs/map.md). See docs/gateway.md.
  *
  * SIGTERM/SIGINT: stop listening, answer new requests on open connections with 503 and
  * close them, let requests in flight finish (up to the grace period), then exit 0.
@@ -200,6 +201,20 @@ static void on_kv_state(bool connected, void *user)
 #define VENTA_DEFAULT_WEB_DIR "/usr/share/venta/web"
 #endif
 
+/* The live map's files and its /config.json (docs/map.md); a malformed tile URL stops
+ * the start, since a map without its basemap is no map. */
+static void load_map(void)
+{
+    rest_static_config mc = {
+        .tile_url = vt_config_str("VENTA_MAP_TILE_URL", ""),
+        .tile_attribution = vt_config_str("VENTA_MAP_TILE_ATTRIBUTION", ""),
+    };
+    const char *problem = mc.tile_url[0] ? rest_static_tile_url_problem(mc.tile_url) : NULL;
+    if (problem)
+        vt_config_fail("VENTA_MAP_TILE_URL", problem);
+    rest_static_load(vt_config_str("VENTA_WEB_DIR", VENTA_DEFAULT_WEB_DIR), &mc);
+}
+
 int main(void)
 {
     vt_log_init_from_env("venta-gateway");
@@ -239,7 +254,7 @@ int main(void)
             return 1;
         }
     }
-    rest_static_load(vt_config_str("VENTA_WEB_DIR", VENTA_DEFAULT_WEB_DIR));
+    load_map();
     vt_kv_opts ko = {.loop = &loop,
                      .url = app.cfg.redis_url,
                      .user = app.cfg.redis_user,

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import net from 'node:net';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { Webhook } from 'svix';
 import * as jose from 'jose';
 import { Mesh, sleep } from './mesh.mjs';
@@ -204,15 +204,41 @@ async function main() {
     const page = await api('GET', '/');
     assert.equal(page.status, 200);
     assert.match(page.headers.get('content-type'), /text\/html/);
-    assert.match(page.text, /<canvas id="map">/);
+    assert.match(page.text, /<div id="map">/);
     const js = await api('GET', '/map.js');
     assert.equal(js.status, 200);
     assert.match(js.headers.get('content-type'), /javascript/);
     assert.match(js.text, /watch\.bounds/);
     assert.equal((await api('GET', '/map.css')).status, 200);
+    // Leaflet, clustering and the offline basemap, copied from node_modules by the build
+    // (docs/map.md), and the page's configuration: no tile server by default.
+    const leaflet = await api('GET', '/leaflet.js');
+    assert.equal(leaflet.status, 200);
+    assert.match(leaflet.text, /Leaflet 1\.9\.4/);
+    for (const f of ['/leaflet.css', '/leaflet.markercluster.js', '/MarkerCluster.css',
+      '/MarkerCluster.Default.css', '/topojson-client.min.js']) assert.equal((await api('GET', f)).status, 200, f);
+    const land = await api('GET', '/land-50m.json');
+    assert.match(land.headers.get('content-type'), /application\/json/);
+    assert.equal(land.json.type, 'Topology');
+    assert.ok(land.json.objects.land);
+    const cfg = await api('GET', '/config.json');
+    assert.deepEqual(cfg.json, { tileUrl: '', tileAttribution: '' });
     const post = await api('POST', '/');
     assert.equal(post.status, 405);
     assert.equal((await api('GET', '/nothing.js')).status, 404);
+    assert.equal((await api('GET', '/..%2Fmeson.build')).status, 404);
+  });
+
+  await test('VENTA_MAP_TILE_URL: a bad template stops the start naming it', async () => {
+    const pem = await jose.exportSPKI(keys.publicKey);
+    for (const bad of ['ftp://tiles.example.com/{z}/{x}/{y}.png', 'https://tiles.example.com/{z}/{x}.png',
+      'https://tiles.example.com/{z}/{x}/{y}.png"><script>']) {
+      const r = spawnSync(mesh.bin('gateway'), [], {
+        env: { ...process.env, ...mesh.env, CLERK_JWT_KEY: pem, VENTA_MAP_TILE_URL: bad }, timeout: 15000,
+      });
+      assert.equal(r.status, 2, `${bad}: exit ${r.status} ${r.stderr}`);
+      assert.match(String(r.stderr), /VENTA_MAP_TILE_URL/);
+    }
   });
 
   await test('X-Request-ID accepted, generated and echoed', async () => {
