@@ -2,9 +2,12 @@
  * log.c — JSON-lines logging on stderr.
  *
  * Each line is {"ts":…,"level":…,"service":…,"msg":…[,"request_id":…][,"user_id":…]
- * [,"trace_id":…,"span_id":…[,"parent_span_id":…]]}: the trace is the context's, else
+ * ,"trace_id":…,"span_id":…[,"parent_span_id":…]}: the trace is the context's, else
  * the thread's current span (vt_trace_current), so every line written inside a request,
- * a NATS message or a vendor fix names the trace it belongs to (docs/tracing.md).
+ * a NATS message or a vendor fix names the trace it belongs to (docs/tracing.md); a
+ * line outside any of them (start, reconnects, sweeps, shutdown) names the process's
+ * own trace, a root span made once by vt_log_init, so that every line carries one and
+ * a process run's background lines are one query.
  * The line is formatted into a stack buffer and written with one write(2), which
  * keeps lines from concurrent threads whole without a lock. Over-long messages are
  * truncated rather than split. Text is escaped by the one JSON escaper, libs/json's
@@ -25,6 +28,9 @@
 /* Process-wide logging configuration, set once at start (see vt_core.h). */
 static vt_log_level min_level = VT_LOG_INFO;
 static char service_name[64] = "venta";
+/* The process's own trace, for lines outside any other (set once, by vt_log_init). */
+static vt_trace process_span;
+static bool have_process_span;
 
 const char *const vt_log_level_names[] = {"debug", "info", "warn", "error", NULL};
 
@@ -33,6 +39,10 @@ void vt_log_init(const char *service, vt_log_level level)
     if (service)
         snprintf(service_name, sizeof service_name, "%s", service);
     min_level = level;
+    if (!have_process_span) {
+        vt_trace_child(NULL, &process_span);
+        have_process_span = true;
+    }
 }
 
 bool vt_log_enabled(vt_log_level level)
@@ -87,6 +97,8 @@ void vt_logv(vt_log_level level, const vt_log_ctx *ctx, const char *fmt, va_list
     if (ctx && ctx->variable)
         used = append_field(line, used, "variable", ctx->variable);
     const vt_trace *trace = ctx && ctx->trace ? ctx->trace : vt_trace_current();
+    if (!trace && have_process_span)
+        trace = &process_span;
     if (trace) {
         char trace_hex[33], span_hex[17], parent_hex[17];
         vt_trace_ids(trace, trace_hex, span_hex);
