@@ -10,7 +10,9 @@
 //     overlap when zoomed in;
 //   - a search flies to the vendor found and opens its card;
 //   - a click on a vendor opens its card with the REST API's data and its image;
-//   - after venta-ws-gateway is killed and started again, the page reconnects by itself.
+//   - after venta-ws-gateway is killed and started again, the page reconnects by itself;
+//   - with VENTA_MAP_TILE_URL (a second gateway, a tile server of the test's own on
+//     127.0.0.1) the page draws that server's tiles for the view, with the attribution.
 // Screenshots of each step are left in <build>/tests/e2e/map/*.png (docs/map.md).
 //
 //   node map.mjs BUILD_DIR SOURCE_DIR   (under tests/harness/harness.sh run)
@@ -18,6 +20,7 @@ import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { Mesh, freePort, sleep } from '../gateway/mesh.mjs';
@@ -243,6 +246,58 @@ async function main() {
   assert.deepEqual(errors, []);
   assert.deepEqual(outside, [], 'the page asked a host other than 127.0.0.1');
   console.log(`ok   ${elapsed()} no request left 127.0.0.1; screenshots in ${artifacts}`);
+
+  await checkTileBasemap(viewer);
+}
+
+// A tile server of the test's own: every /z/x/y.png is one light-blue PNG; the paths
+// asked are kept.
+async function startTileServer() {
+  const png = path.join(work, 'tile.png');
+  execFileSync('convert', ['-size', '256x256', 'xc:#cfe3ff', png]);
+  const body = fs.readFileSync(png);
+  const asked = [];
+  const server = http.createServer((req, res) => {
+    asked.push(req.url);
+    const ok = /^\/\d+\/\d+\/\d+\.png$/.test(req.url);
+    res.writeHead(ok ? 200 : 404, { 'content-type': ok ? 'image/png' : 'text/plain' });
+    res.end(ok ? body : 'no such tile');
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, asked, port: server.address().port };
+}
+
+// VENTA_MAP_TILE_URL, as production sets it: a second gateway with a tile URL serves it in
+// /config.json, and the page draws those tiles (around the view's own tile) instead of
+// the offline land, with the attribution.
+async function checkTileBasemap(viewer) {
+  const tiles = await startTileServer();
+  const port = await freePort();
+  const gw = mesh.start('gateway-tiles', 'gateway', {
+    ...auth, VENTA_WEB_DIR: path.join(buildDir, 'web'), VENTA_GATEWAY_ADDR: `127.0.0.1:${port}`,
+    VENTA_MAP_TILE_URL: `http://127.0.0.1:${tiles.port}/{z}/{x}/{y}.png`,
+    VENTA_MAP_TILE_ATTRIBUTION: 'Test tiles of the e2e run',
+  });
+  try {
+    await waitFor('the tile gateway', async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.ok);
+    const tilePage = await browser.newPage({ viewport: { width: 800, height: 600 } });
+    await tilePage.goto(`http://127.0.0.1:${port}/#token=${viewer}&ws=ws://127.0.0.1:${wsPort}/ws&lat=40.73&lng=-73.99&zoom=15`);
+    await tilePage.waitForSelector('#map[data-basemap="tiles"]', { timeout: 30000 });
+    // The tile holding (40.73, -73.99) at zoom 15 (x 9649, y 12315), and its neighbours.
+    const x = Math.floor(((-73.99 + 180) / 360) * 2 ** 15);
+    const lat = (40.73 * Math.PI) / 180;
+    const y = Math.floor(((1 - Math.log(Math.tan(lat) + 1 / Math.cos(lat)) / Math.PI) / 2) * 2 ** 15);
+    await waitFor('the view\'s tile from the tile server', () => tiles.asked.includes(`/15/${x}/${y}.png`));
+    assert.ok(tiles.asked.every((u) => u.startsWith('/15/')), `tiles of another zoom: ${tiles.asked.slice(0, 5)}`);
+    assert.match(await tilePage.textContent('.leaflet-control-attribution'), /Test tiles of the e2e run/);
+    await tilePage.screenshot({ path: path.join(artifacts, 'tiles.png') });
+    await tilePage.close();
+    console.log(`ok   ${elapsed()} with VENTA_MAP_TILE_URL the page drew ${tiles.asked.length} tiles of that server`);
+  } finally {
+    gw.kill('SIGTERM');
+    await gw.exited;
+    tiles.server.close();
+  }
 }
 
 let failed = false;
