@@ -439,7 +439,12 @@
     snapshots: () => snapshots,
     clusters: () => document.querySelectorAll(".marker-cluster").length,
     declutter: () => { declutter(); return visibleLabelOverlaps(); },
-    labels: () => document.querySelectorAll(".vendor .label:not(.hidden)").length,
+    // Labels shown: of the vendors ids, or of every vendor drawn.
+    labels: (ids) => (ids || [...vendors.keys()]).filter((id) => {
+      const el = vendors.has(id) && vendors.get(id).marker.getElement();
+      const label = el && el.querySelector(".label");
+      return label && !label.classList.contains("hidden");
+    }).length,
     screenPoint: (id) => {
       const v = vendors.get(id);
       const el = v && v.marker.getElement();
