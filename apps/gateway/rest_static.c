@@ -52,24 +52,6 @@ static static_file files[] = {
 #define NFILES (sizeof files / sizeof files[0])
 #define CONFIG_FILE (NFILES - 1)
 
-/* The whole file, or NULL when it is missing, empty or over STATIC_MAX_BYTES. */
-static char *read_whole(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = malloc(STATIC_MAX_BYTES);
-    size_t n = buf ? fread(buf, 1, STATIC_MAX_BYTES, f) : 0;
-    fclose(f);
-    if (!buf || n == 0 || n == STATIC_MAX_BYTES) {
-        free(buf);
-        return NULL;
-    }
-    char *fit = realloc(buf, n);
-    *len = n;
-    return fit ? fit : buf;
-}
-
 static char *make_config(const rest_static_config *cfg, size_t *len)
 {
     json_t *o =
@@ -87,17 +69,23 @@ int rest_static_load(const char *dir, const rest_static_config *cfg)
     int loaded = 0;
     for (size_t i = 0; i < NFILES; i++) {
         size_t len = 0;
-        char *data;
+        char *data = NULL;
+        char err[256] = "it is empty";
         if (i == CONFIG_FILE) {
             data = make_config(cfg, &len);
         } else {
             char path[1024];
             snprintf(path, sizeof path, "%s/%s", dir, files[i].name);
-            data = read_whole(path, &len);
+            if (vt_file_read(path, STATIC_MAX_BYTES, false, &data, &len, err, sizeof err) ==
+                    VT_OK &&
+                len == 0) {
+                free(data); /* an empty file serves nothing */
+                data = NULL;
+            }
         }
         if (!data) {
-            vt_warn(NULL, "web: %s is missing from %s; the map page may not work", files[i].name,
-                    dir);
+            vt_warn(NULL, "web: %s is not served (%s); the map page may not work", files[i].name,
+                    err);
             continue;
         }
         free(files[i].data);

@@ -10,7 +10,6 @@
  */
 #include "auth_internal.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,32 +20,6 @@ static const char *env(const char *name)
 {
     const char *v = getenv(name);
     return v && v[0] ? v : NULL;
-}
-
-static char *read_file(const char *path, char *err, size_t errlen)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        auth_errf(err, errlen, "cannot open %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    char *buf = malloc(JWKS_FILE_MAX + 1);
-    size_t n = buf ? fread(buf, 1, JWKS_FILE_MAX + 1, f) : 0;
-    bool bad = !buf || ferror(f) || n > JWKS_FILE_MAX;
-    fclose(f);
-    if (bad) {
-        auth_errf(err, errlen, buf ? "cannot read %s (or larger than 1 MiB)" : "out of memory",
-                  path);
-        free(buf);
-        return NULL;
-    }
-    buf[n] = '\0';
-    if (strlen(buf) != n) {
-        auth_errf(err, errlen, "%s contains a NUL byte", path);
-        free(buf);
-        return NULL;
-    }
-    return buf;
 }
 
 int vt_auth_verifier_new_from_env(vt_auth_verifier **out, const char **bad_var, char *err,
@@ -80,10 +53,13 @@ int vt_auth_verifier_new_from_env(vt_auth_verifier **out, const char **bad_var, 
         snprintf(reason, sizeof(reason), "is required (or VENTA_JWKS_FILE)");
         goto fail;
     }
-    if (jwks_path && !(cfg.jwks = jwks = read_file(jwks_path, reason, sizeof(reason)))) {
+    size_t jwks_len = 0;
+    if (jwks_path &&
+        vt_file_read(jwks_path, JWKS_FILE_MAX, true, &jwks, &jwks_len, reason, sizeof reason)) {
         blame = "VENTA_JWKS_FILE";
         goto fail;
     }
+    cfg.jwks = jwks;
     rc = vt_auth_verifier_new(&cfg, out, reason, sizeof(reason));
     if (rc != VT_OK) {
         /* Only the key source and the party list can be malformed at this point. */

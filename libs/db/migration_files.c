@@ -36,33 +36,6 @@ static bool is_migration_name(const char *name)
     return true;
 }
 
-static int read_file(const char *path, char **out, size_t *len, char *err, size_t errlen)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "cannot open %s", path);
-        return VT_NOT_FOUND;
-    }
-    char *buf = malloc(MIGRATION_MAX_BYTES + 1);
-    size_t n = buf ? fread(buf, 1, MIGRATION_MAX_BYTES + 1, f) : 0;
-    bool failed = !buf || ferror(f);
-    fclose(f);
-    if (failed || n > MIGRATION_MAX_BYTES) {
-        free(buf);
-        snprintf(err, errlen, "cannot read %s (or it is over 4 MiB)", path);
-        return VT_INVALID_ARGUMENT;
-    }
-    buf[n] = '\0';
-    if (memchr(buf, '\0', n)) {
-        free(buf);
-        snprintf(err, errlen, "%s contains a NUL byte", path);
-        return VT_INVALID_ARGUMENT;
-    }
-    *out = buf;
-    *len = n;
-    return VT_OK;
-}
-
 static void sha256_hex(const char *data, size_t len, char out[65])
 {
     unsigned char digest[32];
@@ -119,7 +92,7 @@ int vt_migration_list_load(const char *dir, vt_migration_list *out, char *err, s
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         size_t len;
-        rc = read_file(path, &m->sql, &len, err, errlen);
+        rc = vt_file_read(path, MIGRATION_MAX_BYTES, true, &m->sql, &len, err, errlen);
         if (rc != VT_OK)
             goto fail;
         sha256_hex(m->sql, len, m->checksum);

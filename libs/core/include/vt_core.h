@@ -86,6 +86,12 @@ int vt_config_choice(const char *name, const char *fallback, const char *const *
 void vt_config_login(const char *user_name, const char *password_name, const char **user,
                      const char **password);
 
+/* The whole file at path, at most max bytes, into *out (NUL-terminated after *len bytes;
+ * the caller frees it). VT_NOT_FOUND when it cannot be opened, VT_INVALID_ARGUMENT when
+ * it cannot be read, is over max bytes or (text) holds a NUL byte; the reason in err. */
+int vt_file_read(const char *path, size_t max, bool text, char **out, size_t *len, char *err,
+                 size_t errlen);
+
 /* A TLS certificate file (PEM, a chain allowed) and its private key file (PEM): 0 when
  * both are readable and the key is the certificate's; otherwise 1 (the certificate is
  * the problem) or 2 (the key is), with the reason in err. */

@@ -1,12 +1,15 @@
 /*
  * Unit tests of libs/core: status names and HTTP mapping, configuration parsing and
- * the fatal one-line error, JSON escaping for log lines, ids.
+ * the fatal one-line error, JSON escaping for log lines, ids, whole-file reads.
  */
 #include "vt_core.h"
 #include "vt_json.h"
 #include "vt_test.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <stdbool.h>
 #include <time.h>
 #include <sys/wait.h>
@@ -278,6 +281,46 @@ static void test_log_line_is_json(void)
     VT_CHECK(strstr(out, "hidden") == NULL);
 }
 
+/* Writes n bytes of data to a new temporary file; its path in path[64]. */
+static void temp_file(char path[64], const char *data, size_t n)
+{
+    snprintf(path, 64, "/tmp/vt-core-file.XXXXXX");
+    int fd = mkstemp(path);
+    VT_CHECK(fd >= 0);
+    VT_CHECK(write(fd, data, n) == (ssize_t)n);
+    close(fd);
+}
+
+static void test_file_read(void)
+{
+    char path[64], err[256] = "", *out = NULL;
+    size_t len = 0;
+    temp_file(path, "12345678", 8);
+    /* exactly max bytes: read, NUL-terminated */
+    VT_CHECK_INT(vt_file_read(path, 8, true, &out, &len, err, sizeof err), VT_OK);
+    VT_CHECK_INT((int)len, 8);
+    VT_CHECK_STR(out, "12345678");
+    free(out);
+    /* one byte over max: refused, nothing returned */
+    out = NULL;
+    VT_CHECK_INT(vt_file_read(path, 7, true, &out, &len, err, sizeof err), VT_INVALID_ARGUMENT);
+    VT_CHECK(out == NULL);
+    VT_CHECK(strstr(err, "over 7 bytes") != NULL);
+    unlink(path);
+    /* a NUL byte: refused as text, read as bytes */
+    temp_file(path, "ab\0cd", 5);
+    VT_CHECK_INT(vt_file_read(path, 100, true, &out, &len, err, sizeof err), VT_INVALID_ARGUMENT);
+    VT_CHECK(strstr(err, "NUL byte") != NULL);
+    VT_CHECK_INT(vt_file_read(path, 100, false, &out, &len, err, sizeof err), VT_OK);
+    VT_CHECK_INT((int)len, 5);
+    VT_CHECK(memcmp(out, "ab\0cd", 5) == 0);
+    free(out);
+    unlink(path);
+    /* missing: NOT_FOUND naming the path */
+    VT_CHECK_INT(vt_file_read(path, 100, true, &out, &len, err, sizeof err), VT_NOT_FOUND);
+    VT_CHECK(strstr(err, path) != NULL);
+}
+
 int main(void)
 {
     VT_RUN(test_status_names_and_http);
@@ -289,5 +332,6 @@ int main(void)
     VT_RUN(test_monotonic_deadlines);
     VT_RUN(test_config_failures_name_the_variable);
     VT_RUN(test_log_line_is_json);
+    VT_RUN(test_file_read);
     return VT_TEST_RESULT();
 }
