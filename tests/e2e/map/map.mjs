@@ -25,6 +25,7 @@ import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { Mesh, freePort, sleep } from '../gateway/mesh.mjs';
 import meshTls from '../lib/mesh_tls.js';
+import { untilValue } from '../lib/until.mjs';
 
 const [buildDir, srcDir] = process.argv.slice(2);
 const work = fs.mkdtempSync(path.join(process.env.TMPDIR || '/tmp', 'venta-map-e2e.'));
@@ -43,16 +44,7 @@ const elapsed = () => `[${((Date.now() - t0) / 1000).toFixed(1)} s]`;
 let browser, page, simulator, wsPort;
 const consoleLines = [], pageErrors = [];
 
-async function waitFor(what, fn, timeoutMs = 30000) {
-  if (process.env.VENTA_E2E_MAP_TRACE) console.log(`${elapsed()} waiting for ${what}`);
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    const last = await fn();
-    if (last) return last;
-    await sleep(200);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const waitFor = untilValue;
 
 const token = (sub) => execFileSync(cli, ['token', '--sub', sub, '--key', keyFile]).toString().trim();
 
